@@ -1,0 +1,40 @@
+# netsim: two commands on a fresh machine.
+#   make run   creates .venv if missing, installs netsim, runs the NET scenario, prints its bands
+#   make test  the same set-up, then lint and the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DRAWS ?= 20000
+OUT ?= out/net_market.nc
+
+.PHONY: run test lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,plot,dask]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	@mkdir -p $(dir $(OUT))
+	$(BIN)/netsim run configs/net_market.toml --draws $(DRAWS) --seed 1 --out $(OUT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check netsim tests benchmarks
+	$(BIN)/ruff format --check netsim tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format netsim tests benchmarks
+	$(BIN)/ruff check --fix netsim tests benchmarks
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis

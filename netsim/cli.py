@@ -1,0 +1,194 @@
+"""The ``netsim`` command line: parses, loads, calls the library, prints and writes.
+
+Bad input (a ``ScenarioError``) prints one line ``netsim: error: ...`` to stderr
+and exits with status 2, with no traceback and nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+import xarray as xr
+
+from netsim.errors import ScenarioError
+
+EXIT_USAGE = 2
+DEFAULT_DRAWS = 20_000
+PROGRESS_AFTER_SECONDS = 2.0
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own usage errors: status 2, one line
+        raise ScenarioError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="netsim", description="Monte Carlo scenario simulation for market forecasts"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="simulate a scenario, print its bands, write NetCDF")
+    run.add_argument("config", help="scenario TOML file")
+    run.add_argument(
+        "--draws",
+        type=int,
+        default=DEFAULT_DRAWS,
+        help=f"number of draws (default {DEFAULT_DRAWS:,})",
+    )
+    run.add_argument("--seed", type=int, default=0, help="random seed, a whole number >= 0")
+    run.add_argument("--sampler", default="mc", choices=["mc", "lhs", "sobol"])
+    run.add_argument("--out", help="write the run to this NetCDF file (.nc)")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a scenario value (repeatable)",
+    )
+    run.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+
+    validate = sub.add_parser("validate", help="check a scenario and show its calibration")
+    validate.add_argument("config", help="scenario TOML file")
+    validate.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``netsim`` console script. Returns the exit status."""
+    try:
+        args = _parser().parse_args(argv)
+        if args.command == "run":
+            return _run(args)
+        return _validate(args)
+    except ScenarioError as error:
+        print(f"netsim: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("netsim: interrupted; nothing written", file=sys.stderr)
+        return 130
+
+
+def _validate(args: argparse.Namespace) -> int:
+    import netsim
+    from netsim.calibration import target_rows
+
+    scenario = netsim.load_scenario(args.config, args.set)
+    cal = scenario.calibration
+    print(
+        f"{scenario.name}: {len(scenario.parameters)} parameters, "
+        f"{len(scenario.countries)} countries, {len(scenario.axes)} axes, "
+        f"{len(scenario.drivers)} drivers/restraints, {len(scenario.events)} events"
+    )
+    if cal.inherited_from:
+        print(f"calibration inherited from {cal.inherited_from} (overlay, not recalibrated)")
+    print("\nsolved growth parameters (% per year)")
+    solved = {"baseline": cal.baseline, "first_year_step": cal.first_year_step}
+    solved.update({f"region premium {k}": v for k, v in cal.region_premium.items()})
+    solved.update({f"segment premium {a}/{s}": v for (a, s), v in cal.segment_premium.items()})
+    for name, value in solved.items():
+        how = "solved" if _is_solved(name, cal.solved) else "given"
+        print(f"  {name:<52} {100 * value:9.4f}  ({how})")
+    print("\ncalibration targets")
+    print(f"  {'target':<44} {'unit':<12} {'wanted':>10} {'+-':>7} {'achieved':>12}  ok")
+    for row in target_rows(scenario):
+        verdict = "yes" if row["ok"] else "NO"
+        if cal.inherited_from and not row["ok"]:
+            verdict = "(overlay: differs by design)"
+        print(
+            f"  {row['target']:<44} {row['unit']:<12} {row['wanted']:>10g} "
+            f"{row['tolerance']:>7g} {row['achieved']:>12.5f}  {verdict}"
+        )
+    return 0
+
+
+def _is_solved(name: str, solved: tuple[str, ...]) -> bool:
+    key = name.replace("region premium ", "region:").replace("segment premium ", "segment:")
+    return key.replace("/", ":") in solved or name in solved
+
+
+def _run(args: argparse.Namespace) -> int:
+    import netsim
+    from netsim.io import check_writable, write_netcdf
+
+    if args.draws < 1:
+        raise ScenarioError(f"--draws {args.draws} must be >= 1")
+    if args.seed < 0:
+        raise ScenarioError(f"--seed {args.seed} must be >= 0")
+    if args.out:
+        check_writable(args.out)
+    scenario = netsim.load_scenario(args.config, args.set)
+    started = time.perf_counter()
+    with _progress(args.draws, disabled=args.no_progress) as update:
+        dataset = netsim.simulate(scenario, args.draws, args.seed, args.sampler, progress=update)
+    elapsed = time.perf_counter() - started
+    print(
+        f"{scenario.name}: {args.draws:,} draws, sampler {args.sampler}, seed {args.seed} "
+        f"({elapsed:.2f} s)"
+    )
+    print(format_bands(dataset, scenario))
+    if args.out:
+        path = write_netcdf(dataset, args.out)
+        print(f"\nwrote {path}")
+    return 0
+
+
+class _progress:
+    """A tqdm bar on stderr that appears only if the run lasts over two seconds."""
+
+    def __init__(self, total: int, disabled: bool):
+        self.total, self.disabled, self.bar = total, disabled, None
+
+    def __enter__(self):
+        if self.disabled:
+            return None
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=self.total,
+            unit="draw",
+            unit_scale=True,
+            delay=PROGRESS_AFTER_SECONDS,
+            file=sys.stderr,
+            leave=False,
+        )
+        return self.bar.update
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _table(title: str, band: xr.DataArray, row_dim: str) -> str:
+    lines = [title, f"  {row_dim:<28} {'P5':>10} {'P50':>10} {'P95':>10}"]
+    for label in band[row_dim].values:
+        values = band.sel({row_dim: label}).values
+        lines.append(f"  {label!s:<28} " + " ".join(f"{v:>10,.1f}" for v in values))
+    return "\n".join(lines)
+
+
+def format_bands(dataset: xr.Dataset, scenario) -> str:
+    """The run summary: P5/P50/P95 of the global total by year, and of the final
+    year by region and by the first segmentation axis (USD million)."""
+    import netsim
+
+    q = [0.05, 0.5, 0.95]
+    final = int(dataset["year"].values[-1])
+    total = netsim.global_total(dataset["total"])
+    parts = [_table("\nglobal total, USD million", netsim.bands(total, q).T, "year")]
+    regional = netsim.bands(netsim.by_region(dataset["total"].sel(year=final)), q)
+    parts.append(_table(f"\n{final} by region, USD million", regional.T, "region"))
+    axis = scenario.axes[0].name
+    segment = netsim.bands(netsim.global_total(dataset[f"by_{axis}"].sel(year=final)), q)
+    parts.append(_table(f"\n{final} by {axis}, USD million", segment.T, axis))
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
+
+__all__ = ["format_bands", "main"]

@@ -1,0 +1,312 @@
+"""Reading scenario files: TOML, overlays, ``--set`` overrides and a key-path reader.
+
+Everything here works on plain dicts. :mod:`netsim.scenario` turns the result into
+frozen, validated objects; nothing past that edge sees a raw dict.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from netsim.errors import ScenarioError
+
+__all__ = ["Reader", "apply_overrides", "load_document", "merge_overlay"]
+
+SOURCE_PREFIXES = ("report", "assumption")
+
+
+def load_document(path: str | Path) -> tuple[dict[str, Any], str]:
+    """Read a scenario TOML file, resolving an ``[overlay] extends`` chain.
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario or overlay file.
+
+    Returns
+    -------
+    document : dict
+        The merged document (overlay keys applied on top of the parent's).
+        ``document["overlay"]`` keeps ``recalibrate`` and the chain of files.
+    label : str
+        The file name used in error messages.
+    """
+    return _load(Path(path), seen=())
+
+
+def _load(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], str]:
+    label = str(path)
+    if path.resolve() in seen:
+        raise ScenarioError("overlay.extends forms a cycle", path=label, key="overlay.extends")
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ScenarioError("file not found", path=label) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"not valid TOML: {error}", path=label) from None
+    overlay = document.get("overlay")
+    if overlay is None:
+        return document, label
+    if not isinstance(overlay, dict) or not isinstance(overlay.get("extends"), str):
+        raise ScenarioError("overlay.extends must name the parent file", path=label, key="overlay")
+    unknown = set(overlay) - {"extends", "recalibrate", "source"}
+    if unknown:
+        key = f"overlay.{sorted(unknown)[0]}"
+        raise ScenarioError(f"{key} is not a known key", path=label, key=key)
+    parent_path = (path.parent / overlay["extends"]).resolve()
+    parent, _ = _load(parent_path, (*seen, path.resolve()))
+    changes = {k: v for k, v in document.items() if k != "overlay"}
+    merged = merge_overlay(parent, changes)
+    merged["overlay"] = {
+        "extends": str(parent_path),
+        "recalibrate": overlay.get("recalibrate", False),
+        "parent": parent,
+    }
+    return merged, label
+
+
+def merge_overlay(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``changes`` into a copy of ``base``.
+
+    Tables merge key by key; a table that names a distribution (has ``dist``) and
+    every non-table value replace what was there whole.
+    """
+    merged = copy.deepcopy(dict(base))
+    for key, value in changes.items():
+        if (
+            isinstance(value, dict)
+            and "dist" not in value
+            and isinstance(merged.get(key), dict)
+            and "dist" not in merged[key]
+        ):
+            merged[key] = merge_overlay(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def apply_overrides(document: Mapping[str, Any], assignments: list[str]) -> dict[str, Any]:
+    """Apply ``key.path=value`` assignments (the CLI's ``--set``).
+
+    The value is parsed as a TOML value (``1.5``, ``"text"``, ``{dist="fixed", value=1}``);
+    anything that does not parse is taken as a string. Quoted path parts allow
+    spaces and dots: ``regions."North America".share.value=40``.
+    """
+    result = copy.deepcopy(dict(document))
+    for assignment in assignments:
+        if "=" not in assignment:
+            raise ScenarioError(f"--set {assignment!r} must look like key.path=value")
+        path_text, value_text = assignment.split("=", 1)
+        try:
+            parsed = tomllib.loads(f"__key__ = {value_text}")["__key__"]
+        except tomllib.TOMLDecodeError:
+            parsed = value_text
+        try:
+            node: Any = tomllib.loads(f"{path_text.strip()} = 0")
+        except tomllib.TOMLDecodeError:
+            raise ScenarioError(f"--set {assignment!r}: {path_text!r} is not a key path") from None
+        parts: list[str] = []
+        while isinstance(node, dict):
+            (name,) = node
+            parts.append(name)
+            node = node[name]
+        target = result
+        for depth, part in enumerate(parts[:-1]):
+            if not isinstance(target.get(part), dict):
+                where = ".".join(parts[: depth + 1])
+                raise ScenarioError(f"--set {assignment!r}: {where} is not a table in the scenario")
+            target = target[part]
+        if parts[-1] not in target:
+            raise ScenarioError(f"--set {assignment!r}: {path_text} is not a key of the scenario")
+        target[parts[-1]] = parsed
+    return result
+
+
+class Reader:
+    """Walks one table of a document, tracking the key path for error messages.
+
+    Every key a caller reads is marked as used; :meth:`finish` then rejects any
+    key that was never read, so a typo is an error rather than a silent default.
+
+    Parameters
+    ----------
+    data : Mapping
+        The table.
+    path : str
+        The file name for messages.
+    key : str
+        The key path of this table (``""`` for the document root).
+    """
+
+    def __init__(self, data: Any, path: str, key: str = ""):
+        self.path = path
+        self.key = key
+        if not isinstance(data, dict):
+            raise self.error(f"{key or 'document'} must be a table, got {type(data).__name__}")
+        self.data: dict[str, Any] = data
+        self.used: set[str] = set()
+
+    # --- basics ---------------------------------------------------------------
+    def join(self, name: str) -> str:
+        part = name if _bare(name) else f'"{name}"'
+        return f"{self.key}.{part}" if self.key else part
+
+    def error(self, message: str, key: str | None = None) -> ScenarioError:
+        return ScenarioError(message, path=self.path, key=key or self.key)
+
+    def has(self, name: str) -> bool:
+        return name in self.data
+
+    def raw(self, name: str, default: Any = ...) -> Any:
+        self.used.add(name)
+        if name not in self.data:
+            if default is ...:
+                raise self.error(f"{self.join(name)} is missing", self.join(name))
+            return default
+        return self.data[name]
+
+    def finish(self) -> None:
+        """Raise on any key of this table that was never read."""
+        for name in self.data:
+            if name not in self.used:
+                raise self.error(f"{self.join(name)} is not a known key", self.join(name))
+
+    # --- typed access ---------------------------------------------------------
+    def table(self, name: str, default: Any = ...) -> Reader | None:
+        value = self.raw(name, default)
+        if value is None and default is None:
+            return None
+        if not isinstance(value, dict):
+            raise self.error(f"{self.join(name)} must be a table", self.join(name))
+        return Reader(value, self.path, self.join(name))
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        """Iterate (name, value) over the whole table, marking every key used."""
+        for name, value in self.data.items():
+            self.used.add(name)
+            yield name, value
+
+    def child(self, name: str, value: Any) -> Reader:
+        return Reader(value, self.path, self.join(name))
+
+    def string(self, name: str, default: Any = ...) -> str:
+        if name not in self.data and default is not ...:
+            self.used.add(name)
+            return default
+        value = self.raw(name)
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(
+                f"{self.join(name)}={value!r} must be a non-empty string", self.join(name)
+            )
+        return value
+
+    def boolean(self, name: str, default: Any = ...) -> bool:
+        value = self.raw(name, default)
+        if not isinstance(value, bool):
+            raise self.error(f"{self.join(name)}={value!r} must be true or false", self.join(name))
+        return value
+
+    def number(
+        self,
+        name: str,
+        default: Any = ...,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        positive: bool = False,
+        integer: bool = False,
+    ) -> float:
+        value = self.raw(name, default)
+        return self.check_number(
+            value,
+            self.join(name),
+            minimum=minimum,
+            maximum=maximum,
+            positive=positive,
+            integer=integer,
+        )
+
+    def check_number(
+        self,
+        value: Any,
+        key: str,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        positive: bool = False,
+        integer: bool = False,
+    ) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(f"{key}={value!r} must be a number", key)
+        if not math.isfinite(value):
+            raise self.error(f"{key}={value} must be finite", key)
+        if integer and float(value) != int(value):
+            raise self.error(f"{key}={value!r} must be a whole number", key)
+        if positive and value <= 0:
+            raise self.error(f"{key}={value:g} must be > 0", key)
+        if minimum is not None and value < minimum:
+            raise self.error(f"{key}={value:g} must be >= {minimum:g}", key)
+        if maximum is not None and value > maximum:
+            raise self.error(f"{key}={value:g} must be <= {maximum:g}", key)
+        return float(value)
+
+    def source(self, required: bool = True) -> str | None:
+        """The ``source`` of this table: ``report: <quote>`` or ``assumption: <reason>``."""
+        if not required and "source" not in self.data:
+            return None
+        text = self.string("source")
+        head, _, rest = text.partition(":")
+        if head.strip() not in SOURCE_PREFIXES or not rest.strip():
+            raise self.error(
+                f"{self.join('source')}={text!r} must read 'report: <quoted figure>' or "
+                "'assumption: <one-line reason>'",
+                self.join("source"),
+            )
+        return text
+
+
+def _bare(name: str) -> bool:
+    return name.replace("_", "").replace("-", "").isalnum()
+
+
+def check_sources(document: Mapping[str, Any], path: str) -> None:
+    """Every number must carry a source: in its own table or the table above it.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the first table that holds numbers and has no ``source`` near it.
+    """
+
+    def walk(table: Mapping[str, Any], key: str, parent_has_source: bool) -> None:
+        has_source = "source" in table
+        holds_number = any(_is_number(v) for v in table.values())
+        if holds_number and not (has_source or parent_has_source):
+            first = next(k for k, v in table.items() if _is_number(v))
+            where = f"{key}.{first}" if key else first
+            raise ScenarioError(
+                f"{where} has no source: add source = 'report: <quote>' or "
+                "'assumption: <reason>' to its table",
+                path=path,
+                key=where,
+            )
+        for name, value in table.items():
+            if isinstance(value, dict):
+                part = name if _bare(name) else f'"{name}"'
+                walk(value, f"{key}.{part}" if key else part, has_source)
+
+    walk({k: v for k, v in document.items() if k != "overlay"}, "", False)
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    return isinstance(value, list) and any(_is_number(v) for v in value)

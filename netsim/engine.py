@@ -1,0 +1,288 @@
+"""The public entry points: load, calibrate, sample, propagate, label as xarray.
+
+Each call validates its arguments, converts to arrays, runs a kernel and labels
+the result. :func:`coordinates` is the one place that builds coordinates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from netsim import __version__
+from netsim.calibration import calibrate, inherit_calibration
+from netsim.config import apply_overrides, load_document
+from netsim.errors import ScenarioError
+from netsim.kernels import propagate_kernel
+from netsim.model import draw_arrays, expected_draw_arrays, model_arrays, segment_offsets
+from netsim.sampling import correlation_factor, sample_inputs
+from netsim.scenario import Scenario, parse_scenario
+
+__all__ = ["coordinates", "deterministic", "load_scenario", "propagate", "simulate"]
+
+UNITS = "USD million"
+DEFAULT_CHUNK = 16_384
+
+
+def load_scenario(
+    source: str | Path | Mapping[str, Any], overrides: list[str] | None = None
+) -> Scenario:
+    """Load, validate and calibrate a scenario.
+
+    Parameters
+    ----------
+    source : str, Path or Mapping
+        A TOML file (an overlay's ``[overlay] extends`` chain is followed) or a
+        dict of the same shape.
+    overrides : list of str, optional
+        ``key.path=value`` assignments applied on top (the CLI's ``--set``).
+
+    Returns
+    -------
+    Scenario
+        Frozen and calibrated: its base case meets every calibration target. An
+        overlay with ``recalibrate = false`` (the default) keeps its parent's
+        solved growth parameters, so it differs from the parent only by what it changes.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file and key path of the first invalid entry.
+    """
+    if isinstance(source, Mapping):
+        document, label = dict(source), "<scenario dict>"
+    else:
+        document, label = load_document(source)
+    if overrides:
+        document = apply_overrides(document, overrides)
+    return _build(document, label)
+
+
+def _build(document: dict[str, Any], label: str) -> Scenario:
+    overlay = document.get("overlay")
+    scenario = parse_scenario(document, label)
+    correlation_factor(scenario)  # an impossible correlation matrix fails at load, not later
+    if overlay is not None and not overlay.get("recalibrate", False):
+        parent = _build(overlay["parent"], overlay["extends"])
+        return inherit_calibration(scenario, parent)
+    return calibrate(scenario)
+
+
+def coordinates(scenario: Scenario) -> dict[str, Any]:
+    """Coordinates of every output: year, country (with region) and each axis."""
+    countries = scenario.countries
+    coords: dict[str, Any] = {
+        "year": ("year", np.asarray(scenario.years, dtype=np.int64)),
+        "country": ("country", [c.name for c in countries]),
+        "region": ("country", [c.region for c in countries]),
+    }
+    for axis in scenario.axes:
+        coords[axis.name] = (axis.name, list(axis.segment_names))
+    return coords
+
+
+def _allocate(scenario: Scenario, draws: int, dtype: type) -> tuple[np.ndarray, tuple]:
+    shape = (draws, len(scenario.years), len(scenario.countries))
+    total = np.empty(shape, dtype=dtype)
+    by_axis = tuple(np.empty((*shape, len(a.segments)), dtype=dtype) for a in scenario.axes)
+    return total, by_axis
+
+
+def _label(
+    scenario: Scenario,
+    total: np.ndarray,
+    by_axis: tuple[np.ndarray, ...],
+    draw: np.ndarray | None,
+) -> xr.Dataset:
+    lead = () if draw is None else ("draw",)
+    variables = {
+        "total": ((*lead, "year", "country"), total, {"units": UNITS, "long_name": "market value"}),
+    }
+    for axis, values in zip(scenario.axes, by_axis, strict=True):
+        variables[f"by_{axis.name}"] = (
+            (*lead, "year", "country", axis.name),
+            values,
+            {"units": UNITS, "long_name": f"market value by {axis.label.lower()}"},
+        )
+    coords = coordinates(scenario)
+    if draw is not None:
+        coords["draw"] = ("draw", draw)
+    return xr.Dataset(
+        variables,
+        coords=coords,
+        attrs={
+            "scenario": scenario.name,
+            "scenario_hash": scenario.scenario_hash,
+            "netsim_version": __version__,
+            "units": UNITS,
+        },
+    )
+
+
+def deterministic(scenario: Scenario) -> xr.Dataset:
+    """The deterministic base case: every input at its point value, events at their
+    expected effect. The calibration targets hold for it.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``total (year, country)`` and ``by_<axis> (year, country, <axis>)``, float64,
+        USD million.
+    """
+    total, by_axis = _allocate(scenario, 1, np.float64)
+    propagate_kernel(
+        *model_arrays(scenario).kernel_args(),
+        *expected_draw_arrays(scenario).kernel_args(),
+        total,
+        by_axis,
+    )
+    return _label(scenario, total[0], tuple(a[0] for a in by_axis), None)
+
+
+def _input_matrix(scenario: Scenario, inputs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Validate caller inputs; return (matrix in scenario column order, draw index)."""
+    names = scenario.parameter_names
+    if isinstance(inputs, xr.DataArray):
+        if set(inputs.dims) != {"draw", "parameter"}:
+            raise ScenarioError(f"inputs has dims {inputs.dims}; expected ('draw', 'parameter')")
+        given = [str(p) for p in inputs["parameter"].values]
+        missing = [n for n in names if n not in given]
+        unknown = [n for n in given if n not in names]
+        if missing or unknown:
+            raise ScenarioError(
+                f"inputs parameters do not match the scenario: missing {missing[:5]}, "
+                f"unknown {unknown[:5]}"
+            )
+        matrix = inputs.transpose("draw", "parameter").sel(parameter=list(names)).values
+        draw = inputs["draw"].values if "draw" in inputs.coords else np.arange(matrix.shape[0])
+    else:
+        matrix = np.asarray(inputs)
+        if matrix.ndim != 2 or matrix.shape[1] != len(names):
+            raise ScenarioError(
+                f"inputs has shape {matrix.shape}; expected (draws, {len(names)}) with columns "
+                "in scenario.parameter_names order"
+            )
+        draw = np.arange(matrix.shape[0])
+    matrix = np.ascontiguousarray(matrix, dtype=np.float64)
+    if not np.isfinite(matrix).all():
+        bad = names[int(np.nonzero(~np.isfinite(matrix).all(axis=0))[0][0])]
+        raise ScenarioError(f"inputs hold NaN or inf (first in parameter {bad!r})")
+    return matrix, np.asarray(draw, dtype=np.int64)
+
+
+def propagate(
+    scenario: Scenario,
+    inputs: Any,
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+    dtype: type = np.float32,
+    progress: Any = None,
+    as_arrays: bool = False,
+) -> xr.Dataset | dict[str, np.ndarray]:
+    """Propagate caller-supplied inputs through the scenario's model.
+
+    A pure function of ``inputs``: the same rows give the same outputs, bit for
+    bit, whatever the chunk size or the number of threads.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    inputs : ndarray (draws, P) or DataArray (draw, parameter)
+        Input values in each parameter's unit; an ndarray's columns follow
+        ``scenario.parameter_names``. Event ``occurs`` columns act as multipliers
+        (0 or 1 for a sampled draw), ``year`` columns as whole years.
+    chunk_size : int
+        Draws per kernel call (memory of the per-chunk input conversion).
+    dtype : numpy dtype
+        Output precision, float32 (default) or float64.
+    progress : callable, optional
+        Called with the number of draws finished after each chunk.
+    as_arrays : bool
+        Return plain arrays ``{"total": ..., "by_<axis>": ...}`` instead of a
+        Dataset (for callers in a loop: no xarray construction).
+
+    Returns
+    -------
+    xarray.Dataset or dict
+        ``total (draw, year, country)`` and ``by_<axis>``, USD million, and
+        ``inputs (draw, parameter)``.
+    """
+    matrix, draw = _input_matrix(scenario, inputs)
+    if chunk_size < 1:
+        raise ScenarioError(f"chunk_size={chunk_size} must be >= 1")
+    model = model_arrays(scenario)
+    total, by_axis = _allocate(scenario, matrix.shape[0], dtype)
+    for start in range(0, matrix.shape[0], chunk_size):
+        stop = min(start + chunk_size, matrix.shape[0])
+        arrays = draw_arrays(scenario, matrix[start:stop])
+        propagate_kernel(
+            *model.kernel_args(),
+            *arrays.kernel_args(),
+            total[start:stop],
+            tuple(a[start:stop] for a in by_axis),
+        )
+        if progress is not None:
+            progress(stop - start)
+    if as_arrays:
+        out = {"total": total}
+        out.update({f"by_{a.name}": v for a, v in zip(scenario.axes, by_axis, strict=True)})
+        return out
+    dataset = _label(scenario, total, by_axis, draw)
+    dataset["inputs"] = xr.DataArray(
+        matrix,
+        dims=("draw", "parameter"),
+        coords={"draw": draw, "parameter": list(scenario.parameter_names)},
+        attrs={"long_name": "sampled inputs, each in its parameter's unit"},
+    )
+    dataset["parameter_unit"] = ("parameter", [p.unit for p in scenario.parameters])
+    return dataset
+
+
+def simulate(
+    scenario: Scenario,
+    draws: int,
+    seed: int = 0,
+    sampler: str = "mc",
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: Any = None,
+) -> xr.Dataset:
+    """Sample the inputs and propagate them.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    draws : int
+        Number of draws (>= 1).
+    seed : int
+        Whole number >= 0.
+    sampler : {"mc", "lhs", "sobol"}
+        ``mc`` draws are keyed by (seed, parameter, draw index): the first ``n``
+        draws of a larger run are exactly an ``n``-draw run.
+    chunk_size : int
+        Draws per kernel call; results do not depend on it.
+    progress : callable, optional
+        Called with the number of draws finished after each chunk.
+
+    Returns
+    -------
+    xarray.Dataset
+        As :func:`propagate`, with attrs ``seed``, ``sampler``, ``draws``,
+        ``scenario_hash`` and ``netsim_version``.
+    """
+    inputs = sample_inputs(scenario, draws, seed, sampler)
+    dataset = propagate(scenario, inputs, chunk_size=chunk_size, progress=progress)
+    dataset.attrs.update({"seed": int(seed), "sampler": sampler, "draws": int(draws)})
+    return dataset
+
+
+def segment_slices(scenario: Scenario) -> dict[str, slice]:
+    """Each axis's slice of the flat segment dimension (as the reference model uses)."""
+    offsets = segment_offsets(scenario)
+    return {
+        a.name: slice(int(offsets[i]), int(offsets[i + 1])) for i, a in enumerate(scenario.axes)
+    }

@@ -1,0 +1,310 @@
+"""All numba kernels of netsim, and the one place that sets their options.
+
+Kernels take arrays and scalars only, write into preallocated ``out`` arrays and
+validate nothing (the callers in :mod:`netsim.engine` and :mod:`netsim.stats`
+do). Each is a pure function of its inputs: one draw's outputs depend on that
+draw's inputs alone, so results are bit-identical for any chunking and any
+number of threads.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import prange
+
+__all__ = ["JIT_OPTIONS", "fill_kernel", "propagate_kernel", "quantile_kernel"]
+
+JIT_OPTIONS = {
+    # (numba.njit is nopython: kernels never fall back to object mode)
+    # nogil: callers may run kernels from several Python threads at once.
+    "nogil": True,
+    # cache: compiled code is stored beside the source, so a fresh process starts fast.
+    "cache": True,
+    # fastmath off: reassociation would make results depend on vector width and break
+    # bit-identical reproducibility (tests/test_reproducibility.py).
+    "fastmath": False,
+    # numpy error model: division by zero gives inf/nan instead of a Python exception
+    # check in the inner loops; inputs are validated before they reach a kernel.
+    "error_model": "numpy",
+}
+
+DRAWS_PER_TASK = 64  # draws handled by one parallel task, sharing its scratch arrays
+
+
+@numba.njit(parallel=True, **JIT_OPTIONS)
+def propagate_kernel(
+    base_value,
+    region_of,
+    baseline,
+    forecast_years,
+    ramp_onset,
+    ramp_rate,
+    ramp_norm,
+    geo,
+    share0,
+    premium,
+    axis_start,
+    tilt_driver,
+    tilt_segment,
+    tilt_weight,
+    event_segment,
+    event_geo,
+    event_tilt,
+    scale,
+    impact,
+    delay,
+    noise_global,
+    noise_region,
+    event_severity,
+    event_activity,
+    total,
+    by_axis,
+):  # pragma: no cover - compiled; checked against netsim.reference in tests
+    """Propagate every draw through years, countries and segments.
+
+    Parameters
+    ----------
+    base_value ... event_tilt : ndarray
+        Scenario arrays, see :class:`netsim.model.ModelArrays` (growth as fractions).
+    scale ... event_activity : ndarray
+        Per-draw arrays, see :class:`netsim.model.DrawArrays`.
+    total : ndarray, shape (draw, year, country)
+        Output, USD million (float32 or float64).
+    by_axis : tuple of ndarray, each shape (draw, year, country, segment of that axis)
+        Outputs, USD million, one per axis; each sums to ``total`` over its segments.
+    """
+    n_draws = scale.shape[0]
+    n_countries = base_value.shape[0]
+    n_forecast = forecast_years.shape[0]
+    n_drivers = ramp_onset.shape[0]
+    n_regions = geo.shape[1] if n_drivers > 0 else noise_region.shape[1]
+    n_segments = premium.shape[0]
+    n_axes = axis_start.shape[0] - 1
+    n_events = event_segment.shape[0]
+    n_tasks = (n_draws + DRAWS_PER_TASK - 1) // DRAWS_PER_TASK
+    for task in prange(n_tasks):
+        amplitude = np.empty((n_drivers, n_regions, n_forecast))
+        drive = np.empty((n_regions, n_forecast))
+        segment_growth = np.empty((n_regions, n_forecast, n_segments))
+        shock = np.empty((n_events, n_regions, n_forecast))
+        share = np.empty(n_segments)
+        share_path = np.empty((n_regions, n_forecast + 1, n_segments))
+        value = np.empty(n_countries)
+        for d in range(task * DRAWS_PER_TASK, min(n_draws, (task + 1) * DRAWS_PER_TASK)):
+            # drive: noise plus each driver's impact x ramp(t - delay) x geography
+            for r in range(n_regions):
+                for t in range(n_forecast):
+                    drive[r, t] = noise_global[d, t] + noise_region[d, r, t]
+                    for s in range(n_segments):
+                        segment_growth[r, t, s] = premium[s]
+            for k in range(n_drivers):
+                onset = ramp_onset[k] + delay[d, k] - 1.0
+                scale_k = ramp_norm[k] * impact[d, k]
+                for t in range(n_forecast):
+                    x = (forecast_years[t] - onset) * ramp_rate[k]
+                    ramp = min(max(x, 0.0), 1.0) * scale_k
+                    for r in range(n_regions):
+                        amplitude_krt = ramp * geo[k, r, t]
+                        amplitude[k, r, t] = amplitude_krt
+                        drive[r, t] += amplitude_krt
+            for i in range(tilt_driver.shape[0]):
+                k = tilt_driver[i]
+                s = tilt_segment[i]
+                w = tilt_weight[i]
+                for r in range(n_regions):
+                    for t in range(n_forecast):
+                        segment_growth[r, t, s] += w * amplitude[k, r, t]
+            for e in range(n_events):
+                for r in range(n_regions):
+                    for t in range(n_forecast):
+                        shock[e, r, t] = (
+                            event_severity[d, e] * event_activity[d, e, t] * event_geo[e, r, t]
+                        )
+                for s in range(n_segments):
+                    w = event_tilt[e, s]
+                    if w != 0.0:
+                        for r in range(n_regions):
+                            for t in range(n_forecast):
+                                segment_growth[r, t, s] += w * shock[e, r, t]
+
+            # segment shares evolve per region (every country of a region starts from the
+            # region's shares and sees the same tilts); drive[] gains the events' effect
+            for r in range(n_regions):
+                for s in range(n_segments):
+                    share[s] = share0[r, s]
+                    share_path[r, 0, s] = share[s]
+                for t in range(n_forecast):
+                    for e in range(n_events):
+                        # an event moves its segment's value: the total moves by its share
+                        drive[r, t] += share[event_segment[e]] * shock[e, r, t]
+                    for a in range(n_axes):
+                        norm = 0.0
+                        for s in range(axis_start[a], axis_start[a + 1]):
+                            share[s] *= 1.0 + segment_growth[r, t, s]
+                            norm += share[s]
+                        # renormalise each axis to 1: guarded by tests/test_invariants.py
+                        inverse = 1.0 / norm
+                        for s in range(axis_start[a], axis_start[a + 1]):
+                            share[s] *= inverse
+                            share_path[r, t + 1, s] = share[s]
+
+            # the cube: year by year, streaming writes in memory order
+            for c in range(n_countries):
+                value[c] = base_value[c] * scale[d]
+            for t in range(n_forecast + 1):
+                if t > 0:
+                    for c in range(n_countries):
+                        value[c] *= 1.0 + (baseline[c, t - 1] + drive[region_of[c], t - 1])
+                for c in range(n_countries):
+                    total[d, t, c] = value[c]
+                for a in range(n_axes):
+                    out = by_axis[a]
+                    low = axis_start[a]
+                    for c in range(n_countries):
+                        v = value[c]
+                        r = region_of[c]
+                        for s in range(low, axis_start[a + 1]):
+                            out[d, t, c, s - low] = v * share_path[r, t, s]
+
+
+@numba.njit(**JIT_OPTIONS)
+def _lerp(low, high, fraction):  # pragma: no cover - compiled
+    # numpy's linear interpolation, the same operations in the same order
+    # (numpy.lib._function_base_impl._lerp), so results match np.quantile.
+    difference = high - low
+    if fraction >= 0.5:
+        return high - difference * (1.0 - fraction)
+    return low + difference * fraction
+
+
+@numba.njit(**JIT_OPTIONS)
+def _column_quantiles(column, positions, out, counts, marker, buffer):  # pragma: no cover
+    """Exact quantiles of one column by histogram selection (two passes, then small sorts).
+
+    The bin of a value is a monotone function of it, so the k-th smallest value
+    lies in the bin where the cumulative count passes k; only those bins'
+    values are sorted.
+    """
+    n = column.shape[0]
+    lowest = column[0]
+    highest = column[0]
+    for i in range(n):
+        x = column[i]
+        if x < lowest:
+            lowest = x
+        if x > highest:
+            highest = x
+    if not (highest > lowest):  # constant column (or NaN present: handled by caller)
+        for j in range(positions.shape[0]):
+            out[j] = lowest
+        return
+    n_bins = counts.shape[0]
+    bin_scale = n_bins / (highest - lowest)
+    counts[:] = 0
+    for i in range(n):
+        b = int((column[i] - lowest) * bin_scale)
+        if b >= n_bins:
+            b = n_bins - 1
+        counts[b] += 1
+    # the ranks needed, and the bins that hold them
+    n_positions = positions.shape[0]
+    ranks = np.empty(2 * n_positions, dtype=np.int64)
+    for j in range(n_positions):
+        k = int(np.floor(positions[j]))
+        ranks[2 * j] = k
+        ranks[2 * j + 1] = min(k + 1, n - 1)
+    rank_bin = np.empty(ranks.shape[0], dtype=np.int64)
+    rank_before = np.empty(ranks.shape[0], dtype=np.int64)
+    marker[:] = -1
+    n_marked = 0
+    bin_offset = np.empty(ranks.shape[0] + 1, dtype=np.int64)
+    bin_offset[0] = 0
+    marked_bins = np.empty(ranks.shape[0], dtype=np.int64)
+    for j in range(ranks.shape[0]):
+        cumulative = 0
+        b = 0
+        while cumulative + counts[b] <= ranks[j]:
+            cumulative += counts[b]
+            b += 1
+        rank_bin[j] = b
+        rank_before[j] = cumulative
+        if marker[b] < 0:
+            marker[b] = n_marked
+            marked_bins[n_marked] = b
+            bin_offset[n_marked + 1] = bin_offset[n_marked] + counts[b]
+            n_marked += 1
+    fill = bin_offset[:n_marked].copy()
+    for i in range(n):
+        x = column[i]
+        b = int((x - lowest) * bin_scale)
+        if b >= n_bins:
+            b = n_bins - 1
+        slot = marker[b]
+        if slot >= 0:
+            buffer[fill[slot]] = x
+            fill[slot] += 1
+    for slot in range(n_marked):
+        buffer[bin_offset[slot] : bin_offset[slot + 1]].sort()
+    for j in range(n_positions):
+        low_rank, high_rank = 2 * j, 2 * j + 1
+        slot = marker[rank_bin[low_rank]]
+        low = buffer[bin_offset[slot] + ranks[low_rank] - rank_before[low_rank]]
+        slot = marker[rank_bin[high_rank]]
+        high = buffer[bin_offset[slot] + ranks[high_rank] - rank_before[high_rank]]
+        out[j] = _lerp(low, high, positions[j] - np.floor(positions[j]))
+    for slot in range(n_marked):
+        marker[marked_bins[slot]] = -1
+
+
+CELLS_PER_BLOCK = 16  # one 64-byte cache line of float32 values per draw row
+
+
+@numba.njit(parallel=True, **JIT_OPTIONS)
+def quantile_kernel(data, positions, n_tasks, out):  # pragma: no cover - compiled
+    """Quantiles over the first axis of a 2-D array, per column.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n, m), C-contiguous, float32 or float64
+        ``n`` draws of ``m`` cells; must hold no NaN (the caller checks).
+    positions : ndarray, shape (q,)
+        Fractional ranks ``q * (n - 1)``, as numpy's ``linear`` method.
+    n_tasks : int
+        Parallel tasks (a few per thread), each with its own scratch arrays.
+    out : ndarray, shape (q, m), float64
+        The quantiles.
+    """
+    n, m = data.shape
+    n_blocks = (m + CELLS_PER_BLOCK - 1) // CELLS_PER_BLOCK
+    n_tasks = max(1, min(n_blocks, n_tasks))
+    for task in prange(n_tasks):
+        block_column = np.empty((CELLS_PER_BLOCK, n), dtype=np.float64)
+        counts = np.empty(4096, dtype=np.int64)
+        marker = np.empty(4096, dtype=np.int64)
+        buffer = np.empty(n, dtype=np.float64)
+        result = np.empty(positions.shape[0])
+        for block in range(task, n_blocks, n_tasks):
+            first = block * CELLS_PER_BLOCK
+            last = min(m, first + CELLS_PER_BLOCK)
+            # gather a block of columns: one pass over the rows, a cache line each
+            for i in range(n):
+                for j in range(first, last):
+                    block_column[j - first, i] = data[i, j]
+            for j in range(first, last):
+                _column_quantiles(
+                    block_column[j - first], positions, result, counts, marker, buffer
+                )
+                for p in range(positions.shape[0]):
+                    out[p, j] = result[p]
+
+
+@numba.njit(parallel=True, **JIT_OPTIONS)
+def fill_kernel(out, value):  # pragma: no cover - compiled
+    """Write ``value`` into every element of a 2-D array, in parallel over rows.
+
+    The benchmark's measure of this machine's memory write bandwidth.
+    """
+    for i in prange(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = value

@@ -1,0 +1,38 @@
+"""Shared fixtures and hypothesis profiles."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import netsim
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "configs"
+NET_CONFIG = CONFIGS / "net_market.toml"
+
+settings.register_profile(
+    "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=10, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def net() -> netsim.Scenario:
+    """The calibrated NET scenario."""
+    return netsim.load_scenario(NET_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def net_text() -> str:
+    return NET_CONFIG.read_text()
+
+
+@pytest.fixture(scope="session")
+def net_run(net):
+    """A 4,000-draw mc run of the NET scenario, seed 11."""
+    return netsim.simulate(net, 4000, seed=11)

@@ -1,0 +1,110 @@
+"""Scenario builders for tests: a small generic scenario with knobs for hypothesis."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from netsim.reference_models import _skeleton
+
+A = "assumption: test scenario"
+
+
+def small_scenario(
+    *,
+    region_shares: tuple[float, ...] = (60.0, 40.0),
+    segment_shares: tuple[tuple[float, ...], ...] = ((30.0, 70.0), (50.0, 25.0, 25.0)),
+    premiums: tuple[tuple[float, ...], ...] = ((1.0, -1.0), (0.0, 2.0, -2.0)),
+    driver_impacts: tuple[float, ...] = (1.0, -0.5),
+    event_probability: float = 0.3,
+    noise: float = 0.5,
+) -> dict[str, Any]:
+    """A two-region, multi-axis scenario exercising drivers, tilts, events and noise."""
+    doc = copy.deepcopy(_skeleton(500.0, 5.0, (2025, 2031)))
+    regions = {}
+    for i, share in enumerate(region_shares):
+        regions[f"R{i}"] = {
+            "share": {"value": share, "source": A},
+            "growth_premium": {"value": 0.5 * i, "source": A},
+            "country_shares": {f"R{i}-a": 70.0, f"R{i}-b": 30.0, "source": A},
+        }
+    doc["regions"] = regions
+    axes = {}
+    for a, (shares, prem) in enumerate(zip(segment_shares, premiums, strict=True)):
+        axes[f"axis{a}"] = {
+            "segments": {
+                f"s{j}": {
+                    "share": {"value": sh, "source": A},
+                    "growth_premium": {"value": p, "source": A},
+                }
+                for j, (sh, p) in enumerate(zip(shares, prem, strict=True))
+            }
+        }
+    doc["axes"] = axes
+    names = list(regions)
+    doc["timelines"] = {
+        "short": {"onset": 2026, "ramp_years": 1, "source": A},
+        "long": {"onset": 2027, "ramp_years": 3, "source": A},
+    }
+    doc["geographies"] = {
+        "first": {"weights": {n: float(i == 0) + 0.2 for i, n in enumerate(names)}, "source": A},
+        "moving": {
+            "weights": {n: 1.0 for n in names},
+            "weights_end": {n: 2.0 * i for i, n in enumerate(names)},
+            "shift_years": [2026, 2031],
+            "source": A,
+        },
+    }
+    doc["drivers"] = {}
+    doc["restraints"] = {}
+    for k, impact in enumerate(driver_impacts):
+        group = "drivers" if impact >= 0 else "restraints"
+        low, high = sorted((0.5 * impact, 1.5 * impact))
+        doc[group][f"d{k}"] = {
+            "impact": {"dist": "pert", "low": low, "mode": impact, "high": high, "source": A}
+            if impact != 0
+            else {"dist": "fixed", "value": 0.0, "source": A},
+            "delay": {"dist": "uniform", "low": 0.0, "high": 1.0, "source": A},
+            "timeline": "long" if k % 2 else "short",
+            "geography": "moving" if k % 2 else "first",
+            "tilts": {"axis0": {"s0": 1.0}, "axis1": {"s2": -0.5}, "source": A},
+        }
+    doc["events"] = {
+        "outage": {
+            "kind": "yearly",
+            "probability": {"value": event_probability, "source": A},
+            "impact": {"dist": "triangular", "low": -15.0, "mode": -5.0, "high": -1.0, "source": A},
+            "segment": {"axis": "axis0", "name": "s0"},
+            "geography": "first",
+        },
+        "launch": {
+            "kind": "once",
+            "probability": {"value": 0.5, "source": A},
+            "year": {
+                "dist": "discrete",
+                "values": [2027, 2028],
+                "weights": [0.5, 0.5],
+                "source": A,
+            },
+            "duration": {"value": 2, "source": A},
+            "impact": {"dist": "uniform", "low": 1.0, "high": 4.0, "source": A},
+            "segment": {"axis": "axis1", "name": "s1"},
+            "geography": "moving",
+            "tilts": {"axis0": {"s1": 0.5}, "source": A},
+        },
+    }
+    doc["noise"] = {
+        "global_sd": {"value": noise, "source": A},
+        "region_sd": {"value": noise, "source": A},
+    }
+    doc["correlations"] = {
+        "c": {"parameters": ["market.base_scale", "events.outage.impact"], "rho": 0.0, "source": A},
+    }
+    doc["market"]["base_scale"] = {
+        "dist": "pert",
+        "low": 0.9,
+        "mode": 1.0,
+        "high": 1.05,
+        "source": A,
+    }
+    return doc

@@ -1,0 +1,174 @@
+"""Invariant 5: bad input gives a clear error naming file and key path, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import pytest
+
+import netsim
+from netsim.cli import main
+from netsim.errors import ScenarioError
+
+NOT_PSD = """
+[correlations.a_b]
+parameters = ["drivers.liquid_biopsy.impact", "drivers.orphan_incentives.impact"]
+rho = 0.9
+source = "assumption: test"
+
+[correlations.b_c]
+parameters = ["drivers.orphan_incentives.impact", "drivers.precision_oncology.impact"]
+rho = 0.9
+source = "assumption: test"
+
+[correlations.a_c]
+parameters = ["drivers.liquid_biopsy.impact", "drivers.precision_oncology.impact"]
+rho = -0.9
+source = "assumption: test"
+"""
+
+# (old text, new text, expected message fragment: the key path and the rule)
+CASES = {
+    "unknown key": (
+        "[drivers.rising_prevalence]\nlabel",
+        '[drivers.rising_prevalence]\ncolour = "red"\nlabel',
+        "drivers.rising_prevalence.colour is not a known key",
+    ),
+    "missing key": (
+        'timeline = "short"\ngeography = "na_europe"\ntilts = { modality = { PRRT = 0.5 }',
+        'geography = "na_europe"\ntilts = { modality = { PRRT = 0.5 }',
+        "drivers.imaging_diagnostics.timeline is missing",
+    ),
+    "wrong type": (
+        "value = 2890.0",
+        'value = "2890"',
+        "market.base_size.value='2890' must be a number",
+    ),
+    "nan": ("value = 2890.0", "value = nan", "market.base_size.value=nan must be finite"),
+    "inf": ("low = 0.92", "low = -inf", "market.base_scale.low=-inf must be finite"),
+    "negative size": (
+        "value = 2890.0",
+        "value = -2890.0",
+        "market.base_size.value=-2890 must be > 0",
+    ),
+    "shares not 100": ("value = 43.62", "value = 45.62", "shares must sum to 100 %"),
+    "low > mode": (
+        "low = 0.6, mode = 1.2, high = 1.8",
+        "low = 1.4, mode = 1.2, high = 1.8",
+        "drivers.rising_prevalence.impact.low=1.4 must be <= mode=1.2",
+    ),
+    "mode > high": (
+        "low = 0.6, mode = 1.2, high = 1.8",
+        "low = 0.6, mode = 1.9, high = 1.8",
+        "drivers.rising_prevalence.impact.mode=1.9 must be <= high=1.8",
+    ),
+    "correlation not PSD": ("", NOT_PSD, "is not positive semi-definite"),
+    "correlation unknown parameter": (
+        '"restraints.isotope_supply.impact"]',
+        '"restraints.isotope.impact"]',
+        "'restraints.isotope.impact' is not a parameter",
+    ),
+    "correlation out of range": ("rho = -0.4", "rho = -1.4", "rho=-1.4 must be >= -1"),
+    "probability > 1": (
+        "probability = { value = 0.15",
+        "probability = { value = 1.5",
+        "events.isotope_outage.probability.value=1.5 must be <= 1",
+    ),
+    "probability < 0": (
+        "probability = { value = 0.15",
+        "probability = { value = -0.1",
+        "events.isotope_outage.probability.value=-0.1 must be >= 0",
+    ),
+    "missing source": (
+        "value = 2890.0\nsource = \"report: 'USD 2.89 billion in 2025'\"",
+        "value = 2890.0",
+        "market.base_size.value has no source",
+    ),
+    "bad source": (
+        "source = \"report: 'USD 2.89 billion in 2025'\"",
+        'source = "my guess"',
+        "market.base_size.source='my guess' must read 'report: <quoted figure>'",
+    ),
+    "restraint sign": (
+        "low = -1.65, mode = -1.1, high = -0.55",
+        "low = 0.55, mode = 1.1, high = 1.65",
+        "restraints.high_cost.impact point value 1.1 must be <= 0",
+    ),
+    "unknown geography": (
+        'geography = "emerging"',
+        'geography = "mars"',
+        "restraints.high_cost.geography='mars' is not a defined geography",
+    ),
+    "unknown tilt segment": (
+        "PRRT = 2.0 }, source",
+        "Lutathera = 2.0 }, source",
+        "'Lutathera' is not a segment of modality",
+    ),
+    "event year outside forecast": (
+        "values = [2026, 2027]",
+        "values = [2026, 2035]",
+        "events.cabozantinib_eu.year value 2035 must be a forecast year",
+    ),
+    "not toml": ("[scenario]", "[scenario", "not valid TOML"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_library_and_cli(case, net_text, tmp_path, capsys):
+    old, new, message = CASES[case]
+    assert old in net_text
+    text = net_text + new if old == "" else net_text.replace(old, new, 1)
+    path = tmp_path / "scenario.toml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as caught:
+        netsim.load_scenario(path)
+    assert isinstance(caught.value, ValueError)
+    assert str(path) in str(caught.value) and message in str(caught.value)
+
+    out = tmp_path / "run.nc"
+    status = main(["run", str(path), "--draws", "10", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1 and err.startswith("netsim: error: ")
+    assert message in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == [path]  # nothing written
+
+
+def test_unknown_override_key(tmp_path, capsys):
+    from .conftest import NET_CONFIG
+
+    status = main(["run", str(NET_CONFIG), "--set", "market.base_size.valeu=3", "--draws", "5"])
+    assert status == 2
+    assert "market.base_size.valeu is not a key" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "X", "--draws", "0"], "--draws 0 must be >= 1"),
+        (["run", "X", "--seed", "-3"], "--seed -3 must be >= 0"),
+        (["run", "X", "--sampler", "halton"], "invalid choice"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_arguments(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_output_folder_must_exist(tmp_path, capsys):
+    from .conftest import NET_CONFIG
+
+    target = tmp_path / "missing" / "run.nc"
+    assert main(["run", str(NET_CONFIG), "--draws", "5", "--out", str(target)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_caller_inputs_with_nan_are_rejected(net):
+    import numpy as np
+
+    inputs = netsim.sample_inputs(net, 3, seed=0)
+    inputs[1, 4] = np.nan
+    with pytest.raises(ScenarioError, match="NaN"):
+        netsim.propagate(net, inputs)
+    with pytest.raises(ScenarioError, match="shape"):
+        netsim.propagate(net, inputs[:, :5])

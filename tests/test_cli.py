@@ -1,0 +1,151 @@
+"""The CLI in process, NetCDF round trips, atomic writes, overlays, one subprocess smoke test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import netsim
+from netsim.cli import main
+
+from .conftest import CONFIGS, NET_CONFIG, ROOT
+
+
+def test_run_prints_bands_and_writes_netcdf(tmp_path, capsys):
+    out = tmp_path / "run.nc"
+    status = main(
+        [
+            "run",
+            str(NET_CONFIG),
+            "--draws",
+            "1000",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
+    assert status == 0
+    printed = capsys.readouterr().out
+    for fragment in (
+        "global total, USD million",
+        "2031 by region",
+        "2031 by modality",
+        "P95",
+        "Asia-Pacific",
+        "PRRT",
+        "wrote",
+    ):
+        assert fragment in printed
+    with netsim.open_run(out) as ds:
+        assert ds.attrs["seed"] == 3 and ds.attrs["draws"] == 1000
+        again = netsim.simulate(netsim.load_scenario(NET_CONFIG), 1000, seed=3)
+        np.testing.assert_array_equal(ds["total"].values, again["total"].values)
+        np.testing.assert_array_equal(ds["by_end_user"].values, again["by_end_user"].values)
+        np.testing.assert_array_equal(ds["inputs"].values, again["inputs"].values)
+        assert list(ds["region"].values[:3]) == ["North America"] * 3
+
+
+def test_printed_p50_matches_library(capsys):
+    main(["run", str(NET_CONFIG), "--draws", "500", "--seed", "4", "--no-progress"])
+    printed = capsys.readouterr().out
+    ds = netsim.simulate(netsim.load_scenario(NET_CONFIG), 500, seed=4)
+    band = netsim.bands(netsim.global_total(ds["total"]), [0.05, 0.5, 0.95]).sel(year=2031)
+    assert f"{float(band.sel(quantile=0.5)):,.1f}" in printed
+
+
+def test_validate_prints_solved_parameters_and_targets(capsys):
+    assert main(["validate", str(NET_CONFIG)]) == 0
+    printed = capsys.readouterr().out
+    assert "baseline" in printed and "(solved)" in printed
+    assert printed.count("  yes") == 7 and " NO" not in printed
+
+
+def test_overlays_keep_the_parent_calibration(net):
+    bull = netsim.load_scenario(CONFIGS / "bull.toml")
+    bear = netsim.load_scenario(CONFIGS / "bear.toml")
+    assert bull.calibration.baseline == net.calibration.baseline
+    assert bull.calibration.inherited_from.endswith("net_market.toml")
+    final = {
+        name: float(netsim.deterministic(s)["total"].sel(year=2031).sum())
+        for name, s in [("bear", bear), ("base", net), ("bull", bull)]
+    }
+    assert final["bear"] < final["base"] < final["bull"]
+
+
+def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch, net):
+    ds = netsim.simulate(net, 50, seed=1)
+    out = tmp_path / "run.nc"
+
+    def explode(self, path, **kwargs):
+        with open(path, "wb") as handle:
+            handle.write(b"half a file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(type(ds), "to_netcdf", explode)
+    with pytest.raises(KeyboardInterrupt):
+        netsim.write_netcdf(ds, out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_draws_1000_are_the_first_1000_of_a_larger_run(tmp_path):
+    small, large = tmp_path / "small.nc", tmp_path / "large.nc"
+    for draws, path in ((1000, small), (5000, large)):
+        assert (
+            main(
+                [
+                    "run",
+                    str(NET_CONFIG),
+                    "--draws",
+                    str(draws),
+                    "--seed",
+                    "1",
+                    "--out",
+                    str(path),
+                    "--no-progress",
+                ]
+            )
+            == 0
+        )
+    with netsim.open_run(small) as a, netsim.open_run(large) as b:
+        np.testing.assert_array_equal(a["total"].values, b["total"].values[:1000])
+        np.testing.assert_array_equal(a["by_modality"].values, b["by_modality"].values[:1000])
+
+
+def test_subprocess_smoke(tmp_path):
+    out = tmp_path / "smoke.nc"
+    env = {**os.environ, "PYTHONWARNINGS": "error"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "netsim.cli",
+            "run",
+            str(NET_CONFIG),
+            "--draws",
+            "300",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2031 by region" in result.stdout and out.exists()
+    bad = subprocess.run(
+        [sys.executable, "-m", "netsim.cli", "run", "nope.toml"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.stderr.strip() == "netsim: error: nope.toml: file not found"

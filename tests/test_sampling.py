@@ -1,0 +1,113 @@
+"""Invariant 4: sampled marginals and correlations are what the scenario says."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import netsim
+from netsim.distributions import make_distribution
+from netsim.errors import ScenarioError
+from netsim.sampling import keyed_uniforms, sample_uniforms, stream_key
+
+from .helpers import small_scenario
+
+N = 20_000
+CONTINUOUS = {
+    "uniform": {"low": -1.0, "high": 3.0},
+    "triangular": {"low": 0.0, "mode": 1.0, "high": 4.0},
+    "pert": {"low": 0.6, "mode": 1.2, "high": 1.8},
+    "pert-skewed": {"low": -20.0, "mode": -8.0, "high": -3.0},
+    "normal": {"mean": 2.0, "sd": 0.5},
+    "truncnormal": {"mean": 0.0, "sd": 1.0, "low": -0.5, "high": 2.0},
+    "lognormal": {"median": 1.0, "sigma": 0.3},
+}
+
+
+@pytest.mark.parametrize("sampler", ["mc", "lhs", "sobol"])
+@pytest.mark.parametrize("label", list(CONTINUOUS))
+def test_marginals_pass_kolmogorov_smirnov(label, sampler):
+    kind = label.split("-")[0]
+    distribution = make_distribution(kind, CONTINUOUS[label])
+    u = sample_uniforms(("x",), N, seed=21, sampler=sampler)[:, 0]
+    values = distribution.ppf(u)
+    result = stats.kstest(values, distribution.frozen().cdf)
+    # a correct sampler fails this 0.1 % of the time for mc; qmc points fit far better
+    assert result.pvalue > 1e-3
+
+
+@pytest.mark.parametrize(
+    ("kind", "params"),
+    [
+        ("bernoulli", {"p": 0.15}),
+        ("discrete", {"values": [2026, 2027, 2028], "weights": [0.3, 0.5, 0.2]}),
+    ],
+)
+def test_discrete_marginals_pass_chi_square(kind, params):
+    distribution = make_distribution(kind, params)
+    values = distribution.ppf(sample_uniforms(("x",), N, seed=4)[:, 0])
+    support = [0.0, 1.0] if kind == "bernoulli" else params["values"]
+    expected = [1 - params["p"], params["p"]] if kind == "bernoulli" else params["weights"]
+    observed = [np.sum(values == s) for s in support]
+    assert sum(observed) == N
+    assert stats.chisquare(observed, np.array(expected) * N).pvalue > 1e-3
+
+
+def test_keyed_uniforms_are_uniform_and_independent_of_the_range():
+    key = stream_key(7, "a.b")
+    whole = keyed_uniforms(key, 0, 50_000)
+    assert stats.kstest(whole, "uniform").pvalue > 1e-3
+    np.testing.assert_array_equal(whole[1000:2000], keyed_uniforms(key, 1000, 2000))
+    assert whole.min() > 0.0 and whole.max() < 1.0
+    other = keyed_uniforms(stream_key(7, "a.c"), 0, 50_000)
+    assert abs(stats.spearmanr(whole, other).statistic) < 4 / np.sqrt(50_000)
+
+
+def test_lhs_is_stratified():
+    u = sample_uniforms(("a", "b"), 1000, seed=3, sampler="lhs")
+    for column in u.T:
+        np.testing.assert_array_equal(np.sort(np.floor(column * 1000)), np.arange(1000))
+
+
+def test_point_values():
+    assert make_distribution("pert", {"low": 0, "mode": 1, "high": 4}).point == 1
+    assert make_distribution("uniform", {"low": 0, "high": 4}).point == 2
+    assert make_distribution("lognormal", {"median": 3, "sigma": 1}).point == 3
+    assert make_distribution("bernoulli", {"p": 0.25}).point == 0.25
+
+
+@pytest.mark.parametrize("rho", [-0.6, 0.3, 0.8])
+def test_achieved_rank_correlation_and_marginals(rho):
+    document = small_scenario()
+    document["correlations"]["c"]["rho"] = rho
+    scenario = netsim.load_scenario(document)
+    n = 40_000
+    inputs = netsim.sample_inputs(scenario, n, seed=12)
+    i = scenario.parameter_index["market.base_scale"]
+    j = scenario.parameter_index["events.outage.impact"]
+    achieved = stats.spearmanr(inputs[:, i], inputs[:, j]).statistic
+    # sampling sd of Spearman's rho is about (1 - rho^2) / sqrt(n); allow 5 of them
+    assert abs(achieved - rho) < 5 * (1 - rho**2) / np.sqrt(n) + 1e-3
+    for column in (i, j):
+        distribution = scenario.parameters[column].distribution
+        assert stats.kstest(inputs[:, column], distribution.frozen().cdf).pvalue > 1e-3
+
+
+def test_uncorrelated_parameters_are_untouched_by_the_copula():
+    document = small_scenario()
+    document["correlations"]["c"]["rho"] = 0.7
+    scenario = netsim.load_scenario(document)
+    plain = sample_uniforms(scenario.parameter_names, 100, seed=1)
+    _inputs, uniforms = netsim.sample_inputs(scenario, 100, seed=1, return_uniforms=True)
+    k = scenario.parameter_index["drivers.d0.impact"]
+    np.testing.assert_array_equal(plain[:, k], uniforms[:, k])
+
+
+@pytest.mark.parametrize(
+    ("draws", "seed", "sampler", "message"),
+    [(0, 1, "mc", "draws=0"), (10, -1, "mc", "seed=-1"), (10, 1, "halton", "sampler")],
+)
+def test_bad_sampling_requests(net, draws, seed, sampler, message):
+    with pytest.raises(ScenarioError, match=message):
+        netsim.sample_inputs(net, draws, seed, sampler)
