@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from netsim.errors import ScenarioError
 
@@ -121,6 +121,8 @@ class Distribution:
                 return np.full(u.shape, float(p["value"]))
             case "bernoulli":
                 return (u > 1.0 - p["p"]).astype(np.float64)
+            case "normal":
+                return p["mean"] + p["sd"] * special.ndtri(u)
             case "discrete":
                 cumulative = np.cumsum(p["weights"])
                 cumulative[-1] = 1.0

@@ -1,0 +1,197 @@
+"""netsim benchmark harness: every performance figure the README quotes, in one run.
+
+Usage::
+
+    .venv/bin/python benchmarks/run.py [--draws 100000] [--repeat 5] [--out benchmarks/results.md]
+
+Runs on the NET scenario. Each timing is the median of ``--repeat`` runs (these
+machines are shared and noisy, so ratios matter more than seconds). Prints a
+table of measured figures beside their targets and writes it as Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numba
+import numpy as np
+
+import netsim
+from netsim.engine import _allocate
+from netsim.kernels import fill_kernel, propagate_kernel
+from netsim.model import draw_arrays, model_arrays
+from netsim.reference import reference_propagate
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "configs" / "net_market.toml"
+
+
+def median_time(function: Callable[[], object], repeat: int) -> float:
+    """Median wall time of ``repeat`` calls, after one warm-up call (seconds)."""
+    function()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def start_time(args: list[str], repeat: int) -> float:
+    """Median wall time of a fresh ``netsim`` process (seconds)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(args, check=True, capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def clear_numba_cache() -> None:
+    for folder in (ROOT / "netsim").rglob("__pycache__"):
+        for path in folder.iterdir():
+            if path.suffix in (".nbi", ".nbc"):
+                path.unlink()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draws", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.md"))
+    args = parser.parse_args()
+    draws, repeat = args.draws, args.repeat
+
+    scenario = netsim.load_scenario(CONFIG)
+    inputs = netsim.sample_inputs(scenario, draws, seed=1)
+    model = model_arrays(scenario)
+    per_draw = draw_arrays(scenario, inputs)
+    total, by_axis = _allocate(scenario, draws, np.float32)
+    cube_bytes = total.nbytes + sum(a.nbytes for a in by_axis)
+
+    def kernel() -> None:
+        propagate_kernel(*model.kernel_args(), *per_draw.kernel_args(), total, by_axis)
+
+    kernel_seconds = median_time(kernel, repeat)
+
+    fill_target = np.empty((draws, cube_bytes // 4 // draws), dtype=np.float32)
+    fill_seconds = median_time(lambda: fill_kernel(fill_target, np.float32(1.0)), repeat)
+    bandwidth = fill_target.nbytes / fill_seconds
+    del fill_target
+
+    # the vectorised-numpy reference of the same model, checked equal to the kernel
+    reference_repeat = max(1, min(3, repeat))
+    reference_seconds = median_time(
+        lambda: reference_propagate(model, per_draw, dtype=np.float32), reference_repeat
+    )
+    ref_total, ref_segments = reference_propagate(model, per_draw, dtype=np.float32)
+    kernel_segments = np.concatenate(by_axis, axis=-1)
+    np.testing.assert_allclose(ref_total, total, rtol=1e-6)
+    np.testing.assert_allclose(ref_segments, kernel_segments, rtol=1e-6)
+    del ref_total, ref_segments, kernel_segments
+
+    simulate_seconds = median_time(lambda: netsim.simulate(scenario, draws, seed=1), repeat)
+    dataset = netsim.simulate(scenario, draws, seed=1)
+    cube_names = ["total"] + [f"by_{a.name}" for a in scenario.axes]
+    q = [0.05, 0.5, 0.95]
+
+    def all_bands() -> None:
+        for name in cube_names:
+            netsim.bands(dataset[name], q)
+
+    bands_seconds = median_time(all_bands, repeat)
+    percentile_seconds = median_time(
+        lambda: [np.percentile(dataset[n].values, [5, 50, 95], axis=0) for n in cube_names], 1
+    )
+
+    netsim_command = [str(Path(sys.executable).with_name("netsim"))]
+    if not Path(netsim_command[0]).exists():
+        netsim_command = [sys.executable, "-m", "netsim.cli"]
+    run_args = [*netsim_command, "run", str(CONFIG), "--draws", "1000", "--no-progress"]
+    clear_numba_cache()
+    cold_seconds = start_time(run_args, 1)
+    warm_seconds = start_time(run_args, repeat)
+    validate_seconds = start_time([*netsim_command, "validate", str(CONFIG)], repeat)
+
+    rows = [
+        (
+            "kernel throughput",
+            f"{draws / kernel_seconds:,.0f} draws/s",
+            f"{kernel_seconds * 1e3:.0f} ms for {draws:,} draws",
+            "-",
+        ),
+        (
+            "cube write rate",
+            f"{cube_bytes / kernel_seconds / 1e9:.2f} GB/s",
+            f"{cube_bytes / 1e6:,.0f} MB cube",
+            "-",
+        ),
+        (
+            "memory write bandwidth (numba parallel fill)",
+            f"{bandwidth / 1e9:.2f} GB/s",
+            "same-sized array",
+            "-",
+        ),
+        (
+            "kernel / write bandwidth",
+            f"{cube_bytes / kernel_seconds / bandwidth:.0%}",
+            "",
+            ">= 30 %",
+        ),
+        (
+            "speed-up over vectorised numpy",
+            f"{reference_seconds / kernel_seconds:.1f}x",
+            f"numpy {reference_seconds:.2f} s, outputs equal (rtol 1e-6)",
+            ">= 15x",
+        ),
+        ("simulate (sample + propagate)", f"{simulate_seconds:.2f} s", f"{draws:,} draws", "-"),
+        (
+            "bands of the whole cube / simulate",
+            f"{bands_seconds / simulate_seconds:.2f}",
+            f"bands {bands_seconds:.2f} s (P5/P50/P95 of total and every by_<axis>)",
+            "<= 1",
+        ),
+        ("bands / kernel alone", f"{bands_seconds / kernel_seconds:.2f}", "", "-"),
+        (
+            "np.percentile over draws / bands",
+            f"{percentile_seconds / bands_seconds:.1f}x",
+            f"np.percentile {percentile_seconds:.2f} s",
+            "-",
+        ),
+        (
+            "`netsim run --draws 1000`, cold numba cache",
+            f"{cold_seconds:.2f} s",
+            "compiles the kernels",
+            "-",
+        ),
+        ("`netsim run --draws 1000`, warm cache", f"{warm_seconds:.2f} s", "", "< 2 s"),
+        ("`netsim validate`, warm cache", f"{validate_seconds:.2f} s", "load + calibrate", "-"),
+    ]
+    header = (
+        f"netsim {netsim.__version__} benchmarks: NET scenario, {draws:,} draws, median of "
+        f"{repeat}; {os.cpu_count()} cores, numba {numba.__version__} with "
+        f"{numba.get_num_threads()} threads, numpy {np.__version__}, Python "
+        f"{platform.python_version()}"
+    )
+    width = max(len(r[0]) for r in rows)
+    print(header)
+    print(f"{'figure':<{width}}  {'measured':>16}  {'target':>8}  note")
+    for name, value, note, target in rows:
+        print(f"{name:<{width}}  {value:>16}  {target:>8}  {note}")
+    lines = [header, "", "| figure | measured | target | note |", "|---|---|---|---|"]
+    lines += [f"| {n} | {v} | {t} | {note} |" for n, v, note, t in rows]
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
