@@ -55,6 +55,14 @@ def start_time(args: list[str], repeat: int) -> float:
     return statistics.median(times)
 
 
+def write_bandwidth(shape: tuple[int, int], repeat: int) -> float:
+    """Bytes per second of a numba parallel fill of a float32 array (this machine's
+    memory write bandwidth as a kernel can reach it)."""
+    target = np.empty(shape, dtype=np.float32)
+    seconds = median_time(lambda: fill_kernel(target, np.float32(1.0)), repeat)
+    return target.nbytes / seconds
+
+
 def clear_numba_cache() -> None:
     for folder in (ROOT / "netsim").rglob("__pycache__"):
         for path in folder.iterdir():
@@ -82,10 +90,7 @@ def main() -> int:
 
     kernel_seconds = median_time(kernel, repeat)
 
-    fill_target = np.empty((draws, cube_bytes // 4 // draws), dtype=np.float32)
-    fill_seconds = median_time(lambda: fill_kernel(fill_target, np.float32(1.0)), repeat)
-    bandwidth = fill_target.nbytes / fill_seconds
-    del fill_target
+    bandwidth = write_bandwidth((draws, cube_bytes // 4 // draws), repeat)
 
     # the vectorised-numpy reference of the same model, checked equal to the kernel
     reference_repeat = max(1, min(3, repeat))
