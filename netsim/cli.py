@@ -162,23 +162,28 @@ class _progress:
             self.bar.close()
 
 
-def _table(title: str, band: xr.DataArray, row_dim: str) -> str:
-    lines = [title, f"  {row_dim:<28} {'P5':>10} {'P50':>10} {'P95':>10}"]
+def _table(title: str, band: xr.DataArray, row_dim: str, base: xr.DataArray | None = None) -> str:
+    extra = f" {'base case':>10}" if base is not None else ""
+    lines = [title, f"  {row_dim:<28} {'P5':>10} {'P50':>10} {'P95':>10}{extra}"]
     for label in band[row_dim].values:
-        values = band.sel({row_dim: label}).values
+        values = list(band.sel({row_dim: label}).values)
+        if base is not None:
+            values.append(float(base.sel({row_dim: label})))
         lines.append(f"  {label!s:<28} " + " ".join(f"{v:>10,.1f}" for v in values))
     return "\n".join(lines)
 
 
 def format_bands(dataset: xr.Dataset, scenario) -> str:
-    """The run summary: P5/P50/P95 of the global total by year, and of the final
-    year by region and by the first segmentation axis (USD million)."""
+    """The run summary: P5/P50/P95 of the global total by year (beside the
+    deterministic base case), and of the final year by region and by the first
+    segmentation axis (USD million)."""
     import netsim
 
     q = [0.05, 0.5, 0.95]
     final = int(dataset["year"].values[-1])
     total = netsim.global_total(dataset["total"])
-    parts = [_table("\nglobal total, USD million", netsim.bands(total, q).T, "year")]
+    base = netsim.global_total(netsim.deterministic(scenario)["total"])
+    parts = [_table("\nglobal total, USD million", netsim.bands(total, q).T, "year", base)]
     regional = netsim.bands(netsim.by_region(dataset["total"].sel(year=final)), q)
     parts.append(_table(f"\n{final} by region, USD million", regional.T, "region"))
     axis = scenario.axes[0].name
