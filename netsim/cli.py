@@ -86,12 +86,18 @@ def _validate(args: argparse.Namespace) -> int:
     if cal.inherited_from:
         print(f"calibration inherited from {cal.inherited_from} (overlay, not recalibrated)")
     print("\nsolved growth parameters (% per year)")
-    solved = {"baseline": cal.baseline, "first_year_step": cal.first_year_step}
-    solved.update({f"region premium {k}": v for k, v in cal.region_premium.items()})
-    solved.update({f"segment premium {a}/{s}": v for (a, s), v in cal.segment_premium.items()})
-    for name, value in solved.items():
-        how = "solved" if _is_solved(name, cal.solved) else "given"
-        print(f"  {name:<52} {100 * value:9.4f}  ({how})")
+    rows = [
+        ("baseline", "baseline", cal.baseline),
+        ("first_year_step", "first_year_step", cal.first_year_step),
+    ]
+    rows += [(f"region premium {r}", f"region:{r}", v) for r, v in cal.region_premium.items()]
+    rows += [
+        (f"segment premium {a}/{s}", f"segment:{a}:{s}", v)
+        for (a, s), v in cal.segment_premium.items()
+    ]
+    for label, key, value in rows:
+        how = "inherited" if cal.inherited_from else "solved" if key in cal.solved else "given"
+        print(f"  {label:<52} {100 * value:9.4f}  ({how})")
     print("\ncalibration targets")
     print(f"  {'target':<44} {'unit':<12} {'wanted':>10} {'+-':>7} {'achieved':>12}  ok")
     for row in target_rows(scenario):
@@ -103,11 +109,6 @@ def _validate(args: argparse.Namespace) -> int:
             f"{row['tolerance']:>7g} {row['achieved']:>12.5f}  {verdict}"
         )
     return 0
-
-
-def _is_solved(name: str, solved: tuple[str, ...]) -> bool:
-    key = name.replace("region premium ", "region:").replace("segment premium ", "segment:")
-    return key.replace("/", ":") in solved or name in solved
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ from netsim.calibration import calibrate, inherit_calibration
 from netsim.config import apply_overrides, load_document
 from netsim.errors import ScenarioError
 from netsim.kernels import propagate_kernel
-from netsim.model import draw_arrays, expected_draw_arrays, model_arrays, segment_offsets
+from netsim.model import draw_arrays, expected_draw_arrays, model_arrays
 from netsim.sampling import correlation_factor, sample_inputs
 from netsim.scenario import Scenario, parse_scenario
 
@@ -278,11 +278,3 @@ def simulate(
     dataset = propagate(scenario, inputs, chunk_size=chunk_size, progress=progress)
     dataset.attrs.update({"seed": int(seed), "sampler": sampler, "draws": int(draws)})
     return dataset
-
-
-def segment_slices(scenario: Scenario) -> dict[str, slice]:
-    """Each axis's slice of the flat segment dimension (as the reference model uses)."""
-    offsets = segment_offsets(scenario)
-    return {
-        a.name: slice(int(offsets[i]), int(offsets[i + 1])) for i, a in enumerate(scenario.axes)
-    }
