@@ -91,6 +91,7 @@ def propagate_kernel(
         share = np.empty(n_segments)
         share_path = np.empty((n_regions, n_forecast + 1, n_segments))
         value = np.empty(n_countries)
+        value_path = np.empty((n_forecast + 1, n_countries))
         for d in range(task * DRAWS_PER_TASK, min(n_draws, (task + 1) * DRAWS_PER_TASK)):
             # drive: noise plus each driver's impact x ramp(t - delay) x geography
             for r in range(n_regions):
@@ -152,20 +153,24 @@ def propagate_kernel(
             # the cube: year by year, streaming writes in memory order
             for c in range(n_countries):
                 value[c] = base_value[c] * scale[d]
-            for t in range(n_forecast + 1):
-                if t > 0:
-                    for c in range(n_countries):
-                        value[c] *= 1.0 + (baseline[c, t - 1] + drive[region_of[c], t - 1])
+                value_path[0, c] = value[c]
+            for t in range(n_forecast):
                 for c in range(n_countries):
-                    total[d, t, c] = value[c]
-                for a in range(n_axes):
-                    out = by_axis[a]
-                    low = axis_start[a]
+                    value[c] *= 1.0 + (baseline[c, t] + drive[region_of[c], t])
+                    value_path[t + 1, c] = value[c]
+            for t in range(n_forecast + 1):
+                for c in range(n_countries):
+                    total[d, t, c] = value_path[t, c]
+            for a in range(n_axes):
+                out = by_axis[a]
+                low = axis_start[a]
+                width = axis_start[a + 1] - low
+                for t in range(n_forecast + 1):
                     for c in range(n_countries):
-                        v = value[c]
+                        v = value_path[t, c]
                         r = region_of[c]
-                        for s in range(low, axis_start[a + 1]):
-                            out[d, t, c, s - low] = v * share_path[r, t, s]
+                        for j in range(width):
+                            out[d, t, c, j] = v * share_path[r, t, low + j]
 
 
 @numba.njit(**JIT_OPTIONS)
