@@ -123,7 +123,10 @@ shares = st.lists(st.integers(1, 60), min_size=2, max_size=5).map(
 
 @given(
     shares,
-    st.lists(st.floats(-3.0, 3.0), min_size=1, max_size=4),
+    # impacts in pp; below 1e-6 pp the PERT bounds (0.5x, 1.5x) can round together
+    st.lists(
+        st.floats(-3.0, 3.0).filter(lambda x: x == 0 or abs(x) > 1e-6), min_size=1, max_size=4
+    ),
     st.floats(0.0, 1.0),
     st.floats(0.0, 2.0),
     st.integers(0, 2**32),
