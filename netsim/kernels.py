@@ -90,7 +90,6 @@ def propagate_kernel(
         shock = np.empty((n_events, n_regions, n_forecast))
         share = np.empty(n_segments)
         share_path = np.empty((n_regions, n_forecast + 1, n_segments))
-        value = np.empty(n_countries)
         value_path = np.empty((n_forecast + 1, n_countries))
         for d in range(task * DRAWS_PER_TASK, min(n_draws, (task + 1) * DRAWS_PER_TASK)):
             # drive: noise plus each driver's impact x ramp(t - delay) x geography
@@ -150,14 +149,13 @@ def propagate_kernel(
                             share[s] *= inverse
                             share_path[r, t + 1, s] = share[s]
 
-            # the cube: year by year, streaming writes in memory order
+            # country totals by year, then the cube axis by axis in memory order
             for c in range(n_countries):
-                value[c] = base_value[c] * scale[d]
-                value_path[0, c] = value[c]
+                value_path[0, c] = base_value[c] * scale[d]
             for t in range(n_forecast):
                 for c in range(n_countries):
-                    value[c] *= 1.0 + (baseline[c, t] + drive[region_of[c], t])
-                    value_path[t + 1, c] = value[c]
+                    growth = 1.0 + (baseline[c, t] + drive[region_of[c], t])
+                    value_path[t + 1, c] = value_path[t, c] * growth
             for t in range(n_forecast + 1):
                 for c in range(n_countries):
                     total[d, t, c] = value_path[t, c]
