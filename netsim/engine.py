@@ -18,11 +18,18 @@ from netsim.calibration import calibrate, inherit_calibration
 from netsim.config import apply_overrides, load_document
 from netsim.errors import ScenarioError
 from netsim.kernels import propagate_kernel
-from netsim.model import draw_arrays, expected_draw_arrays, model_arrays
+from netsim.model import DrawArrays, draw_arrays, expected_draw_arrays, model_arrays
 from netsim.sampling import correlation_factor, sample_inputs
 from netsim.scenario import Scenario, parse_scenario
 
-__all__ = ["coordinates", "deterministic", "load_scenario", "propagate", "simulate"]
+__all__ = [
+    "coordinates",
+    "deterministic",
+    "load_scenario",
+    "propagate",
+    "run_kernel",
+    "simulate",
+]
 
 UNITS = "USD million"
 DEFAULT_CHUNK = 16_384
@@ -123,9 +130,17 @@ def _label(
     )
 
 
-def deterministic(scenario: Scenario) -> xr.Dataset:
+def deterministic(scenario: Scenario, overrides: Mapping[str, float] | None = None) -> xr.Dataset:
     """The deterministic base case: every input at its point value, events at their
     expected effect. The calibration targets hold for it.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    overrides : mapping of str to float, optional
+        Parameter values to use instead of their point values (e.g. one input
+        at its P90, as the tornado does); an event's ``occurs`` (0 or 1) or
+        ``year`` replaces its expectation.
 
     Returns
     -------
@@ -133,14 +148,26 @@ def deterministic(scenario: Scenario) -> xr.Dataset:
         ``total (year, country)`` and ``by_<axis> (year, country, <axis>)``, float64,
         USD million.
     """
-    total, by_axis = _allocate(scenario, 1, np.float64)
-    propagate_kernel(
-        *model_arrays(scenario).kernel_args(),
-        *expected_draw_arrays(scenario).kernel_args(),
-        total,
-        by_axis,
-    )
+    arrays = run_kernel(scenario, expected_draw_arrays(scenario, [dict(overrides or {})]))
+    total, by_axis = arrays["total"], [arrays[f"by_{a.name}"] for a in scenario.axes]
     return _label(scenario, total[0], tuple(a[0] for a in by_axis), None)
+
+
+def run_kernel(
+    scenario: Scenario, draws: DrawArrays, dtype: type = np.float64
+) -> dict[str, np.ndarray]:
+    """Propagate already converted per-draw arrays (e.g. designed base-case rows).
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``total (row, year, country)`` and ``by_<axis> (row, year, country, segment)``.
+    """
+    total, by_axis = _allocate(scenario, draws.draws, dtype)
+    propagate_kernel(*model_arrays(scenario).kernel_args(), *draws.kernel_args(), total, by_axis)
+    out = {"total": total}
+    out.update({f"by_{a.name}": v for a, v in zip(scenario.axes, by_axis, strict=True)})
+    return out
 
 
 def _input_matrix(scenario: Scenario, inputs: Any) -> tuple[np.ndarray, np.ndarray]:

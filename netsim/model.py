@@ -9,6 +9,7 @@ All growth quantities are fractions per year (pp / 100).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -277,19 +278,49 @@ def point_inputs(scenario: Scenario) -> np.ndarray:
     return np.array([[p.distribution.point for p in scenario.parameters]])
 
 
-def expected_draw_arrays(scenario: Scenario) -> DrawArrays:
-    """The deterministic base case: inputs at their points, events at their expected effect."""
-    arrays = draw_arrays(scenario, point_inputs(scenario))
+def expected_draw_arrays(
+    scenario: Scenario, overrides: Sequence[Mapping[str, float]] = ({},)
+) -> DrawArrays:
+    """The deterministic base case: inputs at their points, events at their expected effect.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    overrides : sequence of mappings
+        One row per mapping: parameter name -> value set instead of its point
+        value. An event whose ``occurs`` or ``year`` is set takes that value
+        instead of its expectation (``occurs`` is a multiplier, 1 = happens).
+
+    Returns
+    -------
+    DrawArrays
+        ``len(overrides)`` rows.
+    """
+    index = scenario.parameter_index
+    rows = np.repeat(point_inputs(scenario), len(overrides), axis=0)
+    for i, changes in enumerate(overrides):
+        for name, value in changes.items():
+            if name not in index:
+                raise ScenarioError(f"no parameter named {name!r}")
+            rows[i, index[name]] = value
+    arrays = draw_arrays(scenario, rows)
     forecast = np.asarray(scenario.years[1:], dtype=np.float64)
     for j, event in enumerate(scenario.events):
-        if event.kind == "yearly":
-            arrays.event_activity[0, j, :] = event.probability
-        else:
-            dist = event.year.distribution
-            values = np.asarray(dist.params.get("values", (dist.params.get("value"),)), float)
-            weights = np.asarray(dist.params.get("weights", (1.0,)), float)
+        for i, changes in enumerate(overrides):
+            if event.kind == "yearly":
+                arrays.event_activity[i, j, :] = [
+                    changes.get(p.name, event.probability) for p in event.occurs
+                ]
+                continue
+            occurs = changes.get(event.occurs[0].name, event.probability)
+            if event.year.name in changes:
+                values, weights = np.array([changes[event.year.name]]), np.ones(1)
+            else:
+                dist = event.year.distribution
+                values = np.asarray(dist.params.get("values", (dist.params.get("value"),)), float)
+                weights = np.asarray(dist.params.get("weights", (1.0,)), float)
             active = (forecast[:, None] >= values[None, :]) & (
                 forecast[:, None] < values[None, :] + event.duration
             )
-            arrays.event_activity[0, j, :] = event.probability * (active @ weights)
+            arrays.event_activity[i, j, :] = occurs * (active @ weights)
     return arrays

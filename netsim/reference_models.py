@@ -8,12 +8,19 @@ be checked against closed-form truth within a sample-size tolerance.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
-__all__ = ["lognormal_size_model", "normal_growth_model"]
+__all__ = [
+    "SensitivityReference",
+    "ishigami",
+    "lognormal_size_model",
+    "normal_growth_model",
+    "sobol_g",
+]
 
 _ASSUMED = "assumption: analytic reference model"
 
@@ -120,3 +127,73 @@ def normal_growth_model(
         return base_size * growth ** (year - years[0])
 
     return document, exact_quantiles
+
+
+# --- sensitivity reference functions (inputs uniform, exact Sobol indices) ---------------
+
+
+@dataclass(frozen=True)
+class SensitivityReference:
+    """A test function of independent inputs with known Sobol indices.
+
+    Attributes
+    ----------
+    model : callable
+        ``model(x)``, ``x`` of shape (rows, d) -> shape (rows,).
+    distributions : tuple
+        The inputs' frozen scipy distributions.
+    first_order, total_order : ndarray, shape (d,)
+        The exact indices.
+    """
+
+    model: Callable[[np.ndarray], np.ndarray]
+    distributions: tuple[Any, ...]
+    first_order: np.ndarray
+    total_order: np.ndarray
+
+
+def ishigami(a: float = 7.0, b: float = 0.1) -> SensitivityReference:
+    """The Ishigami function ``sin x1 + a sin^2 x2 + b x3^4 sin x1``, ``x ~ U(-pi, pi)^3``.
+
+    Exact variances (Ishigami & Homma 1990): ``V1 = (1 + b pi^4 / 5)^2 / 2``,
+    ``V2 = a^2 / 8``, ``V13 = 8 b^2 pi^8 / 225``, all others zero.
+    """
+    v1 = 0.5 * (1.0 + b * np.pi**4 / 5.0) ** 2
+    v2 = a**2 / 8.0
+    v13 = 8.0 * b**2 * np.pi**8 / 225.0
+    variance = v1 + v2 + v13
+
+    def model(x: np.ndarray) -> np.ndarray:
+        return np.sin(x[:, 0]) + a * np.sin(x[:, 1]) ** 2 + b * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+    uniform = stats.uniform(loc=-np.pi, scale=2.0 * np.pi)
+    return SensitivityReference(
+        model,
+        (uniform, uniform, uniform),
+        np.array([v1, v2, 0.0]) / variance,
+        np.array([v1 + v13, v2, v13]) / variance,
+    )
+
+
+def sobol_g(a: tuple[float, ...] = (0.0, 1.0, 4.5, 9.0, 99.0, 99.0)) -> SensitivityReference:
+    """The Sobol G function ``prod (|4 x_i - 2| + a_i) / (1 + a_i)``, ``x ~ U(0, 1)^d``.
+
+    Exact indices: ``V_i = 1 / (3 (1 + a_i)^2)``, ``V = prod(1 + V_i) - 1``,
+    ``S_i = V_i / V`` and ``ST_i = V_i prod_{j != i}(1 + V_j) / V``.
+    """
+    coefficients = np.asarray(a, dtype=np.float64)
+    partial = 1.0 / (3.0 * (1.0 + coefficients) ** 2)
+    variance = np.prod(1.0 + partial) - 1.0
+    total = np.array(
+        [partial[i] * np.prod(np.delete(1.0 + partial, i)) for i in range(partial.size)]
+    )
+
+    def model(x: np.ndarray) -> np.ndarray:
+        return np.prod((np.abs(4.0 * x - 2.0) + coefficients) / (1.0 + coefficients), axis=1)
+
+    return SensitivityReference(
+        model,
+        tuple(stats.uniform() for _ in coefficients),
+        partial / variance,
+        total / variance,
+    )
