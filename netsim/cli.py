@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import xarray as xr
 
+from netsim.cli_analysis import add_analysis_commands, run_analysis_command
 from netsim.errors import ScenarioError
 
 EXIT_USAGE = 2
@@ -50,10 +51,22 @@ def _parser() -> argparse.ArgumentParser:
         help="override a scenario value (repeatable)",
     )
     run.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    run.add_argument(
+        "--precision",
+        help="run in batches until every reported percentile's 95 %% interval is within this "
+        "relative half-width (e.g. 0.5%%); --draws is then the first batch",
+    )
+    run.add_argument(
+        "--max-draws",
+        type=int,
+        default=2_000_000,
+        help="stop --precision runs here (default 2,000,000)",
+    )
 
     validate = sub.add_parser("validate", help="check a scenario and show its calibration")
     validate.add_argument("config", help="scenario TOML file")
     validate.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
+    add_analysis_commands(sub)
     return parser
 
 
@@ -63,7 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         if args.command == "run":
             return _run(args)
-        return _validate(args)
+        if args.command == "validate":
+            return _validate(args)
+        return run_analysis_command(args)
     except ScenarioError as error:
         print(f"netsim: error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -121,15 +136,42 @@ def _run(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--seed {args.seed} must be >= 0")
     if args.out:
         check_writable(args.out)
+    precision = _percent(args.precision) if args.precision else None
+    if precision is not None and args.sampler != "mc":
+        raise ScenarioError("--precision needs --sampler mc (independent, index-keyed draws)")
+    if precision is not None and args.max_draws < args.draws:
+        raise ScenarioError(f"--max-draws {args.max_draws} is below --draws {args.draws}")
     scenario = netsim.load_scenario(args.config, args.set)
     started = time.perf_counter()
-    with _progress(args.draws, disabled=args.no_progress) as update:
-        dataset = netsim.simulate(scenario, args.draws, args.seed, args.sampler, progress=update)
+    with _progress(None if precision else args.draws, disabled=args.no_progress) as update:
+        if precision is None:
+            dataset = netsim.simulate(
+                scenario, args.draws, args.seed, args.sampler, progress=update
+            )
+        else:
+            from netsim.convergence import simulate_to_precision
+
+            dataset = simulate_to_precision(
+                scenario,
+                precision,
+                args.seed,
+                first_draws=args.draws,
+                max_draws=args.max_draws,
+                progress=update,
+            )
     elapsed = time.perf_counter() - started
+    draws = int(dataset.sizes["draw"])
     print(
-        f"{scenario.name}: {args.draws:,} draws, sampler {args.sampler}, seed {args.seed} "
+        f"{scenario.name}: {draws:,} draws, sampler {args.sampler}, seed {args.seed} "
         f"({elapsed:.2f} s)"
     )
+    if precision is not None:
+        met = "met" if dataset.attrs["precision_met"] else "NOT met (--max-draws reached)"
+        print(
+            f"precision: target +-{100 * precision:g} %, achieved "
+            f"+-{100 * dataset.attrs['precision_achieved']:.3f} % (widest 95 % interval of a "
+            f"reported percentile), {met}"
+        )
     print(format_bands(dataset, scenario))
     if args.out:
         path = write_netcdf(dataset, args.out)
@@ -137,10 +179,22 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _percent(text: str) -> float:
+    """``"0.5%"`` -> 0.005; a bare number is a fraction (``"0.005"``)."""
+    raw = text.strip()
+    try:
+        value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise ScenarioError(f"--precision {text!r} must look like 0.5% or 0.005") from None
+    if not 0.0 < value < 1.0:
+        raise ScenarioError(f"--precision {text!r} must lie between 0 and 100 %")
+    return value
+
+
 class _progress:
     """A tqdm bar on stderr that appears only if the run lasts over two seconds."""
 
-    def __init__(self, total: int, disabled: bool):
+    def __init__(self, total: int | None, disabled: bool):
         self.total, self.disabled, self.bar = total, disabled, None
 
     def __enter__(self):

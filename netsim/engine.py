@@ -266,6 +266,11 @@ def propagate(
         attrs={"long_name": "sampled inputs, each in its parameter's unit"},
     )
     dataset["parameter_unit"] = ("parameter", [p.unit for p in scenario.parameters])
+    dataset["parameter_distribution"] = (
+        "parameter",
+        [p.distribution.describe() for p in scenario.parameters],
+    )
+    dataset["parameter_source"] = ("parameter", [p.source for p in scenario.parameters])
     return dataset
 
 

@@ -11,7 +11,7 @@ import xarray as xr
 from netsim.errors import ScenarioError
 from netsim.kernels import quantile_kernel
 
-__all__ = ["bands", "by_region", "global_total"]
+__all__ = ["bands", "by_region", "global_total", "order_statistics", "quantiles"]
 
 
 def _as_quantiles(q: float | Sequence[float]) -> np.ndarray:
@@ -21,6 +21,36 @@ def _as_quantiles(q: float | Sequence[float]) -> np.ndarray:
     if not np.all((values >= 0.0) & (values <= 1.0)):
         raise ScenarioError(f"q={list(values)} must lie in [0, 1]")
     return values
+
+
+def _select(data: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Values at fractional ``positions`` of the sorted draws (axis 0), as numpy's lerp."""
+    data = np.asarray(data)
+    if data.shape[0] < 1:
+        raise ScenarioError("quantiles need at least one draw")
+    if data.dtype not in (np.float32, np.float64):
+        data = data.astype(np.float64)
+    flat = np.ascontiguousarray(data.reshape(data.shape[0], -1))
+    if np.isnan(flat).any():
+        raise ScenarioError("the data hold NaN: quantiles are undefined")
+    out = np.empty((positions.size, flat.shape[1]))
+    positions = np.ascontiguousarray(positions, dtype=np.float64)
+    quantile_kernel(flat, positions, 4 * numba.get_num_threads(), out)
+    return out.reshape((positions.size, *data.shape[1:]))
+
+
+def order_statistics(data: np.ndarray, ranks: Sequence[int]) -> np.ndarray:
+    """The ``ranks``-th smallest values over axis 0 (0-based), exactly.
+
+    Returns
+    -------
+    ndarray, shape (len(ranks), ...), float64
+    """
+    ranks = np.asarray(ranks, dtype=np.int64)
+    n = np.asarray(data).shape[0]
+    if ranks.size and (ranks.min() < 0 or ranks.max() >= n):
+        raise ScenarioError(f"ranks must lie in [0, {n})")
+    return _select(data, ranks.astype(np.float64))
 
 
 def quantiles(data: np.ndarray, q: float | Sequence[float]) -> np.ndarray:
@@ -37,17 +67,8 @@ def quantiles(data: np.ndarray, q: float | Sequence[float]) -> np.ndarray:
     ndarray, shape (len(q), ...), float64
     """
     qs = _as_quantiles(q)
-    data = np.asarray(data)
-    if data.shape[0] < 1:
-        raise ScenarioError("quantiles need at least one draw")
-    if data.dtype not in (np.float32, np.float64):
-        data = data.astype(np.float64)
-    flat = np.ascontiguousarray(data.reshape(data.shape[0], -1))
-    if np.isnan(flat).any():
-        raise ScenarioError("the data hold NaN: quantiles are undefined")
-    out = np.empty((qs.size, flat.shape[1]))
-    quantile_kernel(flat, qs * (flat.shape[0] - 1), 4 * numba.get_num_threads(), out)
-    return out.reshape((qs.size, *data.shape[1:]))
+    n = np.asarray(data).shape[0]
+    return _select(data, qs * (n - 1))
 
 
 def bands(
