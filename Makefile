@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 DRAWS ?= 20000
 OUT ?= out/net_market.nc
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,15 @@ format: $(STAMP)
 	$(BIN)/ruff format netsim tests benchmarks
 	$(BIN)/ruff check --fix netsim tests benchmarks
 
-test: $(STAMP) lint
-	$(BIN)/python -m pytest -q
+test: $(STAMP) lint chromium
+	$(BIN)/python -m pytest -q -rs
+
+# the report test renders HTML in headless Chromium: install it where we can (Debian, root)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& (apt-get install -y -qq chromium >/dev/null 2>&1 \
+		    || (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)); } \
+		|| echo "chromium not installed: the report rendering test will be skipped"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -208,6 +208,7 @@ def _has_year(data: xr.DataArray, year: int) -> bool:
 
 def _default_cell(data: xr.Dataset | xr.DataArray, given: list[str]) -> dict[str, Any]:
     cell = parse_cell(given)
+    select_cell(data, cell)  # unknown dims or labels fail here, by name
     if "year" in data.dims and "year" not in cell:
         cell = {"year": int(data["year"].values[-1]), **cell}
     skip = {"parameter", "driver", "bound", "quantile", "draw", "scenario"}

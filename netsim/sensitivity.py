@@ -432,12 +432,13 @@ def tail_attribution(
     if not 0.0 < tail < 0.5:
         raise ScenarioError(f"tail={tail} must lie in (0, 0.5)")
     inputs, data = _inputs_and_output(dataset, output, by)
-    values = np.asarray(select_cell(data, cell).transpose("draw").values, dtype=np.float64)
-    if values.ndim != 1:
+    picked = select_cell(data, cell)
+    if picked.dims != ("draw",):
         raise ScenarioError(
             f"the cell {dict(cell)} does not pick one value per draw; name every dimension of "
             f"{[d for d in data.dims if d != 'draw']}"
         )
+    values = np.asarray(picked.values, dtype=np.float64)
     threshold, median = np.quantile(values, [tail, 0.5])
     in_tail = values < threshold
     if not in_tail.any():

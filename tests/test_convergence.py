@@ -1,0 +1,113 @@
+"""Convergence: order-statistic intervals cover, auto-stopped runs reach their precision;
+scenario comparison on common random numbers, exceedance and CAGR."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+
+import netsim
+from netsim import convergence
+from netsim.compare import cagr, compare, exceedance
+from netsim.errors import ScenarioError
+
+from .conftest import CONFIGS
+
+
+@given(n=st.integers(20, 5000), q=st.sampled_from([0.05, 0.25, 0.5, 0.9, 0.95]))
+def test_interval_ranks_have_binomial_coverage(n, q):
+    low, high = convergence.interval_ranks(n, q, 0.95)
+    # P(X(low+1) <= xi_q <= X(high+1)) = B(high) - B(low), 1-based ranks low+1, high+1
+    coverage = stats.binom.cdf(high, n, q) - stats.binom.cdf(low, n, q)
+    if low > 0 and high < n - 1:  # not clipped
+        assert coverage >= 0.95 - 1e-12
+
+
+def test_intervals_cover_true_quantiles_of_a_known_distribution():
+    """Over 400 samples of 500 lognormal draws, the 95 % intervals of P5/P50/P95
+    cover the exact quantiles at least 95 % of the time (minus 3 binomial sd)."""
+    rng = np.random.default_rng(4)
+    q = [0.05, 0.5, 0.95]
+    exact = stats.lognorm(s=0.4).ppf(q)
+    trials = 400
+    draws = rng.lognormal(sigma=0.4, size=(500, trials))
+    result = convergence.band_intervals(xr.DataArray(draws, dims=("draw", "trial")), q)
+    covered = (result["low"] <= exact[:, None]) & (exact[:, None] <= result["high"])
+    floor = 0.95 - 3 * np.sqrt(0.95 * 0.05 / trials)
+    assert np.all(covered.mean("trial").values >= floor)
+    assert np.all(result["low"] <= result["value"]) and np.all(result["value"] <= result["high"])
+
+
+def test_precision_run_reaches_its_target_against_a_much_larger_run(net):
+    target = 0.01
+    run = convergence.simulate_to_precision(net, target, seed=5, first_draws=500)
+    assert run.attrs["precision_met"] == 1
+    assert run.attrs["precision_achieved"] <= target
+    used = run.sizes["draw"]
+    assert used == run.attrs["draws"] > 500
+    # batching changes no draw: the run is exactly the first `used` draws
+    direct = netsim.simulate(net, used, seed=5)
+    np.testing.assert_array_equal(run["total"].values, direct["total"].values)
+    large = netsim.simulate(net, 20 * used, seed=5)
+    for name, small in convergence.headline_outputs(run).items():
+        truth = netsim.bands(convergence.headline_outputs(large)[name])
+        error = np.abs(netsim.bands(small) - truth) / np.abs(truth)
+        assert float(error.max()) <= target, name
+
+
+def test_mean_standard_error_matches_formula(net_run):
+    total = netsim.global_total(net_run["total"])
+    result = convergence.mean_standard_error(total)
+    values = total.sel(year=2031).values
+    assert float(result["standard_error"].sel(year=2031)) == pytest.approx(
+        values.std(ddof=1) / np.sqrt(values.size), rel=1e-12
+    )
+
+
+@pytest.fixture(scope="module")
+def bull_bear():
+    return (
+        netsim.load_scenario(CONFIGS / "bull.toml"),
+        netsim.load_scenario(CONFIGS / "bear.toml"),
+    )
+
+
+def test_compare_with_itself_is_exactly_zero(net):
+    result = compare(net, {"same": net}, draws=1000, seed=2, by="region")
+    assert np.all(result["difference"].values == 0.0)
+    assert np.all(result["prob_greater"].values == 0.0)
+
+
+def test_compare_bull_and_bear_are_paired(net, bull_bear):
+    bull, bear = bull_bear
+    result = compare(net, {"bull": bull, "bear": bear}, draws=2000, seed=3, by="global")
+    final = result.sel(year=2031)
+    assert float(final["prob_greater"].sel(scenario="bull")) > 0.95
+    assert float(final["prob_greater"].sel(scenario="bear")) < 0.05
+    # paired draws: the spread of the difference is far below that of either run
+    spread = final["difference"].sel(scenario="bull", quantile=0.95) - final["difference"].sel(
+        scenario="bull", quantile=0.05
+    )
+    base_spread = final["base"].sel(quantile=0.95) - final["base"].sel(quantile=0.05)
+    assert float(spread) < 0.5 * float(base_spread)
+    with pytest.raises(ScenarioError, match="sampler mc or lhs"):
+        compare(net, {"bull": bull}, draws=100, sampler="sobol")
+
+
+def test_exceedance_and_cagr(net, net_run):
+    total = netsim.global_total(net_run["total"])
+    result = exceedance(total.sel(year=2031), 4300.0)
+    assert float(result["probability"]) == pytest.approx(
+        float(np.mean(total.sel(year=2031).values > 4300.0))
+    )
+    base = netsim.global_total(netsim.deterministic(net)["total"])
+    growth = cagr(base, 2026, 2031)
+    expected = 100 * ((float(base.sel(year=2031)) / float(base.sel(year=2026))) ** 0.2 - 1)
+    assert float(growth) == pytest.approx(expected, rel=1e-12)
+    assert float(growth) == pytest.approx(7.15, abs=0.005)  # the report's CAGR
+    with pytest.raises(ScenarioError, match="CAGR years"):
+        cagr(base, 2031, 2026)

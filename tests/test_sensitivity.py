@@ -1,0 +1,167 @@
+"""Sensitivity: Sobol against analytic indices, tornado against deterministic, rank
+correlations against scipy, attribution and tail attribution adding up."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+import netsim
+from netsim import sensitivity
+from netsim.distributions import Distribution
+from netsim.errors import ScenarioError
+from netsim.reference_models import ishigami, sobol_g
+from netsim.sobol import sobol_indices
+
+
+def _assert_within_interval(result, exact, name):
+    """The exact index lies in the bootstrap interval, widened by half its width
+    (bootstrap intervals of a scrambled Sobol design are approximate)."""
+    low, high = result[f"{name}_interval"].values
+    width = high - low
+    assert np.all(width < 0.1), f"{name} intervals too wide to be informative: {width}"
+    assert np.all(exact >= low - 0.5 * width - 1e-12), (name, exact, low)
+    assert np.all(exact <= high + 0.5 * width + 1e-12), (name, exact, high)
+    np.testing.assert_allclose(result[name].values, exact, atol=0.03)
+
+
+@pytest.mark.parametrize(
+    ("reference", "n"), [(ishigami(), 2**13), (sobol_g(), 2**12)], ids=["ishigami", "sobol_g"]
+)
+def test_sobol_matches_analytic_indices(reference, n):
+    result = sobol_indices(reference.model, reference.distributions, n, seed=5)
+    _assert_within_interval(result, reference.first_order, "first_order")
+    _assert_within_interval(result, reference.total_order, "total_order")
+    assert result.attrs["evaluations"] == n * (len(reference.distributions) + 2)
+
+
+def test_zero_variance_input_has_exactly_zero_indices():
+    reference = ishigami()
+    constant = Distribution("fixed", {"value": 0.5})
+
+    def model(x):  # the fourth input enters the formula but never varies
+        return reference.model(x[:, :3]) + x[:, 3] ** 2
+
+    result = sobol_indices(model, [*reference.distributions, constant], 1024, seed=1)
+    assert result["first_order"].values[3] == 0.0
+    assert result["total_order"].values[3] == 0.0
+
+
+def test_grouped_indices_and_refusal_without_groups():
+    reference = sobol_g((0.0, 1.0, 9.0))
+    with pytest.raises(ScenarioError, match="correlated inputs"):
+        sobol_indices(reference.model, reference.distributions, 64, uniform_transform=lambda u: u)
+    grouped = sobol_indices(
+        reference.model, reference.distributions, 2**12, groups=[[0, 1], [2]], seed=2
+    )
+    assert list(grouped["parameter"].values) == ["x1 + x2", "x3"]
+    # the group's total index is that of x1 and x2 together: 1 - S3's complement
+    partial = 1.0 / (3.0 * (1.0 + np.array([0.0, 1.0, 9.0])) ** 2)
+    variance = np.prod(1 + partial) - 1
+    closed_first = ((1 + partial[0]) * (1 + partial[1]) - 1) / variance
+    assert abs(float(grouped["first_order"][0]) - closed_first) < 0.03
+
+
+def test_scenario_sobol_groups_correlated_inputs(net):
+    result = sensitivity.sobol(net, 64, "total", "global", n_boot=20)
+    labels = list(result["parameter"].values)
+    assert "drivers.targeted_prrt_expansion.impact + restraints.isotope_supply.impact" in labels
+    fixed = "drivers.imaging_diagnostics.delay"
+    assert fixed in labels
+    assert np.all(result["first_order"].sel(parameter=fixed).values == 0.0)
+    assert np.all(result["total_order"].sel(parameter=fixed).values == 0.0)
+    by_driver = sensitivity.sobol(net, 64, "total", "global", group="driver", n_boot=20)
+    assert "events.isotope_outage" in by_driver["parameter"].values
+    assert by_driver.attrs["evaluations"] == 64 * (by_driver.sizes["parameter"] + 2)
+
+
+@pytest.fixture(scope="module")
+def tornado_by_country(net):
+    return sensitivity.tornado(net, "by_modality", "country")
+
+
+@settings(max_examples=8)
+@given(index=st.integers(0, 69), side=st.sampled_from(["low", "high"]))
+def test_tornado_equals_deterministic_at_shifted_inputs(net, tornado_by_country, index, side):
+    name = net.parameter_names[index % len(net.parameter_names)]
+    value = float(tornado_by_country[f"input_{side}"].sel(parameter=name))
+    expected = netsim.deterministic(net, {name: value})["by_modality"]
+    got = tornado_by_country[side].sel(parameter=name).transpose(*expected.dims)
+    np.testing.assert_array_equal(got.values, expected.values)
+
+
+def test_tornado_zero_swing_for_fixed_input_and_base_is_deterministic(net, tornado_by_country):
+    swing = tornado_by_country["swing"].sel(parameter="drivers.liquid_biopsy.delay")
+    assert np.all(swing.values == 0.0)
+    base = netsim.deterministic(net)["by_modality"]
+    np.testing.assert_array_equal(
+        tornado_by_country["base"].transpose(*base.dims).values, base.values
+    )
+    top = sensitivity.ranking(
+        tornado_by_country, {"year": 2031, "country": "Germany", "modality": "PRRT"}
+    )
+    assert top["parameter"].values[0] == "drivers.targeted_prrt_expansion.impact"
+
+
+def test_spearman_and_prcc_match_direct_computation(net_run):
+    rho = sensitivity.spearman(net_run, "total", "global")
+    cell = netsim.global_total(net_run["total"]).sel(year=2031).values
+    inputs = net_run["inputs"].values
+    for j in (0, 5, 21):
+        expected = stats.spearmanr(inputs[:, j], cell).statistic
+        assert float(rho.sel(year=2031).isel(parameter=j)) == pytest.approx(expected, abs=1e-10)
+    assert float(rho.sel(year=2031, parameter="drivers.liquid_biopsy.delay")) == 0.0
+
+    partial = sensitivity.prcc(net_run, "total", "global")
+    ranks = stats.rankdata(inputs, axis=0)
+    varying = np.flatnonzero(inputs.std(axis=0) > 0)
+    y = stats.rankdata(cell)
+    j = int(np.flatnonzero(np.array(net_run["parameter"].values) == "market.base_scale")[0])
+    others = np.column_stack([np.ones(len(y)), ranks[:, [k for k in varying if k != j]]])
+
+    def residual(v):
+        return v - others @ np.linalg.lstsq(others, v, rcond=None)[0]
+
+    expected = np.corrcoef(residual(ranks[:, j]), residual(y))[0, 1]
+    assert float(partial.sel(year=2031).isel(parameter=j)) == pytest.approx(expected, abs=1e-8)
+    assert np.nanmax(np.abs(partial.values)) <= 1.0 + 1e-12
+
+
+def test_attribution_adds_up_to_the_base_case(net):
+    result = sensitivity.attribution(net, "by_modality", "region")
+    total = result["baseline"] + result["contribution"].sum("driver")
+    np.testing.assert_allclose(total.values, result["forecast"].values, rtol=1e-12)
+    base = netsim.by_region(netsim.deterministic(net)["by_modality"])
+    np.testing.assert_allclose(
+        result["forecast"].transpose(*base.dims).values, base.values, rtol=1e-12
+    )
+    off = {d.impact.name: 0.0 for d in net.drivers}
+    for event in net.events:
+        off.update({p.name: 0.0 for p in event.occurs})
+    baseline = netsim.by_region(netsim.deterministic(net, off)["by_modality"])
+    np.testing.assert_allclose(
+        result["baseline"].transpose(*baseline.dims).values, baseline.values, rtol=1e-12
+    )
+    prrt = result["contribution"].sel(year=2031, region="Europe", modality="PRRT")
+    assert prrt.sel(driver="drivers.targeted_prrt_expansion") > 0
+    assert prrt.sel(driver="restraints.isotope_supply") < 0
+
+
+def test_tail_attribution_decomposes_the_shortfall(net, net_run):
+    result = sensitivity.tail_attribution(net, net_run, {"year": 2031}, "total", "global")
+    parts = (
+        float(result["reference_offset"])
+        + float(result["contribution"].sum())
+        + float(result["interaction"])
+    )
+    assert parts == pytest.approx(float(result["shortfall"]), rel=1e-12)
+    assert float(result["shortfall"]) < 0
+    assert result.attrs["tail_draws"] == 400
+    assert float(result["contribution"].sel(parameter="drivers.liquid_biopsy.delay")) == 0.0
+    worst = result["contribution"].idxmin().item()
+    assert worst == "market.base_scale"
+    with pytest.raises(ScenarioError, match="does not pick one value"):
+        sensitivity.tail_attribution(net, net_run, {"year": 2031}, "total", "region")
