@@ -7,6 +7,9 @@ The public API (see DESIGN.md's contract)::
     base = netsim.deterministic(sc)
     ds = netsim.simulate(sc, draws=100_000, seed=7, sampler="mc")
     netsim.bands(ds["total"], q=[0.05, 0.5, 0.95])
+
+Analyses (sensitivity, convergence, comparison) are functions here too; plots are in
+:mod:`netsim.plots` and the HTML report in :mod:`netsim.report`.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -16,27 +19,54 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
+from netsim.comparison import cagr, compare, exceedance
+from netsim.convergence import band_intervals, simulate_to_precision
 from netsim.engine import coordinates, deterministic, load_scenario, propagate, simulate
 from netsim.errors import ScenarioError
 from netsim.io import open_run, write_netcdf
+from netsim.outputs import select_output
+from netsim.saltelli import sobol_indices
 from netsim.sampling import sample_inputs
 from netsim.scenario import Scenario
+from netsim.sensitivity import (
+    attribution,
+    prcc,
+    ranking,
+    sobol,
+    spearman,
+    tail_attribution,
+    tornado,
+)
 from netsim.stats import bands, by_region, global_total, quantiles
 
 __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "attribution",
+    "band_intervals",
     "bands",
     "by_region",
+    "cagr",
+    "compare",
     "coordinates",
     "deterministic",
+    "exceedance",
     "global_total",
     "load_scenario",
     "open_run",
+    "prcc",
     "propagate",
     "quantiles",
+    "ranking",
     "sample_inputs",
+    "select_output",
     "simulate",
+    "simulate_to_precision",
+    "sobol",
+    "sobol_indices",
+    "spearman",
+    "tail_attribution",
+    "tornado",
     "write_netcdf",
 ]

@@ -33,6 +33,16 @@ def add_analysis_commands(sub: Any) -> None:
     bands.add_argument("--year", type=int, nargs="+", help="only these years")
     bands.add_argument("--confidence", type=float, default=0.95, help="of the intervals")
     bands.add_argument("--csv", help="also write the table to this CSV file")
+    bands.add_argument(
+        "--exceed", type=float, metavar="X", help="also print P(value > X) of every cell"
+    )
+    bands.add_argument(
+        "--cagr",
+        type=int,
+        nargs=2,
+        metavar=("START", "END"),
+        help="bands of the CAGR between two years (%% per year) instead of the values",
+    )
 
     sens = sub.add_parser("sensitivity", help="which inputs matter, where and when")
     sens.add_argument("config", help="scenario TOML file")
@@ -173,7 +183,11 @@ def _bands(args: argparse.Namespace) -> int:
     _check_out(args.csv, (".csv",))
     dataset = _open(args.run)
     data, by = _run_output(dataset, args.by)
-    if args.year:
+    if args.cagr:
+        from netsim.comparison import cagr
+
+        data = cagr(data, *args.cagr).expand_dims(period=[f"{args.cagr[0]}-{args.cagr[1]}"])
+    elif args.year:
         data = data.sel(year=[y for y in args.year if _has_year(data, y)])
     result = band_intervals(data, args.q, args.confidence)
     dims = [d for d in result["value"].dims if d != "quantile"]
@@ -189,12 +203,29 @@ def _bands(args: argparse.Namespace) -> int:
             row += [float(band["value"]), float(band["low"]), float(band["high"])]
         rows.append(row)
     what = "total" if by in BY_CHOICES else f"by_{by}"
+    unit = "CAGR, % per year" if args.cagr else "USD million"
     _print_table(
-        f"{args.run}: bands of {what} ({by}), USD million, {int(result.attrs['draws']):,} draws; "
+        f"{args.run}: bands of {what} ({by}), {unit}, {int(result.attrs['draws']):,} draws; "
         f"low/high = {100 * args.confidence:g} % order-statistic interval",
         headers,
         rows,
     )
+    if args.exceed is not None:
+        from netsim.comparison import exceedance
+
+        chance = exceedance(data, args.exceed)
+        _print_table(
+            f"\nP(value > {args.exceed:,g})",
+            [" ".join(dims), "probability", "standard error"],
+            [
+                [
+                    " ".join(str(v) for v in pick.values()),
+                    f"{float(chance['probability'].sel(pick)):.4f}",
+                    f"{float(chance['standard_error'].sel(pick)):.4f}",
+                ]
+                for pick in _cells(chance["probability"], dims)
+            ],
+        )
     if args.csv:
         _write_csv(args.csv, headers, rows)
     return 0
@@ -357,7 +388,7 @@ def _print_sensitivity(
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from netsim.compare import compare
+    from netsim.comparison import compare
     from netsim.io import write_netcdf
 
     _check_out(args.csv, (".csv",))

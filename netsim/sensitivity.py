@@ -29,9 +29,9 @@ from netsim.engine import propagate, run_kernel
 from netsim.errors import ScenarioError
 from netsim.model import expected_draw_arrays
 from netsim.outputs import aggregate, check_output, select_cell, select_output
+from netsim.saltelli import sobol_indices
 from netsim.sampling import correlate_uniforms
 from netsim.scenario import Scenario
-from netsim.sobol import sobol_indices
 
 __all__ = [
     "MAX_ATTRIBUTION_PLAYERS",
@@ -292,12 +292,12 @@ def sobol(
     output, by : str
         Which output, summed how (see :func:`netsim.outputs.aggregate`).
     seed, n_boot, confidence
-        As :func:`netsim.sobol.sobol_indices`.
+        As :func:`netsim.saltelli.sobol_indices`.
 
     Returns
     -------
     xarray.Dataset
-        As :func:`netsim.sobol.sobol_indices`, over ``(parameter, year, <by>[, segment])``.
+        As :func:`netsim.saltelli.sobol_indices`, over ``(parameter, year, <by>[, segment])``.
     """
     check_output(scenario, output, by)
 

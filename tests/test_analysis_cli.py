@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import xml.etree.ElementTree as ElementTree
 
+import numpy as np
 import pytest
 import xarray as xr
 
@@ -241,3 +242,15 @@ def test_report_renders_in_headless_chromium(tmp_path, run_file):
         assert height > 20 and rows > 2, (name, height, rows)
     assert tables["inputs"][1] == 1 + len(netsim.open_run(run_file)["parameter"])
     assert len(probe_data["images"]) == 2 and all(w > 300 for w in probe_data["images"])
+
+
+def test_bands_exceedance_and_cagr(run_file, capsys):
+    assert main(["bands", str(run_file), "--year", "2031", "--exceed", "4300"]) == 0
+    text = capsys.readouterr().out
+    run = netsim.open_run(run_file)
+    total = netsim.global_total(run["total"]).sel(year=2031).values
+    assert f"{np.mean(total > 4300):.4f}" in text
+    assert main(["bands", str(run_file), "--by", "region", "--cagr", "2026", "2031"]) == 0
+    text = capsys.readouterr().out
+    assert "CAGR, % per year" in text and "2026-2031 Asia-Pacific" in text
+    assert main(["bands", str(run_file), "--cagr", "2031", "2026"]) == 2

@@ -63,7 +63,7 @@ def test_validate_prints_solved_parameters_and_targets(capsys):
     assert main(["validate", str(NET_CONFIG)]) == 0
     printed = capsys.readouterr().out
     assert "baseline" in printed and "(solved)" in printed
-    assert printed.count("  yes") == 7 and " NO" not in printed
+    assert printed.count("  yes") == 9 and " NO" not in printed  # 7 report rows + 2 assumed
 
 
 def test_overlays_keep_the_parent_calibration(net):

@@ -12,7 +12,7 @@ from scipy import stats
 
 import netsim
 from netsim import convergence
-from netsim.compare import cagr, compare, exceedance
+from netsim.comparison import cagr, compare, exceedance
 from netsim.errors import ScenarioError
 
 from .conftest import CONFIGS

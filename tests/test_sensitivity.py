@@ -14,7 +14,7 @@ from netsim import sensitivity
 from netsim.distributions import Distribution
 from netsim.errors import ScenarioError
 from netsim.reference_models import ishigami, sobol_g
-from netsim.sobol import sobol_indices
+from netsim.saltelli import sobol_indices
 
 
 def _assert_within_interval(result, exact, name):
