@@ -201,6 +201,34 @@ def _input_matrix(scenario: Scenario, inputs: Any) -> tuple[np.ndarray, np.ndarr
     return matrix, np.asarray(draw, dtype=np.int64)
 
 
+def _check_out(
+    scenario: Scenario, out: Mapping[str, np.ndarray], draws: int
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Validate caller-provided output arrays; return them in kernel order."""
+    names = ["total"] + [f"by_{a.name}" for a in scenario.axes]
+    shapes = {"total": (draws, len(scenario.years), len(scenario.countries))}
+    for axis in scenario.axes:
+        shapes[f"by_{axis.name}"] = (*shapes["total"], len(axis.segments))
+    arrays = []
+    for name in names:
+        array = out.get(name)
+        if (
+            not isinstance(array, np.ndarray)
+            or array.shape != shapes[name]
+            or array.dtype not in (np.float32, np.float64)
+            or not array.flags.c_contiguous
+            or not array.flags.writeable
+        ):
+            raise ScenarioError(
+                f"out[{name!r}] must be a writeable C-contiguous float32/float64 array of "
+                f"shape {shapes[name]}"
+            )
+        arrays.append(array)
+    if len({a.dtype for a in arrays}) != 1:
+        raise ScenarioError("out arrays must share one dtype")
+    return arrays[0], tuple(arrays[1:])
+
+
 def propagate(
     scenario: Scenario,
     inputs: Any,
@@ -209,6 +237,7 @@ def propagate(
     dtype: type = np.float32,
     progress: Any = None,
     as_arrays: bool = False,
+    out: Mapping[str, np.ndarray] | None = None,
 ) -> xr.Dataset | dict[str, np.ndarray]:
     """Propagate caller-supplied inputs through the scenario's model.
 
@@ -231,6 +260,11 @@ def propagate(
     as_arrays : bool
         Return plain arrays ``{"total": ..., "by_<axis>": ...}`` instead of a
         Dataset (for callers in a loop: no xarray construction).
+    out : mapping of str to ndarray, optional
+        Arrays to write into, shaped as the outputs (e.g. the dict an earlier
+        ``as_arrays`` call returned): a caller in a loop then allocates nothing,
+        which saves the page faults of fresh memory (most of a small call's
+        overhead). Their contents are overwritten.
 
     Returns
     -------
@@ -242,7 +276,10 @@ def propagate(
     if chunk_size < 1:
         raise ScenarioError(f"chunk_size={chunk_size} must be >= 1")
     model = model_arrays(scenario)
-    total, by_axis = _allocate(scenario, matrix.shape[0], dtype)
+    if out is None:
+        total, by_axis = _allocate(scenario, matrix.shape[0], dtype)
+    else:
+        total, by_axis = _check_out(scenario, out, matrix.shape[0])
     for start in range(0, matrix.shape[0], chunk_size):
         stop = min(start + chunk_size, matrix.shape[0])
         arrays = draw_arrays(scenario, matrix[start:stop])

@@ -9,6 +9,8 @@ All growth quantities are fractions per year (pp / 100).
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -126,15 +128,33 @@ def ramp_profile(years: np.ndarray, onset: float, ramp_rate: float, delay: float
     return np.clip((years - (onset + delay - 1.0)) * ramp_rate, 0.0, 1.0)
 
 
+_MODEL_CACHE: dict[int, ModelArrays] = {}
+_MODEL_CACHE_LOCK = threading.Lock()
+
+
 def model_arrays(scenario: Scenario, calibration: Calibration | None = None) -> ModelArrays:
-    """Build the scenario-level kernel arrays.
+    """The scenario-level kernel arrays, built once per scenario object.
 
     Parameters
     ----------
     scenario : Scenario
     calibration : Calibration, optional
-        Growth parameters to use; defaults to ``scenario.calibration``.
+        Growth parameters to use instead of ``scenario.calibration`` (not cached).
     """
+    if calibration is not None:
+        return _build_model_arrays(scenario, calibration)
+    key = id(scenario)
+    cached = _MODEL_CACHE.get(key)
+    if cached is None:
+        cached = _build_model_arrays(scenario, None)
+        with _MODEL_CACHE_LOCK:
+            if key not in _MODEL_CACHE:  # scenarios are frozen: the arrays never go stale
+                _MODEL_CACHE[key] = cached
+                weakref.finalize(scenario, _MODEL_CACHE.pop, key, None)
+    return cached
+
+
+def _build_model_arrays(scenario: Scenario, calibration: Calibration | None) -> ModelArrays:
     calibration = calibration or scenario.calibration
     if calibration is None:
         raise ScenarioError("the scenario has not been calibrated (use netsim.load_scenario)")
