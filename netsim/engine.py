@@ -25,6 +25,7 @@ from netsim.scenario import Scenario, parse_scenario
 __all__ = [
     "coordinates",
     "deterministic",
+    "label_run",
     "load_scenario",
     "propagate",
     "run_kernel",
@@ -291,13 +292,21 @@ def propagate(
         )
         if progress is not None:
             progress(stop - start)
+    arrays = {"total": total}
+    arrays.update({f"by_{a.name}": v for a, v in zip(scenario.axes, by_axis, strict=True)})
     if as_arrays:
-        out = {"total": total}
-        out.update({f"by_{a.name}": v for a, v in zip(scenario.axes, by_axis, strict=True)})
-        return out
-    dataset = _label(scenario, total, by_axis, draw)
+        return arrays
+    arrays["inputs"] = matrix
+    return label_run(scenario, arrays, draw)
+
+
+def label_run(scenario: Scenario, arrays: Mapping[str, Any], draw: np.ndarray) -> xr.Dataset:
+    """A run's Dataset from its arrays (numpy or dask): ``total``, ``by_<axis>``,
+    ``inputs`` (draw, parameter), with every parameter's unit, distribution and source."""
+    by_axis = tuple(arrays[f"by_{a.name}"] for a in scenario.axes)
+    dataset = _label(scenario, arrays["total"], by_axis, draw)
     dataset["inputs"] = xr.DataArray(
-        matrix,
+        arrays["inputs"],
         dims=("draw", "parameter"),
         coords={"draw": draw, "parameter": list(scenario.parameter_names)},
         attrs={"long_name": "sampled inputs, each in its parameter's unit"},
@@ -319,6 +328,11 @@ def simulate(
     *,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Any = None,
+    reduce: str | None = None,
+    q: Any = (0.05, 0.5, 0.95),
+    confidence: float = 0.95,
+    client: Any = None,
+    lazy: bool = False,
 ) -> xr.Dataset:
     """Sample the inputs and propagate them.
 
@@ -336,6 +350,14 @@ def simulate(
         Draws per kernel call; results do not depend on it.
     progress : callable, optional
         Called with the number of draws finished after each chunk.
+    reduce : {None, "bands"}
+        ``"bands"``: never hold the cube; fold chunks into histograms and return
+        the bands (``q``) of every cell with their ``confidence`` intervals (see
+        :func:`netsim.runner.reduce_bands`). Memory no longer grows with ``draws``.
+    client : dask.distributed.Client, optional
+        Run the chunks on this cluster; results are bit-identical to a local run.
+    lazy : bool
+        With ``client`` (and no ``reduce``): return Dask-backed arrays.
 
     Returns
     -------
@@ -343,6 +365,38 @@ def simulate(
         As :func:`propagate`, with attrs ``seed``, ``sampler``, ``draws``,
         ``scenario_hash`` and ``netsim_version``.
     """
+    if reduce not in (None, "bands"):
+        raise ScenarioError(f"reduce={reduce!r} must be None or 'bands'")
+    if lazy and client is None:
+        raise ScenarioError("lazy=True needs a Dask client")
+    if reduce == "bands" or client is not None:
+        from netsim import runner
+
+        if not isinstance(draws, int | np.integer) or draws < 1:
+            raise ScenarioError(f"draws={draws!r} must be a whole number >= 1")
+        sample_inputs(scenario, draws, seed, sampler, 0, 0)  # checks seed and sampler
+        if reduce == "bands":
+            return runner.reduce_bands(
+                scenario,
+                int(draws),
+                seed,
+                sampler,
+                q=q,
+                confidence=confidence,
+                chunk_size=chunk_size,
+                client=client,
+                progress=progress,
+            )
+        return runner.simulate_distributed(
+            scenario,
+            int(draws),
+            seed,
+            sampler,
+            client,
+            chunk_size=chunk_size,
+            lazy=lazy,
+            progress=progress,
+        )
     inputs = sample_inputs(scenario, draws, seed, sampler)
     dataset = propagate(scenario, inputs, chunk_size=chunk_size, progress=progress)
     dataset.attrs.update({"seed": int(seed), "sampler": sampler, "draws": int(draws)})

@@ -13,7 +13,13 @@ import numba
 import numpy as np
 from numba import prange
 
-__all__ = ["JIT_OPTIONS", "fill_kernel", "propagate_kernel", "quantile_kernel"]
+__all__ = [
+    "JIT_OPTIONS",
+    "fill_kernel",
+    "propagate_kernel",
+    "quantile_kernel",
+    "region_sum_kernel",
+]
 
 JIT_OPTIONS = {
     # (numba.njit is nopython: kernels never fall back to object mode)
@@ -311,3 +317,30 @@ def fill_kernel(out, value):  # pragma: no cover - compiled
     for i in prange(out.shape[0]):
         for j in range(out.shape[1]):
             out[i, j] = value
+
+
+@numba.njit(parallel=True, **JIT_OPTIONS)
+def region_sum_kernel(values, region_of, by_region, world):  # pragma: no cover - compiled
+    """Sum countries into regions and the world, per draw (float64 sums).
+
+    Parameters
+    ----------
+    values : ndarray, shape (draw, year, country, segment)
+    region_of : ndarray of int64, shape (country,)
+    by_region : ndarray, shape (draw, year, region, segment), overwritten
+    world : ndarray, shape (draw, year, segment), overwritten
+    """
+    n, n_years, n_countries, n_segments = values.shape
+    n_regions = by_region.shape[2]
+    for d in prange(n):
+        for t in range(n_years):
+            for s in range(n_segments):
+                world[d, t, s] = 0.0
+                for r in range(n_regions):
+                    by_region[d, t, r, s] = 0.0
+            for c in range(n_countries):
+                r = region_of[c]
+                for s in range(n_segments):
+                    v = np.float64(values[d, t, c, s])
+                    by_region[d, t, r, s] += v
+                    world[d, t, s] += v

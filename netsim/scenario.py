@@ -226,6 +226,8 @@ class Scenario:
     recalibrate: bool
     document_hash: str
     calibration: Calibration | None = field(default=None, compare=False)
+    # the merged document as canonical JSON: rebuilds this scenario anywhere (resume, workers)
+    document_json: str = field(default="{}", compare=False, repr=False)
 
     # --- derived, cached ------------------------------------------------------
     @cached_property
@@ -398,6 +400,7 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
         first_year_step=first_year_step,
         recalibrate=bool(overlay is None or overlay.get("recalibrate", False)),
         document_hash=hashlib.sha256(canonical.encode()).hexdigest(),
+        document_json=canonical,
     )
 
 
