@@ -32,6 +32,7 @@ __all__ = [
     "compute_chunk",
     "reduce_bands",
     "simulate_distributed",
+    "summarise",
 ]
 
 PILOT_DRAWS = 8192  # the first draws fix the histogram bins of a reduced run
@@ -189,6 +190,34 @@ def _fold_range(
     return summary
 
 
+def summarise(
+    layout: CellLayout,
+    fetch: Callable[[int, int], dict[str, np.ndarray]],
+    draws: int,
+    chunk_size: int = DEFAULT_CHUNK,
+    bins: int = DEFAULT_BINS,
+    progress: Callable[[int], Any] | None = None,
+) -> BandSummary:
+    """Fold draws ``[0, draws)`` into a :class:`BandSummary`, chunk by chunk.
+
+    ``fetch(start, stop)`` returns the output arrays of those draws (simulated,
+    or read back from a store). The first :data:`PILOT_DRAWS` draws fix the bins,
+    whatever the chunk size, so the summary does not depend on the chunking.
+    """
+    pilot = min(draws, PILOT_DRAWS)
+    arrays = fetch(0, pilot)
+    summary = BandSummary.from_pilot(layout.pilot_matrix(arrays), bins)
+    layout.fold(summary, arrays)
+    del arrays
+    if progress is not None:
+        progress(pilot)
+    for a, b in chunk_ranges(pilot, draws, chunk_size):
+        layout.fold(summary, fetch(a, b))
+        if progress is not None:
+            progress(b - a)
+    return summary
+
+
 def reduce_bands(
     scenario: Scenario,
     draws: int,
@@ -220,19 +249,15 @@ def reduce_bands(
         raise ScenarioError(f"draws={draws} must be >= 1")
     layout = CellLayout(scenario)
     pilot = min(draws, PILOT_DRAWS)
-    _, arrays = compute_chunk(scenario, draws, seed, sampler, 0, pilot)
-    summary = BandSummary.from_pilot(layout.pilot_matrix(arrays), bins)
-    layout.fold(summary, arrays)
-    del arrays
-    if progress is not None:
-        progress(pilot)
+
+    def fetch(a: int, b: int) -> dict[str, np.ndarray]:
+        return compute_chunk(scenario, draws, seed, sampler, a, b)[1]
+
     if client is None:
-        for a, b in chunk_ranges(pilot, draws, chunk_size):
-            _, arrays = compute_chunk(scenario, draws, seed, sampler, a, b)
-            layout.fold(summary, arrays)
-            if progress is not None:
-                progress(b - a)
-    elif draws > pilot:
+        summary = summarise(layout, fetch, draws, chunk_size, bins, progress)
+    else:
+        summary = summarise(layout, fetch, pilot, chunk_size, bins, progress)
+    if client is not None and draws > pilot:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         per_task = max(chunk_size, -(-(draws - pilot) // (2 * workers)))
         shared = client.scatter(scenario, broadcast=True)

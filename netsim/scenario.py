@@ -289,6 +289,7 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     ScenarioError
         On the first rule the document breaks.
     """
+    full_document = document
     document = dict(document)
     overlay = document.pop("overlay", None)
     check_sources(document, path)
@@ -400,7 +401,8 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
         first_year_step=first_year_step,
         recalibrate=bool(overlay is None or overlay.get("recalibrate", False)),
         document_hash=hashlib.sha256(canonical.encode()).hexdigest(),
-        document_json=canonical,
+        # with its overlay chain, in file order (the order sets the layout)
+        document_json=json.dumps(full_document, default=str),
     )
 
 

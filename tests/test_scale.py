@@ -1,0 +1,212 @@
+"""Scale: reduced bands against exact ones, Zarr stores killed and resumed, Dask runs
+(with a killed worker) bit-identical to local ones, fast and thread-safe library calls."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import netsim
+from netsim.cli import main
+from netsim.errors import ScenarioError
+from netsim.outputs import select_output
+from netsim.runner import PILOT_DRAWS
+from netsim.zarr_store import open_store, store_progress
+
+from .conftest import NET_CONFIG
+
+RELATIVE_ACCURACY = 1e-3  # the stated accuracy of reduced bands
+
+
+@pytest.fixture(scope="module")
+def reference_run(net):
+    return netsim.simulate(net, 3 * PILOT_DRAWS, seed=9)
+
+
+@pytest.fixture(scope="module")
+def reduced(net):
+    return netsim.simulate(net, 3 * PILOT_DRAWS, seed=9, reduce="bands", chunk_size=5000)
+
+
+def test_reduced_bands_within_stated_accuracy_of_exact(reduced, reference_run):
+    checked = 0
+    for name, data in reduced.data_vars.items():
+        if name.endswith("_interval"):
+            continue
+        exact = netsim.bands(select_output(reference_run, data.attrs["output"], data.attrs["by"]))
+        error = np.abs(data - exact) / np.abs(exact)
+        assert float(error.max()) <= RELATIVE_ACCURACY, name
+        checked += data.size
+    assert checked > 8000  # every cell of every output at every level
+    interval = reduced["total_global_interval"]
+    assert np.all(interval.sel(bound="low") <= reduced["total_global"])
+    assert np.all(reduced["total_global"] <= interval.sel(bound="high"))
+
+
+def test_reduced_bands_do_not_depend_on_chunking(net, reduced):
+    other = netsim.simulate(net, 3 * PILOT_DRAWS, seed=9, reduce="bands", chunk_size=3333)
+    for name in reduced.data_vars:
+        np.testing.assert_array_equal(reduced[name].values, other[name].values)
+
+
+def _store_arrays(path):
+    dataset = open_store(path)
+    return {name: dataset[name].values for name in ("total", "by_modality", "inputs")}
+
+
+def _run_cli(*args, **kwargs):
+    return subprocess.Popen(
+        [sys.executable, "-m", "netsim.cli", "run", *args, "--no-progress"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+def _wait_for_chunks(path, process, at_least, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"run ended before it could be interrupted: {process.communicate()}")
+        try:
+            if store_progress(path)[0] >= at_least:
+                return
+        except ScenarioError:
+            pass  # not created yet
+        time.sleep(0.05)
+    pytest.fail("the run wrote no chunks in time")
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_killed_zarr_run_resumes_to_the_uninterrupted_store(tmp_path, how, capsys):
+    settings = ["--draws", "12000", "--seed", "4", "--chunk-size", "400"]
+    whole = tmp_path / "whole.zarr"
+    assert main(["run", str(NET_CONFIG), *settings, "--out", str(whole), "--no-progress"]) == 0
+    assert "streamed to" in capsys.readouterr().out
+
+    broken = tmp_path / "broken.zarr"
+    process = _run_cli(str(NET_CONFIG), *settings, "--out", str(broken))
+    _wait_for_chunks(broken, process, at_least=3)
+    process.send_signal(how)
+    _, errors = process.communicate(timeout=60)
+    written, total = store_progress(broken)
+    assert 3 <= written < total, "the run should have been stopped part way"
+    if how == signal.SIGINT:
+        assert process.returncode == 130
+        assert "--resume" in errors
+    with pytest.raises(ScenarioError, match="incomplete"):
+        open_store(broken)
+
+    assert main(["run", "--resume", str(broken), "--no-progress"]) == 0
+    resumed, reference = _store_arrays(broken), _store_arrays(whole)
+    for name, values in reference.items():
+        np.testing.assert_array_equal(resumed[name], values)
+    assert dict(open_store(broken).attrs) == dict(open_store(whole).attrs)
+    assert open_store(whole).attrs["complete"] == 1
+
+
+def test_zarr_store_equals_in_memory_run(tmp_path, net, capsys):
+    path = tmp_path / "run.zarr"
+    assert main(["run", str(NET_CONFIG), "--draws", "3000", "--seed", "2", "--out", str(path)]) == 0
+    memory = netsim.simulate(net, 3000, seed=2)
+    stored = open_store(path)
+    for name in ("total", "by_indication", "inputs"):
+        np.testing.assert_array_equal(stored[name].values, memory[name].values)
+    assert stored.attrs["scenario_hash"] == net.scenario_hash
+    assert main(["run", str(NET_CONFIG), "--out", str(path)]) == 2  # exists: no overwrite
+    assert "--resume" in capsys.readouterr().err
+
+
+def test_cli_reduces_when_the_cube_would_not_fit(tmp_path, monkeypatch, capsys):
+    from netsim import cli_run
+
+    monkeypatch.setattr(cli_run, "CUBE_MEMORY_BUDGET", 1e6)
+    out = tmp_path / "bands.nc"
+    assert main(["run", str(NET_CONFIG), "--draws", "9000", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "computing the bands of every cell by reduction" in captured.err
+    assert "reduced to bands" in captured.out
+    bands = xr.open_dataset(out, engine="h5netcdf")
+    assert bands.attrs["reduce"] == "bands" and "draw" not in bands.dims
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("dask.distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as local,
+        distributed.Client(local) as client,
+    ):
+        yield client
+
+
+def test_dask_run_is_bit_identical_to_local(cluster, net):
+    local = netsim.simulate(net, 5000, seed=6, chunk_size=700)
+    remote = netsim.simulate(net, 5000, seed=6, chunk_size=700, client=cluster)
+    for name in ("total", "by_modality", "by_end_user", "inputs"):
+        np.testing.assert_array_equal(remote[name].values, local[name].values)
+    lazy = netsim.simulate(net, 5000, seed=6, chunk_size=700, client=cluster, lazy=True)
+    assert lazy["total"].chunks is not None
+    np.testing.assert_array_equal(lazy["by_indication"].values, local["by_indication"].values)
+
+
+def test_dask_reduced_bands_equal_local(cluster, net, reduced):
+    remote = netsim.simulate(
+        net, 3 * PILOT_DRAWS, seed=9, reduce="bands", chunk_size=5000, client=cluster
+    )
+    for name in reduced.data_vars:
+        np.testing.assert_array_equal(remote[name].values, reduced[name].values)
+
+
+def test_dask_run_survives_a_killed_worker(cluster, net):
+    local = netsim.simulate(net, 8000, seed=12, chunk_size=250)
+    pids = list(cluster.run(os.getpid).values())
+    killed = threading.Event()
+
+    def kill_one_worker(done):
+        if not killed.is_set():
+            os.kill(pids[0], signal.SIGKILL)  # the worker process dies mid-run
+            killed.set()
+
+    remote = netsim.simulate(
+        net, 8000, seed=12, chunk_size=250, client=cluster, progress=kill_one_worker
+    )
+    assert killed.is_set()
+    for name in ("total", "by_modality", "inputs"):
+        np.testing.assert_array_equal(remote[name].values, local[name].values)
+
+
+def test_propagate_is_thread_safe_and_reuses_buffers(net):
+    inputs = [netsim.sample_inputs(net, 1500, seed=s) for s in range(4)]
+    expected = [netsim.propagate(net, x, as_arrays=True)["total"] for x in inputs]
+    failures = []
+
+    def work(i):
+        buffers = netsim.propagate(net, inputs[i], as_arrays=True)
+        for _ in range(10):
+            got = netsim.propagate(net, inputs[i], as_arrays=True, out=buffers)
+            if (
+                not np.array_equal(got["total"], expected[i])
+                or got["total"] is not buffers["total"]
+            ):
+                failures.append(i)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with pytest.raises(ScenarioError, match="out\\['total'\\]"):
+        netsim.propagate(net, inputs[0][:10], as_arrays=True, out={"total": np.empty(3)})
