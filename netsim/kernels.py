@@ -36,6 +36,7 @@ JIT_OPTIONS = {
 }
 
 DRAWS_PER_TASK = 64  # draws handled by one parallel task, sharing its scratch arrays
+LANES = 8  # draws computed side by side within a task (see propagate_kernel)
 
 
 @numba.njit(parallel=True, **JIT_OPTIONS)
@@ -69,6 +70,12 @@ def propagate_kernel(
 ):  # pragma: no cover - compiled; checked against netsim.reference in tests
     """Propagate every draw through years, countries and segments.
 
+    Draws are computed :data:`LANES` at a time: every scratch array ends in a lane
+    axis, so each operation runs over eight independent draws at once instead of
+    waiting on one draw's chain of dependent steps (the share paths). Each lane
+    performs exactly the operations, in the order, that one draw on its own would:
+    a draw's outputs do not depend on its neighbours, the chunking or the threads.
+
     Parameters
     ----------
     base_value ... event_tilt : ndarray
@@ -84,97 +91,149 @@ def propagate_kernel(
     n_countries = base_value.shape[0]
     n_forecast = forecast_years.shape[0]
     n_drivers = ramp_onset.shape[0]
-    n_regions = geo.shape[1] if n_drivers > 0 else noise_region.shape[1]
+    n_regions = share0.shape[0]
     n_segments = premium.shape[0]
     n_axes = axis_start.shape[0] - 1
     n_events = event_segment.shape[0]
     n_tasks = (n_draws + DRAWS_PER_TASK - 1) // DRAWS_PER_TASK
     for task in prange(n_tasks):
-        amplitude = np.empty((n_drivers, n_regions, n_forecast))
-        drive = np.empty((n_regions, n_forecast))
-        segment_growth = np.empty((n_regions, n_forecast, n_segments))
-        shock = np.empty((n_events, n_regions, n_forecast))
-        share = np.empty(n_segments)
-        share_path = np.empty((n_regions, n_forecast + 1, n_segments))
-        value_path = np.empty((n_forecast + 1, n_countries))
-        for d in range(task * DRAWS_PER_TASK, min(n_draws, (task + 1) * DRAWS_PER_TASK)):
-            # drive: noise plus each driver's impact x ramp(t - delay) x geography
+        lane_delay = np.empty((n_drivers, LANES))
+        lane_impact = np.empty((n_drivers, LANES))
+        ramp = np.empty(LANES)
+        amplitude = np.empty((n_drivers, n_regions, n_forecast, LANES))
+        drive = np.empty((n_regions, n_forecast, LANES))
+        growth = np.empty((n_regions, n_forecast, n_segments, LANES))
+        shock = np.empty((n_events, n_regions, n_forecast, LANES))
+        share = np.empty((n_segments, LANES))
+        norm = np.empty(LANES)
+        share_path = np.empty((n_regions, n_forecast + 1, n_segments, LANES))
+        value_path = np.empty((n_forecast + 1, n_countries, LANES))
+        task_end = min(n_draws, (task + 1) * DRAWS_PER_TASK)
+        for first in range(task * DRAWS_PER_TASK, task_end, LANES):
+            # lane l computes draw first + l; a short last block repeats its last draw
+            # in the spare lanes, which are never written out
+            for lane in range(LANES):
+                d = min(first + lane, task_end - 1)
+                for k in range(n_drivers):
+                    lane_delay[k, lane] = delay[d, k]
+                    lane_impact[k, lane] = impact[d, k]
+                for r in range(n_regions):
+                    for t in range(n_forecast):
+                        drive[r, t, lane] = noise_global[d, t] + noise_region[d, r, t]
+                for e in range(n_events):
+                    for r in range(n_regions):
+                        for t in range(n_forecast):
+                            shock[e, r, t, lane] = (
+                                event_severity[d, e] * event_activity[d, e, t] * event_geo[e, r, t]
+                            )
+                for c in range(n_countries):
+                    value_path[0, c, lane] = base_value[c] * scale[d]
             for r in range(n_regions):
                 for t in range(n_forecast):
-                    drive[r, t] = noise_global[d, t] + noise_region[d, r, t]
                     for s in range(n_segments):
-                        segment_growth[r, t, s] = premium[s]
+                        for lane in range(LANES):
+                            growth[r, t, s, lane] = premium[s]
+
+            # drive: noise plus each driver's impact x ramp(t - delay) x geography
             for k in range(n_drivers):
-                onset = ramp_onset[k] + delay[d, k] - 1.0
-                scale_k = ramp_norm[k] * impact[d, k]
                 for t in range(n_forecast):
-                    x = (forecast_years[t] - onset) * ramp_rate[k]
-                    ramp = min(max(x, 0.0), 1.0) * scale_k
+                    for lane in range(LANES):
+                        onset = ramp_onset[k] + lane_delay[k, lane] - 1.0
+                        x = (forecast_years[t] - onset) * ramp_rate[k]
+                        ramp[lane] = min(max(x, 0.0), 1.0) * (ramp_norm[k] * lane_impact[k, lane])
                     for r in range(n_regions):
-                        amplitude_krt = ramp * geo[k, r, t]
-                        amplitude[k, r, t] = amplitude_krt
-                        drive[r, t] += amplitude_krt
+                        weight = geo[k, r, t]
+                        for lane in range(LANES):
+                            amplitude_krt = ramp[lane] * weight
+                            amplitude[k, r, t, lane] = amplitude_krt
+                            drive[r, t, lane] += amplitude_krt
+            # segment growth: premium, then the drivers' tilts, then the events' tilts
             for i in range(tilt_driver.shape[0]):
                 k = tilt_driver[i]
                 s = tilt_segment[i]
                 w = tilt_weight[i]
                 for r in range(n_regions):
                     for t in range(n_forecast):
-                        segment_growth[r, t, s] += w * amplitude[k, r, t]
+                        for lane in range(LANES):
+                            growth[r, t, s, lane] += w * amplitude[k, r, t, lane]
             for e in range(n_events):
-                for r in range(n_regions):
-                    for t in range(n_forecast):
-                        shock[e, r, t] = (
-                            event_severity[d, e] * event_activity[d, e, t] * event_geo[e, r, t]
-                        )
                 for s in range(n_segments):
                     w = event_tilt[e, s]
                     if w != 0.0:
                         for r in range(n_regions):
                             for t in range(n_forecast):
-                                segment_growth[r, t, s] += w * shock[e, r, t]
+                                for lane in range(LANES):
+                                    growth[r, t, s, lane] += w * shock[e, r, t, lane]
 
             # segment shares evolve per region (every country of a region starts from the
             # region's shares and sees the same tilts); drive[] gains the events' effect
             for r in range(n_regions):
                 for s in range(n_segments):
-                    share[s] = share0[r, s]
-                    share_path[r, 0, s] = share[s]
+                    for lane in range(LANES):
+                        share[s, lane] = share0[r, s]
+                        share_path[r, 0, s, lane] = share0[r, s]
                 for t in range(n_forecast):
                     for e in range(n_events):
                         # an event moves its segment's value: the total moves by its share
-                        drive[r, t] += share[event_segment[e]] * shock[e, r, t]
+                        es = event_segment[e]
+                        for lane in range(LANES):
+                            drive[r, t, lane] += share[es, lane] * shock[e, r, t, lane]
                     for a in range(n_axes):
-                        norm = 0.0
+                        for lane in range(LANES):
+                            norm[lane] = 0.0
                         for s in range(axis_start[a], axis_start[a + 1]):
-                            share[s] *= 1.0 + segment_growth[r, t, s]
-                            norm += share[s]
+                            for lane in range(LANES):
+                                share[s, lane] *= 1.0 + growth[r, t, s, lane]
+                                norm[lane] += share[s, lane]
                         # renormalise each axis to 1: guarded by tests/test_invariants.py
-                        inverse = 1.0 / norm
+                        for lane in range(LANES):
+                            norm[lane] = 1.0 / norm[lane]
                         for s in range(axis_start[a], axis_start[a + 1]):
-                            share[s] *= inverse
-                            share_path[r, t + 1, s] = share[s]
+                            for lane in range(LANES):
+                                share[s, lane] *= norm[lane]
+                                share_path[r, t + 1, s, lane] = share[s, lane]
 
-            # country totals by year, then the cube axis by axis in memory order
-            for c in range(n_countries):
-                value_path[0, c] = base_value[c] * scale[d]
+            # country totals by year
             for t in range(n_forecast):
                 for c in range(n_countries):
-                    growth = 1.0 + (baseline[c, t] + drive[region_of[c], t])
-                    value_path[t + 1, c] = value_path[t, c] * growth
-            for t in range(n_forecast + 1):
-                for c in range(n_countries):
-                    total[d, t, c] = value_path[t, c]
-            for a in range(n_axes):
-                out = by_axis[a]
-                low = axis_start[a]
-                width = axis_start[a + 1] - low
+                    r = region_of[c]
+                    for lane in range(LANES):
+                        growth_ct = 1.0 + (baseline[c, t] + drive[r, t, lane])
+                        value_path[t + 1, c, lane] = value_path[t, c, lane] * growth_ct
+
+            # the cube: total, then each axis as value x share
+            n_lanes = min(LANES, task_end - first)
+            if n_lanes == LANES:  # a whole block: lanes innermost, a constant count
                 for t in range(n_forecast + 1):
                     for c in range(n_countries):
-                        v = value_path[t, c]
-                        r = region_of[c]
-                        for j in range(width):
-                            out[d, t, c, j] = v * share_path[r, t, low + j]
+                        for lane in range(LANES):
+                            total[first + lane, t, c] = value_path[t, c, lane]
+                for a in range(n_axes):
+                    out = by_axis[a]
+                    low = axis_start[a]
+                    for t in range(n_forecast + 1):
+                        for c in range(n_countries):
+                            r = region_of[c]
+                            for j in range(axis_start[a + 1] - low):
+                                for lane in range(LANES):
+                                    out[first + lane, t, c, j] = (
+                                        value_path[t, c, lane] * share_path[r, t, low + j, lane]
+                                    )
+            else:
+                for lane in range(n_lanes):
+                    for t in range(n_forecast + 1):
+                        for c in range(n_countries):
+                            total[first + lane, t, c] = value_path[t, c, lane]
+                    for a in range(n_axes):
+                        out = by_axis[a]
+                        low = axis_start[a]
+                        for t in range(n_forecast + 1):
+                            for c in range(n_countries):
+                                r = region_of[c]
+                                for j in range(axis_start[a + 1] - low):
+                                    out[first + lane, t, c, j] = (
+                                        value_path[t, c, lane] * share_path[r, t, low + j, lane]
+                                    )
 
 
 @numba.njit(**JIT_OPTIONS)
