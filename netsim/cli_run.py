@@ -4,7 +4,7 @@ Which way a run goes:
 
 * ``--out RUN.zarr`` (or ``--resume RUN.zarr``): the cube is streamed to a
   resumable store chunk by chunk, then the bands are read back from it;
-* ``--reduce``, or a cube larger than :data:`CUBE_MEMORY_BUDGET`: bands of every
+* ``--reduce``, or a cube larger than :func:`cube_memory_budget`: bands of every
   cell from mergeable histograms, never the cube (``--out`` writes the bands);
 * ``--precision``: batches until the printed percentiles are that sure;
 * otherwise the whole cube in memory (``--out RUN.nc`` writes it).
@@ -16,6 +16,7 @@ Which way a run goes:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,11 +27,33 @@ import xarray as xr
 from netsim.engine import DEFAULT_CHUNK
 from netsim.errors import ScenarioError
 
-__all__ = ["CUBE_MEMORY_BUDGET", "add_run_command", "format_bands", "run_command"]
+__all__ = ["add_run_command", "cube_memory_budget", "format_bands", "run_command"]
 
 DEFAULT_DRAWS = 20_000
 PROGRESS_AFTER_SECONDS = 2.0
-CUBE_MEMORY_BUDGET = 1.0e9  # bytes of cube and inputs above which a run reduces to bands
+MEMORY_SHARE = 0.25  # of this machine's memory a cube may take before a run reduces to bands
+FALLBACK_MEMORY = 4.0e9  # bytes assumed where the machine's memory cannot be read
+
+
+def cube_memory_budget() -> float:
+    """Bytes of cube and inputs above which ``netsim run`` reduces to bands.
+
+    A quarter of the memory this process may use: the machine's physical
+    memory, or its cgroup limit where that is lower (containers). An in-memory
+    run peaks at about 1.7 times its cube (the cube, the bands' scratch, NetCDF
+    buffers), so a run below the budget stays well inside memory.
+    """
+    try:
+        physical = float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - non-POSIX
+        physical = FALLBACK_MEMORY
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit.isdigit():
+            physical = min(physical, float(limit))
+    except OSError:
+        pass
+    return MEMORY_SHARE * physical
 
 
 def add_run_command(sub: Any) -> None:
@@ -70,8 +93,9 @@ def add_run_command(sub: Any) -> None:
     run.add_argument(
         "--reduce",
         action="store_true",
-        help="bands of every cell without the cube in memory (automatic above "
-        f"{CUBE_MEMORY_BUDGET / 1e9:g} GB of cube)",
+        help="bands of every cell without the cube in memory (automatic when the cube would "
+        f"take over {MEMORY_SHARE:.0%} of this machine's memory, "
+        f"{cube_memory_budget() / 1e9:.1f} GB here)",
     )
     run.add_argument("--resume", metavar="RUN.zarr", help="finish an interrupted Zarr run")
     run.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler")
@@ -104,11 +128,14 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         if zarr_out:
             return _run_zarr(args, scenario, zarr_out, client, started)
-        if args.reduce or cube_bytes > CUBE_MEMORY_BUDGET:
+        budget = cube_memory_budget()
+        if args.reduce or cube_bytes > budget:
             if not args.reduce:
                 print(
-                    f"the cube would take {cube_bytes / 1e9:.1f} GB: computing the bands of "
-                    "every cell by reduction instead (--out RUN.zarr keeps the cube on disk)",
+                    f"the cube would take {cube_bytes / 1e9:.1f} GB, over the in-memory budget of "
+                    f"{budget / 1e9:.1f} GB ({MEMORY_SHARE:.0%} of this machine's memory): "
+                    "computing the bands of every cell by reduction instead (--out RUN.zarr "
+                    "keeps the cube on disk)",
                     file=sys.stderr,
                 )
             return _run_reduced(args, scenario, client, started)

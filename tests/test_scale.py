@@ -129,7 +129,7 @@ def test_zarr_store_equals_in_memory_run(tmp_path, net, capsys):
 def test_cli_reduces_when_the_cube_would_not_fit(tmp_path, monkeypatch, capsys):
     from netsim import cli_run
 
-    monkeypatch.setattr(cli_run, "CUBE_MEMORY_BUDGET", 1e6)
+    monkeypatch.setattr(cli_run, "cube_memory_budget", lambda: 1e6)
     out = tmp_path / "bands.nc"
     assert main(["run", str(NET_CONFIG), "--draws", "9000", "--out", str(out)]) == 0
     captured = capsys.readouterr()
