@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
-from scipy import stats
 
 from netsim.engine import propagate, simulate
 from netsim.errors import ScenarioError
@@ -43,6 +42,8 @@ def interval_ranks(n: int, q: float, confidence: float = 0.95) -> tuple[int, int
     """
     if not 0.0 < confidence < 1.0:
         raise ScenarioError(f"confidence={confidence} must lie in (0, 1)")
+    from scipy import stats  # imported on use: a plain run never needs it (about a second)
+
     alpha = 1.0 - confidence
     low = int(stats.binom.ppf(alpha / 2.0, n, q))  # 1-based r, with B(r - 1) < alpha / 2
     high = int(stats.binom.ppf(1.0 - alpha / 2.0, n, q)) + 1  # 1-based s, B(s - 1) >= 1 - a/2

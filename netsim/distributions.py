@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from netsim.errors import ScenarioError
 
@@ -75,6 +75,8 @@ class Distribution:
 
     def frozen(self) -> Any:
         """The equivalent frozen ``scipy.stats`` distribution (for tests and moments)."""
+        from scipy import stats  # about a second to import: sampling does not need it
+
         p = self.params
         match self.kind:
             case "fixed":
@@ -116,18 +118,38 @@ class Distribution:
         """
         u = np.asarray(u, dtype=np.float64)
         p = self.params
+        # Each closed form is scipy.stats' own (its ``_ppf`` times scale plus loc), so
+        # draws equal the frozen distribution's ppf bit for bit (tests/test_sampling.py)
+        # without importing scipy.stats.
         match self.kind:
             case "fixed":
                 return np.full(u.shape, float(p["value"]))
-            case "bernoulli":
-                return (u > 1.0 - p["p"]).astype(np.float64)
+            case "uniform":
+                return u * (p["high"] - p["low"]) + p["low"]
+            case "triangular":
+                width = p["high"] - p["low"]
+                c = (p["mode"] - p["low"]) / width
+                standard = np.where(u < c, np.sqrt(c * u), 1 - np.sqrt((1 - c) * (1 - u)))
+                return standard * width + p["low"]
+            case "pert":
+                a, b = _pert_shape(p)
+                values = np.array(special.betaincinv(a, b, u) * (p["high"] - p["low"]) + p["low"])
+                failed = np.isnan(values)  # only far below the samplers' 2**-54: scipy's path
+                if failed.any():
+                    values[failed] = self.frozen().ppf(u[failed])
+                return values
             case "normal":
                 return p["mean"] + p["sd"] * special.ndtri(u)
+            case "lognormal":
+                return np.exp(p["sigma"] * special.ndtri(u)) * p["median"]
+            case "bernoulli":
+                return (u > 1.0 - p["p"]).astype(np.float64)
             case "discrete":
                 cumulative = np.cumsum(p["weights"])
                 cumulative[-1] = 1.0
                 index = np.searchsorted(cumulative, u, side="left")
                 return np.asarray(p["values"], dtype=np.float64)[index]
+        # truncnormal: scipy's tail-safe algorithm
         return np.asarray(self.frozen().ppf(u), dtype=np.float64)
 
     def describe(self) -> str:

@@ -29,8 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
-from scipy import stats
-from scipy.stats import qmc
+from scipy import special
 
 from netsim.errors import ScenarioError
 from netsim.scenario import Scenario
@@ -98,10 +97,14 @@ def sample_uniforms(
         for j, name in enumerate(names):
             out[:, j] = keyed_uniforms(stream_key(seed, name), start, stop)
     elif sampler == "lhs":
+        from scipy.stats import qmc  # imported on use: scipy.stats takes about a second
+
         for j, name in enumerate(names):
             design = qmc.LatinHypercube(d=1, rng=stream_key(seed, name)).random(draws)
             out[:, j] = design[start:stop, 0]
     else:
+        from scipy.stats import qmc
+
         order = sorted(range(len(names)), key=lambda j: names[j])
         engine = qmc.Sobol(d=max(1, len(names)), scramble=True, rng=seed)
         if start:
@@ -173,8 +176,9 @@ def correlate_uniforms(scenario: Scenario, uniforms: np.ndarray) -> np.ndarray:
         return uniforms
     columns, factor = copula
     out = uniforms.copy()
-    scores = stats.norm.ppf(uniforms[:, columns]) @ factor.T
-    out[:, columns] = np.clip(stats.norm.cdf(scores), 2.0**-54, 1.0 - 2.0**-53)
+    # the standard normal's ppf and cdf (what scipy.stats.norm computes)
+    scores = special.ndtri(uniforms[:, columns]) @ factor.T
+    out[:, columns] = np.clip(special.ndtr(scores), 2.0**-54, 1.0 - 2.0**-53)
     return out
 
 

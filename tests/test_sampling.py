@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -11,6 +14,7 @@ from netsim.distributions import make_distribution
 from netsim.errors import ScenarioError
 from netsim.sampling import keyed_uniforms, sample_uniforms, stream_key
 
+from .conftest import NET_CONFIG
 from .helpers import small_scenario
 
 N = 20_000
@@ -35,6 +39,28 @@ def test_marginals_pass_kolmogorov_smirnov(label, sampler):
     result = stats.kstest(values, distribution.frozen().cdf)
     # a correct sampler fails this 0.1 % of the time for mc; qmc points fit far better
     assert result.pvalue > 1e-3
+
+
+@pytest.mark.parametrize("label", list(CONTINUOUS))
+def test_inverse_cdfs_equal_scipy_stats_bit_for_bit(label):
+    # the closed forms avoid importing scipy.stats; they must be its ppf exactly,
+    # down to the samplers' extreme uniforms
+    distribution = make_distribution(label.split("-")[0], CONTINUOUS[label])
+    u = np.concatenate(
+        [[2.0**-54, 1.0 - 2.0**-53, 0.5], np.random.default_rng(3).uniform(size=20_000)]
+    )
+    np.testing.assert_array_equal(distribution.ppf(u), distribution.frozen().ppf(u))
+
+
+def test_sampling_and_running_do_not_import_scipy_stats():
+    code = (
+        "import sys, netsim; sc = netsim.load_scenario(sys.argv[1]); "
+        "netsim.simulate(sc, 100, seed=1); print('scipy.stats' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(NET_CONFIG)], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize(
