@@ -247,22 +247,16 @@ def _lerp(low, high, fraction):  # pragma: no cover - compiled
 
 
 @numba.njit(**JIT_OPTIONS)
-def _column_quantiles(column, positions, out, counts, marker, buffer):  # pragma: no cover
+def _column_quantiles(
+    column, lowest, highest, positions, out, counts, marker, buffer
+):  # pragma: no cover
     """Exact quantiles of one column by histogram selection (two passes, then small sorts).
 
-    The bin of a value is a monotone function of it, so the k-th smallest value
-    lies in the bin where the cumulative count passes k; only those bins'
-    values are sorted.
+    ``lowest`` and ``highest`` are the column's extremes. The bin of a value is a
+    monotone function of it, so the k-th smallest value lies in the bin where the
+    cumulative count passes k; only those bins' values are sorted.
     """
     n = column.shape[0]
-    lowest = column[0]
-    highest = column[0]
-    for i in range(n):
-        x = column[i]
-        if x < lowest:
-            lowest = x
-        if x > highest:
-            highest = x
     if not (highest > lowest):  # constant column (or NaN present: handled by caller)
         for j in range(positions.shape[0]):
             out[j] = lowest
@@ -325,7 +319,10 @@ def _column_quantiles(column, positions, out, counts, marker, buffer):  # pragma
         marker[marked_bins[slot]] = -1
 
 
-CELLS_PER_BLOCK = 16  # one 64-byte cache line of float32 values per draw row
+# cells gathered per pass over the draws: four 64-byte lines of float32 values per draw
+# row, which the hardware prefetchers fetch ahead; with one line per row (16 cells) they
+# stay idle and every row waits on memory (about twice as slow, benchmarks/run.py)
+CELLS_PER_BLOCK = 64
 
 
 @numba.njit(parallel=True, **JIT_OPTIONS)
@@ -339,7 +336,8 @@ def quantile_kernel(data, positions, n_tasks, out):  # pragma: no cover - compil
     positions : ndarray, shape (q,)
         Fractional ranks ``q * (n - 1)``, as numpy's ``linear`` method.
     n_tasks : int
-        Parallel tasks (a few per thread), each with its own scratch arrays.
+        Parallel tasks, each with its own scratch arrays (``CELLS_PER_BLOCK * n``
+        values of ``data``'s type and ``n`` float64).
     out : ndarray, shape (q, m), float64
         The quantiles.
     """
@@ -347,24 +345,39 @@ def quantile_kernel(data, positions, n_tasks, out):  # pragma: no cover - compil
     n_blocks = (m + CELLS_PER_BLOCK - 1) // CELLS_PER_BLOCK
     n_tasks = max(1, min(n_blocks, n_tasks))
     for task in prange(n_tasks):
-        block_column = np.empty((CELLS_PER_BLOCK, n), dtype=np.float64)
+        block_column = np.empty((CELLS_PER_BLOCK, n), dtype=data.dtype)
+        lowest = np.empty(CELLS_PER_BLOCK, dtype=data.dtype)
+        highest = np.empty(CELLS_PER_BLOCK, dtype=data.dtype)
         counts = np.empty(4096, dtype=np.int64)
         marker = np.empty(4096, dtype=np.int64)
         buffer = np.empty(n, dtype=np.float64)
         result = np.empty(positions.shape[0])
         for block in range(task, n_blocks, n_tasks):
             first = block * CELLS_PER_BLOCK
-            last = min(m, first + CELLS_PER_BLOCK)
-            # gather a block of columns: one pass over the rows, a cache line each
+            width = min(m, first + CELLS_PER_BLOCK) - first
+            # gather a block of columns, one pass over the rows, keeping each one's extremes
+            for j in range(width):
+                lowest[j] = data[0, first + j]
+                highest[j] = data[0, first + j]
             for i in range(n):
-                for j in range(first, last):
-                    block_column[j - first, i] = data[i, j]
-            for j in range(first, last):
+                for j in range(width):
+                    x = data[i, first + j]
+                    block_column[j, i] = x
+                    lowest[j] = min(lowest[j], x)
+                    highest[j] = max(highest[j], x)
+            for j in range(width):
                 _column_quantiles(
-                    block_column[j - first], positions, result, counts, marker, buffer
+                    block_column[j],
+                    np.float64(lowest[j]),
+                    np.float64(highest[j]),
+                    positions,
+                    result,
+                    counts,
+                    marker,
+                    buffer,
                 )
                 for p in range(positions.shape[0]):
-                    out[p, j] = result[p]
+                    out[p, first + j] = result[p]
 
 
 @numba.njit(parallel=True, **JIT_OPTIONS)

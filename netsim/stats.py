@@ -35,7 +35,7 @@ def _select(data: np.ndarray, positions: np.ndarray) -> np.ndarray:
         raise ScenarioError("the data hold NaN: quantiles are undefined")
     out = np.empty((positions.size, flat.shape[1]))
     positions = np.ascontiguousarray(positions, dtype=np.float64)
-    quantile_kernel(flat, positions, 4 * numba.get_num_threads(), out)
+    quantile_kernel(flat, positions, numba.get_num_threads(), out)
     return out.reshape((positions.size, *data.shape[1:]))
 
 

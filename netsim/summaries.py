@@ -32,6 +32,8 @@ __all__ = ["DEFAULT_BINS", "BandSummary", "histogram_kernel"]
 DEFAULT_BINS = 4096
 MARGIN = 0.5  # widen the pilot's (log) range by this fraction of itself on each side ...
 MIN_MARGIN = 0.25  # ... and by at least this much (log units: about 28 %)
+# cells per gathered block: a chunk's block (16 x chunk draws, float64) stays in L2; the
+# bands kernel's 64-cell blocks suit whole cubes but are slower here (benchmarked)
 CELLS_PER_BLOCK = 16
 LOG_SCALE_RATIO = 3.0  # pilot max / min above which a cell's bins are uniform in log space
 
