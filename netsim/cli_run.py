@@ -27,7 +27,7 @@ import xarray as xr
 from netsim.engine import DEFAULT_CHUNK
 from netsim.errors import ScenarioError
 
-__all__ = ["add_run_command", "cube_memory_budget", "format_bands", "run_command"]
+__all__ = ["add_run_command", "bytes_per_draw", "cube_memory_budget", "format_bands", "run_command"]
 
 DEFAULT_DRAWS = 20_000
 PROGRESS_AFTER_SECONDS = 2.0
@@ -123,7 +123,7 @@ def run_command(args: argparse.Namespace) -> int:
     else:
         scenario = netsim.load_scenario(args.config, args.set)
     client = _client(args.scheduler) if args.scheduler else None
-    cube_bytes = args.draws * _bytes_per_draw(scenario)
+    cube_bytes = args.draws * bytes_per_draw(scenario)
     started = time.perf_counter()
     try:
         if zarr_out:
@@ -173,7 +173,9 @@ def _is_zarr(path: str) -> bool:
     return Path(path).suffix.lower() == ".zarr"
 
 
-def _bytes_per_draw(scenario: Any) -> int:
+def bytes_per_draw(scenario: Any) -> int:
+    """Bytes one draw adds to the in-memory Dataset: float32 total and per-segment cells
+    (years x countries each) plus the float64 sampled inputs."""
     cells = len(scenario.years) * len(scenario.countries)
     segments = sum(len(a.segments) for a in scenario.axes)
     return 4 * cells * (1 + segments) + 8 * len(scenario.parameters)

@@ -1,0 +1,213 @@
+"""Scale figures for the benchmark harness (called by ``benchmarks/run.py``).
+
+The large reduced run, reduce-mode against cube-mode throughput, a Dask
+LocalCluster against local threads, the per-call overhead of a 1,000-draw
+``propagate`` and the start of a fresh process with a warm numba cache.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+import netsim
+from netsim.cli_run import bytes_per_draw, cube_memory_budget
+from netsim.engine import _allocate
+from netsim.kernels import propagate_kernel
+from netsim.model import draw_arrays, model_arrays
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "configs" / "net_market.toml"
+Row = tuple[str, str, str, str]
+
+
+def _median(function: Callable[[], object], repeat: int) -> float:
+    function()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _alternating(
+    first: Callable[[], object], second: Callable[[], object], calls: int
+) -> tuple[list[float], list[float]]:
+    """Wall times of ``calls`` runs of each function, run in alternation."""
+    first(), second()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(calls):
+        for function, record in zip((first, second), times, strict=True):
+            start = time.perf_counter()
+            function()
+            record.append(time.perf_counter() - start)
+    return times
+
+
+# Runs a command, then prints its exit status, peak RSS (kB) and first line of output as
+# JSON. A forked child's high-water mark starts at its parent's RSS (Linux keeps it across
+# exec), so a child forked by this harness, which holds cubes of several GB by then, would
+# report them as its own; forked from this small launcher instead, it starts near 10 MB.
+_LAUNCHER = """
+import json, resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+print(json.dumps({
+    "status": done.returncode,
+    "peak_kilobytes": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    "first_line": (done.stdout.splitlines() or [""])[0],
+    "error": done.stderr[-2000:],
+}))
+"""
+
+
+def measured_command(command: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (bytes) and first printed line of a command."""
+    start = time.perf_counter()
+    launched = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, *command],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    seconds = time.perf_counter() - start
+    report = json.loads(launched.stdout)
+    if report["status"] != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {report['error']}")
+    return seconds, report["peak_kilobytes"] * 1024.0, report["first_line"]
+
+
+def large_run(draws: int) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (bytes) and first printed line of ``netsim run --draws N``."""
+    netsim_command = str(Path(sys.executable).with_name("netsim"))
+    return measured_command(
+        [netsim_command, "run", str(CONFIG), "--draws", str(draws), "--seed", "1", "--no-progress"]
+    )
+
+
+def scale_rows(scenario: netsim.Scenario, repeat: int, large_draws: int) -> list[Row]:
+    """Every scale figure of the README, as table rows (figure, measured, note, target)."""
+    rows: list[Row] = []
+
+    # reduce-mode against cube-mode throughput
+    draws = 200_000
+    cube = _median(lambda: netsim.simulate(scenario, draws, seed=1), max(1, repeat // 2))
+    reduced = _median(
+        lambda: netsim.simulate(scenario, draws, seed=1, reduce="bands"), max(1, repeat // 2)
+    )
+    rows.append(
+        (
+            "reduce-mode throughput (bands of every cell)",
+            f"{draws / reduced:,.0f} draws/s",
+            f"cube mode {draws / cube:,.0f} draws/s ({reduced / cube:.2f}x its time), "
+            f"{draws:,} draws",
+            "-",
+        )
+    )
+
+    # Dask LocalCluster (2 worker processes x 1 thread) against local numba threads
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - the dask extra is installed by make
+        rows.append(("Dask LocalCluster", "skipped", "dask.distributed not installed", "-"))
+    else:
+        with (
+            LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            distributed = _median(
+                lambda: netsim.simulate(scenario, draws, seed=1, client=client),
+                max(1, repeat // 2),
+            )
+            distributed_reduced = _median(
+                lambda: netsim.simulate(scenario, draws, seed=1, reduce="bands", client=client),
+                max(1, repeat // 2),
+            )
+        rows.append(
+            (
+                "Dask LocalCluster (2 workers) / local threads, cube gathered",
+                f"{cube / distributed:.2f}x throughput",
+                f"{draws / distributed:,.0f} vs {draws / cube:,.0f} draws/s",
+                "-",
+            )
+        )
+        rows.append(
+            (
+                "Dask LocalCluster (2 workers) / local threads, reduced",
+                f"{reduced / distributed_reduced:.2f}x throughput",
+                f"{draws / distributed_reduced:,.0f} vs {draws / reduced:,.0f} draws/s",
+                "-",
+            )
+        )
+
+    # per-call overhead of a 1,000-draw propagate beyond the kernel's own work: the two
+    # are timed in alternation and the overhead is the median of the pairs' differences
+    inputs = netsim.sample_inputs(scenario, 1000, seed=3)
+    model, arrays = model_arrays(scenario), draw_arrays(scenario, inputs)
+    total, by_axis = _allocate(scenario, 1000, np.float32)
+    buffers = netsim.propagate(scenario, inputs, as_arrays=True)
+
+    def kernel() -> None:
+        propagate_kernel(*model.kernel_args(), *arrays.kernel_args(), total, by_axis)
+
+    def reused() -> None:
+        netsim.propagate(scenario, inputs, as_arrays=True, out=buffers)
+
+    calls = 100 * repeat
+    kernel_times, reused_times = _alternating(kernel, reused, calls)
+    overhead = statistics.median(r - k for r, k in zip(reused_times, kernel_times, strict=True))
+    fresh = _median(lambda: netsim.propagate(scenario, inputs, as_arrays=True), calls)
+    labelled = _median(lambda: netsim.propagate(scenario, inputs), calls)
+    rows.append(
+        (
+            "`propagate` 1,000 draws: overhead beyond the kernel",
+            f"{overhead * 1e3:.2f} ms",
+            f"median of {calls} paired calls; kernel {statistics.median(kernel_times) * 1e3:.2f} "
+            f"ms; with out= buffers {statistics.median(reused_times) * 1e3:.2f} ms; fresh "
+            f"arrays {fresh * 1e3:.2f} ms (page faults); as xarray {labelled * 1e3:.2f} ms",
+            "< 2 ms",
+        )
+    )
+
+    # a fresh process with a warm cache: import, load, one 1,000-draw propagate
+    script = (
+        f"import netsim; sc = netsim.load_scenario(r'{CONFIG}'); "
+        "netsim.propagate(sc, netsim.sample_inputs(sc, 1000), as_arrays=True)"
+    )
+    starts = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", script], check=True, cwd=ROOT)
+        starts.append(time.perf_counter() - start)
+    rows.append(
+        (
+            "fresh process, warm cache: import + load + 1,000-draw propagate",
+            f"{statistics.median(starts):.2f} s",
+            "",
+            "-",
+        )
+    )
+
+    if large_draws:
+        seconds, rss, first_line = large_run(large_draws)
+        cube_bytes = large_draws * bytes_per_draw(scenario)
+        how = "reduced to bands" if cube_bytes > cube_memory_budget() else "cube in memory"
+        rows.append(
+            (
+                f"`netsim run --draws {large_draws:,}` ({how}; cube {cube_bytes / 1e9:.1f} GB)",
+                f"{seconds:.0f} s, {rss / 1e9:.2f} GB peak RSS",
+                f"{large_draws / seconds:,.0f} draws/s; {first_line}",
+                "<= 2 GB",
+            )
+        )
+    return rows
