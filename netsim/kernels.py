@@ -99,10 +99,20 @@ def propagate_kernel(
     for task in prange(n_tasks):
         lane_delay = np.empty((n_drivers, LANES))
         lane_impact = np.empty((n_drivers, LANES))
-        ramp = np.empty(LANES)
-        amplitude = np.empty((n_drivers, n_regions, n_forecast, LANES))
+        ramps = np.empty((n_drivers, n_forecast, LANES))
         drive = np.empty((n_regions, n_forecast, LANES))
-        growth = np.empty((n_regions, n_forecast, n_segments, LANES))
+        growth = np.empty(LANES)
+        # the driver tilts grouped by segment, in their order (a stable counting sort)
+        tilts_from = np.zeros(n_segments + 1, dtype=np.int64)
+        for i in range(tilt_driver.shape[0]):
+            tilts_from[tilt_segment[i] + 1] += 1
+        for s in range(n_segments):
+            tilts_from[s + 1] += tilts_from[s]
+        tilt_of = np.empty(tilt_driver.shape[0], dtype=np.int64)
+        slot = tilts_from[:n_segments].copy()
+        for i in range(tilt_driver.shape[0]):
+            tilt_of[slot[tilt_segment[i]]] = i
+            slot[tilt_segment[i]] += 1
         shock = np.empty((n_events, n_regions, n_forecast, LANES))
         share = np.empty((n_segments, LANES))
         norm = np.empty(LANES)
@@ -128,11 +138,6 @@ def propagate_kernel(
                             )
                 for c in range(n_countries):
                     value_path[0, c, lane] = base_value[c] * scale[d]
-            for r in range(n_regions):
-                for t in range(n_forecast):
-                    for s in range(n_segments):
-                        for lane in range(LANES):
-                            growth[r, t, s, lane] = premium[s]
 
             # drive: noise plus each driver's impact x ramp(t - delay) x geography
             for k in range(n_drivers):
@@ -140,31 +145,13 @@ def propagate_kernel(
                     for lane in range(LANES):
                         onset = ramp_onset[k] + lane_delay[k, lane] - 1.0
                         x = (forecast_years[t] - onset) * ramp_rate[k]
-                        ramp[lane] = min(max(x, 0.0), 1.0) * (ramp_norm[k] * lane_impact[k, lane])
+                        ramps[k, t, lane] = min(max(x, 0.0), 1.0) * (
+                            ramp_norm[k] * lane_impact[k, lane]
+                        )
                     for r in range(n_regions):
                         weight = geo[k, r, t]
                         for lane in range(LANES):
-                            amplitude_krt = ramp[lane] * weight
-                            amplitude[k, r, t, lane] = amplitude_krt
-                            drive[r, t, lane] += amplitude_krt
-            # segment growth: premium, then the drivers' tilts, then the events' tilts
-            for i in range(tilt_driver.shape[0]):
-                k = tilt_driver[i]
-                s = tilt_segment[i]
-                w = tilt_weight[i]
-                for r in range(n_regions):
-                    for t in range(n_forecast):
-                        for lane in range(LANES):
-                            growth[r, t, s, lane] += w * amplitude[k, r, t, lane]
-            for e in range(n_events):
-                for s in range(n_segments):
-                    w = event_tilt[e, s]
-                    if w != 0.0:
-                        for r in range(n_regions):
-                            for t in range(n_forecast):
-                                for lane in range(LANES):
-                                    growth[r, t, s, lane] += w * shock[e, r, t, lane]
-
+                            drive[r, t, lane] += ramps[k, t, lane] * weight
             # segment shares evolve per region (every country of a region starts from the
             # region's shares and sees the same tilts); drive[] gains the events' effect
             for r in range(n_regions):
@@ -182,8 +169,25 @@ def propagate_kernel(
                         for lane in range(LANES):
                             norm[lane] = 0.0
                         for s in range(axis_start[a], axis_start[a + 1]):
+                            # segment growth: premium, then the drivers' tilts (in file
+                            # order; ramp x geography is the product drive[] received), then
+                            # the events' tilts; summed in a register-sized scratch instead
+                            # of a (region, year, segment) array: a smaller working set
                             for lane in range(LANES):
-                                share[s, lane] *= 1.0 + growth[r, t, s, lane]
+                                growth[lane] = premium[s]
+                            for i in range(tilts_from[s], tilts_from[s + 1]):
+                                k = tilt_driver[tilt_of[i]]
+                                w = tilt_weight[tilt_of[i]]
+                                weight = geo[k, r, t]
+                                for lane in range(LANES):
+                                    growth[lane] += w * (ramps[k, t, lane] * weight)
+                            for e in range(n_events):
+                                w = event_tilt[e, s]
+                                if w != 0.0:
+                                    for lane in range(LANES):
+                                        growth[lane] += w * shock[e, r, t, lane]
+                            for lane in range(LANES):
+                                share[s, lane] *= 1.0 + growth[lane]
                                 norm[lane] += share[s, lane]
                         # renormalise each axis to 1: guarded by tests/test_invariants.py
                         for lane in range(LANES):
@@ -213,11 +217,13 @@ def propagate_kernel(
                     low = axis_start[a]
                     for t in range(n_forecast + 1):
                         for c in range(n_countries):
-                            r = region_of[c]
+                            # unsigned indices: no negative-index wraparound in the loop
+                            r = np.uint64(region_of[c])
                             for j in range(axis_start[a + 1] - low):
+                                s = np.uint64(low + j)
                                 for lane in range(LANES):
                                     out[first + lane, t, c, j] = (
-                                        value_path[t, c, lane] * share_path[r, t, low + j, lane]
+                                        value_path[t, c, lane] * share_path[r, t, s, lane]
                                     )
             else:
                 for lane in range(n_lanes):
