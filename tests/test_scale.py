@@ -210,3 +210,32 @@ def test_propagate_is_thread_safe_and_reuses_buffers(net):
     assert failures == []
     with pytest.raises(ScenarioError, match="out\\['total'\\]"):
         netsim.propagate(net, inputs[0][:10], as_arrays=True, out={"total": np.empty(3)})
+
+
+_WITHOUT_DASK = """
+import sys
+for name in ("dask", "distributed", "zarr"):
+    sys.modules[name] = None  # as if not installed: importing it raises ImportError
+from netsim.cli import main
+out = sys.argv[2]
+status = main(["run", sys.argv[1], "--draws", "600", "--out", out, "--no-progress"])
+reduced = main(["run", sys.argv[1], "--draws", "600", "--reduce", "--no-progress"])
+scheduler = main(["run", sys.argv[1], "--draws", "600", "--scheduler", "tcp://127.0.0.1:1"])
+loaded = [m for m, module in sys.modules.items() if module and m.split(".")[0] == "dask"]
+print(status, reduced, scheduler, loaded)
+"""
+
+
+def test_runs_without_dask_installed(tmp_path):
+    """Local runs (in memory and reduced) need no Dask; --scheduler says what to install."""
+    out = tmp_path / "run.nc"
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_DASK, str(NET_CONFIG), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "0 0 2 []"
+    assert "--scheduler needs dask.distributed: pip install 'netsim[dask]'" in done.stderr
+    assert xr.open_dataset(out)["total"].sizes["draw"] == 600
