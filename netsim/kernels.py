@@ -1,4 +1,5 @@
-"""All numba kernels of netsim, and the one place that sets their options.
+"""The numba kernels of netsim, and the one place that sets their options (the beta
+quantile kernel, the PERT's inverse CDF, is in :mod:`netsim.beta_inverse`).
 
 Kernels take arrays and scalars only, write into preallocated ``out`` arrays and
 validate nothing (the callers in :mod:`netsim.engine` and :mod:`netsim.stats`
@@ -16,6 +17,7 @@ from numba import prange
 __all__ = [
     "JIT_OPTIONS",
     "fill_kernel",
+    "keyed_uniforms_kernel",
     "propagate_kernel",
     "quantile_kernel",
     "region_sum_kernel",
@@ -384,6 +386,35 @@ def quantile_kernel(data, positions, n_tasks, out):  # pragma: no cover - compil
                 )
                 for p in range(positions.shape[0]):
                     out[p, first + j] = result[p]
+
+
+@numba.njit(parallel=True, **JIT_OPTIONS)
+def keyed_uniforms_kernel(keys, start, out):  # pragma: no cover - compiled
+    """Uniforms of several keyed streams, draws ``start .. start + len(out)``.
+
+    ``out[i, j]`` is output ``start + i`` of SplitMix64 seeded with ``keys[j]``, the
+    53 high bits centred in their interval: the same integer operations as
+    :func:`netsim.sampling.keyed_uniforms`, so the same values bit for bit.
+
+    Parameters
+    ----------
+    keys : ndarray of uint64, shape (P,)
+    start : uint64
+        Index of the first draw.
+    out : ndarray of float64, shape (n, P)
+    """
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    mix_1 = np.uint64(0xBF58476D1CE4E5B9)
+    mix_2 = np.uint64(0x94D049BB133111EB)
+    scale = 1.0 / 2.0**53
+    for i in prange(out.shape[0]):
+        counter = (start + np.uint64(i) + np.uint64(1)) * golden
+        for j in range(keys.shape[0]):
+            z = keys[j] + counter
+            z = (z ^ (z >> np.uint64(30))) * mix_1
+            z = (z ^ (z >> np.uint64(27))) * mix_2
+            z = z ^ (z >> np.uint64(31))
+            out[i, j] = (np.float64(z >> np.uint64(11)) + 0.5) * scale
 
 
 @numba.njit(parallel=True, **JIT_OPTIONS)

@@ -32,6 +32,7 @@ import numpy as np
 from scipy import special
 
 from netsim.errors import ScenarioError
+from netsim.kernels import keyed_uniforms_kernel
 from netsim.scenario import Scenario
 
 __all__ = ["SAMPLERS", "correlation_factor", "keyed_uniforms", "sample_inputs", "sample_uniforms"]
@@ -94,8 +95,9 @@ def sample_uniforms(
     _check_request(draws, seed, sampler, start, stop)
     out = np.empty((stop - start, len(names)))
     if sampler == "mc":
-        for j, name in enumerate(names):
-            out[:, j] = keyed_uniforms(stream_key(seed, name), start, stop)
+        # keyed_uniforms for every column at once, in a parallel kernel (same values)
+        keys = np.array([stream_key(seed, name) for name in names], dtype=np.uint64)
+        keyed_uniforms_kernel(keys, np.uint64(start), out)
     elif sampler == "lhs":
         from scipy.stats import qmc  # imported on use: scipy.stats takes about a second
 
