@@ -7,6 +7,7 @@ and exits with status 2, with no traceback and nothing written.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -15,6 +16,7 @@ from netsim.cli_run import add_run_command, format_bands, run_command
 from netsim.errors import ScenarioError
 
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool its reader left
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,6 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("netsim: interrupted; nothing written", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader stopped early (netsim ... | head): files are already written; end
+        # quietly, as a Unix tool killed by SIGPIPE would, without a traceback when Python
+        # flushes the closed stdout on exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def _validate(args: argparse.Namespace) -> int:

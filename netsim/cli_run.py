@@ -229,6 +229,8 @@ def _run_in_memory(args: argparse.Namespace, scenario: Any, client: Any, started
                 max_draws=args.max_draws,
                 progress=update,
             )
+    # written before anything is printed: a reader that stops early (| head) loses nothing
+    written = write_netcdf(dataset, args.out) if args.out else None
     where = f", on {args.scheduler}" if client is not None else ""
     print(_header(scenario, int(dataset.sizes["draw"]), args, started, where))
     if precision is not None:
@@ -239,8 +241,8 @@ def _run_in_memory(args: argparse.Namespace, scenario: Any, client: Any, started
             f"reported percentile), {met}"
         )
     print(format_bands(dataset, scenario))
-    if args.out:
-        print(f"\nwrote {write_netcdf(dataset, args.out)}")
+    if written:
+        print(f"\nwrote {written}")
     return 0
 
 
@@ -259,10 +261,11 @@ def _run_reduced(args: argparse.Namespace, scenario: Any, client: Any, started: 
             reduce="bands",
             client=client,
         )
+    written = write_netcdf(reduced, args.out) if args.out else None
     print(_header(scenario, args.draws, args, started, ", reduced to bands"))
     print(format_reduced_bands(reduced, scenario))
-    if args.out:
-        print(f"\nwrote {write_netcdf(reduced, args.out)} (bands of every cell)")
+    if written:
+        print(f"\nwrote {written} (bands of every cell)")
     return 0
 
 

@@ -149,3 +149,28 @@ def test_subprocess_smoke(tmp_path):
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.strip() == "netsim: error: nope.toml: file not found"
+
+
+@pytest.mark.parametrize("extra", [[], ["--reduce"]])
+def test_reader_that_stops_early_loses_no_file(tmp_path, extra):
+    """netsim run ... | head: the file is written first, and the closed pipe ends the run
+    quietly (status 141, as for a Unix tool killed by SIGPIPE), with no traceback."""
+    out = tmp_path / "piped.nc"
+    command = [sys.executable, "-m", "netsim.cli", "run", str(NET_CONFIG), "--draws", "300"]
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # a reader that has already gone: every write fails with EPIPE
+    try:
+        result = subprocess.run(
+            [*command, "--out", str(out), "--no-progress", *extra],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141
+    assert result.stderr == ""
+    with netsim.open_run(out) as run:
+        assert run.attrs["draws"] == 300
