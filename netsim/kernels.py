@@ -327,6 +327,17 @@ def _column_quantiles(
         marker[marked_bins[slot]] = -1
 
 
+@numba.njit(**JIT_OPTIONS)
+def _sorted_quantiles(column, positions, out):  # pragma: no cover - compiled
+    """Quantiles of a sorted column (numpy's interpolation between neighbours)."""
+    n = column.shape[0]
+    for p in range(positions.shape[0]):
+        k = int(np.floor(positions[p]))
+        low = np.float64(column[k])
+        high = np.float64(column[min(k + 1, n - 1)])
+        out[p] = _lerp(low, high, positions[p] - np.floor(positions[p]))
+
+
 # cells gathered per pass over the draws, copied out in tiles of rows: a tile (256 rows x
 # 32 cells) stays in cache while each cell's run is copied, and a block's scratch (32 x
 # draws) stays in the last-level cache for the selection passes. 30 % faster than
@@ -337,13 +348,14 @@ ROWS_PER_TILE = 256
 
 
 @numba.njit(parallel=True, **JIT_OPTIONS)
-def quantile_kernel(data, positions, n_tasks, out):  # pragma: no cover - compiled
+def quantile_kernel(data, positions, n_tasks, out, has_nan):  # pragma: no cover - compiled
     """Quantiles over the first axis of a 2-D array, per column.
 
     Parameters
     ----------
     data : ndarray, shape (n, m), C-contiguous, float32 or float64
-        ``n`` draws of ``m`` cells; must hold no NaN (the caller checks).
+        ``n`` draws of ``m`` cells. A column holding NaN or infinities is sorted
+        instead of binned (numpy's results, infinities included).
     positions : ndarray, shape (q,)
         Fractional ranks ``q * (n - 1)``, as numpy's ``linear`` method.
     n_tasks : int
@@ -351,6 +363,8 @@ def quantile_kernel(data, positions, n_tasks, out):  # pragma: no cover - compil
         values of ``data``'s type and ``n`` float64).
     out : ndarray, shape (q, m), float64
         The quantiles.
+    has_nan : ndarray of bool, shape (m,)
+        Set where a column holds NaN (its quantiles are undefined: the caller raises).
     """
     n, m = data.shape
     n_blocks = (m + CELLS_PER_BLOCK - 1) // CELLS_PER_BLOCK
@@ -359,6 +373,7 @@ def quantile_kernel(data, positions, n_tasks, out):  # pragma: no cover - compil
         block_column = np.empty((CELLS_PER_BLOCK, n), dtype=data.dtype)
         lowest = np.empty(CELLS_PER_BLOCK, dtype=data.dtype)
         highest = np.empty(CELLS_PER_BLOCK, dtype=data.dtype)
+        nonfinite = np.empty(CELLS_PER_BLOCK, dtype=np.int64)
         counts = np.empty(4096, dtype=np.int64)
         marker = np.empty(4096, dtype=np.int64)
         buffer = np.empty(n, dtype=np.float64)
@@ -370,6 +385,7 @@ def quantile_kernel(data, positions, n_tasks, out):  # pragma: no cover - compil
             for j in range(width):
                 lowest[j] = data[0, first + j]
                 highest[j] = data[0, first + j]
+                nonfinite[j] = 0
             # in tiles of rows: a tile's lines stay in cache while each column's
             # values are copied out in one contiguous run (a row at a time would write
             # CELLS_PER_BLOCK scattered streams)
@@ -378,13 +394,22 @@ def quantile_kernel(data, positions, n_tasks, out):  # pragma: no cover - compil
                 for j in range(width):
                     column = block_column[j]
                     low_j, high_j = lowest[j], highest[j]
+                    nonfinite_j = nonfinite[j]
                     for i in range(tile, tile_end):
                         x = data[i, first + j]
                         column[i] = x
                         low_j = min(low_j, x)
                         high_j = max(high_j, x)
-                    lowest[j], highest[j] = low_j, high_j
+                        nonfinite_j += (x - x) != 0.0  # NaN and infinities
+                    lowest[j], highest[j], nonfinite[j] = low_j, high_j, nonfinite_j
             for j in range(width):
+                has_nan[first + j] = False
+                if nonfinite[j] > 0:  # no bins: sort (NaN sorts last)
+                    column = block_column[j]
+                    column.sort()
+                    has_nan[first + j] = column[n - 1] != column[n - 1]
+                    _sorted_quantiles(column, positions, out[:, first + j])
+                    continue
                 _column_quantiles(
                     block_column[j],
                     np.float64(lowest[j]),

@@ -31,11 +31,12 @@ def _select(data: np.ndarray, positions: np.ndarray) -> np.ndarray:
     if data.dtype not in (np.float32, np.float64):
         data = data.astype(np.float64)
     flat = np.ascontiguousarray(data.reshape(data.shape[0], -1))
-    if np.isnan(flat).any():
-        raise ScenarioError("the data hold NaN: quantiles are undefined")
     out = np.empty((positions.size, flat.shape[1]))
     positions = np.ascontiguousarray(positions, dtype=np.float64)
-    quantile_kernel(flat, positions, numba.get_num_threads(), out)
+    has_nan = np.empty(flat.shape[1], dtype=np.bool_)
+    quantile_kernel(flat, positions, numba.get_num_threads(), out, has_nan)
+    if has_nan.any():  # found during the kernel's own pass over the data
+        raise ScenarioError("the data hold NaN: quantiles are undefined")
     return out.reshape((positions.size, *data.shape[1:]))
 
 

@@ -67,6 +67,24 @@ def test_bad_quantiles(q, net_run):
         netsim.bands(net_run["total"], q)
 
 
-def test_nan_is_an_error():
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("row", [0, 1, 2_499, 4_999])
+def test_nan_is_an_error(dtype, row):
+    # one NaN anywhere in one column of many: found during the gather, not by a
+    # separate pass over the data
+    data = np.random.default_rng(row).normal(size=(5_000, 70)).astype(dtype)
+    data[row, 37] = np.nan
+    with pytest.raises(ScenarioError, match="NaN"):
+        netsim.quantiles(data, [0.05, 0.5, 0.95])
     with pytest.raises(ScenarioError, match="NaN"):
         netsim.quantiles(np.array([[1.0], [np.nan]]), 0.5)
+
+
+def test_infinities_give_numpys_quantiles():
+    data = np.random.default_rng(5).normal(size=(1_001, 3))
+    data[:10, 0] = np.inf  # the top 1 %: P95 stays finite, the maximum is inf
+    data[:600, 1] = -np.inf  # most of the column: the median is -inf
+    q = [0.0, 0.05, 0.5, 0.95, 1.0]
+    with np.errstate(invalid="ignore"):  # numpy's lerp of -inf and -inf: nan, as ours
+        expected = np.quantile(data, q, axis=0)
+    np.testing.assert_array_equal(netsim.quantiles(data, q), expected)
