@@ -221,7 +221,8 @@ def sample_inputs(
     def transform(j: int) -> None:
         inputs[:, j] = scenario.parameters[j].distribution.ppf(uniforms[:, j])
 
-    # scipy's inverse CDFs release the GIL: columns run in parallel, each writes its own
+    # the inverse CDFs (scipy's ufuncs, the beta kernel) release the GIL: columns run in
+    # parallel, each writes its own
     with ThreadPoolExecutor(max_workers=numba.get_num_threads()) as pool:
         list(pool.map(transform, range(len(scenario.parameters))))
     if return_uniforms:
