@@ -34,20 +34,10 @@ from netsim.reference import reference_propagate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import scale_rows  # benchmarks/ is not a package
+from timing import alternating, median_time
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "net_market.toml"
-
-
-def median_time(function: Callable[[], object], repeat: int) -> float:
-    """Median wall time of ``repeat`` calls, after one warm-up call (seconds)."""
-    function()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def start_time(args: list[str], repeat: int) -> float:
@@ -79,13 +69,7 @@ def kernel_against_fill(
     def fill() -> None:
         fill_kernel(target, np.float32(1.0))
 
-    kernel(), fill()
-    kernel_times, fill_times = [], []
-    for _ in range(2 * repeat + 1):
-        for function, times in ((kernel, kernel_times), (fill, fill_times)):
-            start = time.perf_counter()
-            function()
-            times.append(time.perf_counter() - start)
+    kernel_times, fill_times = alternating(kernel, fill, 2 * repeat + 1)
     ratios = [f / k for f, k in zip(fill_times, kernel_times, strict=True)]
     return (
         statistics.median(kernel_times),

@@ -12,10 +12,10 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from timing import alternating, median_time  # benchmarks/ is on sys.path (run.py)
 
 import netsim
 from netsim.cli_run import bytes_per_draw, cube_memory_budget
@@ -26,30 +26,6 @@ from netsim.model import draw_arrays, model_arrays
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "net_market.toml"
 Row = tuple[str, str, str, str]
-
-
-def _median(function: Callable[[], object], repeat: int) -> float:
-    function()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def _alternating(
-    first: Callable[[], object], second: Callable[[], object], calls: int
-) -> tuple[list[float], list[float]]:
-    """Wall times of ``calls`` runs of each function, run in alternation."""
-    first(), second()
-    times: tuple[list[float], list[float]] = ([], [])
-    for _ in range(calls):
-        for function, record in zip((first, second), times, strict=True):
-            start = time.perf_counter()
-            function()
-            record.append(time.perf_counter() - start)
-    return times
 
 
 # Runs a command, then prints its exit status, peak RSS (kB) and first line of output as
@@ -99,8 +75,8 @@ def scale_rows(scenario: netsim.Scenario, repeat: int, large_draws: int) -> list
 
     # reduce-mode against cube-mode throughput
     draws = 200_000
-    cube = _median(lambda: netsim.simulate(scenario, draws, seed=1), max(1, repeat // 2))
-    reduced = _median(
+    cube = median_time(lambda: netsim.simulate(scenario, draws, seed=1), max(1, repeat // 2))
+    reduced = median_time(
         lambda: netsim.simulate(scenario, draws, seed=1, reduce="bands"), max(1, repeat // 2)
     )
     rows.append(
@@ -125,11 +101,11 @@ def scale_rows(scenario: netsim.Scenario, repeat: int, large_draws: int) -> list
             ) as cluster,
             Client(cluster) as client,
         ):
-            distributed = _median(
+            distributed = median_time(
                 lambda: netsim.simulate(scenario, draws, seed=1, client=client),
                 max(1, repeat // 2),
             )
-            distributed_reduced = _median(
+            distributed_reduced = median_time(
                 lambda: netsim.simulate(scenario, draws, seed=1, reduce="bands", client=client),
                 max(1, repeat // 2),
             )
@@ -164,10 +140,10 @@ def scale_rows(scenario: netsim.Scenario, repeat: int, large_draws: int) -> list
         netsim.propagate(scenario, inputs, as_arrays=True, out=buffers)
 
     calls = 100 * repeat
-    kernel_times, reused_times = _alternating(kernel, reused, calls)
+    kernel_times, reused_times = alternating(kernel, reused, calls)
     overhead = statistics.median(r - k for r, k in zip(reused_times, kernel_times, strict=True))
-    fresh = _median(lambda: netsim.propagate(scenario, inputs, as_arrays=True), calls)
-    labelled = _median(lambda: netsim.propagate(scenario, inputs), calls)
+    fresh = median_time(lambda: netsim.propagate(scenario, inputs, as_arrays=True), calls)
+    labelled = median_time(lambda: netsim.propagate(scenario, inputs), calls)
     rows.append(
         (
             "`propagate` 1,000 draws: overhead beyond the kernel",
