@@ -56,29 +56,27 @@ def _continued_fraction(a, b, x):  # pragma: no cover - compiled
     result = d
     for m in range(1, 500):
         # even step: m (b - m) x / ((a + 2m - 1)(a + 2m))
-        numerator = m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m))
-        d = 1.0 + numerator * d
-        if abs(d) < _TINY:
-            d = _TINY
-        c = 1.0 + numerator / c
-        if abs(c) < _TINY:
-            c = _TINY
-        d = 1.0 / d
+        c, d = _lentz_step(m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m)), c, d)
         result *= d * c
         # odd step: -(a + m)(a + b + m) x / ((a + 2m)(a + 2m + 1))
-        numerator = -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0))
-        d = 1.0 + numerator * d
-        if abs(d) < _TINY:
-            d = _TINY
-        c = 1.0 + numerator / c
-        if abs(c) < _TINY:
-            c = _TINY
-        d = 1.0 / d
+        c, d = _lentz_step(-(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0)), c, d)
         factor = d * c
         result *= factor
         if abs(factor - 1.0) < 1e-16:
             break
     return result
+
+
+@numba.njit(**JIT_OPTIONS)
+def _lentz_step(numerator, c, d):  # pragma: no cover - compiled
+    """One term of the modified Lentz method: the updated ``c`` and ``1 / d``."""
+    d = 1.0 + numerator * d
+    if abs(d) < _TINY:
+        d = _TINY
+    c = 1.0 + numerator / c
+    if abs(c) < _TINY:
+        c = _TINY
+    return c, 1.0 / d
 
 
 @numba.njit(**JIT_OPTIONS)
