@@ -209,6 +209,9 @@ def propagate_kernel(
 
             # the cube: total, then each axis as value x share
             n_lanes = min(LANES, task_end - first)
+            # Two copies of the same writes, on purpose: with rows first + lane the whole
+            # block's addresses are constant offsets; one loop for both cases (spare lanes
+            # rewriting the last draw's row, looked up per lane) measured 14 to 17 % slower
             if n_lanes == LANES:  # a whole block: lanes innermost, a constant count
                 for t in range(n_forecast + 1):
                     for c in range(n_countries):
