@@ -1,5 +1,6 @@
 """The numba kernels of netsim, and the one place that sets their options (the beta
-quantile kernel, the PERT's inverse CDF, is in :mod:`netsim.beta_inverse`).
+quantile kernel, the PERT's inverse CDF, is in :mod:`netsim.beta_inverse`; the lane
+vectors the propagation kernel computes with are in :mod:`netsim.lanes`).
 
 Kernels take arrays and scalars only, write into preallocated ``out`` arrays and
 validate nothing (the callers in :mod:`netsim.engine` and :mod:`netsim.stats`
@@ -13,6 +14,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 from numba import prange
+
+from netsim.lanes import LANES, broadcast, clip, load, store, store_products_transposed
 
 __all__ = [
     "JIT_OPTIONS",
@@ -38,7 +41,76 @@ JIT_OPTIONS = {
 }
 
 DRAWS_PER_TASK = 64  # draws handled by one parallel task, sharing its scratch arrays
-LANES = 8  # draws computed side by side within a task (see propagate_kernel)
+
+
+@numba.njit(**JIT_OPTIONS)
+def _tilts_by_segment(tilt_segment, n_segments):  # pragma: no cover - compiled
+    """The driver tilts grouped by segment, each group in file order (a stable
+    counting sort): segment ``s``'s tilts are ``tilt_of[tilts_from[s]:tilts_from[s + 1]]``."""
+    tilts_from = np.zeros(n_segments + 1, dtype=np.int64)
+    for i in range(tilt_segment.shape[0]):
+        tilts_from[tilt_segment[i] + 1] += 1
+    for s in range(n_segments):
+        tilts_from[s + 1] += tilts_from[s]
+    tilt_of = np.empty(tilt_segment.shape[0], dtype=np.int64)
+    slot = tilts_from[:n_segments].copy()
+    for i in range(tilt_segment.shape[0]):
+        tilt_of[slot[tilt_segment[i]]] = i
+        slot[tilt_segment[i]] += 1
+    return tilts_from, tilt_of
+
+
+@numba.njit(**JIT_OPTIONS)
+def _cube_cells(n_years, n_regions, region_of, axis_start):  # pragma: no cover - compiled
+    """Where the two factors of each cube cell are in the kernel's scratch rows.
+
+    Cell ``f`` of a draw's row of output ``o`` (0: ``total``, then one per axis; the
+    row flattened as year, country[, segment]) is ``value_rows[value_of[i]] *
+    share_rows[share_of[i]]`` with ``i = cell_start[o] + f``. ``value_rows`` are
+    (year, country) and ``share_rows`` (region, year, segment), then one row of ones
+    that ``total``'s cells multiply.
+    """
+    n_countries = region_of.shape[0]
+    n_axes = axis_start.shape[0] - 1
+    n_segments = axis_start[n_axes]
+    cell_start = np.zeros(n_axes + 2, dtype=np.int64)
+    cell_start[1] = n_years * n_countries
+    for a in range(n_axes):
+        width = axis_start[a + 1] - axis_start[a]
+        cell_start[a + 2] = cell_start[a + 1] + n_years * n_countries * width
+    value_of = np.empty(cell_start[n_axes + 1], dtype=np.int64)
+    share_of = np.empty(cell_start[n_axes + 1], dtype=np.int64)
+    for f in range(cell_start[1]):
+        value_of[f] = f
+        share_of[f] = n_regions * n_years * n_segments  # the row of ones
+    for a in range(n_axes):
+        width = axis_start[a + 1] - axis_start[a]
+        for f in range(cell_start[a + 2] - cell_start[a + 1]):
+            year_country = f // width
+            year = year_country // n_countries
+            region = region_of[year_country - year * n_countries]
+            segment = axis_start[a] + f - year_country * width
+            value_of[cell_start[a + 1] + f] = year_country
+            share_of[cell_start[a + 1] + f] = (region * n_years + year) * n_segments + segment
+    return cell_start, value_of, share_of
+
+
+@numba.njit(**JIT_OPTIONS)
+def _write_cells(
+    out, first, n_lanes, value_rows, share_rows, value_of, share_of
+):  # pragma: no cover
+    """``out[first + l, f] = value_rows[value_of[f], l] * share_rows[share_of[f], l]``
+    for lanes ``l < n_lanes`` and every cell ``f``: a whole block eight cells at a time
+    (transposed in registers), the rest cell by cell."""
+    n_cells = value_of.shape[0]
+    done = 0
+    if n_lanes == LANES:
+        done = n_cells - n_cells % 8
+        for f in range(0, done, 8):
+            store_products_transposed(out, first, f, value_rows, share_rows, value_of, share_of)
+    for lane in range(n_lanes):
+        for f in range(done, n_cells):
+            out[first + lane, f] = value_rows[value_of[f], lane] * share_rows[share_of[f], lane]
 
 
 @numba.njit(parallel=True, **JIT_OPTIONS)
@@ -72,9 +144,9 @@ def propagate_kernel(
 ):  # pragma: no cover - compiled; checked against netsim.reference in tests
     """Propagate every draw through years, countries and segments.
 
-    Draws are computed :data:`LANES` at a time: every scratch array ends in a lane
-    axis, so each operation runs over eight independent draws at once instead of
-    waiting on one draw's chain of dependent steps (the share paths). Each lane
+    Draws are computed :data:`~netsim.lanes.LANES` at a time, as lane vectors
+    (:mod:`netsim.lanes`): every scratch array ends in a lane axis, and each
+    operation runs on eight independent draws at once, in SIMD registers. Each lane
     performs exactly the operations, in the order, that one draw on its own would:
     a draw's outputs do not depend on its neighbours, the chunking or the threads.
 
@@ -84,167 +156,149 @@ def propagate_kernel(
         Scenario arrays, see :class:`netsim.model.ModelArrays` (growth as fractions).
     scale ... event_activity : ndarray
         Per-draw arrays, see :class:`netsim.model.DrawArrays`.
-    total : ndarray, shape (draw, year, country)
+    total : ndarray, shape (draw, year, country), C-contiguous
         Output, USD million (float32 or float64).
     by_axis : tuple of ndarray, each shape (draw, year, country, segment of that axis)
-        Outputs, USD million, one per axis; each sums to ``total`` over its segments.
+        Outputs, USD million, C-contiguous, one per axis; each sums to ``total`` over
+        its segments.
     """
     n_draws = scale.shape[0]
     n_countries = base_value.shape[0]
     n_forecast = forecast_years.shape[0]
+    n_years = n_forecast + 1
     n_drivers = ramp_onset.shape[0]
     n_regions = share0.shape[0]
     n_segments = premium.shape[0]
     n_axes = axis_start.shape[0] - 1
     n_events = event_segment.shape[0]
+    tilts_from, tilt_of = _tilts_by_segment(tilt_segment, n_segments)
+    cell_start, value_of, share_of = _cube_cells(n_years, n_regions, region_of, axis_start)
+    n_share_rows = n_regions * n_years * n_segments
+    total_rows = total.reshape((n_draws, n_years * n_countries))
     n_tasks = (n_draws + DRAWS_PER_TASK - 1) // DRAWS_PER_TASK
     for task in prange(n_tasks):
+        # this block's inputs, gathered lane by lane
+        lane_scale = np.empty(LANES)
         lane_delay = np.empty((n_drivers, LANES))
         lane_impact = np.empty((n_drivers, LANES))
+        lane_noise = np.empty((n_forecast, LANES))
+        lane_severity = np.empty((n_events, LANES))
+        lane_activity = np.empty((n_events, n_forecast, LANES))
         ramps = np.empty((n_drivers, n_forecast, LANES))
         drive = np.empty((n_regions, n_forecast, LANES))
-        growth = np.empty(LANES)
-        # the driver tilts grouped by segment, in their order (a stable counting sort)
-        tilts_from = np.zeros(n_segments + 1, dtype=np.int64)
-        for i in range(tilt_driver.shape[0]):
-            tilts_from[tilt_segment[i] + 1] += 1
-        for s in range(n_segments):
-            tilts_from[s + 1] += tilts_from[s]
-        tilt_of = np.empty(tilt_driver.shape[0], dtype=np.int64)
-        slot = tilts_from[:n_segments].copy()
-        for i in range(tilt_driver.shape[0]):
-            tilt_of[slot[tilt_segment[i]]] = i
-            slot[tilt_segment[i]] += 1
         shock = np.empty((n_events, n_regions, n_forecast, LANES))
         share = np.empty((n_segments, LANES))
-        norm = np.empty(LANES)
-        share_path = np.empty((n_regions, n_forecast + 1, n_segments, LANES))
-        value_path = np.empty((n_forecast + 1, n_countries, LANES))
+        # share paths as rows (region, year, segment), then a row of ones for total
+        share_rows = np.empty((n_share_rows + 1, LANES))
+        store(share_rows[n_share_rows], broadcast(1.0))
+        value_rows = np.empty((n_years * n_countries, LANES))  # (year, country)
         task_end = min(n_draws, (task + 1) * DRAWS_PER_TASK)
         for first in range(task * DRAWS_PER_TASK, task_end, LANES):
             # lane l computes draw first + l; a short last block repeats its last draw
             # in the spare lanes, which are never written out
             for lane in range(LANES):
                 d = min(first + lane, task_end - 1)
+                lane_scale[lane] = scale[d]
                 for k in range(n_drivers):
                     lane_delay[k, lane] = delay[d, k]
                     lane_impact[k, lane] = impact[d, k]
-                for r in range(n_regions):
-                    for t in range(n_forecast):
-                        drive[r, t, lane] = noise_global[d, t] + noise_region[d, r, t]
-                for e in range(n_events):
+                for t in range(n_forecast):
+                    lane_noise[t, lane] = noise_global[d, t]
                     for r in range(n_regions):
-                        for t in range(n_forecast):
-                            shock[e, r, t, lane] = (
-                                event_severity[d, e] * event_activity[d, e, t] * event_geo[e, r, t]
-                            )
-                for c in range(n_countries):
-                    value_path[0, c, lane] = base_value[c] * scale[d]
+                        drive[r, t, lane] = noise_region[d, r, t]
+                for e in range(n_events):
+                    lane_severity[e, lane] = event_severity[d, e]
+                    for t in range(n_forecast):
+                        lane_activity[e, t, lane] = event_activity[d, e, t]
+            for t in range(n_forecast):
+                for r in range(n_regions):
+                    store(drive[r, t], load(lane_noise[t]) + load(drive[r, t]))
+            for e in range(n_events):
+                for t in range(n_forecast):
+                    active = load(lane_severity[e]) * load(lane_activity[e, t])
+                    for r in range(n_regions):
+                        store(shock[e, r, t], active * event_geo[e, r, t])
+            for c in range(n_countries):
+                store(value_rows[c], base_value[c] * load(lane_scale))
 
             # drive: noise plus each driver's impact x ramp(t - delay) x geography
             for k in range(n_drivers):
+                onset = ramp_onset[k] + load(lane_delay[k]) - 1.0
+                amplitude = ramp_norm[k] * load(lane_impact[k])
                 for t in range(n_forecast):
-                    for lane in range(LANES):
-                        onset = ramp_onset[k] + lane_delay[k, lane] - 1.0
-                        x = (forecast_years[t] - onset) * ramp_rate[k]
-                        ramps[k, t, lane] = min(max(x, 0.0), 1.0) * (
-                            ramp_norm[k] * lane_impact[k, lane]
-                        )
+                    x = (forecast_years[t] - onset) * ramp_rate[k]
+                    ramp = clip(x, 0.0, 1.0) * amplitude
+                    store(ramps[k, t], ramp)
                     for r in range(n_regions):
-                        weight = geo[k, r, t]
-                        for lane in range(LANES):
-                            drive[r, t, lane] += ramps[k, t, lane] * weight
+                        store(drive[r, t], load(drive[r, t]) + ramp * geo[k, r, t])
             # segment shares evolve per region (every country of a region starts from the
             # region's shares and sees the same tilts); drive[] gains the events' effect
             for r in range(n_regions):
                 for s in range(n_segments):
-                    for lane in range(LANES):
-                        share[s, lane] = share0[r, s]
-                        share_path[r, 0, s, lane] = share0[r, s]
+                    store(share[s], broadcast(share0[r, s]))
+                    store(share_rows[r * n_years * n_segments + s], broadcast(share0[r, s]))
                 for t in range(n_forecast):
+                    driven = load(drive[r, t])
                     for e in range(n_events):
                         # an event moves its segment's value: the total moves by its share
-                        es = event_segment[e]
-                        for lane in range(LANES):
-                            drive[r, t, lane] += share[es, lane] * shock[e, r, t, lane]
+                        driven += load(share[event_segment[e]]) * load(shock[e, r, t])
+                    store(drive[r, t], driven)
                     for a in range(n_axes):
-                        for lane in range(LANES):
-                            norm[lane] = 0.0
+                        norm = broadcast(0.0)
                         for s in range(axis_start[a], axis_start[a + 1]):
                             # segment growth: premium, then the drivers' tilts (in file
                             # order; ramp x geography is the product drive[] received), then
-                            # the events' tilts; summed in a register-sized scratch instead
-                            # of a (region, year, segment) array: a smaller working set
-                            for lane in range(LANES):
-                                growth[lane] = premium[s]
+                            # the events' tilts
+                            growth = broadcast(premium[s])
                             for i in range(tilts_from[s], tilts_from[s + 1]):
                                 k = tilt_driver[tilt_of[i]]
-                                w = tilt_weight[tilt_of[i]]
-                                weight = geo[k, r, t]
-                                for lane in range(LANES):
-                                    growth[lane] += w * (ramps[k, t, lane] * weight)
+                                growth += tilt_weight[tilt_of[i]] * (
+                                    load(ramps[k, t]) * geo[k, r, t]
+                                )
                             for e in range(n_events):
                                 w = event_tilt[e, s]
                                 if w != 0.0:
-                                    for lane in range(LANES):
-                                        growth[lane] += w * shock[e, r, t, lane]
-                            for lane in range(LANES):
-                                share[s, lane] *= 1.0 + growth[lane]
-                                norm[lane] += share[s, lane]
+                                    growth += w * load(shock[e, r, t])
+                            grown = load(share[s]) * (1.0 + growth)
+                            store(share[s], grown)
+                            norm += grown
                         # renormalise each axis to 1: guarded by tests/test_invariants.py
-                        for lane in range(LANES):
-                            norm[lane] = 1.0 / norm[lane]
+                        inverse = 1.0 / norm
+                        row = (r * n_years + t + 1) * n_segments
                         for s in range(axis_start[a], axis_start[a + 1]):
-                            for lane in range(LANES):
-                                share[s, lane] *= norm[lane]
-                                share_path[r, t + 1, s, lane] = share[s, lane]
+                            normalised = load(share[s]) * inverse
+                            store(share[s], normalised)
+                            store(share_rows[row + s], normalised)
 
             # country totals by year
             for t in range(n_forecast):
                 for c in range(n_countries):
-                    r = region_of[c]
-                    for lane in range(LANES):
-                        growth_ct = 1.0 + (baseline[c, t] + drive[r, t, lane])
-                        value_path[t + 1, c, lane] = value_path[t, c, lane] * growth_ct
+                    growth = 1.0 + (baseline[c, t] + load(drive[region_of[c], t]))
+                    here = t * n_countries + c
+                    store(value_rows[here + n_countries], load(value_rows[here]) * growth)
 
             # the cube: total, then each axis as value x share
             n_lanes = min(LANES, task_end - first)
-            # Two copies of the same writes, on purpose: with rows first + lane the whole
-            # block's addresses are constant offsets; one loop for both cases (spare lanes
-            # rewriting the last draw's row, looked up per lane) measured 14 to 17 % slower
-            if n_lanes == LANES:  # a whole block: lanes innermost, a constant count
-                for t in range(n_forecast + 1):
-                    for c in range(n_countries):
-                        for lane in range(LANES):
-                            total[first + lane, t, c] = value_path[t, c, lane]
-                for a in range(n_axes):
-                    out = by_axis[a]
-                    low = axis_start[a]
-                    for t in range(n_forecast + 1):
-                        for c in range(n_countries):
-                            # unsigned indices: no negative-index wraparound in the loop
-                            r = np.uint64(region_of[c])
-                            for j in range(axis_start[a + 1] - low):
-                                s = np.uint64(low + j)
-                                for lane in range(LANES):
-                                    out[first + lane, t, c, j] = (
-                                        value_path[t, c, lane] * share_path[r, t, s, lane]
-                                    )
-            else:
-                for lane in range(n_lanes):
-                    for t in range(n_forecast + 1):
-                        for c in range(n_countries):
-                            total[first + lane, t, c] = value_path[t, c, lane]
-                    for a in range(n_axes):
-                        out = by_axis[a]
-                        low = axis_start[a]
-                        for t in range(n_forecast + 1):
-                            for c in range(n_countries):
-                                r = region_of[c]
-                                for j in range(axis_start[a + 1] - low):
-                                    out[first + lane, t, c, j] = (
-                                        value_path[t, c, lane] * share_path[r, t, low + j, lane]
-                                    )
+            _write_cells(
+                total_rows,
+                first,
+                n_lanes,
+                value_rows,
+                share_rows,
+                value_of[: cell_start[1]],
+                share_of[: cell_start[1]],
+            )
+            for a in range(n_axes):
+                cells = slice(cell_start[a + 1], cell_start[a + 2])
+                _write_cells(
+                    by_axis[a].reshape((n_draws, cell_start[a + 2] - cell_start[a + 1])),
+                    first,
+                    n_lanes,
+                    value_rows,
+                    share_rows,
+                    value_of[cells],
+                    share_of[cells],
+                )
 
 
 @numba.njit(**JIT_OPTIONS)
