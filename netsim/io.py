@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from pathlib import Path
 
 import xarray as xr
+from xarray.backends import H5NetCDFStore
 
 from netsim.errors import ScenarioError
 
@@ -38,12 +40,30 @@ def write_netcdf(dataset: xr.Dataset, path: str | Path) -> Path:
     path = check_writable(path)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        dataset.to_netcdf(temporary, engine="h5netcdf")
+        _write_h5netcdf(dataset, temporary)
         os.replace(temporary, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
     return path
+
+
+def _write_h5netcdf(dataset: xr.Dataset, path: Path) -> None:
+    """``dataset.to_netcdf(path, engine="h5netcdf")``, without Dask for in-memory data.
+
+    ``to_netcdf`` asks Dask which scheduler is active (for its file locks), and that
+    imports ``dask.distributed``: 0.5 to 0.7 s of a 1,000-draw ``netsim run``. Data in
+    memory needs no scheduler, so it is written through xarray's store directly, with
+    a plain lock; Dask-backed data goes through ``to_netcdf``, which computes it.
+    """
+    if any(variable.chunks is not None for variable in dataset.variables.values()):
+        dataset.to_netcdf(path, engine="h5netcdf")
+        return
+    store = H5NetCDFStore.open(str(path), mode="w", lock=threading.Lock())
+    try:
+        dataset.dump_to_store(store)
+    finally:
+        store.close()
 
 
 def open_run(path: str | Path) -> xr.Dataset:
