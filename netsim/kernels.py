@@ -104,9 +104,9 @@ def _write_cells(
     (transposed in registers), the rest cell by cell."""
     n_cells = value_of.shape[0]
     done = 0
-    if n_lanes == LANES:
-        done = n_cells - n_cells % 8
-        for f in range(0, done, 8):
+    if n_lanes == LANES:  # blocks of LANES cells x LANES draws
+        done = n_cells - n_cells % LANES
+        for f in range(0, done, LANES):
             store_products_transposed(out, first, f, value_rows, share_rows, value_of, share_of)
     for lane in range(n_lanes):
         for f in range(done, n_cells):
@@ -187,7 +187,6 @@ def propagate_kernel(
         ramps = np.empty((n_drivers, n_forecast, LANES))
         drive = np.empty((n_regions, n_forecast, LANES))
         shock = np.empty((n_events, n_regions, n_forecast, LANES))
-        share = np.empty((n_segments, LANES))
         # share paths as rows (region, year, segment), then a row of ones for total
         share_rows = np.empty((n_share_rows + 1, LANES))
         store(share_rows[n_share_rows], broadcast(1.0))
@@ -235,13 +234,15 @@ def propagate_kernel(
             # region's shares and sees the same tilts); drive[] gains the events' effect
             for r in range(n_regions):
                 for s in range(n_segments):
-                    store(share[s], broadcast(share0[r, s]))
                     store(share_rows[r * n_years * n_segments + s], broadcast(share0[r, s]))
                 for t in range(n_forecast):
+                    # this year's shares, and next year's, grown then renormalised in place
+                    now = (r * n_years + t) * n_segments
+                    after = now + n_segments
                     driven = load(drive[r, t])
                     for e in range(n_events):
                         # an event moves its segment's value: the total moves by its share
-                        driven += load(share[event_segment[e]]) * load(shock[e, r, t])
+                        driven += load(share_rows[now + event_segment[e]]) * load(shock[e, r, t])
                     store(drive[r, t], driven)
                     for a in range(n_axes):
                         norm = broadcast(0.0)
@@ -259,16 +260,13 @@ def propagate_kernel(
                                 w = event_tilt[e, s]
                                 if w != 0.0:
                                     growth += w * load(shock[e, r, t])
-                            grown = load(share[s]) * (1.0 + growth)
-                            store(share[s], grown)
+                            grown = load(share_rows[now + s]) * (1.0 + growth)
+                            store(share_rows[after + s], grown)
                             norm += grown
                         # renormalise each axis to 1: guarded by tests/test_invariants.py
                         inverse = 1.0 / norm
-                        row = (r * n_years + t + 1) * n_segments
                         for s in range(axis_start[a], axis_start[a + 1]):
-                            normalised = load(share[s]) * inverse
-                            store(share[s], normalised)
-                            store(share_rows[row + s], normalised)
+                            store(share_rows[after + s], load(share_rows[after + s]) * inverse)
 
             # country totals by year
             for t in range(n_forecast):
