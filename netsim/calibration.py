@@ -15,21 +15,37 @@ tolerance. The report's figures agree only through rounding (3.1 x 1.0715^5 =
 4.38, not 4.37): with three global targets on two unknowns the solution is the
 point of the tolerance box closest to every target, and each target is then
 checked against its interval ``[value - tolerance, value + tolerance)``.
+
+Solutions are memoised on disk, like numba's compiled kernels: keyed by the
+scenario's merged document, the unknowns, netsim's own source, and the numpy and
+scipy versions, in ``$NETSIM_CACHE_DIR`` (default ``~/.cache/netsim``). A scenario
+is solved the first time it is loaded; a later load of the same scenario by the same
+code reads the solution, bit for bit what the solver returned, and skips importing
+scipy.optimize and solving (about 0.4 s of a ``netsim run`` start). Every load
+recomputes the base case from the parameters and checks every target, cached or not.
+Set ``NETSIM_CACHE_DIR`` to an empty string to solve every time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
+import hashlib
+import json
+import os
+from pathlib import Path
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from netsim.errors import ScenarioError
 from netsim.model import expected_draw_arrays, flat_segment_index, model_arrays
 from netsim.reference import reference_propagate
 from netsim.scenario import Calibration, Scenario, Target
 
-__all__ = ["achieved_values", "calibrate", "target_rows"]
+__all__ = ["achieved_values", "cache_folder", "calibrate", "target_rows"]
+
+SOLVER_OPTIONS = {"method": "trf", "x_scale": 0.01, "xtol": 1e-14, "ftol": 1e-14, "gtol": 1e-14}
 
 
 def _unknowns(scenario: Scenario) -> list[str]:
@@ -112,8 +128,92 @@ def within(target: Target, achieved: float) -> bool:
     return target.value - target.tolerance <= achieved < target.value + target.tolerance
 
 
-def calibrate(scenario: Scenario) -> Scenario:
+def cache_folder() -> Path | None:
+    """Where solved calibrations are kept: ``$NETSIM_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/netsim``, else ``~/.cache/netsim``; None when
+    ``NETSIM_CACHE_DIR`` is set empty (no cache)."""
+    configured = os.environ.get("NETSIM_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) / "calibration" if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "netsim" / "calibration"
+
+
+@functools.cache
+def _code_digest() -> str:
+    """SHA-256 of netsim's own source files and the numpy and scipy versions: a
+    solution is reused only by the code (and libraries) that solved it."""
+    import scipy
+
+    digest = hashlib.sha256(f"{np.__version__} {scipy.__version__}".encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def _solution_file(scenario: Scenario, names: list[str]) -> Path | None:
+    folder = cache_folder()
+    if folder is None:
+        return None
+    key = json.dumps([scenario.document_hash, names, SOLVER_OPTIONS, _code_digest()])
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
+
+
+def _cached_solution(path: Path | None, names: list[str]) -> np.ndarray | None:
+    """The memoised solution, or None (no cache, no entry, or an unreadable one)."""
+    if path is None:
+        return None
+    try:
+        entry = json.loads(path.read_text())
+        if entry["unknowns"] == names and len(entry["solution"]) == len(names):
+            return np.array([float(v) for v in entry["solution"]], dtype=np.float64)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def _remember_solution(path: Path | None, names: list[str], x: np.ndarray) -> None:
+    """Store a solution (atomically; float repr round-trips exactly). A cache that
+    cannot be written is skipped: it only saves time."""
+    if path is None:
+        return
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps({"unknowns": names, "solution": [float(v) for v in x]}))
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+
+
+def _solve(scenario: Scenario, names: list[str]) -> np.ndarray:
+    """Weighted least squares of every target's miss, in units of its tolerance."""
+    if not names:
+        return np.empty(0)
+    from scipy.optimize import least_squares  # on a cache miss only: 0.25 s to import
+
+    targets = scenario.targets
+    tolerance = np.array([t.tolerance for t in targets])
+    wanted = np.array([t.value for t in targets])
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        achieved = _base_case(scenario, _calibration_from(scenario, names, x))
+        return (achieved - wanted) / tolerance
+
+    start = np.full(len(names), 0.0)
+    if "baseline" in names:
+        start[0] = 0.05
+    return least_squares(residuals, start, **SOLVER_OPTIONS).x
+
+
+def calibrate(scenario: Scenario, *, reuse_solution: bool = True) -> Scenario:
     """Solve the scenario's growth parameters; return the scenario with them set.
+
+    The solution is memoised (see the module notes): the first load of a scenario
+    solves it, later loads by the same code read it, unless ``reuse_solution`` is
+    False (then it is solved again and the memo rewritten).
 
     Raises
     ------
@@ -129,23 +229,9 @@ def calibrate(scenario: Scenario) -> Scenario:
             f"{len(targets)} targets",
             path=scenario.path,
         )
-    tolerance = np.array([t.tolerance for t in targets])
-    wanted = np.array([t.value for t in targets])
-
-    def residuals(x: np.ndarray) -> np.ndarray:
-        achieved = _base_case(scenario, _calibration_from(scenario, names, x))
-        return (achieved - wanted) / tolerance
-
-    if names:
-        start = np.full(len(names), 0.0)
-        if "baseline" in names:
-            start[0] = 0.05
-        solution = least_squares(
-            residuals, start, method="trf", x_scale=0.01, xtol=1e-14, ftol=1e-14, gtol=1e-14
-        )
-        x = solution.x
-    else:
-        x = np.empty(0)
+    memo = _solution_file(scenario, names) if names else None
+    cached = _cached_solution(memo, names) if reuse_solution else None
+    x = cached if cached is not None else _solve(scenario, names)
     calibration = _calibration_from(scenario, names, x)
     achieved = _base_case(scenario, calibration)
     calibration = dataclasses.replace(calibration, achieved=tuple(float(a) for a in achieved))
@@ -155,6 +241,8 @@ def calibrate(scenario: Scenario) -> Scenario:
             f"{t.label}: wanted {t.value:g} +- {t.tolerance:g}, got {a:.6g}" for t, a in missed
         )
         raise ScenarioError(f"calibration cannot meet every target: {rows}", path=scenario.path)
+    if cached is None:
+        _remember_solution(memo, names, x)
     return dataclasses.replace(scenario, calibration=calibration)
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse
 import csv
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import xarray as xr
-
+from netsim.defaults import BY_CHOICES
 from netsim.errors import ScenarioError
-from netsim.outputs import BY_CHOICES, parse_cell, select_cell, select_output
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["add_analysis_commands", "run_analysis_command"]
 
@@ -161,6 +161,8 @@ def _open(path: str) -> xr.Dataset:
 
 def _run_output(dataset: xr.Dataset, by: str) -> tuple[xr.DataArray, str]:
     """``--by`` of ``netsim bands``: a place level of the total, or an axis summed globally."""
+    from netsim.outputs import select_output
+
     if by in BY_CHOICES:
         return select_output(dataset, "total", by), by
     if f"by_{by}" in dataset:
@@ -238,6 +240,8 @@ def _has_year(data: xr.DataArray, year: int) -> bool:
 
 
 def _default_cell(data: xr.Dataset | xr.DataArray, given: list[str]) -> dict[str, Any]:
+    from netsim.outputs import parse_cell, select_cell
+
     cell = parse_cell(given)
     select_cell(data, cell)  # unknown dims or labels fail here, by name
     if "year" in data.dims and "year" not in cell:
@@ -260,9 +264,12 @@ def _load(config: str, overrides: list[str]) -> Any:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
+    import xarray as xr
+
     import netsim
     from netsim import sensitivity
     from netsim.io import write_netcdf
+    from netsim.outputs import select_output
 
     _check_out(args.out, (".nc",))
     if args.top < 1:
@@ -307,6 +314,9 @@ def _sensitivity(args: argparse.Namespace) -> int:
 def _print_sensitivity(
     method: str, result: Any, cell: dict[str, Any], args: argparse.Namespace
 ) -> None:
+    import numpy as np
+
+    from netsim.outputs import select_cell
     from netsim.sensitivity import ranking
 
     where = ", ".join(f"{k}={v}" for k, v in cell.items())
@@ -437,6 +447,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _plot(args: argparse.Namespace) -> int:
     from netsim import plots
+    from netsim.outputs import parse_cell, select_cell, select_output
 
     _check_out(args.out, plots.FORMATS)
     kind, sources = args.kind, args.sources

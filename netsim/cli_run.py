@@ -20,14 +20,22 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import xarray as xr
-
-from netsim.engine import DEFAULT_CHUNK
+from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import ScenarioError
 
-__all__ = ["add_run_command", "bytes_per_draw", "cube_memory_budget", "format_bands", "run_command"]
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = [
+    "add_run_command",
+    "bytes_per_draw",
+    "cube_memory_budget",
+    "format_bands",
+    "is_zarr",
+    "run_command",
+]
 
 DEFAULT_DRAWS = 20_000
 PROGRESS_AFTER_SECONDS = 2.0
@@ -113,7 +121,7 @@ def run_command(args: argparse.Namespace) -> int:
     from netsim.io import check_writable
 
     _check_arguments(args)
-    zarr_out = args.resume or (args.out if args.out and _is_zarr(args.out) else None)
+    zarr_out = args.resume or (args.out if args.out and is_zarr(args.out) else None)
     if args.out and not zarr_out:
         check_writable(args.out)
     if args.resume:
@@ -161,7 +169,7 @@ def _check_arguments(args: argparse.Namespace) -> None:
             raise ScenarioError("--precision needs --sampler mc (independent, index-keyed draws)")
         if args.max_draws < args.draws:
             raise ScenarioError(f"--max-draws {args.max_draws} is below --draws {args.draws}")
-        if args.reduce or args.resume or args.scheduler or (args.out and _is_zarr(args.out)):
+        if args.reduce or args.resume or args.scheduler or (args.out and is_zarr(args.out)):
             raise ScenarioError(
                 "--precision runs in memory: not with --reduce, Zarr or --scheduler"
             )
@@ -169,7 +177,8 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise ScenarioError("--resume continues the store as it was started: no --out or --set")
 
 
-def _is_zarr(path: str) -> bool:
+def is_zarr(path: str) -> bool:
+    """Whether ``--out`` names a Zarr store (``.zarr``) rather than a NetCDF file."""
     return Path(path).suffix.lower() == ".zarr"
 
 

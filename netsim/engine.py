@@ -16,6 +16,7 @@ import xarray as xr
 from netsim import __version__
 from netsim.calibration import calibrate, inherit_calibration
 from netsim.config import apply_overrides, load_document
+from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import ScenarioError
 from netsim.kernels import propagate_kernel
 from netsim.model import DrawArrays, draw_arrays, expected_draw_arrays, model_arrays
@@ -33,11 +34,13 @@ __all__ = [
 ]
 
 UNITS = "USD million"
-DEFAULT_CHUNK = 16_384
 
 
 def load_scenario(
-    source: str | Path | Mapping[str, Any], overrides: list[str] | None = None
+    source: str | Path | Mapping[str, Any],
+    overrides: list[str] | None = None,
+    *,
+    reuse_solution: bool = True,
 ) -> Scenario:
     """Load, validate and calibrate a scenario.
 
@@ -48,6 +51,10 @@ def load_scenario(
         dict of the same shape.
     overrides : list of str, optional
         ``key.path=value`` assignments applied on top (the CLI's ``--set``).
+    reuse_solution : bool
+        Read the calibration from the solver's cache when this scenario has been
+        solved before by this code (the default), or solve it again regardless
+        (``netsim validate``). Both give the same parameters, bit for bit.
 
     Returns
     -------
@@ -67,17 +74,17 @@ def load_scenario(
         document, label = load_document(source)
     if overrides:
         document = apply_overrides(document, overrides)
-    return _build(document, label)
+    return _build(document, label, reuse_solution)
 
 
-def _build(document: dict[str, Any], label: str) -> Scenario:
+def _build(document: dict[str, Any], label: str, reuse_solution: bool) -> Scenario:
     overlay = document.get("overlay")
     scenario = parse_scenario(document, label)
     correlation_factor(scenario)  # an impossible correlation matrix fails at load, not later
     if overlay is not None and not overlay.get("recalibrate", False):
-        parent = _build(overlay["parent"], overlay["extends"])
+        parent = _build(overlay["parent"], overlay["extends"], reuse_solution)
         return inherit_calibration(scenario, parent)
-    return calibrate(scenario)
+    return calibrate(scenario, reuse_solution=reuse_solution)
 
 
 def coordinates(scenario: Scenario) -> dict[str, Any]:

@@ -13,12 +13,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from netsim.defaults import BY_CHOICES
 from netsim.errors import ScenarioError
 from netsim.scenario import Scenario
 
 __all__ = ["BY_CHOICES", "aggregate", "check_output", "parse_cell", "select_cell", "select_output"]
-
-BY_CHOICES = ("country", "region", "global")
 
 
 def check_output(scenario: Scenario, output: str, by: str) -> None:

@@ -17,7 +17,8 @@ import numpy as np
 import xarray as xr
 
 from netsim.convergence import interval_ranks
-from netsim.engine import DEFAULT_CHUNK, UNITS, coordinates, propagate
+from netsim.defaults import DEFAULT_CHUNK
+from netsim.engine import UNITS, coordinates, propagate
 from netsim.errors import ScenarioError
 from netsim.kernels import region_sum_kernel
 from netsim.sampling import sample_inputs

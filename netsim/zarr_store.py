@@ -23,7 +23,8 @@ import numpy as np
 import xarray as xr
 
 from netsim import __version__
-from netsim.engine import DEFAULT_CHUNK, UNITS, coordinates
+from netsim.defaults import DEFAULT_CHUNK
+from netsim.engine import UNITS, coordinates
 from netsim.errors import ScenarioError
 from netsim.runner import chunk_ranges, compute_chunk
 from netsim.scenario import Scenario

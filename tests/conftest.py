@@ -21,6 +21,13 @@ settings.register_profile("dev", max_examples=10, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fresh_solution_cache(tmp_path_factory):
+    """Every session starts with an empty calibration cache of its own (subprocesses
+    inherit it), so no test depends on what an earlier run left in ~/.cache."""
+    os.environ["NETSIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("netsim-cache"))
+
+
 @pytest.fixture(scope="session")
 def net() -> netsim.Scenario:
     """The calibrated NET scenario."""

@@ -115,3 +115,76 @@ def test_deterministic_matches_kernel_and_reference(net):
     base = netsim.deterministic(net)
     total, _ = reference_propagate(model_arrays(net), expected_draw_arrays(net))
     np.testing.assert_allclose(base["total"].values, total[0], rtol=1e-12)
+
+
+class _CountingSolver:
+    """scipy's least_squares, counting its calls."""
+
+    def __init__(self, monkeypatch):
+        import scipy.optimize
+
+        self.calls, real = 0, scipy.optimize.least_squares
+
+        def counted(*args, **kwargs):
+            self.calls += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(scipy.optimize, "least_squares", counted)
+
+
+def _parameters(scenario) -> tuple:
+    cal = scenario.calibration
+    return (cal.baseline, cal.first_year_step, cal.region_premium, cal.segment_premium)
+
+
+def test_solution_is_memoised_bit_for_bit(tmp_path, monkeypatch):
+    monkeypatch.setenv("NETSIM_CACHE_DIR", str(tmp_path))
+    solver = _CountingSolver(monkeypatch)
+    solved = netsim.load_scenario(NET_CONFIG)
+    assert solver.calls == 1
+    assert len(list((tmp_path / "calibration").glob("*.json"))) == 1
+    read = netsim.load_scenario(NET_CONFIG)
+    assert solver.calls == 1  # read back, not solved
+    assert _parameters(read) == _parameters(solved)  # exact float equality
+    assert read.calibration.achieved == solved.calibration.achieved
+    assert read.scenario_hash == solved.scenario_hash
+    again = netsim.load_scenario(NET_CONFIG, reuse_solution=False)
+    assert solver.calls == 2  # validate's way: solved regardless, same numbers
+    assert _parameters(again) == _parameters(solved)
+
+
+def test_memo_is_keyed_by_the_scenario(tmp_path, monkeypatch):
+    monkeypatch.setenv("NETSIM_CACHE_DIR", str(tmp_path))
+    solver = _CountingSolver(monkeypatch)
+    default = netsim.load_scenario(NET_CONFIG)
+    moved = netsim.load_scenario(NET_CONFIG, ["market.base_size.value=2800.0"])
+    assert solver.calls == 2
+    assert len(list((tmp_path / "calibration").glob("*.json"))) == 2
+    assert moved.calibration.baseline != default.calibration.baseline
+
+
+def test_a_damaged_memo_is_solved_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("NETSIM_CACHE_DIR", str(tmp_path))
+    solver = _CountingSolver(monkeypatch)
+    solved = netsim.load_scenario(NET_CONFIG)
+    (entry,) = (tmp_path / "calibration").glob("*.json")
+    for damage in ('{"unknowns": ["baseline"], "solution": [0.1]}', "{not json", ""):
+        entry.write_text(damage)
+        assert _parameters(netsim.load_scenario(NET_CONFIG)) == _parameters(solved)
+    assert solver.calls == 4
+    assert _parameters(netsim.load_scenario(NET_CONFIG)) == _parameters(solved)
+    assert solver.calls == 4  # the last solve rewrote a good entry
+
+
+def test_no_memo_when_the_cache_is_off_or_unwritable(tmp_path, monkeypatch):
+    solver = _CountingSolver(monkeypatch)
+    monkeypatch.setenv("NETSIM_CACHE_DIR", "")
+    netsim.load_scenario(NET_CONFIG)
+    netsim.load_scenario(NET_CONFIG)
+    assert solver.calls == 2
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    monkeypatch.setenv("NETSIM_CACHE_DIR", str(blocker))  # a file where a folder should be
+    netsim.load_scenario(NET_CONFIG)
+    assert solver.calls == 3
+    assert list(tmp_path.iterdir()) == [blocker]  # nothing written, no partial file

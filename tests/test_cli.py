@@ -111,19 +111,51 @@ def test_written_file_is_what_xarray_writes(tmp_path, net, chunked):
             assert ours[name].encoding["dtype"] == theirs[name].encoding["dtype"]
 
 
-def test_a_run_imports_no_dask_distributed(tmp_path):
-    # dask.distributed costs 0.5 to 0.7 s of start-up; a local run has no use for it
+def test_console_script_leaves_out_what_a_run_cannot_use(tmp_path, net):
+    # start-up: a run in memory imports no Dask (xarray would import dask.array, 0.2 to
+    # 0.5 s, and to_netcdf dask.distributed, 0.5 to 0.7 s) and, with the calibration
+    # solved once already (the `net` fixture), no scipy.optimize; same file as in process
+    console_out, in_process_out = tmp_path / "console.nc", tmp_path / "in_process.nc"
+    arguments = ["run", str(NET_CONFIG), "--draws", "100", "--seed", "2", "--no-progress"]
     code = (
-        "import sys; from netsim.cli import main; "
-        f"main(['run', {str(NET_CONFIG)!r}, '--draws', '100', '--no-progress', "
-        f"'--out', {str(tmp_path / 'r.nc')!r}]); "
-        "assert 'distributed' not in sys.modules"
+        "import sys; from netsim.cli import console; "
+        f"sys.argv = ['netsim', *{arguments!r}, '--out', {str(console_out)!r}]; "
+        "status = console(); "
+        "assert status == 0, status; "
+        "assert sys.modules['dask'] is None; "
+        "assert 'distributed' not in sys.modules; "
+        "assert 'scipy.optimize' not in sys.modules, 'solved again'; "
+        # the collector ran during the command and skips the libraries' objects at exit
+        "import gc; assert gc.isenabled() and gc.get_freeze_count() > 50_000"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300
     )
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "r.nc").exists()
+    assert main([*arguments, "--out", str(in_process_out)]) == 0
+    assert console_out.read_bytes() == in_process_out.read_bytes()
+
+
+def test_only_commands_that_cannot_use_dask_leave_it_out(monkeypatch):
+    from netsim.cli import _parser, _uses_dask, leave_out_dask
+
+    def uses(*argv: str) -> bool:
+        return _uses_dask(_parser().parse_args(argv))
+
+    assert not uses("run", "a.toml")
+    assert not uses("run", "a.toml", "--out", "r.nc", "--reduce")
+    assert not uses("validate", "a.toml")
+    assert uses("run", "a.toml", "--out", "r.zarr")
+    assert uses("run", "--resume", "r.zarr")
+    assert uses("run", "a.toml", "--scheduler", "tcp://127.0.0.1:8786")
+    assert uses("bands", "r.nc")
+    # in a process that has xarray already (this one), it changes nothing
+    before = sys.modules.get("dask", "absent")
+    assert leave_out_dask() is False
+    assert sys.modules.get("dask", "absent") is before
+    # and main() in a caller's process never does it
+    monkeypatch.setattr("netsim.cli.leave_out_dask", lambda: pytest.fail("left out Dask"))
+    assert main(["validate", str(NET_CONFIG)]) == 0
 
 
 def test_draws_1000_are_the_first_1000_of_a_larger_run(tmp_path):
