@@ -136,6 +136,26 @@ def test_console_script_leaves_out_what_a_run_cannot_use(tmp_path, net):
     assert console_out.read_bytes() == in_process_out.read_bytes()
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [["--reduce"], ["--precision", "5%"], ["--sampler", "lhs"], ["--sampler", "sobol"]],
+    ids=["reduce", "precision", "lhs", "sobol"],
+)
+def test_console_runs_every_local_mode_without_dask(extra, net):
+    # the modes that leave Dask out need none of it (scipy.stats included): each runs
+    code = (
+        "import sys; from netsim.cli import console; "
+        f"sys.argv = ['netsim', 'run', {str(NET_CONFIG)!r}, '--draws', '500', "
+        f"'--no-progress', *{extra!r}]; "
+        "status = console(); assert sys.modules['dask'] is None; sys.exit(status)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert "global total, USD million" in result.stdout
+
+
 def test_only_commands_that_cannot_use_dask_leave_it_out(monkeypatch):
     from netsim.cli import _parser, _uses_dask, leave_out_dask
 
