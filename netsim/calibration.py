@@ -131,11 +131,16 @@ def within(target: Target, achieved: float) -> bool:
 def cache_folder() -> Path | None:
     """Where solved calibrations are kept: ``$NETSIM_CACHE_DIR``, else
     ``$XDG_CACHE_HOME/netsim``, else ``~/.cache/netsim``; None when
-    ``NETSIM_CACHE_DIR`` is set empty (no cache)."""
+    ``NETSIM_CACHE_DIR`` is set empty, or there is no home folder (no cache)."""
     configured = os.environ.get("NETSIM_CACHE_DIR")
     if configured is not None:
         return Path(configured) / "calibration" if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = Path.home() / ".cache"
+        except RuntimeError:  # no HOME and no password entry (some containers)
+            return None
     return Path(base) / "netsim" / "calibration"
 
 

@@ -188,3 +188,21 @@ def test_no_memo_when_the_cache_is_off_or_unwritable(tmp_path, monkeypatch):
     netsim.load_scenario(NET_CONFIG)
     assert solver.calls == 3
     assert list(tmp_path.iterdir()) == [blocker]  # nothing written, no partial file
+
+
+def test_cache_folder_defaults(monkeypatch, tmp_path):
+    from netsim.calibration import cache_folder
+
+    monkeypatch.delenv("NETSIM_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_folder() == tmp_path / "netsim" / "calibration"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_folder() == tmp_path / "home" / ".cache" / "netsim" / "calibration"
+
+    def no_home() -> None:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr("pathlib.Path.home", no_home)
+    assert cache_folder() is None  # no cache, and the scenario still loads
+    assert netsim.load_scenario(NET_CONFIG).calibration.achieved
