@@ -88,7 +88,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+    return sorted(__all__)  # the public names, loaded or not (not this module's helpers)
 
 
 __all__ = [

@@ -259,3 +259,15 @@ def test_reader_that_stops_early_loses_no_file(tmp_path, extra):
     assert result.stderr == ""
     with netsim.open_run(out) as run:
         assert run.attrs["draws"] == 300
+
+
+def test_the_package_loads_its_names_on_use():
+    # import netsim is light (the CLI decides what to import); every public name resolves
+    code = "import sys, netsim; assert 'numpy' not in sys.modules and 'xarray' not in sys.modules"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert dir(netsim) == sorted(netsim.__all__)
+    for name in netsim.__all__:
+        assert getattr(netsim, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'simulat'"):
+        netsim.simulat  # noqa: B018 - a typo must fail loudly
