@@ -62,9 +62,18 @@ def _store_arrays(path):
     return {name: dataset[name].values for name in ("total", "by_modality", "inputs")}
 
 
+# Ctrl-C reaches the run as it would from a terminal, however the tests were started: a
+# process launched in the background of a non-interactive shell inherits SIGINT ignored,
+# and Python then installs no KeyboardInterrupt handler (the run would finish regardless)
+_CONSOLE_WITH_CTRL_C = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from netsim.cli import console; sys.argv[0] = 'netsim'; sys.exit(console())"
+)
+
+
 def _run_cli(*args, **kwargs):
     return subprocess.Popen(
-        [sys.executable, "-m", "netsim.cli", "run", *args, "--no-progress"],
+        [sys.executable, "-c", _CONSOLE_WITH_CTRL_C, "run", *args, "--no-progress"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
