@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from netsim.cli_analysis import add_analysis_commands, run_analysis_command
-from netsim.cli_run import add_run_command, format_bands, is_zarr, run_command
+from netsim.cli_run import add_run_command, format_bands, run_command, zarr_store
 from netsim.errors import ScenarioError
 
 EXIT_USAGE = 2
@@ -119,7 +119,7 @@ def _uses_dask(args: argparse.Namespace) -> bool:
         return False
     if args.command != "run":
         return True
-    return bool(args.scheduler or args.resume or (args.out and is_zarr(args.out)))
+    return bool(args.scheduler or zarr_store(args))
 
 
 def leave_out_dask() -> bool:

@@ -33,8 +33,8 @@ __all__ = [
     "bytes_per_draw",
     "cube_memory_budget",
     "format_bands",
-    "is_zarr",
     "run_command",
+    "zarr_store",
 ]
 
 DEFAULT_DRAWS = 20_000
@@ -121,7 +121,7 @@ def run_command(args: argparse.Namespace) -> int:
     from netsim.io import check_writable
 
     _check_arguments(args)
-    zarr_out = args.resume or (args.out if args.out and is_zarr(args.out) else None)
+    zarr_out = zarr_store(args)
     if args.out and not zarr_out:
         check_writable(args.out)
     if args.resume:
@@ -169,7 +169,7 @@ def _check_arguments(args: argparse.Namespace) -> None:
             raise ScenarioError("--precision needs --sampler mc (independent, index-keyed draws)")
         if args.max_draws < args.draws:
             raise ScenarioError(f"--max-draws {args.max_draws} is below --draws {args.draws}")
-        if args.reduce or args.resume or args.scheduler or (args.out and is_zarr(args.out)):
+        if args.reduce or args.scheduler or zarr_store(args):
             raise ScenarioError(
                 "--precision runs in memory: not with --reduce, Zarr or --scheduler"
             )
@@ -177,9 +177,14 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise ScenarioError("--resume continues the store as it was started: no --out or --set")
 
 
-def is_zarr(path: str) -> bool:
-    """Whether ``--out`` names a Zarr store (``.zarr``) rather than a NetCDF file."""
-    return Path(path).suffix.lower() == ".zarr"
+def zarr_store(args: argparse.Namespace) -> str | None:
+    """The Zarr store a ``netsim run`` streams to: ``--resume RUN.zarr``, or an ``--out``
+    ending in ``.zarr``; None for a run in memory (``--out`` a NetCDF file, or none)."""
+    if args.resume:
+        return args.resume
+    if args.out and Path(args.out).suffix.lower() == ".zarr":
+        return args.out
+    return None
 
 
 def bytes_per_draw(scenario: Any) -> int:
