@@ -48,13 +48,8 @@ def process(args: list[str], cache: Path) -> Callable[[], object]:
 
 
 def start_time(args: list[str], repeat: int, cache: Path) -> float:
-    """Median wall time of a fresh process (seconds)."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        process(args, cache)()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    """Median wall time of a fresh process (seconds), the first call included."""
+    return median_time(process(args, cache), repeat, warm_up=False)
 
 
 def kernel_against_fill(

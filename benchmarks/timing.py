@@ -7,9 +7,11 @@ import time
 from collections.abc import Callable
 
 
-def median_time(function: Callable[[], object], repeat: int) -> float:
-    """Median wall time of ``repeat`` calls, after one warm-up call (seconds)."""
-    function()
+def median_time(function: Callable[[], object], repeat: int, warm_up: bool = True) -> float:
+    """Median wall time of ``repeat`` calls, after one warm-up call unless ``warm_up``
+    is False (a cold start must be the first call) (seconds)."""
+    if warm_up:
+        function()
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
