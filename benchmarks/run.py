@@ -27,14 +27,15 @@ import numba
 import numpy as np
 
 import netsim
-from netsim import sensitivity
-from netsim.engine import _allocate
-from netsim.kernels import fill_kernel, propagate_kernel
-from netsim.model import draw_arrays, model_arrays
-from netsim.reference import reference_propagate
+from netsim.analyze import sensitivity
+from netsim.kernels.propagate import propagate_kernel
+from netsim.model.arrays import draw_arrays, model_arrays
+from netsim.model.layout import OutputLayout
+from netsim.model.numpy_oracle import reference_propagate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale import scale_rows  # benchmarks/ is not a package
+from fill import fill_kernel  # benchmarks/ is not a package
+from scale import scale_rows
 from timing import alternating, median_time
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,11 +106,12 @@ def main() -> int:
     inputs = netsim.sample_inputs(scenario, draws, seed=1)
     model = model_arrays(scenario)
     per_draw = draw_arrays(scenario, inputs)
-    total, by_axis = _allocate(scenario, draws, np.float32)
-    cube_bytes = total.nbytes + sum(a.nbytes for a in by_axis)
+    cube = OutputLayout.of(scenario).allocate(draws, np.float32)
+    total, by_axis = cube["total"], tuple(v for k, v in cube.items() if k != "total")
+    cube_bytes = sum(a.nbytes for a in cube.values())
 
     def kernel() -> None:
-        propagate_kernel(*model.kernel_args(), *per_draw.kernel_args(), total, by_axis)
+        propagate_kernel(model, per_draw, total, by_axis)
 
     kernel_seconds, fill_seconds, bandwidth_share = kernel_against_fill(
         kernel, (draws, cube_bytes // 4 // draws), repeat

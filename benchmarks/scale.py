@@ -18,10 +18,10 @@ import numpy as np
 from timing import alternating, median_time  # benchmarks/ is on sys.path (run.py)
 
 import netsim
-from netsim.cli_run import bytes_per_draw, cube_memory_budget
-from netsim.engine import _allocate
-from netsim.kernels import propagate_kernel
-from netsim.model import draw_arrays, model_arrays
+from netsim.kernels.propagate import propagate_kernel
+from netsim.model.arrays import draw_arrays, model_arrays
+from netsim.model.layout import OutputLayout
+from netsim.run.planning import memory_budget
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "net_market.toml"
@@ -130,11 +130,12 @@ def scale_rows(scenario: netsim.Scenario, repeat: int, large_draws: int) -> list
     # are timed in alternation and the overhead is the median of the pairs' differences
     inputs = netsim.sample_inputs(scenario, 1000, seed=3)
     model, arrays = model_arrays(scenario), draw_arrays(scenario, inputs)
-    total, by_axis = _allocate(scenario, 1000, np.float32)
+    cube = OutputLayout.of(scenario).allocate(1000, np.float32)
+    total, by_axis = cube["total"], tuple(v for k, v in cube.items() if k != "total")
     buffers = netsim.propagate(scenario, inputs, as_arrays=True)
 
     def kernel() -> None:
-        propagate_kernel(*model.kernel_args(), *arrays.kernel_args(), total, by_axis)
+        propagate_kernel(model, arrays, total, by_axis)
 
     def reused() -> None:
         netsim.propagate(scenario, inputs, as_arrays=True, out=buffers)
@@ -176,8 +177,8 @@ def scale_rows(scenario: netsim.Scenario, repeat: int, large_draws: int) -> list
 
     if large_draws:
         seconds, rss, first_line = large_run(large_draws)
-        cube_bytes = large_draws * bytes_per_draw(scenario)
-        how = "reduced to bands" if cube_bytes > cube_memory_budget() else "cube in memory"
+        cube_bytes = large_draws * OutputLayout.of(scenario).bytes_per_draw
+        how = "reduced to bands" if cube_bytes > memory_budget() else "cube in memory"
         rows.append(
             (
                 f"`netsim run --draws {large_draws:,}` ({how}; cube {cube_bytes / 1e9:.1f} GB)",

@@ -1,6 +1,6 @@
 """netsim: Monte Carlo scenario simulation for market forecasts.
 
-The public API (see DESIGN.md's contract)::
+The public API::
 
     import netsim
     sc = netsim.load_scenario("configs/net_market.toml")
@@ -8,12 +8,15 @@ The public API (see DESIGN.md's contract)::
     ds = netsim.simulate(sc, draws=100_000, seed=7, sampler="mc")
     netsim.bands(ds["total"], q=[0.05, 0.5, 0.95])
 
-Analyses (sensitivity, convergence, comparison) are functions here too; plots are in
-:mod:`netsim.plots` and the HTML report in :mod:`netsim.report`.
+Analyses (sensitivity, comparison) are functions here too; plots are in
+:mod:`netsim.present.plots` and the HTML report in :mod:`netsim.present.report`.
+The package's folders follow the data flow and import only downward: ``kernels`` ->
+``stats`` -> ``scenario`` -> ``sampling`` -> ``model`` -> ``run`` -> ``analyze`` ->
+``present`` -> ``cli`` (README, "Architecture").
 
 Every public name loads on first use (PEP 562): ``import netsim`` itself imports
 neither numpy nor xarray, so the command line can decide what a command needs
-(see :func:`netsim.cli.console`) and a library loop pays only for what it calls.
+(see :func:`netsim.cli.entry.console`) and a library loop pays only for what it calls.
 """
 
 from __future__ import annotations
@@ -27,47 +30,43 @@ __version__ = "0.1.0"
 
 # public name -> the module that defines it
 _HOMES = {
-    "cagr": "netsim.comparison",
-    "compare": "netsim.comparison",
-    "exceedance": "netsim.comparison",
-    "band_intervals": "netsim.convergence",
-    "simulate_to_precision": "netsim.convergence",
-    "coordinates": "netsim.engine",
-    "deterministic": "netsim.engine",
-    "load_scenario": "netsim.engine",
-    "propagate": "netsim.engine",
-    "simulate": "netsim.engine",
+    "cagr": "netsim.analyze.comparison",
+    "compare": "netsim.analyze.comparison",
+    "exceedance": "netsim.analyze.comparison",
+    "band_intervals": "netsim.stats.intervals",
+    "simulate_to_precision": "netsim.run.precision",
+    "OutputLayout": "netsim.model.layout",
+    "by_region": "netsim.model.layout",
+    "coordinates": "netsim.model.layout",
+    "global_total": "netsim.model.layout",
+    "deterministic": "netsim.model.propagate",
+    "propagate": "netsim.model.propagate",
+    "load_scenario": "netsim.model.load",
+    "simulate": "netsim.run.simulate",
+    "OutputError": "netsim.errors",
     "ScenarioError": "netsim.errors",
-    "open_run": "netsim.io",
-    "write_netcdf": "netsim.io",
-    "select_output": "netsim.outputs",
-    "sample_inputs": "netsim.sampling",
-    "Scenario": "netsim.scenario",
-    "bands": "netsim.stats",
-    "by_region": "netsim.stats",
-    "global_total": "netsim.stats",
-    "quantiles": "netsim.stats",
-    "attribution": "netsim.sensitivity",
-    "prcc": "netsim.sensitivity",
-    "ranking": "netsim.sensitivity",
-    "sobol": "netsim.sensitivity",
-    "spearman": "netsim.sensitivity",
-    "tail_attribution": "netsim.sensitivity",
-    "tornado": "netsim.sensitivity",
-    "sobol_indices": "netsim.saltelli",
+    "open_run": "netsim.run.files",
+    "write_netcdf": "netsim.run.files",
+    "select_output": "netsim.analyze.cells",
+    "sample_inputs": "netsim.sampling.inputs",
+    "Scenario": "netsim.scenario.schema",
+    "bands": "netsim.stats.quantiles",
+    "quantiles": "netsim.stats.quantiles",
+    "attribution": "netsim.analyze.sensitivity",
+    "prcc": "netsim.analyze.sensitivity",
+    "ranking": "netsim.analyze.sensitivity",
+    "sobol": "netsim.analyze.sensitivity",
+    "spearman": "netsim.analyze.sensitivity",
+    "tail_attribution": "netsim.analyze.sensitivity",
+    "tornado": "netsim.analyze.sensitivity",
+    "sobol_indices": "netsim.analyze.saltelli",
 }
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
-    from netsim.comparison import cagr, compare, exceedance
-    from netsim.convergence import band_intervals, simulate_to_precision
-    from netsim.engine import coordinates, deterministic, load_scenario, propagate, simulate
-    from netsim.errors import ScenarioError
-    from netsim.io import open_run, write_netcdf
-    from netsim.outputs import select_output
-    from netsim.saltelli import sobol_indices
-    from netsim.sampling import sample_inputs
-    from netsim.scenario import Scenario
-    from netsim.sensitivity import (
+    from netsim.analyze.cells import select_output
+    from netsim.analyze.comparison import cagr, compare, exceedance
+    from netsim.analyze.saltelli import sobol_indices
+    from netsim.analyze.sensitivity import (
         attribution,
         prcc,
         ranking,
@@ -76,7 +75,17 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         tail_attribution,
         tornado,
     )
-    from netsim.stats import bands, by_region, global_total, quantiles
+    from netsim.errors import OutputError, ScenarioError
+    from netsim.model.layout import OutputLayout, by_region, coordinates, global_total
+    from netsim.model.load import load_scenario
+    from netsim.model.propagate import deterministic, propagate
+    from netsim.run.files import open_run, write_netcdf
+    from netsim.run.precision import simulate_to_precision
+    from netsim.run.simulate import simulate
+    from netsim.sampling.inputs import sample_inputs
+    from netsim.scenario.schema import Scenario
+    from netsim.stats.intervals import band_intervals
+    from netsim.stats.quantiles import bands, quantiles
 
 
 def __getattr__(name: str) -> Any:
@@ -92,6 +101,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "OutputError",
+    "OutputLayout",
     "Scenario",
     "ScenarioError",
     "__version__",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from netsim.reference_models import _skeleton
+from netsim.analytic import _skeleton
 
 A = "assumption: test scenario"
 

@@ -162,7 +162,10 @@ def test_run_with_precision_stops_and_reports(tmp_path, capsys):
         (["bands", "missing.nc"], "file not found"),
         (["plot", "fan", "RUN", "--out", "OUT/fan.gif"], "png or .svg"),
         (["plot", "hist", "RUN", "--at", "year=1999", "--out", "OUT/h.png"], "not one of"),
-        (["plot", "hist", "RUN", "--by", "region", "--out", "OUT/h.png"], "--at must name region"),
+        (
+            ["plot", "hist", "RUN", "--by", "region", "--out", "OUT/h.png"],
+            "the cell must name region",
+        ),
         (["sensitivity", "CONFIG", "--method", "tornado", "--at", "planet=Mars"], "planet"),
         (["sensitivity", "CONFIG", "--output", "by_colour"], "by_colour"),
         (["run", "CONFIG", "--precision", "abc"], "--precision"),
@@ -213,7 +216,7 @@ def test_report_renders_in_headless_chromium(tmp_path, run_file):
     if CHROMIUM is None:
         pytest.skip("Chromium is not installed (apt-get install chromium) -- report not rendered")
     page = tmp_path / "report.html"
-    netsim_report = __import__("netsim.report", fromlist=["render_report"])
+    netsim_report = __import__("netsim.present.report", fromlist=["render_report"])
     html = netsim_report.render_report(netsim.open_run(run_file))
     probe = (
         "<script>document.body.setAttribute('data-probe', JSON.stringify({"

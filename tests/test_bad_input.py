@@ -143,8 +143,8 @@ def test_unknown_override_key(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["run", "X", "--draws", "0"], "--draws 0 must be >= 1"),
-        (["run", "X", "--seed", "-3"], "--seed -3 must be >= 0"),
+        (["run", "X", "--draws", "0"], "draws=0 must be a whole number >= 1"),
+        (["run", "X", "--seed", "-3"], "seed=-3 must be a whole number >= 0"),
         (["run", "X", "--sampler", "halton"], "invalid choice"),
         (["frobnicate"], "invalid choice"),
     ],

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special
 
-from netsim.beta_inverse import beta_ppf
+from netsim.kernels.beta_quantile import beta_ppf
 
 RELATIVE = 2e-14  # the stated agreement with scipy
 

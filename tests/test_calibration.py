@@ -109,8 +109,8 @@ def test_unreachable_target_is_an_error(net_text, tmp_path):
 
 
 def test_deterministic_matches_kernel_and_reference(net):
-    from netsim.model import expected_draw_arrays, model_arrays
-    from netsim.reference import reference_propagate
+    from netsim.model.arrays import expected_draw_arrays, model_arrays
+    from netsim.model.numpy_oracle import reference_propagate
 
     base = netsim.deterministic(net)
     total, _ = reference_propagate(model_arrays(net), expected_draw_arrays(net))
@@ -191,7 +191,7 @@ def test_no_memo_when_the_cache_is_off_or_unwritable(tmp_path, monkeypatch):
 
 
 def test_cache_folder_defaults(monkeypatch, tmp_path):
-    from netsim.calibration import cache_folder
+    from netsim.model.calibration import cache_folder
 
     monkeypatch.delenv("NETSIM_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))

@@ -157,7 +157,7 @@ def test_console_runs_every_local_mode_without_dask(extra, net):
 
 
 def test_only_commands_that_cannot_use_dask_leave_it_out(monkeypatch):
-    from netsim.cli import _parser, _uses_dask, leave_out_dask
+    from netsim.cli.entry import _parser, _uses_dask, leave_out_dask
 
     def uses(*argv: str) -> bool:
         return _uses_dask(_parser().parse_args(argv))
@@ -174,7 +174,7 @@ def test_only_commands_that_cannot_use_dask_leave_it_out(monkeypatch):
     assert leave_out_dask() is False
     assert sys.modules.get("dask", "absent") is before
     # and main() in a caller's process never does it
-    monkeypatch.setattr("netsim.cli.leave_out_dask", lambda: pytest.fail("left out Dask"))
+    monkeypatch.setattr("netsim.cli.entry.leave_out_dask", lambda: pytest.fail("left out Dask"))
     assert main(["validate", str(NET_CONFIG)]) == 0
 
 

@@ -11,16 +11,18 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import netsim
-from netsim import convergence
-from netsim.comparison import cagr, compare, exceedance
+from netsim.analyze.comparison import cagr, compare, exceedance
 from netsim.errors import ScenarioError
+from netsim.model.layout import headline_draws
+from netsim.run.precision import simulate_to_precision
+from netsim.stats.intervals import band_intervals, interval_ranks, mean_standard_error
 
 from .conftest import CONFIGS
 
 
 @given(n=st.integers(20, 5000), q=st.sampled_from([0.05, 0.25, 0.5, 0.9, 0.95]))
 def test_interval_ranks_have_binomial_coverage(n, q):
-    low, high = convergence.interval_ranks(n, q, 0.95)
+    low, high = interval_ranks(n, q, 0.95)
     # P(X(low+1) <= xi_q <= X(high+1)) = B(high) - B(low), 1-based ranks low+1, high+1
     coverage = stats.binom.cdf(high, n, q) - stats.binom.cdf(low, n, q)
     if low > 0 and high < n - 1:  # not clipped
@@ -35,7 +37,7 @@ def test_intervals_cover_true_quantiles_of_a_known_distribution():
     exact = stats.lognorm(s=0.4).ppf(q)
     trials = 400
     draws = rng.lognormal(sigma=0.4, size=(500, trials))
-    result = convergence.band_intervals(xr.DataArray(draws, dims=("draw", "trial")), q)
+    result = band_intervals(xr.DataArray(draws, dims=("draw", "trial")), q)
     covered = (result["low"] <= exact[:, None]) & (exact[:, None] <= result["high"])
     floor = 0.95 - 3 * np.sqrt(0.95 * 0.05 / trials)
     assert np.all(covered.mean("trial").values >= floor)
@@ -44,7 +46,7 @@ def test_intervals_cover_true_quantiles_of_a_known_distribution():
 
 def test_precision_run_reaches_its_target_against_a_much_larger_run(net):
     target = 0.01
-    run = convergence.simulate_to_precision(net, target, seed=5, first_draws=500)
+    run = simulate_to_precision(net, target, seed=5, first_draws=500)
     assert run.attrs["precision_met"] == 1
     assert run.attrs["precision_achieved"] <= target
     used = run.sizes["draw"]
@@ -53,15 +55,15 @@ def test_precision_run_reaches_its_target_against_a_much_larger_run(net):
     direct = netsim.simulate(net, used, seed=5)
     np.testing.assert_array_equal(run["total"].values, direct["total"].values)
     large = netsim.simulate(net, 20 * used, seed=5)
-    for name, small in convergence.headline_outputs(run).items():
-        truth = netsim.bands(convergence.headline_outputs(large)[name])
+    for name, small in headline_draws(run).items():
+        truth = netsim.bands(headline_draws(large)[name])
         error = np.abs(netsim.bands(small) - truth) / np.abs(truth)
         assert float(error.max()) <= target, name
 
 
 def test_mean_standard_error_matches_formula(net_run):
     total = netsim.global_total(net_run["total"])
-    result = convergence.mean_standard_error(total)
+    result = mean_standard_error(total)
     values = total.sel(year=2031).values
     assert float(result["standard_error"].sel(year=2031)) == pytest.approx(
         values.std(ddof=1) / np.sqrt(values.size), rel=1e-12

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import netsim
-from netsim.model import draw_arrays, model_arrays
-from netsim.reference import reference_propagate
+from netsim.model.arrays import draw_arrays, model_arrays
+from netsim.model.numpy_oracle import reference_propagate
 
 from .helpers import small_scenario
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from netsim.lanes import LANES, broadcast, clip, load, store, store_products_transposed
+from netsim.kernels.lanes import LANES, broadcast, clip, load, store, store_products_transposed
 
 special = st.sampled_from([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, 5e-324, 1e308])
 values = st.one_of(st.floats(allow_nan=True, allow_infinity=True), special)

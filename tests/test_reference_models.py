@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 import netsim
-from netsim.reference_models import lognormal_size_model, normal_growth_model
+from netsim.analytic import lognormal_size_model, normal_growth_model
 
 DRAWS = 40_000
 Q = np.array([0.05, 0.25, 0.5, 0.75, 0.95])

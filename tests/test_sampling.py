@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import netsim
-from netsim.distributions import make_distribution
 from netsim.errors import ScenarioError
-from netsim.sampling import keyed_uniforms, sample_uniforms, stream_key
+from netsim.sampling.uniforms import keyed_uniforms, sample_uniforms, stream_key
+from netsim.scenario.distributions import make_distribution
 
 from .conftest import NET_CONFIG
 from .helpers import small_scenario

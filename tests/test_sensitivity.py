@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import netsim
-from netsim import sensitivity
-from netsim.distributions import Distribution
+from netsim.analytic import ishigami, sobol_g
+from netsim.analyze import sensitivity
+from netsim.analyze.saltelli import sobol_indices
 from netsim.errors import ScenarioError
-from netsim.reference_models import ishigami, sobol_g
-from netsim.saltelli import sobol_indices
+from netsim.scenario.distributions import Distribution
 
 
 def _assert_within_interval(result, exact, name):

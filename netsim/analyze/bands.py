@@ -1,0 +1,145 @@
+"""Bands of one output of a run of any kind: from its draws, or as a reduced run stored them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from netsim.analyze.cells import load_draws, require_draws, select_output
+from netsim.analyze.comparison import cagr as cagr_of
+from netsim.analyze.comparison import exceedance
+from netsim.errors import ScenarioError
+from netsim.model.layout import HEADLINE_QUANTILES, OutputLayout
+from netsim.run.files import DRAWS_KIND, run_kind
+from netsim.run.reduced import reduced_name
+from netsim.stats.intervals import band_intervals
+from netsim.stats.quantiles import as_quantiles
+
+__all__ = ["output_and_level", "run_bands", "run_exceedance"]
+
+
+def output_and_level(dataset: xr.Dataset, by: str) -> tuple[str, str]:
+    """``(output, by)`` for a place level (``global``, ``region``, ``country``: the total)
+    or an axis name (its output, summed globally)."""
+    layout = OutputLayout.from_dataset(dataset)
+    if by in ("global", "region", "country"):
+        return "total", by
+    if by in layout.axes:
+        return f"by_{by}", "global"
+    raise ScenarioError(
+        f"by={by!r} is not one of {', '.join(['global', 'region', 'country', *layout.axes])}"
+    )
+
+
+def _selected(data: xr.DataArray, years: Sequence[int] | None) -> xr.DataArray:
+    if not years:
+        return data
+    known = [int(y) for y in data["year"].values]
+    for year in years:
+        if int(year) not in known:
+            raise ScenarioError(f"year {year} is not in the run (it has {known})")
+    return data.sel(year=[int(y) for y in years])
+
+
+def run_bands(
+    dataset: xr.Dataset,
+    output: str = "total",
+    by: str = "global",
+    q: float | Sequence[float] = HEADLINE_QUANTILES,
+    confidence: float = 0.95,
+    years: Sequence[int] | None = None,
+    cagr: tuple[int, int] | None = None,
+) -> xr.Dataset:
+    """Percentile bands of one output of a run, with their order-statistic intervals.
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        Any run :func:`netsim.open_run` opens: its draws (exact bands), or a run reduced
+        to bands (the quantiles and confidence it was reduced with).
+    output, by : str
+        See :func:`netsim.analyze.cells.select_output`.
+    q, confidence
+        Quantiles and the confidence of their intervals.
+    years : sequence of int, optional
+        Only these years.
+    cagr : (start, end), optional
+        Bands of each draw's CAGR between two years (% per year) instead of the values;
+        needs the draws.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``value``, ``low``, ``high`` and ``relative_halfwidth`` over ``(quantile, ...)``
+        (as :func:`netsim.stats.intervals.band_intervals`); attrs ``confidence``,
+        ``draws``, ``units``.
+    """
+    qs = as_quantiles(q)
+    if run_kind(dataset) == DRAWS_KIND:
+        data = select_output(dataset, output, by)
+        if cagr is not None:
+            start, end = cagr
+            data = cagr_of(data, start, end).expand_dims(period=[f"{start}-{end}"])
+        else:
+            data = _selected(data, years)
+        result = band_intervals(load_draws(data, f"the draws of {output}"), qs, confidence)
+        result.attrs["units"] = data.attrs.get("units", "")
+        return result
+    if cagr is not None:
+        require_draws(dataset, "the bands of a CAGR")
+    OutputLayout.from_dataset(dataset).check(output, by)
+    stored = np.asarray(dataset["quantile"].values, dtype=np.float64)
+    missing = [float(v) for v in qs if not np.isclose(stored, v, rtol=0, atol=1e-12).any()]
+    if missing:
+        raise ScenarioError(
+            f"this run was reduced to the quantiles {stored.tolist()}: q={missing} needs a run "
+            "reduced with them, or its draws"
+        )
+    if not np.isclose(float(dataset.attrs.get("confidence", np.nan)), confidence):
+        raise ScenarioError(
+            f"this run's intervals are {100 * float(dataset.attrs['confidence']):g} % "
+            f"intervals, not {100 * confidence:g} %"
+        )
+    name = reduced_name(output, by)
+    picks = [int(np.argmin(np.abs(stored - v))) for v in qs]
+    value = _selected(dataset[name].isel(quantile=picks), years)
+    interval = _selected(dataset[f"{name}_interval"].isel(quantile=picks), years)
+    low, high = interval.sel(bound="low", drop=True), interval.sel(bound="high", drop=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        halfwidth = np.maximum(high - value, value - low) / np.abs(value)
+    units = {"units": dataset[name].attrs.get("units", "")}
+    result = xr.Dataset(
+        {
+            "value": value.assign_attrs(units),
+            "low": low.assign_attrs(units),
+            "high": high.assign_attrs(units),
+            "relative_halfwidth": halfwidth,
+        },
+        attrs={
+            "confidence": confidence,
+            "draws": int(dataset.attrs["draws"]),
+            **units,
+        },
+    )
+    return result.drop_vars([v for v in ("bound",) if v in result.coords])
+
+
+def run_exceedance(
+    dataset: xr.Dataset,
+    threshold: float,
+    output: str = "total",
+    by: str = "global",
+    years: Sequence[int] | None = None,
+    cagr: tuple[int, int] | None = None,
+) -> xr.Dataset:
+    """``P(value > threshold)`` of every cell of one output of a run (needs its draws)."""
+    require_draws(dataset, "an exceedance probability")
+    data: Any = select_output(dataset, output, by)
+    if cagr is not None:
+        data = cagr_of(data, *cagr).expand_dims(period=[f"{cagr[0]}-{cagr[1]}"])
+    else:
+        data = _selected(data, years)
+    return exceedance(load_draws(data, f"the draws of {output}"), threshold)

@@ -1,0 +1,119 @@
+"""Choosing what an analysis looks at: one output of a run, aggregated, and one cell of it.
+
+An *output* is ``total`` or ``by_<axis>``; it is summed over countries ``by``
+``country`` (no sum), ``region`` or ``global``. A *cell* picks one value of it,
+e.g. ``{"year": 2031, "region": "Europe", "modality": "PRRT"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import xarray as xr
+
+from netsim.errors import ScenarioError
+from netsim.model.layout import OutputLayout, aggregate
+from netsim.run.files import DRAWS_KIND, run_kind
+from netsim.run.planning import check_fits_in_memory
+
+__all__ = [
+    "LABEL_DIMS",
+    "default_cell",
+    "load_draws",
+    "parse_cell",
+    "require_draws",
+    "select_cell",
+    "select_output",
+]
+
+# dimensions of analysis results that are not cells of the forecast
+LABEL_DIMS = ("parameter", "driver", "bound", "quantile", "draw", "scenario", "period")
+
+
+def require_draws(dataset: xr.Dataset, analysis: str) -> None:
+    """Refuse a run reduced to bands for an analysis that needs every draw."""
+    if run_kind(dataset) != DRAWS_KIND:
+        raise ScenarioError(
+            f"{analysis} needs the run's draws, and this run was reduced to bands "
+            "(run it again with a NetCDF or Zarr output of the cube)"
+        )
+
+
+def select_output(dataset: xr.Dataset, output: str = "total", by: str = "region") -> xr.DataArray:
+    """One output of a run, summed over countries ``by`` region or globally.
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        A run holding its draws (in memory, a NetCDF cube or a Zarr store).
+    output : str
+        ``total`` or ``by_<axis>``.
+    by : {"country", "region", "global"}
+
+    Returns
+    -------
+    xarray.DataArray
+        float64, in the run's unit, with the run's ``draw`` dimension (Dask-backed
+        for a Zarr store: computed when used).
+    """
+    require_draws(dataset, f"the draws of {output}")
+    OutputLayout.from_dataset(dataset).check(output, by)
+    return aggregate(dataset[output], by)
+
+
+def load_draws(data: xr.DataArray, what: str) -> xr.DataArray:
+    """``data`` in memory (computing a Dask-backed selection), if it fits the budget."""
+    if data.chunks is not None:
+        check_fits_in_memory(data.size * 8, what)
+        return data.compute()
+    return data
+
+
+def parse_cell(items: Iterable[str]) -> dict[str, Any]:
+    """``["year=2031", "region=Europe"]`` -> ``{"year": 2031, "region": "Europe"}``."""
+    cell: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ScenarioError(f"cell {item!r} must look like dim=label (e.g. year=2031)")
+        key, value = key.strip(), value.strip()
+        cell[key] = int(value) if key == "year" and value.lstrip("-").isdigit() else value
+    return cell
+
+
+def select_cell(data: xr.DataArray | xr.Dataset, cell: Mapping[str, Any]) -> Any:
+    """``data.sel(cell)`` with an error that names the dimension and the labels it has."""
+    for dim, label in cell.items():
+        if dim not in data.dims:
+            raise ScenarioError(f"cell {dim}={label}: no dimension {dim!r} (dims: {data.dims})")
+        labels = data[dim].values.tolist()
+        if label not in labels:
+            raise ScenarioError(f"cell {dim}={label}: not one of {labels}")
+    return data.sel(dict(cell))
+
+
+def default_cell(data: xr.DataArray | xr.Dataset, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The cell an analysis ranks: ``given``, with the final year where no year is given
+    and the only label of any dimension that has one.
+
+    Raises
+    ------
+    ScenarioError
+        If a dimension with several labels is left unnamed (naming each, with an example).
+    """
+    cell = dict(given)
+    select_cell(data, cell)  # unknown dims or labels fail here, by name
+    if "year" in data.dims and "year" not in cell:
+        cell = {"year": int(data["year"].values[-1]), **cell}
+    for dim in data.dims:
+        if dim not in cell and dim not in LABEL_DIMS and data.sizes[dim] == 1:
+            cell[dim] = data[dim].values[0].item()
+    missing = [d for d in data.dims if d not in cell and d not in LABEL_DIMS]
+    if missing:
+        raise ScenarioError(
+            f"the cell must name {', '.join(missing)} (e.g. "
+            + " ".join(f"{d}={data[d].values[0]}" for d in missing)
+            + ")"
+        )
+    return cell

@@ -1,0 +1,315 @@
+"""The analysis commands of the ``netsim`` CLI: bands, sensitivity, compare, plot, report.
+
+Each handler makes its outputs first (an unwritable path fails before any work), reads
+its inputs, calls one library function and prints a table; nothing is written on bad
+input.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from netsim.defaults import BY_CHOICES
+from netsim.errors import ScenarioError
+
+__all__ = ["add_analysis_commands", "run_analysis_command"]
+
+METHODS = ("tornado", "spearman", "prcc", "sobol", "attribution", "tail")
+PLOTS = ("fan", "tornado", "sobol", "hist", "waterfall")
+
+
+def add_analysis_commands(sub: Any) -> None:
+    """Add the analysis subcommands to the ``netsim`` parser."""
+    bands = sub.add_parser("bands", help="percentile bands of a run, with confidence intervals")
+    bands.add_argument("run", help="a run written by netsim run (.nc or .zarr)")
+    bands.add_argument("--q", type=float, nargs="+", default=[0.05, 0.5, 0.95], help="quantiles")
+    bands.add_argument(
+        "--by", default="global", help="global, region, country, or an axis name (e.g. modality)"
+    )
+    bands.add_argument("--year", type=int, nargs="+", help="only these years")
+    bands.add_argument("--confidence", type=float, default=0.95, help="of the intervals")
+    bands.add_argument("--csv", help="also write the table to this CSV file")
+    bands.add_argument(
+        "--exceed", type=float, metavar="X", help="also print P(value > X) of every cell"
+    )
+    bands.add_argument(
+        "--cagr",
+        type=int,
+        nargs=2,
+        metavar=("START", "END"),
+        help="bands of the CAGR between two years (%% per year) instead of the values",
+    )
+
+    sens = sub.add_parser("sensitivity", help="which inputs matter, where and when")
+    sens.add_argument("config", help="scenario TOML file")
+    sens.add_argument("--method", choices=METHODS, default="tornado")
+    sens.add_argument("--output", default="total", help="total or by_<axis> (default total)")
+    sens.add_argument("--by", choices=BY_CHOICES, default="global")
+    sens.add_argument(
+        "--at", nargs="+", default=[], metavar="DIM=LABEL", help="the cell to rank (year=2031 ...)"
+    )
+    sens.add_argument(
+        "--draws", type=int, help="draws (spearman/prcc/tail, default 20,000) or Sobol base n"
+    )
+    sens.add_argument("--seed", type=int, default=0)
+    sens.add_argument("--group", choices=["parameter", "driver"], default="parameter")
+    sens.add_argument("--top", type=int, default=10, help="rows to print")
+    sens.add_argument("--run", help="take the draws of this run (spearman, prcc, tail)")
+    sens.add_argument("--out", help="write the whole sensitivity cube to NetCDF (.nc)")
+    sens.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
+
+    comp = sub.add_parser("compare", help="paired differences of scenarios on common draws")
+    comp.add_argument("base", help="the base scenario TOML")
+    comp.add_argument("others", nargs="*", help="other scenarios (overlays) to compare")
+    comp.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="compare the base with these changes as one more scenario",
+    )
+    comp.add_argument("--draws", type=int, default=20_000, help="paired draws (default 20,000)")
+    comp.add_argument("--seed", type=int, default=0)
+    comp.add_argument("--output", default="total")
+    comp.add_argument("--by", choices=BY_CHOICES, default="global")
+    comp.add_argument("--year", type=int, help="only this year (default: the final year)")
+    comp.add_argument("--csv", help="also write the table to this CSV file")
+    comp.add_argument("--out", help="write the comparison to NetCDF (.nc)")
+
+    plot = sub.add_parser("plot", help="draw a fan, tornado, sobol, hist or waterfall chart")
+    plot.add_argument("kind", choices=PLOTS)
+    plot.add_argument(
+        "sources",
+        nargs="+",
+        help="fan: run files (several overlay); hist: a run file; tornado, waterfall: a "
+        "scenario TOML; sobol: a file from sensitivity --method sobol --out",
+    )
+    plot.add_argument("--out", required=True, help="picture file, .png or .svg")
+    plot.add_argument("--output", default="total")
+    plot.add_argument("--by", choices=BY_CHOICES, default="global")
+    plot.add_argument("--at", nargs="+", default=[], metavar="DIM=LABEL")
+    plot.add_argument("--top", type=int, default=12)
+
+    report = sub.add_parser("report", help="one self-contained HTML report of a run")
+    report.add_argument("run", help="a run written by netsim run (.nc or .zarr)")
+    report.add_argument("--out", required=True, help="the HTML file to write")
+    report.add_argument("--sensitivity", help="a Sobol file (sensitivity --method sobol --out)")
+    report.add_argument("--at", nargs="+", default=[], metavar="DIM=LABEL")
+
+
+def run_analysis_command(args: argparse.Namespace) -> int:
+    """Dispatch one analysis subcommand; returns the exit status."""
+    handler = {
+        "bands": _bands,
+        "sensitivity": _sensitivity,
+        "compare": _compare,
+        "plot": _plot,
+        "report": _report,
+    }[args.command]
+    return handler(args)
+
+
+def _output(path: str | None, suffixes: tuple[str, ...], reads: list[str]) -> Any:
+    """The :class:`OutputFile` of ``path`` (None when not asked for)."""
+    if path is None:
+        return None
+    from netsim.files import OutputFile
+
+    if Path(path).suffix.lower() not in suffixes:
+        raise ScenarioError(f"{path}: expected a file ending in {' or '.join(suffixes)}")
+    return OutputFile(path, reads)
+
+
+def _top(value: int) -> int:
+    if value < 1:
+        raise ScenarioError(f"--top {value} must be >= 1")
+    return value
+
+
+def _bands(args: argparse.Namespace) -> int:
+    from netsim.analyze.bands import output_and_level, run_bands, run_exceedance
+    from netsim.present.tables import bands_table, exceedance_table
+    from netsim.run.files import open_run
+
+    with _outputs(_output(args.csv, (".csv",), [args.run])) as (csv_file,):
+        run = open_run(args.run)
+        output, by = output_and_level(run, args.by)
+        cagr = tuple(args.cagr) if args.cagr else None
+        result = run_bands(run, output, by, args.q, args.confidence, args.year, cagr)
+        unit = "CAGR, % per year" if cagr else result.attrs.get("units", "")
+        table = bands_table(
+            result,
+            f"{args.run}: bands of {output} ({by}), {unit}, {int(result.attrs['draws']):,} draws; "
+            f"low/high = {100 * args.confidence:g} % order-statistic interval",
+        )
+        chance = None
+        if args.exceed is not None:
+            chance = run_exceedance(run, args.exceed, output, by, args.year, cagr)
+        written = csv_file.write_text(table.csv()) if csv_file else None
+    print(table.text())
+    if chance is not None:
+        print(exceedance_table(chance, args.exceed).text())
+    if written:
+        print(f"\nwrote {written}")
+    return 0
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    import netsim
+    from netsim.analyze.cells import parse_cell
+    from netsim.analyze.sensitivity import analyse
+    from netsim.present.tables import sensitivity_table
+    from netsim.run.files import open_run, write_netcdf
+
+    reads = [args.config] + ([args.run] if args.run else [])
+    _top(args.top)
+    with _outputs(_output(args.out, (".nc",), reads)) as (out,):
+        scenario = netsim.load_scenario(args.config, args.set)
+        run = open_run(args.run) if args.run else None
+        result, cell = analyse(
+            scenario,
+            args.method,
+            args.output,
+            args.by,
+            run=run,
+            draws=args.draws,
+            seed=args.seed,
+            group=args.group,
+            cell=parse_cell(args.at),
+        )
+        table = sensitivity_table(args.method, result, cell, args.output, args.by, args.top)
+        written = None
+        if out is not None:
+            data = result.to_dataset(name=args.method) if hasattr(result, "to_dataset") else result
+            written = write_netcdf(data, out)
+    print(table.text())
+    if written:
+        print(f"\nwrote {written}")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    import netsim
+    from netsim.analyze.comparison import compare
+    from netsim.present.tables import comparison_table
+    from netsim.run.files import write_netcdf
+
+    reads = [args.base, *args.others]
+    csv_file, out = _output(args.csv, (".csv",), reads), _output(args.out, (".nc",), reads)
+    with _outputs(csv_file, out):
+        base = netsim.load_scenario(args.base)
+        others = {Path(p).stem: netsim.load_scenario(p) for p in args.others}
+        if args.set:
+            label = f"{Path(args.base).stem} with " + ", ".join(args.set)
+            others[label] = netsim.load_scenario(args.base, args.set)
+        if not others:
+            raise ScenarioError("compare needs another scenario file or --set key.path=value")
+        result = compare(base, others, args.draws, args.seed, "mc", args.output, args.by)
+        year = args.year if args.year is not None else int(result["year"].values[-1])
+        if year not in result["year"].values.tolist():
+            raise ScenarioError(
+                f"--year {year}: the scenarios have years {result['year'].values.tolist()}"
+            )
+        table = comparison_table(result, year)
+        written = [csv_file.write_text(table.csv())] if csv_file else []
+        if out is not None:
+            written.append(write_netcdf(result, out))
+    print(table.text())
+    for path in written:
+        print(f"\nwrote {path}")
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    import netsim
+    from netsim.analyze.cells import default_cell, parse_cell, select_cell
+    from netsim.analyze.sensitivity import analyse
+    from netsim.present import plots
+    from netsim.run.files import open_analysis, open_run, run_kind
+
+    kind, sources = args.kind, args.sources
+    if kind != "fan" and len(sources) != 1:
+        raise ScenarioError(f"plot {kind} takes one source, got {len(sources)}")
+    _top(args.top)
+    cell = parse_cell(args.at)
+    with _outputs(_output(args.out, plots.FORMATS, list(sources))) as (out,):
+        if kind == "fan":
+            from netsim.analyze.cells import select_output
+            from netsim.run.reduced import reduced_name
+
+            runs = {}
+            for source in sources:
+                run = open_run(source)
+                if run_kind(run) == "bands":
+                    data = run[reduced_name(args.output, args.by)]
+                else:
+                    data = select_output(run, args.output, args.by)
+                data = select_cell(data, cell) if cell else data
+                extra = [d for d in data.dims if d not in ("draw", "quantile", "year")]
+                if extra:
+                    raise ScenarioError(f"plot fan: --at must pick one label of {', '.join(extra)}")
+                runs[Path(source).stem] = data
+            where = ", ".join(str(v) for v in cell.values()) or "global"
+            unit = next(iter(runs.values())).attrs.get("units", "")
+            path = plots.fan_chart(runs, out, f"{args.output} ({where}), {unit}")
+        elif kind == "hist":
+            from netsim.analyze.cells import load_draws, require_draws, select_output
+
+            run = open_run(sources[0])
+            require_draws(run, "a histogram")
+            data = select_output(run, args.output, args.by)
+            chosen = default_cell(data.isel(draw=0), cell)
+            values = load_draws(select_cell(data, chosen), "the draws of one cell")
+            title = f"{args.output}: " + ", ".join(f"{v}" for v in chosen.values())
+            path = plots.histogram(values, out, title)
+        elif kind == "sobol":
+            result = open_analysis(sources[0], "total_order", "sensitivity --method sobol --out")
+            path = plots.sobol_bars(
+                result, default_cell(result["total_order"], cell), out, args.top
+            )
+        else:
+            scenario = netsim.load_scenario(sources[0])
+            method = "tornado" if kind == "tornado" else "attribution"
+            result, chosen = analyse(scenario, method, args.output, args.by, cell=cell)
+            if kind == "tornado":
+                path = plots.tornado_chart(result, chosen, out, args.top)
+            else:
+                path = plots.waterfall(result, chosen, out)
+    print(f"wrote {path}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from netsim.analyze.cells import default_cell, parse_cell
+    from netsim.present.report import write_report
+    from netsim.run.files import open_analysis, open_run
+
+    reads = [args.run] + ([args.sensitivity] if args.sensitivity else [])
+    with _outputs(_output(args.out, (".html", ".htm"), reads)) as (out,):
+        run = open_run(args.run)
+        sensitivity, cell = None, None
+        if args.sensitivity:
+            sensitivity = open_analysis(
+                args.sensitivity, "total_order", "sensitivity --method sobol --out"
+            )
+            cell = default_cell(sensitivity["total_order"], parse_cell(args.at))
+        path = write_report(run, out, sensitivity=sensitivity, cell=cell)
+    print(f"wrote {path}")
+    return 0
+
+
+class _outputs:
+    """Hold output files for a command: each is removed unless committed."""
+
+    def __init__(self, *outputs: Any):
+        self.outputs = outputs
+
+    def __enter__(self) -> tuple[Any, ...]:
+        return self.outputs
+
+    def __exit__(self, *exc: object) -> None:
+        for output in self.outputs:
+            if output is not None:
+                output.discard()

@@ -1,0 +1,276 @@
+"""``netsim run``: parse, load, call :func:`netsim.simulate`, print the summary, write.
+
+Which way a run goes (in memory, reduced to bands, streamed to Zarr, to a precision)
+is the library's decision (:func:`netsim.run.planning.plan_run`); this module only
+maps flags to its arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from netsim.defaults import DEFAULT_CHUNK
+from netsim.errors import ScenarioError
+
+__all__ = ["DEFAULT_DRAWS", "add_run_command", "run_command", "zarr_store"]
+
+DEFAULT_DRAWS = 20_000
+DEFAULT_MAX_DRAWS = 2_000_000
+PROGRESS_AFTER_SECONDS = 2.0
+
+
+def _help(text: str) -> str:
+    """Help text as argparse wants it (a bare % starts a format)."""
+    return text.replace("%", "%%")
+
+
+def add_run_command(sub: Any) -> None:
+    """Add ``netsim run`` to the parser."""
+    run = sub.add_parser("run", help="simulate a scenario, print its bands, write NetCDF or Zarr")
+    run.add_argument("config", nargs="?", help="scenario TOML file (not with --resume)")
+    run.add_argument(
+        "--draws", type=int, default=None, help=f"number of draws (default {DEFAULT_DRAWS:,})"
+    )
+    run.add_argument("--seed", type=int, default=None, help="random seed, a whole number >= 0")
+    run.add_argument("--sampler", default=None, choices=["mc", "lhs", "sobol"])
+    run.add_argument(
+        "--out", help="write the run: RUN.nc (the cube, or the bands with --reduce) or RUN.zarr"
+    )
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a scenario value (repeatable)",
+    )
+    run.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    run.add_argument(
+        "--precision",
+        help=_help(
+            "run in batches until every reported percentile's 95 % interval is within this "
+            "relative half-width (e.g. 0.5%); --draws is then the first batch"
+        ),
+    )
+    run.add_argument(
+        "--max-draws",
+        type=int,
+        default=None,
+        help=f"stop --precision runs here (default {DEFAULT_MAX_DRAWS:,})",
+    )
+    run.add_argument(
+        "--reduce",
+        action="store_true",
+        help=_help(
+            "bands of every cell without the cube in memory (automatic when the cube would "
+            "take over a quarter of this machine's memory)"
+        ),
+    )
+    run.add_argument("--resume", metavar="RUN.zarr", help="finish an interrupted Zarr run")
+    run.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler")
+    run.add_argument(
+        "--chunk-size",
+        type=int,
+        default=None,
+        help=f"draws per chunk (default {DEFAULT_CHUNK:,}); results do not depend on it",
+    )
+
+
+def zarr_store(args: argparse.Namespace) -> str | None:
+    """The Zarr store a ``netsim run`` streams to: ``--resume RUN.zarr``, or an ``--out``
+    ending in ``.zarr``; None for a run in memory (``--out`` a NetCDF file, or none)."""
+    if args.resume:
+        return args.resume
+    if args.out and Path(args.out).suffix.lower() == ".zarr":
+        return args.out
+    return None
+
+
+def _check_flags(args: argparse.Namespace) -> None:
+    """Flags that cannot go together (a parsing matter: values are checked by the library)."""
+    if args.resume:
+        given = [
+            flag
+            for flag, value in (
+                ("CONFIG", args.config),
+                ("--out", args.out),
+                ("--set", args.set),
+                ("--draws", args.draws),
+                ("--seed", args.seed),
+                ("--sampler", args.sampler),
+                ("--chunk-size", args.chunk_size),
+                ("--precision", args.precision),
+                ("--reduce", args.reduce),
+            )
+            if value or (flag in ("--seed", "--draws", "--chunk-size") and value is not None)
+        ]
+        if given:
+            raise ScenarioError(
+                f"--resume continues the store as it was started: {', '.join(given)} cannot be "
+                "given with it"
+            )
+    elif not args.config:
+        raise ScenarioError("netsim run needs a CONFIG file (or --resume RUN.zarr)")
+    if args.max_draws is not None and not args.precision:
+        raise ScenarioError("--max-draws is the cap of a --precision run")
+    if args.reduce and zarr_store(args):
+        raise ScenarioError("--reduce keeps no cube, a Zarr store keeps it: choose one")
+
+
+def _percent(text: str) -> float:
+    """``"0.5%"`` -> 0.005; a bare number is a fraction (``"0.005"``)."""
+    raw = text.strip()
+    try:
+        value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise ScenarioError(f"--precision {text!r} must look like 0.5% or 0.005") from None
+    return value
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run ``netsim run``; returns the exit status."""
+    import netsim
+    from netsim.files import OutputFile
+    from netsim.model.layout import OutputLayout
+    from netsim.present.tables import run_summary
+    from netsim.run.files import write_netcdf
+    from netsim.run.planning import plan_run
+    from netsim.sampling.uniforms import check_request
+
+    _check_flags(args)
+    draws = DEFAULT_DRAWS if args.draws is None else args.draws
+    seed = 0 if args.seed is None else args.seed
+    sampler = args.sampler or "mc"
+    check_request(draws, seed, sampler, 0, 0)  # before the scenario is loaded and solved
+    store = zarr_store(args)
+    if args.resume:
+        from netsim.run.zarr_store import scenario_of_store, store_progress
+
+        scenario = scenario_of_store(args.resume)
+        written, total = store_progress(args.resume)
+        print(f"resuming {args.resume}: {written} of {total} chunks written", file=sys.stderr)
+    else:
+        scenario = netsim.load_scenario(args.config, args.set)
+    precision = _percent(args.precision) if args.precision else None
+    reduce = "bands" if args.reduce else "auto"
+    if not args.resume:
+        plan = plan_run(
+            OutputLayout.of(scenario), draws, reduce=reduce, store=store, precision=precision
+        )
+        if plan.note:
+            print(plan.note, file=sys.stderr)
+    # the output exists (as a temporary) before anything is computed: an unwritable
+    # folder fails now, not after the run
+    output = OutputFile(args.out, scenario.source_files) if args.out and not store else None
+    client = _client(args.scheduler) if args.scheduler else None
+    started = time.perf_counter()
+    try:
+        with _progress(draws if precision is None else None, args.no_progress) as update:
+            if args.resume:
+                from netsim.run.zarr_store import resume_store
+
+                dataset = resume_store(args.resume, client=client, progress=update)
+            else:
+                dataset = netsim.simulate(
+                    scenario,
+                    draws,
+                    seed,
+                    sampler,
+                    chunk_size=DEFAULT_CHUNK if args.chunk_size is None else args.chunk_size,
+                    progress=update,
+                    reduce=reduce,
+                    client=client,
+                    store=store,
+                    precision=precision,
+                    max_draws=DEFAULT_MAX_DRAWS if args.max_draws is None else args.max_draws,
+                )
+        # written before anything is printed: a reader that stops early (| head) loses nothing
+        written = write_netcdf(dataset, output) if output is not None else None
+    except KeyboardInterrupt:
+        if store:
+            print(
+                f"netsim: interrupted; {store} is incomplete: finish it with "
+                f"netsim run --resume {store}",
+                file=sys.stderr,
+            )
+            return 130
+        raise
+    finally:
+        if output is not None:
+            output.discard()
+        if client is not None:
+            client.close()
+    print(_header(scenario, dataset, args, time.perf_counter() - started, store))
+    if "precision_target" in dataset.attrs:
+        met = "met" if dataset.attrs["precision_met"] else "NOT met (--max-draws reached)"
+        print(
+            f"precision: target +-{100 * dataset.attrs['precision_target']:g} %, achieved "
+            f"+-{100 * dataset.attrs['precision_achieved']:.3f} % (widest 95 % interval of a "
+            f"reported percentile), {met}"
+        )
+    print(run_summary(dataset, base_case=netsim.deterministic(scenario)))
+    if written:
+        what = " (bands of every cell)" if dataset.attrs.get("reduce") else ""
+        print(f"\nwrote {written}{what}")
+    if store:
+        print(f"\nwrote {store} (complete)")
+    return 0
+
+
+def _header(
+    scenario: Any, dataset: Any, args: argparse.Namespace, seconds: float, store: str | None
+) -> str:
+    draws = int(dataset.attrs["draws"])
+    how = ""
+    if store:
+        how = f", streamed to {store}"
+    elif dataset.attrs.get("reduce"):
+        how = ", reduced to bands"
+    elif args.scheduler:
+        how = f", on {args.scheduler}"
+    return (
+        f"{scenario.name}: {draws:,} draws, sampler {dataset.attrs['sampler']}, seed "
+        f"{dataset.attrs['seed']}{how} ({seconds:.2f} s)"
+    )
+
+
+def _client(address: str) -> Any:
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise ScenarioError(
+            "--scheduler needs dask.distributed: pip install 'netsim[dask]'"
+        ) from None
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError, TypeError) as error:
+        raise ScenarioError(f"--scheduler {address}: cannot connect ({error})") from None
+
+
+class _progress:
+    """A tqdm bar on stderr that appears only if the run lasts over two seconds."""
+
+    def __init__(self, total: int | None, disabled: bool):
+        self.total, self.disabled, self.bar = total, disabled, None
+
+    def __enter__(self):
+        if self.disabled:
+            return None
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=self.total,
+            unit="draw",
+            unit_scale=True,
+            delay=PROGRESS_AFTER_SECONDS,
+            file=sys.stderr,
+            leave=False,
+        )
+        return self.bar.update
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()

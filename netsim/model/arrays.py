@@ -1,0 +1,289 @@
+"""Turning a scenario and its inputs into the plain arrays the kernels take.
+
+Two kinds of arrays, typed tuples the kernel defines
+(:mod:`netsim.kernels.propagate`): :class:`ModelArrays` depend on the scenario and its
+calibration only (built once per scenario); :class:`DrawArrays` hold
+the per-draw inputs, converted from ``inputs[draw, parameter]`` (sampled or a
+caller's own) or set to their expected values for the deterministic base case.
+All growth quantities are fractions per year (pp / 100).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from netsim.errors import ScenarioError
+from netsim.kernels.propagate import DrawArrays, ModelArrays
+from netsim.model.memo import per_scenario
+from netsim.scenario.schema import Geography, Scenario
+
+if TYPE_CHECKING:
+    from netsim.model.calibration import Calibration
+
+__all__ = ["DrawArrays", "ModelArrays", "draw_arrays", "expected_draw_arrays", "model_arrays"]
+
+
+def segment_offsets(scenario: Scenario) -> np.ndarray:
+    """Start offset of each axis in the flat segment dimension, plus the total."""
+    sizes = [len(axis.segments) for axis in scenario.axes]
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+
+def flat_segment_index(scenario: Scenario) -> dict[tuple[str, str], int]:
+    index: dict[tuple[str, str], int] = {}
+    for offset, axis in zip(segment_offsets(scenario), scenario.axes, strict=False):
+        for j, segment in enumerate(axis.segments):
+            index[(axis.name, segment.name)] = int(offset) + j
+    return index
+
+
+def normalisation_window(scenario: Scenario) -> tuple[int, int]:
+    """Growth years over which a driver's mean ramp is scaled to 1.
+
+    The period of the first global CAGR target (its growth years start+1..end),
+    else every forecast year.
+    """
+    for target in scenario.targets:
+        if target.scope == "global" and target.kind == "cagr":
+            return target.start + 1, target.end
+    return scenario.years[1], scenario.years[-1]
+
+
+def ramp_profile(years: np.ndarray, onset: float, ramp_rate: float, delay: float) -> np.ndarray:
+    """Unscaled impact profile in [0, 1]: 0 before ``onset + delay``, rising by
+    ``ramp_rate`` per year to 1 (the kernel computes the same inline)."""
+    return np.clip((years - (onset + delay - 1.0)) * ramp_rate, 0.0, 1.0)
+
+
+_MODEL_ARRAYS: dict[int, ModelArrays] = {}
+
+
+def model_arrays(scenario: Scenario, calibration: Calibration | None = None) -> ModelArrays:
+    """The scenario-level kernel arrays, built once per scenario object.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    calibration : Calibration, optional
+        Growth parameters to use instead of ``scenario.calibration`` (not cached).
+    """
+    if calibration is not None:
+        return _build_model_arrays(scenario, calibration)
+    return per_scenario(_MODEL_ARRAYS, scenario, lambda s: _build_model_arrays(s, None))
+
+
+def _build_model_arrays(scenario: Scenario, calibration: Calibration | None) -> ModelArrays:
+    calibration = calibration or scenario.calibration
+    if calibration is None:
+        raise ScenarioError("the scenario has not been calibrated (use netsim.load_scenario)")
+    regions = tuple(r.name for r in scenario.regions)
+    region_index = {name: i for i, name in enumerate(regions)}
+    countries = scenario.countries
+    n_forecast = len(scenario.years) - 1
+    forecast_years = np.asarray(scenario.years[1:], dtype=np.float64)
+
+    region_share = np.array([r.share for r in scenario.regions])
+    base_value = np.array(
+        [
+            scenario.base_size * scenario.regions[region_index[c.region]].share * c.share_of_region
+            for c in countries
+        ]
+    )
+    region_of = np.array([region_index[c.region] for c in countries], dtype=np.int64)
+
+    baseline = np.empty((len(countries), n_forecast))
+    for i, country in enumerate(countries):
+        baseline[i, :] = calibration.baseline + calibration.region_premium[country.region]
+    baseline[:, 0] += calibration.first_year_step
+
+    drivers = scenario.drivers
+    window_start, window_end = normalisation_window(scenario)
+    in_window = (forecast_years >= window_start) & (forecast_years <= window_end)
+    ramp_onset = np.array([d.timeline.onset for d in drivers], dtype=np.float64)
+    ramp_rate = 1.0 / np.array([d.timeline.ramp_years for d in drivers], dtype=np.float64)
+    ramp_norm = np.empty(len(drivers))
+    geo = np.empty((len(drivers), len(regions), n_forecast))
+    for k, driver in enumerate(drivers):
+        profile = ramp_profile(
+            forecast_years, ramp_onset[k], ramp_rate[k], driver.delay.distribution.point
+        )
+        mean_in_window = profile[in_window].mean()
+        if mean_in_window <= 0:
+            raise ScenarioError(
+                f"{driver.group}.{driver.id}: its timeline has no effect in {window_start}-"
+                f"{window_end}, so its impact on that CAGR cannot be scaled",
+                path=scenario.path,
+            )
+        ramp_norm[k] = 1.0 / mean_in_window
+        weights = region_weight_matrix(driver.geography, regions, scenario.years)
+        geo[k] = weights / (region_share @ weights)[None, :]
+
+    axis_start = segment_offsets(scenario)
+    n_segments = int(axis_start[-1])
+    segment_index = flat_segment_index(scenario)
+    share_row = np.array([s.share for axis in scenario.axes for s in axis.segments])
+    share0 = np.repeat(share_row[None, :], len(regions), axis=0)
+    premium = np.empty(n_segments)
+    for axis in scenario.axes:
+        for segment in axis.segments:
+            key = (axis.name, segment.name)
+            premium[segment_index[key]] = (
+                segment.growth_premium
+                if segment.growth_premium is not None
+                else calibration.segment_premium[key]
+            )
+
+    tilts = [
+        (k, segment_index[key], w) for k, d in enumerate(drivers) for key, w in d.tilts.items()
+    ]
+    tilt_driver = np.array([t[0] for t in tilts], dtype=np.int64)
+    tilt_segment = np.array([t[1] for t in tilts], dtype=np.int64)
+    tilt_weight = np.array([t[2] for t in tilts], dtype=np.float64)
+
+    events = scenario.events
+    event_segment = np.array([segment_index[(e.axis, e.segment)] for e in events], dtype=np.int64)
+    event_geo = np.empty((len(events), len(regions), n_forecast))
+    event_tilt = np.zeros((len(events), n_segments))
+    for j, event in enumerate(events):
+        event_geo[j] = region_weight_matrix(event.geography, regions, scenario.years)
+        event_tilt[j, event_segment[j]] = 1.0
+        for key, weight in event.tilts.items():
+            event_tilt[j, segment_index[key]] += weight
+
+    return ModelArrays(
+        base_value=base_value,
+        region_of=region_of,
+        baseline=baseline,
+        forecast_years=forecast_years,
+        ramp_onset=ramp_onset,
+        ramp_rate=ramp_rate,
+        ramp_norm=ramp_norm,
+        geo=geo,
+        share0=share0,
+        premium=premium,
+        axis_start=axis_start,
+        tilt_driver=tilt_driver,
+        tilt_segment=tilt_segment,
+        tilt_weight=tilt_weight,
+        event_segment=event_segment,
+        event_geo=event_geo,
+        event_tilt=event_tilt,
+    )
+
+
+def _columns(scenario: Scenario, inputs: np.ndarray, names: list[str]) -> np.ndarray:
+    index = scenario.parameter_index
+    return inputs[:, [index[n] for n in names]] if names else np.zeros((inputs.shape[0], 0))
+
+
+def draw_arrays(scenario: Scenario, inputs: np.ndarray) -> DrawArrays:
+    """Convert ``inputs[draw, parameter]`` (columns in ``scenario.parameter_names`` order)."""
+    inputs = np.asarray(inputs, dtype=np.float64)
+    n_draws = inputs.shape[0]
+    drivers, events = scenario.drivers, scenario.events
+    forecast = np.asarray(scenario.years[1:], dtype=np.float64)
+    n_regions = len(scenario.regions)
+    scale = inputs[:, scenario.parameter_index[scenario.base_scale.name]].copy()
+    impact = _columns(scenario, inputs, [d.impact.name for d in drivers]) / 100.0
+    delay = _columns(scenario, inputs, [d.delay.name for d in drivers])
+    noise_global = _columns(scenario, inputs, [p.name for p in scenario.noise_global]) / 100.0
+    noise_region = (
+        _columns(scenario, inputs, [p.name for p in scenario.noise_region]) / 100.0
+    ).reshape(n_draws, n_regions, len(forecast))
+    severity = _columns(scenario, inputs, [e.impact.name for e in events]) / 100.0
+    activity = np.zeros((n_draws, len(events), len(forecast)))
+    for j, event in enumerate(events):
+        occurs = _columns(scenario, inputs, [p.name for p in event.occurs])
+        if event.kind == "yearly":
+            activity[:, j, :] = occurs
+        else:
+            start = _columns(scenario, inputs, [event.year.name])
+            active = (forecast[None, :] >= start) & (forecast[None, :] < start + event.duration)
+            activity[:, j, :] = occurs * active
+    return DrawArrays(
+        scale,
+        np.ascontiguousarray(impact),
+        np.ascontiguousarray(delay),
+        np.ascontiguousarray(noise_global),
+        np.ascontiguousarray(noise_region),
+        np.ascontiguousarray(severity),
+        activity,
+    )
+
+
+def point_inputs(scenario: Scenario) -> np.ndarray:
+    """One row of inputs, every parameter at its point value, shape (1, P)."""
+    return np.array([[p.distribution.point for p in scenario.parameters]])
+
+
+def expected_draw_arrays(
+    scenario: Scenario, overrides: Sequence[Mapping[str, float]] = ({},)
+) -> DrawArrays:
+    """The deterministic base case: inputs at their points, events at their expected effect.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    overrides : sequence of mappings
+        One row per mapping: parameter name -> value set instead of its point
+        value. An event whose ``occurs`` or ``year`` is set takes that value
+        instead of its expectation (``occurs`` is a multiplier, 1 = happens).
+
+    Returns
+    -------
+    DrawArrays
+        ``len(overrides)`` rows.
+    """
+    index = scenario.parameter_index
+    rows = np.repeat(point_inputs(scenario), len(overrides), axis=0)
+    for i, changes in enumerate(overrides):
+        for name, value in changes.items():
+            if name not in index:
+                raise ScenarioError(f"no parameter named {name!r}")
+            rows[i, index[name]] = value
+    arrays = draw_arrays(scenario, rows)
+    forecast = np.asarray(scenario.years[1:], dtype=np.float64)
+    for j, event in enumerate(scenario.events):
+        for i, changes in enumerate(overrides):
+            if event.kind == "yearly":
+                arrays.event_activity[i, j, :] = [
+                    changes.get(p.name, event.probability) for p in event.occurs
+                ]
+                continue
+            occurs = changes.get(event.occurs[0].name, event.probability)
+            if event.year.name in changes:
+                values, weights = np.array([changes[event.year.name]]), np.ones(1)
+            else:
+                dist = event.year.distribution
+                values = np.asarray(dist.params.get("values", (dist.params.get("value"),)), float)
+                weights = np.asarray(dist.params.get("weights", (1.0,)), float)
+            active = (forecast[:, None] >= values[None, :]) & (
+                forecast[:, None] < values[None, :] + event.duration
+            )
+            arrays.event_activity[i, j, :] = occurs * (active @ weights)
+    return arrays
+
+
+def region_weight_matrix(
+    geography: Geography, regions: tuple[str, ...], years: tuple[int, ...]
+) -> np.ndarray:
+    """Region weights of a geography for each forecast year, shape (region, year).
+
+    Time-varying geographies move linearly from ``weights`` (at or before
+    ``shift_start``) to ``weights_end`` (at or after ``shift_end``).
+    """
+    start = np.array([geography.weights[r] for r in regions])
+    out = np.repeat(start[:, None], len(years) - 1, axis=1)
+    if geography.weights_end is not None:
+        end = np.array([geography.weights_end[r] for r in regions])
+        forecast = np.asarray(years[1:], dtype=float)
+        blend = np.clip(
+            (forecast - geography.shift_start) / (geography.shift_end - geography.shift_start),
+            0.0,
+            1.0,
+        )
+        out = start[:, None] * (1 - blend) + end[:, None] * blend
+    return out

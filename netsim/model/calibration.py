@@ -1,0 +1,387 @@
+"""Calibration: solve the growth parameters so the base case reproduces the report.
+
+Unknowns and targets are counted from the scenario:
+
+* global targets (sizes and CAGRs of the global total) pin the global path. With
+  two or more, the solver sets a ``baseline`` (every forecast year) and a
+  ``first_year_step`` (the first forecast year only); with one, the baseline
+  only; with none, ``market.baseline_growth`` is given.
+* each region with a ``cagr_target`` has its growth premium solved;
+* each segment with a ``cagr_target`` has its growth premium solved.
+
+All unknowns are solved together by weighted least squares
+(:func:`scipy.optimize.least_squares`), each residual scaled by its target's
+tolerance. The report's figures agree only through rounding (3.1 x 1.0715^5 =
+4.38, not 4.37): with three global targets on two unknowns the solution is the
+point of the tolerance box closest to every target, and each target is then
+checked against its interval ``[value - tolerance, value + tolerance)``.
+
+Solutions are memoised on disk, like numba's compiled kernels: keyed by the
+scenario's merged document, the unknowns, netsim's own source, and the numpy and
+scipy versions, in ``$NETSIM_CACHE_DIR`` (default ``~/.cache/netsim``). A scenario
+is solved the first time it is loaded; a later load of the same scenario by the same
+code reads the solution, bit for bit what the solver returned, and skips importing
+scipy.optimize and solving (about 0.4 s of a ``netsim run`` start). Every load
+recomputes the base case from the parameters and checks every target, cached or not.
+Set ``NETSIM_CACHE_DIR`` to an empty string to solve every time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from netsim.errors import ScenarioError
+from netsim.model.arrays import expected_draw_arrays, flat_segment_index, model_arrays
+from netsim.model.numpy_oracle import reference_propagate
+from netsim.scenario.schema import Scenario, Target
+
+__all__ = [
+    "Calibration",
+    "achieved_values",
+    "cache_folder",
+    "calibrate",
+    "calibration_json",
+    "inherit_calibration",
+    "restore_calibration",
+    "target_rows",
+]
+
+SOLVER_OPTIONS = {"method": "trf", "x_scale": 0.01, "xtol": 1e-14, "ftol": 1e-14, "gtol": 1e-14}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Solved growth parameters (fractions per year) and what they achieve."""
+
+    baseline: float
+    first_year_step: float
+    region_premium: Mapping[str, float]
+    segment_premium: Mapping[tuple[str, str], float]
+    solved: tuple[str, ...]  # names of the parameters the solver set
+    achieved: tuple[float, ...]  # per target of the scenario, in the target's unit
+    inherited_from: str | None = None
+
+
+def _unknowns(scenario: Scenario) -> list[str]:
+    n_global = sum(t.scope == "global" for t in scenario.targets)
+    names = []
+    if n_global >= 1:
+        names.append("baseline")
+    if n_global >= 2:
+        names.append("first_year_step")
+    names += [f"region:{r.name}" for r in scenario.regions if r.growth_premium is None]
+    names += [
+        f"segment:{a.name}:{s.name}"
+        for a in scenario.axes
+        for s in a.segments
+        if s.growth_premium is None
+    ]
+    return names
+
+
+def _calibration_from(scenario: Scenario, names: list[str], x: np.ndarray) -> Calibration:
+    values = dict(zip(names, x, strict=True))
+    baseline = values.get("baseline", scenario.baseline_growth)
+    step = values.get("first_year_step", scenario.first_year_step)
+    region_premium = {
+        r.name: values[f"region:{r.name}"] if r.growth_premium is None else r.growth_premium
+        for r in scenario.regions
+    }
+    segment_premium = {
+        (a.name, s.name): values[f"segment:{a.name}:{s.name}"]
+        if s.growth_premium is None
+        else s.growth_premium
+        for a in scenario.axes
+        for s in a.segments
+    }
+    return Calibration(
+        float(baseline), float(step), region_premium, segment_premium, tuple(names), ()
+    )
+
+
+def achieved_values(scenario: Scenario, total: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    """Each target's achieved value for one path.
+
+    Parameters
+    ----------
+    total : ndarray, shape (year, country)
+    segments : ndarray, shape (year, country, segment)
+
+    Returns
+    -------
+    ndarray
+        One value per ``scenario.targets``, in the target's unit (the market's unit or %).
+    """
+    years = scenario.years
+    region_of = np.array([c.region for c in scenario.countries])
+    segment_index = flat_segment_index(scenario)
+    out = np.empty(len(scenario.targets))
+    for i, target in enumerate(scenario.targets):
+        if target.scope == "global":
+            path = total.sum(axis=1)
+        elif target.scope == "region":
+            path = total[:, region_of == target.name].sum(axis=1)
+        else:
+            path = segments[:, :, segment_index[(target.axis, target.name)]].sum(axis=1)
+        if target.kind == "size":
+            out[i] = path[years.index(target.year)]
+        else:
+            ratio = path[years.index(target.end)] / path[years.index(target.start)]
+            out[i] = 100.0 * (ratio ** (1.0 / (target.end - target.start)) - 1.0)
+    return out
+
+
+def _base_case(scenario: Scenario, calibration: Calibration) -> np.ndarray:
+    model = model_arrays(scenario, calibration)
+    total, segments = reference_propagate(model, expected_draw_arrays(scenario))
+    return achieved_values(scenario, total[0], segments[0])
+
+
+def within(target: Target, achieved: float) -> bool:
+    """Whether ``achieved`` lies in ``[value - tolerance, value + tolerance)``."""
+    return target.value - target.tolerance <= achieved < target.value + target.tolerance
+
+
+def cache_folder() -> Path | None:
+    """Where solved calibrations are kept: ``$NETSIM_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/netsim``, else ``~/.cache/netsim``; None when
+    ``NETSIM_CACHE_DIR`` is set empty, or there is no home folder (no cache)."""
+    configured = os.environ.get("NETSIM_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) / "calibration" if configured else None
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = Path.home() / ".cache"
+        except RuntimeError:  # no HOME and no password entry (some containers)
+            return None
+    return Path(base) / "netsim" / "calibration"
+
+
+@functools.cache
+def _code_digest() -> str:
+    """SHA-256 of netsim's own source files and the numpy and scipy versions: a
+    solution is reused only by the code (and libraries) that solved it."""
+    import scipy
+
+    digest = hashlib.sha256(f"{np.__version__} {scipy.__version__}".encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def _solution_file(scenario: Scenario, names: list[str]) -> Path | None:
+    folder = cache_folder()
+    if folder is None:
+        return None
+    key = json.dumps([scenario.document_hash, names, SOLVER_OPTIONS, _code_digest()])
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
+
+
+def _cached_solution(path: Path | None, names: list[str]) -> np.ndarray | None:
+    """The memoised solution, or None (no cache, no entry, or an unreadable one)."""
+    if path is None:
+        return None
+    try:
+        entry = json.loads(path.read_text())
+        if entry["unknowns"] == names and len(entry["solution"]) == len(names):
+            return np.array([float(v) for v in entry["solution"]], dtype=np.float64)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def _remember_solution(path: Path | None, names: list[str], x: np.ndarray) -> None:
+    """Store a solution (atomically; float repr round-trips exactly). A cache that
+    cannot be written is skipped: it only saves time."""
+    if path is None:
+        return
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps({"unknowns": names, "solution": [float(v) for v in x]}))
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+
+
+def _solve(scenario: Scenario, names: list[str]) -> np.ndarray:
+    """Weighted least squares of every target's miss, in units of its tolerance."""
+    if not names:
+        return np.empty(0)
+    from scipy.optimize import least_squares  # on a cache miss only: 0.25 s to import
+
+    targets = scenario.targets
+    tolerance = np.array([t.tolerance for t in targets])
+    wanted = np.array([t.value for t in targets])
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        achieved = _base_case(scenario, _calibration_from(scenario, names, x))
+        return (achieved - wanted) / tolerance
+
+    start = np.full(len(names), 0.0)
+    if "baseline" in names:
+        start[0] = 0.05
+    return least_squares(residuals, start, **SOLVER_OPTIONS).x
+
+
+def calibrate(scenario: Scenario, *, reuse_solution: bool = True) -> Scenario:
+    """Solve the scenario's growth parameters; return the scenario with them set.
+
+    The solution is memoised (see the module notes): the first load of a scenario
+    solves it, later loads by the same code read it, unless ``reuse_solution`` is
+    False (then it is solved again and the memo rewritten).
+
+    Raises
+    ------
+    ScenarioError
+        When there are more unknowns than targets, or the solution misses a
+        target's tolerance (the message lists each target, wanted and achieved).
+    """
+    names = _unknowns(scenario)
+    targets = scenario.targets
+    if len(names) > len(targets):
+        raise ScenarioError(
+            f"calibration has {len(names)} unknowns ({', '.join(names)}) but only "
+            f"{len(targets)} targets",
+            path=scenario.path,
+        )
+    memo = _solution_file(scenario, names) if names else None
+    cached = _cached_solution(memo, names) if reuse_solution else None
+    x = cached if cached is not None else _solve(scenario, names)
+    calibration = _calibration_from(scenario, names, x)
+    achieved = _base_case(scenario, calibration)
+    calibration = dataclasses.replace(calibration, achieved=tuple(float(a) for a in achieved))
+    missed = [(t, a) for t, a in zip(targets, achieved, strict=True) if not within(t, a)]
+    if missed:
+        rows = "; ".join(
+            f"{t.label}: wanted {t.value:g} +- {t.tolerance:g}, got {a:.6g}" for t, a in missed
+        )
+        raise ScenarioError(f"calibration cannot meet every target: {rows}", path=scenario.path)
+    if cached is None:
+        _remember_solution(memo, names, x)
+    return dataclasses.replace(scenario, calibration=calibration)
+
+
+def inherit_calibration(scenario: Scenario, parent: Scenario) -> Scenario:
+    """Give an overlay its parent's solved parameters (no recalibration).
+
+    The overlay's own targets are then reported for information only.
+    """
+    calibration = parent.calibration
+    region_premium = {
+        r.name: calibration.region_premium[r.name] if r.growth_premium is None else r.growth_premium
+        for r in scenario.regions
+    }
+    segment_premium = {}
+    for axis in scenario.axes:
+        for segment in axis.segments:
+            key = (axis.name, segment.name)
+            if segment.growth_premium is not None:
+                segment_premium[key] = segment.growth_premium
+            elif key in calibration.segment_premium:
+                segment_premium[key] = calibration.segment_premium[key]
+            else:
+                raise ScenarioError(
+                    f"axes.{axis.name}.segments.{segment.name} has no solved premium in the "
+                    "parent scenario; set overlay.recalibrate = true",
+                    path=scenario.path,
+                )
+    inherited = Calibration(
+        calibration.baseline,
+        calibration.first_year_step,
+        region_premium,
+        segment_premium,
+        (),
+        (),
+        inherited_from=parent.path,
+    )
+    achieved = _base_case(scenario, inherited)
+    inherited = dataclasses.replace(inherited, achieved=tuple(float(a) for a in achieved))
+    return dataclasses.replace(scenario, calibration=inherited)
+
+
+def calibration_json(calibration: Calibration) -> str:
+    """The solved growth parameters as JSON (floats exact), for a run file's attrs."""
+    return json.dumps(
+        {
+            "baseline": float(calibration.baseline),
+            "first_year_step": float(calibration.first_year_step),
+            "region_premium": {k: float(v) for k, v in calibration.region_premium.items()},
+            "segment_premium": [
+                [a, s, float(v)] for (a, s), v in calibration.segment_premium.items()
+            ],
+            "solved": list(calibration.solved),
+            "inherited_from": calibration.inherited_from,
+        }
+    )
+
+
+def restore_calibration(scenario: Scenario, text: str) -> Scenario:
+    """Give a scenario the parameters of :func:`calibration_json`, without solving.
+
+    A run file rebuilds its scenario this way: the solver's last bits depend on the
+    machine's linear algebra, so solving again elsewhere could move a parameter by an
+    ulp and every draw with it. The base case is recomputed and, unless the
+    calibration was inherited by an overlay, every target checked.
+
+    Raises
+    ------
+    ScenarioError
+        If the text is not such JSON, does not fit the scenario, or misses a target.
+    """
+    try:
+        data = json.loads(text)
+        calibration = Calibration(
+            float(data["baseline"]),
+            float(data["first_year_step"]),
+            {str(k): float(v) for k, v in data["region_premium"].items()},
+            {(str(a), str(s)): float(v) for a, s, v in data["segment_premium"]},
+            tuple(str(n) for n in data["solved"]),
+            (),
+            inherited_from=data["inherited_from"],
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ScenarioError(f"the stored calibration is damaged ({error})") from None
+    regions = {r.name for r in scenario.regions}
+    segments = {(a.name, s.name) for a in scenario.axes for s in a.segments}
+    if set(calibration.region_premium) != regions or set(calibration.segment_premium) != segments:
+        raise ScenarioError("the stored calibration does not fit the stored scenario")
+    achieved = _base_case(scenario, calibration)
+    calibration = dataclasses.replace(calibration, achieved=tuple(float(a) for a in achieved))
+    if calibration.inherited_from is None:
+        missed = [
+            t.label for t, a in zip(scenario.targets, achieved, strict=True) if not within(t, a)
+        ]
+        if missed:
+            raise ScenarioError(f"the stored calibration misses targets: {', '.join(missed)}")
+    return dataclasses.replace(scenario, calibration=calibration)
+
+
+def target_rows(scenario: Scenario) -> list[dict[str, object]]:
+    """One row per calibration target: label, wanted, tolerance, achieved, ok."""
+    rows = []
+    for target, achieved in zip(scenario.targets, scenario.calibration.achieved, strict=True):
+        rows.append(
+            {
+                "target": target.label,
+                "unit": scenario.unit if target.kind == "size" else "% CAGR",
+                "wanted": target.value,
+                "tolerance": target.tolerance,
+                "achieved": achieved,
+                "ok": within(target, achieved),
+            }
+        )
+    return rows

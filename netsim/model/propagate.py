@@ -1,0 +1,187 @@
+"""Propagating inputs through the model: the base case, a caller's own draws, designed rows.
+
+Each call validates its arguments, converts them to the kernel's arrays, runs the
+kernel and labels the result with the scenario's :class:`OutputLayout`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from netsim.defaults import DEFAULT_CHUNK
+from netsim.errors import ScenarioError
+from netsim.kernels.propagate import propagate_kernel
+from netsim.model.arrays import DrawArrays, draw_arrays, expected_draw_arrays, model_arrays
+from netsim.model.layout import OutputLayout
+from netsim.scenario.schema import Scenario
+
+__all__ = ["deterministic", "propagate", "run_kernel"]
+
+
+def deterministic(scenario: Scenario, overrides: Mapping[str, float] | None = None) -> xr.Dataset:
+    """The deterministic base case: every input at its point value, events at their
+    expected effect. The calibration targets hold for it.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    overrides : mapping of str to float, optional
+        Parameter values to use instead of their point values (e.g. one input
+        at its P90, as the tornado does); an event's ``occurs`` (0 or 1) or
+        ``year`` replaces its expectation.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``total (year, country)`` and ``by_<axis> (year, country, <axis>)``, float64,
+        in the scenario's unit.
+    """
+    arrays = run_kernel(scenario, expected_draw_arrays(scenario, [dict(overrides or {})]))
+    return OutputLayout.of(scenario).label({name: values[0] for name, values in arrays.items()})
+
+
+def run_kernel(
+    scenario: Scenario, draws: DrawArrays, dtype: type = np.float64
+) -> dict[str, np.ndarray]:
+    """Propagate already converted per-draw arrays (e.g. designed base-case rows).
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``total (row, year, country)`` and ``by_<axis> (row, year, country, segment)``.
+    """
+    out = OutputLayout.of(scenario).allocate(draws.draws, dtype)
+    _propagate_rows(scenario, draws, out, slice(None))
+    return out
+
+
+def _propagate_rows(
+    scenario: Scenario, draws: DrawArrays, out: Mapping[str, np.ndarray], rows: slice
+) -> None:
+    """Run the kernel on ``draws`` into rows ``rows`` of every output array."""
+    outputs = [out[name][rows] for name in OutputLayout.of(scenario).outputs]
+    propagate_kernel(model_arrays(scenario), draws, outputs[0], tuple(outputs[1:]))
+
+
+def _input_matrix(scenario: Scenario, inputs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Validate caller inputs; return (matrix in scenario column order, draw index)."""
+    names = scenario.parameter_names
+    if isinstance(inputs, xr.DataArray):
+        if set(inputs.dims) != {"draw", "parameter"}:
+            raise ScenarioError(f"inputs has dims {inputs.dims}; expected ('draw', 'parameter')")
+        given = [str(p) for p in inputs["parameter"].values]
+        missing = [n for n in names if n not in given]
+        unknown = [n for n in given if n not in names]
+        if missing or unknown:
+            raise ScenarioError(
+                f"inputs parameters do not match the scenario: missing {missing[:5]}, "
+                f"unknown {unknown[:5]}"
+            )
+        matrix = inputs.transpose("draw", "parameter").sel(parameter=list(names)).values
+        draw = inputs["draw"].values if "draw" in inputs.coords else np.arange(matrix.shape[0])
+    else:
+        matrix = np.asarray(inputs)
+        if matrix.ndim != 2 or matrix.shape[1] != len(names):
+            raise ScenarioError(
+                f"inputs has shape {matrix.shape}; expected (draws, {len(names)}) with columns "
+                "in scenario.parameter_names order"
+            )
+        draw = np.arange(matrix.shape[0])
+    matrix = np.ascontiguousarray(matrix, dtype=np.float64)
+    if not np.isfinite(matrix).all():
+        bad = names[int(np.nonzero(~np.isfinite(matrix).all(axis=0))[0][0])]
+        raise ScenarioError(f"inputs hold NaN or inf (first in parameter {bad!r})")
+    return matrix, np.asarray(draw, dtype=np.int64)
+
+
+def _check_out(
+    scenario: Scenario, out: Mapping[str, np.ndarray], draws: int
+) -> dict[str, np.ndarray]:
+    """Validate caller-provided output arrays."""
+    layout = OutputLayout.of(scenario)
+    arrays = {}
+    for name in layout.outputs:
+        array = out.get(name)
+        shape = (draws, *layout.shape(name))
+        if (
+            not isinstance(array, np.ndarray)
+            or array.shape != shape
+            or array.dtype not in (np.float32, np.float64)
+            or not array.flags.c_contiguous
+            or not array.flags.writeable
+        ):
+            raise ScenarioError(
+                f"out[{name!r}] must be a writeable C-contiguous float32/float64 array of "
+                f"shape {shape}"
+            )
+        arrays[name] = array
+    if len({a.dtype for a in arrays.values()}) != 1:
+        raise ScenarioError("out arrays must share one dtype")
+    return arrays
+
+
+def propagate(
+    scenario: Scenario,
+    inputs: Any,
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+    dtype: type = np.float32,
+    progress: Any = None,
+    as_arrays: bool = False,
+    out: Mapping[str, np.ndarray] | None = None,
+) -> xr.Dataset | dict[str, np.ndarray]:
+    """Propagate caller-supplied inputs through the scenario's model.
+
+    A pure function of ``inputs``: the same rows give the same outputs, bit for
+    bit, whatever the chunk size or the number of threads.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    inputs : ndarray (draws, P) or DataArray (draw, parameter)
+        Input values in each parameter's unit; an ndarray's columns follow
+        ``scenario.parameter_names``. Event ``occurs`` columns act as multipliers
+        (0 or 1 for a sampled draw), ``year`` columns as whole years.
+    chunk_size : int
+        Draws per kernel call (memory of the per-chunk input conversion).
+    dtype : numpy dtype
+        Output precision, float32 (default) or float64.
+    progress : callable, optional
+        Called with the number of draws finished after each chunk.
+    as_arrays : bool
+        Return plain arrays ``{"total": ..., "by_<axis>": ...}`` instead of a
+        Dataset (for callers in a loop: no xarray construction).
+    out : mapping of str to ndarray, optional
+        Arrays to write into, shaped as the outputs (e.g. the dict an earlier
+        ``as_arrays`` call returned): a caller in a loop then allocates nothing,
+        which saves the page faults of fresh memory (most of a small call's
+        overhead). Their contents are overwritten.
+
+    Returns
+    -------
+    xarray.Dataset or dict
+        ``total (draw, year, country)`` and ``by_<axis>``, in the scenario's unit, and
+        ``inputs (draw, parameter)``.
+    """
+    matrix, draw = _input_matrix(scenario, inputs)
+    if chunk_size < 1:
+        raise ScenarioError(f"chunk_size={chunk_size} must be >= 1")
+    layout = OutputLayout.of(scenario)
+    if out is None:
+        arrays = layout.allocate(matrix.shape[0], dtype)
+    else:
+        arrays = _check_out(scenario, out, matrix.shape[0])
+    for start in range(0, matrix.shape[0], chunk_size):
+        stop = min(start + chunk_size, matrix.shape[0])
+        _propagate_rows(
+            scenario, draw_arrays(scenario, matrix[start:stop]), arrays, slice(start, stop)
+        )
+        if progress is not None:
+            progress(stop - start)
+    if as_arrays:
+        return arrays
+    return layout.label(arrays, draw=draw, inputs=matrix)

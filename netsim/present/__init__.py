@@ -1,0 +1,1 @@
+"""What people read: plain-text tables, plots (PNG, SVG) and the HTML report."""

@@ -1,0 +1,333 @@
+"""Pictures of runs and analyses (matplotlib, written as PNG or SVG by the file's suffix).
+
+Each function takes labelled results, draws one figure, writes it and returns
+the path. Axes carry the units the data carry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from netsim.analyze.cells import select_cell
+from netsim.analyze.sensitivity import ranking
+from netsim.errors import ScenarioError
+from netsim.files import OutputFile
+from netsim.stats.quantiles import bands
+
+__all__ = [
+    "FORMATS",
+    "PictureBuffer",
+    "fan_chart",
+    "histogram",
+    "picture_file",
+    "sobol_bars",
+    "tornado_chart",
+    "waterfall",
+]
+
+FORMATS = (".png", ".svg")
+COLOURS = ("#1f5a96", "#c0392b", "#2e8b57", "#8e44ad", "#d68910")
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError as error:  # pragma: no cover - the plot extra is installed by make
+        raise ScenarioError("plots need matplotlib: pip install 'netsim[plot]'") from error
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+class PictureBuffer:
+    """A PNG drawn into memory (the report embeds its figures), in place of a file."""
+
+    path = Path("picture.png")
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def __enter__(self) -> PictureBuffer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def commit(self, write: Callable[[Any], Any]) -> Path:
+        buffer = io.BytesIO()
+        write(buffer)
+        self.data = buffer.getvalue()
+        return self.path
+
+
+Picture = OutputFile | PictureBuffer
+
+
+def picture_file(path: str | Path | Picture) -> Picture:
+    """The :class:`OutputFile` of a picture (``.png`` or ``.svg``, by suffix)."""
+    if isinstance(path, OutputFile | PictureBuffer):
+        return path
+    if Path(path).suffix.lower() not in FORMATS:
+        raise ScenarioError(f"{path}: plots are written as {' or '.join(FORMATS)} (by suffix)")
+    return OutputFile(path)
+
+
+@contextlib.contextmanager
+def _drawing(path: str | Path | Picture) -> Iterator[tuple[Any, Picture]]:
+    """pyplot and the picture's :class:`OutputFile` for one figure.
+
+    The output is made first (a folder that cannot be written fails before drawing)
+    and removed if drawing fails; text is shown literally (a ``$`` in a scenario's
+    name would otherwise start matplotlib's mathematics).
+    """
+    output = picture_file(path)
+    with output:
+        plt = _pyplot()
+        import matplotlib
+
+        with matplotlib.rc_context({"text.parse_math": False}):
+            try:
+                yield plt, output
+            finally:
+                plt.close("all")
+
+
+def _save(figure: Any, output: Picture) -> Path:
+    """Write the figure through the one writer."""
+    figure.tight_layout()
+    fmt = output.path.suffix.lower()[1:]
+    return output.commit(lambda temporary: figure.savefig(temporary, dpi=120, format=fmt))
+
+
+def _millions(axis: Any) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+
+def fan_chart(
+    runs: Mapping[str, xr.DataArray],
+    path: str | Path,
+    title: str,
+    ylabel: str | None = None,
+    base: xr.DataArray | None = None,
+) -> Path:
+    """Fan chart over years: the P5-P95 and P25-P75 bands and the median of each run.
+
+    Parameters
+    ----------
+    runs : mapping of label to DataArray
+        One run, or several to overlay (e.g. base, bull and bear): each the draws
+        ``(draw, year)``, or bands ``(quantile, year)`` of a run reduced to bands (its
+        quantiles are drawn: the outermost pair, an inner pair where it has one, the
+        median).
+    path : str, Path or OutputFile
+        ``.png`` or ``.svg``.
+    title : str
+    ylabel : str, optional
+        Default: the unit of the first run.
+    base : DataArray (year), optional
+        The deterministic base case, drawn as a dashed line.
+    """
+    shaded = set()
+    with _drawing(path) as (plt, output):
+        figure, axis = plt.subplots(figsize=(8, 4.8))
+        years = None
+        for i, (label, data) in enumerate(runs.items()):
+            band = _fan_bands(label, data)
+            colour = COLOURS[i % len(COLOURS)]
+            years = band["year"].values
+            quantiles = [float(q) for q in band["quantile"].values]
+            for low, alpha in zip(
+                [q for q in quantiles if q < 0.5], (0.15, 0.3, 0.45), strict=False
+            ):
+                high = round(1.0 - low, 12)
+                if high in quantiles:
+                    axis.fill_between(
+                        years,
+                        band.sel(quantile=low),
+                        band.sel(quantile=high),
+                        color=colour,
+                        alpha=alpha,
+                        linewidth=0,
+                    )
+                    shaded.add(f"P{100 * low:g}-P{100 * high:g}")
+            axis.plot(
+                years, band.sel(quantile=0.5), color=colour, linewidth=2, label=f"{label}: median"
+            )
+        if base is not None:
+            axis.plot(base["year"].values, base.values, "k--", linewidth=1, label="base case")
+        first = next(iter(runs.values()))
+        axis.set_title(title)
+        axis.set_xlabel("year")
+        axis.set_ylabel(ylabel if ylabel is not None else first.attrs.get("units", ""))
+        axis.set_xticks(years)
+        _millions(axis)
+        axis.grid(alpha=0.3)
+        axis.legend(
+            title="shaded: " + " and ".join(sorted(shaded, key=len)), loc="upper left", fontsize=8
+        )
+        return _save(figure, output)
+
+
+FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def _fan_bands(label: str, data: xr.DataArray) -> xr.DataArray:
+    """The quantiles a fan draws, from draws or from stored bands."""
+    if set(data.dims) == {"draw", "year"}:
+        return bands(data, FAN_QUANTILES).transpose("quantile", "year")
+    if set(data.dims) == {"quantile", "year"}:
+        quantiles = [float(q) for q in data["quantile"].values]
+        if 0.5 not in quantiles or not any(
+            round(1 - q, 12) in quantiles for q in quantiles if q < 0.5
+        ):
+            raise ScenarioError(
+                f"fan chart of {label!r}: its bands {quantiles} need the median and a "
+                "symmetric pair (e.g. 0.05 and 0.95)"
+            )
+        return data.transpose("quantile", "year")
+    raise ScenarioError(
+        f"fan chart of {label!r}: need dims (draw, year) or (quantile, year), got {data.dims}"
+    )
+
+
+def _short_label(name: str, width: int = 48) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def tornado_chart(
+    result: xr.Dataset, cell: Mapping[str, Any], path: str | Path, top: int = 12
+) -> Path:
+    """Tornado of one cell: the output with each input at its low and high value."""
+    order = ranking(result, cell, "swing")[:top]["parameter"].values
+    picked = select_cell(result, cell).sel(parameter=order)
+    base = float(picked["base"])
+    with _drawing(path) as (plt, output):
+        figure, axis = plt.subplots(figsize=(9, 0.45 * len(order) + 1.6))
+        rows = np.arange(len(order))[::-1]
+        low = picked["low"].values - base
+        high = picked["high"].values - base
+        axis.barh(
+            rows,
+            low,
+            left=base,
+            color=COLOURS[1],
+            label=f"input at P{100 * result.attrs['low_quantile']:g}",
+        )
+        axis.barh(
+            rows,
+            high,
+            left=base,
+            color=COLOURS[0],
+            label=f"input at P{100 * result.attrs['high_quantile']:g}",
+        )
+        axis.axvline(base, color="k", linewidth=1)
+        axis.set_yticks(rows, [_short_label(str(p)) for p in order], fontsize=8)
+        axis.set_xlabel(f"{result['base'].attrs.get('units', '')} (others at base case)")
+        axis.set_title(f"Tornado: {_cell_title(cell)}; base {base:,.1f}")
+        axis.legend(fontsize=8, loc="lower right")
+        axis.grid(axis="x", alpha=0.3)
+        return _save(figure, output)
+
+
+def sobol_bars(
+    result: xr.Dataset, cell: Mapping[str, Any], path: str | Path, top: int = 10
+) -> Path:
+    """First-order and total Sobol indices of one cell with their bootstrap intervals."""
+    order = ranking(result, cell, "total_order")[:top]["parameter"].values
+    picked = select_cell(result, cell).sel(parameter=order)
+    with _drawing(path) as (plt, output):
+        figure, axis = plt.subplots(figsize=(9, 0.5 * len(order) + 1.8))
+        rows = np.arange(len(order))[::-1]
+        for offset, name, colour, label in (
+            (0.2, "first_order", COLOURS[2], "first order"),
+            (-0.2, "total_order", COLOURS[0], "total"),
+        ):
+            value = picked[name].values
+            interval = picked[f"{name}_interval"].transpose("bound", "parameter").values
+            error = np.abs(np.vstack([value - interval[0], interval[1] - value]))
+            axis.barh(
+                rows + offset, value, height=0.4, color=colour, label=label, xerr=error, capsize=2
+            )
+        axis.set_yticks(rows, [_short_label(str(p)) for p in order], fontsize=8)
+        axis.set_xlabel(
+            f"share of output variance ({100 * result.attrs['confidence']:g} % bootstrap intervals)"
+        )
+        axis.set_xlim(left=min(0.0, float(axis.get_xlim()[0])))
+        axis.set_title(f"Sobol indices: {_cell_title(cell)} (n={result.attrs['n']:,})")
+        axis.legend(fontsize=8, loc="lower right")
+        axis.grid(axis="x", alpha=0.3)
+        return _save(figure, output)
+
+
+def histogram(data: xr.DataArray, path: str | Path, title: str, bins: int = 60) -> Path:
+    """Histogram and empirical CDF of one cell's draws, with P5/P50/P95 marked."""
+    values = np.sort(np.asarray(data.values, dtype=np.float64).reshape(-1))
+    if values.size < 2:
+        raise ScenarioError("a histogram needs at least two draws")
+    with _drawing(path) as (plt, output):
+        figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+        left.hist(values, bins=bins, color=COLOURS[0], alpha=0.8)
+        left.set_xlabel(data.attrs.get("units", ""))
+        left.set_ylabel("draws")
+        right.plot(values, np.arange(1, values.size + 1) / values.size, color=COLOURS[0])
+        right.set_xlabel(data.attrs.get("units", ""))
+        right.set_ylabel("P(value <= x)")
+        for q in (0.05, 0.5, 0.95):
+            mark = float(np.quantile(values, q))
+            for axis in (left, right):
+                axis.axvline(mark, color="k", linestyle=":", linewidth=1)
+            right.annotate(
+                f"P{100 * q:g} {mark:,.0f}",
+                (mark, q),
+                fontsize=8,
+                xytext=(4, -10),
+                textcoords="offset points",
+            )
+        for axis in (left, right):
+            axis.grid(alpha=0.3)
+        figure.suptitle(f"{title} ({values.size:,} draws)")
+        return _save(figure, output)
+
+
+def waterfall(result: xr.Dataset, cell: Mapping[str, Any], path: str | Path) -> Path:
+    """The base case's waterfall from the baseline to the forecast for one cell."""
+    picked = select_cell(result, cell)
+    steps = picked["contribution"].values
+    labels = ["baseline", *[str(d) for d in picked["driver"].values], "forecast"]
+    start = float(picked["baseline"])
+    with _drawing(path) as (plt, output):
+        figure, axis = plt.subplots(figsize=(10, 4.8))
+        level = start
+        axis.bar(0, start, color="grey")
+        for i, step in enumerate(steps, start=1):
+            axis.bar(i, step, bottom=level, color=COLOURS[0] if step >= 0 else COLOURS[1])
+            level += step
+        axis.bar(len(labels) - 1, float(picked["forecast"]), color="grey")
+        axis.set_xticks(
+            range(len(labels)),
+            [_short_label(s, 28) for s in labels],
+            rotation=60,
+            ha="right",
+            fontsize=8,
+        )
+        axis.set_ylabel(result.attrs.get("units", ""))
+        low = min(start, float(picked["forecast"]), level) * 0.9
+        axis.set_ylim(bottom=low)
+        _millions(axis)
+        axis.set_title(f"Base case from baseline to forecast: {_cell_title(cell)}")
+        axis.grid(axis="y", alpha=0.3)
+        return _save(figure, output)
+
+
+def _cell_title(cell: Mapping[str, Any]) -> str:
+    return ", ".join(f"{v}" for v in cell.values()) or "global"

@@ -1,0 +1,274 @@
+"""One self-contained HTML report of a run: bands, sensitivity, convergence, inputs.
+
+Everything comes from the run file (its draws or bands, its ``inputs`` and the
+distribution and source of every parameter), so a report can be made on any machine
+that has the file. A run reduced to bands gives the bands, their intervals and the
+fan; the sections that need the draws say so. Plots are embedded as base64 PNG: the
+file has no outside references and can be mailed on.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import html
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from netsim.analyze.bands import run_bands
+from netsim.analyze.cells import load_draws, select_output
+from netsim.analyze.sensitivity import ranking, spearman
+from netsim.files import OutputFile
+from netsim.model.layout import HEADLINE_QUANTILES, OutputLayout
+from netsim.run.files import DRAWS_KIND, run_kind
+from netsim.stats.intervals import mean_standard_error
+
+__all__ = ["render_report", "write_report"]
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+h1 { font-size: 1.6em; }
+h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
+table { border-collapse: collapse; margin: .8em 0; font-size: .88em; }
+th, td { border: 1px solid #ddd; padding: .25em .6em; text-align: right; }
+th { background: #f2f4f7; } td.label, th.label { text-align: left; }
+img { max-width: 100%; } .note { color: #555; font-size: .9em; }
+"""
+
+
+def _table(headers: list[str], rows: list[list[Any]], caption: str, table_id: str) -> str:
+    head = "".join(
+        f'<th class="label">{html.escape(h)}</th>' if i == 0 else f"<th>{html.escape(h)}</th>"
+        for i, h in enumerate(headers)
+    )
+    body = []
+    for row in rows:
+        cells = []
+        for i, value in enumerate(row):
+            text = f"{value:,.1f}" if isinstance(value, float) else str(value)
+            cls = ' class="label"' if i == 0 or not isinstance(value, float | int) else ""
+            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        f'<table id="{table_id}"><caption>{html.escape(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def _image(render: Any, alt: str) -> str:
+    """A figure drawn by ``render(output)`` into memory, as an embedded PNG."""
+    from netsim.present.plots import PictureBuffer
+
+    picture = PictureBuffer()
+    render(picture)
+    data = base64.b64encode(picture.data).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{html.escape(text)}</p>'
+
+
+def _band_section(dataset: xr.Dataset, layout: OutputLayout) -> tuple[str, float]:
+    parts, worst = [], 0.0
+    for index, cell in enumerate(layout.headline()):
+        years = None if cell.year is None else [cell.year]
+        intervals = run_bands(dataset, cell.output, cell.by, HEADLINE_QUANTILES, years=years)
+        if cell.year is not None:
+            intervals = intervals.sel(year=cell.year, drop=True)
+        confidence = float(intervals.attrs["confidence"])
+        worst = max(worst, float(intervals["relative_halfwidth"].max()))
+        rows = []
+        for label in intervals[cell.row_dim].values:
+            picked = intervals.sel({cell.row_dim: label})
+            row: list[Any] = [str(label)]
+            for q in HEADLINE_QUANTILES:
+                band = picked.sel(quantile=q)
+                row += [
+                    float(band["value"]),
+                    f"{float(band['low']):,.1f} – {float(band['high']):,.1f}",
+                ]
+            rows.append(row)
+        headers = [cell.row_dim]
+        for q in HEADLINE_QUANTILES:
+            headers += [f"P{100 * q:g}", f"P{100 * q:g} {100 * confidence:g} % CI"]
+        parts.append(_table(headers, rows, f"{cell.title}, {layout.unit}", f"bands-{index}"))
+    return "\n".join(parts), worst
+
+
+def render_report(
+    dataset: xr.Dataset,
+    sensitivity: xr.Dataset | None = None,
+    cell: Mapping[str, Any] | None = None,
+) -> str:
+    """The report as one HTML string.
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        A run of any kind :func:`netsim.open_run` opens, or :func:`netsim.simulate` returns.
+    sensitivity : xarray.Dataset, optional
+        A Sobol result (:func:`netsim.analyze.sensitivity.sobol`) to include for ``cell``.
+    cell : mapping, optional
+        The cell of ``sensitivity`` to rank.
+    """
+    from netsim.present import plots
+
+    layout = OutputLayout.from_dataset(dataset)
+    has_draws = run_kind(dataset) == DRAWS_KIND
+    attrs = dataset.attrs
+    final = layout.years[-1]
+    draws = int(dataset.sizes["draw"]) if has_draws else int(attrs["draws"])
+    unit = layout.unit
+    kind = "" if has_draws else ", reduced to bands"
+    sections = [
+        f"<h1>{html.escape(str(attrs.get('scenario', 'netsim run')))}: forecast report</h1>",
+        _note(
+            f"{draws:,} draws{kind}, sampler {attrs.get('sampler', '?')}, seed "
+            f"{attrs.get('seed', '?')}; scenario hash {attrs.get('scenario_hash', '?')}; "
+            f"netsim {attrs.get('netsim_version', '?')}; "
+            f"report made {datetime.date.today().isoformat()}. Values in {unit}."
+        ),
+    ]
+
+    bands_html, worst = _band_section(dataset, layout)
+    sections += ["<h2>Forecast bands</h2>", bands_html]
+    if has_draws:
+        total = load_draws(select_output(dataset, "total", "global"), "the global total")
+    else:
+        total = dataset["total_global"]
+    sections.append(
+        _image(
+            lambda p: plots.fan_chart({"forecast": total}, p, f"Global market, {unit}"),
+            "fan chart of the global total",
+        )
+    )
+    if has_draws:
+        sections.append(
+            _image(
+                lambda p: plots.histogram(total.sel(year=final), p, f"Global market {final}"),
+                f"histogram of the {final} global total",
+            )
+        )
+
+    sections.append("<h2>Sensitivity</h2>")
+    if has_draws:
+        correlation = spearman(dataset, "total", "global")
+        ranked = ranking(correlation, {"year": final})[:12]
+        rows = [
+            [str(p), f"{float(v):+.3f}"]
+            for p, v in zip(ranked["parameter"].values, ranked.values, strict=True)
+        ]
+        sections.append(
+            _table(
+                ["input", "Spearman rank correlation"],
+                rows,
+                f"Inputs ranked by |Spearman correlation| with the {final} global total "
+                f"({draws:,} draws)",
+                "sensitivity",
+            )
+        )
+    else:
+        sections.append(
+            _note("Rank correlations need the run's draws: this run was reduced to bands.")
+        )
+    if sensitivity is not None and cell:
+        ranked = ranking(sensitivity, cell, "total_order")[:10]
+        picked = sensitivity.sel(dict(cell)).sel(parameter=ranked["parameter"].values)
+        rows = []
+        for name in ranked["parameter"].values:
+            row = picked.sel(parameter=name)
+            first, total_order = (
+                row["first_order_interval"].values,
+                row["total_order_interval"].values,
+            )
+            rows.append(
+                [
+                    str(name),
+                    f"{float(row['first_order']):.3f} [{first[0]:.3f}, {first[1]:.3f}]",
+                    f"{float(row['total_order']):.3f} [{total_order[0]:.3f}, {total_order[1]:.3f}]",
+                ]
+            )
+        where = ", ".join(f"{k}={v}" for k, v in cell.items())
+        sections.append(
+            _table(
+                ["input group", "first order [95 % CI]", "total [95 % CI]"],
+                rows,
+                f"Sobol indices of {where} (n={sensitivity.attrs.get('n')}, "
+                f"{sensitivity.attrs.get('evaluations'):,} model evaluations)",
+                "sobol",
+            )
+        )
+        sections.append(_image(lambda p: plots.sobol_bars(sensitivity, cell, p), "Sobol indices"))
+
+    sections.append("<h2>Convergence</h2>")
+    if has_draws:
+        sections.append(_convergence_table(total))
+    else:
+        sections.append(_note("Monte Carlo means need the run's draws: this run was reduced."))
+    precision = (
+        f"Widest interval of any reported percentile: ±{100 * worst:.3f} % (relative), "
+        f"from {draws:,} draws."
+    )
+    if "precision_target" in attrs:
+        precision += (
+            " The run stopped on its own at a target of "
+            f"±{100 * float(attrs['precision_target']):.3f} %"
+            f" ({'met' if int(attrs.get('precision_met', 0)) else 'NOT met: draw cap reached'})."
+        )
+    sections.append(f'<p id="precision">{html.escape(precision)}</p>')
+
+    sections.append("<h2>Inputs</h2>")
+    rows = []
+    for name, dist, parameter_unit, source in zip(
+        layout.parameters,
+        layout.parameter_distributions,
+        layout.parameter_units,
+        layout.parameter_sources,
+        strict=True,
+    ):
+        kind = source.split(":", 1)[0]
+        rows.append([name, dist, parameter_unit, kind, source.split(":", 1)[-1].strip()])
+    sections.append(
+        _table(
+            ["parameter", "distribution", "unit", "source", "quote or reason"],
+            rows,
+            "Every input, its distribution and its source",
+            "inputs",
+        )
+    )
+    body = "\n".join(sections)
+    title = html.escape(f"{attrs.get('scenario', 'netsim')} report")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{STYLE}</style></head><body>\n{body}\n</body></html>\n"
+    )
+
+
+def _convergence_table(total: xr.DataArray) -> str:
+    errors = mean_standard_error(total)
+    rows = [
+        [
+            str(y),
+            float(errors["mean"].sel(year=y)),
+            f"{float(errors['standard_error'].sel(year=y)):,.2f}",
+        ]
+        for y in errors["year"].values
+    ]
+    return _table(
+        ["year", "mean", "standard error of the mean"],
+        rows,
+        "Global total: Monte Carlo means",
+        "convergence",
+    )
+
+
+def write_report(dataset: xr.Dataset, path: str | Path | OutputFile, **kwargs: Any) -> Path:
+    """Render the report and write it through the one writer (:class:`OutputFile`)."""
+    if isinstance(path, OutputFile):
+        return path.write_text(render_report(dataset, **kwargs))
+    with OutputFile(path) as output:
+        return output.write_text(render_report(dataset, **kwargs))

@@ -1,0 +1,317 @@
+"""Plain-text tables: the run summary ``netsim run`` prints, and every analysis table.
+
+One formatter for every table (:func:`format_table`) and one run summary for every
+kind of run (:func:`run_summary`): a run's draws in memory, a Zarr store, a run reduced
+to bands.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from netsim.model.layout import HEADLINE_QUANTILES, OutputLayout, aggregate, headline_draws
+from netsim.run.files import DRAWS_KIND, run_kind
+from netsim.run.reduced import reduce_run, reduced_name
+from netsim.stats.quantiles import bands
+
+__all__ = [
+    "Table",
+    "bands_table",
+    "comparison_table",
+    "exceedance_table",
+    "format_table",
+    "headline_bands",
+    "run_summary",
+    "sensitivity_table",
+    "validation_text",
+]
+
+LABEL_WIDTH = 28  # the first column of a run summary
+NUMBER_WIDTH = 10
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table to print (:meth:`text`) or hand on (:meth:`csv`)."""
+
+    title: str
+    headers: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+    notes: Sequence[str] = field(default=())
+
+    def text(self) -> str:
+        lines = [*self.notes, format_table(self.title, self.headers, self.rows)]
+        return "\n".join(line for line in lines if line)
+
+    def csv(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(self.headers)
+        writer.writerows(self.rows)
+        return buffer.getvalue()
+
+
+def _cells(data: xr.DataArray, dims: Sequence[str]) -> list[dict[str, Any]]:
+    """One selection per combination of labels of ``dims``, in order."""
+    labels = [data[d].values.tolist() for d in dims]
+    return [dict(zip(dims, combo, strict=True)) for combo in itertools.product(*labels)]
+
+
+def _label(pick: Mapping[str, Any]) -> str:
+    return " ".join(str(v) for v in pick.values())
+
+
+def bands_table(result: xr.Dataset, title: str) -> Table:
+    """One row per cell of :func:`netsim.analyze.bands.run_bands`: each quantile with its
+    interval's low and high."""
+    dims = [d for d in result["value"].dims if d != "quantile"]
+    headers = [" ".join(dims)]
+    for q in result["quantile"].values:
+        headers += [f"P{100 * q:g}", f"P{100 * q:g} low", f"P{100 * q:g} high"]
+    rows = []
+    for pick in _cells(result["value"], dims):
+        cell = result.sel(pick)
+        row: list[Any] = [_label(pick)]
+        for q in result["quantile"].values:
+            band = cell.sel(quantile=q)
+            row += [float(band["value"]), float(band["low"]), float(band["high"])]
+        rows.append(row)
+    return Table(title, headers, rows)
+
+
+def exceedance_table(chance: xr.Dataset, threshold: float) -> Table:
+    """P(value > threshold) and its standard error, one row per cell."""
+    dims = list(chance["probability"].dims)
+    rows = [
+        [
+            _label(pick),
+            f"{float(chance['probability'].sel(pick)):.4f}",
+            f"{float(chance['standard_error'].sel(pick)):.4f}",
+        ]
+        for pick in _cells(chance["probability"], dims)
+    ]
+    return Table(
+        f"\nP(value > {threshold:,g})", [" ".join(dims), "probability", "standard error"], rows
+    )
+
+
+def comparison_table(result: xr.Dataset, year: int) -> Table:
+    """Paired differences of :func:`netsim.analyze.comparison.compare` in one year."""
+    picked = result.sel(year=year)
+    places = [d for d in picked["prob_greater"].dims if d != "scenario"]
+    rows = []
+    for pick in _cells(picked["prob_greater"], ["scenario", *places]):
+        difference = picked["difference"].sel(pick)
+        rows.append(
+            [
+                _label(pick),
+                *[float(v) for v in difference.values],
+                float(picked["prob_greater"].sel(pick)),
+            ]
+        )
+    headers = (
+        ["scenario"]
+        + [f"diff P{100 * q:g}" for q in result["quantile"].values]
+        + ["P(other > base)"]
+    )
+    unit = result["difference"].attrs.get("units", "")
+    title = (
+        f"{year}: other - base on common random numbers ({int(result.attrs['draws']):,} paired "
+        f"draws, seed {result.attrs['seed']}), {unit}"
+    )
+    return Table(title, headers, rows)
+
+
+def sensitivity_table(
+    method: str, result: Any, cell: Mapping[str, Any], output: str, by: str, top: int
+) -> Table:
+    """The ``top`` inputs of one cell of a sensitivity result
+    (:func:`netsim.analyze.sensitivity.analyse`)."""
+    from netsim.analyze.cells import select_cell  # on use: a plain run needs neither
+    from netsim.analyze.sensitivity import ranking
+
+    where = ", ".join(f"{k}={v}" for k, v in cell.items())
+    title = f"{method} of {output} ({by}) at {where}"
+    if method == "tail":
+        unit = result["contribution"].attrs.get("units", "")
+        order = np.argsort(result["contribution"].values)
+        ranked = result["contribution"].isel(parameter=order)[:top]
+        rows = [
+            [str(p), float(v), f"{100 * float(result['share'].sel(parameter=p)):.1f} %"]
+            for p, v in zip(ranked["parameter"].values, ranked.values, strict=True)
+        ]
+        note = (
+            f"{title}: {result.attrs['tail_draws']:,} draws below P{100 * result.attrs['tail']:g} "
+            f"({float(result['threshold']):,.1f}); shortfall against the median "
+            f"{float(result['shortfall']):,.1f} {unit} = reference offset "
+            f"{float(result['reference_offset']):,.1f} + inputs "
+            f"{float(result['contribution'].sum()):,.1f} "
+            f"+ interactions {float(result['interaction']):,.1f}"
+        )
+        return Table("", ["input", unit, "share"], rows, [note])
+    ranked = ranking(result, cell)[:top]
+    leading = ranked.dims[0]
+    labels = ranked[leading].values
+    picked = select_cell(result, cell).sel({leading: labels})
+    if method == "tornado":
+        unit = picked["base"].attrs.get("units", "")
+        rows = [
+            [
+                str(p),
+                float(picked["input_low"].sel(parameter=p)),
+                float(picked["input_high"].sel(parameter=p)),
+                float(picked["low"].sel(parameter=p)),
+                float(picked["high"].sel(parameter=p)),
+                float(picked["swing"].sel(parameter=p)),
+            ]
+            for p in labels
+        ]
+        headers = ["input", "input low", "input high", "output low", "output high", "swing"]
+        return Table("", headers, rows, [f"{title}: base case {float(picked['base']):,.1f} {unit}"])
+    if method == "sobol":
+        confidence = f"{100 * result.attrs['confidence']:g} % CI"
+        rows = []
+        for p in labels:
+            row = picked.sel(parameter=p)
+            first, total = row["first_order_interval"].values, row["total_order_interval"].values
+            rows.append(
+                [
+                    str(p),
+                    f"{float(row['first_order']):.3f}",
+                    f"[{first[0]:.3f}, {first[1]:.3f}]",
+                    f"{float(row['total_order']):.3f}",
+                    f"[{total[0]:.3f}, {total[1]:.3f}]",
+                ]
+            )
+        note = (
+            f"{title}: n={result.attrs['n']:,}, {result.attrs['evaluations']:,} model "
+            f"evaluations, {100 * result.attrs['confidence']:g} % bootstrap intervals"
+        )
+        return Table("", ["input", "first order", confidence, "total", confidence], rows, [note])
+    if method == "attribution":
+        unit = result.attrs.get("units", "")
+        note = (
+            f"{title}: baseline {float(picked['baseline']):,.1f} -> forecast "
+            f"{float(picked['forecast']):,.1f} {unit}"
+        )
+        rows = [[str(d), float(picked["contribution"].sel(driver=d))] for d in labels]
+        return Table("", ["driver", unit], rows, [note])
+    rows = [[str(p), f"{float(v):+.3f}"] for p, v in zip(labels, ranked.values, strict=True)]
+    return Table(title, ["input", method], rows)
+
+
+def format_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """An aligned table: the first column left-aligned, the others right-aligned; floats
+    with thousands separators and two decimals."""
+    widths = [max(len(str(h)), 12) for h in headers]
+    widths[0] = max([len(str(r[0])) for r in rows] + [len(str(headers[0]))])
+
+    def line(cells: Sequence[str]) -> str:
+        return "  " + "  ".join(
+            f"{c:>{w}}" if i else f"{c:<{w}}"
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    lines = [title] if title else []
+    lines.append(line([str(h) for h in headers]))
+    for row in rows:
+        lines.append(line([f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row]))
+    return "\n".join(lines)
+
+
+def headline_bands(dataset: xr.Dataset) -> dict[str, xr.DataArray]:
+    """The bands (P5, P50, P95) of every headline table of a run of any kind:
+    title -> DataArray ``(quantile, <row dim>)``. A run held in a Zarr store is read
+    chunk by chunk (:func:`netsim.run.reduced.reduce_run`)."""
+    if run_kind(dataset) == DRAWS_KIND:
+        if any(dataset[o].chunks is not None for o in OutputLayout.from_dataset(dataset).outputs):
+            dataset = reduce_run(dataset, HEADLINE_QUANTILES)
+        else:
+            return {t: bands(d, HEADLINE_QUANTILES) for t, d in headline_draws(dataset).items()}
+    out = {}
+    for cell in OutputLayout.from_dataset(dataset).headline():
+        data = dataset[reduced_name(cell.output, cell.by)].sel(quantile=list(HEADLINE_QUANTILES))
+        if cell.year is not None:
+            data = data.sel(year=cell.year, drop=True)
+        out[cell.title] = data.transpose("quantile", cell.row_dim)
+    return out
+
+
+def _table(title: str, band: xr.DataArray, row_dim: str, base: xr.DataArray | None) -> str:
+    names = [f"P{100 * q:g}" for q in band["quantile"].values]
+    extra = f" {'base case':>{NUMBER_WIDTH}}" if base is not None else ""
+    header = " ".join(f"{n:>{NUMBER_WIDTH}}" for n in names)
+    lines = [title, f"  {row_dim:<{LABEL_WIDTH}} {header}{extra}"]
+    for label in band[row_dim].values:
+        values = [float(v) for v in band.sel({row_dim: label}).values]
+        if base is not None:
+            values.append(float(base.sel({row_dim: label})))
+        cells = " ".join(f"{v:>{NUMBER_WIDTH},.1f}" for v in values)
+        lines.append(f"  {label!s:<{LABEL_WIDTH}} {cells}")
+    return "\n".join(lines)
+
+
+def run_summary(dataset: xr.Dataset, base_case: xr.Dataset | None = None) -> str:
+    """The tables ``netsim run`` prints for a run of any kind: P5/P50/P95 of each headline
+    table (:meth:`OutputLayout.headline`), the global total beside the deterministic
+    ``base_case`` when given."""
+    layout = OutputLayout.from_dataset(dataset)
+    parts = []
+    for cell, (title, band) in zip(layout.headline(), headline_bands(dataset).items(), strict=True):
+        base = None
+        if base_case is not None and cell.year is None:
+            base = aggregate(base_case[cell.output], cell.by)
+        parts.append(_table(f"\n{title}, {layout.unit}", band, cell.row_dim, base))
+    return "\n".join(parts)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def validation_text(scenario: Any) -> str:
+    """What ``netsim validate`` prints: the scenario's size, its solved growth parameters,
+    and each calibration target, wanted against achieved."""
+    from netsim.model.calibration import target_rows
+
+    cal = scenario.calibration
+    lines = [
+        f"{scenario.name}: {_count(len(scenario.parameters), 'parameter')}, "
+        f"{_count(len(scenario.countries), 'country').replace('countrys', 'countries')}, "
+        f"{_count(len(scenario.axes), 'axis').replace('axiss', 'axes')}, "
+        f"{len(scenario.drivers)} drivers/restraints, {_count(len(scenario.events), 'event')}"
+    ]
+    if cal.inherited_from:
+        lines.append(f"calibration inherited from {cal.inherited_from} (overlay, not recalibrated)")
+    lines.append("\nsolved growth parameters (% per year)")
+    rows = [
+        ("baseline", "baseline", cal.baseline),
+        ("first_year_step", "first_year_step", cal.first_year_step),
+    ]
+    rows += [(f"region premium {r}", f"region:{r}", v) for r, v in cal.region_premium.items()]
+    rows += [
+        (f"segment premium {a}/{s}", f"segment:{a}:{s}", v)
+        for (a, s), v in cal.segment_premium.items()
+    ]
+    for label, key, value in rows:
+        how = "inherited" if cal.inherited_from else "solved" if key in cal.solved else "given"
+        lines.append(f"  {label:<52} {100 * value:9.4f}  ({how})")
+    lines.append("\ncalibration targets")
+    lines.append(f"  {'target':<44} {'unit':<12} {'wanted':>10} {'+-':>7} {'achieved':>12}  ok")
+    for row in target_rows(scenario):
+        verdict = "yes" if row["ok"] else "NO"
+        if cal.inherited_from and not row["ok"]:
+            verdict = "(overlay: differs by design)"
+        lines.append(
+            f"  {row['target']:<44} {row['unit']:<12} {row['wanted']:>10g} "
+            f"{row['tolerance']:>7g} {row['achieved']:>12.5f}  {verdict}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,165 @@
+"""Run files: the one reader (:func:`open_run`) and NetCDF writing (:func:`write_netcdf`).
+
+``netsim run`` writes three kinds of run: a NetCDF file of the cube (its draws), a
+NetCDF file of a run reduced to bands, and a Zarr store of the cube. :func:`open_run`
+opens each of them and refuses anything else in one line; :func:`run_kind` tells
+them apart.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import xarray as xr
+
+from netsim import __version__
+from netsim.errors import ScenarioError
+from netsim.files import DeferredErrorFile, OutputFile
+from netsim.model.layout import OutputLayout
+from netsim.run.planning import memory_budget
+from netsim.run.reduced import REDUCED_KIND
+
+__all__ = ["DRAWS_KIND", "open_analysis", "open_run", "run_kind", "write_netcdf"]
+
+DRAWS_KIND = "draws"  # a run holding its draws (NetCDF cube, Zarr store, in memory)
+
+
+def write_netcdf(
+    dataset: xr.Dataset, path: str | Path | OutputFile, reads: Iterable[str | Path] = ()
+) -> Path:
+    """Write a Dataset to NetCDF-4 through the one writer (:class:`netsim.files.OutputFile`).
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        Dask-backed data are computed first.
+    path : str, Path or OutputFile
+        The file, or an :class:`OutputFile` made earlier (so that its folder was proven
+        writable before the computation).
+    reads : iterable of paths
+        Files the caller read: ``path`` may not be one of them.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    if "netsim_version" not in dataset.attrs:
+        dataset = dataset.assign_attrs(netsim_version=__version__)
+    if isinstance(path, OutputFile):
+        return path.commit(lambda temporary: _write_h5netcdf(dataset, temporary))
+    with OutputFile(path, reads) as output:
+        return output.commit(lambda temporary: _write_h5netcdf(dataset, temporary))
+
+
+def _write_h5netcdf(dataset: xr.Dataset, path: Path) -> None:
+    """The Dataset as NetCDF-4 through xarray's h5netcdf store, into ``path``.
+
+    The store writes into a :class:`DeferredErrorFile`: HDF5 left with a failed write
+    (a full disk) crashes the interpreter when it closes, so failures are kept aside
+    and raised once HDF5 is done. Going through the store directly also keeps
+    ``to_netcdf`` from looking up a Dask scheduler (it imports ``dask.distributed``,
+    0.5 to 0.7 s of a small ``netsim run``).
+    """
+    import h5netcdf
+    from xarray.backends import H5NetCDFStore
+
+    if any(variable.chunks is not None for variable in dataset.variables.values()):
+        dataset = dataset.load()
+    target = DeferredErrorFile(path)
+    try:
+        handle = h5netcdf.File(target, "w")
+        store = H5NetCDFStore(handle, lock=threading.Lock())
+        try:
+            dataset.dump_to_store(store)
+        finally:
+            store.close()
+    finally:
+        target.finish()
+
+
+def run_kind(dataset: xr.Dataset) -> str:
+    """``"draws"`` for a run holding its draws, ``"bands"`` for one reduced to bands."""
+    return REDUCED_KIND if dataset.attrs.get("reduce") == REDUCED_KIND else DRAWS_KIND
+
+
+def open_run(path: str | Path) -> xr.Dataset:
+    """Open any run ``netsim run`` writes: a NetCDF cube, a NetCDF of bands, a Zarr store.
+
+    A NetCDF file small enough for memory is read whole (a damaged one fails here, not
+    halfway through an analysis); a larger one, and a Zarr store, are opened lazily.
+
+    Raises
+    ------
+    ScenarioError
+        In one line, for a path that is missing, not a netsim run (a scenario file,
+        text, an empty or truncated file, a NetCDF file from elsewhere, a folder), or an
+        incomplete Zarr store (naming the command that finishes it).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError(f"{path}: file not found")
+    if path.is_dir():
+        from netsim.run.zarr_store import is_store, open_store
+
+        if not is_store(path):
+            raise ScenarioError(f"{path} is a folder, not a netsim run (nor a Zarr store)")
+        dataset = open_store(path)
+    elif not path.is_file():
+        raise ScenarioError(f"{path} is not a regular file")
+    else:
+        dataset = _open_netcdf(path)
+    OutputLayout.from_dataset(dataset, str(path))
+    if run_kind(dataset) == DRAWS_KIND and "draw" not in dataset["total"].dims:
+        raise ScenarioError(f"{path} is not a netsim run (its 'total' has no draws)")
+    return dataset
+
+
+def open_analysis(path: str | Path, variable: str, made_by: str) -> xr.Dataset:
+    """Open a NetCDF file of an analysis result (e.g. Sobol indices) holding ``variable``.
+
+    Raises
+    ------
+    ScenarioError
+        In one line, for anything else, naming the command ``made_by`` that writes one.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(
+            f"{path}: file not found" if not path.exists() else f"{path} is not a file"
+        )
+    dataset = _open_netcdf(path)
+    if variable not in dataset:
+        raise ScenarioError(f"{path} holds no {variable!r} (write one with {made_by})")
+    return dataset
+
+
+def _open_netcdf(path: Path) -> xr.Dataset:
+    with path.open("rb") as handle:
+        signature = handle.read(8)
+    if signature != b"\x89HDF\r\n\x1a\n":
+        raise ScenarioError(f"{path} is not a netsim run (not a NetCDF-4 file)")
+    try:
+        dataset = xr.open_dataset(path, engine="h5netcdf")
+    except Exception as error:  # h5py and h5netcdf raise many kinds for a damaged file
+        raise ScenarioError(
+            f"{path} is not a readable NetCDF file ({_first_line(error)})"
+        ) from None
+    if "netsim_version" not in dataset.attrs:
+        dataset.close()
+        raise ScenarioError(f"{path} is not a netsim run (no netsim_version attribute)")
+    if path.stat().st_size <= memory_budget():
+        try:
+            dataset.load()
+        except Exception as error:
+            dataset.close()
+            raise ScenarioError(f"{path} is damaged ({_first_line(error)})") from None
+        dataset.close()
+    return dataset
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

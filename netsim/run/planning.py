@@ -1,0 +1,135 @@
+"""Run planning: how much memory a run would take, and which way it goes.
+
+A run keeps its cube in memory when it fits a budget (a quarter of this machine's
+memory); above it, a run asked to decide for itself (``reduce="auto"``) is reduced to
+bands, and an analysis that needs the draws of a file says how much they would take.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from netsim.errors import ScenarioError
+from netsim.model.layout import OutputLayout
+
+__all__ = [
+    "FALLBACK_MEMORY",
+    "MEMORY_SHARE",
+    "RunPlan",
+    "check_fits_in_memory",
+    "memory_budget",
+    "plan_run",
+]
+
+MEMORY_SHARE = 0.25  # of this machine's memory a cube may take before a run reduces to bands
+FALLBACK_MEMORY = 4.0e9  # bytes assumed where the machine's memory cannot be read
+STRATEGIES = ("memory", "reduced", "zarr", "precision")
+
+
+def memory_budget() -> float:
+    """Bytes of cube and inputs above which a run reduces to bands.
+
+    A quarter of the memory this process may use: the machine's physical
+    memory, or its cgroup limit where that is lower (containers). An in-memory
+    run peaks at about 1.7 times its cube (the cube, the bands' scratch, NetCDF
+    buffers), so a run below the budget stays well inside memory.
+    """
+    try:
+        physical = float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - non-POSIX
+        physical = FALLBACK_MEMORY
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit.isdigit():
+            physical = min(physical, float(limit))
+    except OSError:
+        pass
+    return MEMORY_SHARE * physical
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """How a run goes, and why.
+
+    Attributes
+    ----------
+    strategy : {"memory", "reduced", "zarr", "precision"}
+        The cube in memory; bands by reduction; the cube streamed to a Zarr store;
+        batches until the headline percentiles are sure enough.
+    cube_bytes : int
+        What the cube and inputs of ``draws`` draws would take in memory.
+    budget : float
+        The in-memory budget (:func:`memory_budget`).
+    note : str
+        Why a run asked to decide was reduced ("" otherwise).
+    """
+
+    strategy: str
+    cube_bytes: int
+    budget: float
+    note: str = ""
+
+
+def plan_run(
+    layout: OutputLayout,
+    draws: int,
+    *,
+    reduce: str | None = None,
+    store: str | Path | None = None,
+    precision: float | None = None,
+) -> RunPlan:
+    """Choose a run's strategy.
+
+    Parameters
+    ----------
+    layout : OutputLayout
+    draws : int
+    reduce : {None, "bands", "auto"}
+        ``"bands"``: reduce; ``"auto"``: reduce only when the cube would not fit the
+        budget; None: keep the cube in memory.
+    store : path, optional
+        Stream the cube to this Zarr store.
+    precision : float, optional
+        Run in batches to this relative precision.
+    """
+    if reduce not in (None, "bands", "auto"):
+        raise ScenarioError(f"reduce={reduce!r} must be None, 'bands' or 'auto'")
+    chosen = [
+        name
+        for name, wanted in (
+            ("store", store is not None),
+            ("precision", precision is not None),
+            ("reduce='bands'", reduce == "bands"),
+        )
+        if wanted
+    ]
+    if len(chosen) > 1:
+        raise ScenarioError(f"{' and '.join(chosen)} cannot be combined: choose one way to run")
+    cube_bytes = int(draws) * layout.bytes_per_draw
+    budget = memory_budget()
+    if store is not None:
+        return RunPlan("zarr", cube_bytes, budget)
+    if precision is not None:
+        return RunPlan("precision", cube_bytes, budget)
+    if reduce == "bands":
+        return RunPlan("reduced", cube_bytes, budget)
+    if reduce == "auto" and cube_bytes > budget:
+        note = (
+            f"the cube would take {cube_bytes / 1e9:.1f} GB, over the in-memory budget of "
+            f"{budget / 1e9:.1f} GB ({MEMORY_SHARE:.0%} of this machine's memory): computing "
+            "the bands of every cell by reduction instead (a Zarr store keeps the cube on disk)"
+        )
+        return RunPlan("reduced", cube_bytes, budget, note)
+    return RunPlan("memory", cube_bytes, budget)
+
+
+def check_fits_in_memory(needed_bytes: float, what: str) -> None:
+    """Refuse to load ``needed_bytes`` into memory when that is over the budget."""
+    budget = memory_budget()
+    if needed_bytes > budget:
+        raise ScenarioError(
+            f"{what} would need {needed_bytes / 1e9:.1f} GB in memory, over the budget of "
+            f"{budget / 1e9:.1f} GB ({MEMORY_SHARE:.0%} of this machine's memory)"
+        )

@@ -1,0 +1,268 @@
+"""Runs streamed to a Zarr store chunk by chunk, resumable after any interruption.
+
+The store is created whole before any draw is simulated, under a temporary name that
+is renamed when the skeleton is complete (so there is either no store or a resumable
+one): coordinates, the per-parameter tables, provenance attrs (the scenario document
+and its solved calibration, so resuming needs nothing else) and empty, compressed
+arrays chunked along ``draw``. Each chunk of draws is then computed, written, and only
+afterwards flagged in ``chunk_done``. A run killed at any point (SIGINT, SIGKILL)
+leaves at worst one chunk written but not flagged; :func:`write_missing_chunks`
+recomputes exactly the unflagged chunks (the same numbers, since a chunk is a pure
+function of the run's settings), so a resumed store equals an uninterrupted one. The
+attr ``complete`` becomes 1 last; :func:`open_store` refuses a store unless it is
+complete and every chunk is flagged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from netsim.defaults import DEFAULT_CHUNK
+from netsim.errors import OutputError, ScenarioError
+from netsim.files import OutputFile
+from netsim.model.layout import OutputLayout
+from netsim.model.load import scenario_of_run
+from netsim.run.chunks import chunk_ranges, compute_chunk
+from netsim.run.distributed import fan_out
+from netsim.scenario.schema import Scenario
+
+__all__ = [
+    "create_store",
+    "is_store",
+    "open_store",
+    "resume_store",
+    "scenario_of_store",
+    "store_progress",
+    "write_missing_chunks",
+]
+
+ZARR_FORMAT = 2  # string coordinates have a settled encoding in format 2
+
+
+def _zarr() -> Any:
+    try:
+        import zarr
+    except ImportError as error:  # pragma: no cover - the dask extra brings zarr
+        raise ScenarioError("Zarr stores need zarr: pip install 'netsim[dask]'") from error
+    return zarr
+
+
+def is_store(path: str | Path) -> bool:
+    """Whether ``path`` is a folder holding a Zarr (format 2) group."""
+    return (Path(path) / ".zgroup").is_file()
+
+
+def create_store(
+    path: str | Path,
+    scenario: Scenario,
+    draws: int,
+    seed: int,
+    sampler: str,
+    chunk_size: int = DEFAULT_CHUNK,
+    reads: tuple[str | Path, ...] = (),
+) -> Path:
+    """Create an empty run store at ``path``, which must not exist.
+
+    Written under a temporary name and renamed when complete: an interruption leaves
+    no store at all.
+    """
+    if Path(path).exists():
+        raise ScenarioError(f"{path} exists: finish it with resume_store (netsim run --resume)")
+    with OutputFile(path, reads, directory=True) as output:
+        return output.commit(
+            lambda temporary: _write_skeleton(temporary, scenario, draws, seed, sampler, chunk_size)
+        )
+
+
+def _write_skeleton(
+    path: Path, scenario: Scenario, draws: int, seed: int, sampler: str, chunk_size: int
+) -> None:
+    zarr = _zarr()
+    layout = OutputLayout.of(scenario)
+    ranges = chunk_ranges(0, draws, chunk_size)
+    coords = layout.coords()
+    coords["parameter"] = ("parameter", list(layout.parameters))
+    skeleton = xr.Dataset(
+        layout.parameter_variables(),
+        coords=coords,
+        attrs={
+            **layout.provenance,
+            "seed": int(seed),
+            "sampler": sampler,
+            "draws": int(draws),
+            "chunk_size": int(chunk_size),
+            "complete": 0,
+        },
+    )
+    skeleton.to_zarr(path, mode="a", zarr_format=ZARR_FORMAT, consolidated=False)
+    group = zarr.open_group(path, mode="r+", zarr_format=ZARR_FORMAT)
+    for name in layout.outputs:
+        shape = layout.shape(name)
+        array = group.create_array(
+            name,
+            shape=(draws, *shape),
+            chunks=(chunk_size, *shape),
+            dtype="float32",
+            fill_value=np.nan,
+        )
+        array.attrs.update({"_ARRAY_DIMENSIONS": ["draw", *layout.dims(name)]})
+        array.attrs.update(layout.output_attrs(name))
+    inputs = group.create_array(
+        "inputs",
+        shape=(draws, len(layout.parameters)),
+        chunks=(chunk_size, len(layout.parameters)),
+        dtype="float64",
+        fill_value=np.nan,
+    )
+    inputs.attrs.update(
+        {
+            "_ARRAY_DIMENSIONS": ["draw", "parameter"],
+            "long_name": "sampled inputs, each in its parameter's unit",
+        }
+    )
+    draw = group.create_array("draw", shape=(draws,), chunks=(chunk_size,), dtype="int64")
+    draw.attrs.update({"_ARRAY_DIMENSIONS": ["draw"]})
+    done = group.create_array(
+        "chunk_done", shape=(len(ranges),), chunks=(1,), dtype="uint8", fill_value=0
+    )
+    done.attrs.update(
+        {"_ARRAY_DIMENSIONS": ["chunk"], "long_name": "1 once the chunk's draws are written"}
+    )
+
+
+def _group(path: str | Path, mode: str = "r") -> Any:
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError(f"{path}: store not found")
+    try:
+        return _zarr().open_group(path, mode=mode, zarr_format=ZARR_FORMAT)
+    except Exception as error:  # zarr raises several kinds for "not a store"
+        raise ScenarioError(f"{path}: not a netsim Zarr store ({error})") from None
+
+
+def store_progress(path: str | Path) -> tuple[int, int]:
+    """(chunks written, chunks in all) of a store."""
+    group = _group(path)
+    if "chunk_done" not in group:
+        raise ScenarioError(f"{path}: not a netsim run store (no chunk_done flags)")
+    done = group["chunk_done"][:]
+    return int(done.sum()), int(done.size)
+
+
+def scenario_of_store(path: str | Path) -> Scenario:
+    """Rebuild the scenario a store was made from (with its stored calibration),
+    checked against the store's hash."""
+    attrs = dict(_group(path).attrs)
+    if "scenario_document" not in attrs or "calibration" not in attrs:
+        raise ScenarioError(f"{path}: not a netsim run store (no scenario_document)")
+    scenario = scenario_of_run(attrs["scenario_document"], attrs["calibration"], str(path))
+    if scenario.scenario_hash != attrs.get("scenario_hash"):
+        raise ScenarioError(
+            f"{path}: the stored scenario does not give the store's hash (the store was edited, "
+            f"or written by netsim {attrs.get('netsim_version')})"
+        )
+    return scenario
+
+
+def write_missing_chunks(
+    path: str | Path,
+    scenario: Scenario | None = None,
+    *,
+    client: Any = None,
+    progress: Callable[[int], Any] | None = None,
+) -> Path:
+    """Compute and write every chunk not yet flagged done, then mark the store complete.
+
+    Parameters
+    ----------
+    path : str or Path
+        A store from :func:`create_store` (new or interrupted).
+    scenario : Scenario, optional
+        Defaults to the one stored in the store.
+    client : dask.distributed.Client, optional
+        Compute the chunks on a cluster; this process writes them.
+    progress : callable, optional
+        Called with the draws finished after each chunk.
+
+    Raises
+    ------
+    OutputError
+        If a chunk cannot be written (no space left, permissions): the store stays
+        resumable.
+    """
+    group = _group(path, mode="r+")
+    attrs = dict(group.attrs)
+    scenario = scenario_of_store(path) if scenario is None else scenario
+    draws, seed, sampler = int(attrs["draws"]), int(attrs["seed"]), str(attrs["sampler"])
+    chunk_size = int(attrs["chunk_size"])
+    ranges = chunk_ranges(0, draws, chunk_size)
+    done = group["chunk_done"]
+    missing = (i for i, flag in enumerate(done[:]) if not flag)
+    names = OutputLayout.of(scenario).outputs
+
+    def write(index: int, inputs: np.ndarray, arrays: dict[str, np.ndarray]) -> None:
+        a, b = ranges[index]
+        group["inputs"][a:b] = inputs
+        group["draw"][a:b] = np.arange(a, b)
+        for name in names:
+            group[name][a:b] = arrays[name]
+        done[index] = 1  # only after the data: an unflagged chunk is simply redone
+        if progress is not None:
+            progress(b - a)
+
+    try:
+        if client is None:
+            for index in missing:
+                write(index, *compute_chunk(scenario, draws, seed, sampler, *ranges[index]))
+        else:
+            fan_out(
+                client,
+                compute_chunk,
+                (scenario, draws, seed, sampler),
+                (ranges[index] for index in missing),
+                lambda task, result: write(task[0] // chunk_size, *result),
+            )
+    except OSError as error:
+        raise OutputError(
+            f"{path}: writing a chunk failed ({error.strerror or error}); the store is "
+            f"incomplete: finish it with netsim run --resume {path}"
+        ) from None
+    group.attrs["complete"] = 1
+    return Path(path)
+
+
+def resume_store(
+    path: str | Path, *, client: Any = None, progress: Callable[[int], Any] | None = None
+) -> xr.Dataset:
+    """Finish an interrupted store and open it (:func:`open_store`)."""
+    write_missing_chunks(path, client=client, progress=progress)
+    return open_store(path)
+
+
+def open_store(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
+    """Open a run store lazily (Dask arrays, one chunk per store chunk).
+
+    A store is complete when its ``complete`` attr is 1 and every chunk is flagged;
+    anything else is refused (naming the command that finishes it) unless
+    ``allow_incomplete``.
+    """
+    written, total = store_progress(path)
+    attrs = dict(_group(path).attrs)
+    if not allow_incomplete and (not attrs.get("complete") or written != total):
+        raise ScenarioError(
+            f"{path} is incomplete ({written} of {total} chunks written): finish it with "
+            f"netsim run --resume {path}"
+        )
+    chunk = int(attrs.get("chunk_size", DEFAULT_CHUNK))
+    return xr.open_dataset(
+        path,
+        engine="zarr",
+        consolidated=False,
+        chunks={"draw": chunk},
+        drop_variables=["chunk_done"],
+    )

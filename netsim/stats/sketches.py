@@ -1,0 +1,190 @@
+"""Mergeable summaries of draws: percentile bands without the cube in memory.
+
+A :class:`BandSummary` holds, for every output cell, a histogram of fixed bins
+(uniform in log space for positive cells, linear otherwise) plus the exact
+minimum and maximum. Histograms of the same bins add, so chunks of draws can be
+folded in any order, on any machine, and merged: the result does not depend on
+the chunking.
+
+The bins are fixed from a pilot: the first draws of the run (the same draws,
+whatever the chunk size). Each cell's range is the pilot's range widened by a
+margin on each side, cut into :data:`DEFAULT_BINS` bins. A quantile is read by
+placing the ``j``-th of the ``c`` draws in a bin at fraction ``(j + 0.5) / c``
+of the bin; its error is below one bin width, about 0.03 % relative for the NET
+scenario (``relative_bin_width`` reports it per cell), and the tests check 0.1 %
+against exact order statistics. Draws outside the bins are counted in an under-
+or overflow bin; a quantile that falls there is NaN, never a wrong number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from netsim.errors import ScenarioError
+from netsim.kernels.histogram import histogram_kernel
+
+__all__ = ["DEFAULT_BINS", "BandSummary"]
+
+DEFAULT_BINS = 4096
+MARGIN = 0.5  # widen the pilot's (log) range by this fraction of itself on each side ...
+MIN_MARGIN = 0.25  # ... and by at least this much (log units: about 28 %)
+LOG_SCALE_RATIO = 3.0  # pilot max / min above which a cell's bins are uniform in log space
+
+
+@dataclass
+class BandSummary:
+    """Histograms of every cell of a flat (draws, cells) output matrix.
+
+    Attributes
+    ----------
+    low : ndarray (cells,)
+        Lower edge of the first bin (log of the value where ``log_scale``).
+    inverse_width : ndarray (cells,)
+        Bins per unit (of log value, or of value).
+    log_scale : ndarray of bool (cells,)
+    counts : ndarray of int64 (cells, bins + 2)
+        Underflow, bins, overflow.
+    minimum, maximum : ndarray (cells,)
+        Exact extremes of the draws folded so far.
+    """
+
+    low: np.ndarray
+    inverse_width: np.ndarray
+    log_scale: np.ndarray
+    counts: np.ndarray
+    minimum: np.ndarray
+    maximum: np.ndarray
+
+    @classmethod
+    def from_pilot(cls, pilot: np.ndarray, bins: int = DEFAULT_BINS) -> BandSummary:
+        """Empty summary whose bins cover the pilot draws (draws, cells) with a margin."""
+        pilot = np.asarray(pilot, dtype=np.float64)
+        if pilot.ndim != 2 or pilot.shape[0] < 1:
+            raise ScenarioError("a band summary needs a pilot of at least one draw")
+        if bins < 16:
+            raise ScenarioError(f"bins={bins} must be >= 16")
+        lowest, highest = pilot.min(axis=0), pilot.max(axis=0)
+        # log bins only for positive cells spanning a wide range (a log per draw costs
+        # more than the rest of the fold); linear bins are accurate enough otherwise
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_scale = (lowest > 0.0) & (highest > LOG_SCALE_RATIO * lowest)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            start = np.where(log_scale, np.log(np.where(log_scale, lowest, 1.0)), lowest)
+            stop = np.where(log_scale, np.log(np.where(log_scale, highest, 1.0)), highest)
+        span = stop - start
+        linear_floor = np.maximum(np.abs(highest), 1e-9) * MIN_MARGIN
+        margin = np.maximum(MARGIN * span, np.where(log_scale, MIN_MARGIN, linear_floor))
+        low = start - margin
+        inverse_width = bins / (span + 2.0 * margin)
+        cells = pilot.shape[1]
+        return cls(
+            low=low,
+            inverse_width=inverse_width,
+            log_scale=log_scale,
+            counts=np.zeros((cells, bins + 2), dtype=np.int64),
+            minimum=np.full(cells, np.inf),
+            maximum=np.full(cells, -np.inf),
+        )
+
+    @property
+    def draws(self) -> int:
+        """Draws folded so far."""
+        return int(self.counts[0].sum()) if self.counts.shape[0] else 0
+
+    @property
+    def relative_bin_width(self) -> np.ndarray:
+        """Per cell: a bin's width relative to the smallest value seen (log bins: to any
+        value) -- an upper bound on a band's relative error."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            linear = (1.0 / self.inverse_width) / np.abs(self.minimum)
+        return np.where(self.log_scale, np.expm1(1.0 / self.inverse_width), linear)
+
+    def empty_like(self) -> BandSummary:
+        """A summary with the same bins and no draws (for a worker to fill)."""
+        return BandSummary(
+            self.low,
+            self.inverse_width,
+            self.log_scale,
+            np.zeros_like(self.counts),
+            np.full_like(self.minimum, np.inf),
+            np.full_like(self.maximum, -np.inf),
+        )
+
+    def add(self, data: np.ndarray, offset: int = 0) -> None:
+        """Fold draws (draws, cells) into the histograms of cells ``offset ...``."""
+        data = np.ascontiguousarray(data)
+        width = data.shape[1] if data.ndim == 2 else -1
+        if data.ndim != 2 or offset < 0 or offset + width > self.counts.shape[0]:
+            raise ScenarioError(
+                f"data shape {data.shape} at offset {offset} does not fit "
+                f"{self.counts.shape[0]} cells"
+            )
+        cells = slice(offset, offset + width)
+        histogram_kernel(
+            data,
+            self.low[cells],
+            self.inverse_width[cells],
+            self.log_scale[cells],
+            self.counts[cells],
+            self.minimum[cells],
+            self.maximum[cells],
+            4 * numba.get_num_threads(),
+        )
+
+    def merge(self, other: BandSummary) -> None:
+        """Add another summary of the same bins (e.g. from a worker) into this one."""
+        if not (
+            np.array_equal(self.low, other.low)
+            and np.array_equal(self.inverse_width, other.inverse_width)
+            and self.counts.shape == other.counts.shape
+        ):
+            raise ScenarioError("only summaries with the same bins can be merged")
+        self.counts += other.counts
+        np.minimum(self.minimum, other.minimum, out=self.minimum)
+        np.maximum(self.maximum, other.maximum, out=self.maximum)
+
+    def order_statistics(self, positions: np.ndarray) -> np.ndarray:
+        """Estimated values at fractional 0-based ranks (numpy's linear rule between
+        neighbours), shape (len(positions), cells); NaN where a rank falls outside the bins."""
+        positions = np.atleast_1d(np.asarray(positions, dtype=np.float64))
+        n = self.draws
+        if n < 1:
+            raise ScenarioError("the summary holds no draws")
+        n_bins = self.counts.shape[1] - 2
+        cumulative = np.cumsum(self.counts, axis=1)  # (cells, bins + 2)
+        cells = np.arange(self.counts.shape[0])
+        out = np.empty((positions.size, cells.size))
+        for p, position in enumerate(positions):
+            below = int(np.floor(position))
+            fraction = position - below
+            values = [
+                self._rank_value(cumulative, cells, min(k, n - 1), n_bins)
+                for k in (below, below + 1)
+            ]
+            out[p] = values[0] + (values[1] - values[0]) * fraction if fraction else values[0]
+        return out
+
+    def _rank_value(
+        self, cumulative: np.ndarray, cells: np.ndarray, rank: int, n_bins: int
+    ) -> np.ndarray:
+        # the bin holding the rank-th smallest draw: the first whose cumulative count exceeds it
+        slot = np.argmax(cumulative > rank, axis=1)
+        before = np.where(slot > 0, cumulative[cells, np.maximum(slot - 1, 0)], 0)
+        inside = self.counts[cells, slot]
+        fraction = (rank - before + 0.5) / inside
+        edge = self.low + (slot - 1 + fraction) / self.inverse_width
+        value = np.where(self.log_scale, np.exp(np.where(self.log_scale, edge, 0.0)), edge)
+        value = np.clip(value, self.minimum, self.maximum)
+        # the extremes are exact; under- and overflow bins hold unknown positions
+        value = np.where(rank == 0, self.minimum, value)
+        value = np.where(rank == self.draws - 1, self.maximum, value)
+        outside = ((slot == 0) | (slot == n_bins + 1)) & (rank != 0) & (rank != self.draws - 1)
+        return np.where(outside, np.nan, value)
+
+    def quantiles(self, q: np.ndarray) -> np.ndarray:
+        """Quantiles (numpy's linear method on the estimated order statistics), (len(q), cells)."""
+        q = np.atleast_1d(np.asarray(q, dtype=np.float64))
+        return self.order_statistics(q * (self.draws - 1))

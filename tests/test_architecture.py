@@ -1,0 +1,169 @@
+"""The package's shape: folders in the order data flows, imports only downward, no circle.
+
+Every import statement of every module is read (deferred imports inside functions
+included, ``if TYPE_CHECKING:`` blocks excluded), so a circle dodged by importing
+inside a function is still a circle here.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import netsim
+from netsim.cli.entry import _parser
+
+PACKAGE = Path(netsim.__file__).parent
+
+# the layers, bottom first: a module may import its own layer and the layers below
+LAYERS = (
+    ("netsim", "netsim.errors", "netsim.defaults", "netsim.files"),
+    ("netsim.kernels",),
+    ("netsim.stats",),
+    ("netsim.scenario",),
+    ("netsim.sampling",),
+    ("netsim.model",),
+    ("netsim.run",),
+    ("netsim.analyze",),
+    ("netsim.present",),
+    ("netsim.cli",),
+)
+STANDALONE = ("netsim.analytic",)  # the analytic test models import nothing of netsim
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer_of(module: str) -> int:
+    for index, members in enumerate(LAYERS):
+        if module in members or any(module.startswith(f"{m}.") for m in members[1:] or members):
+            return index
+    raise AssertionError(f"{module} is in no layer: add it to LAYERS")
+
+
+def _type_checking(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every netsim module ``path`` imports (the module, not the names)."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if _type_checking(node):
+            return
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "netsim")
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.level == 0
+            and node.module.split(".")[0] == "netsim"
+        ):
+            for alias in node.names:  # "from netsim.run import planning" imports a module
+                candidate = f"{node.module}.{alias.name}"
+                exists = (PACKAGE.parent / candidate.replace(".", "/")).with_suffix(".py")
+                found.add(candidate if exists.exists() else node.module)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text()))
+    return found
+
+
+@pytest.fixture(scope="module")
+def graph() -> dict[str, set[str]]:
+    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    return {name: imports_of(path) - {name} for name, path in modules.items()}
+
+
+def test_no_import_circle(graph):
+    edges = graph
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def walk(module: str) -> None:
+        state[module] = 1
+        path.append(module)
+        for target in sorted(edges.get(module, ())):
+            if target not in graph or target == "netsim":
+                continue
+            if state.get(target) == 1:
+                circle = [*path[path.index(target) :], target]
+                raise AssertionError("import circle: " + " -> ".join(circle))
+            if target not in state:
+                walk(target)
+        path.pop()
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            walk(module)
+
+
+def test_imports_only_go_down_the_layers(graph):
+    upward = []
+    for module, targets in graph.items():
+        if module in STANDALONE:
+            assert not targets, f"{module} imports {targets}"
+            continue
+        if module == "netsim":  # the lazy public names (PEP 562) point at every layer
+            continue
+        for target in targets:
+            if target in STANDALONE or layer_of(target) > layer_of(module):
+                upward.append(f"{module} -> {target}")
+    assert not upward, "imports that go up a layer: " + "; ".join(sorted(upward))
+
+
+def test_the_market_unit_is_written_once():
+    hits = [
+        f"{path.relative_to(PACKAGE)}:{number}"
+        for path in PACKAGE.rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if '"USD million"' in line
+    ]
+    assert hits == ["defaults.py:" + hits[0].split(":")[1]], hits
+
+
+def test_every_public_name_is_documented_and_typed():
+    assert (PACKAGE / "py.typed").is_file()
+    for name in netsim.__all__:
+        value = getattr(netsim, name)
+        if callable(value):
+            assert value.__doc__, f"netsim.{name} has no docstring"
+
+
+def subcommands() -> list[str]:
+    parser = _parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return sorted(action.choices)
+
+
+@pytest.mark.parametrize("command", subcommands())
+def test_every_subcommand_has_help(command):
+    done = subprocess.run(
+        [sys.executable, "-m", "netsim.cli", command, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"usage: netsim {command}" in done.stdout and not done.stderr
+
+
+def test_version_and_top_level_help():
+    for argv, expected in ((["--version"], f"netsim {netsim.__version__}"), (["--help"], "run")):
+        done = subprocess.run(
+            [sys.executable, "-m", "netsim.cli", *argv],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert expected in done.stdout
