@@ -28,6 +28,7 @@ from netsim.errors import ScenarioError
 from netsim.kernels.regions import region_sum_kernel
 from netsim.model.calibration import calibration_json
 from netsim.model.memo import per_scenario
+from netsim.scenario.names import RESERVED_NAMES
 from netsim.scenario.schema import Scenario
 
 __all__ = [
@@ -44,32 +45,6 @@ __all__ = [
 ]
 
 HEADLINE_QUANTILES = (0.05, 0.5, 0.95)  # the percentiles `netsim run` prints
-
-# Dimension, coordinate and variable names the layout and the analyses use: an axis
-# may not take one of them (nor "total", the name of the undivided output).
-RESERVED_NAMES = frozenset(
-    {
-        "total",
-        "draw",
-        "year",
-        "country",
-        "region",
-        "country_region",
-        "global",
-        "parameter",
-        "quantile",
-        "bound",
-        "scenario",
-        "driver",
-        "period",
-        "chunk",
-        "inputs",
-        "members",
-        "source",
-        "unit",
-        "kind",
-    }
-)
 
 # provenance attrs every run file carries (besides seed, sampler and draws)
 PROVENANCE_ATTRS = (

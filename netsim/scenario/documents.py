@@ -9,11 +9,12 @@ from __future__ import annotations
 import copy
 import math
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from netsim.errors import ScenarioError
+from netsim.scenario.names import text_problem
 
 __all__ = ["Reader", "apply_overrides", "load_document", "merge_overlay"]
 
@@ -204,7 +205,17 @@ class Reader:
             raise self.error(
                 f"{self.join(name)}={value!r} must be a non-empty string", self.join(name)
             )
+        problem = text_problem(value)
+        if problem:
+            raise self.error(f"{self.join(name)}={value!r} {problem}", self.join(name))
         return value
+
+    def name(self, name: str, kind: str, problem: Callable[[str], str | None]) -> str:
+        """Check a key of this table used as a name (an axis, region, driver ...)."""
+        reason = problem(name)
+        if reason:
+            raise self.error(f"{kind} name {name!r} at {self.join(name)} {reason}", self.join(name))
+        return name
 
     def boolean(self, name: str, default: Any = ...) -> bool:
         value = self.raw(name, default)

@@ -17,6 +17,7 @@ from netsim.defaults import DEFAULT_UNIT
 from netsim.errors import ScenarioError
 from netsim.scenario.distributions import make_distribution
 from netsim.scenario.documents import Reader, check_sources
+from netsim.scenario.names import axis_name_problem, label_problem
 from netsim.scenario.schema import (
     Axis,
     Correlation,
@@ -111,6 +112,7 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     for group in ("drivers", "restraints"):
         table = root.table(group, {})
         for driver_id, value in table.items():
+            table.name(driver_id, group.rstrip("s"), label_problem)
             driver = _driver(
                 table.child(driver_id, value), group, driver_id, timelines, geographies, axes
             )
@@ -121,6 +123,7 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     events: list[Event] = []
     events_table = root.table("events", {})
     for event_id, value in events_table.items():
+        events_table.name(event_id, "event", label_problem)
         event = _event(events_table.child(event_id, value), event_id, geographies, axes, years)
         events.append(event)
         parameters.append(event.impact)
@@ -292,13 +295,21 @@ def _premium_or_target(
 def _regions(reader: Reader, years: tuple[int, ...], targets: list[Target]) -> tuple[Region, ...]:
     regions: list[Region] = []
     for region_name, value in reader.items():
+        reader.name(region_name, "region", label_problem)
+        if region_name == "global":
+            raise reader.error(
+                "region name 'global' is taken: the global noise's parameters are noise.global.*",
+                reader.join(region_name),
+            )
         table = reader.child(region_name, value)
         share = _percent_share(table, "share")
         premium, target = _premium_or_target(table, "region", region_name, None, years, targets)
         country_table = table.table("country_shares")
         country_table.source()
         country_shares = {
-            k: country_table.check_number(v, country_table.join(k), minimum=0.0, maximum=100.0)
+            country_table.name(k, "country", label_problem): country_table.check_number(
+                v, country_table.join(k), minimum=0.0, maximum=100.0
+            )
             for k, v in country_table.items()
             if k != "source"
         }
@@ -324,11 +335,13 @@ def _regions(reader: Reader, years: tuple[int, ...], targets: list[Target]) -> t
 def _axes(reader: Reader, years: tuple[int, ...], targets: list[Target]) -> tuple[Axis, ...]:
     axes: list[Axis] = []
     for axis_name, value in reader.items():
+        reader.name(axis_name, "axis", axis_name_problem)
         table = reader.child(axis_name, value)
         label = table.string("label", axis_name)
         segments_table = table.table("segments")
         segments: list[Segment] = []
         for segment_name, segment_value in segments_table.items():
+            segments_table.name(segment_name, "segment", label_problem)
             seg = segments_table.child(segment_name, segment_value)
             seg_label = seg.string("label", segment_name)
             share = _percent_share(seg, "share")
