@@ -94,6 +94,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.md"))
     parser.add_argument(
+        "--readme",
+        default=str(ROOT / "README.md"),
+        help="write the table into this README between its benchmark markers ('' skips)",
+    )
+    parser.add_argument(
         "--large-draws",
         type=int,
         default=10_000_000,
@@ -270,7 +275,24 @@ def main() -> int:
     lines += [f"| {n} | {v} | {t} | {note} |" for n, v, note, t in rows]
     Path(args.out).write_text("\n".join(lines) + "\n")
     print(f"\nwrote {args.out}")
+    if args.readme:
+        write_readme_block(Path(args.readme), lines)
+        print(f"wrote the benchmark table of {args.readme}")
     return 0
+
+
+README_START = "<!-- benchmark table: written by benchmarks/run.py, do not edit -->"
+README_END = "<!-- end of benchmark table -->"
+
+
+def write_readme_block(readme: Path, lines: list[str]) -> None:
+    """Replace the README's benchmark table (between its markers) with this run's."""
+    text = readme.read_text()
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{readme}: no benchmark markers ({README_START} ... {README_END})")
+    block = "\n".join([README_START, *lines, README_END])
+    readme.write_text(text[:start] + block + text[end + len(README_END) :])
 
 
 if __name__ == "__main__":

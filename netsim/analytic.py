@@ -79,7 +79,7 @@ def lognormal_size_model(
     -------
     document : dict
     exact_quantiles : callable (year, q) -> ndarray
-        Exact quantiles of the global total in ``year`` (USD million).
+        Exact quantiles of the global total in ``year`` (in the market's unit).
     """
     document = _skeleton(base_size, baseline_pct, years)
     document["market"]["base_scale"] = {

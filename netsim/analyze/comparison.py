@@ -57,7 +57,7 @@ def compare(
         Over ``scenario`` (the others) and the output's dims: ``difference``
         (bands of other - base per draw, with ``quantile``), ``prob_greater``
         (P(other > base), the share of paired draws), ``mean_difference``;
-        ``base`` and ``other`` bands for reference. USD million.
+        ``base`` and ``other`` bands for reference, in the market's unit.
     """
     if sampler not in ("mc", "lhs"):
         raise ScenarioError(

@@ -300,7 +300,7 @@ def sobol(
     output, by : str
         Which output, summed how (see :func:`netsim.model.layout.aggregate`).
     seed, n_boot, confidence
-        As :func:`netsim.saltelli.sobol_indices`.
+        As :func:`netsim.analyze.saltelli.sobol_indices`.
 
     Returns
     -------

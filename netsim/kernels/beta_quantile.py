@@ -135,7 +135,7 @@ def _beta_ppf_kernel(
     """Inverse CDF of Beta(a, b) at each ``u``.
 
     Serial, and releasing the GIL: callers run several columns on their own threads
-    (:func:`netsim.sampling.sample_inputs`), which needs no nested numba parallelism.
+    (:func:`netsim.sampling.inputs.sample_inputs`), which needs no nested numba parallelism.
     """
     n_nodes = table_log_p.shape[0]
     first, last = table_log_p[0], table_log_p[n_nodes - 1]

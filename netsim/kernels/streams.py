@@ -17,7 +17,7 @@ def keyed_uniforms_kernel(keys, start, out):  # pragma: no cover - compiled
 
     ``out[i, j]`` is output ``start + i`` of SplitMix64 seeded with ``keys[j]``, the
     53 high bits centred in their interval: the same integer operations as
-    :func:`netsim.sampling.keyed_uniforms`, so the same values bit for bit.
+    :func:`netsim.sampling.uniforms.keyed_uniforms`, so the same values bit for bit.
 
     Parameters
     ----------

@@ -32,9 +32,9 @@ def reference_propagate(
     Returns
     -------
     total : ndarray, shape (draw, year, country)
-        USD million.
+        In the market's unit.
     segments : ndarray, shape (draw, year, country, segment)
-        USD million.
+        In the market's unit.
     """
     n_draws = draws.draws
     n_countries = model.base_value.shape[0]

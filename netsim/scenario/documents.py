@@ -102,7 +102,7 @@ def apply_overrides(document: Mapping[str, Any], assignments: list[str]) -> dict
     result = copy.deepcopy(dict(document))
     for assignment in assignments:
         if "=" not in assignment:
-            raise ScenarioError(f"--set {assignment!r} must look like key.path=value")
+            raise ScenarioError(f"override {assignment!r} must look like key.path=value")
         path_text, value_text = assignment.split("=", 1)
         try:
             parsed = tomllib.loads(f"__key__ = {value_text}")["__key__"]
@@ -111,7 +111,7 @@ def apply_overrides(document: Mapping[str, Any], assignments: list[str]) -> dict
         try:
             node: Any = tomllib.loads(f"{path_text.strip()} = 0")
         except tomllib.TOMLDecodeError:
-            raise ScenarioError(f"--set {assignment!r}: {path_text!r} is not a key path") from None
+            raise ScenarioError(f"override {assignment!r}: {path_text!r} is not a key path") from None
         parts: list[str] = []
         while isinstance(node, dict):
             (name,) = node
@@ -121,10 +121,10 @@ def apply_overrides(document: Mapping[str, Any], assignments: list[str]) -> dict
         for depth, part in enumerate(parts[:-1]):
             if not isinstance(target.get(part), dict):
                 where = ".".join(parts[: depth + 1])
-                raise ScenarioError(f"--set {assignment!r}: {where} is not a table in the scenario")
+                raise ScenarioError(f"override {assignment!r}: {where} is not a table in the scenario")
             target = target[part]
         if parts[-1] not in target:
-            raise ScenarioError(f"--set {assignment!r}: {path_text} is not a key of the scenario")
+            raise ScenarioError(f"override {assignment!r}: {path_text} is not a key of the scenario")
         target[parts[-1]] = parsed
     return result
 

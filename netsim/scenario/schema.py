@@ -63,7 +63,7 @@ class Parameter:
 class Target:
     """One calibration target of the deterministic base case.
 
-    ``kind`` is ``size`` (value in USD million in ``year``) or ``cagr`` (percent
+    ``kind`` is ``size`` (value in the market's unit in ``year``) or ``cagr`` (percent
     per year from ``start`` to ``end``). ``scope`` is ``global``, ``region``
     (``name``) or ``segment`` (``axis``, ``name``). ``tolerance`` is the half
     width of the accepted interval, in the target's unit.
