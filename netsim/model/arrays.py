@@ -17,7 +17,7 @@ import numpy as np
 
 from netsim.errors import ScenarioError
 from netsim.kernels.propagate import DrawArrays, ModelArrays
-from netsim.model.memo import per_scenario
+from netsim.scenario.memo import per_scenario
 from netsim.scenario.schema import Geography, Scenario
 
 if TYPE_CHECKING:

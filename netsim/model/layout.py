@@ -27,7 +27,7 @@ from netsim.defaults import BY_CHOICES
 from netsim.errors import ScenarioError
 from netsim.kernels.regions import region_sum_kernel
 from netsim.model.calibration import calibration_json
-from netsim.model.memo import per_scenario
+from netsim.scenario.memo import per_scenario
 from netsim.scenario.names import RESERVED_NAMES
 from netsim.scenario.schema import Scenario
 
