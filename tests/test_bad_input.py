@@ -8,6 +8,8 @@ import netsim
 from netsim.cli import main
 from netsim.errors import ScenarioError
 
+from .conftest import NET_CONFIG
+
 NOT_PSD = """
 [correlations.a_b]
 parameters = ["drivers.liquid_biopsy.impact", "drivers.orphan_incentives.impact"]
@@ -172,3 +174,95 @@ def test_caller_inputs_with_nan_are_rejected(net):
         netsim.propagate(net, inputs)
     with pytest.raises(ScenarioError, match="shape"):
         netsim.propagate(net, inputs[:, :5])
+
+
+# Impossible markets, each refused at load with the key path and the rule
+IMPOSSIBLE = [
+    (
+        'market.base_scale={dist="uniform",low=-5,high=-1,source="assumption: test"}',
+        "market.base_scale: its draws reach -5",
+    ),
+    ("restraints.isotope_supply.impact.low=-400", "beyond +-50 (limits.growth_pp)"),
+    ("noise.global_sd.value=1e6", "over limits.noise_sd_pp"),
+    ("years.final=3000", "must lie within 1900-2200"),
+    ("drivers.rising_prevalence.impact.high=1e308", "would overflow"),
+    ("drivers.rising_prevalence.impact.high=1e40", "beyond +-50 (limits.growth_pp)"),
+    ("axes.modality.segments.SSA.growth_premium.value=1e308", "would overflow"),
+    ("axes.modality.segments.SSA.growth_premium.value=400", "limits.growth_pp"),
+    ("drivers.rising_prevalence.impact.mode=1e4", "must be <= high"),
+    (
+        'market.base_scale={dist="fixed",value=0,source="assumption: test"}',
+        "a scale of the market must stay > 0",
+    ),
+    (
+        'market.base_scale={dist="normal",mean=1,sd=0.2,source="assumption: test"}',
+        "a scale of the market must stay > 0",
+    ),
+    ("years.base=2025.0", "must be a whole number"),
+    ("years.final=2100", "over limits.max_years"),
+]
+
+
+@pytest.mark.parametrize(("assignment", "message"), IMPOSSIBLE)
+def test_impossible_markets_are_refused(assignment, message, capsys):
+    assert main(["validate", str(NET_CONFIG), "--set", assignment]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_mistyped_target_is_not_met_by_an_absurd_rate():
+    import tomllib
+
+    document = tomllib.loads(NET_CONFIG.read_text())
+    del document["market"]["targets"]["cagr_2026_2031"]
+    document["market"]["targets"]["size_2031"]["value"] = 95000.0  # 9,500 typed with a 0
+    with pytest.raises(ScenarioError, match=r"baseline = \+98.* size_2031 = 95000"):
+        netsim.load_scenario(document)
+
+
+def test_a_worst_draw_below_minus_100_percent_is_refused():
+    from .helpers import small_scenario
+
+    document = small_scenario()
+    document["restraints"]["d1"]["impact"] = {
+        "dist": "pert",
+        "low": -49.0,
+        "mode": -20.0,
+        "high": -1.0,
+        "source": "assumption: x",
+    }
+    document["restraints"]["d2"] = {**document["restraints"]["d1"]}
+    document["restraints"]["d3"] = {**document["restraints"]["d1"]}
+    with pytest.raises(ScenarioError, match="a market cannot fall by 100 % or more"):
+        netsim.load_scenario(document)
+
+
+@pytest.mark.parametrize("value", ['"no"', "0", '"false"', "1"])
+def test_recalibrate_is_a_boolean(tmp_path, value, capsys):
+    overlay = tmp_path / "overlay.toml"
+    overlay.write_text(f'[overlay]\nextends = "{NET_CONFIG}"\nrecalibrate = {value}\n')
+    assert main(["validate", str(overlay)]) == 2
+    assert "overlay.recalibrate" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("limits", "assignment", "status"),
+    [
+        ("", "drivers.rising_prevalence.impact.high=60", 2),
+        (
+            'growth_pp = 80\nsource = "assumption: a test moves the bound"',
+            "drivers.rising_prevalence.impact.high=60",
+            0,
+        ),
+        (
+            'growth_pp = "a lot"\nsource = "assumption: test"',
+            "restraints.isotope_supply.impact.low=-1",
+            2,
+        ),
+        ("growth_pp = 80", "drivers.rising_prevalence.impact.high=60", 2),  # no source
+    ],
+)
+def test_limits_can_be_moved_with_a_source(tmp_path, limits, assignment, status, capsys):
+    config = tmp_path / "limited.toml"
+    config.write_text(NET_CONFIG.read_text() + (f"\n[limits]\n{limits}\n" if limits else ""))
+    assert main(["validate", str(config), "--set", assignment]) == status, capsys.readouterr().err

@@ -7,7 +7,7 @@ import copy
 import numba
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import netsim
@@ -202,3 +202,41 @@ def test_dataset_contract(net_run, net):
     for key in ("seed", "sampler", "draws", "scenario_hash", "netsim_version"):
         assert key in ds.attrs
     assert ds.attrs["scenario_hash"] == net.scenario_hash
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    # wide enough that about half the scenarios are refused by the worst-draw rule
+    impacts=st.lists(st.floats(-30.0, 30.0), min_size=1, max_size=3),
+    premiums=st.tuples(st.floats(-20.0, 20.0), st.floats(-20.0, 20.0)),
+    noise=st.floats(0.0, 4.0),
+    probability=st.floats(0.0, 1.0),
+    corners=st.integers(0, 2**32 - 1),
+)
+def test_every_accepted_scenario_simulates_to_finite_non_negative_values(
+    impacts, premiums, noise, probability, corners
+):
+    """Wide random scenarios: each is refused at load, or every draw it can give (its
+    parameters anywhere in their supports, corners included) is a finite, non-negative
+    market whose segments add up."""
+    document = small_scenario(
+        driver_impacts=tuple(impacts),
+        premiums=((premiums[0], 0.0), (0.0, premiums[1], 0.0)),
+        event_probability=probability,
+        noise=noise,
+    )
+    try:
+        scenario = netsim.load_scenario(document)
+    except netsim.ScenarioError:
+        return
+    sampled = netsim.sample_inputs(scenario, 200, seed=1)
+    ends = np.array([p.distribution.support for p in scenario.parameters])  # (P, 2)
+    pick = np.random.default_rng(corners).integers(0, 2, size=(64, len(ends)))
+    corner_rows = ends[np.arange(len(ends)), pick]
+    out = netsim.propagate(scenario, np.vstack([sampled, corner_rows]), as_arrays=True)
+    for name, values in out.items():
+        assert np.isfinite(values).all(), name
+        assert (values >= 0).all(), name
+    for name, values in out.items():
+        if name != "total":
+            np.testing.assert_allclose(values.sum(axis=-1), out["total"], rtol=1e-5)

@@ -57,6 +57,7 @@ __all__ = [
 ]
 
 SOLVER_OPTIONS = {"method": "trf", "x_scale": 0.01, "xtol": 1e-14, "ftol": 1e-14, "gtol": 1e-14}
+UNDEFINED_RESIDUAL = 1e12  # the miss of a trial point whose base case is not finite
 
 
 @dataclass(frozen=True)
@@ -228,13 +229,49 @@ def _solve(scenario: Scenario, names: list[str]) -> np.ndarray:
     wanted = np.array([t.value for t in targets])
 
     def residuals(x: np.ndarray) -> np.ndarray:
-        achieved = _base_case(scenario, _calibration_from(scenario, names, x))
-        return (achieved - wanted) / tolerance
+        with np.errstate(all="ignore"):
+            achieved = _base_case(scenario, _calibration_from(scenario, names, x))
+            missed = (achieved - wanted) / tolerance
+        # a trial point where the base case is undefined is far from every target
+        return np.where(np.isfinite(missed), missed, UNDEFINED_RESIDUAL)
 
     start = np.full(len(names), 0.0)
     if "baseline" in names:
         start[0] = 0.05
-    return least_squares(residuals, start, **SOLVER_OPTIONS).x
+    try:
+        return least_squares(residuals, start, **SOLVER_OPTIONS).x
+    except (ValueError, np.linalg.LinAlgError) as error:
+        raise ScenarioError(f"calibration failed ({error})", path=scenario.path) from None
+
+
+def _check_plausible(scenario: Scenario, names: list[str], x: np.ndarray) -> None:
+    """Every solved unknown within its plausible range (``limits.solved_*_pp``), else
+    the targets that forced it are named: a mistyped figure is met by an absurd rate."""
+    limits = scenario.limits
+    for name, value in zip(names, x, strict=True):
+        kind, _, rest = name.partition(":")
+        if kind in ("baseline", "first_year_step"):
+            bounds = limits.solved_baseline_pp if kind == "baseline" else limits.solved_step_pp
+            key = "solved_baseline_pp" if kind == "baseline" else "solved_step_pp"
+            forcing = [t for t in scenario.targets if t.scope == "global"]
+        else:
+            bounds, key = limits.solved_premium_pp, "solved_premium_pp"
+            axis, _, segment = rest.partition(":") if kind == "segment" else ("", "", rest)
+            forcing = [
+                t
+                for t in scenario.targets
+                if t.scope == kind
+                and t.name == (segment if kind == "segment" else rest)
+                and (kind != "segment" or t.axis == axis)
+            ]
+        if not bounds[0] <= 100.0 * value <= bounds[1]:
+            listed = ", ".join(f"{t.label} = {t.value:g}" for t in forcing)
+            raise ScenarioError(
+                f"calibration solves {name} = {100 * value:+.4g} % a year, outside its plausible "
+                f"range [{bounds[0]:g}, {bounds[1]:g}] (limits.{key}), to meet the targets "
+                f"{listed}: check those figures",
+                path=scenario.path,
+            )
 
 
 def calibrate(scenario: Scenario, *, reuse_solution: bool = True) -> Scenario:
@@ -261,6 +298,7 @@ def calibrate(scenario: Scenario, *, reuse_solution: bool = True) -> Scenario:
     memo = _solution_file(scenario, names) if names else None
     cached = _cached_solution(memo, names) if reuse_solution else None
     x = cached if cached is not None else _solve(scenario, names)
+    _check_plausible(scenario, names, x)
     calibration = _calibration_from(scenario, names, x)
     achieved = _base_case(scenario, calibration)
     calibration = dataclasses.replace(calibration, achieved=tuple(float(a) for a in achieved))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from netsim.errors import ScenarioError
+from netsim.model.bounds import check_worst_draw
 from netsim.model.calibration import calibrate, inherit_calibration, restore_calibration
 from netsim.sampling.copula import correlation_factor
 from netsim.scenario.documents import apply_overrides, load_document
@@ -63,8 +64,11 @@ def _build(document: dict[str, Any], label: str, reuse_solution: bool) -> Scenar
     correlation_factor(scenario)  # an impossible correlation matrix fails at load, not later
     if overlay is not None and not overlay.get("recalibrate", False):
         parent = _build(overlay["parent"], overlay["extends"], reuse_solution)
-        return inherit_calibration(scenario, parent)
-    return calibrate(scenario, reuse_solution=reuse_solution)
+        calibrated = inherit_calibration(scenario, parent)
+    else:
+        calibrated = calibrate(scenario, reuse_solution=reuse_solution)
+    check_worst_draw(calibrated)  # no draw may give a negative or overflowing market
+    return calibrated
 
 
 def scenario_of_run(document_json: str, calibration: str, label: str) -> Scenario:
@@ -86,6 +90,8 @@ def scenario_of_run(document_json: str, calibration: str, label: str) -> Scenari
     try:
         scenario = parse_scenario(document, label)
         correlation_factor(scenario)
-        return restore_calibration(scenario, calibration)
+        restored = restore_calibration(scenario, calibration)
+        check_worst_draw(restored)
+        return restored
     except ScenarioError as error:
         raise ScenarioError(f"{label}: the stored scenario is invalid: {error}") from None

@@ -29,6 +29,7 @@ import numpy as np
 
 from netsim.errors import ScenarioError
 from netsim.kernels.streams import keyed_uniforms_kernel
+from netsim.scenario.distributions import LARGEST_UNIFORM, SMALLEST_UNIFORM
 
 __all__ = [
     "LARGEST_UNIFORM",
@@ -43,11 +44,8 @@ __all__ = [
 
 SAMPLERS = ("mc", "lhs", "sobol")
 
-# The open interval (0, 1) every inverse CDF is given: Sobol points and the copula's
-# normal CDF can reach 0 or 1 exactly. 1 - 2**-53 is the largest double below 1
-# (1 - 2**-54 rounds to 1.0).
-SMALLEST_UNIFORM = 2.0**-54
-LARGEST_UNIFORM = 1.0 - 2.0**-53
+# The open interval (0, 1) every inverse CDF is given (defined beside the distributions,
+# whose supports it bounds): Sobol points and the copula's normal CDF can reach 0 or 1.
 
 
 def open_interval(uniforms: np.ndarray) -> np.ndarray:

@@ -19,7 +19,21 @@ from scipy import special
 from netsim.errors import ScenarioError
 from netsim.kernels.beta_quantile import beta_ppf
 
-__all__ = ["DISTRIBUTION_KINDS", "Distribution", "make_distribution"]
+__all__ = [
+    "DISTRIBUTION_KINDS",
+    "LARGEST_UNIFORM",
+    "MAX_MAGNITUDE",
+    "SMALLEST_UNIFORM",
+    "Distribution",
+    "make_distribution",
+]
+
+# Every sampler gives the inverse CDFs uniforms in [SMALLEST_UNIFORM, LARGEST_UNIFORM], inside
+# (0, 1): so a distribution's draws lie in ``Distribution.support``, and a normal's within
+# 8.3 standard deviations. 1 - 2**-53 is the largest double below 1 (1 - 2**-54 is 1.0).
+MAX_MAGNITUDE = 1e100  # no number of a scenario is larger: products of them must stay finite
+SMALLEST_UNIFORM = 2.0**-54
+LARGEST_UNIFORM = 1.0 - 2.0**-53
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,13 @@ class Distribution:
             case "discrete":
                 return float(np.dot(p["values"], p["weights"]))
         raise AssertionError(self.kind)  # pragma: no cover - kinds are validated
+
+    @property
+    def support(self) -> tuple[float, float]:
+        """The smallest and largest value a sampler can draw (the inverse CDF at the
+        extreme uniforms the samplers give); e.g. a normal's mean +- 8.3 sd."""
+        ends = self.ppf(np.array([SMALLEST_UNIFORM, LARGEST_UNIFORM]))
+        return float(ends[0]), float(ends[1])
 
     @property
     def is_constant(self) -> bool:
@@ -253,6 +274,8 @@ def _number(value: Any, key: str, fail: Callable[[str], ScenarioError]) -> float
     value = float(value)
     if not np.isfinite(value):
         raise fail(f"{key}={value} must be finite")
+    if abs(value) > MAX_MAGNITUDE:
+        raise fail(f"{key}={value:g} is beyond +-{MAX_MAGNITUDE:g} (it would overflow the model)")
     return value
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from netsim.errors import ScenarioError
+from netsim.scenario.distributions import MAX_MAGNITUDE
 from netsim.scenario.names import text_problem
 
 __all__ = ["Reader", "apply_overrides", "load_document", "merge_overlay"]
@@ -60,6 +61,13 @@ def _load(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], str]:
     if unknown:
         key = f"overlay.{sorted(unknown)[0]}"
         raise ScenarioError(f"{key} is not a known key", path=label, key=key)
+    recalibrate = overlay.get("recalibrate", False)
+    if not isinstance(recalibrate, bool):
+        raise ScenarioError(
+            f"overlay.recalibrate={recalibrate!r} must be true or false (a TOML boolean)",
+            path=label,
+            key="overlay.recalibrate",
+        )
     parent_path = (path.parent / overlay["extends"]).resolve()
     parent, _ = _load(parent_path, (*seen, path.resolve()))
     changes = {k: v for k, v in document.items() if k != "overlay"}
@@ -111,7 +119,9 @@ def apply_overrides(document: Mapping[str, Any], assignments: list[str]) -> dict
         try:
             node: Any = tomllib.loads(f"{path_text.strip()} = 0")
         except tomllib.TOMLDecodeError:
-            raise ScenarioError(f"override {assignment!r}: {path_text!r} is not a key path") from None
+            raise ScenarioError(
+                f"override {assignment!r}: {path_text!r} is not a key path"
+            ) from None
         parts: list[str] = []
         while isinstance(node, dict):
             (name,) = node
@@ -121,10 +131,14 @@ def apply_overrides(document: Mapping[str, Any], assignments: list[str]) -> dict
         for depth, part in enumerate(parts[:-1]):
             if not isinstance(target.get(part), dict):
                 where = ".".join(parts[: depth + 1])
-                raise ScenarioError(f"override {assignment!r}: {where} is not a table in the scenario")
+                raise ScenarioError(
+                    f"override {assignment!r}: {where} is not a table in the scenario"
+                )
             target = target[part]
         if parts[-1] not in target:
-            raise ScenarioError(f"override {assignment!r}: {path_text} is not a key of the scenario")
+            raise ScenarioError(
+                f"override {assignment!r}: {path_text} is not a key of the scenario"
+            )
         target[parts[-1]] = parsed
     return result
 
@@ -257,8 +271,12 @@ class Reader:
             raise self.error(f"{key}={value!r} must be a number", key)
         if not math.isfinite(value):
             raise self.error(f"{key}={value} must be finite", key)
-        if integer and float(value) != int(value):
-            raise self.error(f"{key}={value!r} must be a whole number", key)
+        if abs(value) > MAX_MAGNITUDE:
+            raise self.error(
+                f"{key}={value:g} is beyond +-{MAX_MAGNITUDE:g} (it would overflow)", key
+            )
+        if integer and not isinstance(value, int):
+            raise self.error(f"{key}={value!r} must be a whole number (a TOML integer)", key)
         if positive and value <= 0:
             raise self.error(f"{key}={value:g} must be > 0", key)
         if minimum is not None and value < minimum:

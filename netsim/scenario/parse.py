@@ -17,6 +17,7 @@ from netsim.defaults import DEFAULT_UNIT
 from netsim.errors import ScenarioError
 from netsim.scenario.distributions import make_distribution
 from netsim.scenario.documents import Reader, check_sources
+from netsim.scenario.limits import EARLIEST_YEAR, LATEST_YEAR, Limits, read_limits
 from netsim.scenario.names import axis_name_problem, label_problem
 from netsim.scenario.schema import (
     Axis,
@@ -36,6 +37,8 @@ from netsim.scenario.schema import (
 __all__ = ["parse_scenario"]
 
 SHARE_TOLERANCE = 1e-6  # percentage points: shares are exact inputs
+MAX_RELATIVE_WEIGHT = 1e6  # a geography's weights are relative; larger ones only overflow
+MAX_TILT = 1e3  # a tilt is pp of segment growth per pp of impact
 
 
 def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
@@ -58,6 +61,7 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     overlay = document.pop("overlay", None)
     check_sources(document, path)
     root = Reader(document, path)
+    limits = read_limits(root.table("limits", None))
 
     head = root.table("scenario")
     name = head.string("name")
@@ -146,7 +150,7 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
 
     _check_identifiable(regions, axes, targets, baseline_growth, path)
     canonical = json.dumps(document, sort_keys=True, default=str)
-    return Scenario(
+    scenario = Scenario(
         name=name,
         description=description,
         path=path,
@@ -169,10 +173,141 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
         first_year_step=first_year_step,
         recalibrate=bool(overlay is None or overlay.get("recalibrate", False)),
         document_hash=hashlib.sha256(canonical.encode()).hexdigest(),
+        limits=limits,
         # with its overlay chain, in file order (the order sets the layout)
         document_json=json.dumps(full_document, default=str),
         source_files=_source_files(full_document, path),
     )
+    _check_limits(scenario)
+    return scenario
+
+
+def _check_limits(scenario: Scenario) -> None:
+    """Every figure within the scenario's :class:`Limits` (see :mod:`netsim.scenario.limits`)."""
+    limits, path = scenario.limits, scenario.path
+    moved = "" if limits.source == Limits().source else " (limits set in the file)"
+
+    def fail(key: str, message: str) -> ScenarioError:
+        return ScenarioError(f"{key}{message}{moved}", path=path, key=key)
+
+    def within(key: str, low: float, high: float, bound: float, what: str, name: str) -> None:
+        if not (-bound <= low <= high <= bound):  # NaN fails too
+            raise fail(
+                key,
+                f": its values reach [{low:.6g}, {high:.6g}] {what}, beyond +-{bound:g} "
+                f"(limits.{name})",
+            )
+
+    years = scenario.years
+    if not (years[0] >= EARLIEST_YEAR and years[-1] <= LATEST_YEAR):
+        raise fail(
+            "years", f"={years[0]}-{years[-1]} must lie within {EARLIEST_YEAR}-{LATEST_YEAR}"
+        )
+    if len(years) - 1 > limits.max_years:
+        raise fail(
+            "years.final",
+            f"={years[-1]} gives {len(years) - 1} forecast years, over limits.max_years="
+            f"{limits.max_years}",
+        )
+    low, high = scenario.base_scale.distribution.support
+    if not low > 0:
+        raise fail(
+            "market.base_scale",
+            f": its draws reach {low:.6g} (support [{low:.6g}, {high:.6g}]); a scale of the "
+            "market must stay > 0",
+        )
+    if scenario.base_size * high > limits.max_value:
+        raise fail(
+            "market.base_size.value",
+            f"={scenario.base_size:g} x base_scale up to {high:.6g} exceeds limits.max_value="
+            f"{limits.max_value:g}",
+        )
+    growth = limits.growth_pp
+    for driver in scenario.drivers:
+        low, high = driver.impact.distribution.support
+        within(driver.impact.name, low, high, growth, "pp", "growth_pp")
+        low, high = driver.delay.distribution.support
+        within(driver.delay.name, low, high, limits.max_years, "years", "max_years")
+    for event in scenario.events:
+        low, high = event.impact.distribution.support
+        within(event.impact.name, low, high, limits.event_pp, "pp", "event_pp")
+    for name, value in (
+        ("market.baseline_growth.value", scenario.baseline_growth),
+        ("market.first_year_step.value", scenario.first_year_step),
+    ):
+        if value is not None:
+            within(name, 100 * value, 100 * value, growth, "pp", "growth_pp")
+    for region in scenario.regions:
+        if region.growth_premium is not None:
+            key = f'regions."{region.name}".growth_premium.value'
+            within(
+                key,
+                100 * region.growth_premium,
+                100 * region.growth_premium,
+                growth,
+                "pp",
+                "growth_pp",
+            )
+    for axis in scenario.axes:
+        for segment in axis.segments:
+            if segment.growth_premium is not None:
+                key = f'axes.{axis.name}.segments."{segment.name}".growth_premium.value'
+                within(
+                    key,
+                    100 * segment.growth_premium,
+                    100 * segment.growth_premium,
+                    growth,
+                    "pp",
+                    "growth_pp",
+                )
+    for target in scenario.targets:
+        if target.kind == "cagr":
+            within(
+                f"target {target.label}",
+                target.value,
+                target.value,
+                growth,
+                "% a year",
+                "growth_pp",
+            )
+        elif target.value > limits.max_value:
+            raise fail(f"target {target.label}", f"={target.value:g} exceeds limits.max_value")
+    for parameter in (*scenario.noise_global[:1], *scenario.noise_region[:1]):
+        sd = parameter.distribution.params.get("sd", 0.0)
+        if sd > limits.noise_sd_pp:
+            which = "global_sd" if parameter.owner == "noise.global" else "region_sd"
+            raise fail(
+                f"noise.{which}.value",
+                f"={sd:g} pp is over limits.noise_sd_pp={limits.noise_sd_pp:g}",
+            )
+    for timeline in scenario.timelines.values():
+        if not (years[0] - limits.max_years <= timeline.onset <= years[-1] + limits.max_years):
+            raise fail(
+                f"timelines.{timeline.name}.onset",
+                f"={timeline.onset:g} is far outside the years {years[0]}-{years[-1]}",
+            )
+        if timeline.ramp_years > limits.max_years:
+            raise fail(
+                f"timelines.{timeline.name}.ramp_years",
+                f"={timeline.ramp_years:g} is over limits.max_years",
+            )
+    for geography in scenario.geographies.values():
+        for weights in (geography.weights, geography.weights_end or {}):
+            for region, weight in weights.items():
+                if weight > MAX_RELATIVE_WEIGHT:
+                    raise fail(
+                        f"geographies.{geography.name}",
+                        f": weight {weight:g} of {region} is over {MAX_RELATIVE_WEIGHT:g} "
+                        "(weights are relative: scale them down)",
+                    )
+    for owner, tilts in [(f"{d.group}.{d.id}", d.tilts) for d in scenario.drivers] + [
+        (f"events.{e.id}", e.tilts) for e in scenario.events
+    ]:
+        for (axis, segment), weight in tilts.items():
+            if abs(weight) > MAX_TILT:
+                raise fail(
+                    f"{owner}.tilts.{axis}", f": {segment}={weight:g} is beyond +-{MAX_TILT:g}"
+                )
 
 
 def _source_files(document: Mapping[str, Any], path: str) -> tuple[str, ...]:

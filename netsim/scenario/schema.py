@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from netsim.errors import ScenarioError
 from netsim.scenario.distributions import Distribution
+from netsim.scenario.limits import Limits
 
 if TYPE_CHECKING:  # solved by netsim.model.calibration, which sits above this layer
     from netsim.model.calibration import Calibration
@@ -208,6 +209,7 @@ class Scenario:
     first_year_step: float  # fraction; used when fewer than two global targets
     recalibrate: bool
     document_hash: str
+    limits: Limits = field(default_factory=Limits)
     calibration: Calibration | None = field(default=None, compare=False)
     # the merged document as canonical JSON: rebuilds this scenario anywhere (resume, workers)
     document_json: str = field(default="{}", compare=False, repr=False)
