@@ -248,3 +248,39 @@ def test_runs_without_dask_installed(tmp_path):
     assert done.stdout.strip().splitlines()[-1] == "0 0 2 []"
     assert "--scheduler needs dask.distributed: pip install 'netsim[dask]'" in done.stderr
     assert xr.open_dataset(out)["total"].sizes["draw"] == 600
+
+
+def test_requests_that_cannot_fit_say_so_before_starting(net, tmp_path):
+    import time
+
+    from netsim.run.chunks import chunk_ranges
+    from netsim.sampling.uniforms import sample_uniforms
+
+    started = time.perf_counter()
+    with pytest.raises(ScenarioError, match="over the in-memory budget"):
+        netsim.simulate(net, 10**12, seed=1)
+    with pytest.raises(ScenarioError, match="GB free"):
+        netsim.simulate(net, 10**12, seed=1, store=tmp_path / "huge.zarr")
+    assert not (tmp_path / "huge.zarr").exists()
+    ranges = chunk_ranges(0, 10**12, 16_384)  # lazy: no list of 61 million ranges
+    assert len(ranges) == -(-(10**12) // 16_384) and ranges[-1] == (
+        (len(ranges) - 1) * 16_384,
+        10**12,
+    )
+    # a chunk of a Latin hypercube of a billion draws costs the chunk, not the design
+    chunk = sample_uniforms(net.parameter_names, 10**9, 1, "lhs", 5 * 10**8, 5 * 10**8 + 1000)
+    assert chunk.shape == (1000, len(net.parameter_names))
+    assert time.perf_counter() - started < 30
+
+
+def test_lhs_design_is_a_latin_hypercube_in_any_chunking():
+    from netsim.sampling.uniforms import sample_uniforms
+
+    names = ("a", "b", "c")
+    whole = sample_uniforms(names, 1000, 4, "lhs")
+    for j in range(3):
+        assert sorted(np.floor(whole[:, j] * 1000).astype(int).tolist()) == list(range(1000))
+    parts = [
+        sample_uniforms(names, 1000, 4, "lhs", a, min(a + 300, 1000)) for a in range(0, 1000, 300)
+    ]
+    np.testing.assert_array_equal(np.vstack(parts), whole)

@@ -8,6 +8,7 @@ bands, and an analysis that needs the draws of a file says how much they would t
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ __all__ = [
 MEMORY_SHARE = 0.25  # of this machine's memory a cube may take before a run reduces to bands
 FALLBACK_MEMORY = 4.0e9  # bytes assumed where the machine's memory cannot be read
 STRATEGIES = ("memory", "reduced", "zarr", "precision")
+STORE_COMPRESSION = 2.0  # a store's cube compresses this well at best (float32 draws)
 
 
 def memory_budget() -> float:
@@ -110,18 +112,32 @@ def plan_run(
     cube_bytes = int(draws) * layout.bytes_per_draw
     budget = memory_budget()
     if store is not None:
+        folder = Path(store).resolve().parent
+        free = shutil.disk_usage(folder).free if folder.is_dir() else float("inf")
+        if cube_bytes > STORE_COMPRESSION * free:
+            raise ScenarioError(
+                f"draws={draws:,}: the store would hold {cube_bytes / 1e9:,.1f} GB of cube "
+                f"(uncompressed), and {folder} has {free / 1e9:,.1f} GB free"
+            )
         return RunPlan("zarr", cube_bytes, budget)
     if precision is not None:
         return RunPlan("precision", cube_bytes, budget)
     if reduce == "bands":
         return RunPlan("reduced", cube_bytes, budget)
-    if reduce == "auto" and cube_bytes > budget:
-        note = (
-            f"the cube would take {cube_bytes / 1e9:.1f} GB, over the in-memory budget of "
-            f"{budget / 1e9:.1f} GB ({MEMORY_SHARE:.0%} of this machine's memory): computing "
-            "the bands of every cell by reduction instead (a Zarr store keeps the cube on disk)"
+    if cube_bytes > budget:
+        if reduce == "auto":
+            note = (
+                f"the cube would take {cube_bytes / 1e9:.1f} GB, over the in-memory budget of "
+                f"{budget / 1e9:.1f} GB ({MEMORY_SHARE:.0%} of this machine's memory): computing "
+                "the bands of every cell by reduction instead (a Zarr store keeps the cube on "
+                "disk)"
+            )
+            return RunPlan("reduced", cube_bytes, budget, note)
+        raise ScenarioError(
+            f"draws={draws:,}: the cube would take {cube_bytes / 1e9:,.1f} GB, over the "
+            f"in-memory budget of {budget / 1e9:.1f} GB ({MEMORY_SHARE:.0%} of this machine's "
+            "memory): reduce it to bands (reduce='bands') or stream it to a Zarr store"
         )
-        return RunPlan("reduced", cube_bytes, budget, note)
     return RunPlan("memory", cube_bytes, budget)
 
 

@@ -9,8 +9,14 @@ Stage one makes uniforms ``u[draw, parameter]`` with one of three samplers:
     and the name. Any chunking, any subset of draws and any order of parameters
     in the file give the same numbers; adding a parameter changes no other.
 ``lhs``
-    Latin hypercube (:class:`scipy.stats.qmc.LatinHypercube`), one independent
-    one-dimensional design per parameter, keyed by name, for a fixed total of draws.
+    Latin hypercube for a fixed total of ``n`` draws, one independent one-dimensional
+    design per parameter, keyed by name: draw ``i`` of a column lies in stratum
+    ``pi(i)`` of ``n`` equal strata, ``pi`` a keyed pseudo-random permutation of
+    ``0 .. n - 1`` (:func:`keyed_permutation`), at a keyed uniform place inside it. A
+    permutation evaluated at any draw index costs what a keyed uniform costs, so a
+    chunk of a huge run costs its own size (``scipy.stats.qmc.LatinHypercube`` builds
+    the whole design for every chunk: measured two hours of sampling for 4 million
+    draws in chunks, against two minutes for ``mc``).
 ``sobol``
     Scrambled Sobol' points (:class:`scipy.stats.qmc.Sobol`) for a fixed total of
     draws, dimensions in the sorted order of parameter names; chunks use
@@ -36,6 +42,7 @@ __all__ = [
     "SAMPLERS",
     "SMALLEST_UNIFORM",
     "check_request",
+    "keyed_permutation",
     "keyed_uniforms",
     "open_interval",
     "sample_uniforms",
@@ -80,6 +87,56 @@ def keyed_uniforms(key: int, start: int, stop: int) -> np.ndarray:
     return ((z >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 2.0**53)
 
 
+FEISTEL_ROUNDS = 8
+
+
+def keyed_permutation(index: np.ndarray, n: int, key: int) -> np.ndarray:
+    """``pi(index)`` for a pseudo-random permutation ``pi`` of ``0 .. n - 1`` keyed by ``key``.
+
+    A balanced Feistel network on the ``2 h`` bits of the smallest power of four
+    ``>= n`` (a bijection of that domain, whatever its round function), walked in
+    cycles until the value falls below ``n`` (a bijection of ``0 .. n - 1``: each walk
+    stays on its own cycle). The round function is SplitMix64's finaliser of the half
+    and a per-round key. Every index is computed on its own.
+
+    Parameters
+    ----------
+    index : ndarray of uint64
+        Indices in ``[0, n)``.
+    n : int
+        Size of the permuted range (>= 1).
+    key : int
+        64-bit key.
+
+    Returns
+    -------
+    ndarray of uint64
+    """
+    half_bits = max(1, (max(n - 1, 1).bit_length() + 1) // 2)
+    mask = np.uint64((1 << half_bits) - 1)
+    shift = np.uint64(half_bits)
+    round_keys = [np.uint64(stream_key(key, f"round {r}")) for r in range(FEISTEL_ROUNDS)]
+    limit = np.uint64(n)
+
+    def shuffle(x: np.ndarray) -> np.ndarray:
+        left, right = x >> shift, x & mask
+        for round_key in round_keys:
+            with np.errstate(over="ignore"):
+                z = right + round_key
+                z = (z ^ (z >> np.uint64(30))) * _MIX_1
+                z = (z ^ (z >> np.uint64(27))) * _MIX_2
+                z = z ^ (z >> np.uint64(31))
+            left, right = right, left ^ (z & mask)
+        return (left << shift) | right
+
+    out = shuffle(np.asarray(index, dtype=np.uint64))
+    outside = out >= limit
+    while outside.any():  # cycle walking: at most a few steps (the domain is < 4 n)
+        out[outside] = shuffle(out[outside])
+        outside = out >= limit
+    return out
+
+
 def check_request(draws: int, seed: int, sampler: str, start: int, stop: int) -> None:
     if sampler not in SAMPLERS:
         raise ScenarioError(f"sampler={sampler!r} must be one of {', '.join(SAMPLERS)}")
@@ -113,11 +170,12 @@ def sample_uniforms(
         keys = np.array([stream_key(seed, name) for name in names], dtype=np.uint64)
         keyed_uniforms_kernel(keys, np.uint64(start), out)
     elif sampler == "lhs":
-        from scipy.stats import qmc  # imported on use: scipy.stats takes about a second
-
+        index = np.arange(start, stop, dtype=np.uint64)
         for j, name in enumerate(names):
-            design = qmc.LatinHypercube(d=1, rng=stream_key(seed, name)).random(draws)
-            out[:, j] = design[start:stop, 0]
+            key = stream_key(seed, name)
+            stratum = keyed_permutation(index, draws, key)
+            jitter = keyed_uniforms(stream_key(seed, f"{name}\x1flhs"), start, stop)
+            out[:, j] = open_interval((stratum.astype(np.float64) + jitter) / draws)
     else:
         from scipy.stats import qmc
 
