@@ -26,7 +26,7 @@ from netsim.model.layout import OutputLayout, sum_countries
 from netsim.run.chunks import chunk_ranges, compute_chunk
 from netsim.run.distributed import fan_out, worker_count
 from netsim.scenario.schema import Scenario
-from netsim.stats.intervals import interval_ranks
+from netsim.stats.intervals import honest_bounds
 from netsim.stats.quantiles import as_quantiles
 from netsim.stats.sketches import DEFAULT_BINS, BandSummary
 
@@ -109,15 +109,16 @@ class CellLayout:
         layout = self.layout
         n = summary.draws
         values = summary.quantiles(q)
-        ranks = np.array([interval_ranks(n, float(v), confidence) for v in q])
-        bounds = summary.order_statistics(ranks.reshape(-1).astype(np.float64))
-        bounds = bounds.reshape(q.size, 2, -1).transpose(1, 0, 2)  # (bound, quantile, cells)
+        bounds, coverage = honest_bounds(
+            lambda ranks: summary.order_statistics(ranks.astype(np.float64)), n, q, confidence
+        )  # (bound, quantile, cells)
         width = summary.relative_bin_width
         coords = layout.coords()
         coords["country_region"] = coords.pop("region")
         coords["region"] = ("region", list(layout.regions))
         coords["quantile"] = q
         coords["bound"] = ["low", "high"]
+        coords["coverage"] = ("quantile", coverage)
         if layout.parameters:
             coords["parameter"] = ("parameter", list(layout.parameters))
         variables: dict[str, Any] = dict(layout.parameter_variables()) if layout.parameters else {}
