@@ -8,9 +8,17 @@ group ``g``, ``AB_g`` = ``A`` with the columns of ``g`` taken from ``B``. That i
 * first order  ``S_g  = mean(f(B) (f(AB_g) - f(A))) / V``
 * total order  ``ST_g = mean((f(A) - f(AB_g))**2) / (2 V)``  (Jansen)
 
-with ``V`` the variance of ``f`` over ``A`` and ``B`` together. Confidence
-intervals are percentile bootstrap intervals over the ``n`` base rows (the rows
-of ``A``, ``B`` and every ``AB_g`` are resampled together).
+with ``V`` the variance of ``f`` over ``A`` and ``B`` together.
+
+Confidence intervals come from independent randomisations: the ``n`` base rows are
+``R`` (default 8) independently scrambled Sobol designs of ``n / R`` rows, each
+giving its own estimate; the index is their mean and its interval the Student t
+interval of that mean (``R - 1`` degrees of freedom). The replicates are independent
+by construction, so the interval is what it says: a bootstrap over the rows of one
+scrambled design treats them as independent when they are not, and its intervals were
+1.7 to 4.9 times too wide at n = 1,024 and covered small indices 87 to 91 % of the
+time at n <= 512 (400 seeds, Ishigami and Sobol G). ``tests/test_sensitivity.py``
+checks the coverage over many seeds.
 
 An input that never varies gives ``f(AB_g) == f(A)`` exactly, so both of its
 indices are exactly zero.
@@ -34,7 +42,10 @@ from scipy.stats import qmc
 from netsim.errors import ScenarioError
 from netsim.sampling.uniforms import open_interval
 
-__all__ = ["saltelli_evaluations", "sobol_indices"]
+__all__ = ["DEFAULT_REPLICATES", "saltelli_evaluations", "sobol_indices"]
+
+DEFAULT_REPLICATES = 8
+MIN_ROWS_PER_REPLICATE = 8
 
 
 def saltelli_evaluations(n: int, groups: int) -> int:
@@ -80,10 +91,11 @@ def sobol_indices(
     group_labels: Sequence[str] | None = None,
     uniform_transform: Callable[[np.ndarray], np.ndarray] | None = None,
     seed: int = 0,
-    n_boot: int = 200,
+    replicates: int = DEFAULT_REPLICATES,
     confidence: float = 0.95,
 ) -> xr.Dataset:
-    """First-order and total Sobol indices with bootstrap confidence intervals.
+    """First-order and total Sobol indices with confidence intervals from independent
+    randomisations.
 
     Parameters
     ----------
@@ -95,8 +107,8 @@ def sobol_indices(
         The inputs' marginals (scipy frozen distributions or
         :class:`netsim.scenario.distributions.Distribution`).
     n : int
-        Base sample size, a power of two >= 16; the model is evaluated
-        ``n (G + 2)`` times.
+        Base sample size, a power of two with at least 8 rows per replicate; the model
+        is evaluated ``n (G + 2)`` times.
     names : sequence of str, optional
         Input names (default ``x1 .. xd``).
     groups : sequence of sequences of int, optional
@@ -108,9 +120,9 @@ def sobol_indices(
         Maps independent uniforms (rows, d) to dependent ones (a copula);
         requires ``groups`` that contain every dependence.
     seed : int
-        Seed of the scrambled Sobol sequence and of the bootstrap.
-    n_boot : int
-        Bootstrap resamples for the intervals.
+        Seed of the scramblings (replicate ``r`` scrambles with ``(seed, r)``).
+    replicates : int
+        Independently scrambled designs the ``n`` rows are split into (>= 2).
     confidence : float
         Confidence level of the intervals.
 
@@ -121,17 +133,20 @@ def sobol_indices(
         output's own dims), their intervals ``first_order_interval`` and
         ``total_order_interval`` with a leading ``bound`` (low, high), the
         output ``variance``, and coordinate ``members`` (the inputs of each group).
-        Attrs: ``n``, ``evaluations``, ``confidence``, ``n_boot``, ``seed``.
+        Attrs: ``n``, ``evaluations``, ``confidence``, ``replicates``, ``seed``.
     """
     d = len(distributions)
     if d < 1:
         raise ScenarioError("sobol_indices needs at least one input")
-    if n < 16 or n & (n - 1):
-        raise ScenarioError(f"n={n} must be a power of two >= 16 (Sobol sequence balance)")
+    if replicates < 2 or replicates & (replicates - 1):
+        raise ScenarioError(f"replicates={replicates} must be a power of two >= 2")
+    if n < MIN_ROWS_PER_REPLICATE * replicates or n & (n - 1):
+        raise ScenarioError(
+            f"n={n} must be a power of two >= {MIN_ROWS_PER_REPLICATE * replicates} "
+            f"({replicates} scrambled designs of at least {MIN_ROWS_PER_REPLICATE} rows)"
+        )
     if not 0.0 < confidence < 1.0:
         raise ScenarioError(f"confidence={confidence} must lie in (0, 1)")
-    if n_boot < 10:
-        raise ScenarioError(f"n_boot={n_boot} must be >= 10")
     if uniform_transform is not None and groups is None:
         raise ScenarioError(
             "correlated inputs break the independence Sobol indices rest on: pass groups that "
@@ -142,10 +157,14 @@ def sobol_indices(
         raise ScenarioError(f"{len(names)} names for {d} distributions")
     partition = _as_groups(groups, d)
 
-    engine = qmc.Sobol(d=2 * d, scramble=True, rng=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        base = open_interval(engine.random(n))  # Sobol points can be exactly 0
+    rows = n // replicates
+    designs = []
+    for replicate in range(replicates):
+        engine = qmc.Sobol(d=2 * d, scramble=True, rng=np.random.default_rng([seed, replicate]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            designs.append(open_interval(engine.random(rows)))  # points can be exactly 0
+    base = np.vstack(designs)  # replicate r is rows r * rows ... (r + 1) * rows - 1
     uniform_a, uniform_b = base[:, :d], base[:, d:]
     if uniform_transform is not None:
         uniform_a, uniform_b = uniform_transform(uniform_a), uniform_transform(uniform_b)
@@ -153,37 +172,41 @@ def sobol_indices(
     def to_inputs(uniforms: np.ndarray) -> np.ndarray:
         return np.column_stack([dist.ppf(uniforms[:, j]) for j, dist in enumerate(distributions)])
 
+    def by_replicate(values: np.ndarray) -> np.ndarray:
+        return values.reshape(replicates, rows, -1)
+
     x_a, x_b = to_inputs(uniform_a), to_inputs(uniform_b)
     f_a, template = _evaluate(model, x_a)
     f_b, _ = _evaluate(model, x_b)
-    center = 0.5 * (f_a.mean(axis=0) + f_b.mean(axis=0))
+    f_a, f_b = by_replicate(f_a), by_replicate(f_b)
+    center = 0.5 * (f_a.mean(axis=1, keepdims=True) + f_b.mean(axis=1, keepdims=True))
     f_a -= center
     f_b -= center
-
-    # bootstrap weights: row counts of each resample; row 0 is the sample itself
-    rng = np.random.default_rng(seed)
-    weights = np.empty((n_boot + 1, n))
-    weights[0] = 1.0
-    weights[1:] = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot)
-    variance = (weights @ (f_a**2 + f_b**2)) / (2 * n) - ((weights @ (f_a + f_b)) / (2 * n)) ** 2
+    variance = (f_a**2 + f_b**2).mean(axis=1) / 2 - ((f_a + f_b).mean(axis=1) / 2) ** 2
     with np.errstate(invalid="ignore", divide="ignore"):
-        inverse_variance = np.where(variance > 0.0, 1.0 / variance, np.nan)
+        inverse_variance = np.where(variance > 0.0, 1.0 / variance, np.nan)  # (R, cells)
 
-    n_cells = f_a.shape[1]
-    first = np.empty((len(partition), n_boot + 1, n_cells))
+    n_cells = f_a.shape[2]
+    first = np.empty((len(partition), replicates, n_cells))
     total = np.empty_like(first)
     for g, members in enumerate(partition):
         x_ab = x_a.copy()
         x_ab[:, members] = x_b[:, members]
-        f_ab, _ = _evaluate(model, x_ab)
-        f_ab -= center
-        first[g] = (weights @ (f_b * (f_ab - f_a))) / n * inverse_variance
-        total[g] = (weights @ (f_a - f_ab) ** 2) / (2 * n) * inverse_variance
+        f_ab = by_replicate(_evaluate(model, x_ab)[0]) - center
+        first[g] = (f_b * (f_ab - f_a)).mean(axis=1) * inverse_variance
+        total[g] = ((f_a - f_ab) ** 2).mean(axis=1) / 2 * inverse_variance
 
-    alpha = 1.0 - confidence
-    bounds = [alpha / 2, 1.0 - alpha / 2]
-    first_interval = np.quantile(first[:, 1:], bounds, axis=1)
-    total_interval = np.quantile(total[:, 1:], bounds, axis=1)
+    from scipy import stats
+
+    spread = stats.t.ppf(0.5 + confidence / 2, replicates - 1) / np.sqrt(replicates)
+
+    def interval(estimates: np.ndarray) -> np.ndarray:
+        mean, sd = estimates.mean(axis=1), estimates.std(axis=1, ddof=1)
+        return np.stack([mean - spread * sd, mean + spread * sd])  # (bound, G, cells)
+
+    first_interval, total_interval = interval(first), interval(total)
+    first_estimate, total_estimate = first.mean(axis=1), total.mean(axis=1)
+    output_variance = variance.mean(axis=0)
 
     out_dims, out_coords, out_shape = _output_labels(template, n_cells)
     labels = [" + ".join(names[i] for i in members) for members in partition]
@@ -200,8 +223,8 @@ def sobol_indices(
     shape = (len(partition), *out_shape)
     return xr.Dataset(
         {
-            "first_order": (("parameter", *out_dims), first[:, 0].reshape(shape)),
-            "total_order": (("parameter", *out_dims), total[:, 0].reshape(shape)),
+            "first_order": (("parameter", *out_dims), first_estimate.reshape(shape)),
+            "total_order": (("parameter", *out_dims), total_estimate.reshape(shape)),
             "first_order_interval": (
                 ("bound", "parameter", *out_dims),
                 first_interval.reshape((2, *shape)),
@@ -210,7 +233,7 @@ def sobol_indices(
                 ("bound", "parameter", *out_dims),
                 total_interval.reshape((2, *shape)),
             ),
-            "variance": (out_dims, variance[0].reshape(out_shape)),
+            "variance": (out_dims, output_variance.reshape(out_shape)),
         },
         coords=coords,
         attrs={
@@ -218,7 +241,8 @@ def sobol_indices(
             "n": n,
             "evaluations": saltelli_evaluations(n, len(partition)),
             "confidence": confidence,
-            "n_boot": n_boot,
+            "replicates": replicates,
+            "interval": f"Student t over {replicates} independently scrambled designs",
             "seed": seed,
         },
     )

@@ -3,7 +3,7 @@
 * :func:`tornado` -- each input at its P10 and P90, the others at the base case;
 * :func:`spearman` and :func:`prcc` -- rank correlations of a run's inputs and outputs;
 * :func:`sobol` -- variance-based indices on the propagation kernel (grouped where
-  inputs are correlated), with bootstrap intervals;
+  inputs are correlated), with intervals from independent scramblings;
 * :func:`attribution` -- the base case's waterfall from the baseline to the
   forecast, one step per driver, restraint and event (Shapley values: they do
   not depend on an order and add up exactly);
@@ -31,7 +31,7 @@ from netsim.analyze.cells import (
     select_cell,
     select_output,
 )
-from netsim.analyze.saltelli import sobol_indices
+from netsim.analyze.saltelli import DEFAULT_REPLICATES, sobol_indices
 from netsim.errors import ScenarioError
 from netsim.model.arrays import expected_draw_arrays
 from netsim.model.layout import OutputLayout
@@ -283,7 +283,7 @@ def sobol(
     *,
     group: str = "parameter",
     seed: int = 0,
-    n_boot: int = 200,
+    replicates: int = DEFAULT_REPLICATES,
     confidence: float = 0.95,
 ) -> xr.Dataset:
     """Sobol first-order and total indices of every input on every cell, on the kernel.
@@ -299,7 +299,7 @@ def sobol(
         Base sample size (power of two); the kernel runs ``n (groups + 2)`` draws.
     output, by : str
         Which output, summed how (see :func:`netsim.model.layout.aggregate`).
-    seed, n_boot, confidence
+    seed, replicates, confidence
         As :func:`netsim.analyze.saltelli.sobol_indices`.
 
     Returns
@@ -336,7 +336,7 @@ def sobol(
         group_labels=labels,
         uniform_transform=transform,
         seed=seed,
-        n_boot=n_boot,
+        replicates=replicates,
         confidence=confidence,
     )
     result.attrs.update({"output": output, "by": by, "group": group, "scenario": scenario.name})
