@@ -131,3 +131,27 @@ def test_exceedance_and_cagr(net, net_run):
     assert float(growth) == pytest.approx(7.15, abs=0.005)  # the report's CAGR
     with pytest.raises(ScenarioError, match="CAGR years"):
         cagr(base, 2031, 2026)
+
+
+def test_raising_a_driver_never_lowers_its_own_segment_without_recalibration(net):
+    """A paired comparison of a change, not recalibrated (the default for --set and for
+    overlays alike): a more optimistic PRRT driver gives a larger PRRT market in every
+    draw. Recalibrated, the solver would take the gain back through PRRT's premium."""
+    raised = netsim.load_scenario(
+        CONFIGS / "net_market.toml",
+        ["drivers.targeted_prrt_expansion.impact.mode=2.0"],
+        recalibrate=False,
+    )
+    assert raised.calibration.inherited_from is not None
+    base_run = netsim.simulate(net, 2000, seed=8)
+    raised_run = netsim.simulate(raised, 2000, seed=8)
+    prrt = {"modality": "PRRT", "year": 2031}
+    difference = netsim.global_total(raised_run["by_modality"].sel(prrt)) - netsim.global_total(
+        base_run["by_modality"].sel(prrt)
+    )
+    assert float(difference.min()) >= 0.0 and float(difference.mean()) > 0.0
+    result = compare(net, {"raised": raised}, draws=2000, seed=8, output="by_modality", by="global")
+    assert not bool(result["recalibrated"].sel(scenario="raised"))
+    assert float(result["prob_greater"].sel(scenario="raised", year=2031, modality="PRRT")) > 0.99
+    # an overlay that says nothing is treated the same way
+    assert netsim.load_scenario(CONFIGS / "bull.toml").calibration.inherited_from is not None

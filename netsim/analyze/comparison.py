@@ -56,8 +56,10 @@ def compare(
     xarray.Dataset
         Over ``scenario`` (the others) and the output's dims: ``difference``
         (bands of other - base per draw, with ``quantile``), ``prob_greater``
-        (P(other > base), the share of paired draws), ``mean_difference``;
-        ``base`` and ``other`` bands for reference, in the market's unit.
+        (P(other > base), the share of paired draws), ``mean_difference``,
+        ``recalibrated`` (whether each other scenario was solved anew or keeps the
+        growth parameters of the scenario it changes); ``base`` and ``other`` bands.
+        Values in the market's unit.
     """
     if sampler not in ("mc", "lhs"):
         raise ScenarioError(
@@ -86,6 +88,11 @@ def compare(
     for name in ("difference", "mean_difference", "other", "base"):
         result[name].attrs["units"] = OutputLayout.of(base).unit
     result["prob_greater"].attrs["long_name"] = "P(other > base), paired draws"
+    result["recalibrated"] = (
+        "scenario",
+        [s.calibration.inherited_from is None for s in others.values()],
+        {"long_name": "solved anew (False: the growth parameters of the scenario it changes)"},
+    )
     result.attrs.update(
         {
             "base": base.name,

@@ -22,6 +22,7 @@ def load_scenario(
     overrides: list[str] | None = None,
     *,
     reuse_solution: bool = True,
+    recalibrate: bool | None = None,
 ) -> Scenario:
     """Load, validate and calibrate a scenario.
 
@@ -36,13 +37,20 @@ def load_scenario(
         Read the calibration from the solver's cache when this scenario has been
         solved before by this code (the default), or solve it again regardless
         (``netsim validate``). Both give the same parameters, bit for bit.
+    recalibrate : bool, optional
+        None (the default): a scenario file is calibrated, an overlay keeps its
+        parent's solved growth parameters unless it says ``recalibrate = true``, and
+        ``overrides`` are part of the scenario that is calibrated. False: neither an
+        overlay nor ``overrides`` is recalibrated; both keep the solution of the
+        scenario they change, as an overlay file does by default (what a paired
+        comparison of a change wants: only the change differs). True: everything is
+        solved anew.
 
     Returns
     -------
     Scenario
-        Frozen and calibrated: its base case meets every calibration target. An
-        overlay with ``recalibrate = false`` (the default) keeps its parent's
-        solved growth parameters, so it differs from the parent only by what it changes.
+        Frozen and calibrated: its base case meets every calibration target (an
+        inherited calibration reports its targets for information only).
 
     Raises
     ------
@@ -53,17 +61,29 @@ def load_scenario(
         document, label = dict(source), "<scenario dict>"
     else:
         document, label = load_document(source)
+    if overrides and recalibrate is False:
+        parent = _build(document, label, reuse_solution, False)
+        changed = parse_scenario(apply_overrides(document, overrides), label)
+        correlation_factor(changed)
+        calibrated = inherit_calibration(changed, parent)
+        check_worst_draw(calibrated)
+        return calibrated
     if overrides:
         document = apply_overrides(document, overrides)
-    return _build(document, label, reuse_solution)
+    return _build(document, label, reuse_solution, recalibrate)
 
 
-def _build(document: dict[str, Any], label: str, reuse_solution: bool) -> Scenario:
+def _build(
+    document: dict[str, Any], label: str, reuse_solution: bool, recalibrate: bool | None
+) -> Scenario:
     overlay = document.get("overlay")
     scenario = parse_scenario(document, label)
     correlation_factor(scenario)  # an impossible correlation matrix fails at load, not later
-    if overlay is not None and not overlay.get("recalibrate", False):
-        parent = _build(overlay["parent"], overlay["extends"], reuse_solution)
+    inherits = overlay is not None and (
+        not overlay.get("recalibrate", False) if recalibrate is None else not recalibrate
+    )
+    if inherits:
+        parent = _build(overlay["parent"], overlay["extends"], reuse_solution, recalibrate)
         calibrated = inherit_calibration(scenario, parent)
     else:
         calibrated = calibrate(scenario, reuse_solution=reuse_solution)
