@@ -49,7 +49,7 @@ CASES = {
     "negative size": (
         "value = 2890.0",
         "value = -2890.0",
-        "market.base_size.value=-2890 must be > 0",
+        "market.base_size.value=-2890.0 must be > 0",
     ),
     "shares not 100": ("value = 43.62", "value = 45.62", "shares must sum to 100 %"),
     "low > mode": (
@@ -146,7 +146,7 @@ def test_unknown_override_key(tmp_path, capsys):
     ("argv", "message"),
     [
         (["run", "X", "--draws", "0"], "draws=0 must be a whole number >= 1"),
-        (["run", "X", "--seed", "-3"], "seed=-3 must be a whole number >= 0"),
+        (["run", "X", "--seed", "-3"], "seed=-3 must be a whole number in [0, 2**63)"),
         (["run", "X", "--sampler", "halton"], "invalid choice"),
         (["frobnicate"], "invalid choice"),
     ],
@@ -266,3 +266,40 @@ def test_limits_can_be_moved_with_a_source(tmp_path, limits, assignment, status,
     config = tmp_path / "limited.toml"
     config.write_text(NET_CONFIG.read_text() + (f"\n[limits]\n{limits}\n" if limits else ""))
     assert main(["validate", str(config), "--set", assignment]) == status, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[overlay]\nextends = "/dev/zero"\n', "not a regular file"),
+        ("[a]\nb = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+        ("\x00\xff\xfe binary", "not text"),
+        ('[overlay]\nextends = "."\n', "is a folder"),
+    ],
+)
+def test_documents_that_are_not_scenarios_give_one_line(tmp_path, content, message, capsys):
+    config = tmp_path / "bad.toml"
+    config.write_bytes(content.encode("latin-1"))
+    assert main(["validate", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_messages_show_the_value_given(capsys):
+    assert (
+        main(
+            [
+                "validate",
+                str(NET_CONFIG),
+                "--set",
+                "events.isotope_outage.probability.value=1.0000001",
+            ]
+        )
+        == 2
+    )
+    assert "value=1.0000001 must be <= 1" in capsys.readouterr().err
+
+
+def test_seed_beyond_64_bits_is_refused(capsys):
+    assert main(["run", str(NET_CONFIG), "--seed", str(2**64), "--draws", "10"]) == 2
+    assert "seed=" in capsys.readouterr().err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -168,12 +170,22 @@ def test_a_damaged_memo_is_solved_again(tmp_path, monkeypatch):
     solver = _CountingSolver(monkeypatch)
     solved = netsim.load_scenario(NET_CONFIG)
     (entry,) = (tmp_path / "calibration").glob("*.json")
-    for damage in ('{"unknowns": ["baseline"], "solution": [0.1]}', "{not json", ""):
+    good = json.loads(entry.read_text())
+    edited = {**good, "solution": [v * 1.5 for v in good["solution"]]}  # well formed, wrong
+    non_finite = {**good, "solution": [float("nan")] * len(good["solution"])}
+    damages = (
+        '{"unknowns": ["baseline"], "solution": [0.1]}',
+        "{not json",
+        "",
+        json.dumps(edited),
+        json.dumps(non_finite),
+    )
+    for damage in damages:
         entry.write_text(damage)
         assert _parameters(netsim.load_scenario(NET_CONFIG)) == _parameters(solved)
-    assert solver.calls == 4
+    assert solver.calls == 1 + len(damages)
     assert _parameters(netsim.load_scenario(NET_CONFIG)) == _parameters(solved)
-    assert solver.calls == 4  # the last solve rewrote a good entry
+    assert solver.calls == 1 + len(damages)  # the last solve rewrote a good entry
 
 
 def test_no_memo_when_the_cache_is_off_or_unwritable(tmp_path, monkeypatch):

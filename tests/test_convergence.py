@@ -155,3 +155,14 @@ def test_raising_a_driver_never_lowers_its_own_segment_without_recalibration(net
     assert float(result["prob_greater"].sel(scenario="raised", year=2031, modality="PRRT")) > 0.99
     # an overlay that says nothing is treated the same way
     assert netsim.load_scenario(CONFIGS / "bull.toml").calibration.inherited_from is not None
+
+
+def test_compare_refuses_scenarios_with_other_cells(net):
+    import tomllib
+
+    document = tomllib.loads((CONFIGS / "net_market.toml").read_text())
+    shares = document["regions"]["Europe"]["country_shares"]
+    shares["Atlantis"] = shares.pop("Germany")
+    other = netsim.load_scenario(document)
+    with pytest.raises(netsim.ScenarioError, match="other countries than the base"):
+        compare(net, {"atlantis": other}, draws=100)

@@ -68,6 +68,15 @@ def compare(
     if not others:
         raise ScenarioError("compare needs at least one other scenario")
     qs = as_quantiles(q)
+    base_layout = OutputLayout.of(base)
+    for label, scenario in others.items():
+        layout = OutputLayout.of(scenario)
+        for what in ("years", "countries", "country_regions", "axes", "segments"):
+            if getattr(layout, what) != getattr(base_layout, what):
+                raise ScenarioError(
+                    f"compare pairs the draws of cells the scenarios share: {label!r} has other "
+                    f"{what.replace('_', ' ')} than the base"
+                )
     base_run = select_output(simulate(base, draws, seed, sampler), output, by)
     parts = []
     for label, scenario in others.items():

@@ -244,6 +244,19 @@ def _solve(scenario: Scenario, names: list[str]) -> np.ndarray:
         raise ScenarioError(f"calibration failed ({error})", path=scenario.path) from None
 
 
+def _meets_targets(scenario: Scenario, names: list[str], x: np.ndarray) -> bool:
+    """Whether a (cached) solution is finite, plausible and meets every target."""
+    if not np.all(np.isfinite(x)):
+        return False
+    try:
+        _check_plausible(scenario, names, x)
+    except ScenarioError:
+        return False
+    with np.errstate(all="ignore"):
+        achieved = _base_case(scenario, _calibration_from(scenario, names, x))
+    return all(within(t, a) for t, a in zip(scenario.targets, achieved, strict=True))
+
+
 def _check_plausible(scenario: Scenario, names: list[str], x: np.ndarray) -> None:
     """Every solved unknown within its plausible range (``limits.solved_*_pp``), else
     the targets that forced it are named: a mistyped figure is met by an absurd rate."""
@@ -297,6 +310,8 @@ def calibrate(scenario: Scenario, *, reuse_solution: bool = True) -> Scenario:
         )
     memo = _solution_file(scenario, names) if names else None
     cached = _cached_solution(memo, names) if reuse_solution else None
+    if cached is not None and not _meets_targets(scenario, names, cached):
+        cached = None  # a damaged or foreign cache entry: solve again, never fail on it
     x = cached if cached is not None else _solve(scenario, names)
     _check_plausible(scenario, names, x)
     calibration = _calibration_from(scenario, names, x)

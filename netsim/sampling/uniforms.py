@@ -142,8 +142,8 @@ def check_request(draws: int, seed: int, sampler: str, start: int, stop: int) ->
         raise ScenarioError(f"sampler={sampler!r} must be one of {', '.join(SAMPLERS)}")
     if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1:
         raise ScenarioError(f"draws={draws!r} must be a whole number >= 1")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ScenarioError(f"seed={seed!r} must be a whole number >= 0")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**63:
+        raise ScenarioError(f"seed={seed!r} must be a whole number in [0, 2**63)")
     if not 0 <= start <= stop <= draws:
         raise ScenarioError(f"draw range [{start}, {stop}) must lie within [0, {draws})")
 

@@ -289,7 +289,7 @@ def _check_order(names: tuple[str, ...]):
     def check(p: dict[str, Any], key: str, fail: Callable[[str], ScenarioError]) -> None:
         for lower, upper in itertools.pairwise(names):
             if p[lower] > p[upper]:
-                raise fail(f"{key}.{lower}={p[lower]:g} must be <= {upper}={p[upper]:g}")
+                raise fail(f"{key}.{lower}={p[lower]!r} must be <= {upper}={p[upper]!r}")
         if p[names[0]] == p[names[-1]]:
             raise fail(
                 f"{key}.{names[0]}={p[names[0]]:g} equals {names[-1]}: use dist='fixed' "
@@ -303,7 +303,7 @@ def _check_positive(*names: str):
     def check(p: dict[str, Any], key: str, fail: Callable[[str], ScenarioError]) -> None:
         for name in names:
             if p[name] <= 0:
-                raise fail(f"{key}.{name}={p[name]:g} must be > 0")
+                raise fail(f"{key}.{name}={p[name]!r} must be > 0")
 
     return check
 
@@ -311,19 +311,19 @@ def _check_positive(*names: str):
 def _check_pert(p: dict[str, Any], key: str, fail: Callable[[str], ScenarioError]) -> None:
     _check_order(("low", "mode", "high"))(p, key, fail)
     if "shape" in p and p["shape"] <= 0:
-        raise fail(f"{key}.shape={p['shape']:g} must be > 0")
+        raise fail(f"{key}.shape={p['shape']!r} must be > 0")
 
 
 def _check_truncnormal(p: dict[str, Any], key: str, fail: Callable[[str], ScenarioError]) -> None:
     _check_positive("sd")(p, key, fail)
     _check_order(("low", "high"))(p, key, fail)
     if not p["low"] <= p["mean"] <= p["high"]:
-        raise fail(f"{key}.mean={p['mean']:g} must lie in [low={p['low']:g}, high={p['high']:g}]")
+        raise fail(f"{key}.mean={p['mean']!r} must lie in [low={p['low']!r}, high={p['high']!r}]")
 
 
 def _check_bernoulli(p: dict[str, Any], key: str, fail: Callable[[str], ScenarioError]) -> None:
     if not 0.0 <= p["p"] <= 1.0:
-        raise fail(f"{key}.p={p['p']:g} must be a probability in [0, 1]")
+        raise fail(f"{key}.p={p['p']!r} must be a probability in [0, 1]")
 
 
 def _check_discrete(p: dict[str, Any], key: str, fail: Callable[[str], ScenarioError]) -> None:

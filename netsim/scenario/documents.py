@@ -20,6 +20,7 @@ from netsim.scenario.names import text_problem
 __all__ = ["Reader", "apply_overrides", "load_document", "merge_overlay"]
 
 SOURCE_PREFIXES = ("report", "assumption")
+MAX_DOCUMENT_BYTES = 10_000_000  # a scenario is a few kB: anything larger is not one
 
 
 def load_document(path: str | Path) -> tuple[dict[str, Any], str]:
@@ -45,13 +46,29 @@ def _load(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], str]:
     label = str(path)
     if path.resolve() in seen:
         raise ScenarioError("overlay.extends forms a cycle", path=label, key="overlay.extends")
+    if path.is_dir():
+        raise ScenarioError("is a folder, not a scenario file", path=label)
+    if path.exists() and not path.is_file():
+        raise ScenarioError("is not a regular file (a device or a FIFO?)", path=label)
     try:
         with path.open("rb") as handle:
-            document = tomllib.load(handle)
+            raw = handle.read(MAX_DOCUMENT_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError("file not found", path=label) from None
+    except OSError as error:
+        raise ScenarioError(f"cannot be read ({error.strerror or error})", path=label) from None
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise ScenarioError(
+            f"is over {MAX_DOCUMENT_BYTES // 1_000_000} MB: not a scenario file", path=label
+        )
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ScenarioError("is not text (UTF-8): not a scenario file", path=label) from None
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"not valid TOML: {error}", path=label) from None
+    except RecursionError:
+        raise ScenarioError("not valid TOML: nested too deeply", path=label) from None
     overlay = document.get("overlay")
     if overlay is None:
         return document, label
@@ -114,7 +131,7 @@ def apply_overrides(document: Mapping[str, Any], assignments: list[str]) -> dict
         path_text, value_text = assignment.split("=", 1)
         try:
             parsed = tomllib.loads(f"__key__ = {value_text}")["__key__"]
-        except tomllib.TOMLDecodeError:
+        except (tomllib.TOMLDecodeError, RecursionError):
             parsed = value_text
         try:
             node: Any = tomllib.loads(f"{path_text.strip()} = 0")
@@ -278,11 +295,11 @@ class Reader:
         if integer and not isinstance(value, int):
             raise self.error(f"{key}={value!r} must be a whole number (a TOML integer)", key)
         if positive and value <= 0:
-            raise self.error(f"{key}={value:g} must be > 0", key)
+            raise self.error(f"{key}={value!r} must be > 0", key)
         if minimum is not None and value < minimum:
-            raise self.error(f"{key}={value:g} must be >= {minimum:g}", key)
+            raise self.error(f"{key}={value!r} must be >= {minimum:g}", key)
         if maximum is not None and value > maximum:
-            raise self.error(f"{key}={value:g} must be <= {maximum:g}", key)
+            raise self.error(f"{key}={value!r} must be <= {maximum:g}", key)
         return float(value)
 
     def source(self, required: bool = True) -> str | None:
