@@ -17,7 +17,13 @@ from netsim.errors import ScenarioError
 from netsim.scenario.distributions import MAX_MAGNITUDE
 from netsim.scenario.names import text_problem
 
-__all__ = ["Reader", "apply_overrides", "load_document", "merge_overlay"]
+__all__ = [
+    "Reader",
+    "apply_overrides",
+    "figures_and_sources",
+    "load_document",
+    "merge_overlay",
+]
 
 SOURCE_PREFIXES = ("report", "assumption")
 MAX_DOCUMENT_BYTES = 10_000_000  # a scenario is a few kB: anything larger is not one
@@ -348,6 +354,36 @@ def check_sources(document: Mapping[str, Any], path: str) -> None:
                 walk(value, f"{key}.{part}" if key else part, has_source)
 
     walk({k: v for k, v in document.items() if k != "overlay"}, "", False)
+
+
+def figures_and_sources(document: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """Every figure of a scenario document with its source: ``(key path, value, source)``.
+
+    A figure is a number or a list of numbers; its source is its table's ``source`` or,
+    failing that, the table above's (the rule :func:`check_sources` enforces). This is
+    the provenance a run carries: shares, premiums, targets, correlations, timelines,
+    geography weights, event settings and limits, not only the sampled parameters.
+    """
+    rows: list[tuple[str, str, str]] = []
+
+    def show(value: Any) -> str:
+        if isinstance(value, list):
+            return "[" + ", ".join(show(v) for v in value) + "]"
+        return repr(value) if isinstance(value, float) else str(value)
+
+    def walk(table: Mapping[str, Any], key: str, inherited: str) -> None:
+        source = table.get("source", inherited)
+        source = source if isinstance(source, str) else inherited
+        for name, value in table.items():
+            part = name if _bare(name) else f'"{name}"'
+            where = f"{key}.{part}" if key else part
+            if isinstance(value, dict):
+                walk(value, where, source)
+            elif _is_number(value):
+                rows.append((where, show(value), source))
+
+    walk({k: v for k, v in document.items() if k != "overlay"}, "", "")
+    return rows
 
 
 def _is_number(value: Any) -> bool:
