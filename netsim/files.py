@@ -4,34 +4,38 @@ through :class:`OutputFile`.
 * The target must be a regular file or absent: a directory, a device, a FIFO or a
   socket (or a symbolic link to one) is refused, and so is a file the same command
   reads (its scenario, its run). A link to a regular file is followed: the file it
-  points to is replaced and the link kept.
+  points to is replaced (keeping its permissions) and the link kept.
 * The output is written under a temporary name in the target's folder, created when
   the :class:`OutputFile` is made, so a folder that cannot be written is found before
-  any long computation; it is then flushed to disk and renamed into place.
+  any long computation; it is then flushed to disk and renamed into place. A new file
+  gets the usual permissions (0o666 less the umask), not a temporary file's 0o600.
 * On any error (no space left, a read-only or vanished folder, permissions) the
   temporary is removed and :class:`~netsim.errors.OutputError` says in one line what
   failed. Ctrl-C or SIGTERM during the write are held until the write is over; then
   the temporary is removed and the signal acts: nothing is left but a complete file
-  or none.
+  or none. A temporary that is never committed is removed when its
+  :class:`OutputFile` is dropped, and at the latest when the interpreter exits.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import io
 import os
+import secrets
 import shutil
 import signal
 import stat
-import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from netsim.errors import OutputError, ScenarioError
 
-__all__ = ["DeferredErrorFile", "OutputFile", "refuse_unless_writable_target"]
+__all__ = ["DeferredErrorFile", "OutputFile", "committed", "refuse_unless_writable_target"]
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -40,6 +44,12 @@ _KINDS = (
     (stat.S_ISFIFO, "a FIFO"),
     (stat.S_ISSOCK, "a socket"),
 )
+_COMMITTED: collections.deque[Path] = collections.deque(maxlen=100)  # the latest outputs
+
+
+def committed() -> tuple[Path, ...]:
+    """The outputs this process has written (renamed into place) so far, in order."""
+    return tuple(_COMMITTED)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -47,6 +57,10 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve() or os.path.samefile(a, b)
     except OSError:
         return False
+
+
+def _kind(mode: int) -> str | None:
+    return next((kind for test, kind in _KINDS if test(mode)), None)
 
 
 def refuse_unless_writable_target(
@@ -70,19 +84,46 @@ def refuse_unless_writable_target(
     except FileNotFoundError:
         mode = None
     except OSError as error:
-        raise OutputError(f"{given}: cannot use as output ({error.strerror})") from None
+        raise OutputError(f"{given}: cannot use as output ({_reason(error)})") from None
     if mode is not None:
+        kind = _kind(mode)
         if directory:
-            raise ScenarioError(f"{given} exists: name a new store")
-        for test, kind in _KINDS:
-            if test(mode):
-                raise ScenarioError(f"{given} is {kind}, not a regular file: name a file")
+            raise ScenarioError(f"{given} exists{f' ({kind})' if kind else ''}: name a new store")
+        if kind:
+            raise ScenarioError(f"{given} is {kind}, not a regular file: name a file")
     for read in reads:
         if _same_file(target, Path(read)):
             raise ScenarioError(f"{given} is also an input of this command: name another file")
     if not target.parent.is_dir():
-        raise ScenarioError(f"{given}: folder {given.parent} does not exist")
+        what = "is not a folder" if target.parent.exists() else "does not exist"
+        raise ScenarioError(f"{given}: folder {target.parent} {what}")
     return target
+
+
+def _new_temporary(target: Path, directory: bool) -> Path:
+    """An empty file (or directory) beside ``target`` under a hidden temporary name,
+    created with the usual permissions (the umask applies)."""
+    stem = target.name[:200]  # room for the rest of the name within NAME_MAX
+    for _ in range(100):
+        temporary = target.parent / f".{stem}.{secrets.token_hex(4)}.partial"
+        try:
+            if directory:
+                os.mkdir(temporary, 0o777)
+            else:
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+                os.close(os.open(temporary, flags, 0o666))
+        except FileExistsError:
+            continue
+        return temporary
+    raise FileExistsError(f"no free temporary name beside {target}")
+
+
+def _remove(temporary: Path, directory: bool) -> None:
+    if directory:
+        shutil.rmtree(temporary, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
 
 
 class OutputFile:
@@ -109,22 +150,17 @@ class OutputFile:
         self.target = refuse_unless_writable_target(path, reads, directory=directory)
         self.directory = directory
         self.committed = False
-        prefix, suffix = f".{self.target.name}.", ".partial"
-        try:
-            if directory:
-                self.temporary = Path(
-                    tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=self.target.parent)
-                )
-            else:
-                handle, name = tempfile.mkstemp(
-                    prefix=prefix, suffix=suffix, dir=self.target.parent
-                )
-                os.close(handle)
-                self.temporary = Path(name)
-        except OSError as error:
-            raise OutputError(
-                f"{self.path}: cannot write in {self.target.parent} ({error.strerror})"
-            ) from None
+        # a signal may not come between making the temporary and owning it
+        with _held_signals() as held:
+            try:
+                self.temporary = _new_temporary(self.target, directory)
+            except OSError as error:
+                raise OutputError(
+                    f"{self.path}: cannot write in {self.target.parent} ({_reason(error)})"
+                ) from None
+            self._remove = weakref.finalize(self, _remove, self.temporary, directory)
+            if held:
+                self.discard()
 
     def refuse_inputs(self, reads: Iterable[str | Path]) -> None:
         """Raise if the output is one of ``reads`` (files known only after loading, such
@@ -144,13 +180,8 @@ class OutputFile:
 
     def discard(self) -> None:
         """Remove the temporary (nothing happens after a commit)."""
-        if self.committed:
-            return
-        if self.directory:
-            shutil.rmtree(self.temporary, ignore_errors=True)
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                self.temporary.unlink()
+        if not self.committed:
+            self._remove()
 
     def commit(self, write: Callable[[Path], Any]) -> Path:
         """``write(temporary)``, then flush and rename it into place.
@@ -163,26 +194,25 @@ class OutputFile:
         OutputError
             If writing fails (no space left, permissions, a vanished folder).
         """
-        with _held_signals() as held:
-            try:
+        if self.committed:
+            raise OutputError(f"{self.path}: already written")
+        try:
+            with _held_signals():  # a held signal acts as the block ends
                 write(self.temporary)
                 _flush(self.temporary)
-            except OSError as error:
-                self.discard()
-                raise OutputError(f"{self.path}: writing failed ({_reason(error)})") from None
-            except BaseException:
-                self.discard()
-                raise
-            if held:
-                self.discard()
-                return self.path  # the held signal acts as the block ends
-            try:
+            _keep_mode(self.temporary, self.target)
+            with _held_signals():  # renamed and noted as one step
                 os.replace(self.temporary, self.target)
-            except OSError as error:
-                self.discard()
-                raise OutputError(f"{self.path}: renaming failed ({_reason(error)})") from None
-            self.committed = True
-            _flush_folder(self.target.parent)
+                self.committed = True
+                self._remove.detach()
+                _COMMITTED.append(self.path)
+        except OSError as error:
+            self.discard()
+            raise OutputError(f"{self.path}: writing failed ({_reason(error)})") from None
+        except BaseException:
+            self.discard()
+            raise
+        _flush_folder(self.target.parent)
         return self.path
 
     def write_text(self, text: str) -> Path:
@@ -196,6 +226,20 @@ class OutputFile:
 
 def _reason(error: OSError) -> str:
     return error.strerror or str(error)
+
+
+def _keep_mode(temporary: Path, target: Path) -> None:
+    """Give the temporary the permissions (and, where allowed, the owner) of the file it
+    replaces."""
+    try:
+        old = os.stat(target)
+    except FileNotFoundError:
+        return
+    os.chmod(temporary, stat.S_IMODE(old.st_mode))
+    new = os.stat(temporary)
+    if (new.st_uid, new.st_gid) != (old.st_uid, old.st_gid):
+        with contextlib.suppress(OSError):  # only root may give a file away
+            os.chown(temporary, old.st_uid, old.st_gid)
 
 
 def _flush(path: Path) -> None:
@@ -224,25 +268,29 @@ def _held_signals() -> Iterator[list[int]]:
 
     Yields the list of signals received meanwhile. After the block, the previous
     handlers are restored and each held signal is raised again, so Ctrl-C still
-    ends in KeyboardInterrupt and SIGTERM in whatever its handler does.
+    ends in KeyboardInterrupt and SIGTERM in whatever its handler does. A signal the
+    process ignores stays ignored.
     """
     if threading.current_thread() is not threading.main_thread():
         yield []
         return
     held: list[int] = []
-    wanted = (signal.SIGINT, signal.SIGTERM)
-    previous = {number: signal.getsignal(number) for number in wanted}
+    previous = {
+        number: handler
+        for number in (signal.SIGINT, signal.SIGTERM)
+        if (handler := signal.getsignal(number)) is not signal.SIG_IGN
+    }
 
     def hold(number: int, frame: Any) -> None:
         held.append(number)
 
-    for number in wanted:
+    for number in previous:
         signal.signal(number, hold)
     try:
         yield held
     finally:
         for number, handler in previous.items():
-            signal.signal(number, handler)
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
         for number in dict.fromkeys(held):
             signal.raise_signal(number)
 
@@ -290,7 +338,8 @@ class DeferredErrorFile(io.RawIOBase):
                     done += os.pwrite(self.descriptor, data[done:], self.position + done)
             except OSError as error:
                 self.error = error
-        if self.error is not None:
+        if self.error is not None:  # kept, the newest last (reads apply them in order)
+            self.unwritten.pop(self.position, None)
             self.unwritten[self.position] = data
         self.position += len(data)
         self.size = max(self.size, self.position)

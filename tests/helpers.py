@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from netsim.analytic import _skeleton
@@ -108,3 +109,38 @@ def small_scenario(
         "source": A,
     }
     return doc
+
+
+def write_toml(document: dict, path) -> None:
+    """A scenario document as TOML (the tests' own small writer: tomllib only reads)."""
+
+    def key(name: str) -> str:
+        return json.dumps(name, ensure_ascii=False)
+
+    def value(v) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int | float):
+            return repr(v)
+        if isinstance(v, str):
+            return json.dumps(v, ensure_ascii=False)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{key(k)} = {value(x)}" for k, x in v.items()) + "}"
+        raise TypeError(v)
+
+    lines = []
+
+    def table(prefix: list[str], data: dict) -> None:
+        scalars = {k: v for k, v in data.items() if not isinstance(v, dict)}
+        tables = {k: v for k, v in data.items() if isinstance(v, dict)}
+        if prefix and scalars:
+            lines.append("[" + ".".join(key(p) for p in prefix) + "]")
+        for k, v in scalars.items():
+            lines.append(f"{key(k)} = {value(v)}")
+        for k, v in tables.items():
+            table([*prefix, k], v)
+
+    table([], document)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

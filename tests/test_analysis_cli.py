@@ -140,8 +140,26 @@ def test_compare_command_with_overlays_and_set(tmp_path, capsys):
     )
     assert status == 0
     rows = {r.split(",")[0]: r.split(",") for r in out.read_text().splitlines()[1:]}
-    assert set(float(v) for v in rows["net_market"][1:]) == {0.0}  # itself: exactly zero
-    assert float(rows["bull"][-1]) > 0.9
+    assert set(float(v) for v in rows["net_market"][1:-1]) == {0.0}  # itself: exactly zero
+    assert float(rows["bull"][-2]) > 0.9
+    # an overlay and --set alike keep the base's solved growth (only the change differs)
+    assert rows["bull"][-1] == "the base's"
+    changed = next(k for k in rows if k.startswith("net_market with"))
+    assert rows[changed][-1] == "the base's" and float(rows[changed][-2]) > 0.5
+    assert (
+        main(
+            [
+                "compare",
+                str(NET_CONFIG),
+                str(CONFIGS / "bull.toml"),
+                "--draws",
+                "200",
+                "--recalibrate",
+            ]
+        )
+        == 0
+    )
+    assert "solved anew" in capsys.readouterr().out
 
 
 def test_run_with_precision_stops_and_reports(tmp_path, capsys):
@@ -240,10 +258,20 @@ def test_report_renders_in_headless_chromium(tmp_path, run_file):
     assert match, result.stdout[:2000]
     probe_data = json.loads(html_module.unescape(match.group(1)))
     tables = {name: (height, rows) for name, height, rows in probe_data["tables"]}
-    for name in ("bands-0", "bands-1", "bands-2", "sensitivity", "convergence", "inputs"):
+    for name in (
+        "bands-0",
+        "bands-1",
+        "bands-2",
+        "sensitivity",
+        "convergence",
+        "inputs",
+        "assumptions",
+    ):
         height, rows = tables[name]
         assert height > 20 and rows > 2, (name, height, rows)
     assert tables["inputs"][1] == 1 + len(netsim.open_run(run_file)["parameter"])
+    # every figure of the scenario with its source: 240 in the NET scenario
+    assert tables["assumptions"][1] == 1 + 240
     assert len(probe_data["images"]) == 2 and all(w > 300 for w in probe_data["images"])
 
 

@@ -12,7 +12,7 @@ import netsim
 from netsim.cli import main
 from netsim.errors import ScenarioError
 
-from .helpers import small_scenario
+from .helpers import small_scenario, write_toml
 
 # regions whose names hold dots: as Sobol groups they must stay apart (they were split
 # on dots once, so "St. Kitts" and "St. Lucia" both became "noise.St")
@@ -107,7 +107,7 @@ def test_awkward_names_run_write_read_and_analyse(awkward, tmp_path):
 )
 def test_awkward_names_through_every_command(awkward, tmp_path, argv, capsys):
     config = tmp_path / "awkward.toml"
-    _write_toml(awkward_document(), config)
+    write_toml(awkward_document(), config)
     runs = {
         "RUN": tmp_path / "run.nc",
         "BANDS": tmp_path / "bands.nc",
@@ -135,42 +135,6 @@ def test_awkward_names_through_every_command(awkward, tmp_path, argv, capsys):
         assert "$cost$ &lt;i&gt;" in html
     elif argv[0] == "bands":
         assert any(name in out for name in (*REGIONS, *SEGMENTS, COUNTRIES[0]))
-
-
-def _write_toml(document: dict, path) -> None:
-    """A scenario document as TOML (the tests' own small writer: tomllib only reads)."""
-    import json
-
-    def key(name: str) -> str:
-        return json.dumps(name, ensure_ascii=False)
-
-    def value(v) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, int | float):
-            return repr(v)
-        if isinstance(v, str):
-            return json.dumps(v, ensure_ascii=False)
-        if isinstance(v, list):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        if isinstance(v, dict):
-            return "{" + ", ".join(f"{key(k)} = {value(x)}" for k, x in v.items()) + "}"
-        raise TypeError(v)
-
-    lines = []
-
-    def table(prefix: list[str], data: dict) -> None:
-        scalars = {k: v for k, v in data.items() if not isinstance(v, dict)}
-        tables = {k: v for k, v in data.items() if isinstance(v, dict)}
-        if prefix and scalars:
-            lines.append("[" + ".".join(key(p) for p in prefix) + "]")
-        for k, v in scalars.items():
-            lines.append(f"{key(k)} = {value(v)}")
-        for k, v in tables.items():
-            table([*prefix, k], v)
-
-    table([], document)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 REFUSED = [

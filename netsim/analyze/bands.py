@@ -18,7 +18,9 @@ from netsim.run.reduced import reduced_name
 from netsim.stats.intervals import band_intervals
 from netsim.stats.quantiles import as_quantiles
 
-__all__ = ["output_and_level", "run_bands", "run_exceedance"]
+__all__ = ["DEFAULT_CONFIDENCE", "output_and_level", "run_bands", "run_exceedance"]
+
+DEFAULT_CONFIDENCE = 0.95  # of the intervals of bands computed from draws
 
 
 def output_and_level(dataset: xr.Dataset, by: str) -> tuple[str, str]:
@@ -48,8 +50,8 @@ def run_bands(
     dataset: xr.Dataset,
     output: str = "total",
     by: str = "global",
-    q: float | Sequence[float] = HEADLINE_QUANTILES,
-    confidence: float = 0.95,
+    q: float | Sequence[float] | None = None,
+    confidence: float | None = None,
     years: Sequence[int] | None = None,
     cagr: tuple[int, int] | None = None,
 ) -> xr.Dataset:
@@ -62,8 +64,11 @@ def run_bands(
         to bands (the quantiles and confidence it was reduced with).
     output, by : str
         See :func:`netsim.analyze.cells.select_output`.
-    q, confidence
-        Quantiles and the confidence of their intervals.
+    q : float or sequence of float, optional
+        Quantiles; default P5, P50 and P95 (for a run reduced to bands: the quantiles
+        it holds).
+    confidence : float, optional
+        Of the intervals; default 0.95 (for a run reduced to bands: its own).
     years : sequence of int, optional
         Only these years.
     cagr : (start, end), optional
@@ -77,8 +82,9 @@ def run_bands(
         (as :func:`netsim.stats.intervals.band_intervals`); attrs ``confidence``,
         ``draws``, ``units``.
     """
-    qs = as_quantiles(q)
     if run_kind(dataset) == DRAWS_KIND:
+        qs = as_quantiles(HEADLINE_QUANTILES if q is None else q)
+        confidence = DEFAULT_CONFIDENCE if confidence is None else confidence
         data = select_output(dataset, output, by)
         if cagr is not None:
             start, end = cagr
@@ -89,21 +95,28 @@ def run_bands(
         result.attrs["units"] = data.attrs.get("units", "")
         return result
     if cagr is not None:
-        require_draws(dataset, "the bands of a CAGR")
+        require_draws(dataset, "a CAGR")
     OutputLayout.from_dataset(dataset).check(output, by)
+    if "quantile" not in dataset.coords:
+        raise ScenarioError("this run reduced to bands has no 'quantile' coordinate")
     stored = np.asarray(dataset["quantile"].values, dtype=np.float64)
+    qs = stored if q is None else as_quantiles(q)
     missing = [float(v) for v in qs if not np.isclose(stored, v, rtol=0, atol=1e-12).any()]
     if missing:
         raise ScenarioError(
             f"this run was reduced to the quantiles {stored.tolist()}: q={missing} needs a run "
             "reduced with them, or its draws"
         )
-    if not np.isclose(float(dataset.attrs.get("confidence", np.nan)), confidence):
+    held = float(dataset.attrs.get("confidence", np.nan))
+    confidence = held if confidence is None else confidence
+    if not np.isclose(held, confidence):
         raise ScenarioError(
-            f"this run's intervals are {100 * float(dataset.attrs['confidence']):g} % "
-            f"intervals, not {100 * confidence:g} %"
+            f"this run's intervals are {100 * held:g} % intervals: confidence={confidence:g} "
+            "needs a run reduced with it, or its draws"
         )
     name = reduced_name(output, by)
+    if name not in dataset or f"{name}_interval" not in dataset or "draws" not in dataset.attrs:
+        raise ScenarioError(f"this run reduced to bands holds no bands {name!r} with intervals")
     picks = [int(np.argmin(np.abs(stored - v))) for v in qs]
     value = _selected(dataset[name].isel(quantile=picks), years)
     interval = _selected(dataset[f"{name}_interval"].isel(quantile=picks), years)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from netsim.errors import ScenarioError
@@ -57,16 +58,29 @@ def select_output(dataset: xr.Dataset, output: str = "total", by: str = "region"
         float64, in the run's unit, with the run's ``draw`` dimension (Dask-backed
         for a Zarr store: computed when used).
     """
-    require_draws(dataset, f"the draws of {output}")
+    require_draws(dataset, f"selecting {output!r} draw by draw")
     OutputLayout.from_dataset(dataset).check(output, by)
-    return aggregate(dataset[output], by)
+    data = dataset[output]
+    if "draw" not in data.dims:
+        raise ScenarioError(f"dataset's {output!r} has no 'draw' dimension: it is not a run")
+    return aggregate(data, by)
 
 
 def load_draws(data: xr.DataArray, what: str) -> xr.DataArray:
-    """``data`` in memory (computing a Dask-backed selection), if it fits the budget."""
+    """``data`` in memory (computing a Dask-backed selection), if it fits the budget.
+
+    Raises
+    ------
+    ScenarioError
+        If the data hold NaN: a run's values are never missing unless its file was
+        damaged (a store's chunk lost, a value edited), and a missing value is never
+        read as a number.
+    """
     if data.chunks is not None:
         check_fits_in_memory(data.size * 8, what)
-        return data.compute()
+        data = data.compute()
+    if np.isnan(np.asarray(data.values, dtype=np.float64)).any():
+        raise ScenarioError(f"{what} hold missing values (NaN): the run is damaged")
     return data
 
 

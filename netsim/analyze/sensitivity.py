@@ -156,9 +156,10 @@ def _inputs_and_output(
     dataset: xr.Dataset, output: str, by: str
 ) -> tuple[np.ndarray, xr.DataArray]:
     require_draws(dataset, "a rank-based sensitivity")
+    selected = select_output(dataset, output, by)  # refuses what is not a run, by name
     if "inputs" not in dataset:
         raise ScenarioError("the dataset has no 'inputs' (use a run from netsim.simulate)")
-    data = load_draws(select_output(dataset, output, by), f"the draws of {output} by {by}")
+    data = load_draws(selected, f"the draws of {output} by {by}")
     inputs = load_draws(dataset["inputs"].transpose("draw", "parameter"), "the sampled inputs")
     return np.asarray(inputs.values, dtype=np.float64), data
 
@@ -586,6 +587,7 @@ def analyse(
             )
         else:
             require_draws(run, method)
+            OutputLayout.from_dataset(run, "run")  # refuses what is not a run, by name
             if run.attrs.get("scenario_hash") != scenario.scenario_hash:
                 raise ScenarioError(
                     f"{method}: the run was not made from this scenario (its hash differs)"

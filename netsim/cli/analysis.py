@@ -24,12 +24,21 @@ def add_analysis_commands(sub: Any) -> None:
     """Add the analysis subcommands to the ``netsim`` parser."""
     bands = sub.add_parser("bands", help="percentile bands of a run, with confidence intervals")
     bands.add_argument("run", help="a run written by netsim run (.nc or .zarr)")
-    bands.add_argument("--q", type=float, nargs="+", default=[0.05, 0.5, 0.95], help="quantiles")
+    bands.add_argument(
+        "--q",
+        type=float,
+        nargs="+",
+        help="quantiles (default 0.05 0.5 0.95; a run reduced to bands: the ones it holds)",
+    )
     bands.add_argument(
         "--by", default="global", help="global, region, country, or an axis name (e.g. modality)"
     )
     bands.add_argument("--year", type=int, nargs="+", help="only these years")
-    bands.add_argument("--confidence", type=float, default=0.95, help="of the intervals")
+    bands.add_argument(
+        "--confidence",
+        type=float,
+        help="of the intervals (default 0.95; a run reduced to bands: its own)",
+    )
     bands.add_argument("--csv", help="also write the table to this CSV file")
     bands.add_argument(
         "--exceed", type=float, metavar="X", help="also print P(value > X) of every cell"
@@ -71,6 +80,12 @@ def add_analysis_commands(sub: Any) -> None:
         help="compare the base with these changes as one more scenario",
     )
     comp.add_argument("--draws", type=int, default=20_000, help="paired draws (default 20,000)")
+    comp.add_argument(
+        "--recalibrate",
+        action="store_true",
+        help="solve every other scenario anew (default: overlays and --set keep the base's "
+        "solved growth, so only the change differs)",
+    )
     comp.add_argument("--seed", type=int, default=0)
     comp.add_argument("--output", default="total")
     comp.add_argument("--by", choices=BY_CHOICES, default="global")
@@ -142,7 +157,7 @@ def _bands(args: argparse.Namespace) -> int:
         table = bands_table(
             result,
             f"{args.run}: bands of {output} ({by}), {unit}, {int(result.attrs['draws']):,} draws; "
-            f"low/high = {100 * args.confidence:g} % order-statistic interval",
+            f"low/high = {100 * float(result.attrs['confidence']):g} % order-statistic interval",
         )
         chance = None
         if args.exceed is not None:
@@ -165,8 +180,10 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
     reads = [args.config] + ([args.run] if args.run else [])
     _top(args.top)
-    with _outputs(_output(args.out, (".nc",), reads)) as (out,):
+    with _outputs(_output(args.out, (".nc",), reads)) as outputs:
+        (out,) = outputs
         scenario = netsim.load_scenario(args.config, args.set)
+        _refuse_inputs(outputs, scenario.source_files)
         run = open_run(args.run) if args.run else None
         result, cell = analyse(
             scenario,
@@ -198,14 +215,20 @@ def _compare(args: argparse.Namespace) -> int:
 
     reads = [args.base, *args.others]
     csv_file, out = _output(args.csv, (".csv",), reads), _output(args.out, (".nc",), reads)
-    with _outputs(csv_file, out):
+    with _outputs(csv_file, out) as outputs:
+        # --set and overlays alike: the base's solution is kept unless --recalibrate
+        recalibrate = True if args.recalibrate else None
         base = netsim.load_scenario(args.base)
-        others = {Path(p).stem: netsim.load_scenario(p) for p in args.others}
+        others = {
+            Path(p).stem: netsim.load_scenario(p, recalibrate=recalibrate) for p in args.others
+        }
         if args.set:
             label = f"{Path(args.base).stem} with " + ", ".join(args.set)
-            others[label] = netsim.load_scenario(args.base, args.set)
+            others[label] = netsim.load_scenario(args.base, args.set, recalibrate=args.recalibrate)
         if not others:
             raise ScenarioError("compare needs another scenario file or --set key.path=value")
+        for scenario in (base, *others.values()):
+            _refuse_inputs(outputs, scenario.source_files)
         result = compare(base, others, args.draws, args.seed, "mc", args.output, args.by)
         year = args.year if args.year is not None else int(result["year"].values[-1])
         if year not in result["year"].values.tolist():
@@ -271,6 +294,7 @@ def _plot(args: argparse.Namespace) -> int:
             )
         else:
             scenario = netsim.load_scenario(sources[0])
+            _refuse_inputs((out,), scenario.source_files)
             method = "tornado" if kind == "tornado" else "attribution"
             result, chosen = analyse(scenario, method, args.output, args.by, cell=cell)
             if kind == "tornado":
@@ -298,6 +322,13 @@ def _report(args: argparse.Namespace) -> int:
         path = write_report(run, out, sensitivity=sensitivity, cell=cell)
     print(f"wrote {path}")
     return 0
+
+
+def _refuse_inputs(outputs: tuple[Any, ...], reads: tuple[str, ...]) -> None:
+    """Refuse outputs that are files known only after loading (an overlay's parents)."""
+    for output in outputs:
+        if output is not None:
+            output.refuse_inputs(reads)
 
 
 class _outputs:

@@ -15,11 +15,12 @@ import gc
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Sequence
 
 from netsim import __version__
 from netsim.cli.analysis import add_analysis_commands, run_analysis_command
-from netsim.cli.run import add_run_command, run_command, zarr_store
+from netsim.cli.run import Terminated, add_run_command, run_command, zarr_store
 from netsim.errors import ScenarioError
 
 EXIT_USAGE = 2
@@ -61,16 +62,23 @@ def console() -> int:
     before exit. Collection stays on while the command runs.
     """
     gc.disable()
-    signal.signal(signal.SIGTERM, _terminate)
+    # numpy's floating-point RuntimeWarnings (a log of 0 in an intermediate step) are
+    # not for the command's reader: a result that could be wrong is refused in one line
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return main(sys.argv[1:], own_process=True)
+    except KeyboardInterrupt:  # between main's own handlers and its return
+        return EXIT_INTERRUPTED
+    except Terminated:
+        return EXIT_TERMINATED
     finally:
+        # the command is over: a signal now ends the process as it would any program,
+        # without a traceback from a handler that has nothing left to clean up
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
         gc.freeze()  # the process ends here: nothing left that collecting would free
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised where the process is, so that every output in progress is
-    removed on the way out (as Ctrl-C's KeyboardInterrupt does)."""
 
 
 def _terminate(number: int, frame: object) -> None:
@@ -104,6 +112,9 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
         (:func:`leave_out_dask`), and the garbage collector skips the libraries'
         objects (:func:`console`); a caller's own process is never changed.
     """
+    from netsim.files import committed
+
+    before = len(committed())
     try:
         args = _parser().parse_args(argv)
         if own_process:
@@ -117,10 +128,10 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
         print(f"netsim: error: {_one_line(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("netsim: interrupted; nothing written", file=sys.stderr)
+        print(f"netsim: interrupted; {_what_was_written(before)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Terminated:
-        print("netsim: terminated; nothing written", file=sys.stderr)
+        print(f"netsim: terminated; {_what_was_written(before)}", file=sys.stderr)
         return EXIT_TERMINATED
     except BrokenPipeError:
         # the reader stopped early (netsim ... | head): files are already written; end
@@ -132,6 +143,14 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
         where = f"{error.filename}: " if error.filename else ""
         print(f"netsim: error: {where}{error.strerror or error}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _what_was_written(before: int) -> str:
+    """Say "nothing written", or which outputs the command had written when stopped."""
+    from netsim.files import committed
+
+    written = committed()[before:]
+    return f"wrote {', '.join(map(str, written))}" if written else "nothing written"
 
 
 def _one_line(text: str) -> str:

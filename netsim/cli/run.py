@@ -16,11 +16,16 @@ from typing import Any
 from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import ScenarioError
 
-__all__ = ["DEFAULT_DRAWS", "add_run_command", "run_command", "zarr_store"]
+__all__ = ["DEFAULT_DRAWS", "Terminated", "add_run_command", "run_command", "zarr_store"]
 
 DEFAULT_DRAWS = 20_000
 DEFAULT_MAX_DRAWS = 2_000_000
 PROGRESS_AFTER_SECONDS = 2.0
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the process is, so that every output in progress is
+    removed on the way out (as Ctrl-C's KeyboardInterrupt does)."""
 
 
 def _help(text: str) -> str:
@@ -163,11 +168,16 @@ def run_command(args: argparse.Namespace) -> int:
         if plan.note:
             print(plan.note, file=sys.stderr)
     # the output exists (as a temporary) before anything is computed: an unwritable
-    # folder fails now, not after the run
-    output = OutputFile(args.out, scenario.source_files) if args.out and not store else None
-    client = _client(args.scheduler) if args.scheduler else None
+    # folder, or a target that cannot be written (a device, a store already there),
+    # fails now, not after the run
+    if store and not args.resume:
+        _probe_new_store(store, scenario.source_files)
+    output = client = None
     started = time.perf_counter()
     try:
+        if args.out and not store:
+            output = OutputFile(args.out, scenario.source_files)
+        client = _client(args.scheduler) if args.scheduler else None
         with _progress(draws if precision is None else None, args.no_progress) as update:
             if args.resume:
                 from netsim.run.zarr_store import resume_store
@@ -189,14 +199,17 @@ def run_command(args: argparse.Namespace) -> int:
                 )
         # written before anything is printed: a reader that stops early (| head) loses nothing
         written = write_netcdf(dataset, output) if output is not None else None
-    except KeyboardInterrupt:
-        if store:
+    except (KeyboardInterrupt, Terminated) as stop:
+        from netsim.run.zarr_store import is_store
+
+        if store and is_store(store):  # the skeleton is in place: the store can resume
+            what = "interrupted" if isinstance(stop, KeyboardInterrupt) else "terminated"
             print(
-                f"netsim: interrupted; {store} is incomplete: finish it with "
+                f"netsim: {what}; {store} is incomplete: finish it with "
                 f"netsim run --resume {store}",
                 file=sys.stderr,
             )
-            return 130
+            return 130 if isinstance(stop, KeyboardInterrupt) else 143
         raise
     finally:
         if output is not None:
@@ -218,6 +231,19 @@ def run_command(args: argparse.Namespace) -> int:
     if store:
         print(f"\nwrote {store} (complete)")
     return 0
+
+
+def _probe_new_store(store: str, reads: Any) -> None:
+    """Refuse a store path that cannot take a new store (naming ``--resume`` for a store
+    already there), and prove its folder writable by making and removing a temporary."""
+    from netsim.files import OutputFile
+    from netsim.run.zarr_store import is_store
+
+    if is_store(store):
+        raise ScenarioError(
+            f"{store} exists: finish it with netsim run --resume {store}, or name a new store"
+        )
+    OutputFile(store, reads, directory=True).discard()
 
 
 def _header(

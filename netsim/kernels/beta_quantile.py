@@ -206,6 +206,7 @@ def _start_table(a: float, b: float) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
     table_log_p = np.linspace(math.log(SMALLEST_TAIL), math.log(0.5), TABLE_NODES)
     tail = np.exp(table_log_p)
-    lower_log_x = np.log(special.betaincinv(a, b, tail))
-    upper_log_y = np.log(special.betaincinv(b, a, tail))
+    with np.errstate(divide="ignore"):  # a tail below the smallest double: log 0 = -inf
+        lower_log_x = np.log(special.betaincinv(a, b, tail))
+        upper_log_y = np.log(special.betaincinv(b, a, tail))
     return table_log_p, lower_log_x, upper_log_y, float(special.betaln(a, b))

@@ -15,6 +15,7 @@ sums that keep NaN (a missing value is never counted as zero).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -157,13 +158,26 @@ class OutputLayout:
             country_regions = dataset["region"].values
         else:
             raise ScenarioError(f"{label} is not a netsim run (countries have no regions)")
-        axes = tuple(
+        found = [
             str(name)[3:]
             for name in dataset.data_vars
             if str(name).startswith("by_")
             and not str(name).endswith(("_region", "_global"))
             and not str(name).endswith("_interval")
-        )
+        ]
+        # the scenario's axis order and labels come from its document: a Zarr store lists
+        # its variables in its own (alphabetical) order, so the variables cannot give them
+        try:
+            document = json.loads(str(dataset.attrs.get("scenario_document", "{}")))
+        except ValueError:
+            document = {}
+        tables = document.get("axes") if isinstance(document, dict) else None
+        declared = {
+            str(name): str(table.get("label", name)) if isinstance(table, dict) else str(name)
+            for name, table in (tables.items() if isinstance(tables, dict) else ())
+        }
+        order = list(declared)
+        axes = tuple(sorted(found, key=lambda a: order.index(a) if a in declared else len(order)))
         parameters = dataset["parameter"].values.tolist() if "parameter" in dataset.coords else []
 
         def table(name: str) -> tuple[str, ...]:
@@ -178,7 +192,7 @@ class OutputLayout:
             country_regions=tuple(str(r) for r in country_regions),
             regions=tuple(dict.fromkeys(str(r) for r in country_regions)),
             axes=axes,
-            axis_labels=axes,
+            axis_labels=tuple(declared.get(a, a) for a in axes),
             segments=tuple(tuple(str(s) for s in dataset[a].values) for a in axes),
             unit=str(dataset.attrs.get("units", dataset["total"].attrs.get("units", ""))),
             parameters=tuple(str(p) for p in parameters),
@@ -427,15 +441,15 @@ def aggregate(data: xr.DataArray, by: str = "region") -> xr.DataArray:
         def blockwise(block: np.ndarray) -> np.ndarray:
             return sum_countries(block, -1, region_of, len(regions))[pick]
 
-        core = [["region"]] if by == "region" else [[]]
+        sizes = {"output_sizes": {"region": len(regions)}} if by == "region" else {}
         result = xr.apply_ufunc(
             blockwise,
             data.chunk({"country": -1}),
             input_core_dims=[["country"]],
-            output_core_dims=core,
+            output_core_dims=[["region"]] if by == "region" else [[]],
             dask="parallelized",
             output_dtypes=[np.float64],
-            dask_gufunc_kwargs={"output_sizes": {"region": len(regions)}},
+            dask_gufunc_kwargs=sizes,
         )
         dims = [d for d in data.dims if d != "country"]
         if by == "region":

@@ -15,10 +15,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from netsim.analyze.cells import select_cell
+from netsim.analyze.cells import load_draws, select_cell, select_output
 from netsim.analyze.sensitivity import ranking
 from netsim.errors import ScenarioError
 from netsim.files import OutputFile
+from netsim.model.layout import OutputLayout
+from netsim.present.tables import sobol_interval_kind
+from netsim.run.files import DRAWS_KIND, run_kind
+from netsim.run.reduced import reduced_name
 from netsim.stats.quantiles import bands
 
 __all__ = [
@@ -124,11 +128,11 @@ def fan_chart(
 
     Parameters
     ----------
-    runs : mapping of label to DataArray
+    runs : mapping of label to DataArray or Dataset
         One run, or several to overlay (e.g. base, bull and bear): each the draws
         ``(draw, year)``, or bands ``(quantile, year)`` of a run reduced to bands (its
         quantiles are drawn: the outermost pair, an inner pair where it has one, the
-        median).
+        median), or a run of any kind :func:`netsim.open_run` opens (its global total).
     path : str, Path or OutputFile
         ``.png`` or ``.svg``.
     title : str
@@ -137,12 +141,14 @@ def fan_chart(
     base : DataArray (year), optional
         The deterministic base case, drawn as a dashed line.
     """
+    if not runs:
+        raise ScenarioError("a fan chart needs at least one run")
+    fans = {label: _fan_bands(label, data) for label, data in runs.items()}  # before the file
     shaded = set()
     with _drawing(path) as (plt, output):
         figure, axis = plt.subplots(figsize=(8, 4.8))
         years = None
-        for i, (label, data) in enumerate(runs.items()):
-            band = _fan_bands(label, data)
+        for i, (label, band) in enumerate(fans.items()):
             colour = COLOURS[i % len(COLOURS)]
             years = band["year"].values
             quantiles = [float(q) for q in band["quantile"].values]
@@ -165,7 +171,7 @@ def fan_chart(
             )
         if base is not None:
             axis.plot(base["year"].values, base.values, "k--", linewidth=1, label="base case")
-        first = next(iter(runs.values()))
+        first = next(iter(fans.values()))
         axis.set_title(title)
         axis.set_xlabel("year")
         axis.set_ylabel(ylabel if ylabel is not None else first.attrs.get("units", ""))
@@ -181,9 +187,17 @@ def fan_chart(
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
-def _fan_bands(label: str, data: xr.DataArray) -> xr.DataArray:
-    """The quantiles a fan draws, from draws or from stored bands."""
+def _fan_bands(label: str, data: xr.DataArray | xr.Dataset) -> xr.DataArray:
+    """The quantiles a fan draws, from draws or from stored bands (of a run's global
+    total, for a run)."""
+    if isinstance(data, xr.Dataset):
+        if run_kind(data) == DRAWS_KIND:
+            data = select_output(data, "total", "global")
+        else:
+            OutputLayout.from_dataset(data, f"fan chart of {label!r}: the data")
+            data = data[reduced_name("total", "global")]
     if set(data.dims) == {"draw", "year"}:
+        data = load_draws(data, f"the draws of the fan chart of {label!r}")
         return bands(data, FAN_QUANTILES).transpose("quantile", "year")
     if set(data.dims) == {"quantile", "year"}:
         quantiles = [float(q) for q in data["quantile"].values]
@@ -242,7 +256,7 @@ def tornado_chart(
 def sobol_bars(
     result: xr.Dataset, cell: Mapping[str, Any], path: str | Path, top: int = 10
 ) -> Path:
-    """First-order and total Sobol indices of one cell with their bootstrap intervals."""
+    """First-order and total Sobol indices of one cell with their intervals."""
     order = ranking(result, cell, "total_order")[:top]["parameter"].values
     picked = select_cell(result, cell).sel(parameter=order)
     with _drawing(path) as (plt, output):
@@ -260,7 +274,8 @@ def sobol_bars(
             )
         axis.set_yticks(rows, [_short_label(str(p)) for p in order], fontsize=8)
         axis.set_xlabel(
-            f"share of output variance ({100 * result.attrs['confidence']:g} % bootstrap intervals)"
+            f"share of output variance ({100 * result.attrs['confidence']:g} % "
+            f"{sobol_interval_kind(result)})"
         )
         axis.set_xlim(left=min(0.0, float(axis.get_xlim()[0])))
         axis.set_title(f"Sobol indices: {_cell_title(cell)} (n={result.attrs['n']:,})")
@@ -275,6 +290,8 @@ def histogram(data: xr.DataArray, path: str | Path, title: str, bins: int = 60) 
     if values.size < 2:
         raise ScenarioError("a histogram needs at least two draws")
     with _drawing(path) as (plt, output):
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+
         figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
         left.hist(values, bins=bins, color=COLOURS[0], alpha=0.8)
         left.set_xlabel(data.attrs.get("units", ""))
@@ -295,6 +312,9 @@ def histogram(data: xr.DataArray, path: str | Path, title: str, bins: int = 60) 
             )
         for axis in (left, right):
             axis.grid(alpha=0.3)
+            # at most five ticks, with thousands separators: five-digit values overlapped
+            axis.xaxis.set_major_locator(MaxNLocator(nbins=5))
+            axis.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.6g}"))
         figure.suptitle(f"{title} ({values.size:,} draws)")
         return _save(figure, output)
 

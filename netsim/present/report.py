@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime
 import html
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,12 @@ import xarray as xr
 from netsim.analyze.bands import run_bands
 from netsim.analyze.cells import load_draws, select_output
 from netsim.analyze.sensitivity import ranking, spearman
+from netsim.errors import ScenarioError
 from netsim.files import OutputFile
-from netsim.model.layout import HEADLINE_QUANTILES, OutputLayout
+from netsim.model.layout import OutputLayout
+from netsim.present.tables import headline_quantiles
 from netsim.run.files import DRAWS_KIND, run_kind
+from netsim.scenario.documents import figures_and_sources
 from netsim.stats.intervals import mean_standard_error
 
 __all__ = ["render_report", "write_report"]
@@ -74,9 +78,10 @@ def _note(text: str) -> str:
 
 def _band_section(dataset: xr.Dataset, layout: OutputLayout) -> tuple[str, float]:
     parts, worst = [], 0.0
+    quantiles = headline_quantiles(dataset)
     for index, cell in enumerate(layout.headline()):
         years = None if cell.year is None else [cell.year]
-        intervals = run_bands(dataset, cell.output, cell.by, HEADLINE_QUANTILES, years=years)
+        intervals = run_bands(dataset, cell.output, cell.by, quantiles, years=years)
         if cell.year is not None:
             intervals = intervals.sel(year=cell.year, drop=True)
         confidence = float(intervals.attrs["confidence"])
@@ -85,7 +90,7 @@ def _band_section(dataset: xr.Dataset, layout: OutputLayout) -> tuple[str, float
         for label in intervals[cell.row_dim].values:
             picked = intervals.sel({cell.row_dim: label})
             row: list[Any] = [str(label)]
-            for q in HEADLINE_QUANTILES:
+            for q in intervals["quantile"].values:
                 band = picked.sel(quantile=q)
                 row += [
                     float(band["value"]),
@@ -93,7 +98,7 @@ def _band_section(dataset: xr.Dataset, layout: OutputLayout) -> tuple[str, float
                 ]
             rows.append(row)
         headers = [cell.row_dim]
-        for q in HEADLINE_QUANTILES:
+        for q in intervals["quantile"].values:
             headers += [f"P{100 * q:g}", f"P{100 * q:g} {100 * confidence:g} % CI"]
         parts.append(_table(headers, rows, f"{cell.title}, {layout.unit}", f"bands-{index}"))
     return "\n".join(parts), worst
@@ -140,12 +145,16 @@ def render_report(
         total = load_draws(select_output(dataset, "total", "global"), "the global total")
     else:
         total = dataset["total_global"]
-    sections.append(
-        _image(
+    try:
+        fan = _image(
             lambda p: plots.fan_chart({"forecast": total}, p, f"Global market, {unit}"),
             "fan chart of the global total",
         )
-    )
+    except ScenarioError as error:  # bands without a median and a symmetric pair
+        if has_draws:
+            raise
+        fan = _note(f"No fan chart: {error}.")
+    sections.append(fan)
     if has_draws:
         sections.append(
             _image(
@@ -240,11 +249,33 @@ def render_report(
             "inputs",
         )
     )
+    sections.append(_assumptions_section(attrs))
     body = "\n".join(sections)
     title = html.escape(f"{attrs.get('scenario', 'netsim')} report")
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
         f"<style>{STYLE}</style></head><body>\n{body}\n</body></html>\n"
+    )
+
+
+def _assumptions_section(attrs: Mapping[str, Any]) -> str:
+    """Every figure of the scenario the run was made from (shares, premiums, targets,
+    correlations, timelines, weights, events, limits), each with its source."""
+    try:
+        document = json.loads(str(attrs.get("scenario_document", "")))
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        return "<h2>Assumptions</h2>" + _note("The run file holds no scenario document.")
+    rows = []
+    for key, value, source in figures_and_sources(document):
+        kind, _, text = source.partition(":")
+        rows.append([key, value, kind.strip(), text.strip()])
+    return "<h2>Assumptions</h2>" + _table(
+        ["figure", "value", "source", "quote or reason"],
+        rows,
+        f"Every figure of the scenario ({len(rows)}), with its source",
+        "assumptions",
     )
 
 

@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from netsim.errors import ScenarioError
 from netsim.model.layout import HEADLINE_QUANTILES, OutputLayout, aggregate, headline_draws
 from netsim.run.files import DRAWS_KIND, run_kind
+from netsim.run.planning import memory_budget
 from netsim.run.reduced import reduce_run, reduced_name
 from netsim.stats.quantiles import bands
 
@@ -29,8 +31,10 @@ __all__ = [
     "exceedance_table",
     "format_table",
     "headline_bands",
+    "headline_quantiles",
     "run_summary",
     "sensitivity_table",
+    "sobol_interval_kind",
     "validation_text",
 ]
 
@@ -110,17 +114,21 @@ def comparison_table(result: xr.Dataset, year: int) -> Table:
     rows = []
     for pick in _cells(picked["prob_greater"], ["scenario", *places]):
         difference = picked["difference"].sel(pick)
+        solved = "recalibrated" in result and bool(
+            result["recalibrated"].sel(scenario=pick["scenario"])
+        )
         rows.append(
             [
                 _label(pick),
                 *[float(v) for v in difference.values],
                 float(picked["prob_greater"].sel(pick)),
+                "solved anew" if solved else "the base's",
             ]
         )
     headers = (
         ["scenario"]
         + [f"diff P{100 * q:g}" for q in result["quantile"].values]
-        + ["P(other > base)"]
+        + ["P(other > base)", "growth solution"]
     )
     unit = result["difference"].attrs.get("units", "")
     title = (
@@ -193,7 +201,7 @@ def sensitivity_table(
             )
         note = (
             f"{title}: n={result.attrs['n']:,}, {result.attrs['evaluations']:,} model "
-            f"evaluations, {100 * result.attrs['confidence']:g} % bootstrap intervals"
+            f"evaluations, {100 * result.attrs['confidence']:g} % {sobol_interval_kind(result)}"
         )
         return Table("", ["input", "first order", confidence, "total", confidence], rows, [note])
     if method == "attribution":
@@ -206,6 +214,13 @@ def sensitivity_table(
         return Table("", ["driver", unit], rows, [note])
     rows = [[str(p), f"{float(v):+.3f}"] for p, v in zip(labels, ranked.values, strict=True)]
     return Table(title, ["input", method], rows)
+
+
+def sobol_interval_kind(result: xr.Dataset) -> str:
+    """What a Sobol result's intervals are (files of earlier versions bootstrapped)."""
+    if "replicates" in result.attrs:
+        return f"intervals over {result.attrs['replicates']} independent scramblings"
+    return "bootstrap intervals"
 
 
 def format_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -229,20 +244,43 @@ def format_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any
 
 def headline_bands(dataset: xr.Dataset) -> dict[str, xr.DataArray]:
     """The bands (P5, P50, P95) of every headline table of a run of any kind:
-    title -> DataArray ``(quantile, <row dim>)``. A run held in a Zarr store is read
-    chunk by chunk (:func:`netsim.run.reduced.reduce_run`)."""
+    title -> DataArray ``(quantile, <row dim>)``.
+
+    A run held in a Zarr store gives the same exact bands as the same draws in memory
+    when its headline draws fit the memory budget; a larger one is read chunk by chunk
+    (:func:`netsim.run.reduced.reduce_run`, within 0.1 %).
+    """
     if run_kind(dataset) == DRAWS_KIND:
-        if any(dataset[o].chunks is not None for o in OutputLayout.from_dataset(dataset).outputs):
-            dataset = reduce_run(dataset, HEADLINE_QUANTILES)
-        else:
-            return {t: bands(d, HEADLINE_QUANTILES) for t, d in headline_draws(dataset).items()}
+        draws = headline_draws(dataset)  # Dask-backed for a store: nothing read yet
+        if sum(d.size for d in draws.values()) * 8 <= memory_budget():
+            titles = list(draws)
+            computed = xr.Dataset({str(i): draws[t] for i, t in enumerate(titles)}).compute()
+            # one pass over the store's chunks for every table
+            return {t: bands(computed[str(i)], HEADLINE_QUANTILES) for i, t in enumerate(titles)}
+        dataset = reduce_run(dataset, HEADLINE_QUANTILES)
     out = {}
+    wanted = headline_quantiles(dataset)
+    stored = np.asarray(dataset["quantile"].values, dtype=np.float64)
+    picks = [int(np.argmin(np.abs(stored - q))) for q in wanted]
     for cell in OutputLayout.from_dataset(dataset).headline():
-        data = dataset[reduced_name(cell.output, cell.by)].sel(quantile=list(HEADLINE_QUANTILES))
+        data = dataset[reduced_name(cell.output, cell.by)].isel(quantile=picks)
         if cell.year is not None:
             data = data.sel(year=cell.year, drop=True)
         out[cell.title] = data.transpose("quantile", cell.row_dim)
     return out
+
+
+def headline_quantiles(dataset: xr.Dataset) -> tuple[float, ...]:
+    """The quantiles a run's summary shows: P5, P50 and P95, or for a run reduced to
+    other quantiles, the ones it holds."""
+    if run_kind(dataset) == DRAWS_KIND:
+        return HEADLINE_QUANTILES
+    if "quantile" not in dataset.coords:
+        raise ScenarioError("this run reduced to bands has no 'quantile' coordinate")
+    stored = [float(v) for v in np.asarray(dataset["quantile"].values, dtype=np.float64)]
+    if all(np.isclose(stored, q, rtol=0, atol=1e-12).any() for q in HEADLINE_QUANTILES):
+        return HEADLINE_QUANTILES
+    return tuple(stored)
 
 
 def _table(title: str, band: xr.DataArray, row_dim: str, base: xr.DataArray | None) -> str:

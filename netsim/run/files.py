@@ -114,6 +114,14 @@ def open_run(path: str | Path) -> xr.Dataset:
     OutputLayout.from_dataset(dataset, str(path))
     if run_kind(dataset) == DRAWS_KIND and "draw" not in dataset["total"].dims:
         raise ScenarioError(f"{path} is not a netsim run (its 'total' has no draws)")
+    if run_kind(dataset) == REDUCED_KIND:
+        lacking = [k for k in ("draws", "confidence") if k not in dataset.attrs]
+        lacking += [k for k in ("quantile",) if k not in dataset.coords]
+        lacking += [k for k in ("total_global", "total_global_interval") if k not in dataset]
+        if lacking:
+            raise ScenarioError(
+                f"{path} is not a complete netsim run reduced to bands (no {', '.join(lacking)})"
+            )
     return dataset
 
 
@@ -130,26 +138,34 @@ def open_analysis(path: str | Path, variable: str, made_by: str) -> xr.Dataset:
         raise ScenarioError(
             f"{path}: file not found" if not path.exists() else f"{path} is not a file"
         )
-    dataset = _open_netcdf(path)
+    dataset = _open_netcdf(path, "a netsim result file")
     if variable not in dataset:
         raise ScenarioError(f"{path} holds no {variable!r} (write one with {made_by})")
     return dataset
 
 
-def _open_netcdf(path: Path) -> xr.Dataset:
+def _open_netcdf(path: Path, what: str = "a netsim run") -> xr.Dataset:
+    """A NetCDF-4 file written by netsim, read whole when it fits the memory budget.
+
+    ``what`` names the file wanted in the messages (e.g. "a netsim run")."""
     with path.open("rb") as handle:
         signature = handle.read(8)
     if signature != b"\x89HDF\r\n\x1a\n":
-        raise ScenarioError(f"{path} is not a netsim run (not a NetCDF-4 file)")
+        if path.suffix.lower() == ".toml":
+            raise ScenarioError(
+                f"{path} is a scenario file, not {what} (netsim run writes a run from it)"
+            )
+        kind = "an empty file" if not signature else "not a NetCDF-4 file"
+        raise ScenarioError(f"{path} is not {what} ({kind})")
     try:
         dataset = xr.open_dataset(path, engine="h5netcdf")
     except Exception as error:  # h5py and h5netcdf raise many kinds for a damaged file
         raise ScenarioError(
-            f"{path} is not a readable NetCDF file ({_first_line(error)})"
+            f"{path} is not a readable NetCDF file, damaged or truncated ({_first_line(error)})"
         ) from None
     if "netsim_version" not in dataset.attrs:
         dataset.close()
-        raise ScenarioError(f"{path} is not a netsim run (no netsim_version attribute)")
+        raise ScenarioError(f"{path} is not {what} (a NetCDF file without netsim_version)")
     if path.stat().st_size <= memory_budget():
         try:
             dataset.load()

@@ -70,9 +70,17 @@ def create_store(
 
     Written under a temporary name and renamed when complete: an interruption leaves
     no store at all.
+
+    Raises
+    ------
+    ScenarioError
+        If something is at ``path`` (a store: finish it with :func:`resume_store`), or
+        ``path`` is one of ``reads``.
+    OutputError
+        If the skeleton cannot be written (no space left, a read-only folder).
     """
-    if Path(path).exists():
-        raise ScenarioError(f"{path} exists: finish it with resume_store (netsim run --resume)")
+    if is_store(path):
+        raise ScenarioError(f"{path} exists: finish it with resume_store, or name a new store")
     with OutputFile(path, reads, directory=True) as output:
         return output.commit(
             lambda temporary: _write_skeleton(temporary, scenario, draws, seed, sampler, chunk_size)
@@ -81,6 +89,24 @@ def create_store(
 
 def _write_skeleton(
     path: Path, scenario: Scenario, draws: int, seed: int, sampler: str, chunk_size: int
+) -> None:
+    """Build the skeleton in memory, then write its files into the folder ``path``.
+
+    Zarr writes a store's files from tasks of its own: when one fails (no space left)
+    the error comes back while others are still writing, and they would make the
+    folder again after it is removed. Writing the few small files here, one after the
+    other, leaves nothing running once this returns or raises.
+    """
+    files: dict[str, Any] = {}
+    _build_skeleton(_zarr().storage.MemoryStore(files), scenario, draws, seed, sampler, chunk_size)
+    for key, data in sorted(files.items()):
+        target = path.joinpath(*key.split("/"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data.to_bytes())
+
+
+def _build_skeleton(
+    store: Any, scenario: Scenario, draws: int, seed: int, sampler: str, chunk_size: int
 ) -> None:
     zarr = _zarr()
     layout = OutputLayout.of(scenario)
@@ -99,8 +125,8 @@ def _write_skeleton(
             "complete": 0,
         },
     )
-    skeleton.to_zarr(path, mode="a", zarr_format=ZARR_FORMAT, consolidated=False)
-    group = zarr.open_group(path, mode="r+", zarr_format=ZARR_FORMAT)
+    skeleton.to_zarr(store, mode="a", zarr_format=ZARR_FORMAT, consolidated=False)
+    group = zarr.open_group(store, mode="r+", zarr_format=ZARR_FORMAT)
     for name in layout.outputs:
         shape = layout.shape(name)
         array = group.create_array(
@@ -125,7 +151,10 @@ def _write_skeleton(
             "long_name": "sampled inputs, each in its parameter's unit",
         }
     )
-    draw = group.create_array("draw", shape=(draws,), chunks=(chunk_size,), dtype="int64")
+    # no fill value: xarray would read a draw index equal to it (0) as missing
+    draw = group.create_array(
+        "draw", shape=(draws,), chunks=(chunk_size,), dtype="int64", fill_value=None
+    )
     draw.attrs.update({"_ARRAY_DIMENSIONS": ["draw"]})
     done = group.create_array(
         "chunk_done", shape=(len(ranges),), chunks=(1,), dtype="uint8", fill_value=0
@@ -259,10 +288,15 @@ def open_store(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
             f"netsim run --resume {path}"
         )
     chunk = int(attrs.get("chunk_size", DEFAULT_CHUNK))
-    return xr.open_dataset(
+    dataset = xr.open_dataset(
         path,
         engine="zarr",
         consolidated=False,
         chunks={"draw": chunk},
         drop_variables=["chunk_done"],
+        # stores of earlier versions hold the draw indices with zarr's default fill
+        # value, 0, which xarray would read as a missing draw 0
+        mask_and_scale={"draw": False},
     )
+    dataset.variables["draw"].attrs.pop("_FillValue", None)
+    return dataset

@@ -1,0 +1,191 @@
+"""A corpus of bad input, generated from the NET scenario and from real run files.
+
+Configs: numbers of the NET scenario replaced by NaN, -5, 0, 1e308 and a string; keys
+dropped and misspelt; tables duplicated; the file cut short; binary garbage; a folder;
+a run file given as a config. Runs: empty, truncated, text, foreign NetCDF, edited
+attributes, damaged Zarr stores. Deterministic: the same corpus on every machine.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .conftest import NET_CONFIG
+from .helpers import write_toml
+
+REPLACEMENTS = (float("nan"), -5, 0, 1e308, "a string")
+NUMBER_STRIDE = 5  # every fifth number of the scenario (48 of 240), each replaced five ways
+
+
+def _numbers(table: Any, path: tuple) -> Iterator[tuple]:
+    if isinstance(table, dict):
+        for key, value in table.items():
+            yield from _numbers(value, (*path, key))
+    elif isinstance(table, list):
+        for index, value in enumerate(table):
+            yield from _numbers(value, (*path, index))
+    elif isinstance(table, int | float) and not isinstance(table, bool):
+        yield path
+
+
+def _set(document: dict, path: tuple, value: Any) -> dict:
+    changed = copy.deepcopy(document)
+    node = changed
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return changed
+
+
+def _drop(document: dict, path: tuple) -> dict:
+    changed = copy.deepcopy(document)
+    node = changed
+    for part in path[:-1]:
+        node = node[part]
+    del node[path[-1]]
+    return changed
+
+
+def _rename(document: dict, path: tuple, new: str) -> dict:
+    changed = copy.deepcopy(document)
+    node = changed
+    for part in path[:-1]:
+        node = node[part]
+    node[new] = node.pop(path[-1])
+    return changed
+
+
+def bad_configs(folder: Path, run_file: Path) -> list[tuple[str, Path]]:
+    """Write the config corpus into ``folder``; returns (label, path) pairs."""
+    text = NET_CONFIG.read_text()
+    document = tomllib.loads(text)
+    cases: list[tuple[str, Path]] = []
+
+    def add(label: str, content: dict | str | bytes) -> None:
+        path = folder / f"config_{len(cases):03d}.toml"
+        if isinstance(content, dict):
+            write_toml(content, path)
+        elif isinstance(content, str):
+            path.write_text(content)
+        else:
+            path.write_bytes(content)
+        cases.append((label, path))
+
+    numbers = list(_numbers(document, ()))
+    for path in numbers[::NUMBER_STRIDE]:
+        for value in REPLACEMENTS:
+            add(f"{'.'.join(map(str, path))} = {value!r}", _set(document, path, value))
+    tables = [(k,) for k in document] + [
+        (k, next(iter(v))) for k, v in document.items() if isinstance(v, dict) and v
+    ]
+    for path in tables:
+        add(f"drop {'.'.join(map(str, path))}", _drop(document, path))
+        add(f"misspell {'.'.join(map(str, path))}", _rename(document, path, f"{path[-1]}x"))
+    for header in ("[years]", "[noise]", "[market.base_size]"):
+        block_start = text.index(header)
+        block_end = text.index("\n\n", block_start)
+        add(f"duplicate {header}", text + "\n" + text[block_start:block_end] + "\n")
+    for fraction in (0.1, 0.33, 0.5, 0.77, 0.99):
+        add(f"truncated at {fraction:.0%}", text[: int(len(text) * fraction)])
+    add("binary garbage", bytes(range(256)) * 8)
+    add("empty", "")
+    add("a run file as config", run_file.read_bytes())
+    add("json", json.dumps(document))
+    add("overlay cycle", '[overlay]\nextends = "config_999.toml"\n')
+    (folder / "config_999.toml").write_text(f'[overlay]\nextends = "{cases[-1][1].name}"\n')
+    folder_case = folder / "a folder.toml"
+    folder_case.mkdir()
+    cases.append(("a folder", folder_case))
+    return cases
+
+
+def bad_runs(folder: Path, run_file: Path, store: Path, reduced: Path) -> list[tuple[str, Path]]:
+    """Write the run-file corpus into ``folder``: (label, path) pairs. Each must be
+    refused (exit 2) or, if accepted, answer without NaN or silent zeros."""
+    import h5py
+    import xarray as xr
+
+    cases: list[tuple[str, Path]] = []
+
+    def path_for(label: str, suffix: str = ".nc") -> Path:
+        target = folder / f"run_{len(cases):03d}{suffix}"
+        cases.append((label, target))
+        return target
+
+    path_for("empty").write_bytes(b"")
+    path_for("text").write_text("draw,total\n1,2\n")
+    data = run_file.read_bytes()
+    for fraction in (0.05, 0.5, 0.95):
+        path_for(f"truncated at {fraction:.0%}").write_bytes(data[: int(len(data) * fraction)])
+    xr.Dataset({"x": ("t", [1.0, 2.0])}).to_netcdf(path_for("foreign NetCDF"), engine="h5netcdf")
+    for attribute, value in (
+        ("netsim_version", None),
+        ("scenario_document", "{not json"),
+        ("calibration", "[]"),
+        ("scenario_hash", "0" * 64),
+        ("draws", 7),
+        ("reduce", "bands"),
+    ):
+        target = path_for(f"edited attribute {attribute}")
+        shutil.copy(run_file, target)
+        with h5py.File(target, "r+") as handle:
+            if value is None:
+                del handle.attrs[attribute]
+            else:
+                handle.attrs[attribute] = value
+    target = path_for("a total with NaN")
+    shutil.copy(run_file, target)
+    with h5py.File(target, "r+") as handle:
+        handle["total"][0, 0, 0] = float("nan")
+    target = path_for("reduced: confidence attribute edited")
+    shutil.copy(reduced, target)
+    with h5py.File(target, "r+") as handle:
+        handle.attrs["confidence"] = 2.0
+    # damaged Zarr stores
+    for label, damage in (
+        ("store: a chunk file deleted", _delete_a_chunk),
+        ("store: chunk flags say undone", _unflag_a_chunk),
+        ("store: attrs garbage", _garbage_attrs),
+        ("store: draws edited", _edit_draws),
+        ("store: seed edited", _edit_seed),
+    ):
+        target = path_for(label, ".zarr")
+        shutil.copytree(store, target)
+        damage(target)
+    return cases
+
+
+def _delete_a_chunk(store: Path) -> None:
+    chunk = next(p for p in sorted((store / "total").iterdir()) if not p.name.startswith("."))
+    chunk.unlink()
+
+
+def _unflag_a_chunk(store: Path) -> None:
+    import zarr
+
+    group = zarr.open_group(store, mode="r+", zarr_format=2)
+    group["chunk_done"][0] = 0
+
+
+def _garbage_attrs(store: Path) -> None:
+    (store / ".zattrs").write_text("{garbage")
+
+
+def _edit_attr(store: Path, name: str, value: Any) -> None:
+    attrs = json.loads((store / ".zattrs").read_text())
+    attrs[name] = value
+    (store / ".zattrs").write_text(json.dumps(attrs))
+
+
+def _edit_draws(store: Path) -> None:
+    _edit_attr(store, "draws", 123)
+
+
+def _edit_seed(store: Path) -> None:
+    _edit_attr(store, "seed", 999)
