@@ -21,7 +21,7 @@ from netsim.errors import ScenarioError
 from netsim.run.reduced import PILOT_DRAWS
 from netsim.run.zarr_store import open_store, store_progress
 
-from .conftest import NET_CONFIG
+from .conftest import CONFIGS, NET_CONFIG
 
 RELATIVE_ACCURACY = 1e-3  # the stated accuracy of reduced bands
 
@@ -284,3 +284,49 @@ def test_lhs_design_is_a_latin_hypercube_in_any_chunking():
         sample_uniforms(names, 1000, 4, "lhs", a, min(a + 300, 1000)) for a in range(0, 1000, 300)
     ]
     np.testing.assert_array_equal(np.vstack(parts), whole)
+
+
+@pytest.mark.parametrize(
+    "edit", ["seed", "draws", "chunk_size", "sampler", "foreign scenario", "run_hash copied"]
+)
+def test_a_tampered_store_is_never_completed_with_other_draws(net, tmp_path, edit, capsys):
+    """Edited settings, or another store's scenario, document and hashes copied in: the
+    store is refused by --resume before a chunk is added, and by every reader."""
+    import json
+
+    import zarr
+
+    from netsim.run.zarr_store import create_store, write_missing_chunks
+
+    path, other = tmp_path / "run.zarr", tmp_path / "other.zarr"
+    create_store(path, net, 1200, 4, "mc", 400)
+    bull = netsim.load_scenario(CONFIGS / "bull.toml")
+    create_store(other, bull, 1200, 4, "mc", 400)
+    group = zarr.open_group(path, mode="r+", zarr_format=2)
+    group["inputs"][0:400] = netsim.sample_inputs(net, 1200, 4, "mc", 0, 400)
+    group["chunk_done"][0] = 1  # one chunk written, as by an interrupted run
+    attrs = json.loads((path / ".zattrs").read_text())
+    foreign = json.loads((other / ".zattrs").read_text())
+    if edit == "seed":
+        attrs["seed"] = 5
+    elif edit == "draws":
+        attrs["draws"] = 800
+    elif edit == "chunk_size":
+        attrs["chunk_size"] = 300
+    elif edit == "sampler":
+        attrs["sampler"] = "lhs"
+    else:
+        for key in ("scenario_document", "scenario_hash", "calibration", "scenario"):
+            attrs[key] = foreign[key]
+        if edit == "run_hash copied":
+            attrs["run_hash"] = foreign["run_hash"]
+    (path / ".zattrs").write_text(json.dumps(attrs))
+    before = group["inputs"][400:800].copy()
+    with pytest.raises(ScenarioError):
+        write_missing_chunks(path)
+    np.testing.assert_array_equal(group["inputs"][400:800], before)  # nothing added
+    assert main(["run", "--resume", str(path), "--no-progress"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+    group["chunk_done"][:] = 1
+    (path / ".zattrs").write_text(json.dumps({**attrs, "complete": 1}))
+    assert main(["bands", str(path)]) == 2

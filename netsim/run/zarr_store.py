@@ -15,6 +15,8 @@ complete and every chunk is flagged.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from netsim import __version__
 from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import OutputError, ScenarioError
 from netsim.files import OutputFile
@@ -29,6 +32,7 @@ from netsim.model.layout import OutputLayout
 from netsim.model.load import scenario_of_run
 from netsim.run.chunks import chunk_ranges, compute_chunk
 from netsim.run.distributed import fan_out
+from netsim.sampling.inputs import sample_inputs
 from netsim.scenario.schema import Scenario
 
 __all__ = [
@@ -36,6 +40,7 @@ __all__ = [
     "is_store",
     "open_store",
     "resume_store",
+    "run_hash",
     "scenario_of_store",
     "store_progress",
     "write_missing_chunks",
@@ -122,6 +127,9 @@ def _build_skeleton(
             "sampler": sampler,
             "draws": int(draws),
             "chunk_size": int(chunk_size),
+            "run_hash": run_hash(
+                layout.provenance["scenario_hash"], int(draws), int(seed), sampler, int(chunk_size)
+            ),
             "complete": 0,
         },
     )
@@ -162,6 +170,59 @@ def _build_skeleton(
     done.attrs.update(
         {"_ARRAY_DIMENSIONS": ["chunk"], "long_name": "1 once the chunk's draws are written"}
     )
+
+
+def run_hash(scenario_hash: str, draws: int, seed: int, sampler: str, chunk_size: int) -> str:
+    """SHA-256 of every setting a store's draws follow from (and netsim's version)."""
+    settings = [scenario_hash, draws, seed, sampler, chunk_size, __version__]
+    return hashlib.sha256(json.dumps(settings).encode()).hexdigest()
+
+
+def _settings(path: str | Path, group: Any) -> tuple[int, int, str, int]:
+    """(draws, seed, sampler, chunk size) of a store, checked against its run hash and
+    its arrays: a store whose settings were edited is refused, never completed or read
+    with settings its draws do not follow."""
+    attrs = dict(group.attrs)
+    try:
+        draws, seed = int(attrs["draws"]), int(attrs["seed"])
+        sampler, chunk_size = str(attrs["sampler"]), int(attrs["chunk_size"])
+        expected = run_hash(str(attrs["scenario_hash"]), draws, seed, sampler, chunk_size)
+    except (KeyError, TypeError, ValueError):
+        raise ScenarioError(f"{path}: not a netsim run store (its settings are missing)") from None
+    if attrs.get("run_hash") != expected:
+        raise ScenarioError(
+            f"{path}: the store's settings (seed, draws, sampler, chunk size, scenario) do not "
+            f"give its run hash: it was edited, or written by netsim "
+            f"{attrs.get('netsim_version')} (this is {__version__})"
+        )
+    for name in ("total", "inputs"):
+        if (
+            name not in group
+            or group[name].shape[0] != draws
+            or group[name].chunks[0] != chunk_size
+        ):
+            raise ScenarioError(f"{path}: its {name!r} array does not fit its settings")
+    if group["chunk_done"].shape[0] != len(chunk_ranges(0, draws, chunk_size)):
+        raise ScenarioError(f"{path}: its chunk flags do not fit its settings")
+    return draws, seed, sampler, chunk_size
+
+
+def _check_written_inputs(path: str | Path, group: Any, scenario: Scenario) -> None:
+    """The first written chunk's inputs are the ones the store's settings give: a store
+    whose scenario, seed or sampler came from another store is refused before a chunk
+    is added (one chunk of sampling)."""
+    draws, seed, sampler, chunk_size = _settings(path, group)
+    flags = group["chunk_done"][:]
+    written = np.flatnonzero(flags)
+    if written.size == 0:
+        return
+    a, b = chunk_ranges(0, draws, chunk_size)[int(written[0])]
+    expected = sample_inputs(scenario, draws, seed, sampler, a, b)
+    if not np.array_equal(group["inputs"][a:b], expected):
+        raise ScenarioError(
+            f"{path}: the draws already written do not follow the store's settings (its "
+            "scenario or settings were replaced): it cannot be completed"
+        )
 
 
 def _group(path: str | Path, mode: str = "r") -> Any:
@@ -225,10 +286,9 @@ def write_missing_chunks(
         resumable.
     """
     group = _group(path, mode="r+")
-    attrs = dict(group.attrs)
     scenario = scenario_of_store(path) if scenario is None else scenario
-    draws, seed, sampler = int(attrs["draws"]), int(attrs["seed"]), str(attrs["sampler"])
-    chunk_size = int(attrs["chunk_size"])
+    draws, seed, sampler, chunk_size = _settings(path, group)
+    _check_written_inputs(path, group, scenario)
     ranges = chunk_ranges(0, draws, chunk_size)
     done = group["chunk_done"]
     missing = (i for i, flag in enumerate(done[:]) if not flag)
@@ -281,7 +341,9 @@ def open_store(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
     ``allow_incomplete``.
     """
     written, total = store_progress(path)
-    attrs = dict(_group(path).attrs)
+    group = _group(path)
+    attrs = dict(group.attrs)
+    _settings(path, group)
     if not allow_incomplete and (not attrs.get("complete") or written != total):
         raise ScenarioError(
             f"{path} is incomplete ({written} of {total} chunks written): finish it with "
