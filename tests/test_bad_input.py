@@ -303,3 +303,32 @@ def test_messages_show_the_value_given(capsys):
 def test_seed_beyond_64_bits_is_refused(capsys):
     assert main(["run", str(NET_CONFIG), "--seed", str(2**64), "--draws", "10"]) == 2
     assert "seed=" in capsys.readouterr().err
+
+
+def test_tornado_alone_works_on_the_global_cell(capsys):
+    assert main(["sensitivity", str(NET_CONFIG), "--method", "tornado", "--top", "3"]) == 0
+    assert "tornado of total (global) at year=2031" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["sensitivity", "CONFIG", "--method", "spearman", "--draws", "0"], "draws=0"),
+        (["plot", "tornado", "CONFIG", "--top", "0", "--out", "OUT/t.png"], "--top 0"),
+        (["plot", "tornado", "CONFIG", "--top", "-3", "--out", "OUT/t.png"], "--top -3"),
+        (["run", "CONFIG", "--draws", "10", "--scheduler", "not a url"], "cannot connect"),
+    ],
+)
+def test_small_lies_are_one_line_errors(tmp_path, argv, message, capsys):
+    argv = [str(NET_CONFIG) if a == "CONFIG" else a.replace("OUT", str(tmp_path)) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_sobol_run_of_other_than_a_power_of_two_says_so(capsys):
+    assert main(["run", str(NET_CONFIG), "--draws", "1000", "--sampler", "sobol"]) == 0
+    assert "not a power of two" in capsys.readouterr().err
+    assert main(["run", str(NET_CONFIG), "--draws", "1024", "--sampler", "sobol"]) == 0
+    assert "not a power of two" not in capsys.readouterr().err

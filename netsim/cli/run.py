@@ -163,7 +163,12 @@ def run_command(args: argparse.Namespace) -> int:
     reduce = "bands" if args.reduce else "auto"
     if not args.resume:
         plan = plan_run(
-            OutputLayout.of(scenario), draws, reduce=reduce, store=store, precision=precision
+            OutputLayout.of(scenario),
+            draws,
+            reduce=reduce,
+            store=store,
+            precision=precision,
+            sampler=sampler,
         )
         if plan.note:
             print(plan.note, file=sys.stderr)

@@ -65,7 +65,8 @@ class RunPlan:
     budget : float
         The in-memory budget (:func:`memory_budget`).
     note : str
-        Why a run asked to decide was reduced ("" otherwise).
+        What the user should know before the run: why a run asked to decide was
+        reduced, a Sobol design of other than a power of two draws ("" otherwise).
     """
 
     strategy: str
@@ -81,6 +82,7 @@ def plan_run(
     reduce: str | None = None,
     store: str | Path | None = None,
     precision: float | None = None,
+    sampler: str = "mc",
 ) -> RunPlan:
     """Choose a run's strategy.
 
@@ -95,6 +97,9 @@ def plan_run(
         Stream the cube to this Zarr store.
     precision : float, optional
         Run in batches to this relative precision.
+    sampler : str
+        A ``sobol`` run of other than a power of two draws gets a note: the design's
+        balance holds for powers of two.
     """
     if reduce not in (None, "bands", "auto"):
         raise ScenarioError(f"reduce={reduce!r} must be None, 'bands' or 'auto'")
@@ -111,6 +116,12 @@ def plan_run(
         raise ScenarioError(f"{' and '.join(chosen)} cannot be combined: choose one way to run")
     cube_bytes = int(draws) * layout.bytes_per_draw
     budget = memory_budget()
+    balance = ""
+    if sampler == "sobol" and draws & (draws - 1):
+        balance = (
+            f"sampler sobol: {draws:,} draws is not a power of two, and the Sobol design is "
+            f"balanced only for powers of two (such as {1 << draws.bit_length():,})"
+        )
     if store is not None:
         folder = Path(store).resolve().parent
         free = shutil.disk_usage(folder).free if folder.is_dir() else float("inf")
@@ -119,11 +130,11 @@ def plan_run(
                 f"draws={draws:,}: the store would hold {cube_bytes / 1e9:,.1f} GB of cube "
                 f"(uncompressed), and {folder} has {free / 1e9:,.1f} GB free"
             )
-        return RunPlan("zarr", cube_bytes, budget)
+        return RunPlan("zarr", cube_bytes, budget, balance)
     if precision is not None:
-        return RunPlan("precision", cube_bytes, budget)
+        return RunPlan("precision", cube_bytes, budget, balance)
     if reduce == "bands":
-        return RunPlan("reduced", cube_bytes, budget)
+        return RunPlan("reduced", cube_bytes, budget, balance)
     if cube_bytes > budget:
         if reduce == "auto":
             note = (
@@ -132,13 +143,13 @@ def plan_run(
                 "the bands of every cell by reduction instead (a Zarr store keeps the cube on "
                 "disk)"
             )
-            return RunPlan("reduced", cube_bytes, budget, note)
+            return RunPlan("reduced", cube_bytes, budget, "\n".join(filter(None, [note, balance])))
         raise ScenarioError(
             f"draws={draws:,}: the cube would take {cube_bytes / 1e9:,.1f} GB, over the "
             f"in-memory budget of {budget / 1e9:.1f} GB ({MEMORY_SHARE:.0%} of this machine's "
             "memory): reduce it to bands (reduce='bands') or stream it to a Zarr store"
         )
-    return RunPlan("memory", cube_bytes, budget)
+    return RunPlan("memory", cube_bytes, budget, balance)
 
 
 def check_fits_in_memory(needed_bytes: float, what: str) -> None:
