@@ -231,35 +231,21 @@ def _check_limits(scenario: Scenario) -> None:
     for event in scenario.events:
         low, high = event.impact.distribution.support
         within(event.impact.name, low, high, limits.event_pp, "pp", "event_pp")
-    for name, value in (
+    given = [
         ("market.baseline_growth.value", scenario.baseline_growth),
         ("market.first_year_step.value", scenario.first_year_step),
-    ):
+    ]
+    given += [
+        (f'regions."{r.name}".growth_premium.value', r.growth_premium) for r in scenario.regions
+    ]
+    given += [
+        (f'axes.{a.name}.segments."{seg.name}".growth_premium.value', seg.growth_premium)
+        for a in scenario.axes
+        for seg in a.segments
+    ]
+    for key, value in given:  # fractions per year; None where calibration solves it
         if value is not None:
-            within(name, 100 * value, 100 * value, growth, "pp", "growth_pp")
-    for region in scenario.regions:
-        if region.growth_premium is not None:
-            key = f'regions."{region.name}".growth_premium.value'
-            within(
-                key,
-                100 * region.growth_premium,
-                100 * region.growth_premium,
-                growth,
-                "pp",
-                "growth_pp",
-            )
-    for axis in scenario.axes:
-        for segment in axis.segments:
-            if segment.growth_premium is not None:
-                key = f'axes.{axis.name}.segments."{segment.name}".growth_premium.value'
-                within(
-                    key,
-                    100 * segment.growth_premium,
-                    100 * segment.growth_premium,
-                    growth,
-                    "pp",
-                    "growth_pp",
-                )
+            within(key, 100 * value, 100 * value, growth, "pp", "growth_pp")
     for target in scenario.targets:
         if target.kind == "cagr":
             within(
