@@ -38,7 +38,7 @@ __all__ = [
     "validation_text",
 ]
 
-LABEL_WIDTH = 28  # the first column of a run summary
+LABEL_WIDTH = 28  # the first column of a run summary, at least
 NUMBER_WIDTH = 10
 
 
@@ -50,9 +50,11 @@ class Table:
     headers: Sequence[str]
     rows: Sequence[Sequence[Any]]
     notes: Sequence[str] = field(default=())
+    labels: int = 1  # leading columns that label a row (one per dimension)
 
     def text(self) -> str:
-        lines = [*self.notes, format_table(self.title, self.headers, self.rows)]
+        table = format_table(self.title, self.headers, self.rows, self.labels)
+        lines = [*self.notes, table]
         return "\n".join(line for line in lines if line)
 
     def csv(self) -> str:
@@ -69,26 +71,22 @@ def _cells(data: xr.DataArray, dims: Sequence[str]) -> list[dict[str, Any]]:
     return [dict(zip(dims, combo, strict=True)) for combo in itertools.product(*labels)]
 
 
-def _label(pick: Mapping[str, Any]) -> str:
-    return " ".join(str(v) for v in pick.values())
-
-
 def bands_table(result: xr.Dataset, title: str) -> Table:
     """One row per cell of :func:`netsim.analyze.bands.run_bands`: each quantile with its
     interval's low and high."""
     dims = [d for d in result["value"].dims if d != "quantile"]
-    headers = [" ".join(dims)]
+    headers = list(dims)
     for q in result["quantile"].values:
         headers += [f"P{100 * q:g}", f"P{100 * q:g} low", f"P{100 * q:g} high"]
     rows = []
     for pick in _cells(result["value"], dims):
         cell = result.sel(pick)
-        row: list[Any] = [_label(pick)]
+        row: list[Any] = list(pick.values())
         for q in result["quantile"].values:
             band = cell.sel(quantile=q)
             row += [float(band["value"]), float(band["low"]), float(band["high"])]
         rows.append(row)
-    return Table(title, headers, rows)
+    return Table(title, headers, rows, labels=len(dims))
 
 
 def exceedance_table(chance: xr.Dataset, threshold: float) -> Table:
@@ -96,15 +94,14 @@ def exceedance_table(chance: xr.Dataset, threshold: float) -> Table:
     dims = list(chance["probability"].dims)
     rows = [
         [
-            _label(pick),
+            *pick.values(),
             f"{float(chance['probability'].sel(pick)):.4f}",
             f"{float(chance['standard_error'].sel(pick)):.4f}",
         ]
         for pick in _cells(chance["probability"], dims)
     ]
-    return Table(
-        f"\nP(value > {threshold:,g})", [" ".join(dims), "probability", "standard error"], rows
-    )
+    headers = [*dims, "probability", "standard error"]
+    return Table(f"\nP(value > {threshold:,g})", headers, rows, labels=len(dims))
 
 
 def comparison_table(result: xr.Dataset, year: int) -> Table:
@@ -119,14 +116,16 @@ def comparison_table(result: xr.Dataset, year: int) -> Table:
         )
         rows.append(
             [
-                _label(pick),
+                pick["scenario"],
+                year,
+                *[pick[d] for d in places],
                 *[float(v) for v in difference.values],
                 float(picked["prob_greater"].sel(pick)),
                 "solved anew" if solved else "the base's",
             ]
         )
     headers = (
-        ["scenario"]
+        ["scenario", "year", *places]
         + [f"diff P{100 * q:g}" for q in result["quantile"].values]
         + ["P(other > base)", "growth solution"]
     )
@@ -135,7 +134,7 @@ def comparison_table(result: xr.Dataset, year: int) -> Table:
         f"{year}: other - base on common random numbers ({int(result.attrs['draws']):,} paired "
         f"draws, seed {result.attrs['seed']}), {unit}"
     )
-    return Table(title, headers, rows)
+    return Table(title, headers, rows, labels=2 + len(places))
 
 
 def sensitivity_table(
@@ -223,15 +222,18 @@ def sobol_interval_kind(result: xr.Dataset) -> str:
     return "bootstrap intervals"
 
 
-def format_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """An aligned table: the first column left-aligned, the others right-aligned; floats
-    with thousands separators and two decimals."""
+def format_table(
+    title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], labels: int = 1
+) -> str:
+    """An aligned table: the ``labels`` leading columns left-aligned, the others
+    right-aligned; floats with thousands separators and two decimals."""
     widths = [max(len(str(h)), 12) for h in headers]
-    widths[0] = max([len(str(r[0])) for r in rows] + [len(str(headers[0]))])
+    for i in range(labels):
+        widths[i] = max([len(str(r[i])) for r in rows] + [len(str(headers[i]))])
 
     def line(cells: Sequence[str]) -> str:
         return "  " + "  ".join(
-            f"{c:>{w}}" if i else f"{c:<{w}}"
+            f"{c:<{w}}" if i < labels else f"{c:>{w}}"
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         )
 
@@ -287,13 +289,14 @@ def _table(title: str, band: xr.DataArray, row_dim: str, base: xr.DataArray | No
     names = [f"P{100 * q:g}" for q in band["quantile"].values]
     extra = f" {'base case':>{NUMBER_WIDTH}}" if base is not None else ""
     header = " ".join(f"{n:>{NUMBER_WIDTH}}" for n in names)
-    lines = [title, f"  {row_dim:<{LABEL_WIDTH}} {header}{extra}"]
+    width = max([LABEL_WIDTH, len(row_dim)] + [len(str(v)) for v in band[row_dim].values])
+    lines = [title, f"  {row_dim:<{width}} {header}{extra}"]
     for label in band[row_dim].values:
         values = [float(v) for v in band.sel({row_dim: label}).values]
         if base is not None:
             values.append(float(base.sel({row_dim: label})))
         cells = " ".join(f"{v:>{NUMBER_WIDTH},.1f}" for v in values)
-        lines.append(f"  {label!s:<{LABEL_WIDTH}} {cells}")
+        lines.append(f"  {label!s:<{width}} {cells}")
     return "\n".join(lines)
 
 
