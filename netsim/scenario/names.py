@@ -44,8 +44,41 @@ RESERVED_NAMES = frozenset(
         "kind",
         "cell",
         "output",
+        # variables of the analyses' results, whose dimensions an axis becomes
+        "value",
+        "low",
+        "high",
+        "coverage",
+        "relative_halfwidth",
+        "probability",
+        "standard_error",
+        "mean",
+        "difference",
+        "prob_greater",
+        "mean_difference",
+        "recalibrated",
+        "base",
+        "other",
+        "first_order",
+        "total_order",
+        "variance",
+        "swing",
+        "input_low",
+        "input_high",
+        "input_base",
+        "forecast",
+        "baseline",
+        "contribution",
+        "share",
+        "shortfall",
+        "reference_offset",
+        "interaction",
+        "threshold",
+        "median",
     }
 )
+# the suffixes of a reduced run's variables (by_<axis>_region, ..._interval)
+RESERVED_SUFFIXES = ("_region", "_global", "_interval")
 
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -57,7 +90,11 @@ def axis_name_problem(name: str) -> str | None:
     if not _IDENTIFIER.fullmatch(name):
         return "must be a letter followed by letters, digits or _ (it names a dimension)"
     if name in RESERVED_NAMES:
-        return f"is one of netsim's own names ({', '.join(sorted(RESERVED_NAMES))})"
+        return "is one of netsim's own names (docs/config.md lists them)"
+    if name.endswith(RESERVED_SUFFIXES):
+        return f"ends in one of {', '.join(RESERVED_SUFFIXES)} (netsim's own variable names)"
+    if name.startswith("by_"):
+        return "starts with by_ (netsim's own variable names)"
     return None
 
 
