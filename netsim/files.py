@@ -22,6 +22,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import io
+import itertools
 import os
 import secrets
 import shutil
@@ -35,7 +36,13 @@ from typing import Any
 
 from netsim.errors import OutputError, ScenarioError
 
-__all__ = ["DeferredErrorFile", "OutputFile", "committed", "refuse_unless_writable_target"]
+__all__ = [
+    "DeferredErrorFile",
+    "OutputFile",
+    "commits",
+    "committed",
+    "refuse_unless_writable_target",
+]
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -44,12 +51,20 @@ _KINDS = (
     (stat.S_ISFIFO, "a FIFO"),
     (stat.S_ISSOCK, "a socket"),
 )
-_COMMITTED: collections.deque[Path] = collections.deque(maxlen=100)  # the latest outputs
+# the latest outputs this process has put in place, numbered in order
+_COMMITTED: collections.deque[tuple[int, Path]] = collections.deque(maxlen=100)
+_COUNT = itertools.count()
 
 
-def committed() -> tuple[Path, ...]:
-    """The outputs this process has written (renamed into place) so far, in order."""
-    return tuple(_COMMITTED)
+def commits() -> int:
+    """How many outputs this process has put in place so far."""
+    return _COMMITTED[-1][0] + 1 if _COMMITTED else 0
+
+
+def committed(since: int = 0) -> tuple[Path, ...]:
+    """The outputs put in place since the ``since``-th (of :func:`commits`), in order
+    (at most the last hundred)."""
+    return tuple(path for number, path in _COMMITTED if number >= since)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -94,6 +109,8 @@ def refuse_unless_writable_target(
     for read in reads:
         if _same_file(target, Path(read)):
             raise ScenarioError(f"{given} is also an input of this command: name another file")
+        if Path(read).is_dir() and Path(os.path.realpath(read)) in target.parents:
+            raise ScenarioError(f"{given} is inside {read}, an input of this command")
     if not target.parent.is_dir():
         what = "is not a folder" if target.parent.exists() else "does not exist"
         raise ScenarioError(f"{given}: folder {target.parent} {what}")
@@ -205,7 +222,7 @@ class OutputFile:
                 os.replace(self.temporary, self.target)
                 self.committed = True
                 self._remove.detach()
-                _COMMITTED.append(self.path)
+                _COMMITTED.append((next(_COUNT), self.path))
         except OSError as error:
             self.discard()
             raise OutputError(f"{self.path}: writing failed ({_reason(error)})") from None

@@ -274,7 +274,7 @@ def test_limits_can_be_moved_with_a_source(tmp_path, limits, assignment, status,
         ('[overlay]\nextends = "/dev/zero"\n', "not a regular file"),
         ("[a]\nb = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
         ("\x00\xff\xfe binary", "not text"),
-        ('[overlay]\nextends = "."\n', "is a folder"),
+        ('[overlay]\nextends = "."\n', "overlay.extends='.' is not a regular file"),
     ],
 )
 def test_documents_that_are_not_scenarios_give_one_line(tmp_path, content, message, capsys):

@@ -737,7 +737,7 @@ def test_full_disk_fails_in_one_line_and_leaves_nothing(
         if kind.store and how == "tmpfs":
             # the planner refuses a store the disk cannot hold before anything is made
             # (netsim.run.planning); a skeleton that does not fit is tested below
-            _assert_refused(status, err, str(folder), "GB free")
+            _assert_refused(status, err, str(folder), " free")
         else:
             _assert_refused(status, err, str(out), "No space left on device")
         assert _listing(folder) == before

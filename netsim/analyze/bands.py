@@ -40,6 +40,8 @@ def _selected(data: xr.DataArray, years: Sequence[int] | None) -> xr.DataArray:
     if not years:
         return data
     known = [int(y) for y in data["year"].values]
+    if len(set(years)) != len(years):
+        raise ScenarioError(f"years {list(years)} name a year twice")
     for year in years:
         if int(year) not in known:
             raise ScenarioError(f"year {year} is not in the run (it has {known})")
@@ -82,6 +84,10 @@ def run_bands(
         (as :func:`netsim.stats.intervals.band_intervals`); attrs ``confidence``,
         ``draws``, ``units``.
     """
+    if q is not None:
+        asked = as_quantiles(q)
+        if np.unique(asked).size != asked.size:
+            raise ScenarioError(f"q={[float(v) for v in asked]} names a quantile twice")
     if run_kind(dataset) == DRAWS_KIND:
         qs = as_quantiles(HEADLINE_QUANTILES if q is None else q)
         confidence = DEFAULT_CONFIDENCE if confidence is None else confidence
@@ -111,7 +117,7 @@ def run_bands(
     confidence = held if confidence is None else confidence
     if not np.isclose(held, confidence):
         raise ScenarioError(
-            f"this run's intervals are {100 * held:g} % intervals: confidence={confidence:g} "
+            f"this run's intervals are {100 * held:g} % intervals: confidence={confidence:.10g} "
             "needs a run reduced with it, or its draws"
         )
     name = reduced_name(output, by)

@@ -79,8 +79,13 @@ def load_draws(data: xr.DataArray, what: str) -> xr.DataArray:
     if data.chunks is not None:
         check_fits_in_memory(data.size * 8, what)
         data = data.compute()
-    if np.isnan(np.asarray(data.values, dtype=np.float64)).any():
+    values = np.asarray(data.values, dtype=np.float64)
+    if np.isnan(values).any():
         raise ScenarioError(f"{what} hold missing values (NaN): the run is damaged")
+    if np.isinf(values).any() or (data.name != "inputs" and (values < 0).any()):
+        raise ScenarioError(
+            f"{what} hold impossible values (infinite or negative): the run is damaged"
+        )
     return data
 
 
@@ -92,6 +97,8 @@ def parse_cell(items: Iterable[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise ScenarioError(f"cell {item!r} must look like dim=label (e.g. year=2031)")
         key, value = key.strip(), value.strip()
+        if key in cell:
+            raise ScenarioError(f"cell names {key!r} twice ({item!r})")
         cell[key] = int(value) if key == "year" and value.lstrip("-").isdigit() else value
     return cell
 

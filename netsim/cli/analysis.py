@@ -18,6 +18,13 @@ __all__ = ["add_analysis_commands", "run_analysis_command"]
 
 METHODS = ("tornado", "spearman", "prcc", "sobol", "attribution", "tail")
 PLOTS = ("fan", "tornado", "sobol", "hist", "waterfall")
+# what a Sobol result file must hold (sensitivity --method sobol --out writes them)
+SOBOL_VARIABLES = (
+    "first_order",
+    "total_order",
+    "first_order_interval",
+    "total_order_interval",
+)
 
 
 def add_analysis_commands(sub: Any) -> None:
@@ -157,7 +164,7 @@ def _bands(args: argparse.Namespace) -> int:
         table = bands_table(
             result,
             f"{args.run}: bands of {output} ({by}), {unit}, {int(result.attrs['draws']):,} draws; "
-            f"low/high = {100 * float(result.attrs['confidence']):g} % order-statistic interval",
+            f"low/high = {100 * float(result.attrs['confidence']):.10g} % order-statistic interval",
         )
         chance = None
         if args.exceed is not None:
@@ -220,7 +227,8 @@ def _compare(args: argparse.Namespace) -> int:
         recalibrate = True if args.recalibrate else None
         base = netsim.load_scenario(args.base)
         others = {
-            Path(p).stem: netsim.load_scenario(p, recalibrate=recalibrate) for p in args.others
+            label: netsim.load_scenario(p, recalibrate=recalibrate)
+            for label, p in zip(_labels(args.others), args.others, strict=True)
         }
         if args.set:
             label = f"{Path(args.base).stem} with " + ", ".join(args.set)
@@ -263,7 +271,7 @@ def _plot(args: argparse.Namespace) -> int:
             from netsim.run.reduced import reduced_name
 
             runs = {}
-            for source in sources:
+            for label, source in zip(_labels(sources), sources, strict=True):
                 run = open_run(source)
                 if run_kind(run) == "bands":
                     data = run[reduced_name(args.output, args.by)]
@@ -273,7 +281,7 @@ def _plot(args: argparse.Namespace) -> int:
                 extra = [d for d in data.dims if d not in ("draw", "quantile", "year")]
                 if extra:
                     raise ScenarioError(f"plot fan: --at must pick one label of {', '.join(extra)}")
-                runs[Path(source).stem] = data
+                runs[label] = data
             where = ", ".join(str(v) for v in cell.values()) or "global"
             unit = next(iter(runs.values())).attrs.get("units", "")
             path = plots.fan_chart(runs, out, f"{args.output} ({where}), {unit}")
@@ -288,7 +296,7 @@ def _plot(args: argparse.Namespace) -> int:
             title = f"{args.output}: " + ", ".join(f"{v}" for v in chosen.values())
             path = plots.histogram(values, out, title)
         elif kind == "sobol":
-            result = open_analysis(sources[0], "total_order", "sensitivity --method sobol --out")
+            result = open_analysis(sources[0], SOBOL_VARIABLES, "sensitivity --method sobol --out")
             path = plots.sobol_bars(
                 result, default_cell(result["total_order"], cell), out, args.top
             )
@@ -316,12 +324,24 @@ def _report(args: argparse.Namespace) -> int:
         sensitivity, cell = None, None
         if args.sensitivity:
             sensitivity = open_analysis(
-                args.sensitivity, "total_order", "sensitivity --method sobol --out"
+                args.sensitivity, SOBOL_VARIABLES, "sensitivity --method sobol --out"
             )
             cell = default_cell(sensitivity["total_order"], parse_cell(args.at))
         path = write_report(run, out, sensitivity=sensitivity, cell=cell)
     print(f"wrote {path}")
     return 0
+
+
+def _labels(paths: list[str]) -> list[str]:
+    """A label for each file: its name without suffix, or the path as given where two
+    names would read the same (two scenarios or runs never share a row or a legend)."""
+    stems = [Path(p).stem for p in paths]
+    labels = [p if stems.count(stem) > 1 else stem for stem, p in zip(stems, paths, strict=True)]
+    # the same file twice: numbered, so neither replaces the other
+    return [
+        f"{label} ({labels[:i].count(label) + 1})" if labels.count(label) > 1 else label
+        for i, label in enumerate(labels)
+    ]
 
 
 def _refuse_inputs(outputs: tuple[Any, ...], reads: tuple[str, ...]) -> None:

@@ -112,9 +112,9 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
         (:func:`leave_out_dask`), and the garbage collector skips the libraries'
         objects (:func:`console`); a caller's own process is never changed.
     """
-    from netsim.files import committed
+    from netsim.files import commits
 
-    before = len(committed())
+    before = commits()
     try:
         args = _parser().parse_args(argv)
         if own_process:
@@ -139,9 +139,13 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
         # flushes the closed stdout on exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
-    except OSError as error:  # a file that cannot be read (permissions, a device error)
-        where = f"{error.filename}: " if error.filename else ""
-        print(f"netsim: error: {where}{error.strerror or error}", file=sys.stderr)
+    except OSError as error:  # a file that cannot be read, or the printed results
+        if error.filename:
+            where = f"{error.filename}: {error.strerror or error}"
+        else:  # no file named: printing the results failed (stdout on a full disk ...)
+            where = f"printing the results failed ({error.strerror or error}); "
+            where += _what_was_written(before)
+        print(f"netsim: error: {where}", file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -149,7 +153,7 @@ def _what_was_written(before: int) -> str:
     """Say "nothing written", or which outputs the command had written when stopped."""
     from netsim.files import committed
 
-    written = committed()[before:]
+    written = committed(before)
     return f"wrote {', '.join(map(str, written))}" if written else "nothing written"
 
 

@@ -21,6 +21,7 @@ __all__ = ["DEFAULT_DRAWS", "Terminated", "add_run_command", "run_command", "zar
 DEFAULT_DRAWS = 20_000
 DEFAULT_MAX_DRAWS = 2_000_000
 PROGRESS_AFTER_SECONDS = 2.0
+BARE_PRECISION_LIMIT = 0.1  # a bare --precision this large is a percentage without its %
 
 
 class Terminated(BaseException):
@@ -123,6 +124,8 @@ def _check_flags(args: argparse.Namespace) -> None:
         raise ScenarioError("--max-draws is the cap of a --precision run")
     if args.reduce and zarr_store(args):
         raise ScenarioError("--reduce keeps no cube, a Zarr store keeps it: choose one")
+    if args.out is not None and Path(args.out.strip()).suffix.lower() not in (".nc", ".zarr"):
+        raise ScenarioError(f"--out {args.out!r} must end in .nc (NetCDF) or .zarr (a Zarr store)")
 
 
 def _percent(text: str) -> float:
@@ -132,6 +135,11 @@ def _percent(text: str) -> float:
         value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
     except ValueError:
         raise ScenarioError(f"--precision {text!r} must look like 0.5% or 0.005") from None
+    if not raw.endswith("%") and value >= BARE_PRECISION_LIMIT:
+        raise ScenarioError(
+            f"--precision {text} would mean +-{100 * value:g} %: write {text}% if that is meant "
+            f"as a percentage, or a fraction below {BARE_PRECISION_LIMIT:g}"
+        )
     return value
 
 

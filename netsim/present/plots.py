@@ -274,7 +274,7 @@ def sobol_bars(
             )
         axis.set_yticks(rows, [_short_label(str(p)) for p in order], fontsize=8)
         axis.set_xlabel(
-            f"share of output variance ({100 * result.attrs['confidence']:g} % "
+            f"share of output variance ({100 * result.attrs['confidence']:.10g} % "
             f"{sobol_interval_kind(result)})"
         )
         axis.set_xlim(left=min(0.0, float(axis.get_xlim()[0])))

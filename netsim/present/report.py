@@ -99,7 +99,7 @@ def _band_section(dataset: xr.Dataset, layout: OutputLayout) -> tuple[str, float
             rows.append(row)
         headers = [cell.row_dim]
         for q in intervals["quantile"].values:
-            headers += [f"P{100 * q:g}", f"P{100 * q:g} {100 * confidence:g} % CI"]
+            headers += [f"P{100 * q:g}", f"P{100 * q:g} {100 * confidence:.10g} % CI"]
         parts.append(_table(headers, rows, f"{cell.title}, {layout.unit}", f"bands-{index}"))
     return "\n".join(parts), worst
 

@@ -184,7 +184,7 @@ def sensitivity_table(
         headers = ["input", "input low", "input high", "output low", "output high", "swing"]
         return Table("", headers, rows, [f"{title}: base case {float(picked['base']):,.1f} {unit}"])
     if method == "sobol":
-        confidence = f"{100 * result.attrs['confidence']:g} % CI"
+        confidence = f"{100 * result.attrs['confidence']:.10g} % CI"
         rows = []
         for p in labels:
             row = picked.sel(parameter=p)
@@ -200,7 +200,7 @@ def sensitivity_table(
             )
         note = (
             f"{title}: n={result.attrs['n']:,}, {result.attrs['evaluations']:,} model "
-            f"evaluations, {100 * result.attrs['confidence']:g} % {sobol_interval_kind(result)}"
+            f"evaluations, {100 * result.attrs['confidence']:.10g} % {sobol_interval_kind(result)}"
         )
         return Table("", ["input", "first order", confidence, "total", confidence], rows, [note])
     if method == "attribution":

@@ -8,10 +8,13 @@ them apart.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from netsim import __version__
@@ -48,6 +51,7 @@ def write_netcdf(
     """
     if "netsim_version" not in dataset.attrs:
         dataset = dataset.assign_attrs(netsim_version=__version__)
+    dataset = dataset.assign_attrs(labels_digest=labels_digest(dataset))
     if isinstance(path, OutputFile):
         return path.commit(lambda temporary: _write_h5netcdf(dataset, temporary))
     with OutputFile(path, reads) as output:
@@ -78,6 +82,27 @@ def _write_h5netcdf(dataset: xr.Dataset, path: Path) -> None:
             store.close()
     finally:
         target.finish()
+
+
+DIGESTED_ATTRS = ("draws", "seed", "sampler", "confidence", "reduce", "units", "scenario_hash")
+
+
+def labels_digest(dataset: xr.Dataset) -> str:
+    """SHA-256 of what labels a file's numbers: every coordinate's values and the attrs
+    that say what the numbers are (draws, confidence, quantiles, units ...). Stamped by
+    :func:`write_netcdf`, checked by :func:`open_run`: an edited label (a quantile
+    renamed, a confidence changed) would otherwise put a number under a false name."""
+
+    def plain(value: object) -> object:
+        return value.item() if isinstance(value, np.generic) else value
+
+    content = {
+        name: [plain(v) for v in np.asarray(coordinate.values).reshape(-1).tolist()]
+        for name, coordinate in sorted(dataset.coords.items())
+    }
+    content["attrs"] = {k: plain(dataset.attrs[k]) for k in DIGESTED_ATTRS if k in dataset.attrs}
+    text = json.dumps(content, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def run_kind(dataset: xr.Dataset) -> str:
@@ -122,11 +147,87 @@ def open_run(path: str | Path) -> xr.Dataset:
             raise ScenarioError(
                 f"{path} is not a complete netsim run reduced to bands (no {', '.join(lacking)})"
             )
+        _check_reduced(dataset, path)
+    _check_against_document(dataset, path)
+    stamped = dataset.attrs.get("labels_digest")
+    if stamped is not None and stamped != labels_digest(dataset):
+        raise ScenarioError(f"{path}: its labels or settings were edited (their digest differs)")
     return dataset
 
 
-def open_analysis(path: str | Path, variable: str, made_by: str) -> xr.Dataset:
-    """Open a NetCDF file of an analysis result (e.g. Sobol indices) holding ``variable``.
+def _check_against_document(dataset: xr.Dataset, path: Path) -> None:
+    """The run's labels are the ones of the scenario document it carries: years,
+    countries with their regions, axes and segments, in order (an edited coordinate
+    would put one year's or country's numbers under another's name)."""
+    text = dataset.attrs.get("scenario_document")
+    if text is None:
+        return  # runs of earlier versions carry no document
+    try:
+        document = json.loads(str(text))
+        years = list(range(int(document["years"]["base"]), int(document["years"]["final"]) + 1))
+        countries, regions = [], []
+        for region, table in document["regions"].items():
+            for country in table["country_shares"]:
+                if country != "source":
+                    countries.append(country)
+                    regions.append(region)
+        axes = {a: [s for s in t["segments"]] for a, t in document["axes"].items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise ScenarioError(f"{path}: its scenario document is damaged") from None
+    layout = OutputLayout.from_dataset(dataset, str(path))
+    found = {
+        "years": (list(layout.years), years),
+        "countries": (list(layout.countries), countries),
+        "regions of the countries": (list(layout.country_regions), regions),
+        "axes": (sorted(layout.axes), sorted(axes)),
+    }
+    found.update(
+        {f"segments of {a}": (list(layout.segments_of(a)), axes.get(a)) for a in layout.axes}
+    )
+    for what, (labels, expected) in found.items():
+        if labels != expected:
+            raise ScenarioError(
+                f"{path}: its {what} are not its scenario's (the file was edited or damaged)"
+            )
+
+
+def _check_reduced(dataset: xr.Dataset, path: Path) -> None:
+    """A reduced run's settings and bands are possible: draws >= 1, a confidence in
+    (0, 1), quantiles in [0, 1] and increasing, every band finite or NaN (a rank outside
+    the histogram's range), non-negative and inside its own interval."""
+    try:
+        draws, confidence = int(dataset.attrs["draws"]), float(dataset.attrs["confidence"])
+    except (TypeError, ValueError):
+        raise ScenarioError(f"{path}: its draws or confidence are not numbers") from None
+    q = np.asarray(dataset["quantile"].values, dtype=np.float64)
+    if (
+        draws < 1
+        or not 0.0 < confidence < 1.0
+        or not (np.all((q >= 0) & (q <= 1)) and np.all(np.diff(q) > 0))
+    ):
+        raise ScenarioError(f"{path}: its draws, confidence or quantiles are impossible")
+    for name in dataset.data_vars:
+        if f"{name}_interval" not in dataset:
+            continue
+        value = np.asarray(dataset[name].values, dtype=np.float64)
+        interval = dataset[f"{name}_interval"]
+        low = np.asarray(interval.sel(bound="low").values, dtype=np.float64)
+        high = np.asarray(interval.sel(bound="high").values, dtype=np.float64)
+        known = ~np.isnan(value)
+        with np.errstate(invalid="ignore"):
+            bad = (
+                np.isinf(value)
+                | (value < 0)
+                | (known & ~np.isnan(low) & (low > value))
+                | (known & ~np.isnan(high) & (value > high))
+            )
+        if bad.any():
+            raise ScenarioError(f"{path}: its {name} bands are impossible (the file was edited)")
+
+
+def open_analysis(path: str | Path, variable: str | tuple[str, ...], made_by: str) -> xr.Dataset:
+    """Open a NetCDF file of an analysis result (e.g. Sobol indices) holding ``variable``
+    (or every one of several).
 
     Raises
     ------
@@ -139,8 +240,9 @@ def open_analysis(path: str | Path, variable: str, made_by: str) -> xr.Dataset:
             f"{path}: file not found" if not path.exists() else f"{path} is not a file"
         )
     dataset = _open_netcdf(path, "a netsim result file")
-    if variable not in dataset:
-        raise ScenarioError(f"{path} holds no {variable!r} (write one with {made_by})")
+    for name in (variable,) if isinstance(variable, str) else variable:
+        if name not in dataset:
+            raise ScenarioError(f"{path} holds no {name!r} (write one with {made_by})")
     return dataset
 
 

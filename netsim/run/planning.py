@@ -127,8 +127,8 @@ def plan_run(
         free = shutil.disk_usage(folder).free if folder.is_dir() else float("inf")
         if cube_bytes > STORE_COMPRESSION * free:
             raise ScenarioError(
-                f"draws={draws:,}: the store would hold {cube_bytes / 1e9:,.1f} GB of cube "
-                f"(uncompressed), and {folder} has {free / 1e9:,.1f} GB free"
+                f"draws={draws:,}: the store would hold {_size(cube_bytes)} of cube "
+                f"(uncompressed), and {folder} has {_size(free)} free"
             )
         return RunPlan("zarr", cube_bytes, budget, balance)
     if precision is not None:
@@ -150,6 +150,14 @@ def plan_run(
             "memory): reduce it to bands (reduce='bands') or stream it to a Zarr store"
         )
     return RunPlan("memory", cube_bytes, budget, balance)
+
+
+def _size(count: float) -> str:
+    """Bytes in the unit that reads best (kB, MB, GB, TB)."""
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if count >= scale:
+            return f"{count / scale:,.1f} {unit}"
+    return f"{count / 1e3:,.1f} kB"
 
 
 def check_fits_in_memory(needed_bytes: float, what: str) -> None:

@@ -58,7 +58,9 @@ def simulate_to_precision(
     if not 0.0 < precision < 1.0:
         raise ScenarioError(f"precision {precision} must lie in (0, 1) (0.005 = 0.5 %)")
     if not 1 <= first_draws <= max_draws:
-        raise ScenarioError(f"first_draws={first_draws} must lie in [1, max_draws={max_draws}]")
+        raise ScenarioError(
+            f"the first batch of {first_draws:,} draws is over max_draws={max_draws:,}"
+        )
     if sampler != "mc":
         raise ScenarioError(
             f"a precision run needs sampler mc (independent, index-keyed draws), not {sampler!r}"

@@ -133,7 +133,7 @@ class CellLayout:
             variables[f"{block.name}_interval"] = (
                 ("bound", "quantile", *block.dims),
                 bounds[:, :, cells].reshape((2, q.size, *block.shape)),
-                {**attrs, "long_name": f"{100 * confidence:g} % order-statistic interval"},
+                {**attrs, "long_name": f"{100 * confidence:.10g} % order-statistic interval"},
             )
         return xr.Dataset(
             variables,

@@ -207,6 +207,37 @@ def _settings(path: str | Path, group: Any) -> tuple[int, int, str, int]:
     return draws, seed, sampler, chunk_size
 
 
+BLOSC_HEADER = 16  # bytes: version, flags, type size, then uncompressed and compressed sizes
+
+
+def _check_chunk_files(path: str | Path, group: Any, names: tuple[str, ...]) -> None:
+    """Every chunk file of ``names`` holds the compressed chunk its header announces.
+
+    A truncated or overwritten blosc chunk crashes the decompressor (a segmentation
+    fault for some truncations), so a store is checked before anything is read: each
+    chunk's header must give the file's own size and the chunk's uncompressed size.
+    """
+    for name in names:
+        meta = json.loads((Path(path) / name / ".zarray").read_text())
+        if (meta.get("compressor") or {}).get("id") != "blosc":
+            continue
+        chunk_bytes = int(np.prod(meta["chunks"])) * np.dtype(meta["dtype"]).itemsize
+        for chunk in (Path(path) / name).iterdir():
+            if chunk.name.startswith("."):
+                continue
+            with chunk.open("rb") as handle:
+                header = handle.read(BLOSC_HEADER)
+            size = chunk.stat().st_size
+            if len(header) < BLOSC_HEADER:
+                raise ScenarioError(f"{path}: chunk {name}/{chunk.name} is damaged (too short)")
+            nbytes = int.from_bytes(header[4:8], "little")
+            cbytes = int.from_bytes(header[12:16], "little")
+            if cbytes != size or nbytes != chunk_bytes:
+                raise ScenarioError(
+                    f"{path}: chunk {name}/{chunk.name} is damaged (its header does not fit)"
+                )
+
+
 def _check_written_inputs(path: str | Path, group: Any, scenario: Scenario) -> None:
     """The first written chunk's inputs are the ones the store's settings give: a store
     whose scenario, seed or sampler came from another store is refused before a chunk
@@ -344,6 +375,8 @@ def open_store(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
     group = _group(path)
     attrs = dict(group.attrs)
     _settings(path, group)
+    arrays = tuple(str(k) for k in group.array_keys())
+    _check_chunk_files(path, group, arrays)
     if not allow_incomplete and (not attrs.get("complete") or written != total):
         raise ScenarioError(
             f"{path} is incomplete ({written} of {total} chunks written): finish it with "

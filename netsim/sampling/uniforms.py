@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 SAMPLERS = ("mc", "lhs", "sobol")
+MAX_DRAWS = 2**50  # about 10**15
 
 # The open interval (0, 1) every inverse CDF is given (defined beside the distributions,
 # whose supports it bounds): Sobol points and the copula's normal CDF can reach 0 or 1.
@@ -142,6 +143,11 @@ def check_request(draws: int, seed: int, sampler: str, start: int, stop: int) ->
         raise ScenarioError(f"sampler={sampler!r} must be one of {', '.join(SAMPLERS)}")
     if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1:
         raise ScenarioError(f"draws={draws!r} must be a whole number >= 1")
+    if draws > MAX_DRAWS:
+        raise ScenarioError(
+            f"draws={draws:,} is beyond {MAX_DRAWS:,}: no run of that size would finish "
+            "(a trillion draws already take months at this kernel's speed)"
+        )
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**63:
         raise ScenarioError(f"seed={seed!r} must be a whole number in [0, 2**63)")
     if not 0 <= start <= stop <= draws:

@@ -68,7 +68,7 @@ def _load(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], str]:
             f"is over {MAX_DOCUMENT_BYTES // 1_000_000} MB: not a scenario file", path=label
         )
     try:
-        document = tomllib.loads(raw.decode("utf-8"))
+        document = tomllib.loads(raw.decode("utf-8-sig"))  # a byte-order mark is fine
     except UnicodeDecodeError:
         raise ScenarioError("is not text (UTF-8): not a scenario file", path=label) from None
     except tomllib.TOMLDecodeError as error:
@@ -91,7 +91,14 @@ def _load(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], str]:
             path=label,
             key="overlay.recalibrate",
         )
-    parent_path = (path.parent / overlay["extends"]).resolve()
+    given = path.parent / overlay["extends"]
+    if given.exists() and not given.resolve().is_file():
+        raise ScenarioError(
+            f"overlay.extends={overlay['extends']!r} is not a regular file",
+            path=label,
+            key="overlay.extends",
+        )
+    parent_path = given.resolve()
     parent, _ = _load(parent_path, (*seen, path.resolve()))
     changes = {k: v for k, v in document.items() if k != "overlay"}
     merged = merge_overlay(parent, changes)
@@ -135,6 +142,8 @@ def apply_overrides(document: Mapping[str, Any], assignments: list[str]) -> dict
         if "=" not in assignment:
             raise ScenarioError(f"override {assignment!r} must look like key.path=value")
         path_text, value_text = assignment.split("=", 1)
+        if "\n" in assignment or "\r" in assignment:
+            raise ScenarioError(f"override {assignment!r} must be one line")
         try:
             parsed = tomllib.loads(f"__key__ = {value_text}")["__key__"]
         except (tomllib.TOMLDecodeError, RecursionError):
@@ -147,6 +156,8 @@ def apply_overrides(document: Mapping[str, Any], assignments: list[str]) -> dict
             ) from None
         parts: list[str] = []
         while isinstance(node, dict):
+            if len(node) != 1:
+                raise ScenarioError(f"override {assignment!r}: {path_text!r} is not a key path")
             (name,) = node
             parts.append(name)
             node = node[name]

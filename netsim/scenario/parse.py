@@ -73,6 +73,11 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     final_year = int(years_table.number("final", integer=True))
     years_table.source()
     years_table.finish()
+    for key, year in (("years.base", base_year), ("years.final", final_year)):
+        if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+            raise years_table.error(
+                f"{key}={year} must lie within {EARLIEST_YEAR}-{LATEST_YEAR}", key
+            )
     if final_year <= base_year:
         raise years_table.error(
             f"years.final={final_year} must be after years.base={base_year}", "years.final"

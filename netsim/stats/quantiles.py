@@ -15,11 +15,22 @@ __all__ = ["as_quantiles", "bands", "order_statistics", "quantiles"]
 
 
 def as_quantiles(q: float | Sequence[float]) -> np.ndarray:
-    values = np.atleast_1d(np.asarray(q, dtype=np.float64))
+    """Quantiles as a float64 vector: each in [0, 1], none twice.
+
+    Raises
+    ------
+    ScenarioError
+        Otherwise, showing the values as given.
+    """
+    try:
+        values = np.atleast_1d(np.asarray(q, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise ScenarioError(f"q={q!r} must be a number or a list of numbers") from None
     if values.ndim != 1 or values.size == 0:
         raise ScenarioError(f"q={q!r} must be a number or a list of numbers")
+    shown = [float(v) for v in values]
     if not np.all((values >= 0.0) & (values <= 1.0)):
-        raise ScenarioError(f"q={list(values)} must lie in [0, 1]")
+        raise ScenarioError(f"q={shown} must lie in [0, 1]")
     return values
 
 
