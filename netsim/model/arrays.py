@@ -11,7 +11,7 @@ All growth quantities are fractions per year (pp / 100).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
@@ -19,9 +19,6 @@ from netsim.errors import ScenarioError
 from netsim.kernels.propagate import DrawArrays, ModelArrays
 from netsim.scenario.memo import per_scenario
 from netsim.scenario.schema import Geography, Scenario
-
-if TYPE_CHECKING:
-    from netsim.model.calibration import Calibration
 
 __all__ = ["DrawArrays", "ModelArrays", "draw_arrays", "expected_draw_arrays", "model_arrays"]
 
@@ -61,13 +58,13 @@ def ramp_profile(years: np.ndarray, onset: float, ramp_rate: float, delay: float
 _MODEL_ARRAYS: dict[int, ModelArrays] = {}
 
 
-def model_arrays(scenario: Scenario, calibration: Calibration | None = None) -> ModelArrays:
+def model_arrays(scenario: Scenario, calibration: Any = None) -> ModelArrays:
     """The scenario-level kernel arrays, built once per scenario object.
 
     Parameters
     ----------
     scenario : Scenario
-    calibration : Calibration, optional
+    calibration : netsim.model.calibration.Calibration, optional
         Growth parameters to use instead of ``scenario.calibration`` (not cached).
     """
     if calibration is not None:
@@ -75,7 +72,7 @@ def model_arrays(scenario: Scenario, calibration: Calibration | None = None) -> 
     return per_scenario(_MODEL_ARRAYS, scenario, lambda s: _build_model_arrays(s, None))
 
 
-def _build_model_arrays(scenario: Scenario, calibration: Calibration | None) -> ModelArrays:
+def _build_model_arrays(scenario: Scenario, calibration: Any) -> ModelArrays:
     calibration = calibration or scenario.calibration
     if calibration is None:
         raise ScenarioError("the scenario has not been calibrated (use netsim.load_scenario)")

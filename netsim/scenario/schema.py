@@ -7,14 +7,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import Any
 
 from netsim.errors import ScenarioError
 from netsim.scenario.distributions import Distribution
 from netsim.scenario.limits import Limits
-
-if TYPE_CHECKING:  # solved by netsim.model.calibration, which sits above this layer
-    from netsim.model.calibration import Calibration
 
 __all__ = [
     "Axis",
@@ -210,7 +207,9 @@ class Scenario:
     recalibrate: bool
     document_hash: str
     limits: Limits = field(default_factory=Limits)
-    calibration: Calibration | None = field(default=None, compare=False)
+    # a netsim.model.calibration.Calibration, set by calibration (a layer above this one,
+    # so not imported here, not even for type checkers)
+    calibration: Any = field(default=None, compare=False)
     # the merged document as canonical JSON: rebuilds this scenario anywhere (resume, workers)
     document_json: str = field(default="{}", compare=False, repr=False)
     # the files it was read from: the scenario, then each overlay's parent
