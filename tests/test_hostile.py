@@ -177,3 +177,29 @@ def test_printing_to_a_full_stdout_says_what_was_written(tmp_path):
         )
     assert done.returncode == 2
     assert "printing the results failed" in done.stderr and f"wrote {out}" in done.stderr
+
+
+def test_histogram_ticks_of_five_digit_values_do_not_crowd(tmp_path, monkeypatch):
+    import xarray as xr
+
+    from netsim.present import plots
+
+    seen = {}
+    save = plots._save
+
+    def capture(figure, output):
+        seen["figure"] = figure
+        figure.canvas.draw()
+        return save(figure, output)
+
+    monkeypatch.setattr(plots, "_save", capture)
+    values = xr.DataArray(np.random.default_rng(2).normal(45_000, 3_000, 5000), dims="draw")
+    plots.histogram(values, tmp_path / "h.png", "five digits")
+    for axis in seen["figure"].axes:
+        low, high = axis.get_xlim()
+        labels = [
+            t.get_text()
+            for t in axis.get_xticklabels()
+            if t.get_text() and low <= t.get_position()[0] <= high
+        ]
+        assert len(labels) <= 6 and all("," in text for text in labels), labels
