@@ -34,31 +34,26 @@ def _numbers(table: Any, path: tuple) -> Iterator[tuple]:
         yield path
 
 
-def _set(document: dict, path: tuple, value: Any) -> dict:
+def _changed(document: dict, path: tuple, change: Any) -> dict:
+    """A copy of ``document`` with ``change(table, last key)`` applied where ``path`` ends."""
     changed = copy.deepcopy(document)
     node = changed
     for part in path[:-1]:
         node = node[part]
-    node[path[-1]] = value
+    change(node, path[-1])
     return changed
+
+
+def _set(document: dict, path: tuple, value: Any) -> dict:
+    return _changed(document, path, lambda node, key: node.__setitem__(key, value))
 
 
 def _drop(document: dict, path: tuple) -> dict:
-    changed = copy.deepcopy(document)
-    node = changed
-    for part in path[:-1]:
-        node = node[part]
-    del node[path[-1]]
-    return changed
+    return _changed(document, path, lambda node, key: node.pop(key))
 
 
 def _rename(document: dict, path: tuple, new: str) -> dict:
-    changed = copy.deepcopy(document)
-    node = changed
-    for part in path[:-1]:
-        node = node[part]
-    node[new] = node.pop(path[-1])
-    return changed
+    return _changed(document, path, lambda node, key: node.__setitem__(new, node.pop(key)))
 
 
 def bad_configs(folder: Path, run_file: Path) -> list[tuple[str, Path]]:

@@ -12,17 +12,12 @@ from netsim.cli import main
 
 from .conftest import NET_CONFIG
 from .corpus import bad_configs, bad_runs
+from .helpers import three_runs
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("corpus-runs")
-    paths = {"nc": folder / "run.nc", "bands": folder / "bands.nc", "zarr": folder / "run.zarr"}
-    base = ["run", str(NET_CONFIG), "--draws", "600", "--seed", "3", "--no-progress"]
-    assert main([*base, "--out", str(paths["nc"])]) == 0
-    assert main([*base, "--reduce", "--out", str(paths["bands"])]) == 0
-    assert main([*base, "--chunk-size", "200", "--out", str(paths["zarr"])]) == 0
-    return paths
+    return three_runs(tmp_path_factory.mktemp("corpus-runs"), draws=600, seed=3)
 
 
 def _one_line(err: str) -> bool:

@@ -14,17 +14,12 @@ import pytest
 from netsim.cli import main
 
 from .conftest import CONFIGS, NET_CONFIG
+from .helpers import three_runs
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hostile")
-    paths = {"nc": folder / "run.nc", "bands": folder / "bands.nc", "zarr": folder / "run.zarr"}
-    base = ["run", str(NET_CONFIG), "--draws", "400", "--seed", "2", "--no-progress"]
-    assert main([*base, "--out", str(paths["nc"])]) == 0
-    assert main([*base, "--reduce", "--out", str(paths["bands"])]) == 0
-    assert main([*base, "--chunk-size", "200", "--out", str(paths["zarr"])]) == 0
-    return paths
+    return three_runs(tmp_path_factory.mktemp("hostile"), draws=400, seed=2)
 
 
 def _refused(argv, capsys, message=""):
