@@ -142,7 +142,7 @@ def tornado(
     return result
 
 
-def _ranks(values: np.ndarray) -> np.ndarray:
+def centred_ranks(values: np.ndarray) -> np.ndarray:
     """Centred, unit-norm average ranks of each column (zeros for a constant column)."""
     from scipy import stats  # imported on use: scipy.stats takes about a second
 
@@ -197,8 +197,8 @@ def spearman(dataset: xr.Dataset, output: str = "total", by: str = "region") -> 
         (or a cell) that never varies.
     """
     inputs, data = _inputs_and_output(dataset, output, by)
-    x = _ranks(inputs)
-    y = _ranks(data.transpose("draw", ...).values.reshape(data.sizes["draw"], -1))
+    x = centred_ranks(inputs)
+    y = centred_ranks(data.transpose("draw", ...).values.reshape(data.sizes["draw"], -1))
     return _label_correlation(x.T @ y, dataset, data, "spearman", output, by)
 
 
@@ -217,8 +217,8 @@ def prcc(dataset: xr.Dataset, output: str = "total", by: str = "region") -> xr.D
         completely (``s`` = 0, nothing left to correlate).
     """
     inputs, data = _inputs_and_output(dataset, output, by)
-    x = _ranks(inputs)
-    y = _ranks(data.transpose("draw", ...).values.reshape(data.sizes["draw"], -1))
+    x = centred_ranks(inputs)
+    y = centred_ranks(data.transpose("draw", ...).values.reshape(data.sizes["draw"], -1))
     varying = np.flatnonzero((x != 0).any(axis=0))
     if inputs.shape[0] <= varying.size + 2:
         raise ScenarioError(

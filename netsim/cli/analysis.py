@@ -1,4 +1,5 @@
-"""The analysis commands of the ``netsim`` CLI: bands, sensitivity, compare, plot, report.
+"""The analysis commands of the ``netsim`` CLI: bands, sensitivity, compare, reconcile, plot,
+report.
 
 Each handler makes its outputs first (an unwritable path fails before any work), reads
 its inputs, calls one library function and prints a table; nothing is written on bad
@@ -114,6 +115,28 @@ def add_analysis_commands(sub: Any) -> None:
     plot.add_argument("--at", nargs="+", default=[], metavar="DIM=LABEL")
     plot.add_argument("--top", type=int, default=12)
 
+    recon = sub.add_parser(
+        "reconcile", help="the patient-based model against the top-down one, draw by draw"
+    )
+    recon.add_argument("config", help="scenario TOML file with a [funnel]")
+    recon.add_argument("--draws", type=int, default=20_000, help="paired draws (default 20,000)")
+    recon.add_argument("--seed", type=int, default=0)
+    recon.add_argument("--sampler", choices=("mc", "lhs", "sobol"), default="mc")
+    recon.add_argument(
+        "--by",
+        default="global",
+        help="global, region, country, or an axis the funnel splits over (e.g. modality)",
+    )
+    recon.add_argument("--year", type=int, nargs="+", help="only these years in the table")
+    recon.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
+    recon.add_argument(
+        "--plot",
+        help="the chart of both fans, .png or .svg (default: reconcile_<config name>.png)",
+    )
+    recon.add_argument("--no-plot", action="store_true", help="write no chart")
+    recon.add_argument("--csv", help="also write the ratio table to this CSV file")
+    recon.add_argument("--out", help="write the reconciliation to NetCDF (.nc)")
+
     report = sub.add_parser("report", help="one self-contained HTML report of a run")
     report.add_argument("run", help="a run written by netsim run (.nc or .zarr)")
     report.add_argument("--out", required=True, help="the HTML file to write")
@@ -127,6 +150,7 @@ def run_analysis_command(args: argparse.Namespace) -> int:
         "bands": _bands,
         "sensitivity": _sensitivity,
         "compare": _compare,
+        "reconcile": _reconcile,
         "plot": _plot,
         "report": _report,
     }[args.command]
@@ -248,6 +272,39 @@ def _compare(args: argparse.Namespace) -> int:
         if out is not None:
             written.append(write_netcdf(result, out))
     print(table.text())
+    for path in written:
+        print(f"\nwrote {path}")
+    return 0
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    import netsim
+    from netsim.analyze.reconcile import reconcile
+    from netsim.present.plots import reconcile_chart
+    from netsim.present.tables import reconcile_tables
+    from netsim.run.files import write_netcdf
+
+    reads = [args.config]
+    if args.no_plot and args.plot:
+        raise ScenarioError("--plot and --no-plot contradict each other")
+    plot_path = None if args.no_plot else args.plot or f"reconcile_{Path(args.config).stem}.png"
+    plot = _output(plot_path, (".png", ".svg"), reads)
+    csv_file, out = _output(args.csv, (".csv",), reads), _output(args.out, (".nc",), reads)
+    with _outputs(plot, csv_file, out) as outputs:
+        scenario = netsim.load_scenario(args.config, args.set)
+        _refuse_inputs(outputs, scenario.source_files)
+        result = reconcile(scenario, args.draws, args.seed, args.sampler, args.by)
+        known = result["year"].values.tolist()
+        for year in args.year or ():
+            if year not in known:
+                raise ScenarioError(f"--year {year}: the scenario has years {known}")
+        tables = reconcile_tables(result, args.year)
+        written = [csv_file.write_text(tables[0].csv())] if csv_file else []
+        if out is not None:
+            written.append(write_netcdf(result, out))
+        if plot is not None:
+            written.append(reconcile_chart(result, plot))
+    print("\n".join(table.text() for table in tables))
     for path in written:
         print(f"\nwrote {path}")
     return 0

@@ -67,6 +67,7 @@ class DrawArrays(NamedTuple):
     noise_region: np.ndarray  # (D, R, T1) fraction
     event_severity: np.ndarray  # (D, E) fraction
     event_activity: np.ndarray  # (D, E, T1) in [0, 1]
+    funnel_base: np.ndarray  # (D, F) base value of each funnel factor (F = 0 without one)
 
     @property
     def draws(self) -> int:

@@ -16,11 +16,26 @@ from typing import Any
 import numpy as np
 
 from netsim.errors import ScenarioError
+from netsim.kernels.funnel import (
+    FACTOR_CASES,
+    FACTOR_COST,
+    FACTOR_SPLIT,
+    FACTOR_STAGE,
+    FunnelArrays,
+)
 from netsim.kernels.propagate import DrawArrays, ModelArrays
 from netsim.scenario.memo import per_scenario
 from netsim.scenario.schema import Geography, Scenario
 
-__all__ = ["DrawArrays", "ModelArrays", "draw_arrays", "expected_draw_arrays", "model_arrays"]
+__all__ = [
+    "DrawArrays",
+    "FunnelArrays",
+    "ModelArrays",
+    "draw_arrays",
+    "expected_draw_arrays",
+    "funnel_arrays",
+    "model_arrays",
+]
 
 
 def segment_offsets(scenario: Scenario) -> np.ndarray:
@@ -82,7 +97,6 @@ def _build_model_arrays(scenario: Scenario, calibration: Any) -> ModelArrays:
     n_forecast = len(scenario.years) - 1
     forecast_years = np.asarray(scenario.years[1:], dtype=np.float64)
 
-    region_share = np.array([r.share for r in scenario.regions])
     base_value = np.array(
         [
             scenario.base_size * scenario.regions[region_index[c.region]].share * c.share_of_region
@@ -97,26 +111,10 @@ def _build_model_arrays(scenario: Scenario, calibration: Any) -> ModelArrays:
     baseline[:, 0] += calibration.first_year_step
 
     drivers = scenario.drivers
-    window_start, window_end = normalisation_window(scenario)
-    in_window = (forecast_years >= window_start) & (forecast_years <= window_end)
-    ramp_onset = np.array([d.timeline.onset for d in drivers], dtype=np.float64)
-    ramp_rate = 1.0 / np.array([d.timeline.ramp_years for d in drivers], dtype=np.float64)
-    ramp_norm = np.empty(len(drivers))
-    geo = np.empty((len(drivers), len(regions), n_forecast))
+    ramp_onset, ramp_rate, ramp_norm, geo = driver_geography(scenario)
     for k, driver in enumerate(drivers):
-        profile = ramp_profile(
-            forecast_years, ramp_onset[k], ramp_rate[k], driver.delay.distribution.point
-        )
-        mean_in_window = profile[in_window].mean()
-        if mean_in_window <= 0:
-            raise ScenarioError(
-                f"{driver.group}.{driver.id}: its timeline has no effect in {window_start}-"
-                f"{window_end}, so its impact on that CAGR cannot be scaled",
-                path=scenario.path,
-            )
-        ramp_norm[k] = 1.0 / mean_in_window
-        weights = region_weight_matrix(driver.geography, regions, scenario.years)
-        geo[k] = weights / (region_share @ weights)[None, :]
+        if not driver.acts_on_growth:  # it acts on funnel factors only
+            geo[k] = 0.0
 
     axis_start = segment_offsets(scenario)
     n_segments = int(axis_start[-1])
@@ -142,10 +140,11 @@ def _build_model_arrays(scenario: Scenario, calibration: Any) -> ModelArrays:
 
     events = scenario.events
     event_segment = np.array([segment_index[(e.axis, e.segment)] for e in events], dtype=np.int64)
-    event_geo = np.empty((len(events), len(regions), n_forecast))
+    event_geo = event_geography(scenario)
     event_tilt = np.zeros((len(events), n_segments))
     for j, event in enumerate(events):
-        event_geo[j] = region_weight_matrix(event.geography, regions, scenario.years)
+        if not event.acts_on_growth:  # it acts on funnel factors only
+            event_geo[j] = 0.0
         event_tilt[j, event_segment[j]] = 1.0
         for key, weight in event.tilts.items():
             event_tilt[j, segment_index[key]] += weight
@@ -168,6 +167,142 @@ def _build_model_arrays(scenario: Scenario, calibration: Any) -> ModelArrays:
         event_segment=event_segment,
         event_geo=event_geo,
         event_tilt=event_tilt,
+    )
+
+
+def driver_geography(
+    scenario: Scenario,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each driver's ramp (onset, rate, normalisation) and its normalised region weights
+    (driver, region, forecast year): the same for growth and for funnel factors."""
+    drivers = scenario.drivers
+    regions = tuple(r.name for r in scenario.regions)
+    forecast_years = np.asarray(scenario.years[1:], dtype=np.float64)
+    region_share = np.array([r.share for r in scenario.regions])
+    window_start, window_end = normalisation_window(scenario)
+    in_window = (forecast_years >= window_start) & (forecast_years <= window_end)
+    ramp_onset = np.array([d.timeline.onset for d in drivers], dtype=np.float64)
+    ramp_rate = 1.0 / np.array([d.timeline.ramp_years for d in drivers], dtype=np.float64)
+    ramp_norm = np.empty(len(drivers))
+    geo = np.empty((len(drivers), len(regions), len(forecast_years)))
+    for k, driver in enumerate(drivers):
+        profile = ramp_profile(
+            forecast_years, ramp_onset[k], ramp_rate[k], driver.delay.distribution.point
+        )
+        mean_in_window = profile[in_window].mean()
+        if mean_in_window <= 0:
+            raise ScenarioError(
+                f"{driver.group}.{driver.id}: its timeline has no effect in {window_start}-"
+                f"{window_end}, so its impact on that CAGR cannot be scaled",
+                path=scenario.path,
+            )
+        ramp_norm[k] = 1.0 / mean_in_window
+        weights = region_weight_matrix(driver.geography, regions, scenario.years)
+        geo[k] = weights / (region_share @ weights)[None, :]
+    return ramp_onset, ramp_rate, ramp_norm, geo
+
+
+def event_geography(scenario: Scenario) -> np.ndarray:
+    """Each event's absolute region weights (event, region, forecast year)."""
+    regions = tuple(r.name for r in scenario.regions)
+    event_geo = np.empty((len(scenario.events), len(regions), len(scenario.years) - 1))
+    for j, event in enumerate(scenario.events):
+        event_geo[j] = region_weight_matrix(event.geography, regions, scenario.years)
+    return event_geo
+
+
+_FUNNEL_ARRAYS: dict[int, FunnelArrays] = {}
+_FACTOR_KINDS = {"cases": FACTOR_CASES, "stage": FACTOR_STAGE, "split": FACTOR_SPLIT}
+
+
+def funnel_arrays(scenario: Scenario) -> FunnelArrays:
+    """The funnel's kernel arrays (built once per scenario object).
+
+    Raises
+    ------
+    ScenarioError
+        If the scenario has no funnel.
+    """
+    return per_scenario(_FUNNEL_ARRAYS, scenario, _build_funnel_arrays)
+
+
+def _indices(values: list[int]) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
+
+
+def _build_funnel_arrays(scenario: Scenario) -> FunnelArrays:
+    funnel = scenario.funnel
+    if funnel is None:
+        raise ScenarioError(f"scenario {scenario.name!r} has no patient funnel ([funnel])")
+    regions = tuple(r.name for r in scenario.regions)
+    countries = scenario.countries
+    region_index = {name: i for i, name in enumerate(regions)}
+    steps = np.arange(len(scenario.years), dtype=np.float64)
+    population = np.array(
+        [
+            funnel.population[c.name] * (1.0 + funnel.population_growth[c.name]) ** steps
+            for c in countries
+        ]
+    )
+    factors = funnel.factors
+    index = {f.name: i for i, f in enumerate(factors)}
+    kind = _indices([_FACTOR_KINDS.get(f.kind, FACTOR_COST) for f in factors])
+    factor_region = np.array([[f.by_region.get(r, 1.0) for r in regions] for f in factors])
+    split_start, split_factors = [0], []
+    for axis in funnel.splits:
+        split_factors += [i for i, f in enumerate(factors) if f.kind == "split" and f.axis == axis]
+        split_start.append(len(split_factors))
+    costs = [f for f in factors if f.kind == "cost"]
+    ramp_onset, ramp_rate, ramp_norm, driver_geo = driver_geography(scenario)
+    links = [
+        (k, index[name], weight)
+        for k, driver in enumerate(scenario.drivers)
+        for name, weight in driver.funnel.items()
+    ]
+    event_links = [
+        (e, index[name], weight)
+        for e, event in enumerate(scenario.events)
+        for name, weight in event.funnel.items()
+    ]
+    return FunnelArrays(
+        population=population,
+        region_of=_indices([region_index[c.region] for c in countries]),
+        price_index=np.array([funnel.price_index[c.name] for c in countries]),
+        factor_kind=kind,
+        factor_trend=np.array([f.trend for f in factors]),
+        factor_region=factor_region.reshape(len(factors), len(regions)),
+        case_factors=_indices([i for i, f in enumerate(factors) if f.kind == "cases"]),
+        stage_factors=_indices([i for i, f in enumerate(factors) if f.kind == "stage"]),
+        split_start=_indices(split_start),
+        split_factors=_indices(split_factors),
+        cost_axis=_indices(
+            [-1 if funnel.cost_axis is None else funnel.splits.index(funnel.cost_axis)]
+        ),
+        cost_doses=_indices([index[f.name] for f in costs[0::2]]),
+        cost_price=_indices([index[f.name] for f in costs[1::2]]),
+        forecast_years=np.asarray(scenario.years[1:], dtype=np.float64),
+        ramp_onset=ramp_onset,
+        ramp_rate=ramp_rate,
+        ramp_norm=ramp_norm,
+        driver_geo=driver_geo,
+        link_driver=_indices([link[0] for link in links]),
+        link_factor=_indices([link[1] for link in links]),
+        link_weight=np.array([link[2] for link in links], dtype=np.float64),
+        event_geo=event_geography(scenario),
+        event_link_event=_indices([link[0] for link in event_links]),
+        event_link_factor=_indices([link[1] for link in event_links]),
+        event_link_weight=np.array([link[2] for link in event_links], dtype=np.float64),
+    )
+
+
+def _funnel_base(scenario: Scenario, inputs: np.ndarray) -> np.ndarray:
+    """Each funnel factor's base value per draw, in the kernel's unit (D, F)."""
+    if scenario.funnel is None:
+        return np.zeros((inputs.shape[0], 0))
+    factors = scenario.funnel.factors
+    scale = np.array([f.scale for f in factors])
+    return np.ascontiguousarray(
+        _columns(scenario, inputs, [f.parameter.name for f in factors]) * scale
     )
 
 
@@ -208,6 +343,7 @@ def draw_arrays(scenario: Scenario, inputs: np.ndarray) -> DrawArrays:
         np.ascontiguousarray(noise_region),
         np.ascontiguousarray(severity),
         activity,
+        _funnel_base(scenario, inputs),
     )
 
 

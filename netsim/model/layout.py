@@ -90,6 +90,9 @@ class OutputLayout:
         One per parameter.
     provenance : mapping
         Attrs of every run: scenario name, hash and document, netsim version, units.
+    stages, splits : tuple of str
+        The patient funnel's stages (``cases`` first) and the axes it splits the treated
+        patients over; empty for a scenario without a funnel.
     """
 
     years: tuple[int, ...]
@@ -105,6 +108,8 @@ class OutputLayout:
     parameter_distributions: tuple[str, ...]
     parameter_sources: tuple[str, ...]
     provenance: Mapping[str, Any]
+    stages: tuple[str, ...] = ()  # the patient funnel's stages (none without a funnel)
+    splits: tuple[str, ...] = ()  # the axes the funnel splits treated patients over
 
     # --- construction -------------------------------------------------------------
     @classmethod
@@ -115,6 +120,7 @@ class OutputLayout:
     @classmethod
     def _build(cls, scenario: Scenario) -> OutputLayout:
         countries = scenario.countries
+        funnel = scenario.funnel
         return cls(
             years=tuple(int(y) for y in scenario.years),
             countries=tuple(c.name for c in countries),
@@ -138,6 +144,8 @@ class OutputLayout:
                 "netsim_version": __version__,
                 "units": scenario.unit,
             },
+            stages=() if funnel is None else funnel.stages,
+            splits=() if funnel is None else funnel.splits,
         )
 
     @classmethod
@@ -158,13 +166,13 @@ class OutputLayout:
             country_regions = dataset["region"].values
         else:
             raise ScenarioError(f"{label} is not a netsim run (countries have no regions)")
-        found = [
-            str(name)[3:]
-            for name in dataset.data_vars
-            if str(name).startswith("by_")
-            and not str(name).endswith(("_region", "_global"))
-            and not str(name).endswith("_interval")
-        ]
+        found = _named_axes(dataset, "by_")
+        splits = _named_axes(dataset, "patient_by_")
+        stages = (
+            tuple(str(s) for s in dataset["stage"].values)
+            if "stage" in dataset.coords and "patient_total" in dataset.data_vars
+            else ()
+        )
         # the scenario's axis order and labels come from its document: a Zarr store lists
         # its variables in its own (alphabetical) order, so the variables cannot give them
         try:
@@ -177,7 +185,13 @@ class OutputLayout:
             for name, table in (tables.items() if isinstance(tables, dict) else ())
         }
         order = list(declared)
-        axes = tuple(sorted(found, key=lambda a: order.index(a) if a in declared else len(order)))
+
+        def in_order(names: list[str]) -> tuple[str, ...]:
+            return tuple(
+                sorted(names, key=lambda a: order.index(a) if a in declared else len(order))
+            )
+
+        axes = in_order(found)
         parameters = dataset["parameter"].values.tolist() if "parameter" in dataset.coords else []
 
         def table(name: str) -> tuple[str, ...]:
@@ -200,18 +214,51 @@ class OutputLayout:
             parameter_distributions=table("parameter_distribution"),
             parameter_sources=table("parameter_source"),
             provenance=provenance,
+            stages=stages,
+            splits=in_order(splits) if stages else (),
         )
 
     # --- names, dims and shapes -----------------------------------------------------
     @property
     def outputs(self) -> tuple[str, ...]:
+        """Every output: :attr:`top_down_outputs`, then :attr:`funnel_outputs`."""
+        return (*self.top_down_outputs, *self.funnel_outputs)
+
+    @property
+    def top_down_outputs(self) -> tuple[str, ...]:
         """``total``, then ``by_<axis>`` for each axis."""
         return ("total", *(f"by_{a}" for a in self.axes))
 
+    @property
+    def funnel_outputs(self) -> tuple[str, ...]:
+        """With a patient funnel: ``patients``, ``treated_by_<axis>`` for each split axis,
+        ``patient_total`` and ``patient_by_<axis>``; else none."""
+        if not self.stages:
+            return ()
+        return (
+            "patients",
+            *(f"treated_by_{a}" for a in self.splits),
+            "patient_total",
+            *(f"patient_by_{a}" for a in self.splits),
+        )
+
     def axis_of(self, output: str) -> str | None:
-        """The axis a ``by_<axis>`` output splits by (None for ``total``)."""
+        """The axis an output splits by (None for ``total``, ``patients`` and
+        ``patient_total``)."""
         self.check(output)
-        return None if output == "total" else output[3:]
+        for prefix in ("by_", "treated_by_", "patient_by_"):
+            if output.startswith(prefix):
+                return output[len(prefix) :]
+        return None
+
+    def counterpart(self, output: str) -> str:
+        """The top-down output a patient-based one is compared with (``patient_total``:
+        ``total``; ``patient_by_<axis>``: ``by_<axis>``)."""
+        if output == "patient_total":
+            return "total"
+        if output.startswith("patient_by_"):
+            return output[len("patient_") :]
+        raise ScenarioError(f"output {output!r} is not a patient-based value")
 
     def segments_of(self, axis: str) -> tuple[str, ...]:
         return self.segments[self.axes.index(axis)]
@@ -225,7 +272,7 @@ class OutputLayout:
 
     def dims(self, output: str, by: str = "country") -> tuple[str, ...]:
         """Dims of one draw of ``output`` summed ``by`` a level (no ``draw``)."""
-        axis = self.axis_of(output)
+        axis = "stage" if output == "patients" else self.axis_of(output)
         self.check(output, by)
         place = () if by == "global" else (by,)
         return ("year", *place, *(() if axis is None else (axis,)))
@@ -233,6 +280,7 @@ class OutputLayout:
     def shape(self, output: str, by: str = "country") -> tuple[int, ...]:
         sizes = {"year": len(self.years), "country": len(self.countries)}
         sizes["region"] = len(self.regions)
+        sizes["stage"] = len(self.stages)
         sizes.update({a: len(s) for a, s in zip(self.axes, self.segments, strict=True)})
         return tuple(sizes[d] for d in self.dims(output, by))
 
@@ -262,14 +310,20 @@ class OutputLayout:
         }
         for axis, segments in zip(self.axes, self.segments, strict=True):
             coords[axis] = (axis, list(segments))
+        if self.stages:
+            coords["stage"] = ("stage", list(self.stages))
         return coords
 
     def output_attrs(self, output: str) -> dict[str, str]:
+        if output == "patients":
+            return {"units": "patients", "long_name": "patients at each stage of the funnel"}
         axis = self.axis_of(output)
-        if axis is None:
-            return {"units": self.unit, "long_name": "market value"}
-        label = self.axis_labels[self.axes.index(axis)]
-        return {"units": self.unit, "long_name": f"market value by {label.lower()}"}
+        by = "" if axis is None else f" by {self.axis_labels[self.axes.index(axis)].lower()}"
+        if output.startswith("treated_by_"):
+            return {"units": "patients", "long_name": f"treated patients{by}"}
+        if output.startswith("patient_"):
+            return {"units": self.unit, "long_name": f"patient-based market value{by}"}
+        return {"units": self.unit, "long_name": f"market value{by}"}
 
     def allocate(self, draws: int, dtype: type = np.float32) -> dict[str, np.ndarray]:
         """Empty output arrays of ``draws`` draws, by name."""
@@ -350,10 +404,25 @@ class OutputLayout:
         if self.axes:
             axis = self.axes[0]
             cells.append(HeadlineCell(f"{final} by {axis}", f"by_{axis}", "global", axis, final))
+        if self.stages:
+            cells.append(
+                HeadlineCell("patient-based global total", "patient_total", "global", "year", None)
+            )
         return tuple(cells)
 
 
 _LAYOUTS: dict[int, OutputLayout] = {}
+
+
+def _named_axes(dataset: xr.Dataset, prefix: str) -> list[str]:
+    """The axes of a run's ``<prefix><axis>`` variables (not a reduced run's sums or
+    intervals)."""
+    return [
+        str(name)[len(prefix) :]
+        for name in dataset.data_vars
+        if str(name).startswith(prefix)
+        and not str(name).endswith(("_region", "_global", "_interval"))
+    ]
 
 
 # --- the one region aggregation ---------------------------------------------------------

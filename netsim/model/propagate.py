@@ -14,8 +14,15 @@ import xarray as xr
 
 from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import ScenarioError
+from netsim.kernels.funnel import funnel_kernel
 from netsim.kernels.propagate import propagate_kernel
-from netsim.model.arrays import DrawArrays, draw_arrays, expected_draw_arrays, model_arrays
+from netsim.model.arrays import (
+    DrawArrays,
+    draw_arrays,
+    expected_draw_arrays,
+    funnel_arrays,
+    model_arrays,
+)
 from netsim.model.layout import OutputLayout
 from netsim.scenario.schema import Scenario
 
@@ -62,9 +69,25 @@ def run_kernel(
 def _propagate_rows(
     scenario: Scenario, draws: DrawArrays, out: Mapping[str, np.ndarray], rows: slice
 ) -> None:
-    """Run the kernel on ``draws`` into rows ``rows`` of every output array."""
-    outputs = [out[name][rows] for name in OutputLayout.of(scenario).outputs]
+    """Run the kernels on ``draws`` into rows ``rows`` of every output array: the
+    top-down model, then (with a funnel) the patient-based one, on the same draws."""
+    layout = OutputLayout.of(scenario)
+    outputs = [out[name][rows] for name in layout.top_down_outputs]
     propagate_kernel(model_arrays(scenario), draws, outputs[0], tuple(outputs[1:]))
+    if scenario.funnel is None:
+        return
+    treated = tuple(out[f"treated_by_{a}"][rows] for a in layout.splits)
+    by_axis = tuple(out[f"patient_by_{a}"][rows] for a in layout.splits)
+    if not layout.splits:  # the kernel indexes a tuple of arrays: give it one, unused
+        treated = by_axis = (np.empty((1, 1, 1, 1), dtype=outputs[0].dtype),)
+    funnel_kernel(
+        funnel_arrays(scenario),
+        draws,
+        out["patients"][rows],
+        treated,
+        out["patient_total"][rows],
+        by_axis,
+    )
 
 
 def _input_matrix(scenario: Scenario, inputs: Any) -> tuple[np.ndarray, np.ndarray]:

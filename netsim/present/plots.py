@@ -351,3 +351,73 @@ def waterfall(result: xr.Dataset, cell: Mapping[str, Any], path: str | Path) -> 
 
 def _cell_title(cell: Mapping[str, Any]) -> str:
     return ", ".join(f"{v}" for v in cell.values()) or "global"
+
+
+def reconcile_chart(result: xr.Dataset, path: str | Path | Picture) -> Path:
+    """Both models' fans on one chart per cell of a reconciliation: the top-down and
+    the patient-based P5-P95 bands and medians, and their base cases (dashed).
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        From :func:`netsim.analyze.reconcile.reconcile`.
+    path : str, Path or OutputFile
+        ``.png`` or ``.svg``.
+    """
+    bands = {
+        "top-down": result["top_down"],
+        "patient-based": result["patient_based"],
+    }
+    bases = {"top-down": result["top_down_base"], "patient-based": result["patient_based_base"]}
+    cells = [d for d in result["top_down"].dims if d not in ("quantile", "year")]
+    picks = (
+        [dict(zip(cells, combo, strict=True)) for combo in _combinations(result, cells)]
+        if cells
+        else [{}]
+    )
+    qs = [float(q) for q in result["quantile"].values]
+    low, high = min(qs), max(qs)
+    if 0.5 not in qs or low >= 0.5 or high <= 0.5:
+        raise ScenarioError(f"the reconciliation's quantiles {qs} need the median and a pair")
+    columns = min(3, len(picks))
+    rows = -(-len(picks) // columns)
+    unit = result.attrs.get("units", "")
+    with _drawing(path) as (plt, output):
+        figure, axes = plt.subplots(
+            rows, columns, figsize=(5.2 * columns, 3.6 * rows), squeeze=False
+        )
+        for panel, pick in zip(axes.flat, picks, strict=False):
+            for i, (label, band) in enumerate(bands.items()):
+                colour = COLOURS[i % len(COLOURS)]
+                band = band.sel(pick) if pick else band
+                years = band["year"].values
+                panel.fill_between(
+                    years,
+                    band.sel(quantile=low),
+                    band.sel(quantile=high),
+                    color=colour,
+                    alpha=0.25,
+                    linewidth=0,
+                    label=f"{label} P{100 * low:g}-P{100 * high:g}",
+                )
+                panel.plot(years, band.sel(quantile=0.5), color=colour, linewidth=2)
+                base = bases[label].sel(pick) if pick else bases[label]
+                panel.plot(years, base.values, "--", color=colour, linewidth=1)
+            panel.set_title(_cell_title(pick) if pick else "global")
+            panel.set_xticks(years)
+            panel.tick_params(axis="x", labelrotation=45)
+            panel.set_ylabel(unit)
+            _millions(panel)
+            panel.grid(alpha=0.3)
+        for panel in list(axes.flat)[len(picks) :]:
+            panel.set_visible(False)
+        axes.flat[0].legend(fontsize=8, loc="upper left", title="median solid, base dashed")
+        figure.suptitle(f"{result.attrs.get('scenario', '')}: patient-based vs top-down")
+        figure.tight_layout()
+        return _save(figure, output)
+
+
+def _combinations(result: xr.Dataset, dims: list[str]) -> list[tuple[Any, ...]]:
+    import itertools
+
+    return list(itertools.product(*[result[d].values.tolist() for d in dims]))

@@ -356,3 +356,121 @@ def validation_text(scenario: Any) -> str:
             f"{row['tolerance']:>7g} {row['achieved']:>12.5f}  {verdict}"
         )
     return "\n".join(lines)
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.0f} %" if np.isfinite(value) else "n/a"
+
+
+def reconcile_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> list[Table]:
+    """The tables of :func:`netsim.analyze.reconcile.reconcile`: the ratio per year and
+    cell (with the inputs that explain it most), the base year's implied values, and
+    the funnel's checks against stated counts."""
+    unit = result.attrs.get("units", "")
+    ratio = result["ratio"]
+    cells = [d for d in ratio.dims if d not in ("quantile", "year")]
+    chosen = result["year"].values.tolist() if not years else list(years)
+    qs = [float(q) for q in result["quantile"].values]
+    rows = []
+    for pick in _cells(ratio.sel(year=chosen), ["year", *cells]):
+        explained = result["explained"].sel(pick)
+        order = np.argsort(-explained.values)[:2]
+        top = ", ".join(
+            f"{explained['parameter'].values[i]} {_percent(float(explained.values[i]))}"
+            for i in order
+            if explained.values[i] > 0
+        )
+        rows.append(
+            [
+                *[pick[d] for d in cells],
+                pick["year"],
+                *[float(ratio.sel(pick).sel(quantile=q)) for q in qs],
+                f"{float(result['prob_patient_above'].sel(pick)):.3f}",
+                float(result["top_down"].sel(pick).sel(quantile=0.5)),
+                float(result["patient_based"].sel(pick).sel(quantile=0.5)),
+                top,
+            ]
+        )
+    headers = [
+        *cells,
+        "year",
+        *[f"ratio P{100 * q:g}" for q in qs],
+        "P(patient > top)",
+        "top-down P50",
+        "patient P50",
+        "inputs explaining the ratio most",
+    ]
+    title = (
+        f"patient-based / top-down, {int(result.attrs['draws']):,} paired draws, seed "
+        f"{result.attrs['seed']} (values in {unit})"
+    )
+    tables = [Table(title, headers, rows, labels=len(cells) + 1)]
+
+    implied = []
+    for pick in _cells(result["implied_price_factor"], cells) if cells else [{}]:
+        cell = result.sel(pick) if pick else result
+        price_flag = "" if bool(cell["implied_price_factor_plausible"]) else " (implausible)"
+        share = float(cell["implied_treated_share"])
+        share_flag = "" if bool(cell["implied_treated_share_plausible"]) else " (implausible)"
+        if not bool(cell["implied_treated_share_agrees"]):
+            share_text = "none (over 100 % or capped)"
+        else:
+            share_text = f"{share:.1f} %{share_flag}"
+        implied.append(
+            [
+                *pick.values(),
+                float(cell["top_down_base"].isel(year=0)),
+                float(cell["patient_based_base"].isel(year=0)),
+                f"{float(cell['implied_price_factor']):.3f}{price_flag}",
+                share_text,
+                f"{float(cell['treated_patients']):,.0f}",
+                f"{float(cell['implied_treated_patients']):,.0f}",
+            ]
+        )
+    base_year = result.attrs.get("base_year", int(result["year"].values[0]))
+    tables.append(
+        Table(
+            f"\n{base_year}: the base cases, and what would make them agree (a factor on every "
+            "price, or the funnel's last share; each solved, then checked by running it)",
+            [
+                *cells,
+                "top-down",
+                "patient-based",
+                "price factor",
+                "treated share",
+                "treated patients",
+                "implied by top-down",
+            ],
+            implied,
+            labels=len(cells),
+        )
+    )
+    if "check" in result.dims:
+        check_rows = []
+        for check in result["check"].values:
+            picked = result.sel(check=check)
+            check_rows.append(
+                [
+                    str(picked["check_label"].values),
+                    int(picked["check_year"]),
+                    str(picked["check_stage"].values),
+                    f"{float(picked['check_stated']):,.0f}",
+                    *[f"{float(picked['check_funnel'].sel(quantile=q)):,.0f}" for q in qs],
+                    f"{float(picked['check_prob_above']):.3f}",
+                ]
+            )
+        tables.append(
+            Table(
+                "\nthe funnel against stated counts (patients)",
+                [
+                    "figure",
+                    "year",
+                    "stage",
+                    "stated",
+                    *[f"funnel P{100 * q:g}" for q in qs],
+                    "P(funnel > stated)",
+                ],
+                check_rows,
+            )
+        )
+    return tables

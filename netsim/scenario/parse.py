@@ -17,8 +17,10 @@ from netsim.defaults import DEFAULT_UNIT
 from netsim.errors import ScenarioError
 from netsim.scenario.distributions import make_distribution
 from netsim.scenario.documents import Reader, check_sources
+from netsim.scenario.funnel import funnel_weights, parse_funnel
 from netsim.scenario.limits import EARLIEST_YEAR, LATEST_YEAR, Limits, read_limits
 from netsim.scenario.names import axis_name_problem, label_problem
+from netsim.scenario.parameters import fixed_parameter, read_parameter
 from netsim.scenario.schema import (
     Axis,
     Correlation,
@@ -90,7 +92,7 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     base_size = base_size_table.number("value", positive=True)
     base_size_table.source()
     base_size_table.finish()
-    base_scale = _parameter(market, "base_scale", "market.base_scale", "x", "market.base_scale")
+    base_scale = read_parameter(market, "base_scale", "market.base_scale", "x", "market.base_scale")
     baseline_growth = None
     if market.has("baseline_growth"):
         table = market.table("baseline_growth")
@@ -113,6 +115,9 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     regions = _regions(root.table("regions"), years, targets)
     region_names = tuple(r.name for r in regions)
     axes = _axes(root.table("axes"), years, targets)
+    funnel_table = root.table("funnel", None)
+    funnel = None if funnel_table is None else parse_funnel(funnel_table, regions, axes, years)
+    factor_names = None if funnel is None else funnel.factor_names
     timelines = _timelines(root.table("timelines", {}))
     geographies = _geographies(root.table("geographies", {}), region_names, years)
 
@@ -123,7 +128,13 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
         for driver_id, value in table.items():
             table.name(driver_id, group.rstrip("s"), label_problem)
             driver = _driver(
-                table.child(driver_id, value), group, driver_id, timelines, geographies, axes
+                table.child(driver_id, value),
+                group,
+                driver_id,
+                timelines,
+                geographies,
+                axes,
+                factor_names,
             )
             drivers.append(driver)
             parameters.extend([driver.impact, driver.delay])
@@ -133,7 +144,9 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     events_table = root.table("events", {})
     for event_id, value in events_table.items():
         events_table.name(event_id, "event", label_problem)
-        event = _event(events_table.child(event_id, value), event_id, geographies, axes, years)
+        event = _event(
+            events_table.child(event_id, value), event_id, geographies, axes, years, factor_names
+        )
         events.append(event)
         parameters.append(event.impact)
         parameters.extend(event.occurs)
@@ -144,6 +157,8 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     noise_global, noise_region = _noise(root.table("noise"), region_names, years)
     parameters.extend(noise_global)
     parameters.extend(noise_region)
+    if funnel is not None:
+        parameters.extend(funnel.parameters)
 
     names = [p.name for p in parameters]
     duplicates = {n for n in names if names.count(n) > 1}
@@ -179,6 +194,7 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
         recalibrate=bool(overlay is None or overlay.get("recalibrate", False)),
         document_hash=hashlib.sha256(canonical.encode()).hexdigest(),
         limits=limits,
+        funnel=funnel,
         # with its overlay chain, in file order (the order sets the layout)
         document_json=json.dumps(full_document, default=str),
         source_files=_source_files(full_document, path),
@@ -310,23 +326,6 @@ def _source_files(document: Mapping[str, Any], path: str) -> tuple[str, ...]:
         parent = overlay.get("parent")
         overlay = parent.get("overlay") if isinstance(parent, dict) else None
     return tuple(files)
-
-
-def _parameter(reader: Reader, key: str, name: str, unit: str, owner: str) -> Parameter:
-    table = reader.table(key)
-    if not table.has("dist"):
-        raise table.error(
-            f"{table.key}.dist is missing (one of fixed, pert, normal, ...)", f"{table.key}.dist"
-        )
-    kind = table.string("dist")
-    source = table.source()
-    params = {k: v for k, v in table.items() if k not in ("dist", "source")}
-    distribution = make_distribution(kind, params, key=table.key, path=table.path)
-    return Parameter(name=name, distribution=distribution, source=source, unit=unit, owner=owner)
-
-
-def _fixed(name: str, value: float, unit: str, source: str, owner: str) -> Parameter:
-    return Parameter(name, make_distribution("fixed", {"value": value}), source, unit, owner)
 
 
 def _percent_share(reader: Reader, key: str) -> float:
@@ -583,11 +582,12 @@ def _driver(
     timelines: Mapping[str, Timeline],
     geographies: Mapping[str, Geography],
     axes: tuple[Axis, ...],
+    factor_names: tuple[str, ...] | None,
 ) -> Driver:
     prefix = f"{group}.{driver_id}"
     label = reader.string("label", driver_id)
     reader.string("quote", "")
-    impact = _parameter(reader, "impact", f"{prefix}.impact", "pp", prefix)
+    impact = read_parameter(reader, "impact", f"{prefix}.impact", "pp", prefix)
     sign = 1.0 if group == "drivers" else -1.0
     if sign * impact.distribution.point < 0:
         rule = ">= 0: drivers raise growth" if sign > 0 else "<= 0: restraints lower growth"
@@ -596,9 +596,9 @@ def _driver(
             reader.join("impact"),
         )
     if reader.has("delay"):
-        delay = _parameter(reader, "delay", f"{prefix}.delay", "years", prefix)
+        delay = read_parameter(reader, "delay", f"{prefix}.delay", "years", prefix)
     else:
-        delay = _fixed(
+        delay = fixed_parameter(
             f"{prefix}.delay",
             0.0,
             "years",
@@ -608,8 +608,41 @@ def _driver(
     timeline = _lookup(reader, "timeline", timelines, "timeline")
     geography = _lookup(reader, "geography", geographies, "geography")
     tilts = _tilts(reader, axes)
+    funnel, acts_on_growth = _funnel_action(reader, factor_names)
     reader.finish()
-    return Driver(driver_id, group, label, impact, delay, timeline, geography, tilts)
+    return Driver(
+        driver_id,
+        group,
+        label,
+        impact,
+        delay,
+        timeline,
+        geography,
+        tilts,
+        funnel,
+        acts_on_growth,
+    )
+
+
+def _funnel_action(
+    reader: Reader, factor_names: tuple[str, ...] | None
+) -> tuple[dict[str, float], bool]:
+    """A driver's or event's funnel weights and whether it also acts on growth."""
+    funnel = funnel_weights(reader, factor_names, MAX_TILT)
+    acts_on_growth = reader.boolean("acts_on_growth", True)
+    if not acts_on_growth and not funnel:
+        raise reader.error(
+            f"{reader.join('acts_on_growth')}=false, but {reader.key} acts on no funnel factor "
+            "either: it would do nothing",
+            reader.join("acts_on_growth"),
+        )
+    if not acts_on_growth and reader.has("tilts"):
+        raise reader.error(
+            f"{reader.key}: tilts move segment shares through growth, which "
+            "acts_on_growth=false turns off",
+            reader.join("tilts"),
+        )
+    return funnel, acts_on_growth
 
 
 def _event(
@@ -618,6 +651,7 @@ def _event(
     geographies: Mapping[str, Geography],
     axes: tuple[Axis, ...],
     years: tuple[int, ...],
+    factor_names: tuple[str, ...] | None,
 ) -> Event:
     prefix = f"events.{event_id}"
     label = reader.string("label", event_id)
@@ -628,7 +662,7 @@ def _event(
     probability = probability_table.number("value", minimum=0.0, maximum=1.0)
     probability_source = probability_table.source()
     probability_table.finish()
-    impact = _parameter(reader, "impact", f"{prefix}.impact", "pp", prefix)
+    impact = read_parameter(reader, "impact", f"{prefix}.impact", "pp", prefix)
     segment_table = reader.table("segment")
     axis_name = segment_table.string("axis")
     segment_name = segment_table.string("name")
@@ -640,6 +674,7 @@ def _event(
         )
     geography = _lookup(reader, "geography", geographies, "geography")
     tilts = _tilts(reader, axes)
+    funnel, acts_on_growth = _funnel_action(reader, factor_names)
     occurs_dist = make_distribution("bernoulli", {"p": probability})
     if kind == "yearly":
         occurs = tuple(
@@ -652,7 +687,7 @@ def _event(
             raise reader.error(f"{prefix}: a yearly event takes no year or duration")
     else:
         occurs = (Parameter(f"{prefix}.occurs", occurs_dist, probability_source, "0/1", prefix),)
-        year = _parameter(reader, "year", f"{prefix}.year", "year", prefix)
+        year = read_parameter(reader, "year", f"{prefix}.year", "year", prefix)
         dist = year.distribution
         values = dist.params.get("values", ())
         if dist.kind not in ("discrete", "fixed"):
@@ -682,6 +717,8 @@ def _event(
         segment_name,
         geography,
         tilts,
+        funnel,
+        acts_on_growth,
     )
 
 
@@ -702,7 +739,7 @@ def _noise(
     def normal(owner: str, year: int, scale: float, source: str) -> Parameter:
         name = f"{owner}.{year}"
         if scale == 0:
-            return _fixed(name, 0.0, "pp", source, owner)
+            return fixed_parameter(name, 0.0, "pp", source, owner)
         return Parameter(
             name, make_distribution("normal", {"mean": 0.0, "sd": scale}), source, "pp", owner
         )

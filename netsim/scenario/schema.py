@@ -19,6 +19,9 @@ __all__ = [
     "Country",
     "Driver",
     "Event",
+    "Funnel",
+    "FunnelCheck",
+    "FunnelFactor",
     "Geography",
     "Parameter",
     "Region",
@@ -148,6 +151,8 @@ class Driver:
     timeline: Timeline
     geography: Geography
     tilts: Mapping[tuple[str, str], float]  # (axis, segment) -> weight per pp of impact
+    funnel: Mapping[str, float] = field(default_factory=dict)  # funnel factor -> weight
+    acts_on_growth: bool = True  # False: acts on its funnel factors only
 
 
 @dataclass(frozen=True)
@@ -171,6 +176,129 @@ class Event:
     segment: str
     geography: Geography
     tilts: Mapping[tuple[str, str], float]
+    funnel: Mapping[str, float] = field(default_factory=dict)  # funnel factor -> weight
+    acts_on_growth: bool = True  # False: acts on its funnel factors only
+
+
+@dataclass(frozen=True)
+class FunnelFactor:
+    """One factor of the patient funnel: a rate, a stage's share, a segment's share of
+    the treated patients, or a cost (doses a year, price per dose).
+
+    Its value in a region and year is its base value (``parameter``, times ``scale``
+    into the kernel's unit, times the region's multiplier ``by_region``) grown each
+    year by ``trend`` plus the drivers that act on it, and moved while active by the
+    events that act on it.
+
+    Attributes
+    ----------
+    name : str
+        Its name in ``funnel = {<name> = weight}`` of a driver or event, e.g.
+        ``stages.diagnosed``, ``split.modality.PRRT``, ``cost.PRRT.price_per_dose``.
+    kind : str
+        ``cases`` (multiplies the population into cases), ``stage`` (a share, at most
+        1), ``split`` (a share of its axis, renormalised to sum to 1) or ``cost``.
+    parameter : Parameter
+        Its base-year value, in the file's unit (``parameter.unit``).
+    scale : float
+        Multiplies the parameter's value into the kernel's unit (1/100 for percent).
+    trend : float
+        Relative change a year, fraction.
+    by_region : mapping of str to float
+        Multiplier of the base value in each region (1 where the file gives none).
+    axis, segment : str or None
+        The segment a ``split`` or ``cost`` factor belongs to.
+    """
+
+    name: str
+    kind: str
+    label: str
+    parameter: Parameter
+    scale: float
+    trend: float
+    by_region: Mapping[str, float]
+    axis: str | None = None
+    segment: str | None = None
+
+
+@dataclass(frozen=True)
+class FunnelCheck:
+    """A patient count the funnel is compared with (e.g. a registry's): the funnel's
+    ``stage`` patients in ``year``, in ``countries``, within ``segments`` of an axis."""
+
+    id: str
+    label: str
+    stage: str
+    year: int
+    countries: tuple[str, ...]
+    axis: str | None
+    segments: tuple[str, ...]
+    value: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """The patient-based (bottom-up) model: per country and year, population x cases per
+    person x each stage's share = treated patients; split over segments of the axes;
+    times doses a year x price per dose = the patient-based market value.
+
+    Attributes
+    ----------
+    label : str
+    population : mapping of str to float
+        Persons per country in the base year.
+    population_growth : mapping of str to float
+        Growth a year per country, fraction.
+    rate_kind : str
+        ``incidence`` (new cases a year, times ``duration``) or ``prevalence``.
+    rate_per : float
+        Persons the rate is counted per (e.g. 100,000).
+    factors : tuple of FunnelFactor
+        Every factor, in kernel order: cases, stages, splits, costs.
+    stages : tuple of str
+        ``cases`` then each stage, in order; the last one is the treated patients.
+    stage_labels : tuple of str
+    splits : tuple of str
+        The axes the treated patients are split over, in the scenario's axis order.
+    cost_axis : str or None
+        The split axis whose segments carry their own cost (None: one cost for all).
+    price_unit : str
+    per_market_unit : float
+        Price units in one unit of the market (1,000,000 USD per USD million).
+    price_index : mapping of str to float
+        Price level per country (1 = the prices as given).
+    plausible_price : tuple of float or None
+        Range of price factors (x the prices as given) called plausible.
+    plausible_treated : tuple of float or None
+        Range of the last stage's share (fraction) called plausible.
+    checks : tuple of FunnelCheck
+    """
+
+    label: str
+    population: Mapping[str, float]
+    population_growth: Mapping[str, float]
+    rate_kind: str
+    rate_per: float
+    factors: tuple[FunnelFactor, ...]
+    stages: tuple[str, ...]
+    stage_labels: tuple[str, ...]
+    splits: tuple[str, ...]
+    cost_axis: str | None
+    price_unit: str
+    per_market_unit: float
+    price_index: Mapping[str, float]
+    plausible_price: tuple[float, float] | None
+    plausible_treated: tuple[float, float] | None
+    checks: tuple[FunnelCheck, ...]
+
+    @property
+    def factor_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.factors)
+
+    @property
+    def parameters(self) -> tuple[Parameter, ...]:
+        return tuple(f.parameter for f in self.factors)
 
 
 @dataclass(frozen=True)
@@ -207,6 +335,7 @@ class Scenario:
     recalibrate: bool
     document_hash: str
     limits: Limits = field(default_factory=Limits)
+    funnel: Funnel | None = None  # the patient-based model, when the file has one
     # a netsim.model.calibration.Calibration, set by calibration (a layer above this one,
     # so not imported here, not even for type checkers)
     calibration: Any = field(default=None, compare=False)

@@ -99,8 +99,13 @@ class BandSummary:
         """Per cell: a bin's width relative to the smallest value seen (log bins: to any
         value) -- an upper bound on a band's relative error."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            linear = (1.0 / self.inverse_width) / np.abs(self.minimum)
-        return np.where(self.log_scale, np.expm1(1.0 / self.inverse_width), linear)
+            width = 1.0 / self.inverse_width
+            relative = width / np.abs(self.minimum)
+        # a log bin's width is relative already (computed only there: a linear bin of
+        # large values, e.g. patients, is wide in absolute terms and would overflow expm1)
+        log = self.log_scale
+        relative[log] = np.expm1(width[log])
+        return relative
 
     def empty_like(self) -> BandSummary:
         """A summary with the same bins and no draws (for a worker to fill)."""

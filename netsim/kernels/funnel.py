@@ -1,0 +1,193 @@
+"""The patient funnel kernel: every draw's patients, treated patients and their value.
+
+It reads the same per-draw arrays as the top-down kernel (:class:`DrawArrays`: the
+drivers' impacts and delays, the events' severities and activity, and the funnel's
+own factors in ``funnel_base``), so the two models of one draw see the same inputs.
+For each draw, region and year it evolves every funnel factor, then for each country
+multiplies the population through the stages and the costs.
+
+A factor's value in region ``r`` and forecast year ``t`` is its previous value times
+``1 + trend + sum_k weight_k x impact_k x ramp_k(t) x geo_k(r, t)`` (the drivers act
+on it as they act on growth, pp for pp), floored at 0; events then multiply it, while
+active, by ``1 + weight x severity x geo`` (a temporary effect: the level itself does
+not carry it). A stage's share is capped at 1, and each split axis's shares are
+renormalised to sum to 1.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba
+import numpy as np
+from numba import prange
+
+from netsim.kernels.options import JIT_OPTIONS
+
+__all__ = ["FACTOR_CASES", "FACTOR_COST", "FACTOR_SPLIT", "FACTOR_STAGE", "FunnelArrays"]
+
+DRAWS_PER_TASK = 64  # draws handled by one parallel task, sharing its scratch arrays
+
+FACTOR_CASES, FACTOR_STAGE, FACTOR_SPLIT, FACTOR_COST = 0, 1, 2, 3  # factor kinds
+
+
+class FunnelArrays(NamedTuple):
+    """Scenario-level funnel inputs. Shapes: C countries, R regions, T years (base year
+    first), T1 forecast years, F factors, K drivers, E events."""
+
+    population: np.ndarray  # (C, T) persons
+    region_of: np.ndarray  # (C,) int64
+    price_index: np.ndarray  # (C,) price level / price units per market unit
+    factor_kind: np.ndarray  # (F,) int64, FACTOR_*
+    factor_trend: np.ndarray  # (F,) fraction a year
+    factor_region: np.ndarray  # (F, R) multiplier of the base value
+    case_factors: np.ndarray  # int64: factors multiplying the population into cases
+    stage_factors: np.ndarray  # int64: each stage's share, in order
+    split_start: np.ndarray  # (A + 1,) int64 offsets of each split axis in split_factors
+    split_factors: np.ndarray  # int64: each split segment's share, axis by axis
+    cost_axis: np.ndarray  # (1,) int64: the split axis carrying costs, -1 for none
+    cost_doses: np.ndarray  # (N,) int64 doses factor of each cost (segment of cost_axis)
+    cost_price: np.ndarray  # (N,) int64 price factor of each cost
+    forecast_years: np.ndarray  # (T1,) float64
+    ramp_onset: np.ndarray  # (K,) year
+    ramp_rate: np.ndarray  # (K,) 1 / ramp years
+    ramp_norm: np.ndarray  # (K,)
+    driver_geo: np.ndarray  # (K, R, T1) normalised region weights
+    link_driver: np.ndarray  # (L,) int64: driver -> factor links
+    link_factor: np.ndarray  # (L,) int64
+    link_weight: np.ndarray  # (L,) per unit of impact
+    event_geo: np.ndarray  # (E, R, T1) absolute region weights
+    event_link_event: np.ndarray  # (M,) int64: event -> factor links
+    event_link_factor: np.ndarray  # (M,) int64
+    event_link_weight: np.ndarray  # (M,) per unit of severity
+
+
+@numba.njit(**JIT_OPTIONS)
+def _factor_paths(funnel, draws, d, effective, level, growth, ramps):  # pragma: no cover
+    """Every factor's value of draw ``d`` in each region and year, into ``effective``
+    (region, year, factor)."""
+    n_regions = effective.shape[0]
+    n_years = effective.shape[1]
+    n_factors = effective.shape[2]
+    n_forecast = n_years - 1
+    n_drivers = funnel.ramp_onset.shape[0]
+    for k in range(n_drivers):
+        onset = funnel.ramp_onset[k] + draws.delay[d, k] - 1.0
+        amplitude = funnel.ramp_norm[k] * draws.impact[d, k]
+        for t in range(n_forecast):
+            x = (funnel.forecast_years[t] - onset) * funnel.ramp_rate[k]
+            ramps[k, t] = min(max(x, 0.0), 1.0) * amplitude
+    for r in range(n_regions):
+        for f in range(n_factors):
+            level[f] = draws.funnel_base[d, f] * funnel.factor_region[f, r]
+        for t in range(n_years):
+            if t > 0:
+                for f in range(n_factors):
+                    growth[f] = funnel.factor_trend[f]
+                for i in range(funnel.link_driver.shape[0]):
+                    k = funnel.link_driver[i]
+                    growth[funnel.link_factor[i]] += (
+                        funnel.link_weight[i] * ramps[k, t - 1] * funnel.driver_geo[k, r, t - 1]
+                    )
+                for f in range(n_factors):
+                    level[f] = max(level[f] * (1.0 + growth[f]), 0.0)
+            for f in range(n_factors):
+                effective[r, t, f] = level[f]
+            if t > 0:
+                for i in range(funnel.event_link_event.shape[0]):
+                    e = funnel.event_link_event[i]
+                    shock = (
+                        draws.event_severity[d, e]
+                        * draws.event_activity[d, e, t - 1]
+                        * funnel.event_geo[e, r, t - 1]
+                    )
+                    f = funnel.event_link_factor[i]
+                    effective[r, t, f] *= 1.0 + funnel.event_link_weight[i] * shock
+            for f in range(n_factors):
+                value = max(effective[r, t, f], 0.0)
+                if funnel.factor_kind[f] == FACTOR_STAGE:
+                    value = min(value, 1.0)
+                effective[r, t, f] = value
+            for a in range(funnel.split_start.shape[0] - 1):
+                norm = 0.0
+                for s in range(funnel.split_start[a], funnel.split_start[a + 1]):
+                    norm += effective[r, t, funnel.split_factors[s]]
+                if norm > 0.0:
+                    inverse = 1.0 / norm
+                    for s in range(funnel.split_start[a], funnel.split_start[a + 1]):
+                        effective[r, t, funnel.split_factors[s]] *= inverse
+
+
+@numba.njit(parallel=True, **JIT_OPTIONS)
+def funnel_kernel(
+    funnel, draws, patients, treated_by, patient_total, patient_by
+):  # pragma: no cover - compiled
+    """Propagate every draw through the patient funnel.
+
+    Parameters
+    ----------
+    funnel : FunnelArrays
+    draws : DrawArrays
+        The per-draw arrays the top-down kernel reads too.
+    patients : ndarray, shape (draw, year, country, stage)
+        Output: people at each stage (``cases`` first, the treated patients last).
+    treated_by : tuple of ndarray, each (draw, year, country, segment)
+        Output, one per split axis (a placeholder when there is none): the treated
+        patients by segment; each sums to the last stage.
+    patient_total : ndarray, shape (draw, year, country)
+        Output: the patient-based market value, in the market's unit.
+    patient_by : tuple of ndarray, each (draw, year, country, segment)
+        Output, one per split axis: the value by segment; each sums to ``patient_total``.
+    """
+    n_draws = draws.scale.shape[0]
+    n_countries = funnel.population.shape[0]
+    n_years = funnel.population.shape[1]
+    n_regions = funnel.factor_region.shape[1]
+    n_factors = funnel.factor_trend.shape[0]
+    n_drivers = funnel.ramp_onset.shape[0]
+    n_stages = funnel.stage_factors.shape[0]
+    n_splits = funnel.split_start.shape[0] - 1
+    n_costs = funnel.cost_doses.shape[0]
+    cost_axis = funnel.cost_axis[0]
+    n_tasks = (n_draws + DRAWS_PER_TASK - 1) // DRAWS_PER_TASK
+    for task in prange(n_tasks):
+        level = np.empty(n_factors)
+        growth = np.empty(n_factors)
+        ramps = np.empty((n_drivers, n_years - 1))
+        effective = np.empty((n_regions, n_years, n_factors))
+        for d in range(task * DRAWS_PER_TASK, min(n_draws, (task + 1) * DRAWS_PER_TASK)):
+            _factor_paths(funnel, draws, d, effective, level, growth, ramps)
+            for t in range(n_years):
+                for c in range(n_countries):
+                    here = effective[funnel.region_of[c], t]
+                    people = funnel.population[c, t]
+                    for i in range(funnel.case_factors.shape[0]):
+                        people *= here[funnel.case_factors[i]]
+                    patients[d, t, c, 0] = people
+                    for j in range(n_stages):
+                        people *= here[funnel.stage_factors[j]]
+                        patients[d, t, c, j + 1] = people
+                    for a in range(n_splits):
+                        first = funnel.split_start[a]
+                        for s in range(first, funnel.split_start[a + 1]):
+                            treated_by[a][d, t, c, s - first] = (
+                                people * here[funnel.split_factors[s]]
+                            )
+                    value = 0.0
+                    for i in range(n_costs):
+                        cost = people
+                        if cost_axis >= 0:
+                            cost *= here[funnel.split_factors[funnel.split_start[cost_axis] + i]]
+                        cost *= here[funnel.cost_doses[i]] * here[funnel.cost_price[i]]
+                        cost *= funnel.price_index[c]
+                        if cost_axis >= 0:
+                            patient_by[cost_axis][d, t, c, i] = cost
+                        value += cost
+                    patient_total[d, t, c] = value
+                    for a in range(n_splits):
+                        if a != cost_axis:
+                            first = funnel.split_start[a]
+                            for s in range(first, funnel.split_start[a + 1]):
+                                patient_by[a][d, t, c, s - first] = (
+                                    value * here[funnel.split_factors[s]]
+                                )
