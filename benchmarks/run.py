@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from netsim.kernels.propagate import propagate_kernel
 from netsim.model.arrays import draw_arrays, model_arrays
 from netsim.model.layout import OutputLayout
 from netsim.model.numpy_oracle import reference_propagate
+from netsim.scenario.funnel import without_funnel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fill import fill_kernel  # benchmarks/ is not a package
@@ -107,7 +109,10 @@ def main() -> int:
     args = parser.parse_args()
     draws, repeat = args.draws, args.repeat
 
-    scenario = netsim.load_scenario(CONFIG)
+    # the top-down model alone for the figures issue after issue compares (the kernel, the
+    # cube, start-up); the patient funnel's own cost is measured in funnel_rows
+    with_funnel = netsim.load_scenario(CONFIG)
+    scenario = netsim.load_scenario(without_funnel(tomllib.loads(CONFIG.read_text())))
     inputs = netsim.sample_inputs(scenario, draws, seed=1)
     model = model_arrays(scenario)
     per_draw = draw_arrays(scenario, inputs)
@@ -259,6 +264,7 @@ def main() -> int:
             "-",
         ),
     ]
+    rows += funnel_rows(scenario, with_funnel, draws, repeat)
     rows += scale_rows(scenario, repeat, args.large_draws)
     header = (
         f"netsim {netsim.__version__} benchmarks: NET scenario, {draws:,} draws, median of "
@@ -279,6 +285,59 @@ def main() -> int:
         write_readme_block(Path(args.readme), lines)
         print(f"wrote the benchmark table of {args.readme}")
     return 0
+
+
+def funnel_rows(
+    top_down: netsim.Scenario, with_funnel: netsim.Scenario, draws: int, repeat: int
+) -> list[tuple[str, str, str, str]]:
+    """What the NET patient funnel costs: both kernels against the top-down one alone on
+    the same draws, a simulate with and without it, and a reconciliation."""
+    inputs = netsim.sample_inputs(with_funnel, draws, seed=1)
+    top_inputs = netsim.sample_inputs(top_down, draws, seed=1)
+    out = netsim.propagate(with_funnel, inputs[:2], as_arrays=True)  # compile first
+    out = OutputLayout.of(with_funnel).allocate(draws, np.float32)
+    top_out = OutputLayout.of(top_down).allocate(draws, np.float32)
+    both, alone = alternating(
+        lambda: netsim.propagate(with_funnel, inputs, as_arrays=True, out=out),
+        lambda: netsim.propagate(top_down, top_inputs, as_arrays=True, out=top_out),
+        repeat,
+    )
+    simulate_both, simulate_alone = alternating(
+        lambda: netsim.simulate(with_funnel, draws, seed=1),
+        lambda: netsim.simulate(top_down, draws, seed=1),
+        repeat,
+    )
+    started = time.perf_counter()
+    netsim.reconcile(with_funnel, draws=20_000, seed=1)
+    reconcile_seconds = time.perf_counter() - started
+    kernels = statistics.median(both)
+    return [
+        (
+            "propagate with the NET funnel / top-down alone",
+            f"{statistics.median(_ratios(both, alone)):.2f}x",
+            f"{kernels * 1e3:.0f} ms for {draws:,} draws through both models "
+            f"({draws / kernels:,.0f} draws/s); alone {statistics.median(alone) * 1e3:.0f} ms",
+            "-",
+        ),
+        (
+            "simulate with the NET funnel / top-down alone",
+            f"{statistics.median(_ratios(simulate_both, simulate_alone)):.2f}x",
+            f"{statistics.median(simulate_both):.2f} s against "
+            f"{statistics.median(simulate_alone):.2f} s ({draws:,} draws; 27 more parameters "
+            "and 1.7x the cube)",
+            "-",
+        ),
+        (
+            "`netsim.reconcile`, 20,000 draws",
+            f"{reconcile_seconds:.2f} s",
+            "both models, ratio bands, rank correlations, implied values, checks",
+            "-",
+        ),
+    ]
+
+
+def _ratios(first: list[float], second: list[float]) -> list[float]:
+    return [a / b for a, b in zip(first, second, strict=True)]
 
 
 README_START = "<!-- benchmark table: written by benchmarks/run.py, do not edit -->"

@@ -32,6 +32,8 @@ __version__ = "0.1.0"
 _HOMES = {
     "cagr": "netsim.analyze.comparison",
     "compare": "netsim.analyze.comparison",
+    "reconcile": "netsim.analyze.reconcile",
+    "reconcile_run": "netsim.analyze.reconcile",
     "exceedance": "netsim.analyze.comparison",
     "band_intervals": "netsim.stats.intervals",
     "simulate_to_precision": "netsim.run.precision",
@@ -65,6 +67,7 @@ _HOMES = {
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from netsim.analyze.cells import select_output
     from netsim.analyze.comparison import cagr, compare, exceedance
+    from netsim.analyze.reconcile import reconcile, reconcile_run
     from netsim.analyze.saltelli import sobol_indices
     from netsim.analyze.sensitivity import (
         attribution,
@@ -122,6 +125,8 @@ __all__ = [
     "propagate",
     "quantiles",
     "ranking",
+    "reconcile",
+    "reconcile_run",
     "sample_inputs",
     "select_output",
     "simulate",

@@ -35,6 +35,16 @@ def net() -> netsim.Scenario:
 
 
 @pytest.fixture(scope="session")
+def net_top_down() -> netsim.Scenario:
+    """The calibrated NET scenario without its patient funnel: the top-down model alone."""
+    import tomllib
+
+    from .helpers import without_funnel
+
+    return netsim.load_scenario(without_funnel(tomllib.loads(NET_CONFIG.read_text())))
+
+
+@pytest.fixture(scope="session")
 def net_text() -> str:
     return NET_CONFIG.read_text()
 

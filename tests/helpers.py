@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from netsim.analytic import _skeleton
+from netsim.scenario.funnel import without_funnel  # noqa: F401 - for the tests
 
 A = "assumption: test scenario"
 
@@ -159,3 +160,4 @@ def three_runs(folder, draws: int, seed: int, chunk_size: int = 200) -> dict:
     assert main([*base, "--reduce", "--out", str(paths["bands"])]) == 0
     assert main([*base, "--chunk-size", str(chunk_size), "--out", str(paths["zarr"])]) == 0
     return paths
+

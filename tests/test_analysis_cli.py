@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import tomllib
 import xml.etree.ElementTree as ElementTree
 
 import numpy as np
@@ -224,7 +225,7 @@ def test_report_is_self_contained_html(tmp_path, run_file, sobol_file, capsys):
     for table in ("bands-0", "sensitivity", "sobol", "convergence", "inputs"):
         assert f'id="{table}"' in text
     assert "http://" not in text and "https://" not in text  # nothing fetched from outside
-    assert text.count("data:image/png;base64,") == 3
+    assert text.count("data:image/png;base64,") == 4  # fan, histogram, Sobol, cross-check
     assert "report: " not in text or "assumption" in text
     assert "market.base_scale" in text
 
@@ -268,13 +269,18 @@ def test_report_renders_in_headless_chromium(tmp_path, run_file):
         "convergence",
         "inputs",
         "assumptions",
+        "reconcile-0",
+        "reconcile-1",
     ):
         height, rows = tables[name]
         assert height > 20 and rows > 2, (name, height, rows)
     assert tables["inputs"][1] == 1 + len(netsim.open_run(run_file)["parameter"])
-    # every figure of the scenario with its source: 240 in the NET scenario
-    assert tables["assumptions"][1] == 1 + 240
-    assert len(probe_data["images"]) == 2 and all(w > 300 for w in probe_data["images"])
+    # every figure of the scenario with its source: each number (or list of numbers) of
+    # the NET file, counted here from the TOML itself
+    assert tables["assumptions"][1] == 1 + _figures(tomllib.loads(NET_CONFIG.read_text()))
+
+    # the fan, the histogram, and the patient-based cross-check's fans
+    assert len(probe_data["images"]) == 3 and all(w > 300 for w in probe_data["images"])
 
 
 def test_bands_exceedance_and_cagr(run_file, capsys):
@@ -287,3 +293,17 @@ def test_bands_exceedance_and_cagr(run_file, capsys):
     text = capsys.readouterr().out
     assert "CAGR, % per year" in text and re.search(r"2026-2031 +Asia-Pacific", text)
     assert main(["bands", str(run_file), "--cagr", "2031", "2026"]) == 2
+
+
+def _figures(table: dict) -> int:
+    count = 0
+    for value in table.values():
+        if isinstance(value, dict):
+            count += _figures(value)
+        elif _number(value) or (isinstance(value, list) and value and all(map(_number, value))):
+            count += 1
+    return count
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,7 @@ from netsim.run.files import open_run, run_kind
 from netsim.run.zarr_store import create_store
 
 from .conftest import CONFIGS, NET_CONFIG, ROOT
+from .helpers import without_funnel, write_toml
 
 DRAWS = "200"
 
@@ -67,8 +69,13 @@ class Inputs:
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> Inputs:
     folder = tmp_path_factory.mktemp("inputs")
-    for name in ("net_market.toml", "bull.toml"):
-        shutil.copy(CONFIGS / name, folder / name)
+    # the top-down NET model: these tests are about files, and its cube's size is the one
+    # the small disks below are sized for (every run kind with the funnel: test_run_kinds)
+    write_toml(
+        without_funnel(tomllib.loads((CONFIGS / "net_market.toml").read_text())),
+        folder / "net_market.toml",
+    )
+    shutil.copy(CONFIGS / "bull.toml", folder / "bull.toml")
     found = Inputs(
         folder,
         folder / "net_market.toml",

@@ -187,7 +187,11 @@ def test_propagate_accepts_a_callers_dataarray_in_any_column_order(net, net_run)
 def test_propagate_as_arrays(net):
     inputs = netsim.sample_inputs(net, 20, seed=1)
     arrays = netsim.propagate(net, inputs, as_arrays=True)
-    assert set(arrays) == {"total", "by_modality", "by_indication", "by_end_user"}
+    top_down = {"total", "by_modality", "by_indication", "by_end_user"}
+    funnel = {"patients", "patient_total"} | {
+        f"{kind}_{axis}" for kind in ("treated_by", "patient_by") for axis in net.funnel.splits
+    }
+    assert set(arrays) == top_down | funnel
     np.testing.assert_array_equal(arrays["total"], netsim.propagate(net, inputs)["total"].values)
 
 

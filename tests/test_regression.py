@@ -25,6 +25,9 @@ from netsim.model.calibration import Calibration
 from netsim.sampling.uniforms import keyed_uniforms, stream_key
 
 CUBE_SHA256 = "a396d34775cee08f90a827104f146e77e0ed2969e7796a952aca40dbebe758da"
+# the NET funnel's outputs on the pinned draws (funnel parameters at their points), with
+# the funnel of this commit's configs/net_market.toml
+FUNNEL_SHA256 = "756b65f3caee09dd12922b5a283eff44e6ae23e500aef919654f1aac1000305e"
 GLOBAL_2031 = [4549.678806304932, 4009.9362983703613, 4277.206844329834, 4091.8010063171387]
 
 
@@ -144,17 +147,40 @@ def pinned(scenario: netsim.Scenario) -> netsim.Scenario:
     return dataclasses.replace(scenario, calibration=calibration)
 
 
-def test_kernel_output_is_pinned(net):
-    scenario = pinned(net)
+def _digest(out: dict[str, np.ndarray], names: list[str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(names):
+        digest.update(np.ascontiguousarray(out[name]).tobytes())
+    return digest.hexdigest()
+
+
+def test_kernel_output_is_pinned(net_top_down):
+    """The top-down model, without a funnel: the cube of commit b830bef."""
+    scenario = pinned(net_top_down)
     inputs = np.array([PINNED_INPUTS[name] for name in scenario.parameter_names]).T
     out = netsim.propagate(scenario, inputs, as_arrays=True)
     assert out["total"].dtype == np.float32
     # readable first: the global 2031 total of each draw (float32 cells summed in float64)
     assert out["total"][:, -1, :].astype(np.float64).sum(axis=1).tolist() == GLOBAL_2031
-    digest = hashlib.sha256()
-    for name in sorted(out):
-        digest.update(np.ascontiguousarray(out[name]).tobytes())
-    assert digest.hexdigest() == CUBE_SHA256
+    assert sorted(out) == ["by_end_user", "by_indication", "by_modality", "total"]
+    assert _digest(out, list(out)) == CUBE_SHA256
+
+
+def _funnel_inputs(scenario: netsim.Scenario) -> np.ndarray:
+    """The pinned inputs, and each funnel parameter at its point value."""
+    columns = [PINNED_INPUTS.get(p.name, [p.distribution.point] * 4) for p in scenario.parameters]
+    return np.array(columns).T
+
+
+def test_a_funnel_leaves_the_top_down_cube_unchanged_and_is_pinned(net):
+    """The same draws with the NET funnel: the top-down cube bit for bit as without it,
+    and the patient-based outputs pinned (the funnel kernel is plain IEEE arithmetic)."""
+    scenario = pinned(net)
+    out = netsim.propagate(scenario, _funnel_inputs(scenario), as_arrays=True)
+    top_down = ["by_end_user", "by_indication", "by_modality", "total"]
+    assert _digest(out, top_down) == CUBE_SHA256
+    funnel = [name for name in out if name not in top_down]
+    assert _digest(out, funnel) == FUNNEL_SHA256
 
 
 def test_keyed_uniform_stream_is_pinned():

@@ -22,6 +22,7 @@ from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import ScenarioError
 from netsim.model.arrays import expected_draw_arrays
 from netsim.model.layout import HEADLINE_QUANTILES, OutputLayout
+from netsim.model.layout import aggregate as layout_aggregate
 from netsim.model.propagate import propagate, run_kernel
 from netsim.run.planning import check_fits_in_memory
 from netsim.sampling.inputs import sample_inputs
@@ -29,7 +30,7 @@ from netsim.sampling.uniforms import check_request
 from netsim.scenario.schema import Scenario
 from netsim.stats.intervals import band_intervals
 
-__all__ = ["PLACE_LEVELS", "reconcile", "reconcile_cells"]
+__all__ = ["PLACE_LEVELS", "reconcile", "reconcile_cells", "reconcile_run"]
 
 PLACE_LEVELS = ("global", "region", "country")
 DEFAULT_DRAWS = 20_000
@@ -351,3 +352,50 @@ def _checks(scenario: Scenario, counts: np.ndarray, q: Sequence[float]) -> xr.Da
         },
         coords={"check": ids},
     )
+
+
+def reconcile_run(dataset: xr.Dataset, by: str = "global", label: str = "the run") -> xr.Dataset:
+    """:func:`reconcile` from the draws of a run of a scenario with a funnel (the base
+    cases and implied values from the scenario the run stores).
+
+    Raises
+    ------
+    ScenarioError
+        If the run has no patient-based outputs or no draws.
+    """
+    from netsim.analyze.cells import load_draws, require_draws
+    from netsim.model.load import scenario_of_run
+
+    require_draws(dataset, "a reconciliation")
+    if "patient_total" not in dataset or "inputs" not in dataset:
+        raise ScenarioError(f"{label} holds no patient-based outputs (its scenario has no funnel)")
+    scenario = scenario_of_run(
+        str(dataset.attrs.get("scenario_document", "{}")),
+        str(dataset.attrs.get("calibration", "")),
+        label,
+    )
+    if dataset.attrs.get("scenario_hash") != scenario.scenario_hash:
+        raise ScenarioError(f"{label}: its stored scenario does not match its hash")
+    top_down, patient_based, level = _outputs(scenario, by)
+    layout = OutputLayout.of(scenario)
+    td = layout_aggregate(dataset[top_down], level)
+    pb = layout_aggregate(dataset[patient_based], level)
+    td = load_draws(td, f"the draws of {top_down}").transpose("draw", ...)
+    pb = load_draws(pb, f"the draws of {patient_based}").transpose("draw", ...)
+    inputs = np.asarray(dataset["inputs"].sel(parameter=list(layout.parameters)).values)
+    result = summarise(
+        scenario,
+        np.asarray(td.values, dtype=np.float64),
+        np.asarray(pb.values, dtype=np.float64),
+        inputs,
+        td.isel(draw=0, drop=True),
+        by,
+    )
+    needed = ["patients", *(f"treated_by_{a}" for a in layout.splits)]
+    arrays = {name: np.asarray(dataset[name].transpose("draw", ...).values) for name in needed}
+    result = result.merge(_checks(scenario, _check_counts(scenario, arrays), HEADLINE_QUANTILES))
+    for key in ("seed", "sampler"):
+        if key in dataset.attrs:
+            result.attrs[key] = dataset.attrs[key]
+    result.attrs["draws"] = int(td.sizes["draw"])
+    return result

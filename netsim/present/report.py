@@ -213,6 +213,8 @@ def render_report(
         )
         sections.append(_image(lambda p: plots.sobol_bars(sensitivity, cell, p), "Sobol indices"))
 
+    sections += _patient_section(dataset, layout, has_draws)
+
     sections.append("<h2>Convergence</h2>")
     if has_draws:
         sections.append(_convergence_table(total))
@@ -256,6 +258,41 @@ def render_report(
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
         f"<style>{STYLE}</style></head><body>\n{body}\n</body></html>\n"
     )
+
+
+def _patient_section(dataset: xr.Dataset, layout: OutputLayout, has_draws: bool) -> list[str]:
+    """The patient-based model against the top-down one, for a run with a funnel."""
+    if not layout.stages:
+        return []
+    from netsim.analyze.reconcile import reconcile_run
+    from netsim.present import plots
+    from netsim.present.tables import reconcile_tables
+
+    parts = ["<h2>Patient-based cross-check</h2>"]
+    if not has_draws:
+        return [
+            *parts,
+            _note(
+                "The ratio of the two models needs the run's draws: this run was reduced to bands."
+            ),
+        ]
+    result = reconcile_run(dataset, "region")
+    years = [layout.years[0], layout.years[-1]]
+    for i, table in enumerate(reconcile_tables(result, years)):
+        parts.append(
+            _table(
+                list(table.headers),
+                [list(r) for r in table.rows],
+                table.title.strip(),
+                f"reconcile-{i}",
+            )
+        )
+    parts.append(
+        _image(
+            lambda p: plots.reconcile_chart(result, p), "patient-based and top-down fans by region"
+        )
+    )
+    return parts
 
 
 def _assumptions_section(attrs: Mapping[str, Any]) -> str:

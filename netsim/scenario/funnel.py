@@ -11,14 +11,17 @@ source. The rules are in ``docs/config.md`` ("The patient funnel").
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from netsim.scenario.documents import Reader
 from netsim.scenario.names import label_problem
 from netsim.scenario.parameters import fixed_parameter, read_value_or_distribution
 from netsim.scenario.schema import Axis, Funnel, FunnelCheck, FunnelFactor, Region
 
-__all__ = ["CASES_STAGE", "funnel_weights", "parse_funnel"]
+__all__ = ["CASES_STAGE", "funnel_weights", "parse_funnel", "without_funnel"]
 
 CASES_STAGE = "cases"  # the first stage: people with the disease
 SHARE_TOLERANCE = 1e-6  # percentage points
@@ -585,3 +588,16 @@ def funnel_weights(
     if not weights:
         raise table.error(f"{table.key} names no funnel factor", table.key)
     return weights
+
+
+def without_funnel(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A scenario document with its patient funnel, and every driver's and event's action
+    on it, taken out: the top-down model alone (e.g. to measure or pin it)."""
+    document = copy.deepcopy(dict(document))
+    document.pop("funnel", None)
+    for group in ("drivers", "restraints", "events"):
+        for table in document.get(group, {}).values():
+            if isinstance(table, dict):
+                table.pop("funnel", None)
+                table.pop("acts_on_growth", None)
+    return document

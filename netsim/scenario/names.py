@@ -75,6 +75,15 @@ RESERVED_NAMES = frozenset(
         "interaction",
         "threshold",
         "median",
+        # the patient funnel's outputs and its reconciliation
+        "stage",
+        "patients",
+        "patient_total",
+        "check",
+        "ratio",
+        "top_down",
+        "patient_based",
+        "explained",
     }
 )
 # the suffixes of a reduced run's variables (by_<axis>_region, ..._interval)
