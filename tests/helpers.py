@@ -160,4 +160,3 @@ def three_runs(folder, draws: int, seed: int, chunk_size: int = 200) -> dict:
     assert main([*base, "--reduce", "--out", str(paths["bands"])]) == 0
     assert main([*base, "--chunk-size", str(chunk_size), "--out", str(paths["zarr"])]) == 0
     return paths
-

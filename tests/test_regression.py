@@ -27,7 +27,7 @@ from netsim.sampling.uniforms import keyed_uniforms, stream_key
 CUBE_SHA256 = "a396d34775cee08f90a827104f146e77e0ed2969e7796a952aca40dbebe758da"
 # the NET funnel's outputs on the pinned draws (funnel parameters at their points), with
 # the funnel of this commit's configs/net_market.toml
-FUNNEL_SHA256 = "756b65f3caee09dd12922b5a283eff44e6ae23e500aef919654f1aac1000305e"
+FUNNEL_SHA256 = "4048c1e0b49e9b8d971c46a745c89cd19d318b59eaefdbca0fc8a1508fadfe28"
 GLOBAL_2031 = [4549.678806304932, 4009.9362983703613, 4277.206844329834, 4091.8010063171387]
 
 

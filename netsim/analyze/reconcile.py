@@ -20,13 +20,15 @@ import xarray as xr
 from netsim.analyze.sensitivity import centred_ranks
 from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import ScenarioError
-from netsim.model.arrays import expected_draw_arrays
+from netsim.kernels.funnel import split_share_kernel
+from netsim.model.arrays import draw_arrays, expected_draw_arrays, funnel_arrays
 from netsim.model.layout import HEADLINE_QUANTILES, OutputLayout
 from netsim.model.layout import aggregate as layout_aggregate
 from netsim.model.propagate import propagate, run_kernel
 from netsim.run.planning import check_fits_in_memory
 from netsim.sampling.inputs import sample_inputs
 from netsim.sampling.uniforms import check_request
+from netsim.scenario.funnel import split_segments
 from netsim.scenario.schema import Scenario
 from netsim.stats.intervals import band_intervals
 
@@ -75,24 +77,34 @@ def reconcile_cells(
     )
 
 
-def _check_counts(scenario: Scenario, arrays: dict[str, np.ndarray]) -> np.ndarray:
-    """Each funnel check's count in every draw, (draw, check), float64."""
+def _check_counts(
+    scenario: Scenario, arrays: dict[str, np.ndarray], inputs: np.ndarray
+) -> np.ndarray:
+    """Each funnel check's count in every draw, (draw, check), float64: the stage's
+    patients in its places, times the split's shares of its segments (which apply at every
+    stage), computed from the draws' own inputs."""
     funnel = scenario.funnel
     layout = OutputLayout.of(scenario)
     patients = arrays["patients"]
     counts = np.empty((patients.shape[0], len(funnel.checks)))
+    region_of = layout.region_index
     for j, check in enumerate(funnel.checks):
         year = layout.years.index(check.year)
         places = [layout.countries.index(c) for c in check.countries]
         stage = funnel.stages.index(check.stage)
         people = patients[:, year, places, stage].astype(np.float64)
         if check.axis is not None:
-            # the split's shares apply at every stage: the treated patients' fraction
-            treated = arrays[f"treated_by_{check.axis}"][:, year, places, :].astype(np.float64)
-            segments = layout.segments_of(check.axis)
-            picked = treated[..., [segments.index(s) for s in check.segments]].sum(axis=-1)
-            whole = treated.sum(axis=-1)
-            people = people * np.divide(picked, whole, out=np.zeros_like(picked), where=whole > 0)
+            segments = split_segments(funnel, check.axis)
+            shares = np.empty((patients.shape[0], len(layout.regions), len(segments)))
+            split_share_kernel(
+                funnel_arrays(scenario),
+                draw_arrays(scenario, inputs),
+                year,
+                funnel.splits.index(check.axis),
+                shares,
+            )
+            picked = shares[..., [segments.index(s) for s in check.segments]].sum(axis=-1)
+            people = people * picked[:, region_of[places]]
         counts[:, j] = people.sum(axis=1)
     return counts
 
@@ -175,7 +187,7 @@ def reconcile(
         buffers = propagate(scenario, inputs[start:stop], as_arrays=True, out=buffers)
         td, pb = reconcile_cells(scenario, buffers, by)
         top_down[start:stop], patient_based[start:stop] = td.values, pb.values
-        counts[start:stop] = _check_counts(scenario, buffers)
+        counts[start:stop] = _check_counts(scenario, buffers, inputs[start:stop])
     template = probe_td.isel(draw=0, drop=True)
     result = summarise(scenario, top_down, patient_based, inputs, template, by, q, confidence)
     result = result.merge(_checks(scenario, counts, q))
@@ -254,15 +266,21 @@ def summarise(
 
 def _base_cases(scenario: Scenario, by: str) -> dict[str, Any]:
     """The base cases of both models, and the implied price factor and treated share at
-    which they agree in the base year (solved, then checked by running them)."""
+    which they agree in the base year (solved, then checked by running them). A cell
+    whose patient-based value is 0 has no solution: its factor is inf, flagged as not
+    agreeing (numpy's warnings about it are expected)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return _solve_base_cases(scenario, by)
+
+
+def _solve_base_cases(scenario: Scenario, by: str) -> dict[str, Any]:
     funnel = scenario.funnel
     base = run_kernel(scenario, expected_draw_arrays(scenario))
     td, pb = reconcile_cells(scenario, base, by)
     td, pb = td.isel(draw=0, drop=True), pb.isel(draw=0, drop=True)
     first_td = td.isel(year=0).values.reshape(-1)
     first_pb = pb.isel(year=0).values.reshape(-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = first_td / first_pb  # the base-year value is linear in each of them
+    factor = first_td / first_pb  # the base-year value is linear in each of them
     cell_dims = [d for d in td.dims if d != "year"]
     cell_shape = td.isel(year=0).shape
     stage_parameters = [f.parameter for f in funnel.factors if f.kind == "stage"]
@@ -290,6 +308,7 @@ def _base_cases(scenario: Scenario, by: str) -> dict[str, Any]:
         )
         achieved[key] = np.where(finite, diagonal, np.nan)
     share = treated_parameter.distribution.point * factor  # percent, as in the file
+    implied_treated = _treated_patients(scenario, base, by) * factor
     agrees_price = np.abs(achieved["price"] - 1.0) <= AGREEMENT_TOLERANCE
     agrees_share = (np.abs(achieved["share"] - 1.0) <= AGREEMENT_TOLERANCE) & (share <= 100.0)
     low_p, high_p = funnel.plausible_price or (np.nan, np.nan)
@@ -318,7 +337,7 @@ def _base_cases(scenario: Scenario, by: str) -> dict[str, Any]:
             agrees_share & (share >= 100 * low_s) & (share <= 100 * high_s)
         ),
         "treated_patients": cell(treated, {"units": "patients"}),
-        "implied_treated_patients": cell(treated * factor, {"units": "patients"}),
+        "implied_treated_patients": cell(implied_treated, {"units": "patients"}),
     }
 
 
@@ -391,9 +410,9 @@ def reconcile_run(dataset: xr.Dataset, by: str = "global", label: str = "the run
         td.isel(draw=0, drop=True),
         by,
     )
-    needed = ["patients", *(f"treated_by_{a}" for a in layout.splits)]
-    arrays = {name: np.asarray(dataset[name].transpose("draw", ...).values) for name in needed}
-    result = result.merge(_checks(scenario, _check_counts(scenario, arrays), HEADLINE_QUANTILES))
+    patients = {"patients": np.asarray(dataset["patients"].transpose("draw", ...).values)}
+    counts = _check_counts(scenario, patients, inputs)
+    result = result.merge(_checks(scenario, counts, HEADLINE_QUANTILES))
     for key in ("seed", "sampler"):
         if key in dataset.attrs:
             result.attrs[key] = dataset.attrs[key]

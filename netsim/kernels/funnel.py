@@ -11,7 +11,8 @@ A factor's value in region ``r`` and forecast year ``t`` is its previous value t
 on it as they act on growth, pp for pp), floored at 0; events then multiply it, while
 active, by ``1 + weight x severity x geo`` (a temporary effect: the level itself does
 not carry it). A stage's share is capped at 1, and each split axis's shares are
-renormalised to sum to 1.
+renormalised to sum to 1. Cases are at most the population (cases per person capped
+at 1).
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ from numba import prange
 
 from netsim.kernels.options import JIT_OPTIONS
 
-__all__ = ["FACTOR_CASES", "FACTOR_COST", "FACTOR_SPLIT", "FACTOR_STAGE", "FunnelArrays"]
+__all__ = [
+    "FACTOR_CASES",
+    "FACTOR_COST",
+    "FACTOR_SPLIT",
+    "FACTOR_STAGE",
+    "FunnelArrays",
+    "funnel_kernel",
+    "split_share_kernel",
+]
 
 DRAWS_PER_TASK = 64  # draws handled by one parallel task, sharing its scratch arrays
 
@@ -160,9 +169,10 @@ def funnel_kernel(
             for t in range(n_years):
                 for c in range(n_countries):
                     here = effective[funnel.region_of[c], t]
-                    people = funnel.population[c, t]
+                    per_person = 1.0
                     for i in range(funnel.case_factors.shape[0]):
-                        people *= here[funnel.case_factors[i]]
+                        per_person *= here[funnel.case_factors[i]]
+                    people = funnel.population[c, t] * min(per_person, 1.0)  # at most everyone
                     patients[d, t, c, 0] = people
                     for j in range(n_stages):
                         people *= here[funnel.stage_factors[j]]
@@ -191,3 +201,25 @@ def funnel_kernel(
                                 patient_by[a][d, t, c, s - first] = (
                                     value * here[funnel.split_factors[s]]
                                 )
+
+
+@numba.njit(parallel=True, **JIT_OPTIONS)
+def split_share_kernel(funnel, draws, year, axis, out):  # pragma: no cover - compiled
+    """Each draw's shares of split axis ``axis`` in year index ``year``, by region, into
+    ``out`` (draw, region, segment): what the funnel splits every stage by."""
+    n_draws = draws.scale.shape[0]
+    n_years = funnel.population.shape[1]
+    n_regions = funnel.factor_region.shape[1]
+    n_factors = funnel.factor_trend.shape[0]
+    first, last = funnel.split_start[axis], funnel.split_start[axis + 1]
+    n_tasks = (n_draws + DRAWS_PER_TASK - 1) // DRAWS_PER_TASK
+    for task in prange(n_tasks):
+        level = np.empty(n_factors)
+        growth = np.empty(n_factors)
+        ramps = np.empty((funnel.ramp_onset.shape[0], n_years - 1))
+        effective = np.empty((n_regions, n_years, n_factors))
+        for d in range(task * DRAWS_PER_TASK, min(n_draws, (task + 1) * DRAWS_PER_TASK)):
+            _factor_paths(funnel, draws, d, effective, level, growth, ramps)
+            for r in range(n_regions):
+                for s in range(first, last):
+                    out[d, r, s - first] = effective[r, year, funnel.split_factors[s]]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from netsim.errors import ScenarioError
-from netsim.model.arrays import model_arrays
+from netsim.model.arrays import funnel_arrays, model_arrays
 from netsim.scenario.schema import Scenario
 
 __all__ = ["check_worst_draw"]
@@ -81,6 +81,8 @@ def check_worst_draw(scenario: Scenario) -> None:
             key="limits.max_value",
         )
     _check_segments(scenario, model, driver_low, driver_high, event_low, event_high)
+    if scenario.funnel is not None:
+        _check_funnel(scenario)
 
 
 def _check_segments(
@@ -114,3 +116,98 @@ def _check_segments(
         path=scenario.path,
         key=f"axes.{axis}",
     )
+
+
+def _check_funnel(scenario: Scenario) -> None:
+    """The funnel's factors in every draw: none falls by 100 % or more in a year or is
+    wiped out by an event (a split axis keeps a positive share in every region), cases
+    start at most at the population, and the value stays within ``limits.max_value``."""
+    funnel = scenario.funnel
+    arrays = funnel_arrays(scenario)
+    factors = funnel.factors
+    regions = [r.name for r in scenario.regions]
+    path = scenario.path
+    ends = np.array([f.parameter.distribution.support for f in factors]) * np.array(
+        [[f.scale, f.scale] for f in factors]
+    )
+    base_low = ends[:, 0][:, None] * arrays.factor_region  # (F, R)
+    base_high = ends[:, 1][:, None] * arrays.factor_region
+    low_impact, high_impact = _supports(tuple(d.impact for d in scenario.drivers))
+    low_event, high_event = _supports(tuple(e.impact for e in scenario.events))
+    n_years = arrays.forecast_years.size
+    growth_low = np.repeat(arrays.factor_trend[:, None, None], len(regions), 1).repeat(n_years, 2)
+    growth_high = growth_low.copy()
+    reach = arrays.ramp_norm[:, None, None] * arrays.driver_geo  # (K, R, T1)
+    for k, f, w in zip(arrays.link_driver, arrays.link_factor, arrays.link_weight, strict=True):
+        ends_k = np.array([w * low_impact[k], w * high_impact[k], 0.0])
+        growth_low[f] += ends_k.min() * reach[k]
+        growth_high[f] += ends_k.max() * reach[k]
+    event_low = np.ones((len(factors), len(regions), n_years))
+    event_high = np.ones_like(event_low)
+    for e, f, w in zip(
+        arrays.event_link_event, arrays.event_link_factor, arrays.event_link_weight, strict=True
+    ):
+        ends_e = np.array([w * low_event[e], w * high_event[e], 0.0])
+        event_low[f] *= 1.0 + ends_e.min() * arrays.event_geo[e]
+        event_high[f] *= 1.0 + ends_e.max() * arrays.event_geo[e]
+    names = [f"funnel {f.name}" for f in factors]
+    if not np.all(growth_low > -1.0):
+        f, r, t = np.unravel_index(np.argmin(growth_low), growth_low.shape)
+        raise ScenarioError(
+            f"in its worst draw, {names[f]} in {regions[r]} would change by "
+            f"{100 * growth_low[f, r, t]:.4g} % in {scenario.years[t + 1]} (a factor cannot "
+            "fall by 100 % or more in a year): narrow its trend or the weights and impacts "
+            "of the drivers acting on it",
+            path=path,
+            key="funnel",
+        )
+    if not np.all(event_low > 0.0):
+        f, r, t = np.unravel_index(np.argmin(event_low), event_low.shape)
+        raise ScenarioError(
+            f"in its worst draw, the events acting on {names[f]} would take all of it in "
+            f"{regions[r]} in {scenario.years[t + 1]}: narrow their weights or impacts",
+            path=path,
+            key="funnel",
+        )
+    for axis in funnel.splits:
+        members = [i for i, f in enumerate(factors) if f.kind == "split" and f.axis == axis]
+        for r, region in enumerate(regions):
+            if not base_low[members, r].max() > 0:
+                raise ScenarioError(
+                    f"funnel.split.{axis}: in {region} every segment's share can be 0 (its "
+                    "lower end, times by_region), which would leave the treated patients "
+                    "without a segment: give one segment a share that stays above 0",
+                    path=path,
+                    key=f"funnel.split.{axis}",
+                )
+    cases = [i for i, f in enumerate(factors) if f.kind == "cases"]
+    per_person = np.prod(base_high[cases], axis=0)  # (R,)
+    if not np.all(per_person <= 1.0):
+        r = int(np.argmax(per_person))
+        raise ScenarioError(
+            f"funnel.rate: up to {per_person[r]:.4g} cases per person in {regions[r]} in the "
+            "base year (rate x duration x by_region over per): a country cannot have more "
+            "cases than people",
+            path=path,
+            key="funnel.rate",
+        )
+    # the largest value any draw could reach: every factor at its highest, grown at its
+    # fastest, moved up by every event, cases capped at the population, shares at 1
+    with np.errstate(over="ignore"):
+        reach_high = base_high * np.prod(1.0 + growth_high, axis=2) * event_high.max(axis=2)
+        reach_high = np.maximum(reach_high, base_high)
+        costs = [i for i, f in enumerate(factors) if f.kind == "cost"]
+        per_treated = (reach_high[costs[0::2]] * reach_high[costs[1::2]]).sum(axis=0)  # (R,)
+        peak = (
+            arrays.population.max(axis=1)  # treated patients are at most the population
+            * per_treated[arrays.region_of]
+            * arrays.price_index
+        ).sum()
+    if not peak <= scenario.limits.max_value:
+        raise ScenarioError(
+            f"in its best draw the patient-based market could reach {peak:.3g} "
+            f"{scenario.unit}, over limits.max_value={scenario.limits.max_value:g}: a price, "
+            "price index, per_market_unit or trend of the funnel is far too large",
+            path=path,
+            key="funnel.cost",
+        )

@@ -21,7 +21,13 @@ from netsim.scenario.names import label_problem
 from netsim.scenario.parameters import fixed_parameter, read_value_or_distribution
 from netsim.scenario.schema import Axis, Funnel, FunnelCheck, FunnelFactor, Region
 
-__all__ = ["CASES_STAGE", "funnel_weights", "parse_funnel", "without_funnel"]
+__all__ = [
+    "CASES_STAGE",
+    "funnel_weights",
+    "parse_funnel",
+    "split_segments",
+    "without_funnel",
+]
 
 CASES_STAGE = "cases"  # the first stage: people with the disease
 SHARE_TOLERANCE = 1e-6  # percentage points
@@ -194,7 +200,7 @@ def parse_funnel(
             plausible_treated = _range(plausible.table("treated_share"), 0.01, maximum=100.0)
         plausible.finish()
 
-    checks = _checks(reader.table("checks", {}), stages, regions, axes, years)
+    checks = _checks(reader.table("checks", {}), stages, regions, axes, splits, years)
     reader.finish()
     return Funnel(
         label=label,
@@ -494,6 +500,7 @@ def _checks(
     stages: list[str],
     regions: tuple[Region, ...],
     axes: tuple[Axis, ...],
+    splits: tuple[str, ...],
     years: tuple[int, ...],
 ) -> tuple[FunnelCheck, ...]:
     checks = []
@@ -533,9 +540,17 @@ def _checks(
             seg_table = table.table("segments")
             axis_name = seg_table.string("axis")
             axis = next((a for a in axes if a.name == axis_name), None)
-            if axis is None:
-                raise seg_table.error(f"{seg_table.join('axis')}={axis_name!r} is not an axis")
+            if axis is None or axis_name not in splits:
+                raise seg_table.error(
+                    f"{seg_table.join('axis')}={axis_name!r} is not an axis the funnel splits "
+                    f"its patients over ({', '.join(splits) or 'none'})",
+                    seg_table.join("axis"),
+                )
             segments = tuple(_string_list(seg_table, "names"))
+            if len(set(segments)) != len(segments):
+                raise seg_table.error(
+                    f"{seg_table.join('names')} names a segment twice", seg_table.join("names")
+                )
             for segment in segments:
                 if segment not in axis.segment_names:
                     raise seg_table.error(
@@ -601,3 +616,8 @@ def without_funnel(document: Mapping[str, Any]) -> dict[str, Any]:
                 table.pop("funnel", None)
                 table.pop("acts_on_growth", None)
     return document
+
+
+def split_segments(funnel: Funnel, axis: str) -> tuple[str, ...]:
+    """The segments of a split axis, in the order of its factors (the axis's order)."""
+    return tuple(f.segment for f in funnel.factors if f.kind == "split" and f.axis == axis)
