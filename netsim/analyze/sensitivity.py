@@ -276,6 +276,18 @@ def correlation_groups(scenario: Scenario, group: str = "parameter") -> list[lis
     return sorted(groups.values(), key=lambda g: g[0])
 
 
+def _inputs_of(scenario: Scenario, output: str) -> list[int]:
+    """The parameters an output can depend on: a top-down output none of a funnel's own
+    (unless a correlation ties one to the others); a patient-based output all."""
+    funnel = scenario.funnel
+    if funnel is None or output not in OutputLayout.of(scenario).top_down_outputs:
+        return list(range(len(scenario.parameters)))
+    own = {p.name for p in funnel.parameters}
+    if any(own & set(c.parameters) for c in scenario.correlations):
+        return list(range(len(scenario.parameters)))
+    return [i for i, p in enumerate(scenario.parameters) if p.name not in own]
+
+
 def sobol(
     scenario: Scenario,
     n: int = 1024,
@@ -311,26 +323,38 @@ def sobol(
     """
     layout = OutputLayout.of(scenario)
     layout.check(output, by)
+    used = _inputs_of(scenario, output)
+    points = np.array([p.distribution.point for p in scenario.parameters])
+    top_down = output in layout.top_down_outputs
 
     def model(x: np.ndarray) -> xr.DataArray:
-        arrays = propagate(scenario, x, dtype=np.float64, as_arrays=True)
+        full = np.repeat(points[None, :], x.shape[0], axis=0)
+        full[:, used] = x
+        arrays = propagate(scenario, full, dtype=np.float64, as_arrays=True, funnel=not top_down)
         return layout.aggregate_arrays(arrays, output, by)
 
     transform = None
     if scenario.correlations:
 
         def transform(uniforms: np.ndarray) -> np.ndarray:
-            return correlate_uniforms(scenario, uniforms)
+            full = np.full((uniforms.shape[0], points.size), 0.5)
+            full[:, used] = uniforms
+            return correlate_uniforms(scenario, full)[:, used]
 
-    partition = correlation_groups(scenario, group)
-    names = scenario.parameter_names
+    position = {index: i for i, index in enumerate(used)}
+    partition = [
+        [position[i] for i in members]
+        for members in correlation_groups(scenario, group)
+        if members[0] in position
+    ]
+    names = [scenario.parameter_names[i] for i in used]
     labels = None
     if group == "driver":
-        owners = [p.owner for p in scenario.parameters]
+        owners = [scenario.parameters[i].owner for i in used]
         labels = [" + ".join(dict.fromkeys(owners[i] for i in members)) for members in partition]
     result = sobol_indices(
         model,
-        [p.distribution for p in scenario.parameters],
+        [scenario.parameters[i].distribution for i in used],
         n,
         names=names,
         groups=partition,

@@ -325,9 +325,14 @@ class OutputLayout:
             return {"units": self.unit, "long_name": f"patient-based market value{by}"}
         return {"units": self.unit, "long_name": f"market value{by}"}
 
-    def allocate(self, draws: int, dtype: type = np.float32) -> dict[str, np.ndarray]:
-        """Empty output arrays of ``draws`` draws, by name."""
-        return {o: np.empty((draws, *self.shape(o)), dtype=dtype) for o in self.outputs}
+    def allocate(
+        self, draws: int, dtype: type = np.float32, names: tuple[str, ...] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Empty output arrays of ``draws`` draws, by name (every output, or ``names``)."""
+        return {
+            o: np.empty((draws, *self.shape(o)), dtype=dtype)
+            for o in (self.outputs if names is None else names)
+        }
 
     def label(
         self,
@@ -353,7 +358,9 @@ class OutputLayout:
         """
         lead = () if draw is None else ("draw",)
         variables: dict[str, Any] = {
-            o: ((*lead, *self.dims(o)), arrays[o], self.output_attrs(o)) for o in self.outputs
+            o: ((*lead, *self.dims(o)), arrays[o], self.output_attrs(o))
+            for o in self.outputs
+            if o in arrays or o in self.top_down_outputs  # the funnel's may be left out
         }
         coords = self.coords()
         if draw is not None:

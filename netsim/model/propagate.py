@@ -67,14 +67,19 @@ def run_kernel(
 
 
 def _propagate_rows(
-    scenario: Scenario, draws: DrawArrays, out: Mapping[str, np.ndarray], rows: slice
+    scenario: Scenario,
+    draws: DrawArrays,
+    out: Mapping[str, np.ndarray],
+    rows: slice,
+    funnel: bool = True,
 ) -> None:
     """Run the kernels on ``draws`` into rows ``rows`` of every output array: the
-    top-down model, then (with a funnel) the patient-based one, on the same draws."""
+    top-down model, then (with a funnel, unless ``funnel`` is False) the patient-based
+    one, on the same draws."""
     layout = OutputLayout.of(scenario)
     outputs = [out[name][rows] for name in layout.top_down_outputs]
     propagate_kernel(model_arrays(scenario), draws, outputs[0], tuple(outputs[1:]))
-    if scenario.funnel is None:
+    if scenario.funnel is None or not funnel:
         return
     treated = tuple(out[f"treated_by_{a}"][rows] for a in layout.splits)
     by_axis = tuple(out[f"patient_by_{a}"][rows] for a in layout.splits)
@@ -122,12 +127,12 @@ def _input_matrix(scenario: Scenario, inputs: Any) -> tuple[np.ndarray, np.ndarr
 
 
 def _check_out(
-    scenario: Scenario, out: Mapping[str, np.ndarray], draws: int
+    scenario: Scenario, out: Mapping[str, np.ndarray], draws: int, names: tuple[str, ...]
 ) -> dict[str, np.ndarray]:
     """Validate caller-provided output arrays."""
     layout = OutputLayout.of(scenario)
     arrays = {}
-    for name in layout.outputs:
+    for name in names:
         array = out.get(name)
         shape = (draws, *layout.shape(name))
         if (
@@ -156,6 +161,7 @@ def propagate(
     progress: Any = None,
     as_arrays: bool = False,
     out: Mapping[str, np.ndarray] | None = None,
+    funnel: bool = True,
 ) -> xr.Dataset | dict[str, np.ndarray]:
     """Propagate caller-supplied inputs through the scenario's model.
 
@@ -183,6 +189,9 @@ def propagate(
         ``as_arrays`` call returned): a caller in a loop then allocates nothing,
         which saves the page faults of fresh memory (most of a small call's
         overhead). Their contents are overwritten.
+    funnel : bool
+        False: the top-down outputs only, even for a scenario with a patient funnel (for
+        a caller that needs no patient-based output: half the work).
 
     Returns
     -------
@@ -194,14 +203,19 @@ def propagate(
     if chunk_size < 1:
         raise ScenarioError(f"chunk_size={chunk_size} must be >= 1")
     layout = OutputLayout.of(scenario)
+    names = layout.outputs if funnel else layout.top_down_outputs
     if out is None:
-        arrays = layout.allocate(matrix.shape[0], dtype)
+        arrays = layout.allocate(matrix.shape[0], dtype, names)
     else:
-        arrays = _check_out(scenario, out, matrix.shape[0])
+        arrays = _check_out(scenario, out, matrix.shape[0], names)
     for start in range(0, matrix.shape[0], chunk_size):
         stop = min(start + chunk_size, matrix.shape[0])
         _propagate_rows(
-            scenario, draw_arrays(scenario, matrix[start:stop]), arrays, slice(start, stop)
+            scenario,
+            draw_arrays(scenario, matrix[start:stop]),
+            arrays,
+            slice(start, stop),
+            funnel,
         )
         if progress is not None:
             progress(stop - start)
