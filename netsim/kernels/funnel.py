@@ -164,43 +164,59 @@ def funnel_kernel(
         growth = np.empty(n_factors)
         ramps = np.empty((n_drivers, n_years - 1))
         effective = np.empty((n_regions, n_years, n_factors))
+        treated = np.empty((n_years, n_countries))
+        value = np.empty((n_years, n_countries))
         for d in range(task * DRAWS_PER_TASK, min(n_draws, (task + 1) * DRAWS_PER_TASK)):
             _factor_paths(funnel, draws, d, effective, level, growth, ramps)
+            # the stages, country by country
             for t in range(n_years):
                 for c in range(n_countries):
-                    here = effective[funnel.region_of[c], t]
+                    r = funnel.region_of[c]
                     per_person = 1.0
                     for i in range(funnel.case_factors.shape[0]):
-                        per_person *= here[funnel.case_factors[i]]
+                        per_person *= effective[r, t, funnel.case_factors[i]]
                     people = funnel.population[c, t] * min(per_person, 1.0)  # at most everyone
                     patients[d, t, c, 0] = people
                     for j in range(n_stages):
-                        people *= here[funnel.stage_factors[j]]
+                        people *= effective[r, t, funnel.stage_factors[j]]
                         patients[d, t, c, j + 1] = people
-                    for a in range(n_splits):
-                        first = funnel.split_start[a]
-                        for s in range(first, funnel.split_start[a + 1]):
-                            treated_by[a][d, t, c, s - first] = (
-                                people * here[funnel.split_factors[s]]
-                            )
-                    value = 0.0
+                    treated[t, c] = people
+            # the value: each cost (a segment of the cost axis) for every treated patient
+            for t in range(n_years):
+                for c in range(n_countries):
+                    r = funnel.region_of[c]
+                    total = 0.0
                     for i in range(n_costs):
-                        cost = people
-                        if cost_axis >= 0:
-                            cost *= here[funnel.split_factors[funnel.split_start[cost_axis] + i]]
-                        cost *= here[funnel.cost_doses[i]] * here[funnel.cost_price[i]]
-                        cost *= funnel.price_index[c]
-                        if cost_axis >= 0:
-                            patient_by[cost_axis][d, t, c, i] = cost
-                        value += cost
-                    patient_total[d, t, c] = value
-                    for a in range(n_splits):
-                        if a != cost_axis:
-                            first = funnel.split_start[a]
-                            for s in range(first, funnel.split_start[a + 1]):
-                                patient_by[a][d, t, c, s - first] = (
-                                    value * here[funnel.split_factors[s]]
+                        total += _cost(funnel, effective, treated, r, t, c, i, cost_axis)
+                    value[t, c] = total
+                    patient_total[d, t, c] = total
+            # by segment, one split axis at a time (one lookup of its output arrays)
+            for a in range(n_splits):
+                first, last = funnel.split_start[a], funnel.split_start[a + 1]
+                counts, values = treated_by[a], patient_by[a]
+                for t in range(n_years):
+                    for c in range(n_countries):
+                        r = funnel.region_of[c]
+                        for s in range(first, last):
+                            share = effective[r, t, funnel.split_factors[s]]
+                            counts[d, t, c, s - first] = treated[t, c] * share
+                            if a == cost_axis:
+                                values[d, t, c, s - first] = _cost(
+                                    funnel, effective, treated, r, t, c, s - first, cost_axis
                                 )
+                            else:
+                                values[d, t, c, s - first] = value[t, c] * share
+
+
+@numba.njit(**JIT_OPTIONS)
+def _cost(funnel, effective, treated, r, t, c, i, cost_axis):  # pragma: no cover - compiled
+    """The value of cost ``i`` of country ``c`` in year ``t``: its treated patients (on
+    the cost's segment, with a cost axis) x doses x price x the price level."""
+    cost = treated[t, c]
+    if cost_axis >= 0:
+        cost *= effective[r, t, funnel.split_factors[funnel.split_start[cost_axis] + i]]
+    cost *= effective[r, t, funnel.cost_doses[i]] * effective[r, t, funnel.cost_price[i]]
+    return cost * funnel.price_index[c]
 
 
 @numba.njit(parallel=True, **JIT_OPTIONS)
