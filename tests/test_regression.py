@@ -27,7 +27,7 @@ from netsim.sampling.uniforms import keyed_uniforms, stream_key
 CUBE_SHA256 = "a396d34775cee08f90a827104f146e77e0ed2969e7796a952aca40dbebe758da"
 # the NET funnel's outputs on the pinned draws (funnel parameters at their points), with
 # the funnel of this commit's configs/net_market.toml
-FUNNEL_SHA256 = "4048c1e0b49e9b8d971c46a745c89cd19d318b59eaefdbca0fc8a1508fadfe28"
+FUNNEL_SHA256 = "acd7514c4783b4b76b766098ab01e01bd3c9dece70842ef5e23059dba4fec9f5"
 GLOBAL_2031 = [4549.678806304932, 4009.9362983703613, 4277.206844329834, 4091.8010063171387]
 
 

@@ -23,10 +23,18 @@ __all__ = ["DEFAULT_CONFIDENCE", "output_and_level", "run_bands", "run_exceedanc
 DEFAULT_CONFIDENCE = 0.95  # of the intervals of bands computed from draws
 
 
-def output_and_level(dataset: xr.Dataset, by: str) -> tuple[str, str]:
+def output_and_level(dataset: xr.Dataset, by: str, output: str | None = None) -> tuple[str, str]:
     """``(output, by)`` for a place level (``global``, ``region``, ``country``: the total)
-    or an axis name (its output, summed globally)."""
+    or an axis name (its output, summed globally); or, given an ``output``, that output
+    summed ``by`` a place level."""
     layout = OutputLayout.from_dataset(dataset)
+    if output is not None:
+        if by not in ("global", "region", "country"):
+            raise ScenarioError(
+                f"by={by!r}: with an output named, choose global, region or country"
+            )
+        layout.check(output, by)
+        return output, by
     if by in ("global", "region", "country"):
         return "total", by
     if by in layout.axes:

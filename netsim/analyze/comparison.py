@@ -95,7 +95,7 @@ def compare(
     result = xr.concat(parts, dim="scenario")
     result["base"] = bands(base_run, qs)
     for name in ("difference", "mean_difference", "other", "base"):
-        result[name].attrs["units"] = OutputLayout.of(base).unit
+        result[name].attrs["units"] = OutputLayout.of(base).unit_of(output)
     result["prob_greater"].attrs["long_name"] = "P(other > base), paired draws"
     result["recalibrated"] = (
         "scenario",

@@ -307,7 +307,15 @@ def _solve_base_cases(scenario: Scenario, by: str) -> dict[str, Any]:
             ]
         )
         achieved[key] = np.where(finite, diagonal, np.nan)
-    share = treated_parameter.distribution.point * factor  # percent, as in the file
+    # the share the cell's patients get: the file's figure x its region's multiplier (a
+    # global or segment cell: the file's figure, which every region scales)
+    treated_factor = [f for f in funnel.factors if f.kind == "stage"][-1]
+    multiplier = np.ones(factor.size)
+    if by == "region":
+        multiplier = np.array([treated_factor.by_region[r.name] for r in scenario.regions])
+    elif by == "country":
+        multiplier = np.array([treated_factor.by_region[c.region] for c in scenario.countries])
+    share = treated_parameter.distribution.point * factor * multiplier  # percent
     implied_treated = _treated_patients(scenario, base, by) * factor
     agrees_price = np.abs(achieved["price"] - 1.0) <= AGREEMENT_TOLERANCE
     agrees_share = (np.abs(achieved["share"] - 1.0) <= AGREEMENT_TOLERANCE) & (share <= 100.0)
@@ -330,7 +338,11 @@ def _solve_base_cases(scenario: Scenario, by: str) -> dict[str, Any]:
         ),
         "implied_treated_share": cell(
             np.where(agrees_share, share, np.nan),
-            {"units": "%", "long_name": f"{treated_parameter.name} at which they agree"},
+            {
+                "units": "%",
+                "long_name": f"the cell's {treated_parameter.name} (x by_region) at which "
+                "they agree",
+            },
         ),
         "implied_treated_share_agrees": cell(agrees_share),
         "implied_treated_share_plausible": cell(
@@ -373,6 +385,22 @@ def _checks(scenario: Scenario, counts: np.ndarray, q: Sequence[float]) -> xr.Da
     )
 
 
+def _in_scenario_order(dataset: xr.Dataset, layout: OutputLayout, label: str) -> xr.Dataset:
+    """The run with its labels in its scenario's order (a run re-ordered or cut after it
+    was written is read by label, or refused when labels are missing)."""
+    wanted = {"year": list(layout.years), "country": list(layout.countries)}
+    wanted["stage"] = list(layout.stages)
+    wanted.update({a: list(s) for a, s in zip(layout.axes, layout.segments, strict=True)})
+    for dim, labels in wanted.items():
+        held = dataset[dim].values.tolist() if dim in dataset.coords else []
+        if sorted(map(str, held)) != sorted(map(str, labels)):
+            raise ScenarioError(
+                f"{label}: its {dim} labels differ from its scenario's ({len(held)} against "
+                f"{len(labels)}): a run cut or changed after it was written cannot be reconciled"
+            )
+    return dataset.sel({dim: labels for dim, labels in wanted.items()})
+
+
 def reconcile_run(dataset: xr.Dataset, by: str = "global", label: str = "the run") -> xr.Dataset:
     """:func:`reconcile` from the draws of a run of a scenario with a funnel (the base
     cases and implied values from the scenario the run stores).
@@ -397,6 +425,7 @@ def reconcile_run(dataset: xr.Dataset, by: str = "global", label: str = "the run
         raise ScenarioError(f"{label}: its stored scenario does not match its hash")
     top_down, patient_based, level = _outputs(scenario, by)
     layout = OutputLayout.of(scenario)
+    dataset = _in_scenario_order(dataset, layout, label)
     td = layout_aggregate(dataset[top_down], level)
     pb = layout_aggregate(dataset[patient_based], level)
     td = load_draws(td, f"the draws of {top_down}").transpose("draw", ...)

@@ -127,7 +127,7 @@ def tornado(
         values.isel(draw=slice(n + 1, 2 * n + 1)).rename(draw="parameter").assign_coords(coords)
     )
     result = xr.Dataset({"base": base, "low": at_low, "high": at_high, "swing": at_high - at_low})
-    unit = OutputLayout.of(scenario).unit
+    unit = OutputLayout.of(scenario).unit_of(output)
     for name in ("base", "low", "high", "swing"):
         result[name].attrs["units"] = unit
     result.attrs.update(
@@ -392,7 +392,7 @@ def attribution(scenario: Scenario, output: str = "total", by: str = "region") -
             f"attribution computes exact Shapley values over 2**{n_players} base cases; "
             f"it supports up to {MAX_ATTRIBUTION_PLAYERS} drivers, restraints and events"
         )
-    unit = OutputLayout.of(scenario).unit
+    unit = OutputLayout.of(scenario).unit_of(output)
     masks = np.arange(2**n_players)
     on = ((masks[:, None] >> np.arange(n_players)[None, :]) & 1).astype(np.float64)
     base = expected_draw_arrays(scenario)
@@ -466,7 +466,7 @@ def tail_attribution(
     if not 0.0 < tail < 0.5:
         raise ScenarioError(f"tail={tail} must lie in (0, 0.5)")
     layout = OutputLayout.of(scenario)
-    unit = layout.unit
+    unit = layout.unit_of(output)
     inputs, data = _inputs_and_output(dataset, output, by)
     picked = select_cell(data, cell)
     if picked.dims != ("draw",):

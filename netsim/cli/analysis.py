@@ -9,6 +9,7 @@ input.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,11 @@ def add_analysis_commands(sub: Any) -> None:
     )
     bands.add_argument(
         "--by", default="global", help="global, region, country, or an axis name (e.g. modality)"
+    )
+    bands.add_argument(
+        "--output",
+        help="any output of the run (e.g. patient_total, patient_by_modality, patients), "
+        "summed --by global, region or country (default: total, or by_<axis> for --by <axis>)",
     )
     bands.add_argument("--year", type=int, nargs="+", help="only these years")
     bands.add_argument(
@@ -181,7 +187,7 @@ def _bands(args: argparse.Namespace) -> int:
 
     with _outputs(_output(args.csv, (".csv",), [args.run])) as (csv_file,):
         run = open_run(args.run)
-        output, by = output_and_level(run, args.by)
+        output, by = output_and_level(run, args.by, args.output)
         cagr = tuple(args.cagr) if args.cagr else None
         result = run_bands(run, output, by, args.q, args.confidence, args.year, cagr)
         unit = "CAGR, % per year" if cagr else result.attrs.get("units", "")
@@ -283,6 +289,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     from netsim.present.plots import reconcile_chart
     from netsim.present.tables import reconcile_tables
     from netsim.run.files import write_netcdf
+    from netsim.run.planning import sobol_balance_note
 
     reads = [args.config]
     if args.no_plot and args.plot:
@@ -294,7 +301,12 @@ def _reconcile(args: argparse.Namespace) -> int:
         scenario = netsim.load_scenario(args.config, args.set)
         _refuse_inputs(outputs, scenario.source_files)
         result = reconcile(scenario, args.draws, args.seed, args.sampler, args.by)
+        note = sobol_balance_note(args.draws, args.sampler)
+        if note:
+            print(f"netsim: note: {note}", file=sys.stderr)
         known = result["year"].values.tolist()
+        if args.year and len(set(args.year)) != len(args.year):
+            raise ScenarioError(f"--year {args.year} names a year twice")
         for year in args.year or ():
             if year not in known:
                 raise ScenarioError(f"--year {year}: the scenario has years {known}")
@@ -325,12 +337,14 @@ def _plot(args: argparse.Namespace) -> int:
     with _outputs(_output(args.out, plots.FORMATS, list(sources))) as (out,):
         if kind == "fan":
             from netsim.analyze.cells import select_output
+            from netsim.model.layout import OutputLayout
             from netsim.run.reduced import reduced_name
 
             runs = {}
             for label, source in zip(_labels(sources), sources, strict=True):
                 run = open_run(source)
                 if run_kind(run) == "bands":
+                    OutputLayout.from_dataset(run, source).check(args.output, args.by)
                     data = run[reduced_name(args.output, args.by)]
                 else:
                     data = select_output(run, args.output, args.by)
@@ -413,6 +427,13 @@ class _outputs:
 
     def __init__(self, *outputs: Any):
         self.outputs = outputs
+        targets = [str(o.target) for o in outputs if o is not None]
+        repeated = sorted({t for t in targets if targets.count(t) > 1})
+        if repeated:
+            for output in outputs:
+                if output is not None:
+                    output.discard()
+            raise ScenarioError(f"two outputs of this command are the same file: {repeated[0]}")
 
     def __enter__(self) -> tuple[Any, ...]:
         return self.outputs

@@ -325,6 +325,10 @@ class OutputLayout:
             return {"units": self.unit, "long_name": f"patient-based market value{by}"}
         return {"units": self.unit, "long_name": f"market value{by}"}
 
+    def unit_of(self, output: str) -> str:
+        """The unit of an output's values: the market's, or ``patients`` for counts."""
+        return self.output_attrs(output)["units"]
+
     def allocate(
         self, draws: int, dtype: type = np.float32, names: tuple[str, ...] | None = None
     ) -> dict[str, np.ndarray]:

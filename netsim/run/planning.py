@@ -75,6 +75,16 @@ class RunPlan:
     note: str = ""
 
 
+def sobol_balance_note(draws: int, sampler: str) -> str:
+    """A note for a ``sobol`` design of other than a power of two draws ("" otherwise)."""
+    if sampler != "sobol" or not draws & (draws - 1):
+        return ""
+    return (
+        f"sampler sobol: {draws:,} draws is not a power of two, and the Sobol design is "
+        f"balanced only for powers of two (such as {1 << draws.bit_length():,})"
+    )
+
+
 def plan_run(
     layout: OutputLayout,
     draws: int,
@@ -116,12 +126,7 @@ def plan_run(
         raise ScenarioError(f"{' and '.join(chosen)} cannot be combined: choose one way to run")
     cube_bytes = int(draws) * layout.bytes_per_draw
     budget = memory_budget()
-    balance = ""
-    if sampler == "sobol" and draws & (draws - 1):
-        balance = (
-            f"sampler sobol: {draws:,} draws is not a power of two, and the Sobol design is "
-            f"balanced only for powers of two (such as {1 << draws.bit_length():,})"
-        )
+    balance = sobol_balance_note(draws, sampler)
     if store is not None:
         folder = Path(store).resolve().parent
         free = shutil.disk_usage(folder).free if folder.is_dir() else float("inf")

@@ -91,7 +91,9 @@ def parse_funnel(
     rate_per = rate_table.number("per", positive=True)
     rate_table.source()
     unit = f"per {rate_per:,.0f}" + (" a year" if rate_kind == "incidence" else "")
-    rate = _factor(rate_table, "value", "rate", "cases", unit, 1.0 / rate_per, region_names)
+    rate = _factor(
+        rate_table, "value", "rate", "cases", unit, 1.0 / rate_per, region_names, "funnel.rate"
+    )
     _nonnegative(rate, rate_table.join("value"), rate_table)
     factors.add(rate, rate_table)
     if rate_kind == "incidence":
@@ -101,7 +103,17 @@ def parse_funnel(
                 "with the disease: cases = incidence x duration)",
                 rate_table.join("duration"),
             )
-        duration = _factor(rate_table, "duration", "duration", "cases", "years", 1.0, ())
+        duration = _factor(
+            rate_table,
+            "duration",
+            "duration",
+            "cases",
+            "years",
+            1.0,
+            (),
+            "funnel.rate",
+            "duration_trend",
+        )
         _nonnegative(duration, rate_table.join("duration"), rate_table)
         factors.add(duration, rate_table)
     elif rate_table.has("duration"):
@@ -124,7 +136,16 @@ def parse_funnel(
             )
         table = stages_table.child(stage_name, value)
         stage_labels.append(table.string("label", stage_name))
-        stage = _factor(table, "share", f"stages.{stage_name}", "stage", "%", 0.01, region_names)
+        stage = _factor(
+            table,
+            "share",
+            f"stages.{stage_name}",
+            "stage",
+            "%",
+            0.01,
+            region_names,
+            f"funnel.stages.{stage_name}",
+        )
         _share_within(stage, table.join("share"), table)
         factors.add(stage, table)
         table.finish()
@@ -179,7 +200,14 @@ def parse_funnel(
                     segments_table.join(segment_name),
                 )
             table = segments_table.child(segment_name, segments_table.raw(segment_name))
-            _costs(table, f"cost.{segment_name}", factors, per_market_unit, price_unit)
+            _costs(
+                table,
+                f"cost.{segment_name}",
+                factors,
+                per_market_unit,
+                price_unit,
+                f"funnel.cost.segments.{segment_name}",
+            )
             for factor in factors.factors[-2:]:
                 factors.factors[factors.factors.index(factor)] = replace(
                     factor, axis=cost_axis, segment=segment_name
@@ -187,7 +215,7 @@ def parse_funnel(
             table.finish()
         segments_table.finish()
     else:
-        _costs(cost, "cost", factors, per_market_unit, price_unit)
+        _costs(cost, "cost", factors, per_market_unit, price_unit, "funnel.cost")
     price_index = _per_country(cost.table("price_index"), regions, minimum=0.0, source=True)
     cost.finish()
 
@@ -318,11 +346,13 @@ def _factor(
     unit: str,
     scale: float,
     regions: tuple[str, ...],
+    path: str,
     trend_key: str = "trend",
 ) -> FunnelFactor:
     """One factor: ``reader[key]`` (fixed or a distribution), its trend and region
-    multipliers (when ``regions`` is given)."""
-    parameter = read_value_or_distribution(reader, key, f"funnel.{name}", unit, f"funnel.{name}")
+    multipliers (when ``regions`` is given). Its parameter is named by its key path in
+    the file, ``<path>.<key>`` (``path`` written without quotes)."""
+    parameter = read_value_or_distribution(reader, key, f"{path}.{key}", unit, f"funnel.{name}")
     trend = _trend(reader, trend_key)
     by_region = _region_multipliers(reader, regions) if regions else {}
     return FunnelFactor(name, kind, name, parameter, scale, trend, by_region)
@@ -382,7 +412,8 @@ def _split(reader: Reader, axis: Axis, factors: _Factors, regions: tuple[Region,
         key = reader.join(segment_name)
         if isinstance(value, dict):
             table = reader.child(segment_name, value)
-            factor = _factor(table, "share", name, "split", "%", 0.01, region_names)
+            path = f"funnel.split.{axis.name}.{segment_name}"
+            factor = _factor(table, "share", name, "split", "%", 0.01, region_names, path)
             table.finish()
             key = table.join("share")
         else:
@@ -391,12 +422,11 @@ def _split(reader: Reader, axis: Axis, factors: _Factors, regions: tuple[Region,
                 raise reader.error(f"{key} has no source: add one to {reader.key}", key)
             source = reader.data["source"]
             parameter = fixed_parameter(
-                f"funnel.{name}.share", share, "%", source, f"funnel.{name}"
+                f"funnel.split.{axis.name}.{segment_name}", share, "%", source, f"funnel.{name}"
             )
             factor = FunnelFactor(name, "split", name, parameter, 0.01, 0.0, {})
         factor = replace(
             factor,
-            parameter=replace(factor.parameter, name=f"funnel.{name}.share"),
             by_region=factor.by_region or {r: 1.0 for r in region_names},
             axis=axis.name,
             segment=segment_name,
@@ -425,7 +455,12 @@ def _in_axis_order(factors: list[FunnelFactor], splits: tuple[str, ...]) -> list
 
 
 def _costs(
-    reader: Reader, prefix: str, factors: _Factors, per_market_unit: float, price_unit: str
+    reader: Reader,
+    prefix: str,
+    factors: _Factors,
+    per_market_unit: float,
+    price_unit: str,
+    path: str,
 ) -> None:
     """``doses_per_year`` and ``price_per_dose``, or ``cost_per_year`` (one factor as the
     price, with one dose a year)."""
@@ -447,6 +482,7 @@ def _costs(
             f"{price_unit} a year",
             price_scale,
             (),
+            path,
             "price_trend",
         )
     else:
@@ -458,6 +494,7 @@ def _costs(
             "doses a year",
             1.0,
             (),
+            path,
             "doses_trend",
         )
         price = _factor(
@@ -468,19 +505,21 @@ def _costs(
             f"{price_unit} a dose",
             price_scale,
             (),
+            path,
             "price_trend",
         )
     if doses is None:
         name = f"{prefix}.doses_per_year"
         parameter = fixed_parameter(
-            f"funnel.{name}",
+            f"{path}.doses_per_year",
             1.0,
             "doses a year",
             "assumption: a cost per patient-year counts as one dose a year",
             f"funnel.{name}",
         )
         doses = FunnelFactor(name, "cost", name, parameter, 1.0, 0.0, {})
-    for factor, key in ((doses, "doses_per_year"), (price, "price_per_dose")):
+    price_key = "cost_per_year" if has_cost else "price_per_dose"
+    for factor, key in ((doses, "doses_per_year"), (price, price_key)):
         _nonnegative(factor, reader.join(key), reader)
         factors.add(factor, reader)
 
