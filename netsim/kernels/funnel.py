@@ -86,20 +86,23 @@ def _factor_paths(funnel, draws, d, effective, level, growth, ramps):  # pragma:
         for t in range(n_forecast):
             x = (funnel.forecast_years[t] - onset) * funnel.ramp_rate[k]
             ramps[k, t] = min(max(x, 0.0), 1.0) * amplitude
+    n_links = funnel.link_driver.shape[0]
+    growth[:] = 0.0  # the drivers' part of each factor's growth, reset after each year
     for r in range(n_regions):
         for f in range(n_factors):
             level[f] = draws.funnel_base[d, f] * funnel.factor_region[f, r]
         for t in range(n_years):
             if t > 0:
-                for f in range(n_factors):
-                    growth[f] = funnel.factor_trend[f]
-                for i in range(funnel.link_driver.shape[0]):
+                for i in range(n_links):
                     k = funnel.link_driver[i]
                     growth[funnel.link_factor[i]] += (
                         funnel.link_weight[i] * ramps[k, t - 1] * funnel.driver_geo[k, r, t - 1]
                     )
                 for f in range(n_factors):
-                    level[f] = max(level[f] * (1.0 + growth[f]), 0.0)
+                    change = 1.0 + (funnel.factor_trend[f] + growth[f])
+                    level[f] = max(level[f] * change, 0.0)
+                for i in range(n_links):
+                    growth[funnel.link_factor[i]] = 0.0
             for f in range(n_factors):
                 effective[r, t, f] = level[f]
             if t > 0:
@@ -111,12 +114,11 @@ def _factor_paths(funnel, draws, d, effective, level, growth, ramps):  # pragma:
                         * funnel.event_geo[e, r, t - 1]
                     )
                     f = funnel.event_link_factor[i]
-                    effective[r, t, f] *= 1.0 + funnel.event_link_weight[i] * shock
-            for f in range(n_factors):
-                value = max(effective[r, t, f], 0.0)
-                if funnel.factor_kind[f] == FACTOR_STAGE:
-                    value = min(value, 1.0)
-                effective[r, t, f] = value
+                    moved = effective[r, t, f] * (1.0 + funnel.event_link_weight[i] * shock)
+                    effective[r, t, f] = max(moved, 0.0)
+            for j in range(funnel.stage_factors.shape[0]):  # a stage's share is at most 1
+                f = funnel.stage_factors[j]
+                effective[r, t, f] = min(effective[r, t, f], 1.0)
             for a in range(funnel.split_start.shape[0] - 1):
                 norm = 0.0
                 for s in range(funnel.split_start[a], funnel.split_start[a + 1]):
@@ -158,38 +160,39 @@ def funnel_kernel(
     n_splits = funnel.split_start.shape[0] - 1
     n_costs = funnel.cost_doses.shape[0]
     cost_axis = funnel.cost_axis[0]
+    n_split_segments = funnel.split_factors.shape[0]
     n_tasks = (n_draws + DRAWS_PER_TASK - 1) // DRAWS_PER_TASK
     for task in prange(n_tasks):
         level = np.empty(n_factors)
         growth = np.empty(n_factors)
         ramps = np.empty((n_drivers, n_years - 1))
         effective = np.empty((n_regions, n_years, n_factors))
+        # per region and year: cases per person, each stage's share, each split
+        # segment's share, each cost per treated patient and their sum
+        cases_rt = np.empty((n_regions, n_years))
+        stage_rt = np.empty((n_regions, n_years, n_stages))
+        share_rt = np.empty((n_regions, n_years, n_split_segments))
+        cost_rt = np.empty((n_regions, n_years, n_costs))
+        value_rt = np.empty((n_regions, n_years))
         treated = np.empty((n_years, n_countries))
         value = np.empty((n_years, n_countries))
         for d in range(task * DRAWS_PER_TASK, min(n_draws, (task + 1) * DRAWS_PER_TASK)):
             _factor_paths(funnel, draws, d, effective, level, growth, ramps)
-            # the stages, country by country
+            _per_region(
+                funnel, effective, cost_axis, cases_rt, stage_rt, share_rt, cost_rt, value_rt
+            )
+            # every country: its population through the stages, and its value
             for t in range(n_years):
                 for c in range(n_countries):
                     r = funnel.region_of[c]
-                    per_person = 1.0
-                    for i in range(funnel.case_factors.shape[0]):
-                        per_person *= effective[r, t, funnel.case_factors[i]]
-                    people = funnel.population[c, t] * min(per_person, 1.0)  # at most everyone
+                    people = funnel.population[c, t] * cases_rt[r, t]
                     patients[d, t, c, 0] = people
                     for j in range(n_stages):
-                        people *= effective[r, t, funnel.stage_factors[j]]
+                        people *= stage_rt[r, t, j]
                         patients[d, t, c, j + 1] = people
                     treated[t, c] = people
-            # the value: each cost (a segment of the cost axis) for every treated patient
-            for t in range(n_years):
-                for c in range(n_countries):
-                    r = funnel.region_of[c]
-                    total = 0.0
-                    for i in range(n_costs):
-                        total += _cost(funnel, effective, treated, r, t, c, i, cost_axis)
-                    value[t, c] = total
-                    patient_total[d, t, c] = total
+                    value[t, c] = people * funnel.price_index[c] * value_rt[r, t]
+                    patient_total[d, t, c] = value[t, c]
             # by segment, one split axis at a time (one lookup of its output arrays)
             for a in range(n_splits):
                 first, last = funnel.split_start[a], funnel.split_start[a + 1]
@@ -197,26 +200,44 @@ def funnel_kernel(
                 for t in range(n_years):
                     for c in range(n_countries):
                         r = funnel.region_of[c]
+                        people = treated[t, c]
                         for s in range(first, last):
-                            share = effective[r, t, funnel.split_factors[s]]
-                            counts[d, t, c, s - first] = treated[t, c] * share
-                            if a == cost_axis:
-                                values[d, t, c, s - first] = _cost(
-                                    funnel, effective, treated, r, t, c, s - first, cost_axis
-                                )
-                            else:
-                                values[d, t, c, s - first] = value[t, c] * share
+                            counts[d, t, c, s - first] = people * share_rt[r, t, s]
+                        if a == cost_axis:
+                            scale = people * funnel.price_index[c]
+                            for s in range(first, last):
+                                values[d, t, c, s - first] = scale * cost_rt[r, t, s - first]
+                        else:
+                            for s in range(first, last):
+                                values[d, t, c, s - first] = value[t, c] * share_rt[r, t, s]
 
 
 @numba.njit(**JIT_OPTIONS)
-def _cost(funnel, effective, treated, r, t, c, i, cost_axis):  # pragma: no cover - compiled
-    """The value of cost ``i`` of country ``c`` in year ``t``: its treated patients (on
-    the cost's segment, with a cost axis) x doses x price x the price level."""
-    cost = treated[t, c]
-    if cost_axis >= 0:
-        cost *= effective[r, t, funnel.split_factors[funnel.split_start[cost_axis] + i]]
-    cost *= effective[r, t, funnel.cost_doses[i]] * effective[r, t, funnel.cost_price[i]]
-    return cost * funnel.price_index[c]
+def _per_region(
+    funnel, effective, cost_axis, cases_rt, stage_rt, share_rt, cost_rt, value_rt
+):  # pragma: no cover - compiled
+    """What every country of a region shares in a year: cases per person (at most 1),
+    the stages' shares, the split segments' shares, and each cost per treated patient
+    (its segment's share x doses x price, with a cost axis) with their sum."""
+    for r in range(effective.shape[0]):
+        for t in range(effective.shape[1]):
+            here = effective[r, t]
+            per_person = 1.0
+            for i in range(funnel.case_factors.shape[0]):
+                per_person *= here[funnel.case_factors[i]]
+            cases_rt[r, t] = min(per_person, 1.0)  # at most everyone
+            for j in range(funnel.stage_factors.shape[0]):
+                stage_rt[r, t, j] = here[funnel.stage_factors[j]]
+            for s in range(funnel.split_factors.shape[0]):
+                share_rt[r, t, s] = here[funnel.split_factors[s]]
+            total = 0.0
+            for i in range(funnel.cost_doses.shape[0]):
+                cost = here[funnel.cost_doses[i]] * here[funnel.cost_price[i]]
+                if cost_axis >= 0:
+                    cost *= here[funnel.split_factors[funnel.split_start[cost_axis] + i]]
+                cost_rt[r, t, i] = cost
+                total += cost
+            value_rt[r, t] = total
 
 
 @numba.njit(parallel=True, **JIT_OPTIONS)
