@@ -114,8 +114,15 @@ def test_killed_zarr_run_resumes_to_the_uninterrupted_store(tmp_path, how, capsy
         assert "--resume" in errors
     with pytest.raises(ScenarioError, match="incomplete"):
         open_store(broken)
+    # a chunk write the kill cut short leaves zarr's temporary, never a chunk: plant one
+    # so that every run of this test checks it is neither read nor kept
+    partial = broken / "total" / "0.0.0.0123456789abcdef.partial"
+    partial.write_bytes(b"cut short")
+    with pytest.raises(ScenarioError, match="incomplete"):
+        open_store(broken)
 
     assert main(["run", "--resume", str(broken), "--no-progress"]) == 0
+    assert not partial.exists()
     resumed, reference = _store_arrays(broken), _store_arrays(whole)
     for name, values in reference.items():
         np.testing.assert_array_equal(resumed[name], values)

@@ -207,6 +207,7 @@ def _settings(path: str | Path, group: Any) -> tuple[int, int, str, int]:
     return draws, seed, sampler, chunk_size
 
 
+PARTIAL_SUFFIX = ".partial"  # zarr writes a chunk to <key>.<id>.partial, then renames it
 BLOSC_HEADER = 16  # bytes: version, flags, type size, then uncompressed and compressed sizes
 
 
@@ -223,8 +224,8 @@ def _check_chunk_files(path: str | Path, group: Any, names: tuple[str, ...]) -> 
             continue
         chunk_bytes = int(np.prod(meta["chunks"])) * np.dtype(meta["dtype"]).itemsize
         for chunk in (Path(path) / name).iterdir():
-            if chunk.name.startswith("."):
-                continue
+            if chunk.name.startswith(".") or chunk.name.endswith(PARTIAL_SUFFIX):
+                continue  # metadata, or a temporary of a write a killed run left
             with chunk.open("rb") as handle:
                 header = handle.read(BLOSC_HEADER)
             size = chunk.stat().st_size
@@ -359,7 +360,10 @@ def write_missing_chunks(
 def resume_store(
     path: str | Path, *, client: Any = None, progress: Callable[[int], Any] | None = None
 ) -> xr.Dataset:
-    """Finish an interrupted store and open it (:func:`open_store`)."""
+    """Finish an interrupted store and open it (:func:`open_store`). The temporaries of
+    chunk writes a killed run left are removed: they are never chunks."""
+    for leftover in Path(path).glob(f"*/*{PARTIAL_SUFFIX}"):
+        leftover.unlink(missing_ok=True)
     write_missing_chunks(path, client=client, progress=progress)
     return open_store(path)
 
