@@ -88,6 +88,7 @@ def _check_counts(
     patients = arrays["patients"]
     counts = np.empty((patients.shape[0], len(funnel.checks)))
     region_of = layout.region_index
+    per_draw = draw_arrays(scenario, inputs) if any(c.axis for c in funnel.checks) else None
     for j, check in enumerate(funnel.checks):
         year = layout.years.index(check.year)
         places = [layout.countries.index(c) for c in check.countries]
@@ -98,7 +99,7 @@ def _check_counts(
             shares = np.empty((patients.shape[0], len(layout.regions), len(segments)))
             split_share_kernel(
                 funnel_arrays(scenario),
-                draw_arrays(scenario, inputs),
+                per_draw,
                 year,
                 funnel.splits.index(check.axis),
                 shares,

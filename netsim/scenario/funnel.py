@@ -184,21 +184,7 @@ def parse_funnel(
                 cost.join("axis"),
             )
         segments_table = cost.table("segments")
-        axis = axis_by_name[cost_axis]
-        for segment_name, _value in segments_table.items():
-            if segment_name not in axis.segment_names:
-                raise segments_table.error(
-                    f"{segments_table.join(segment_name)}: {segment_name!r} is not a segment "
-                    f"of {cost_axis} ({', '.join(axis.segment_names)})",
-                    segments_table.join(segment_name),
-                )
-        for segment_name in axis.segment_names:
-            if not segments_table.has(segment_name):
-                raise segments_table.error(
-                    f"{segments_table.key} gives no cost for segment {segment_name!r} of "
-                    f"{cost_axis}",
-                    segments_table.join(segment_name),
-                )
+        for segment_name in _every_segment(segments_table, axis_by_name[cost_axis], "cost"):
             table = segments_table.child(segment_name, segments_table.raw(segment_name))
             _costs(
                 table,
@@ -207,11 +193,8 @@ def parse_funnel(
                 per_market_unit,
                 price_unit,
                 f"funnel.cost.segments.{segment_name}",
+                (cost_axis, segment_name),
             )
-            for factor in factors.factors[-2:]:
-                factors.factors[factors.factors.index(factor)] = replace(
-                    factor, axis=cost_axis, segment=segment_name
-                )
             table.finish()
         segments_table.finish()
     else:
@@ -392,21 +375,7 @@ def _split(reader: Reader, axis: Axis, factors: _Factors, regions: tuple[Region,
     reader.source(required=False)
     region_names = tuple(r.name for r in regions)
     points = {}
-    for segment_name, _value in reader.items():
-        if segment_name == "source":
-            continue
-        if segment_name not in axis.segment_names:
-            raise reader.error(
-                f"{reader.join(segment_name)}: {segment_name!r} is not a segment of "
-                f"{axis.name} ({', '.join(axis.segment_names)})",
-                reader.join(segment_name),
-            )
-    for segment_name in axis.segment_names:
-        if not reader.has(segment_name):
-            raise reader.error(
-                f"{reader.key} gives no share for segment {segment_name!r} of {axis.name}",
-                reader.join(segment_name),
-            )
+    for segment_name in _every_segment(reader, axis, "share"):
         value = reader.raw(segment_name)
         name = f"split.{axis.name}.{segment_name}"
         key = reader.join(segment_name)
@@ -447,6 +416,25 @@ def _split(reader: Reader, axis: Axis, factors: _Factors, regions: tuple[Region,
         )
 
 
+def _every_segment(reader: Reader, axis: Axis, what: str) -> tuple[str, ...]:
+    """The segments of ``axis``, each of which ``reader`` must name (besides its
+    ``source``), and no other."""
+    for segment_name, _value in reader.items():
+        if segment_name != "source" and segment_name not in axis.segment_names:
+            raise reader.error(
+                f"{reader.join(segment_name)}: {segment_name!r} is not a segment of "
+                f"{axis.name} ({', '.join(axis.segment_names)})",
+                reader.join(segment_name),
+            )
+    for segment_name in axis.segment_names:
+        if not reader.has(segment_name):
+            raise reader.error(
+                f"{reader.key} gives no {what} for segment {segment_name!r} of {axis.name}",
+                reader.join(segment_name),
+            )
+    return axis.segment_names
+
+
 def _in_axis_order(factors: list[FunnelFactor], splits: tuple[str, ...]) -> list[FunnelFactor]:
     """Split factors grouped in the scenario's axis order (the file may list them in any)."""
     others = [f for f in factors if f.kind != "split"]
@@ -461,9 +449,10 @@ def _costs(
     per_market_unit: float,
     price_unit: str,
     path: str,
+    segment: tuple[str, str] | None = None,
 ) -> None:
     """``doses_per_year`` and ``price_per_dose``, or ``cost_per_year`` (one factor as the
-    price, with one dose a year)."""
+    price, with one dose a year); ``segment`` the (axis, segment) they cost, if any."""
     price_scale = 1.0 / per_market_unit
     has_cost = reader.has("cost_per_year")
     has_doses = reader.has("doses_per_year") or reader.has("price_per_dose")
@@ -519,9 +508,10 @@ def _costs(
         )
         doses = FunnelFactor(name, "cost", name, parameter, 1.0, 0.0, {})
     price_key = "cost_per_year" if has_cost else "price_per_dose"
+    axis, segment_name = segment or (None, None)
     for factor, key in ((doses, "doses_per_year"), (price, price_key)):
         _nonnegative(factor, reader.join(key), reader)
-        factors.add(factor, reader)
+        factors.add(replace(factor, axis=axis, segment=segment_name), reader)
 
 
 def _range(table: Reader, scale: float, maximum: float | None = None) -> tuple[float, float]:
