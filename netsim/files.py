@@ -309,7 +309,14 @@ def _held_signals() -> Iterator[list[int]]:
         for number, handler in previous.items():
             signal.signal(number, handler if handler is not None else signal.SIG_DFL)
         for number in dict.fromkeys(held):
-            signal.raise_signal(number)
+            # a Python handler is called here and now (Ctrl-C's raises KeyboardInterrupt
+            # at this line): raised as a signal, it would run at the next bytecode, which
+            # may be a __del__ the collector runs just then, which swallows the exception
+            handler = previous[number]
+            if callable(handler):
+                handler(number, None)
+            else:
+                signal.raise_signal(number)  # the default action
 
 
 class DeferredErrorFile(io.RawIOBase):

@@ -88,3 +88,22 @@ def test_infinities_give_numpys_quantiles():
     with np.errstate(invalid="ignore"):  # numpy's lerp of -inf and -inf: nan, as ours
         expected = np.quantile(data, q, axis=0)
     np.testing.assert_array_equal(netsim.quantiles(data, q), expected)
+
+
+def test_a_shrinking_country_has_a_negative_cagr_not_a_damaged_run(tmp_path):
+    # a falling market is good input: its CAGR bands are negative, its values are checked
+    from netsim.analyze.bands import run_bands
+
+    from .helpers import small_scenario
+
+    document = small_scenario()
+    document["countries"] = {
+        "R1-a": {"growth_premium": {"value": -20.0, "source": "assumption: a country in decline"}}
+    }
+    run = netsim.simulate(netsim.load_scenario(document), 300, seed=2)
+    growth = run_bands(run, "total", "country", cagr=(2026, 2031))
+    assert float(growth["value"].sel(country="R1-a", quantile=0.5).max()) < -10.0
+    assert float(growth["value"].sel(country="R0-a", quantile=0.5).min()) > -10.0
+    run["total"][:, 1, 0] = np.nan  # a damaged file is still refused
+    with pytest.raises(ScenarioError, match="missing values"):
+        run_bands(run, "total", "country", cagr=(2026, 2031))

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from scipy import special
 
 from netsim.kernels.beta_quantile import beta_ppf
+from netsim.kernels.beta_table import CHECKED_ERROR, TABLE_ERROR, beta_table
 
 RELATIVE = 2e-14  # the stated agreement with scipy
 
@@ -114,3 +115,79 @@ def test_far_tail_beyond_the_start_table():
 def test_shapes_below_one_use_scipy():
     u = _uniforms(2, 1_000)
     np.testing.assert_array_equal(beta_ppf(0.05, 5.0, u), special.betaincinv(0.05, 5.0, u))
+
+
+# --- the checked table the samplers use (netsim/kernels/beta_table.py) -----------------
+
+
+def _table_error_ratio(a: float, b: float, u: np.ndarray) -> float:
+    """Largest error of the table against the exact solver, as a fraction of the stated
+    bound: TABLE_ERROR relative to x below the median and to 1 - x above it, plus the
+    rounding of 1 - (1 - x) there (half an ulp of 1)."""
+    tabled, exact = beta_table(a, b).ppf(u), beta_ppf(a, b, u)
+    lower = u <= 0.5
+    bound = TABLE_ERROR * np.where(lower, exact, 1.0 - exact) + np.where(lower, 0.0, 2.0**-53)
+    inside = exact > 0.0  # a quantile below the smallest double (huge a, tiny u) is 0 in both
+    assert np.array_equal(tabled[~inside], exact[~inside])
+    return float(np.max(np.abs(tabled - exact)[inside] / bound[inside]))
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [(1.0, 5.0), (5.0, 1.0), (1.0, 1.0), (3.0, 3.0), (2.3, 3.7), (1.05, 4.95), (4.99, 1.01),
+     (11.0, 1.5), (26.0, 11.0), (100.0, 150.0), (2000.0, 1.0)],
+)  # fmt: skip
+def test_table_within_its_bound_over_the_whole_range(a, b):
+    # dense: 100,000 uniforms and 20,000 in the far tails, to the samplers' 2**-54
+    assert _table_error_ratio(a, b, _uniforms(1, 100_000)) <= 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    a=st.floats(1.0, 30.0, allow_nan=False),
+    b=st.floats(1.0, 30.0, allow_nan=False),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_table_within_its_bound_for_any_shapes(a, b, seed):
+    assert _table_error_ratio(a, b, _uniforms(seed, 5_000)) <= 1.0
+
+
+@pytest.mark.parametrize("mode", [0.0, 0.13, 0.5, 0.77, 1.0])
+def test_pert_shapes_get_tables_checked_with_margin(mode):
+    # every PERT of the default shape 4 has a + b = 6, a, b in [1, 5]
+    table = beta_table(1.0 + 4.0 * mode, 1.0 + 4.0 * (1.0 - mode))
+    assert 0 < table.nodes <= 4_097
+    assert table.checked_error <= CHECKED_ERROR
+
+
+def test_table_ends_monotone_halves_and_fallback():
+    table = beta_table(2.5, 1.7)
+    u = np.linspace(0.0, 1.0, 200_001)
+    x = table.ppf(u)
+    assert x[0] == 0.0 and x[-1] == 1.0
+    half = u.size // 2  # u[half] = 0.5: each half is monotone, and they meet at the median
+    assert np.all(np.diff(x[: half + 1]) >= 0.0) and np.all(np.diff(x[half + 1 :]) >= 0.0)
+    assert abs(x[half + 1] - x[half]) < 1e-5
+    assert np.isnan(table.ppf(np.array([np.nan, -0.1, 1.1]))).all()
+    # a shape whose table would need more than MAX_NODES nodes is solved exactly instead
+    extreme = beta_table(1000.0, 1000.0)
+    assert extreme.nodes == 0
+    u = _uniforms(4, 1_000)
+    np.testing.assert_array_equal(extreme.ppf(u), beta_ppf(1000.0, 1000.0, u))
+    with pytest.raises(ValueError, match="shapes >= 1"):
+        beta_table(0.5, 2.0)
+
+
+@pytest.mark.parametrize(("a", "b"), [(2.25e13, 5.25e13), (3e18, 7e18), (1e300, 1e300)])
+def test_shapes_where_the_exact_quantile_breaks_down_get_no_table_and_no_error(a, b):
+    # the midpoint error is inf or NaN there: no table is built, quickly, and the exact
+    # solver answers (it used to raise OverflowError, or take seconds)
+    table = beta_table(a, b)
+    assert table.nodes == 0
+    u = np.array([2.0**-54, 0.3, 0.5, 0.9])
+    np.testing.assert_array_equal(table.ppf(u), beta_ppf(a, b, u))
+
+
+def test_a_scalar_uniform_gives_a_scalar():
+    assert beta_table(2.0, 4.0).ppf(0.3).shape == ()
+    assert beta_ppf(2.0, 4.0, 0.3).shape == ()

@@ -168,3 +168,19 @@ def test_compare_refuses_scenarios_with_other_cells(net):
     other = netsim.load_scenario(without_funnel(document))  # its funnel names Germany
     with pytest.raises(netsim.ScenarioError, match="other countries than the base"):
         compare(net, {"atlantis": other}, draws=100)
+
+
+def test_an_overlay_changing_a_given_baseline_moves_the_market():
+    # a baseline given in the file (no global targets solve it) is the overlay's own, not
+    # "the base's solution": compare shows its effect exactly
+    from .test_market_shapes import country_market
+
+    base = netsim.load_scenario(country_market({}))
+    raised = netsim.load_scenario(
+        country_market({}), ["market.baseline_growth.value=6"], recalibrate=False
+    )
+    result = compare(base, {"raised": raised}, draws=50, seed=1, by="global")
+    final = result.sel(scenario="raised", year=2030)
+    assert float(final["prob_greater"]) == 1.0
+    expected = 1000.0 * (1.06**5 - 1.05**5)
+    assert float(final["difference"].sel(quantile=0.5)) == pytest.approx(expected, rel=1e-5)

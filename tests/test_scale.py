@@ -22,6 +22,7 @@ from netsim.run.reduced import PILOT_DRAWS
 from netsim.run.zarr_store import open_store, store_progress
 
 from .conftest import CONFIGS, NET_CONFIG
+from .helpers import small_scenario
 
 RELATIVE_ACCURACY = 1e-3  # the stated accuracy of reduced bands
 
@@ -337,3 +338,29 @@ def test_a_tampered_store_is_never_completed_with_other_draws(net, tmp_path, edi
     group["chunk_done"][:] = 1
     (path / ".zattrs").write_text(json.dumps({**attrs, "complete": 1}))
     assert main(["bands", str(path)]) == 2
+
+
+@pytest.mark.parametrize("base_size", [1e-12, 1e12])
+def test_reduced_bands_of_a_market_in_tiny_or_huge_units(base_size):
+    # linear bins' smallest margin is a fraction of the cell's own size, whatever its unit
+    # (a fixed 1e-9 floor made the bands of a 1e-12 market 9 % off)
+    document = small_scenario()
+    document["market"]["base_size"]["value"] = base_size
+    scenario = netsim.load_scenario(document)
+    reduced = netsim.simulate(scenario, 5000, seed=3, reduce="bands")
+    exact = netsim.bands(select_output(netsim.simulate(scenario, 5000, seed=3), "total", "global"))
+    relative = np.abs(reduced["total_global"] - exact) / np.abs(exact)
+    assert float(relative.max()) <= float(reduced.attrs["max_relative_bin_width"])
+    assert float(relative.max()) <= RELATIVE_ACCURACY
+
+
+def test_reduced_accuracy_is_stated_as_the_bin_width(reduced):
+    assert "within max_relative_bin_width" in reduced.attrs["accuracy"]
+    assert 0.0 < reduced.attrs["max_relative_bin_width"] < 2e-3
+
+
+@pytest.mark.parametrize("chunk_size", [2.5, True, "8"])
+def test_a_chunk_size_that_is_not_a_whole_number_is_refused(net, chunk_size):
+    for reduce in (None, "bands"):
+        with pytest.raises(ScenarioError, match="chunk_size"):
+            netsim.simulate(net, 100, seed=1, chunk_size=chunk_size, reduce=reduce)

@@ -85,15 +85,15 @@ def _log_lower_tail(a, b, log_beta, x):  # pragma: no cover - compiled
     """log I_x(a, b) and the log density log f(x), for 0 < x < 1."""
     log_x = math.log(x)
     log_1mx = math.log1p(-x)
-    log_density = (a - 1.0) * log_x + (b - 1.0) * log_1mx - log_beta
+    density = log_density(a, b, log_beta, x)
     if x < (a + 1.0) / (a + b + 2.0):
         # I = x^a (1-x)^b / (a B) * CF
         log_front = a * log_x + b * log_1mx - log_beta - math.log(a)
-        return log_front + math.log(_continued_fraction(a, b, x)), log_density
+        return log_front + math.log(_continued_fraction(a, b, x)), density
     # I = 1 - I_{1-x}(b, a); here I_{1-x}(b, a) < 1/2 or so, no cancellation to speak of
     log_front = a * log_x + b * log_1mx - log_beta - math.log(b)
     upper = math.exp(log_front) * _continued_fraction(b, a, 1.0 - x)
-    return math.log1p(-upper), log_density
+    return math.log1p(-upper), density
 
 
 @numba.njit(**JIT_OPTIONS)
@@ -108,7 +108,7 @@ def _solve_tail(a, b, log_beta, log_p, z):  # pragma: no cover - compiled
         if x >= 1.0:
             x = 1.0 - 2.0**-53
             z = math.log(x)
-        log_i, log_density = _log_lower_tail(a, b, log_beta, x)
+        log_i, log_f = _log_lower_tail(a, b, log_beta, x)
         g = log_i - log_p
         if g == 0.0:
             return x
@@ -117,7 +117,7 @@ def _solve_tail(a, b, log_beta, log_p, z):  # pragma: no cover - compiled
         else:
             low = max(low, z)
         # d(log I)/dz = x f(x) / I(x)
-        new_z = z - g / math.exp(z + log_density - log_i)
+        new_z = z - g / math.exp(z + log_f - log_i)
         if not (low <= new_z <= high):  # also catches a NaN step
             new_z = 0.5 * (low + high)
         # Newton converges quadratically: after a step of 1e-9 the error is of order
@@ -137,35 +137,42 @@ def _beta_ppf_kernel(
     Serial, and releasing the GIL: callers run several columns on their own threads
     (:func:`netsim.sampling.inputs.sample_inputs`), which needs no nested numba parallelism.
     """
-    n_nodes = table_log_p.shape[0]
-    first, last = table_log_p[0], table_log_p[n_nodes - 1]
-    spacing = (last - first) / (n_nodes - 1)
     for i in range(u.shape[0]):
         ui = u[i]
         if not (0.0 < ui < 1.0):  # the ends, and NaN passed through
             out[i] = ui if not (ui < 0.0 or ui > 1.0) else math.nan
             continue
-        lower = ui <= 0.5
-        log_p = math.log(ui) if lower else math.log1p(-ui)  # 1 - u is exact for u > 1/2
-        # start: linear interpolation of the table in (log tail, log x)
-        position = (log_p - first) / spacing
-        if position <= 0.0:
-            # beyond the table: I ~ C x^a, so log x moves by d(log p) / a
-            if lower:
-                z = lower_log_x[0] + (log_p - first) / a
-            else:
-                z = upper_log_y[0] + (log_p - first) / b
-        else:
-            k = min(int(position), n_nodes - 2)
-            w = position - k
-            if lower:
-                z = lower_log_x[k] + w * (lower_log_x[k + 1] - lower_log_x[k])
-            else:
-                z = upper_log_y[k] + w * (upper_log_y[k + 1] - upper_log_y[k])
-        if lower:
-            out[i] = _solve_tail(a, b, log_beta, log_p, z)
-        else:
-            out[i] = 1.0 - _solve_tail(b, a, log_beta, log_p, z)
+        if ui <= 0.5:
+            out[i] = exact_tail_quantile(a, b, log_beta, math.log(ui), table_log_p, lower_log_x)
+        else:  # 1 - u is exact for u > 1/2
+            y = exact_tail_quantile(b, a, log_beta, math.log1p(-ui), table_log_p, upper_log_y)
+            out[i] = 1.0 - y
+
+
+@numba.njit(**JIT_OPTIONS)
+def exact_tail_quantile(a, b, log_beta, log_p, table_log_p, start_log_x):  # pragma: no cover
+    """x with log I_x(a, b) = log_p, by Newton's method.
+
+    ``start_log_x`` is the start table of this tail (log x at ``table_log_p``): the
+    start is its linear interpolation, or beyond it the power law ``I ~ C x**a``.
+    """
+    n_nodes = table_log_p.shape[0]
+    first = table_log_p[0]
+    spacing = (table_log_p[n_nodes - 1] - first) / (n_nodes - 1)
+    position = (log_p - first) / spacing
+    if position <= 0.0:  # beyond the table: log x moves by d(log p) / a
+        z = start_log_x[0] + (log_p - first) / a
+    else:
+        k = min(int(position), n_nodes - 2)
+        w = position - k
+        z = start_log_x[k] + w * (start_log_x[k + 1] - start_log_x[k])
+    return _solve_tail(a, b, log_beta, log_p, z)
+
+
+@numba.njit(**JIT_OPTIONS)
+def log_density(a, b, log_beta, x):  # pragma: no cover - compiled
+    """log f(x) of Beta(a, b), 0 < x < 1."""
+    return (a - 1.0) * math.log(x) + (b - 1.0) * math.log1p(-x) - log_beta
 
 
 def beta_ppf(a: float, b: float, u: np.ndarray) -> np.ndarray:
@@ -184,7 +191,7 @@ def beta_ppf(a: float, b: float, u: np.ndarray) -> np.ndarray:
         Quantiles in [0, 1], same shape as ``u``; within 2e-14 relative of the
         exact quantile (and of ``scipy.special.betaincinv`` where scipy is exact).
     """
-    u = np.ascontiguousarray(u, dtype=np.float64)
+    u = np.asarray(u, dtype=np.float64)
     a, b = float(a), float(b)
     if not (a >= 1.0 and b >= 1.0):
         # a PERT's shapes are >= 1; below 1 the density is unbounded at an end and this
@@ -194,7 +201,8 @@ def beta_ppf(a: float, b: float, u: np.ndarray) -> np.ndarray:
         return np.asarray(special.betaincinv(a, b, u), dtype=np.float64)
     table_log_p, lower_log_x, upper_log_y, log_beta = _start_table(a, b)
     out = np.empty(u.size)
-    _beta_ppf_kernel(u.ravel(), a, b, log_beta, table_log_p, lower_log_x, upper_log_y, out)
+    flat = np.ascontiguousarray(u).ravel()
+    _beta_ppf_kernel(flat, a, b, log_beta, table_log_p, lower_log_x, upper_log_y, out)
     return out.reshape(u.shape)
 
 

@@ -36,7 +36,8 @@ DRAWS_PER_TASK = 64  # draws handled by one parallel task, sharing its scratch a
 
 class ModelArrays(NamedTuple):
     """Scenario-level kernel inputs. Shapes: C countries, R regions, T1 forecast
-    years, K drivers and restraints, S segments of all axes, E events."""
+    years, K drivers and restraints, S segments of all axes, E events, M (event,
+    segment) moves (one per segment an event names)."""
 
     base_value: np.ndarray  # (C,) market value in the base year, before base_scale
     region_of: np.ndarray  # (C,) int64 region index
@@ -52,9 +53,10 @@ class ModelArrays(NamedTuple):
     tilt_driver: np.ndarray  # (N,) int64
     tilt_segment: np.ndarray  # (N,) int64
     tilt_weight: np.ndarray  # (N,) float64
-    event_segment: np.ndarray  # (E,) int64 segment whose value the event moves
+    event_of: np.ndarray  # (M,) int64 event of each (event, segment) move, events in order
+    event_segment: np.ndarray  # (M,) int64 segment whose value that move shifts
     event_geo: np.ndarray  # (E, R, T1) absolute region weights
-    event_tilt: np.ndarray  # (E, S) share tilts per unit of shock (1 on the event segment)
+    event_tilt: np.ndarray  # (E, S) share tilts per unit of shock (1 on each event segment)
 
 
 class DrawArrays(NamedTuple):
@@ -165,7 +167,7 @@ def propagate_kernel(model, draws, total, by_axis):  # pragma: no cover - compil
     ramp_rate, ramp_norm, geo = model.ramp_rate, model.ramp_norm, model.geo
     share0, premium, axis_start = model.share0, model.premium, model.axis_start
     tilt_driver, tilt_segment = model.tilt_driver, model.tilt_segment
-    tilt_weight, event_segment = model.tilt_weight, model.event_segment
+    tilt_weight, event_of, event_segment = model.tilt_weight, model.event_of, model.event_segment
     event_geo, event_tilt = model.event_geo, model.event_tilt
     scale, impact, delay = draws.scale, draws.impact, draws.delay
     noise_global, noise_region = draws.noise_global, draws.noise_region
@@ -178,7 +180,8 @@ def propagate_kernel(model, draws, total, by_axis):  # pragma: no cover - compil
     n_regions = share0.shape[0]
     n_segments = premium.shape[0]
     n_axes = axis_start.shape[0] - 1
-    n_events = event_segment.shape[0]
+    n_events = event_tilt.shape[0]
+    n_moves = event_segment.shape[0]
     tilts_from, tilt_of = _tilts_by_segment(tilt_segment, n_segments)
     cell_start, value_of, share_of = _cube_cells(n_years, n_regions, region_of, axis_start)
     n_share_rows = n_regions * n_years * n_segments
@@ -250,9 +253,11 @@ def propagate_kernel(model, draws, total, by_axis):  # pragma: no cover - compil
                     now = (r * n_years + t) * n_segments
                     after = now + n_segments
                     driven = load(drive[r, t])
-                    for e in range(n_events):
-                        # an event moves its segment's value: the total moves by its share
-                        driven += load(share_rows[now + event_segment[e]]) * load(shock[e, r, t])
+                    for m in range(n_moves):
+                        # an event moves each of its segments' value: the total moves by
+                        # the segment's share of the shock
+                        e = event_of[m]
+                        driven += load(share_rows[now + event_segment[m]]) * load(shock[e, r, t])
                     store(drive[r, t], driven)
                     for a in range(n_axes):
                         norm = broadcast(0.0)

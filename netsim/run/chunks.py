@@ -9,7 +9,7 @@ same, bit for bit, as one in-memory run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,9 +57,20 @@ def chunk_ranges(start: int, stop: int, chunk_size: int) -> ChunkRanges:
 
 
 def compute_chunk(
-    scenario: Scenario, draws: int, seed: int, sampler: str, start: int, stop: int
+    scenario: Scenario,
+    draws: int,
+    seed: int,
+    sampler: str,
+    start: int,
+    stop: int,
+    buffers: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Inputs and outputs (float32 arrays) of draws ``[start, stop)`` of a run."""
+    """Inputs and outputs (float32 arrays) of draws ``[start, stop)`` of a run.
+
+    ``buffers``: float32 output arrays of at least ``stop - start`` draws to write into
+    (their first rows are returned), so a loop over chunks allocates nothing.
+    """
     inputs = sample_inputs(scenario, draws, seed, sampler, start, stop)
-    arrays = propagate(scenario, inputs, chunk_size=max(1, stop - start), as_arrays=True)
+    out = None if buffers is None else {k: v[: stop - start] for k, v in buffers.items()}
+    arrays = propagate(scenario, inputs, chunk_size=max(1, stop - start), as_arrays=True, out=out)
     return inputs, arrays

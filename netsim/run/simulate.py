@@ -95,6 +95,8 @@ def simulate(
     """
     check_request(draws, seed, sampler, 0, 0)
     draws = int(draws)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer):
+        raise ScenarioError(f"chunk_size={chunk_size!r} must be a whole number >= 1")
     if chunk_size < 1:
         raise ScenarioError(f"chunk_size={chunk_size} must be >= 1")
     if lazy and client is None:

@@ -22,7 +22,13 @@ from netsim.sampling.uniforms import open_interval
 from netsim.scenario.memo import per_scenario
 from netsim.scenario.schema import Scenario
 
-__all__ = ["correlate_uniforms", "correlation_factor", "symmetric_eigen"]
+__all__ = [
+    "correlate_uniforms",
+    "correlated_column",
+    "correlation_factor",
+    "normal_scores",
+    "symmetric_eigen",
+]
 
 JACOBI_SWEEPS = 100  # cyclic sweeps at most; a correlation matrix needs fewer than ten
 
@@ -151,12 +157,26 @@ def correlate_uniforms(scenario: Scenario, uniforms: np.ndarray) -> np.ndarray:
         return uniforms
     columns, factor = copula
     out = uniforms.copy()
-    # the standard normal's ppf and cdf (what scipy.stats.norm computes); the product
-    # with the factor element by element in a fixed order (a BLAS product is not)
-    normal = special.ndtri(uniforms[:, columns])
+    normal = normal_scores(uniforms, columns)
     for i, column in enumerate(columns):
-        score = normal[:, 0] * factor[i, 0]
-        for j in range(1, columns.size):
-            score += normal[:, j] * factor[i, j]
-        out[:, column] = open_interval(special.ndtr(score))
+        out[:, column] = correlated_column(normal, factor, i)
     return out
+
+
+def normal_scores(uniforms: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """The standard normal's ppf (what scipy.stats.norm computes) of the correlated
+    columns, (draws, len(columns))."""
+    return special.ndtri(uniforms[:, columns])
+
+
+def correlated_column(normal: np.ndarray, factor: np.ndarray, i: int) -> np.ndarray:
+    """The ``i``-th correlated column's uniforms from the independent normal scores.
+
+    The product with the factor is taken element by element in a fixed order (a BLAS
+    product is not), so the values do not depend on the machine; columns are
+    independent of each other (callers may compute them on several threads).
+    """
+    score = normal[:, 0] * factor[i, 0]
+    for j in range(1, normal.shape[1]):
+        score += normal[:, j] * factor[i, j]
+    return open_interval(special.ndtr(score))

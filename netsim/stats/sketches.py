@@ -1,7 +1,10 @@
 """Mergeable summaries of draws: percentile bands without the cube in memory.
 
 A :class:`BandSummary` holds, for every output cell, a histogram of fixed bins
-(uniform in log space for positive cells, linear otherwise) plus the exact
+(uniform in a log key for positive cells spanning a wide range, linear otherwise; the
+key is the float's bits read as an integer: ``1023 + log2(x)`` to within 0.09, exact at
+powers of two and linear between them, so a bin is at most its key width wide in
+relative terms) plus the exact
 minimum and maximum. Histograms of the same bins add, so chunks of draws can be
 folded in any order, on any machine, and merged: the result does not depend on
 the chunking.
@@ -24,14 +27,31 @@ import numba
 import numpy as np
 
 from netsim.errors import ScenarioError
-from netsim.kernels.histogram import histogram_kernel
+from netsim.kernels.histogram import LOG_KEY_SCALE, histogram_kernel
 
 __all__ = ["DEFAULT_BINS", "BandSummary"]
 
 DEFAULT_BINS = 4096
-MARGIN = 0.5  # widen the pilot's (log) range by this fraction of itself on each side ...
-MIN_MARGIN = 0.25  # ... and by at least this much (log units: about 28 %)
+MARGIN = 0.5  # widen the pilot's range by this fraction of itself on each side ...
+MIN_MARGIN = 0.25  # ... and by at least this fraction of the value (linear bins);
+# log bins: by this fraction of the pilot's range in the log key (at least a factor 3, so
+# the margin is at least a factor 1.3 each side): a narrower margin than the linear
+# bins', as the key's bins are up to 1.44x wider in relative terms than a log's
+LOG_MARGIN = 0.25
+CELLS_PER_READ = 512  # cells whose cumulative counts are formed at once when reading ranks
 LOG_SCALE_RATIO = 3.0  # pilot max / min above which a cell's bins are uniform in log space
+
+
+def log_key(x: np.ndarray) -> np.ndarray:
+    """The log bins' key of positive float64 values: their bits as integers times
+    2**-52, ``1023 + e + f`` for ``x = 2**e (1 + f)``, 0 <= f < 1."""
+    return np.ascontiguousarray(x, dtype=np.float64).view(np.int64) * LOG_KEY_SCALE
+
+
+def from_log_key(key: np.ndarray) -> np.ndarray:
+    """The value of a (fractional) log key: the inverse of :func:`log_key`, continuous."""
+    exponent = np.floor(key)
+    return np.ldexp(1.0 + (key - exponent), exponent.astype(np.int64) - 1023)
 
 
 @dataclass
@@ -64,22 +84,32 @@ class BandSummary:
         pilot = np.asarray(pilot, dtype=np.float64)
         if pilot.ndim != 2 or pilot.shape[0] < 1:
             raise ScenarioError("a band summary needs a pilot of at least one draw")
+        return cls.from_range(pilot.min(axis=0), pilot.max(axis=0), bins)
+
+    @classmethod
+    def from_range(
+        cls, lowest: np.ndarray, highest: np.ndarray, bins: int = DEFAULT_BINS
+    ) -> BandSummary:
+        """Empty summary whose bins cover each cell's pilot range ``[lowest, highest]``
+        with a margin."""
         if bins < 16:
             raise ScenarioError(f"bins={bins} must be >= 16")
-        lowest, highest = pilot.min(axis=0), pilot.max(axis=0)
-        # log bins only for positive cells spanning a wide range (a log per draw costs
-        # more than the rest of the fold); linear bins are accurate enough otherwise
+        lowest = np.asarray(lowest, dtype=np.float64)
+        highest = np.asarray(highest, dtype=np.float64)
+        # log bins only for positive cells spanning a wide range; linear bins are
+        # accurate enough otherwise
         with np.errstate(divide="ignore", invalid="ignore"):
             log_scale = (lowest > 0.0) & (highest > LOG_SCALE_RATIO * lowest)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            start = np.where(log_scale, np.log(np.where(log_scale, lowest, 1.0)), lowest)
-            stop = np.where(log_scale, np.log(np.where(log_scale, highest, 1.0)), highest)
+        start = np.where(log_scale, log_key(np.where(log_scale, lowest, 1.0)), lowest)
+        stop = np.where(log_scale, log_key(np.where(log_scale, highest, 1.0)), highest)
         span = stop - start
-        linear_floor = np.maximum(np.abs(highest), 1e-9) * MIN_MARGIN
-        margin = np.maximum(MARGIN * span, np.where(log_scale, MIN_MARGIN, linear_floor))
+        # at least a fraction of the cell's own size (a cell of zeros: of 1)
+        size = np.maximum(np.abs(highest), np.abs(lowest))
+        linear_floor = np.where(size > 0.0, size, 1.0) * MIN_MARGIN
+        margin = np.where(log_scale, LOG_MARGIN * span, np.maximum(MARGIN * span, linear_floor))
         low = start - margin
         inverse_width = bins / (span + 2.0 * margin)
-        cells = pilot.shape[1]
+        cells = lowest.size
         return cls(
             low=low,
             inverse_width=inverse_width,
@@ -101,10 +131,9 @@ class BandSummary:
         with np.errstate(divide="ignore", invalid="ignore"):
             width = 1.0 / self.inverse_width
             relative = width / np.abs(self.minimum)
-        # a log bin's width is relative already (computed only there: a linear bin of
-        # large values, e.g. patients, is wide in absolute terms and would overflow expm1)
-        log = self.log_scale
-        relative[log] = np.expm1(width[log])
+        # a log bin from key k to k + w spans 2**e (1 + f) to 2**e (1 + f + w) within an
+        # octave: w / (1 + f) <= w relative, and no more across one
+        relative[self.log_scale] = width[self.log_scale]
         return relative
 
     def empty_like(self) -> BandSummary:
@@ -158,6 +187,22 @@ class BandSummary:
         n = self.draws
         if n < 1:
             raise ScenarioError("the summary holds no draws")
+        if self.counts.shape[0] > CELLS_PER_READ:
+            # in blocks of cells: the cumulative counts of all cells at once would be as
+            # large as the counts themselves (250 MB for the NET scenario)
+            out = np.empty((positions.size, self.counts.shape[0]))
+            for first in range(0, self.counts.shape[0], CELLS_PER_READ):
+                cells = slice(first, first + CELLS_PER_READ)
+                part = BandSummary(
+                    self.low[cells],
+                    self.inverse_width[cells],
+                    self.log_scale[cells],
+                    self.counts[cells],
+                    self.minimum[cells],
+                    self.maximum[cells],
+                )
+                out[:, cells] = part.order_statistics(positions)
+            return out
         n_bins = self.counts.shape[1] - 2
         cumulative = np.cumsum(self.counts, axis=1)  # (cells, bins + 2)
         cells = np.arange(self.counts.shape[0])
@@ -181,7 +226,7 @@ class BandSummary:
         inside = self.counts[cells, slot]
         fraction = (rank - before + 0.5) / inside
         edge = self.low + (slot - 1 + fraction) / self.inverse_width
-        value = np.where(self.log_scale, np.exp(np.where(self.log_scale, edge, 0.0)), edge)
+        value = np.where(self.log_scale, from_log_key(np.where(self.log_scale, edge, 1023.0)), edge)
         value = np.clip(value, self.minimum, self.maximum)
         # the extremes are exact; under- and overflow bins hold unknown positions
         value = np.where(rank == 0, self.minimum, value)
