@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+
+import numpy as np
 import pytest
 
 import netsim
@@ -9,6 +12,7 @@ from netsim.cli import main
 from netsim.errors import ScenarioError
 
 from .conftest import NET_CONFIG
+from .helpers import small_scenario
 
 NOT_PSD = """
 [correlations.a_b]
@@ -199,6 +203,9 @@ IMPOSSIBLE = [
         "a scale of the market must stay > 0",
     ),
     ("years.base=2025.0", "must be a whole number"),
+    # a target so loose that any calibration meets it checks nothing
+    ("market.targets.size_2026.tolerance=3100", "market.targets.size_2026.tolerance=3100 is not"),
+    ("market.targets.cagr_2026_2031.tolerance=60", "tolerance=60 pp is over limits.growth_pp"),
     ("years.final=2100", "over limits.max_years"),
 ]
 
@@ -327,8 +334,70 @@ def test_small_lies_are_one_line_errors(tmp_path, argv, message, capsys):
     assert not list(tmp_path.iterdir())
 
 
+def test_a_failed_scheduler_connection_leaves_no_default_client(capsys):
+    # a Client that failed to connect must not stay the process's default: xarray's
+    # to_netcdf would find it and ask that address for a lock (seen after a run in-process)
+    distributed = pytest.importorskip("dask.distributed")
+    gc.disable()  # the failed client stays alive: nothing hides a leftover default
+    try:
+        argv = ["run", str(NET_CONFIG), "--draws", "10", "--scheduler", "not a url"]
+        assert main(argv) == 2
+        with pytest.raises(ValueError, match="No clients found"):
+            distributed.default_client()
+        # and no half-made Client is left to wait 20 s in its close when collected
+        assert not [o for o in gc.get_objects() if isinstance(o, distributed.Client)]
+    finally:
+        gc.enable()
+    capsys.readouterr()
+
+
 def test_a_sobol_run_of_other_than_a_power_of_two_says_so(capsys):
     assert main(["run", str(NET_CONFIG), "--draws", "1000", "--sampler", "sobol"]) == 0
     assert "not a power of two" in capsys.readouterr().err
     assert main(["run", str(NET_CONFIG), "--draws", "1024", "--sampler", "sobol"]) == 0
     assert "not a power of two" not in capsys.readouterr().err
+
+
+def test_a_market_too_small_for_float32_cells_is_refused():
+    document = small_scenario()
+    document["market"]["base_size"]["value"] = 1e-300
+    with pytest.raises(ScenarioError, match=r"market\.base_size\.value.*float32"):
+        netsim.load_scenario(document)
+
+
+def test_out_arrays_of_another_dtype_than_asked_are_refused(net):
+    inputs = netsim.sample_inputs(net, 10, seed=1)
+    out = netsim.propagate(net, inputs, as_arrays=True)  # float32
+    with pytest.raises(ScenarioError, match="dtype=float64 but the out arrays are float32"):
+        netsim.propagate(net, inputs, as_arrays=True, out=out, dtype=np.float64)
+    assert netsim.propagate(net, inputs, as_arrays=True, out=out)["total"].dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("where", "key"),
+    [
+        ("countries", r'countries\."R0-a"\.share\.value'),
+        ("country_shares", r'regions\."R0"\.country_shares\."R0-a"'),
+    ],
+)
+def test_a_country_too_small_for_float32_cells_is_refused(where, key):
+    document = small_scenario()
+    if where == "countries":
+        document["countries"] = {"R0-a": {"share": {"value": 1e-300, "source": "assumption: t"}}}
+    else:
+        document["regions"]["R0"]["country_shares"]["R0-a"] = 1e-300
+        document["regions"]["R0"]["country_shares"]["R0-b"] = 100.0
+    with pytest.raises(ScenarioError, match=rf"{key}: R0-a's base value reaches .* float32"):
+        netsim.load_scenario(document)
+
+
+def test_a_country_in_two_regions_is_refused_naming_its_key():
+    document = small_scenario()
+    document["regions"]["R1"]["country_shares"]["R0-a"] = document["regions"]["R1"][
+        "country_shares"
+    ].pop("R1-a")
+    with pytest.raises(
+        ScenarioError,
+        match=r'regions\."R1"\.country_shares\."R0-a": R0-a is already a country of R0',
+    ):
+        netsim.load_scenario(document)

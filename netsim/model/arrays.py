@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from netsim.errors import ScenarioError
+from netsim.kernels.columns import gather_columns_kernel
 from netsim.kernels.funnel import (
     FACTOR_CASES,
     FACTOR_COST,
@@ -108,6 +109,8 @@ def _build_model_arrays(scenario: Scenario, calibration: Any) -> ModelArrays:
     baseline = np.empty((len(countries), n_forecast))
     for i, country in enumerate(countries):
         baseline[i, :] = calibration.baseline + calibration.region_premium[country.region]
+        if country.name in calibration.country_premium:  # its own growth over its region's
+            baseline[i, :] += calibration.country_premium[country.name]
     baseline[:, 0] += calibration.first_year_step
 
     drivers = scenario.drivers
@@ -139,13 +142,16 @@ def _build_model_arrays(scenario: Scenario, calibration: Any) -> ModelArrays:
     tilt_weight = np.array([t[2] for t in tilts], dtype=np.float64)
 
     events = scenario.events
-    event_segment = np.array([segment_index[(e.axis, e.segment)] for e in events], dtype=np.int64)
+    moves = [(j, segment_index[key]) for j, e in enumerate(events) for key in e.segments]
+    event_of = np.array([j for j, _ in moves], dtype=np.int64)
+    event_segment = np.array([s for _, s in moves], dtype=np.int64)
     event_geo = event_geography(scenario)
     event_tilt = np.zeros((len(events), n_segments))
+    for j, s in moves:
+        event_tilt[j, s] = 1.0
     for j, event in enumerate(events):
         if not event.acts_on_growth:  # it acts on funnel factors only
             event_geo[j] = 0.0
-        event_tilt[j, event_segment[j]] = 1.0
         for key, weight in event.tilts.items():
             event_tilt[j, segment_index[key]] += weight
 
@@ -164,6 +170,7 @@ def _build_model_arrays(scenario: Scenario, calibration: Any) -> ModelArrays:
         tilt_driver=tilt_driver,
         tilt_segment=tilt_segment,
         tilt_weight=tilt_weight,
+        event_of=event_of,
         event_segment=event_segment,
         event_geo=event_geo,
         event_tilt=event_tilt,
@@ -306,26 +313,33 @@ def _funnel_base(scenario: Scenario, inputs: np.ndarray) -> np.ndarray:
     )
 
 
-def _columns(scenario: Scenario, inputs: np.ndarray, names: list[str]) -> np.ndarray:
-    index = scenario.parameter_index
-    return inputs[:, [index[n] for n in names]] if names else np.zeros((inputs.shape[0], 0))
+def _columns(
+    scenario: Scenario, inputs: np.ndarray, names: list[str], divisor: float = 1.0
+) -> np.ndarray:
+    """The named columns of ``inputs``, divided by ``divisor``, as a new C-contiguous
+    (draws, len(names)) array."""
+    out = np.empty((inputs.shape[0], len(names)))
+    if names and inputs.shape[0]:
+        index = scenario.parameter_index
+        columns = np.array([index[n] for n in names], dtype=np.int64)
+        gather_columns_kernel(inputs, columns, float(divisor), out)
+    return out
 
 
 def draw_arrays(scenario: Scenario, inputs: np.ndarray) -> DrawArrays:
     """Convert ``inputs[draw, parameter]`` (columns in ``scenario.parameter_names`` order)."""
-    inputs = np.asarray(inputs, dtype=np.float64)
+    inputs = np.ascontiguousarray(inputs, dtype=np.float64)
     n_draws = inputs.shape[0]
     drivers, events = scenario.drivers, scenario.events
     forecast = np.asarray(scenario.years[1:], dtype=np.float64)
     n_regions = len(scenario.regions)
     scale = inputs[:, scenario.parameter_index[scenario.base_scale.name]].copy()
-    impact = _columns(scenario, inputs, [d.impact.name for d in drivers]) / 100.0
+    impact = _columns(scenario, inputs, [d.impact.name for d in drivers], 100.0)
     delay = _columns(scenario, inputs, [d.delay.name for d in drivers])
-    noise_global = _columns(scenario, inputs, [p.name for p in scenario.noise_global]) / 100.0
-    noise_region = (
-        _columns(scenario, inputs, [p.name for p in scenario.noise_region]) / 100.0
-    ).reshape(n_draws, n_regions, len(forecast))
-    severity = _columns(scenario, inputs, [e.impact.name for e in events]) / 100.0
+    noise_global = _columns(scenario, inputs, [p.name for p in scenario.noise_global], 100.0)
+    noise_region = _columns(scenario, inputs, [p.name for p in scenario.noise_region], 100.0)
+    noise_region = noise_region.reshape(n_draws, n_regions, len(forecast))
+    severity = _columns(scenario, inputs, [e.impact.name for e in events], 100.0)
     activity = np.zeros((n_draws, len(events), len(forecast)))
     for j, event in enumerate(events):
         occurs = _columns(scenario, inputs, [p.name for p in event.occurs])
@@ -337,11 +351,11 @@ def draw_arrays(scenario: Scenario, inputs: np.ndarray) -> DrawArrays:
             activity[:, j, :] = occurs * active
     return DrawArrays(
         scale,
-        np.ascontiguousarray(impact),
-        np.ascontiguousarray(delay),
-        np.ascontiguousarray(noise_global),
-        np.ascontiguousarray(noise_region),
-        np.ascontiguousarray(severity),
+        impact,
+        delay,
+        noise_global,
+        noise_region,
+        severity,
         activity,
         _funnel_base(scenario, inputs),
     )

@@ -7,6 +7,8 @@ Unknowns and targets are counted from the scenario:
   ``first_year_step`` (the first forecast year only); with one, the baseline
   only; with none, ``market.baseline_growth`` is given.
 * each region with a ``cagr_target`` has its growth premium solved;
+* each country with a ``cagr_target`` (``[countries.<name>]``) has its premium over its
+  region's growth solved;
 * each segment with a ``cagr_target`` has its growth premium solved.
 
 All unknowns are solved together by weighted least squares
@@ -35,7 +37,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +64,11 @@ UNDEFINED_RESIDUAL = 1e12  # the miss of a trial point whose base case is not fi
 
 @dataclass(frozen=True)
 class Calibration:
-    """Solved growth parameters (fractions per year) and what they achieve."""
+    """Solved growth parameters (fractions per year) and what they achieve.
+
+    ``country_premium`` holds the growth over its region's of every country with a
+    premium of its own (given or solved), none for the others.
+    """
 
     baseline: float
     first_year_step: float
@@ -71,6 +77,7 @@ class Calibration:
     solved: tuple[str, ...]  # names of the parameters the solver set
     achieved: tuple[float, ...]  # per target of the scenario, in the target's unit
     inherited_from: str | None = None
+    country_premium: Mapping[str, float] = field(default_factory=dict)
 
 
 def _unknowns(scenario: Scenario) -> list[str]:
@@ -81,6 +88,7 @@ def _unknowns(scenario: Scenario) -> list[str]:
     if n_global >= 2:
         names.append("first_year_step")
     names += [f"region:{r.name}" for r in scenario.regions if r.growth_premium is None]
+    names += [f"country:{c.name}" for c in scenario.countries if c.target is not None]
     names += [
         f"segment:{a.name}:{s.name}"
         for a in scenario.axes
@@ -105,8 +113,19 @@ def _calibration_from(scenario: Scenario, names: list[str], x: np.ndarray) -> Ca
         for a in scenario.axes
         for s in a.segments
     }
+    country_premium = {
+        c.name: values[f"country:{c.name}"] if c.target is not None else c.growth_premium
+        for c in scenario.countries
+        if c.has_premium
+    }
     return Calibration(
-        float(baseline), float(step), region_premium, segment_premium, tuple(names), ()
+        float(baseline),
+        float(step),
+        region_premium,
+        segment_premium,
+        tuple(names),
+        (),
+        country_premium=country_premium,
     )
 
 
@@ -125,6 +144,7 @@ def achieved_values(scenario: Scenario, total: np.ndarray, segments: np.ndarray)
     """
     years = scenario.years
     region_of = np.array([c.region for c in scenario.countries])
+    country_names = np.array([c.name for c in scenario.countries])
     segment_index = flat_segment_index(scenario)
     out = np.empty(len(scenario.targets))
     for i, target in enumerate(scenario.targets):
@@ -132,6 +152,8 @@ def achieved_values(scenario: Scenario, total: np.ndarray, segments: np.ndarray)
             path = total.sum(axis=1)
         elif target.scope == "region":
             path = total[:, region_of == target.name].sum(axis=1)
+        elif target.scope == "country":
+            path = total[:, country_names == target.name].sum(axis=1)
         else:
             path = segments[:, :, segment_index[(target.axis, target.name)]].sum(axis=1)
         if target.kind == "size":
@@ -352,14 +374,31 @@ def inherit_calibration(scenario: Scenario, parent: Scenario) -> Scenario:
                     "parent scenario; set overlay.recalibrate = true",
                     path=scenario.path,
                 )
+    country_premium = {}
+    for country in scenario.countries:
+        if country.target is None:
+            if country.has_premium:
+                country_premium[country.name] = country.growth_premium
+        elif country.name in calibration.country_premium:
+            country_premium[country.name] = calibration.country_premium[country.name]
+        else:
+            raise ScenarioError(
+                f"countries.{country.name} has no solved premium in the parent scenario; set "
+                "overlay.recalibrate = true",
+                path=scenario.path,
+            )
+    # the baseline and first-year step are kept only where they were solved; given in the
+    # file (no global targets to solve them), the overlay's own values hold
+    unknowns = _unknowns(scenario)
     inherited = Calibration(
-        calibration.baseline,
-        calibration.first_year_step,
+        calibration.baseline if "baseline" in unknowns else scenario.baseline_growth,
+        calibration.first_year_step if "first_year_step" in unknowns else scenario.first_year_step,
         region_premium,
         segment_premium,
         (),
         (),
         inherited_from=parent.path,
+        country_premium=country_premium,
     )
     achieved = _base_case(scenario, inherited)
     inherited = dataclasses.replace(inherited, achieved=tuple(float(a) for a in achieved))
@@ -368,18 +407,17 @@ def inherit_calibration(scenario: Scenario, parent: Scenario) -> Scenario:
 
 def calibration_json(calibration: Calibration) -> str:
     """The solved growth parameters as JSON (floats exact), for a run file's attrs."""
-    return json.dumps(
-        {
-            "baseline": float(calibration.baseline),
-            "first_year_step": float(calibration.first_year_step),
-            "region_premium": {k: float(v) for k, v in calibration.region_premium.items()},
-            "segment_premium": [
-                [a, s, float(v)] for (a, s), v in calibration.segment_premium.items()
-            ],
-            "solved": list(calibration.solved),
-            "inherited_from": calibration.inherited_from,
-        }
-    )
+    data = {
+        "baseline": float(calibration.baseline),
+        "first_year_step": float(calibration.first_year_step),
+        "region_premium": {k: float(v) for k, v in calibration.region_premium.items()},
+        "segment_premium": [[a, s, float(v)] for (a, s), v in calibration.segment_premium.items()],
+        "solved": list(calibration.solved),
+        "inherited_from": calibration.inherited_from,
+    }
+    if calibration.country_premium:  # absent in a run of a market without country premiums
+        data["country_premium"] = {k: float(v) for k, v in calibration.country_premium.items()}
+    return json.dumps(data)
 
 
 def restore_calibration(scenario: Scenario, text: str) -> Scenario:
@@ -405,12 +443,18 @@ def restore_calibration(scenario: Scenario, text: str) -> Scenario:
             tuple(str(n) for n in data["solved"]),
             (),
             inherited_from=data["inherited_from"],
+            country_premium={str(k): float(v) for k, v in data.get("country_premium", {}).items()},
         )
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise ScenarioError(f"the stored calibration is damaged ({error})") from None
     regions = {r.name for r in scenario.regions}
     segments = {(a.name, s.name) for a in scenario.axes for s in a.segments}
-    if set(calibration.region_premium) != regions or set(calibration.segment_premium) != segments:
+    countries = {c.name for c in scenario.countries if c.has_premium}
+    if (
+        set(calibration.region_premium) != regions
+        or set(calibration.segment_premium) != segments
+        or set(calibration.country_premium) != countries
+    ):
         raise ScenarioError("the stored calibration does not fit the stored scenario")
     achieved = _base_case(scenario, calibration)
     calibration = dataclasses.replace(calibration, achieved=tuple(float(a) for a in achieved))

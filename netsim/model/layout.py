@@ -31,6 +31,9 @@ from netsim.model.calibration import calibration_json
 from netsim.scenario.memo import per_scenario
 from netsim.scenario.names import RESERVED_NAMES
 from netsim.scenario.schema import Scenario
+from netsim.xarray_setup import defer_dask_array_import
+
+defer_dask_array_import()  # every run builds its Datasets here or after: see the module
 
 __all__ = [
     "HEADLINE_QUANTILES",
@@ -388,6 +391,19 @@ class OutputLayout:
         }
 
     # --- aggregation and the run summary -----------------------------------------------
+    def sum_arrays(
+        self, arrays: Mapping[str, np.ndarray], output: str = "total", by: str = "region"
+    ) -> np.ndarray:
+        """One output of plain kernel arrays summed ``by`` a level, unlabelled: float64,
+        ``(draw, year, <by>, ...)`` as :meth:`aggregate_arrays` labels it (for a caller in
+        a loop: no xarray construction)."""
+        self.check(output, by)
+        values = arrays[output]
+        if by == "country":
+            return values.astype(np.float64)
+        by_region, world = sum_countries(values, 2, self.region_index, len(self.regions))
+        return by_region if by == "region" else world
+
     def aggregate_arrays(
         self, arrays: Mapping[str, np.ndarray], output: str = "total", by: str = "region"
     ) -> xr.DataArray:
@@ -440,7 +456,11 @@ def _named_axes(dataset: xr.Dataset, prefix: str) -> list[str]:
 
 
 def sum_countries(
-    values: np.ndarray, axis: int, region_of: np.ndarray, n_regions: int
+    values: np.ndarray,
+    axis: int,
+    region_of: np.ndarray,
+    n_regions: int,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sum the countries (along ``axis``) of a plain array into regions and the world.
 
@@ -452,6 +472,9 @@ def sum_countries(
     region_of : ndarray of int64
         The region index of each country.
     n_regions : int
+    out : (by_region, world), optional
+        float64 arrays of the result's sizes to write into (a loop over chunks then
+        allocates nothing).
 
     Returns
     -------
@@ -466,8 +489,11 @@ def sum_countries(
     lead = int(np.prod(values.shape[:axis]))
     trail = int(np.prod(values.shape[axis + 1 :]))
     cube = values.reshape(lead, 1, values.shape[axis], trail)
-    by_region = np.empty((lead, 1, n_regions, trail))
-    world = np.empty((lead, 1, trail))
+    if out is None:
+        by_region, world = np.empty((lead, 1, n_regions, trail)), np.empty((lead, 1, trail))
+    else:
+        by_region = out[0].reshape(lead, 1, n_regions, trail)
+        world = out[1].reshape(lead, 1, trail)
     region_sum_kernel(cube, region_of, by_region, world)
     shape = values.shape
     return (

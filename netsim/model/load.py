@@ -23,6 +23,7 @@ def load_scenario(
     *,
     reuse_solution: bool = True,
     recalibrate: bool | None = None,
+    parent: Scenario | None = None,
 ) -> Scenario:
     """Load, validate and calibrate a scenario.
 
@@ -45,6 +46,11 @@ def load_scenario(
         scenario they change, as an overlay file does by default (what a paired
         comparison of a change wants: only the change differs). True: everything is
         solved anew.
+    parent : Scenario, optional
+        The scenario an overlay document extends, already loaded (from its
+        ``[overlay] extends`` file, as this function loads it): an overlay that keeps
+        its parent's solution then takes it from here instead of loading the parent
+        again (a caller that changes one scenario many times, such as ``netsim serve``).
 
     Returns
     -------
@@ -70,11 +76,15 @@ def load_scenario(
         return calibrated
     if overrides:
         document = apply_overrides(document, overrides)
-    return _build(document, label, reuse_solution, recalibrate)
+    return _build(document, label, reuse_solution, recalibrate, parent)
 
 
 def _build(
-    document: dict[str, Any], label: str, reuse_solution: bool, recalibrate: bool | None
+    document: dict[str, Any],
+    label: str,
+    reuse_solution: bool,
+    recalibrate: bool | None,
+    loaded_parent: Scenario | None = None,
 ) -> Scenario:
     overlay = document.get("overlay")
     scenario = parse_scenario(document, label)
@@ -83,7 +93,9 @@ def _build(
         not overlay.get("recalibrate", False) if recalibrate is None else not recalibrate
     )
     if inherits:
-        parent = _build(overlay["parent"], overlay["extends"], reuse_solution, recalibrate)
+        parent = loaded_parent or _build(
+            overlay["parent"], overlay["extends"], reuse_solution, recalibrate
+        )
         calibrated = inherit_calibration(scenario, parent)
     else:
         calibrated = calibrate(scenario, reuse_solution=reuse_solution)

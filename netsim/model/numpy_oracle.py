@@ -77,7 +77,7 @@ def reference_propagate(
     bounds = list(zip(model.axis_start[:-1], model.axis_start[1:], strict=True))
     for t in range(n_forecast):
         regional = drive[:, region, t]
-        for e, segment in enumerate(model.event_segment):
+        for e, segment in zip(model.event_of, model.event_segment, strict=True):
             regional = regional + share[:, :, segment] * shock[:, e, region, t]
         value = value * (1.0 + (model.baseline[None, :, t] + regional))
         share = share * (1.0 + segment_growth[:, region, t, :])

@@ -78,7 +78,10 @@ def _propagate_rows(
     one, on the same draws."""
     layout = OutputLayout.of(scenario)
     outputs = [out[name][rows] for name in layout.top_down_outputs]
-    propagate_kernel(model_arrays(scenario), draws, outputs[0], tuple(outputs[1:]))
+    by_axis = tuple(outputs[1:])
+    if not by_axis:  # a market without axes: the kernel indexes a tuple of arrays, give it one
+        by_axis = (np.empty((1, 1, 1, 1), dtype=outputs[0].dtype),)
+    propagate_kernel(model_arrays(scenario), draws, outputs[0], by_axis)
     if scenario.funnel is None or not funnel:
         return
     treated = tuple(out[f"treated_by_{a}"][rows] for a in layout.splits)
@@ -157,7 +160,7 @@ def propagate(
     inputs: Any,
     *,
     chunk_size: int = DEFAULT_CHUNK,
-    dtype: type = np.float32,
+    dtype: type | None = None,
     progress: Any = None,
     as_arrays: bool = False,
     out: Mapping[str, np.ndarray] | None = None,
@@ -177,8 +180,9 @@ def propagate(
         (0 or 1 for a sampled draw), ``year`` columns as whole years.
     chunk_size : int
         Draws per kernel call (memory of the per-chunk input conversion).
-    dtype : numpy dtype
-        Output precision, float32 (default) or float64.
+    dtype : numpy dtype, optional
+        Output precision, float32 or float64: by default float32, or the dtype of
+        ``out``'s arrays (a different one is refused).
     progress : callable, optional
         Called with the number of draws finished after each chunk.
     as_arrays : bool
@@ -205,9 +209,12 @@ def propagate(
     layout = OutputLayout.of(scenario)
     names = layout.outputs if funnel else layout.top_down_outputs
     if out is None:
-        arrays = layout.allocate(matrix.shape[0], dtype, names)
+        arrays = layout.allocate(matrix.shape[0], np.float32 if dtype is None else dtype, names)
     else:
         arrays = _check_out(scenario, out, matrix.shape[0], names)
+        given = next(iter(arrays.values())).dtype
+        if dtype is not None and np.dtype(dtype) != given:
+            raise ScenarioError(f"dtype={np.dtype(dtype).name} but the out arrays are {given.name}")
     for start in range(0, matrix.shape[0], chunk_size):
         stop = min(start + chunk_size, matrix.shape[0])
         _propagate_rows(

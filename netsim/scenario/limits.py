@@ -14,13 +14,16 @@ Growth figures are in percentage points per year.
 * ``max_years`` (60): the forecast span, onset delays and ramps; years lie in
   ``[1900, 2200]``;
 * ``max_value`` (1e30, in the market's unit): no market value in any draw may exceed
-  it (the cube's float32 cells hold up to 3.4e38);
+  it (the cube's float32 cells hold up to 3.4e38); and the base market may not be below
+  ``MIN_VALUE`` (1e-25, fixed) in any draw;
 * ``solved_baseline_pp`` ([-20, 30]), ``solved_step_pp`` ([-20, 20]),
   ``solved_premium_pp`` ([-25, 25]): where calibration's solutions may land; a target
   that forces one outside (a mistyped figure) fails the load, naming the target.
 
-Beyond these per-figure bounds, :mod:`netsim.model.bounds` checks the worst case of
-every draw after calibration: no country's growth can reach -100 % in a year.
+A parsed scenario is checked against them by
+:func:`netsim.scenario.limit_checks.check_limits`. Beyond these per-figure bounds,
+:mod:`netsim.model.bounds` checks the worst case of every draw after calibration: no
+country's growth can reach -100 % in a year.
 """
 
 from __future__ import annotations
@@ -28,10 +31,23 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-__all__ = ["EARLIEST_YEAR", "LATEST_YEAR", "Limits", "read_limits"]
+__all__ = [
+    "EARLIEST_YEAR",
+    "LATEST_YEAR",
+    "MAX_RELATIVE_WEIGHT",
+    "MAX_TILT",
+    "MIN_VALUE",
+    "Limits",
+    "read_limits",
+]
 
 EARLIEST_YEAR = 1900
 LATEST_YEAR = 2200
+# the smallest base market (in its unit): float32 cells keep 7 digits down to 1.2e-38, and a
+# country's segment may hold a millionth of the market, which may shrink a thousandfold
+MIN_VALUE = 1e-25
+MAX_RELATIVE_WEIGHT = 1e6  # a geography's weights are relative; larger ones only overflow
+MAX_TILT = 1e3  # a tilt is pp of segment growth per pp of impact
 
 
 @dataclass(frozen=True)

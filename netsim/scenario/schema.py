@@ -66,8 +66,8 @@ class Target:
 
     ``kind`` is ``size`` (value in the market's unit in ``year``) or ``cagr`` (percent
     per year from ``start`` to ``end``). ``scope`` is ``global``, ``region``
-    (``name``) or ``segment`` (``axis``, ``name``). ``tolerance`` is the half
-    width of the accepted interval, in the target's unit.
+    (``name``), ``country`` (``name``) or ``segment`` (``axis``, ``name``).
+    ``tolerance`` is the half width of the accepted interval, in the target's unit.
     """
 
     label: str
@@ -105,9 +105,36 @@ class Axis:
 
 @dataclass(frozen=True)
 class Country:
+    """A country of a region.
+
+    Attributes
+    ----------
+    name, region : str
+    share_of_region : float
+        Fraction of its region's base-year value. With ``[countries]`` shares it is
+        derived from them: a named country's share of the global market over its
+        region's, the others splitting the rest by their ``country_shares``.
+    share : float or None
+        Fraction of the global base-year market the file gives for it
+        (``[countries.<name>] share``), or None.
+    growth_premium : float
+        Growth over its region's, fraction per year (0 unless given); ignored when
+        ``target`` is set (calibration then solves it).
+    target : Target or None
+        Its ``cagr_target`` (scope ``country``), or None.
+    """
+
     name: str
     region: str
     share_of_region: float  # fraction
+    share: float | None = None
+    growth_premium: float = 0.0
+    target: Target | None = None
+
+    @property
+    def has_premium(self) -> bool:
+        """Whether its growth differs from its region's (a premium given or solved)."""
+        return self.target is not None or self.growth_premium != 0.0
 
 
 @dataclass(frozen=True)
@@ -157,11 +184,13 @@ class Driver:
 
 @dataclass(frozen=True)
 class Event:
-    """A discrete event moving the growth of one segment while it is active.
+    """A discrete event moving the growth of one or more segments while it is active.
 
     ``kind="yearly"``: occurs independently each forecast year with
     ``probability`` and is active in that year. ``kind="once"``: occurs with
     ``probability`` in a year drawn from ``year``, active for ``duration`` years.
+    ``segments`` lists the ``(axis, segment)`` pairs it moves, in file order: each by
+    the same impact, on the same draws (one occurrence and one impact per draw).
     """
 
     id: str
@@ -172,8 +201,7 @@ class Event:
     occurs: tuple[Parameter, ...]
     year: Parameter | None
     duration: int
-    axis: str
-    segment: str
+    segments: tuple[tuple[str, str], ...]  # (axis, segment) pairs, at least one
     geography: Geography
     tilts: Mapping[tuple[str, str], float]
     funnel: Mapping[str, float] = field(default_factory=dict)  # funnel factor -> weight
@@ -376,6 +404,8 @@ class Scenario:
                 sorted((list(k), v) for k, v in cal.segment_premium.items()),
             ],
         }
+        if cal is not None and cal.country_premium:  # absent: the hash of earlier versions
+            payload["countries"] = sorted(cal.country_premium.items())
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def parameter(self, name: str) -> Parameter:

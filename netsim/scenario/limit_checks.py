@@ -1,0 +1,163 @@
+"""Every figure of a parsed scenario within its :class:`~netsim.scenario.limits.Limits`
+(the bounds, their defaults and their reasons are in :mod:`netsim.scenario.limits`)."""
+
+from __future__ import annotations
+
+from netsim.errors import ScenarioError
+from netsim.scenario.limits import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    MAX_RELATIVE_WEIGHT,
+    MAX_TILT,
+    MIN_VALUE,
+    Limits,
+)
+from netsim.scenario.schema import Scenario
+
+__all__ = ["check_limits"]
+
+
+def check_limits(scenario: Scenario) -> None:
+    """Every figure within the scenario's :class:`Limits` (see :mod:`netsim.scenario.limits`)."""
+    limits, path = scenario.limits, scenario.path
+    moved = "" if limits.source == Limits().source else " (limits set in the file)"
+
+    def fail(key: str, message: str) -> ScenarioError:
+        return ScenarioError(f"{key}{message}{moved}", path=path, key=key)
+
+    def within(key: str, low: float, high: float, bound: float, what: str, name: str) -> None:
+        if not (-bound <= low <= high <= bound):  # NaN fails too
+            raise fail(
+                key,
+                f": its values reach [{low:.6g}, {high:.6g}] {what}, beyond +-{bound:g} "
+                f"(limits.{name})",
+            )
+
+    years = scenario.years
+    if not (years[0] >= EARLIEST_YEAR and years[-1] <= LATEST_YEAR):
+        raise fail(
+            "years", f"={years[0]}-{years[-1]} must lie within {EARLIEST_YEAR}-{LATEST_YEAR}"
+        )
+    if len(years) - 1 > limits.max_years:
+        raise fail(
+            "years.final",
+            f"={years[-1]} gives {len(years) - 1} forecast years, over limits.max_years="
+            f"{limits.max_years}",
+        )
+    low, high = scenario.base_scale.distribution.support
+    if not low > 0:
+        raise fail(
+            "market.base_scale",
+            f": its draws reach {low:.6g} (support [{low:.6g}, {high:.6g}]); a scale of the "
+            "market must stay > 0",
+        )
+    if scenario.base_size * low < MIN_VALUE:
+        raise fail(
+            "market.base_size.value",
+            f"={scenario.base_size:g} x base_scale down to {low:.6g} is below {MIN_VALUE:g} "
+            f"{scenario.unit}: the cube's float32 cells would round a country's share of it "
+            "to nothing (choose a smaller unit)",
+        )
+    for region in scenario.regions:
+        for country in region.countries:
+            value = scenario.base_size * low * region.share * country.share_of_region
+            if 0.0 < value < MIN_VALUE:
+                key = (
+                    f'countries."{country.name}".share.value'
+                    if country.share is not None
+                    else f'regions."{region.name}".country_shares."{country.name}"'
+                )
+                raise fail(
+                    key,
+                    f": {country.name}'s base value reaches {value:.3g} {scenario.unit}, below "
+                    f"{MIN_VALUE:g}: the cube's float32 cells would round it to nothing (a "
+                    "share this small is a typing error, or choose a smaller unit)",
+                )
+    if scenario.base_size * high > limits.max_value:
+        raise fail(
+            "market.base_size.value",
+            f"={scenario.base_size:g} x base_scale up to {high:.6g} exceeds limits.max_value="
+            f"{limits.max_value:g}",
+        )
+    growth = limits.growth_pp
+    for driver in scenario.drivers:
+        low, high = driver.impact.distribution.support
+        within(driver.impact.name, low, high, growth, "pp", "growth_pp")
+        low, high = driver.delay.distribution.support
+        within(driver.delay.name, low, high, limits.max_years, "years", "max_years")
+    for event in scenario.events:
+        low, high = event.impact.distribution.support
+        within(event.impact.name, low, high, limits.event_pp, "pp", "event_pp")
+    given = [
+        ("market.baseline_growth.value", scenario.baseline_growth),
+        ("market.first_year_step.value", scenario.first_year_step),
+    ]
+    given += [
+        (f'regions."{r.name}".growth_premium.value', r.growth_premium) for r in scenario.regions
+    ]
+    given += [
+        (f'axes.{a.name}.segments."{seg.name}".growth_premium.value', seg.growth_premium)
+        for a in scenario.axes
+        for seg in a.segments
+    ]
+    given += [
+        (f'countries."{c.name}".growth_premium.value', c.growth_premium)
+        for c in scenario.countries
+        if c.target is None
+    ]
+    for key, value in given:  # fractions per year; None where calibration solves it
+        if value is not None:
+            within(key, 100 * value, 100 * value, growth, "pp", "growth_pp")
+    for target in scenario.targets:
+        if target.kind == "cagr":
+            within(
+                f"target {target.label}",
+                target.value,
+                target.value,
+                growth,
+                "% a year",
+                "growth_pp",
+            )
+            if target.tolerance > growth:  # a check this loose would pass any calibration
+                raise fail(
+                    f"target {target.label}",
+                    f": tolerance={target.tolerance:g} pp is over limits.growth_pp={growth:g}",
+                )
+        elif target.value > limits.max_value:
+            raise fail(f"target {target.label}", f"={target.value:g} exceeds limits.max_value")
+    for parameter in (*scenario.noise_global[:1], *scenario.noise_region[:1]):
+        sd = parameter.distribution.params.get("sd", 0.0)
+        if sd > limits.noise_sd_pp:
+            which = "global_sd" if parameter.owner == "noise.global" else "region_sd"
+            raise fail(
+                f"noise.{which}.value",
+                f"={sd:g} pp is over limits.noise_sd_pp={limits.noise_sd_pp:g}",
+            )
+    for timeline in scenario.timelines.values():
+        if not (years[0] - limits.max_years <= timeline.onset <= years[-1] + limits.max_years):
+            raise fail(
+                f"timelines.{timeline.name}.onset",
+                f"={timeline.onset:g} is far outside the years {years[0]}-{years[-1]}",
+            )
+        if timeline.ramp_years > limits.max_years:
+            raise fail(
+                f"timelines.{timeline.name}.ramp_years",
+                f"={timeline.ramp_years:g} is over limits.max_years",
+            )
+    for geography in scenario.geographies.values():
+        for weights in (geography.weights, geography.weights_end or {}):
+            for region, weight in weights.items():
+                if weight > MAX_RELATIVE_WEIGHT:
+                    raise fail(
+                        f"geographies.{geography.name}",
+                        f": weight {weight:g} of {region} is over {MAX_RELATIVE_WEIGHT:g} "
+                        "(weights are relative: scale them down)",
+                    )
+    for owner, tilts in [(f"{d.group}.{d.id}", d.tilts) for d in scenario.drivers] + [
+        (f"events.{e.id}", e.tilts) for e in scenario.events
+    ]:
+        for (axis, segment), weight in tilts.items():
+            if abs(weight) > MAX_TILT:
+                raise fail(
+                    f"{owner}.tilts.{axis}", f": {segment}={weight:g} is beyond +-{MAX_TILT:g}"
+                )
