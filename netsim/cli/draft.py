@@ -1,0 +1,131 @@
+"""``netsim draft REPORT.txt --out SCENARIO.toml``: a scenario file from a report's text.
+
+The command reads the report, drafts the scenario (:func:`netsim.draft`), loads
+the drafted document with :func:`netsim.load_scenario` (validated and calibrated), and
+only then writes it, atomically; it prints what it found, assumed and skipped. A report
+that cannot be read, states no market size, or an ``--out`` that exists (without
+``--force``) is refused in one line with nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from netsim.errors import ScenarioError
+
+__all__ = ["MAX_REPORT_BYTES", "add_draft_command", "draft_command", "read_report_text"]
+
+MAX_REPORT_BYTES = 20_000_000  # a report page is tens of kB; anything larger is not one
+
+
+def add_draft_command(sub: Any) -> None:
+    """Add ``netsim draft`` to the parser."""
+    draft = sub.add_parser(
+        "draft",
+        help="draft a scenario file from a market report's text",
+        description=(
+            "Read a market report's plain text and write a scenario whose every report "
+            "figure quotes the report and whose every gap is a marked draft default."
+        ),
+    )
+    draft.add_argument("report", metavar="REPORT.txt", help="the report as plain text (UTF-8)")
+    draft.add_argument(
+        "--out", required=True, metavar="SCENARIO.toml", help="the scenario file to write"
+    )
+    draft.add_argument("--force", action="store_true", help="replace --out if it exists")
+    draft.add_argument("--name", help="the scenario's name (default: from the report's title)")
+
+
+def read_report_text(path: str | Path) -> str:
+    """A report's text, or a :class:`ScenarioError` in one line (missing, a folder,
+    unreadable, binary, not UTF-8, empty)."""
+    given = Path(path)
+    if given.is_dir():
+        raise ScenarioError("is a folder, not a report", path=str(path))
+    if given.exists() and not given.is_file():
+        raise ScenarioError("is not a regular file", path=str(path))
+    try:
+        with given.open("rb") as handle:
+            raw = handle.read(MAX_REPORT_BYTES + 1)
+    except FileNotFoundError:
+        raise ScenarioError("file not found", path=str(path)) from None
+    except OSError as error:
+        raise ScenarioError(f"cannot be read ({error.strerror or error})", path=str(path)) from None
+    if len(raw) > MAX_REPORT_BYTES:
+        raise ScenarioError(
+            f"is over {MAX_REPORT_BYTES // 1_000_000} MB: not a report's text", path=str(path)
+        )
+    if b"\x00" in raw:
+        raise ScenarioError("is binary, not text: give the report as plain text", path=str(path))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ScenarioError(
+            "is not UTF-8 text: give the report as plain text", path=str(path)
+        ) from None
+    if not text.strip():
+        raise ScenarioError("is empty", path=str(path))
+    return text
+
+
+def _load_problem(error: ScenarioError, document: dict[str, Any]) -> str:
+    """Why a drafted document does not load, without the in-memory document's label
+    (the command names the report instead), with the key path of the figure at fault."""
+    message = str(error)
+    if error.path and message.startswith(f"{error.path}: "):
+        message = message[len(error.path) + 2 :]
+    key = error.key
+    if key is None:  # a calibration target is named by its name alone
+        targets = document.get("market", {}).get("targets", {})
+        key = next((f"market.targets.{n}" for n in targets if f"{n}:" in message), None)
+    if key and key not in message:
+        message = f"{key}: {message}"
+    return message
+
+
+def draft_command(args: argparse.Namespace) -> int:
+    """Run ``netsim draft``; returns the exit status."""
+    import tomllib
+
+    import netsim
+    from netsim.drafting import draft, summary
+    from netsim.files import OutputFile, refuse_unless_writable_target
+
+    # the report first (a folder given as the report is named as such), then the
+    # output: a folder, a device or the report itself is refused before anything else
+    if args.name is not None and not args.name.strip():
+        raise ScenarioError("--name is empty: give the scenario a name, or leave --name out")
+    text = read_report_text(args.report)
+    refuse_unless_writable_target(args.out, [args.report])
+    out = Path(args.out)
+    if (out.exists() or out.is_symlink()) and not args.force:
+        raise ScenarioError(f"{args.out} exists: use --force to replace it")
+    try:
+        result = draft(text, name=args.name)
+    except ScenarioError as error:
+        raise ScenarioError(f"{error}; nothing written", path=args.report) from None
+    output = OutputFile(out, [args.report])  # refuses a folder, a device, the report itself
+    try:
+        document = tomllib.loads(result.toml)
+        try:
+            scenario = netsim.load_scenario(document)
+        except ScenarioError as error:
+            raise ScenarioError(
+                f"the drafted scenario does not load ({_load_problem(error, document)}); "
+                "nothing written. If the report's figures are as read, this is a fault of "
+                "netsim draft: please report it with the report's text",
+                path=args.report,
+                key=error.key,
+            ) from None
+        written = output.write_text(result.toml)
+    finally:
+        output.discard()
+    print(summary(result))
+    targets = len(scenario.targets)
+    print(
+        f"\nwrote {written}: validated and calibrated ({targets} target"
+        f"{'s' if targets != 1 else ''} met); run it with: netsim run {written}"
+    )
+    return 0
