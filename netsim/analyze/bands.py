@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -42,6 +41,30 @@ def output_and_level(dataset: xr.Dataset, by: str, output: str | None = None) ->
     raise ScenarioError(
         f"by={by!r} is not one of {', '.join(['global', 'region', 'country', *layout.axes])}"
     )
+
+
+def _draws(
+    dataset: xr.Dataset,
+    output: str,
+    by: str,
+    years: Sequence[int] | None,
+    cagr: tuple[int, int] | None,
+) -> xr.DataArray:
+    """The draws of one output (or of each draw's CAGR), checked: the market values must
+    be finite and >= 0 (else the file is damaged); a CAGR may well be negative."""
+    source = dataset.encoding.get("source")
+    what = f"{source}: the draws of {output}" if source else f"the draws of {output}"
+    data = select_output(dataset, output, by)
+    if cagr is None:
+        return load_draws(_selected(data, years), what)
+    start, end = cagr
+    growth = cagr_of(load_draws(data, what), start, end)
+    if not np.isfinite(growth.values).all():
+        raise ScenarioError(
+            f"{what}: the CAGR {start}-{end} is undefined where a cell is worth 0 in {start} "
+            "(choose a coarser --by, or other years)"
+        )
+    return growth.expand_dims(period=[f"{start}-{end}"])
 
 
 def _selected(data: xr.DataArray, years: Sequence[int] | None) -> xr.DataArray:
@@ -99,13 +122,8 @@ def run_bands(
     if run_kind(dataset) == DRAWS_KIND:
         qs = as_quantiles(HEADLINE_QUANTILES if q is None else q)
         confidence = DEFAULT_CONFIDENCE if confidence is None else confidence
-        data = select_output(dataset, output, by)
-        if cagr is not None:
-            start, end = cagr
-            data = cagr_of(data, start, end).expand_dims(period=[f"{start}-{end}"])
-        else:
-            data = _selected(data, years)
-        result = band_intervals(load_draws(data, f"the draws of {output}"), qs, confidence)
+        data = _draws(dataset, output, by, years, cagr)
+        result = band_intervals(data, qs, confidence)
         result.attrs["units"] = data.attrs.get("units", "")
         return result
     if cagr is not None:
@@ -164,9 +182,4 @@ def run_exceedance(
 ) -> xr.Dataset:
     """``P(value > threshold)`` of every cell of one output of a run (needs its draws)."""
     require_draws(dataset, "an exceedance probability")
-    data: Any = select_output(dataset, output, by)
-    if cagr is not None:
-        data = cagr_of(data, *cagr).expand_dims(period=[f"{cagr[0]}-{cagr[1]}"])
-    else:
-        data = _selected(data, years)
-    return exceedance(load_draws(data, f"the draws of {output}"), threshold)
+    return exceedance(_draws(dataset, output, by, years, cagr), threshold)

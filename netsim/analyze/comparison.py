@@ -20,7 +20,10 @@ from netsim.errors import ScenarioError
 from netsim.model.layout import OutputLayout
 from netsim.run.simulate import simulate
 from netsim.scenario.schema import Scenario
+from netsim.stats.intervals import band_intervals
 from netsim.stats.quantiles import as_quantiles, bands
+
+INTERVAL_CONFIDENCE = 0.95  # of the bands' intervals
 
 __all__ = ["cagr", "compare", "exceedance"]
 
@@ -58,8 +61,10 @@ def compare(
         (bands of other - base per draw, with ``quantile``), ``prob_greater``
         (P(other > base), the share of paired draws), ``mean_difference``,
         ``recalibrated`` (whether each other scenario was solved anew or keeps the
-        growth parameters of the scenario it changes); ``base`` and ``other`` bands.
-        Values in the market's unit.
+        growth parameters of the scenario it changes); ``base`` and ``other`` bands;
+        ``difference_interval``, ``base_interval`` and ``other_interval``: each band's
+        95 % order-statistic interval over ``(bound, quantile, ...)``, infinite where too
+        few draws give one. Values in the market's unit.
     """
     if sampler not in ("mc", "lhs"):
         raise ScenarioError(
@@ -86,15 +91,24 @@ def compare(
             xr.Dataset(
                 {
                     "difference": bands(difference, qs),
+                    "difference_interval": _interval(difference, qs),
                     "prob_greater": (other_run > base_run).mean("draw"),
                     "mean_difference": difference.mean("draw"),
                     "other": bands(other_run, qs),
+                    "other_interval": _interval(other_run, qs),
                 }
             ).expand_dims(scenario=[label])
         )
     result = xr.concat(parts, dim="scenario")
     result["base"] = bands(base_run, qs)
-    for name in ("difference", "mean_difference", "other", "base"):
+    result["base_interval"] = _interval(base_run, qs)
+    for name in (
+        "difference",
+        "mean_difference",
+        "other",
+        "base",
+        *(f"{n}_interval" for n in ("difference", "other", "base")),
+    ):
         result[name].attrs["units"] = OutputLayout.of(base).unit_of(output)
     result["prob_greater"].attrs["long_name"] = "P(other > base), paired draws"
     result["recalibrated"] = (
@@ -113,6 +127,15 @@ def compare(
         }
     )
     return result
+
+
+def _interval(data: xr.DataArray, qs: np.ndarray) -> xr.DataArray:
+    """The 95 % order-statistic interval of each band, over ``(bound, quantile, ...)``."""
+    result = band_intervals(data, qs, INTERVAL_CONFIDENCE)
+    interval = xr.concat([result["low"], result["high"]], dim="bound")
+    interval = interval.assign_coords(bound=["low", "high"])
+    interval.attrs["long_name"] = f"{100 * INTERVAL_CONFIDENCE:g} % order-statistic interval"
+    return interval
 
 
 def exceedance(data: xr.DataArray, threshold: float, dim: str = "draw") -> xr.Dataset:

@@ -327,10 +327,23 @@ def sobol(
     points = np.array([p.distribution.point for p in scenario.parameters])
     top_down = output in layout.top_down_outputs
 
-    def model(x: np.ndarray) -> xr.DataArray:
+    computed = layout.top_down_outputs if top_down else layout.outputs
+    buffers: dict[str, np.ndarray] = {}
+    labelled: list[bool] = []
+
+    def model(x: np.ndarray) -> xr.DataArray | np.ndarray:
         full = np.repeat(points[None, :], x.shape[0], axis=0)
         full[:, used] = x
-        arrays = propagate(scenario, full, dtype=np.float64, as_arrays=True, funnel=not top_down)
+        # every evaluation has n rows: the outputs are written into the same arrays each
+        # time (fresh ones cost their page faults: most of the time beyond the kernel)
+        if not buffers or buffers[computed[0]].shape[0] != x.shape[0]:
+            buffers.update(layout.allocate(x.shape[0], np.float64, computed))
+        arrays = propagate(
+            scenario, full, as_arrays=True, funnel=not top_down, out=buffers, dtype=np.float64
+        )
+        if labelled:  # the labels come from the first evaluation; later ones need values
+            return layout.sum_arrays(arrays, output, by)
+        labelled.append(True)
         return layout.aggregate_arrays(arrays, output, by)
 
     transform = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,11 @@ def add_analysis_commands(sub: Any) -> None:
         help="of the intervals (default 0.95; a run reduced to bands: its own)",
     )
     bands.add_argument("--csv", help="also write the table to this CSV file")
+    bands.add_argument(
+        "--xlsx",
+        help="also write an Excel workbook: bands of every output and cell with their "
+        "intervals, and every assumption with its source",
+    )
     bands.add_argument(
         "--exceed", type=float, metavar="X", help="also print P(value > X) of every cell"
     )
@@ -105,6 +111,11 @@ def add_analysis_commands(sub: Any) -> None:
     comp.add_argument("--by", choices=BY_CHOICES, default="global")
     comp.add_argument("--year", type=int, help="only this year (default: the final year)")
     comp.add_argument("--csv", help="also write the table to this CSV file")
+    comp.add_argument(
+        "--xlsx",
+        help="also write an Excel workbook: bands of each scenario, the paired differences, "
+        "and the base's assumptions with their sources",
+    )
     comp.add_argument("--out", help="write the comparison to NetCDF (.nc)")
 
     plot = sub.add_parser("plot", help="draw a fan, tornado, sobol, hist or waterfall chart")
@@ -185,7 +196,11 @@ def _bands(args: argparse.Namespace) -> int:
     from netsim.present.tables import bands_table, exceedance_table
     from netsim.run.files import open_run
 
-    with _outputs(_output(args.csv, (".csv",), [args.run])) as (csv_file,):
+    csv_file, xlsx_file = (
+        _output(args.csv, (".csv",), [args.run]),
+        _output(args.xlsx, (".xlsx",), [args.run]),
+    )
+    with _outputs(csv_file, xlsx_file):
         run = open_run(args.run)
         output, by = output_and_level(run, args.by, args.output)
         cagr = tuple(args.cagr) if args.cagr else None
@@ -199,12 +214,20 @@ def _bands(args: argparse.Namespace) -> int:
         chance = None
         if args.exceed is not None:
             chance = run_exceedance(run, args.exceed, output, by, args.year, cagr)
-        written = csv_file.write_text(table.csv()) if csv_file else None
+        book = None
+        if xlsx_file is not None:  # built before any file is written: all or nothing
+            from netsim.present.workbook import run_workbook, workbook_bytes
+
+            book = workbook_bytes(run_workbook(run, args.q, args.confidence))
+        written = _write_all(
+            (lambda: xlsx_file.write_bytes(book)) if book is not None else None,
+            (lambda: csv_file.write_text(table.csv())) if csv_file else None,
+        )
     print(table.text())
     if chance is not None:
         print(exceedance_table(chance, args.exceed).text())
-    if written:
-        print(f"\nwrote {written}")
+    for path in written:
+        print(f"\nwrote {path}")
     return 0
 
 
@@ -252,7 +275,8 @@ def _compare(args: argparse.Namespace) -> int:
 
     reads = [args.base, *args.others]
     csv_file, out = _output(args.csv, (".csv",), reads), _output(args.out, (".nc",), reads)
-    with _outputs(csv_file, out) as outputs:
+    xlsx_file = _output(args.xlsx, (".xlsx",), reads)
+    with _outputs(csv_file, out, xlsx_file) as outputs:
         # --set and overlays alike: the base's solution is kept unless --recalibrate
         recalibrate = True if args.recalibrate else None
         base = netsim.load_scenario(args.base)
@@ -274,9 +298,16 @@ def _compare(args: argparse.Namespace) -> int:
                 f"--year {year}: the scenarios have years {result['year'].values.tolist()}"
             )
         table = comparison_table(result, year)
-        written = [csv_file.write_text(table.csv())] if csv_file else []
-        if out is not None:
-            written.append(write_netcdf(result, out))
+        book = None
+        if xlsx_file is not None:  # built before any file is written: all or nothing
+            from netsim.present.workbook import comparison_workbook, workbook_bytes
+
+            book = workbook_bytes(comparison_workbook(result, base, list(others.values())))
+        written = _write_all(
+            (lambda: xlsx_file.write_bytes(book)) if book is not None else None,
+            (lambda: csv_file.write_text(table.csv())) if csv_file else None,
+            (lambda: write_netcdf(result, out)) if out is not None else None,
+        )
     print(table.text())
     for path in written:
         print(f"\nwrote {path}")
@@ -311,11 +342,11 @@ def _reconcile(args: argparse.Namespace) -> int:
             if year not in known:
                 raise ScenarioError(f"--year {year}: the scenario has years {known}")
         tables = reconcile_tables(result, args.year)
-        written = [csv_file.write_text(tables[0].csv())] if csv_file else []
-        if out is not None:
-            written.append(write_netcdf(result, out))
-        if plot is not None:
-            written.append(reconcile_chart(result, plot))
+        written = _write_all(  # all or nothing: a full disk at the chart leaves no CSV
+            (lambda: csv_file.write_text(tables[0].csv())) if csv_file else None,
+            (lambda: write_netcdf(result, out)) if out is not None else None,
+            (lambda: reconcile_chart(result, plot)) if plot is not None else None,
+        )
     print("\n".join(table.text() for table in tables))
     for path in written:
         print(f"\nwrote {path}")
@@ -401,6 +432,21 @@ def _report(args: argparse.Namespace) -> int:
         path = write_report(run, out, sensitivity=sensitivity, cell=cell)
     print(f"wrote {path}")
     return 0
+
+
+def _write_all(*writes: Callable[[], Path] | None) -> list[Path]:
+    """Run each write (each puts one whole file in place); if one fails or a signal
+    ends the command, the files already put in place are removed again: all or nothing."""
+    written: list[Path] = []
+    try:
+        for write in writes:
+            if write is not None:
+                written.append(Path(write()))
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return written
 
 
 def _labels(paths: list[str]) -> list[str]:

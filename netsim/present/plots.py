@@ -20,6 +20,7 @@ from netsim.analyze.sensitivity import ranking
 from netsim.errors import ScenarioError
 from netsim.files import OutputFile
 from netsim.model.layout import OutputLayout
+from netsim.present.numbers import format_value, tick_formatter, value_decimals
 from netsim.present.tables import sobol_interval_kind
 from netsim.run.files import DRAWS_KIND, run_kind
 from netsim.run.reduced import reduced_name
@@ -111,10 +112,10 @@ def _save(figure: Any, output: Picture) -> Path:
     return output.commit(lambda temporary: figure.savefig(temporary, dpi=120, format=fmt))
 
 
-def _millions(axis: Any) -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+def _value_ticks(axis: Any) -> None:
+    """Value ticks with thousands separators and the decimals their spacing needs (none
+    for a market in millions, some for one in billions)."""
+    axis.yaxis.set_major_formatter(tick_formatter())
 
 
 def fan_chart(
@@ -176,7 +177,7 @@ def fan_chart(
         axis.set_xlabel("year")
         axis.set_ylabel(ylabel if ylabel is not None else first.attrs.get("units", ""))
         axis.set_xticks(years)
-        _millions(axis)
+        _value_ticks(axis)
         axis.grid(alpha=0.3)
         axis.legend(
             title="shaded: " + " and ".join(sorted(shaded, key=len)), loc="upper left", fontsize=8
@@ -247,7 +248,7 @@ def tornado_chart(
         axis.axvline(base, color="k", linewidth=1)
         axis.set_yticks(rows, [_short_label(str(p)) for p in order], fontsize=8)
         axis.set_xlabel(f"{result['base'].attrs.get('units', '')} (others at base case)")
-        axis.set_title(f"Tornado: {_cell_title(cell)}; base {base:,.1f}")
+        axis.set_title(f"Tornado: {_cell_title(cell)}; base {format_value(base)}")
         axis.legend(fontsize=8, loc="lower right")
         axis.grid(axis="x", alpha=0.3)
         return _save(figure, output)
@@ -304,7 +305,7 @@ def histogram(data: xr.DataArray, path: str | Path, title: str, bins: int = 60) 
             for axis in (left, right):
                 axis.axvline(mark, color="k", linestyle=":", linewidth=1)
             right.annotate(
-                f"P{100 * q:g} {mark:,.0f}",
+                f"P{100 * q:g} {format_value(mark, value_decimals([values[0], values[-1]], 0))}",
                 (mark, q),
                 fontsize=8,
                 xytext=(4, -10),
@@ -343,7 +344,7 @@ def waterfall(result: xr.Dataset, cell: Mapping[str, Any], path: str | Path) -> 
         axis.set_ylabel(result.attrs.get("units", ""))
         low = min(start, float(picked["forecast"]), level) * 0.9
         axis.set_ylim(bottom=low)
-        _millions(axis)
+        _value_ticks(axis)
         axis.set_title(f"Base case from baseline to forecast: {_cell_title(cell)}")
         axis.grid(axis="y", alpha=0.3)
         return _save(figure, output)
@@ -407,7 +408,7 @@ def reconcile_chart(result: xr.Dataset, path: str | Path | Picture) -> Path:
             panel.set_xticks(years)
             panel.tick_params(axis="x", labelrotation=45)
             panel.set_ylabel(unit)
-            _millions(panel)
+            _value_ticks(panel)
             panel.grid(alpha=0.3)
         for panel in list(axes.flat)[len(picks) :]:
             panel.set_visible(False)

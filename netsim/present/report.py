@@ -25,6 +25,7 @@ from netsim.analyze.sensitivity import ranking, spearman
 from netsim.errors import ScenarioError
 from netsim.files import OutputFile
 from netsim.model.layout import OutputLayout
+from netsim.present.numbers import format_value, value_decimals
 from netsim.present.tables import headline_quantiles
 from netsim.run.files import DRAWS_KIND, run_kind
 from netsim.scenario.documents import figures_and_sources
@@ -44,6 +45,9 @@ img { max-width: 100%; } .note { color: #555; font-size: .9em; }
 
 
 def _table(headers: list[str], rows: list[list[Any]], caption: str, table_id: str) -> str:
+    """An HTML table; its floats (values in the market's unit) with the decimals of
+    :func:`netsim.present.numbers.value_decimals` for the largest of them."""
+    decimals = value_decimals(v for row in rows for v in row if isinstance(v, float))
     head = "".join(
         f'<th class="label">{html.escape(h)}</th>' if i == 0 else f"<th>{html.escape(h)}</th>"
         for i, h in enumerate(headers)
@@ -52,7 +56,7 @@ def _table(headers: list[str], rows: list[list[Any]], caption: str, table_id: st
     for row in rows:
         cells = []
         for i, value in enumerate(row):
-            text = f"{value:,.1f}" if isinstance(value, float) else str(value)
+            text = format_value(value, decimals) if isinstance(value, float) else str(value)
             cls = ' class="label"' if i == 0 or not isinstance(value, float | int) else ""
             cells.append(f"<td{cls}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -87,6 +91,7 @@ def _band_section(dataset: xr.Dataset, layout: OutputLayout) -> tuple[str, float
         confidence = float(intervals.attrs["confidence"])
         worst = max(worst, float(intervals["relative_halfwidth"].max()))
         rows = []
+        decimals = value_decimals(intervals["value"].values.ravel())
         for label in intervals[cell.row_dim].values:
             picked = intervals.sel({cell.row_dim: label})
             row: list[Any] = [str(label)]
@@ -94,7 +99,8 @@ def _band_section(dataset: xr.Dataset, layout: OutputLayout) -> tuple[str, float
                 band = picked.sel(quantile=q)
                 row += [
                     float(band["value"]),
-                    f"{float(band['low']):,.1f} – {float(band['high']):,.1f}",
+                    f"{format_value(band['low'], decimals)} – "
+                    f"{format_value(band['high'], decimals)}",
                 ]
             rows.append(row)
         headers = [cell.row_dim]
@@ -318,11 +324,12 @@ def _assumptions_section(attrs: Mapping[str, Any]) -> str:
 
 def _convergence_table(total: xr.DataArray) -> str:
     errors = mean_standard_error(total)
+    decimals = value_decimals(errors["mean"].values, 2)
     rows = [
         [
             str(y),
             float(errors["mean"].sel(year=y)),
-            f"{float(errors['standard_error'].sel(year=y)):,.2f}",
+            format_value(errors["standard_error"].sel(year=y), decimals),
         ]
         for y in errors["year"].values
     ]

@@ -19,6 +19,7 @@ import xarray as xr
 
 from netsim.errors import ScenarioError
 from netsim.model.layout import HEADLINE_QUANTILES, OutputLayout, aggregate, headline_draws
+from netsim.present.numbers import format_value, value_decimals
 from netsim.run.files import DRAWS_KIND, run_kind
 from netsim.run.planning import memory_budget
 from netsim.run.reduced import reduce_run, reduced_name
@@ -157,11 +158,11 @@ def sensitivity_table(
         ]
         note = (
             f"{title}: {result.attrs['tail_draws']:,} draws below P{100 * result.attrs['tail']:g} "
-            f"({float(result['threshold']):,.1f}); shortfall against the median "
-            f"{float(result['shortfall']):,.1f} {unit} = reference offset "
-            f"{float(result['reference_offset']):,.1f} + inputs "
-            f"{float(result['contribution'].sum()):,.1f} "
-            f"+ interactions {float(result['interaction']):,.1f}"
+            f"({format_value(result['threshold'])}); shortfall against the median "
+            f"{format_value(result['shortfall'])} {unit} = reference offset "
+            f"{format_value(result['reference_offset'])} + inputs "
+            f"{format_value(result['contribution'].sum())} "
+            f"+ interactions {format_value(result['interaction'])}"
         )
         return Table("", ["input", unit, "share"], rows, [note])
     ranked = ranking(result, cell)[:top]
@@ -182,7 +183,9 @@ def sensitivity_table(
             for p in labels
         ]
         headers = ["input", "input low", "input high", "output low", "output high", "swing"]
-        return Table("", headers, rows, [f"{title}: base case {float(picked['base']):,.1f} {unit}"])
+        return Table(
+            "", headers, rows, [f"{title}: base case {format_value(picked['base'])} {unit}"]
+        )
     if method == "sobol":
         confidence = f"{100 * result.attrs['confidence']:.10g} % CI"
         rows = []
@@ -206,8 +209,8 @@ def sensitivity_table(
     if method == "attribution":
         unit = result.attrs.get("units", "")
         note = (
-            f"{title}: baseline {float(picked['baseline']):,.1f} -> forecast "
-            f"{float(picked['forecast']):,.1f} {unit}"
+            f"{title}: baseline {format_value(picked['baseline'])} -> forecast "
+            f"{format_value(picked['forecast'])} {unit}"
         )
         rows = [[str(d), float(picked["contribution"].sel(driver=d))] for d in labels]
         return Table("", ["driver", unit], rows, [note])
@@ -226,8 +229,14 @@ def format_table(
     title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], labels: int = 1
 ) -> str:
     """An aligned table: the ``labels`` leading columns left-aligned, the others
-    right-aligned; floats with thousands separators and two decimals."""
+    right-aligned; floats with thousands separators and, column by column, two decimals
+    or more: four significant digits of the column's largest value (a market counted in
+    billions keeps its digits)."""
     widths = [max(len(str(h)), 12) for h in headers]
+    decimals = [
+        value_decimals([r[i] for r in rows if isinstance(r[i], float)], 2, significant=4)
+        for i in range(len(headers))
+    ]
     for i in range(labels):
         widths[i] = max([len(str(r[i])) for r in rows] + [len(str(headers[i]))])
 
@@ -240,7 +249,11 @@ def format_table(
     lines = [title] if title else []
     lines.append(line([str(h) for h in headers]))
     for row in rows:
-        lines.append(line([f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row]))
+        cells = [
+            format_value(v, decimals[i]) if isinstance(v, float) else str(v)
+            for i, v in enumerate(row)
+        ]
+        lines.append(line(cells))
     return "\n".join(lines)
 
 
@@ -291,11 +304,15 @@ def _table(title: str, band: xr.DataArray, row_dim: str, base: xr.DataArray | No
     header = " ".join(f"{n:>{NUMBER_WIDTH}}" for n in names)
     width = max([LABEL_WIDTH, len(row_dim)] + [len(str(v)) for v in band[row_dim].values])
     lines = [title, f"  {row_dim:<{width}} {header}{extra}"]
+    rows = []
     for label in band[row_dim].values:
         values = [float(v) for v in band.sel({row_dim: label}).values]
         if base is not None:
             values.append(float(base.sel({row_dim: label})))
-        cells = " ".join(f"{v:>{NUMBER_WIDTH},.1f}" for v in values)
+        rows.append((label, values))
+    decimals = value_decimals(v for _, values in rows for v in values)
+    for label, values in rows:
+        cells = " ".join(f"{format_value(v, decimals):>{NUMBER_WIDTH}}" for v in values)
         lines.append(f"  {label!s:<{width}} {cells}")
     return "\n".join(lines)
 
@@ -338,6 +355,7 @@ def validation_text(scenario: Any) -> str:
         ("first_year_step", "first_year_step", cal.first_year_step),
     ]
     rows += [(f"region premium {r}", f"region:{r}", v) for r, v in cal.region_premium.items()]
+    rows += [(f"country premium {c}", f"country:{c}", v) for c, v in cal.country_premium.items()]
     rows += [
         (f"segment premium {a}/{s}", f"segment:{a}:{s}", v)
         for (a, s), v in cal.segment_premium.items()

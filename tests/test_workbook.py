@@ -1,0 +1,230 @@
+"""Excel workbooks: opened with openpyxl and checked cell by cell against the analyses."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import netsim
+from netsim.analyze.bands import run_bands
+from netsim.cli.entry import main
+
+from .conftest import CONFIGS, NET_CONFIG
+from .helpers import small_scenario, write_toml
+
+openpyxl = pytest.importorskip("openpyxl")
+
+HEADER_ROW = 3
+
+
+def _rows(sheet) -> list[dict]:
+    """The sheet's rows as dicts keyed by header."""
+    headers = [c.value for c in sheet[HEADER_ROW]]
+    return [
+        dict(zip(headers, row, strict=True))
+        for row in sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True)
+    ]
+
+
+@pytest.fixture(scope="module")
+def small_run_file(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("workbook")
+    path = folder / "run.nc"
+    assert main(["run", str(NET_CONFIG), "--draws", "30", "--seed", "4", "--out", str(path)]) == 0
+    return path
+
+
+def test_bands_workbook_holds_every_cell_as_numbers_with_units(tmp_path, small_run_file, capsys):
+    out = tmp_path / "bands.xlsx"
+    assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    book = openpyxl.load_workbook(out)
+    # the funnel's patient counts on a sheet of their own: every header states its unit
+    assert book.sheetnames == ["Bands", "Bands in patients", "Assumptions"]
+    bands = book["Bands"]
+    headers = [c.value for c in bands[HEADER_ROW]]
+    assert headers[:6] == ["output", "level", "place", "axis", "segment", "year"]
+    assert "P50 (USD million)" in headers and "P95 high (USD million)" in headers
+    rows = _rows(bands)
+    patient_rows = _rows(book["Bands in patients"])
+    assert "P50 (patients)" in patient_rows[0]
+    run = netsim.open_run(small_run_file)
+    layout = netsim.OutputLayout.from_dataset(run)
+    # every output at every level, every cell and year, on the sheet of its unit
+    for sheet_rows, in_patients in ((rows, False), (patient_rows, True)):
+        outputs = [o for o in layout.outputs if (layout.unit_of(o) == "patients") == in_patients]
+        assert {r["output"] for r in sheet_rows} == set(outputs)
+        expected_rows = sum(
+            int(np.prod(layout.shape(output, by)))
+            for output in outputs
+            for by in ("global", "region", "country")
+        )
+        assert len(sheet_rows) == expected_rows
+    treated = next(r for r in patient_rows if r["output"] == "patients" and r["level"] == "world")
+    stored = run_bands(run, "patients", "global").sel(year=treated["year"])
+    stored = stored.sel(stage=treated["segment"], quantile=0.5)
+    assert treated["P50 (patients)"] == pytest.approx(float(stored["value"]), rel=1e-12)
+    # the numbers are the analysis's, as numbers
+    europe = run_bands(run, "by_modality", "region")
+    pick = {"year": 2031, "region": "Europe", "modality": "PRRT"}
+    row = next(
+        r
+        for r in rows
+        if r["output"] == "by_modality"
+        and r["level"] == "region"
+        and r["place"] == "Europe"
+        and r["segment"] == "PRRT"
+        and r["year"] == 2031
+    )
+    for q in (0.05, 0.5, 0.95):
+        name = f"P{100 * q:g}"
+        cell = europe.sel({**pick, "quantile": q})
+        assert isinstance(row[f"{name} (USD million)"], float)
+        assert row[f"{name} (USD million)"] == pytest.approx(float(cell["value"]), rel=1e-12)
+        high = float(cell["high"])
+        shown = row[f"{name} high (USD million)"]
+        # 30 draws give no upper bound for P95 at 95 %: a blank cell, never a made-up number
+        assert shown is None if math.isinf(high) else shown == pytest.approx(high, rel=1e-12)
+    assert any(r["P95 high (USD million)"] is None for r in rows)
+    assert "blank: too few draws" in bands["A1"].value
+    assert "values in USD million" in bands["A1"].value
+    assert "values in patients" in book["Bands in patients"]["A1"].value
+
+
+def test_assumptions_sheet_lists_every_input_and_figure_with_its_source(tmp_path, small_run_file):
+    out = tmp_path / "a.xlsx"
+    assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
+    rows = _rows(openpyxl.load_workbook(out)["Assumptions"])
+    run = netsim.open_run(small_run_file)
+    layout = netsim.OutputLayout.from_dataset(run)
+    inputs = [r for r in rows if r["kind"] == "input"]
+    assert [r["parameter or figure"] for r in inputs] == list(layout.parameters)
+    prevalence = next(
+        r for r in inputs if r["parameter or figure"] == "drivers.rising_prevalence.impact"
+    )
+    assert prevalence["distribution or value"].startswith("pert(")
+    assert prevalence["source"] == "report" and "+1.2%" in prevalence["quote or reason"]
+    figures = {r["parameter or figure"]: r for r in rows if r["kind"] == "figure"}
+    size = figures["market.base_size.value"]
+    assert size["value (number)"] == 2890.0 and size["source"] == "report"
+    assert all(r["source"] in ("report", "assumption") for r in rows)
+
+
+def test_a_reduced_run_gives_its_workbook(tmp_path):
+    run_path, out = tmp_path / "reduced.nc", tmp_path / "reduced.xlsx"
+    argv = ["run", str(NET_CONFIG), "--draws", "3000", "--reduce", "--out", str(run_path)]
+    assert main(argv) == 0
+    assert main(["bands", str(run_path), "--xlsx", str(out)]) == 0
+    rows = _rows(openpyxl.load_workbook(out)["Bands"])
+    world = next(r for r in rows if r["output"] == "total" and r["level"] == "world")
+    stored = run_bands(netsim.open_run(run_path), "total", "global").sel(year=world["year"])
+    assert world["P50 (USD million)"] == pytest.approx(float(stored["value"].sel(quantile=0.5)))
+
+
+def test_comparison_workbook_has_three_sheets_and_the_paired_differences(tmp_path, capsys):
+    out = tmp_path / "compare.xlsx"
+    bull = CONFIGS / "bull.toml"
+    argv = ["compare", str(NET_CONFIG), str(bull), "--draws", "500", "--seed", "3"]
+    assert main([*argv, "--by", "region", "--xlsx", str(out)]) == 0
+    capsys.readouterr()
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["Bands", "Differences", "Assumptions"]
+    result = netsim.compare(
+        netsim.load_scenario(NET_CONFIG),
+        {"bull": netsim.load_scenario(bull)},
+        draws=500,
+        seed=3,
+        by="region",
+    )
+    rows = _rows(book["Differences"])
+    assert len(rows) == result.sizes["year"] * result.sizes["region"]
+    row = next(r for r in rows if r["place"] == "Asia-Pacific" and r["year"] == 2031)
+    cell = result.sel(scenario="bull", region="Asia-Pacific", year=2031)
+    assert row["difference P50 (USD million)"] == pytest.approx(
+        float(cell["difference"].sel(quantile=0.5)), rel=1e-12
+    )
+    low = float(cell["difference_interval"].sel(bound="low", quantile=0.5))
+    assert row["difference P50 low (USD million)"] == pytest.approx(low, rel=1e-12)
+    assert row["P(other > base)"] == pytest.approx(float(cell["prob_greater"]))
+    assert row["difference P50 low (USD million)"] <= row["difference P50 (USD million)"]
+    scenarios = {r["scenario"] for r in _rows(book["Bands"])}
+    assert scenarios == {"base", "bull"}
+    changes = [r for r in _rows(book["Assumptions"]) if r["kind"] == "changed in bull"]
+    outage = next(
+        r for r in changes if r["parameter or figure"] == "events.isotope_outage.probability.value"
+    )
+    assert outage["value (number)"] == 0.08 and outage["distribution or value"] == "base: 0.15"
+
+
+def test_text_that_looks_like_a_formula_stays_text(tmp_path):
+    document = small_scenario()
+    document["regions"]['=HYPERLINK("x")'] = document["regions"].pop("R1")
+    for region in document["geographies"].values():
+        for weights in ("weights", "weights_end"):
+            if weights in region:
+                region[weights]['=HYPERLINK("x")'] = region[weights].pop("R1")
+    document["drivers"]["d0"]["impact"]["source"] = "assumption: =1+1 is a reason"
+    document["scenario"]["name"] = '=HYPERLINK("y")'  # the first words of the sheet's note
+    document["regions"]["R0"]["country_shares"]["R0-\uffff"] = document["regions"]["R0"][
+        "country_shares"
+    ].pop("R0-b")  # a character the file format cannot hold
+    config, run_path, out = tmp_path / "odd.toml", tmp_path / "odd.nc", tmp_path / "odd.xlsx"
+    write_toml(document, config)
+    assert main(["run", str(config), "--draws", "50", "--out", str(run_path)]) == 0
+    assert main(["bands", str(run_path), "--xlsx", str(out)]) == 0
+    book = openpyxl.load_workbook(out)
+    places = {c.value for c in book["Bands"]["C"]}
+    assert '=HYPERLINK("x")' in places
+    assert "R0-\ufffd" in places  # replaced, never a damaged file
+    assert book["Bands"]["A1"].value.startswith('=HYPERLINK("y")')
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--xlsx", "OUT/bands.csv"], "expected a file ending in .xlsx"),
+        (["--xlsx", "OUT/same.csv", "--csv", "OUT/same.csv"], "expected a file ending"),
+        (["--xlsx", "OUT/x.xlsx", "--csv", "OUT/x.xlsx"], "expected a file ending in .csv"),
+        (["--xlsx", "OUT/missing/x.xlsx"], "x.xlsx"),
+    ],
+)
+def test_bad_workbook_paths_are_one_line_refusals(tmp_path, small_run_file, extra, message, capsys):
+    extra = [a.replace("OUT", str(tmp_path)) for a in extra]
+    assert main(["bands", str(small_run_file), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_damaged_run_writes_neither_the_csv_nor_the_workbook(tmp_path, small_run_file):
+    import xarray as xr
+
+    damaged = tmp_path / "damaged.nc"
+    with xr.open_dataset(small_run_file) as run:
+        edited = run.load()
+    edited["by_modality"][0, 1, 0, 0] = np.nan
+    edited.to_netcdf(damaged, engine="h5netcdf")
+    out = tmp_path / "out"
+    out.mkdir()
+    argv = ["bands", str(damaged), "--csv", str(out / "t.csv"), "--xlsx", str(out / "t.xlsx")]
+    assert main(argv) == 2
+    assert list(out.iterdir()) == []
+
+
+def test_a_value_set_on_the_command_line_is_not_credited_to_the_report(tmp_path, capsys):
+    out = tmp_path / "set.xlsx"
+    argv = ["compare", str(NET_CONFIG), "--set", "drivers.rising_prevalence.impact.mode=1.5"]
+    assert main([*argv, "--draws", "200", "--xlsx", str(out)]) == 0
+    capsys.readouterr()
+    rows = _rows(openpyxl.load_workbook(out)["Assumptions"])
+    changed = [r for r in rows if str(r["kind"]).startswith("changed in")]
+    assert [r["parameter or figure"] for r in changed] == ["drivers.rising_prevalence.impact.mode"]
+    assert changed[0]["value (number)"] == 1.5
+    assert changed[0]["source"] == "assumption"
+    assert changed[0]["quote or reason"].startswith("changed from the base without a source")
