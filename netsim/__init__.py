@@ -12,7 +12,7 @@ Analyses (sensitivity, comparison) are functions here too; plots are in
 :mod:`netsim.present.plots` and the HTML report in :mod:`netsim.present.report`.
 The package's folders follow the data flow and import only downward: ``kernels`` ->
 ``stats`` -> ``scenario`` -> ``sampling`` -> ``model`` -> ``run`` -> ``analyze`` ->
-``present`` -> ``cli`` (README, "Architecture").
+``drafting`` -> ``present`` -> ``cli`` (README, "Architecture").
 
 Every public name loads on first use (PEP 562): ``import netsim`` itself imports
 neither numpy nor xarray, so the command line can decide what a command needs
@@ -42,6 +42,7 @@ _HOMES = {
     "coordinates": "netsim.model.layout",
     "global_total": "netsim.model.layout",
     "deterministic": "netsim.model.propagate",
+    "draft": "netsim.drafting",
     "propagate": "netsim.model.propagate",
     "load_scenario": "netsim.model.load",
     "simulate": "netsim.run.simulate",
@@ -78,6 +79,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         tail_attribution,
         tornado,
     )
+    from netsim.drafting import draft
     from netsim.errors import OutputError, ScenarioError
     from netsim.model.layout import OutputLayout, by_region, coordinates, global_total
     from netsim.model.load import load_scenario
@@ -94,7 +96,8 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
 def __getattr__(name: str) -> Any:
     if name not in _HOMES:
         raise AttributeError(f"module 'netsim' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOMES[name]), name)
+    module = importlib.import_module(_HOMES[name])
+    value = getattr(module, name)
     globals()[name] = value
     return value
 
@@ -117,6 +120,7 @@ __all__ = [
     "compare",
     "coordinates",
     "deterministic",
+    "draft",
     "exceedance",
     "global_total",
     "load_scenario",

@@ -149,6 +149,11 @@ def bad_runs(folder: Path, run_file: Path, store: Path, reduced: Path) -> list[t
         ("store: attrs garbage", _garbage_attrs),
         ("store: draws edited", _edit_draws),
         ("store: seed edited", _edit_seed),
+        ("store: a total chunk rewritten as zeros", _zero_a_chunk),
+        ("store: a total chunk replaced by another", _copy_a_chunk),
+        ("store: an inputs chunk rewritten", _rewrite_inputs),
+        ("store: a draw chunk rewritten", _rewrite_draws),
+        ("store: its checksums deleted, a chunk zeroed", _drop_checksums),
     ):
         target = path_for(label, ".zarr")
         shutil.copytree(store, target)
@@ -159,6 +164,40 @@ def bad_runs(folder: Path, run_file: Path, store: Path, reduced: Path) -> list[t
 def _delete_a_chunk(store: Path) -> None:
     chunk = next(p for p in sorted((store / "total").iterdir()) if not p.name.startswith("."))
     chunk.unlink()
+
+
+def _zero_a_chunk(store: Path) -> None:
+    """A valid compressed chunk, of the wrong numbers: only its checksum tells."""
+    import zarr
+
+    group = zarr.open_group(store, mode="r+", zarr_format=2)
+    size = group.attrs["chunk_size"]
+    group["total"][size : 2 * size] = 0.0
+
+
+def _copy_a_chunk(store: Path) -> None:
+    chunks = sorted(p for p in (store / "total").iterdir() if not p.name.startswith("."))
+    shutil.copyfile(chunks[0], chunks[1])
+
+
+def _drop_checksums(store: Path) -> None:
+    """Without ``chunk_crc32`` the store would read as one of an earlier version."""
+    shutil.rmtree(store / "chunk_crc32")
+    _zero_a_chunk(store)
+
+
+def _rewrite_inputs(store: Path) -> None:
+    import zarr
+
+    group = zarr.open_group(store, mode="r+", zarr_format=2)
+    group["inputs"][:10] = group["inputs"][:10] * 1.01
+
+
+def _rewrite_draws(store: Path) -> None:
+    import zarr
+
+    group = zarr.open_group(store, mode="r+", zarr_format=2)
+    group["draw"][:10] = group["draw"][10:20]
 
 
 def _unflag_a_chunk(store: Path) -> None:

@@ -85,6 +85,10 @@ def test_run_corpus(tmp_path, runs, capsys):
         "store: a chunk file deleted",
         "store: chunk flags say undone",
         "store: attrs garbage",
+        "store: a total chunk rewritten as zeros",
+        "store: a total chunk replaced by another",
+        "store: a draw chunk rewritten",
+        "store: its checksums deleted, a chunk zeroed",
     ]
     for label in refused_by_all:
         path = dict(cases)[label]
@@ -93,4 +97,10 @@ def test_run_corpus(tmp_path, runs, capsys):
             if main(argv) != 2:
                 problems.append(f"{label} / {command}: accepted")
             capsys.readouterr()
+    # a chunk is checked when it is read: the commands that read the damaged inputs refuse
+    # (the others answer from arrays that check out)
+    inputs_damaged = dict(cases)["store: an inputs chunk rewritten"]
+    argv = [str(inputs_damaged) if a == "RUN" else a for a in COMMANDS["spearman"]]
+    if main(argv) != 2 or "chunk 0 of 'inputs' is damaged" not in capsys.readouterr().err:
+        problems.append("store: an inputs chunk rewritten / spearman: accepted")
     assert not problems, "\n".join(problems)

@@ -761,6 +761,19 @@ def inject_enospc_here(monkeypatch, folder: str, room: int) -> None:
     inject_enospc(folder, room)
 
 
+def test_reconcile_writes_all_its_files_or_none(tmp_path, capsys, monkeypatch):
+    """The chart's disk is full: the CSV and NetCDF written before it are removed again."""
+    kept, full = tmp_path / "kept", tmp_path / "full"
+    kept.mkdir()
+    full.mkdir()
+    inject_enospc_here(monkeypatch, str(full), 0)
+    argv = ["reconcile", str(NET_CONFIG), "--draws", "300", "--csv", str(kept / "r.csv")]
+    argv += ["--out", str(kept / "r.nc"), "--plot", str(full / "r.png")]
+    status, _, err = _cli(capsys, argv)
+    _assert_refused(status, err, str(full / "r.png"), "No space left on device")
+    assert _listing(kept) == [] and _listing(full) == []
+
+
 @pytest.mark.skipif(full_disk_how() != "tmpfs", reason="needs a tmpfs to fill (root, mount)")
 @pytest.mark.parametrize("room", [8192, 32768, 65536])
 def test_zarr_skeleton_on_a_full_disk_leaves_no_store(tmp_path, inputs, room):
@@ -819,10 +832,16 @@ def test_a_signal_the_process_ignores_does_not_undo_the_write(tmp_path):
 def test_ctrl_c_during_the_write_removes_the_temporary(tmp_path):
     def write(temporary):
         temporary.write_text("whole")
-        os.kill(os.getpid(), signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)  # to this thread, handled at once
 
-    with pytest.raises(KeyboardInterrupt), OutputFile(tmp_path / "out.txt") as output:
-        output.commit(write)
+    # Ctrl-C's own handler, whatever this process was started with (a shell starts a
+    # background job with SIGINT ignored)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt), OutputFile(tmp_path / "out.txt") as output:
+            output.commit(write)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert _listing(tmp_path) == []
 
 

@@ -20,7 +20,9 @@ from collections.abc import Sequence
 
 from netsim import __version__
 from netsim.cli.analysis import add_analysis_commands, run_analysis_command
+from netsim.cli.draft import add_draft_command, draft_command
 from netsim.cli.run import Terminated, add_run_command, run_command, zarr_store
+from netsim.cli.serve import add_serve_command, serve_command
 from netsim.errors import ScenarioError
 
 EXIT_USAGE = 2
@@ -47,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("config", help="scenario TOML file")
     validate.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
     add_analysis_commands(sub)
+    add_draft_command(sub)
+    add_serve_command(sub)
     return parser
 
 
@@ -123,6 +127,10 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
             return run_command(args)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "draft":
+            return draft_command(args)
+        if args.command == "serve":
+            return serve_command(args)
         return run_analysis_command(args)
     except ScenarioError as error:
         print(f"netsim: error: {_one_line(str(error))}", file=sys.stderr)
@@ -164,7 +172,7 @@ def _one_line(text: str) -> str:
 def _uses_dask(args: argparse.Namespace) -> bool:
     """Whether a command may need Dask: a cluster, a Zarr store, or the analysis commands
     (whose inputs may be Zarr stores or Dask-backed files)."""
-    if args.command == "validate":
+    if args.command in ("validate", "draft", "serve"):
         return False
     if args.command != "run":
         return True

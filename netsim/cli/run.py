@@ -8,6 +8,7 @@ maps flags to its arguments.
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import time
 from pathlib import Path
@@ -279,12 +280,22 @@ def _header(
 def _client(address: str) -> Any:
     try:
         from dask.distributed import Client
+        from distributed.comm import parse_address
+        from distributed.comm.addressing import parse_host_port
     except ImportError:
         raise ScenarioError(
             "--scheduler needs dask.distributed: pip install 'netsim[dask]'"
         ) from None
     try:
-        return Client(address, timeout="10s")
+        # reach a TCP scheduler before making a Client: a Client that fails to connect
+        # stays behind half made, and when it is collected its close waits up to 20 s
+        # (swallowing a Ctrl-C that arrives meanwhile)
+        scheme, location = parse_address(address)
+        if scheme == "tcp":
+            socket.create_connection(parse_host_port(location), timeout=10).close()
+        # passed to every call explicitly: never the process's default client, so
+        # nothing is left behind for xarray's scheduler lookup to find
+        return Client(address, timeout="10s", set_as_default=False)
     except (OSError, TimeoutError, ValueError, TypeError) as error:
         raise ScenarioError(f"--scheduler {address}: cannot connect ({error})") from None
 

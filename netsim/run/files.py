@@ -171,7 +171,7 @@ def _check_against_document(dataset: xr.Dataset, path: Path) -> None:
                 if country != "source":
                     countries.append(country)
                     regions.append(region)
-        axes = {a: [s for s in t["segments"]] for a, t in document["axes"].items()}
+        axes = {a: [s for s in t["segments"]] for a, t in document.get("axes", {}).items()}
     except (ValueError, KeyError, TypeError, AttributeError):
         raise ScenarioError(f"{path}: its scenario document is damaged") from None
     layout = OutputLayout.from_dataset(dataset, str(path))

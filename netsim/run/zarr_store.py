@@ -11,12 +11,19 @@ recomputes exactly the unflagged chunks (the same numbers, since a chunk is a pu
 function of the run's settings), so a resumed store equals an uninterrupted one. The
 attr ``complete`` becomes 1 last; :func:`open_store` refuses a store unless it is
 complete and every chunk is flagged.
+
+With each chunk its CRC-32 per array is written (``chunk_crc32``) before the flag, and
+every read of an opened store checks the chunk it reads against it: a chunk file
+deleted (read back as the fill value) or replaced by another valid chunk (zeros, or
+another store's) is refused when read, naming the store and the chunk, instead of
+being taken for draws.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -131,6 +138,7 @@ def _build_skeleton(
                 layout.provenance["scenario_hash"], int(draws), int(seed), sampler, int(chunk_size)
             ),
             "complete": 0,
+            "chunk_checksums": DIGESTS,  # a store that says so must hold them
         },
     )
     skeleton.to_zarr(store, mode="a", zarr_format=ZARR_FORMAT, consolidated=False)
@@ -170,6 +178,35 @@ def _build_skeleton(
     done.attrs.update(
         {"_ARRAY_DIMENSIONS": ["chunk"], "long_name": "1 once the chunk's draws are written"}
     )
+    checked = _checked_arrays(layout.outputs)
+    crc = group.create_array(
+        DIGESTS,
+        shape=(len(ranges), len(checked)),
+        chunks=(1, len(checked)),
+        dtype="uint32",
+        fill_value=0,
+    )
+    crc.attrs.update(
+        {
+            "_ARRAY_DIMENSIONS": ["chunk", "checked_array"],
+            "long_name": "CRC-32 of each chunk of each array, written before its flag",
+            "arrays": list(checked),
+        }
+    )
+
+
+DIGESTS = "chunk_crc32"
+
+
+def _checked_arrays(outputs: tuple[str, ...]) -> tuple[str, ...]:
+    """The arrays written chunk by chunk, whose chunks carry a CRC-32."""
+    return (*outputs, "inputs", "draw")
+
+
+def _crc32(values: np.ndarray) -> int:
+    # zlib's CRC-32 runs at about 4 GB/s here (a cryptographic hash at 0.7): checking a
+    # chunk costs little beside reading and decompressing it
+    return zlib.crc32(np.ascontiguousarray(values).view(np.uint8).reshape(-1))
 
 
 def run_hash(scenario_hash: str, draws: int, seed: int, sampler: str, chunk_size: int) -> str:
@@ -202,9 +239,30 @@ def _settings(path: str | Path, group: Any) -> tuple[int, int, str, int]:
             or group[name].chunks[0] != chunk_size
         ):
             raise ScenarioError(f"{path}: its {name!r} array does not fit its settings")
-    if group["chunk_done"].shape[0] != len(chunk_ranges(0, draws, chunk_size)):
+    chunks = len(chunk_ranges(0, draws, chunk_size))
+    if group["chunk_done"].shape[0] != chunks:
         raise ScenarioError(f"{path}: its chunk flags do not fit its settings")
+    if attrs.get("chunk_checksums") == DIGESTS and DIGESTS not in group:
+        raise ScenarioError(f"{path}: its chunk checksums ({DIGESTS}) are missing")
+    if DIGESTS in group and group[DIGESTS].shape != (chunks, len(_digest_names(path, group))):
+        raise ScenarioError(f"{path}: its chunk checksums do not fit its settings")
     return draws, seed, sampler, chunk_size
+
+
+def _digest_names(path: str | Path, group: Any) -> tuple[str, ...]:
+    """The arrays ``chunk_crc32`` covers, in its column order."""
+    names = group[DIGESTS].attrs.get("arrays")
+    chunked = {
+        str(name)
+        for name in group.array_keys()
+        if name not in ("chunk_done", DIGESTS)
+        and (group[name].attrs.get("_ARRAY_DIMENSIONS") or [None])[0] == "draw"
+    }
+    if not isinstance(names, list) or not all(isinstance(n, str) and n in chunked for n in names):
+        raise ScenarioError(f"{path}: its chunk checksums name arrays it does not hold")
+    if set(names) != chunked or len(set(names)) != len(names):
+        raise ScenarioError(f"{path}: its chunk checksums do not cover each of its arrays once")
+    return tuple(names)
 
 
 PARTIAL_SUFFIX = ".partial"  # zarr writes a chunk to <key>.<id>.partial, then renames it
@@ -326,12 +384,20 @@ def write_missing_chunks(
     missing = (i for i, flag in enumerate(done[:]) if not flag)
     names = OutputLayout.of(scenario).outputs
 
+    checked = _digest_names(path, group) if DIGESTS in group else ()
+
     def write(index: int, inputs: np.ndarray, arrays: dict[str, np.ndarray]) -> None:
         a, b = ranges[index]
-        group["inputs"][a:b] = inputs
-        group["draw"][a:b] = np.arange(a, b)
-        for name in names:
-            group[name][a:b] = arrays[name]
+        written = {
+            **{name: arrays[name] for name in names},
+            "inputs": inputs,
+            "draw": np.arange(a, b, dtype=np.int64),
+        }
+        for name, values in written.items():
+            written[name] = np.asarray(values, dtype=group[name].dtype)
+            group[name][a:b] = written[name]
+        if checked:
+            group[DIGESTS][index] = [_crc32(written[name]) for name in checked]
         done[index] = 1  # only after the data: an unflagged chunk is simply redone
         if progress is not None:
             progress(b - a)
@@ -392,10 +458,59 @@ def open_store(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
         engine="zarr",
         consolidated=False,
         chunks={"draw": chunk},
-        drop_variables=["chunk_done"],
+        drop_variables=["chunk_done", DIGESTS],
         # stores of earlier versions hold the draw indices with zarr's default fill
         # value, 0, which xarray would read as a missing draw 0
         mask_and_scale={"draw": False},
     )
     dataset.variables["draw"].attrs.pop("_FillValue", None)
+    if DIGESTS in group:  # stores of earlier versions carry none
+        digests = group[DIGESTS][:]
+        dataset = _checked_on_read(path, dataset, _digest_names(path, group), digests, chunk)
     return dataset
+
+
+def _checked_on_read(
+    path: str | Path,
+    dataset: xr.Dataset,
+    names: tuple[str, ...],
+    digests: np.ndarray,
+    chunk_size: int,
+) -> xr.Dataset:
+    """The dataset with every chunk of ``names`` checked against its CRC-32 as it is read
+    (the draw coordinate, read whole on opening, at once)."""
+    for column, name in enumerate(names):
+        expected = digests[:, column]
+        if name == "draw":
+            draw = dataset["draw"].values
+            for index, (a, b) in enumerate(chunk_ranges(0, draw.size, chunk_size)):
+                _check_block(draw[a:b], expected[index], name, str(path), index)
+            continue
+        data = dataset[name].data
+        whole = {axis: -1 for axis in range(1, data.ndim) if len(data.chunks[axis]) > 1}
+        if whole:  # a block must be a whole chunk of the store to have its checksum
+            data = data.rechunk(whole)
+        checked = data.map_blocks(
+            _checked_block, expected, name, str(path), dtype=data.dtype, meta=data._meta
+        )
+        dataset[name] = dataset[name].copy(data=checked)
+    return dataset
+
+
+def _check_block(values: np.ndarray, expected: int, name: str, path: str, index: int) -> None:
+    if _crc32(values) != int(expected):
+        raise ScenarioError(
+            f"{path}: chunk {index} of {name!r} is damaged (its contents are not the ones "
+            "written: a chunk file deleted, replaced or edited)"
+        )
+
+
+def _checked_block(
+    values: np.ndarray, expected: np.ndarray, name: str, path: str, block_info: Any = None
+) -> np.ndarray:
+    """A block of a stored array, after its CRC-32 is checked (a dask ``map_blocks``
+    function: ``block_info`` gives the block's chunk index along ``draw``)."""
+    if block_info is not None:  # None when dask probes the function with an empty block
+        index = int(block_info[0]["chunk-location"][0])
+        _check_block(values, expected[index], name, path, index)
+    return values
