@@ -43,6 +43,7 @@ import xarray as xr
 
 import netsim
 from netsim.cli import main
+from netsim.cli.run import Terminated
 from netsim.errors import OutputError
 from netsim.files import DeferredErrorFile, OutputFile
 from netsim.run.files import open_run, run_kind
@@ -843,6 +844,37 @@ def test_ctrl_c_during_the_write_removes_the_temporary(tmp_path):
     finally:
         signal.signal(signal.SIGINT, previous)
     assert _listing(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("number", "stop"), [(signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, Terminated)]
+)
+def test_a_signal_inside_a_compiler_callback_acts_once_the_callback_is_over(number, stop):
+    """An exception raised in a callback from numba's compiler cannot unwind through its
+    C frames (ignored, and the process may then crash): the console's handler sends the
+    signal again and it acts in the caller's own code."""
+    from netsim.cli import entry
+
+    # code that runs as the compiler's callback does: from a file of its Python bindings
+    callback = compile(
+        "handler(number, sys._getframe())",
+        os.path.join("site-packages", "llvmlite", "binding", "executionengine.py"),
+        "exec",
+    )
+    reached_after_the_callback = False
+    previous = signal.signal(number, entry._stop)
+    try:
+        with pytest.raises(stop):
+            exec(callback, {"handler": entry._stop, "number": number, "sys": sys})
+            reached_after_the_callback = True  # the callback itself did not raise
+            deadline = time.monotonic() + 10.0
+            while time.monotonic() < deadline:  # the signal sent again acts here
+                time.sleep(0.001)
+        assert reached_after_the_callback
+        with pytest.raises(stop):  # outside a callback it acts at once
+            entry._stop(number, sys._getframe())
+    finally:
+        signal.signal(number, previous)
 
 
 def test_an_output_dropped_without_a_commit_leaves_nothing(tmp_path):

@@ -15,8 +15,10 @@ import gc
 import os
 import signal
 import sys
+import threading
 import warnings
 from collections.abc import Sequence
+from types import FrameType
 
 from netsim import __version__
 from netsim.cli.analysis import add_analysis_commands, run_analysis_command
@@ -29,6 +31,8 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool its reader left
+RESEND_AFTER_SECONDS = 0.005  # a signal that came inside a compiler callback, sent again
+COMPILER_FOLDER = f"{os.sep}llvmlite{os.sep}"  # numba's compiler calls back into Python here
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,7 +73,9 @@ def console() -> int:
     # numpy's floating-point RuntimeWarnings (a log of 0 in an intermediate step) are
     # not for the command's reader: a result that could be wrong is refused in one line
     warnings.filterwarnings("ignore", category=RuntimeWarning)
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = signal.signal(signal.SIGTERM, _stop)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _stop)
     try:
         return main(sys.argv[1:], own_process=True)
     except KeyboardInterrupt:  # between main's own handlers and its return
@@ -80,13 +86,39 @@ def console() -> int:
         # the command is over: a signal now ends the process as it would any program,
         # without a traceback from a handler that has nothing left to clean up
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
-        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        if signal.getsignal(signal.SIGINT) is _stop:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
         gc.freeze()  # the process ends here: nothing left that collecting would free
 
 
-def _terminate(number: int, frame: object) -> None:
+def _stop(number: int, frame: FrameType | None) -> None:
+    """Ctrl-C or SIGTERM: raise KeyboardInterrupt or :class:`Terminated` where the
+    process is, so each output in progress is removed on the way out.
+
+    Except inside a callback from numba's compiler (LLVM asks Python for a compiled
+    object as each jitted function is first loaded): an exception cannot unwind through
+    the compiler's C frames, so Python reports it as ignored, the compiler goes on
+    without the object it asked for, and the process can die of a segmentation fault,
+    leaving its temporaries behind. There the signal is sent again a few milliseconds
+    later, when the process is back in Python code of its own.
+    """
+    if _inside_compiler(frame):
+        resend = threading.Timer(RESEND_AFTER_SECONDS, os.kill, (os.getpid(), number))
+        resend.daemon = True  # a process that ends first ends as it would have
+        resend.start()
+        return
+    if number == signal.SIGINT:
+        raise KeyboardInterrupt
     raise Terminated
+
+
+def _inside_compiler(frame: FrameType | None) -> bool:
+    """True if a frame of the compiler's Python bindings is on the stack."""
+    while frame is not None:
+        if COMPILER_FOLDER in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _prepare_process(args: argparse.Namespace) -> None:
