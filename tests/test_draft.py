@@ -1435,3 +1435,63 @@ def test_a_row_s_copy_cut_short_leaves_the_next_row_its_name(lost):
     drivers = {d.name: d for d in result.findings.drivers}
     assert list(drivers) == ["Rising demand", "Garbled row", "Cheaper parts", "Better logistics"]
     assert drivers["Cheaper parts"].quote == "Cheaper parts | +0.5% | Asia | Long term (≥ 4 years)"
+
+
+@pytest.mark.parametrize(
+    ("character", "kind"),
+    [
+        ("\ud800", "a lone surrogate (U+D800"),
+        ("\udfff", "a lone surrogate (U+DFFF"),
+        ("\ufffe", "a noncharacter (U+FFFE"),
+        ("\U0010ffff", "a noncharacter (U+10FFFF"),
+        ("\x00", "a control character (U+0000"),
+    ],
+)
+def test_text_that_is_not_plain_is_refused_up_front_naming_its_line(character, kind):
+    text = VALUED.replace("tablets", f"tab{character}lets")
+    with pytest.raises(netsim.ScenarioError) as refused:
+        draft(text)
+    assert str(refused.value) == f"the report holds {kind}, line 5): give it as plain text"
+    # the line as any line break counts it
+    lines = text.split("\n")
+    moved = lines[0] + "\r\n" + lines[1] + "\u2028" + lines[2] + "\r" + "\n".join(lines[3:])
+    with pytest.raises(netsim.ScenarioError, match=r", line 5\)"):
+        draft(moved)
+
+
+@pytest.mark.parametrize(
+    "mark",
+    ["\ufeff", "\u200b", "\u200d", "\u200f", "\u202e", "\u2067", "\u061c", "\u180e", "\U000e0041"],
+)
+def test_invisible_marks_anywhere_are_taken_out_and_the_draft_writes_and_summarises(mark):
+    plain = draft(VALUED)
+    text = mark + VALUED.replace("USD 12.5", f"USD{mark} 12.5").replace("tablets", f"tab{mark}lets")
+    result = draft(text)
+    assert result.toml == plain.toml
+    summary(result).encode("utf-8")
+
+
+def test_a_name_that_is_not_one_line_of_plain_text_is_refused():
+    for name, problem in [
+        ("X\ud800", "a lone surrogate"),
+        ("X\x07", "a control character"),
+        ("X\nY", "must be one line"),
+        (" ", "must be one line"),
+    ]:
+        with pytest.raises(netsim.ScenarioError, match=problem):
+            draft(VALUED, name=name)
+    with pytest.raises(netsim.ScenarioError, match=r"must be text \(a str\), got bytes"):
+        draft(VALUED.encode())
+
+
+def test_cli_refuses_a_noncharacter_in_the_report_file(tmp_path, capsys):
+    report = tmp_path / "report.txt"
+    report.write_text(VALUED.replace("tablets", "tab\ufffflets"), encoding="utf-8")
+    out = tmp_path / "x.toml"
+    assert main(["draft", str(report), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error == (
+        f"netsim: error: {report}: the report holds a noncharacter (U+FFFF, line 5): give it "
+        "as plain text; nothing written\n"
+    )
+    assert not out.exists()

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netsim.drafting.reading import Findings, Skipped, read_report
+from netsim.drafting.reading import Findings, Skipped, check_plain_text, read_report
 from netsim.drafting.writing import compose
+from netsim.errors import ScenarioError
 
 __all__ = ["Draft", "Findings", "Skipped", "draft", "read_report", "summary"]
 
@@ -71,13 +72,19 @@ def draft(text: str, *, name: str | None = None) -> Draft:
     Raises
     ------
     netsim.ScenarioError
-        When the text states no market size (nothing to draft).
+        When the text states no market size (nothing to draft), or is not plain text
+        (a control character, a lone surrogate, a noncharacter: the line is named), or
+        the name is not one line of plain text.
 
     Examples
     --------
     >>> d = netsim.draft(open("report.txt").read())  # doctest: +SKIP
     >>> scenario = netsim.load_scenario(tomllib.loads(d.toml))  # doctest: +SKIP
     """
+    if name is not None:
+        check_plain_text(name, "the scenario's name")
+        if not name.strip() or len(name.splitlines()) != 1:
+            raise ScenarioError(f"the scenario's name {name!r} must be one line of text")
     findings = read_report(text)
     made = compose(findings, name)
     return Draft(
