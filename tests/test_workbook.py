@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -228,3 +230,160 @@ def test_a_value_set_on_the_command_line_is_not_credited_to_the_report(tmp_path,
     assert changed[0]["value (number)"] == 1.5
     assert changed[0]["source"] == "assumption"
     assert changed[0]["quote or reason"].startswith("changed from the base without a source")
+
+
+class _Tables(HTMLParser):
+    """The text of every cell of every table of an HTML page, by the table's id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.table: list[list[str]] | None = None
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.table = self.tables.setdefault(dict(attrs).get("id", ""), [])
+        elif tag == "tr" and self.table is not None:
+            self.table.append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None and self.table is not None:
+            self.table[-1].append("".join(self.cell))
+            self.cell = None
+        elif tag == "table":
+            self.table = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def _report_tables(run) -> dict[str, list[list[str]]]:
+    from netsim.present.report import render_report
+
+    parser = _Tables()
+    parser.feed(render_report(run))
+    return parser.tables
+
+
+def test_every_figure_and_input_carries_its_unit(tmp_path, small_run_file):
+    out = tmp_path / "units.xlsx"
+    assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
+    rows = _rows(openpyxl.load_workbook(out)["Assumptions"])
+    headers = [c.value for c in openpyxl.load_workbook(out)["Assumptions"][HEADER_ROW]]
+    assert headers[3:5] == ["value (number)", "unit"]
+    empty = [r["parameter or figure"] for r in rows if not r["unit"]]
+    assert empty == []
+    unit = {r["parameter or figure"]: r["unit"] for r in rows}
+    expected = {
+        "market.base_size.value": "USD million",
+        "market.base_scale.mode": "x",
+        "market.targets.size_2031.value": "USD million",
+        "market.targets.size_2031.tolerance": "USD million",
+        "market.targets.size_2031.year": "year",
+        "market.targets.cagr_2026_2031.value": "% a year",
+        "market.targets.cagr_2026_2031.tolerance": "pp",
+        "years.final": "year",
+        "regions.Europe.share.value": "%",
+        "regions.Europe.country_shares.Germany": "% of the region",
+        "regions.Europe.growth_premium.value": "pp a year",
+        "regions.Asia-Pacific.cagr_target.value": "% a year",
+        "axes.modality.segments.PRRT.share.value": "%",
+        "axes.modality.segments.PRRT.cagr_target.value": "% a year",
+        "drivers.rising_prevalence.impact.mode": "pp",
+        "drivers.orphan_incentives.delay.mode": "years",
+        "events.paltusotine.probability.value": "probability",
+        "events.paltusotine.year.values": "year",
+        "timelines.short.onset": "year",
+        "timelines.short.ramp_years": "years",
+        "noise.global_sd.value": "pp",
+        "funnel.population.Germany": "persons",
+        "funnel.rate.value.mode": "per 100,000 a year",
+        "funnel.cost.per_market_unit": "USD per USD million",
+        "funnel.cost.segments.PRRT.price_per_dose.mode": "USD a dose",
+        "drivers.rising_prevalence.impact": "pp",  # an input: its parameter's unit
+    }
+    assert {key: unit.get(key) for key in expected} == expected
+    # numbers as numbers: a figure's value is in the number column, text only for a list
+    for row in rows:
+        if row["kind"] == "figure":
+            assert isinstance(row["value (number)"], int | float) != (
+                row["distribution or value"] is not None
+            )
+
+
+def test_the_report_s_tables_and_the_workbook_s_sheet_agree_row_for_row(tmp_path, small_run_file):
+    out = tmp_path / "agree.xlsx"
+    assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
+    rows = _rows(openpyxl.load_workbook(out)["Assumptions"])
+    tables = _report_tables(netsim.open_run(small_run_file))
+    inputs, figures = tables["inputs"], tables["assumptions"]
+    assert inputs[0] == ["parameter", "distribution", "unit", "source", "quote or reason"]
+    assert figures[0] == ["figure", "value", "unit", "source", "quote or reason"]
+    sheet_inputs = [
+        [
+            r["parameter or figure"],
+            r["distribution or value"],
+            r["unit"],
+            r["source"],
+            r["quote or reason"] or "",
+        ]
+        for r in rows
+        if r["kind"] == "input"
+    ]
+    assert inputs[1:] == sheet_inputs and len(sheet_inputs) > 50
+    sheet_figures = []
+    for r in rows:
+        if r["kind"] == "figure":
+            shown = r["distribution or value"]
+            value = shown if shown is not None else r["value (number)"]
+            sheet_figures.append(
+                [
+                    r["parameter or figure"],
+                    value,
+                    r["unit"],
+                    r["source"],
+                    r["quote or reason"] or "",
+                ]
+            )
+    assert [row[0] for row in figures[1:]] == [row[0] for row in sheet_figures]
+    for html_row, sheet_row in zip(figures[1:], sheet_figures, strict=True):
+        assert html_row[2:] == sheet_row[2:], html_row[0]
+        assert (
+            float(html_row[1]) == sheet_row[1]
+            if not html_row[1].startswith("[")
+            else (html_row[1] == sheet_row[1])
+        )
+
+
+def test_layout_assumptions_are_the_layout_s_parameters_in_order(net):
+    layout = netsim.OutputLayout.of(net)
+    records = layout.assumptions()
+    assert [a.name for a in records] == list(layout.parameters)
+    assert [a.unit for a in records] == list(layout.parameter_units)
+    assert [a.distribution for a in records] == list(layout.parameter_distributions)
+    assert [a.source for a in records] == list(layout.parameter_sources)
+    assert all(a.source_kind in ("report", "assumption") and a.source_text for a in records)
+
+
+def test_changed_figures_carry_their_units(tmp_path, capsys):
+    out = tmp_path / "changed.xlsx"
+    argv = ["compare", str(NET_CONFIG), str(CONFIGS / "bull.toml"), "--draws", "200"]
+    assert main([*argv, "--xlsx", str(out)]) == 0
+    capsys.readouterr()
+    rows = _rows(openpyxl.load_workbook(out)["Assumptions"])
+    changed = [r for r in rows if str(r["kind"]).startswith("changed in")]
+    assert changed and all(r["unit"] for r in changed)
+
+
+@pytest.mark.parametrize("name", ["net_market.toml", "bull.toml", "bear.toml"])
+def test_every_figure_of_every_shipped_scenario_has_a_unit(name):
+    from netsim.scenario.documents import figures
+
+    scenario = netsim.load_scenario(CONFIGS / name)
+    document = json.loads(scenario.document_json)
+    missing = [f.key for f in figures(document) if not f.unit]
+    assert missing == []

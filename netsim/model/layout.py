@@ -38,6 +38,7 @@ defer_dask_array_import()  # every run builds its Datasets here or after: see th
 __all__ = [
     "HEADLINE_QUANTILES",
     "RESERVED_NAMES",
+    "Assumption",
     "HeadlineCell",
     "OutputLayout",
     "aggregate",
@@ -71,6 +72,39 @@ class HeadlineCell:
     by: str
     row_dim: str
     year: int | None
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """One sampled input as every table lists it (the report's inputs, the workbook's
+    Assumptions sheet): from :meth:`OutputLayout.assumptions`, so that they cannot drift.
+
+    Attributes
+    ----------
+    name : str
+        The parameter (a column of ``inputs[draw, parameter]``).
+    distribution : str
+        Its distribution, described (``pert(low=0.6, mode=1.2, high=1.8)``).
+    unit : str
+        The unit of its draws (``pp``, ``years``, ``x``, ...).
+    source : str
+        Its source as written (``report: '...'`` or ``assumption: ...``).
+    """
+
+    name: str
+    distribution: str
+    unit: str
+    source: str
+
+    @property
+    def source_kind(self) -> str:
+        """``report`` or ``assumption``: the source's first word."""
+        return self.source.partition(":")[0].strip()
+
+    @property
+    def source_text(self) -> str:
+        """The source's quote or reason (after ``report:`` / ``assumption:``)."""
+        return self.source.partition(":")[2].strip()
 
 
 @dataclass(frozen=True)
@@ -389,6 +423,20 @@ class OutputLayout:
             "parameter_distribution": ("parameter", list(self.parameter_distributions)),
             "parameter_source": ("parameter", list(self.parameter_sources)),
         }
+
+    def assumptions(self) -> tuple[Assumption, ...]:
+        """Every sampled input, in column order, with its distribution, unit and source:
+        the one accessor the report's inputs table and the workbook's sheet read."""
+        return tuple(
+            Assumption(name, distribution, unit, source)
+            for name, distribution, unit, source in zip(
+                self.parameters,
+                self.parameter_distributions,
+                self.parameter_units,
+                self.parameter_sources,
+                strict=True,
+            )
+        )
 
     # --- aggregation and the run summary -----------------------------------------------
     def sum_arrays(

@@ -28,7 +28,7 @@ from netsim.model.layout import OutputLayout
 from netsim.present.numbers import format_value, value_decimals
 from netsim.present.tables import headline_quantiles
 from netsim.run.files import DRAWS_KIND, run_kind
-from netsim.scenario.documents import figures_and_sources
+from netsim.scenario.documents import figures
 from netsim.stats.intervals import mean_standard_error
 
 __all__ = ["render_report", "write_report"]
@@ -239,16 +239,9 @@ def render_report(
     sections.append(f'<p id="precision">{html.escape(precision)}</p>')
 
     sections.append("<h2>Inputs</h2>")
-    rows = []
-    for name, dist, parameter_unit, source in zip(
-        layout.parameters,
-        layout.parameter_distributions,
-        layout.parameter_units,
-        layout.parameter_sources,
-        strict=True,
-    ):
-        kind = source.split(":", 1)[0]
-        rows.append([name, dist, parameter_unit, kind, source.split(":", 1)[-1].strip()])
+    rows = [
+        [a.name, a.distribution, a.unit, a.source_kind, a.source_text] for a in layout.assumptions()
+    ]
     sections.append(
         _table(
             ["parameter", "distribution", "unit", "source", "quote or reason"],
@@ -310,12 +303,9 @@ def _assumptions_section(attrs: Mapping[str, Any]) -> str:
         document = None
     if not isinstance(document, dict):
         return "<h2>Assumptions</h2>" + _note("The run file holds no scenario document.")
-    rows = []
-    for key, value, source in figures_and_sources(document):
-        kind, _, text = source.partition(":")
-        rows.append([key, value, kind.strip(), text.strip()])
+    rows = [[f.key, f.value, f.unit, f.source_kind, f.source_text] for f in figures(document)]
     return "<h2>Assumptions</h2>" + _table(
-        ["figure", "value", "source", "quote or reason"],
+        ["figure", "value", "unit", "source", "quote or reason"],
         rows,
         f"Every figure of the scenario ({len(rows)}), with its source",
         "assumptions",

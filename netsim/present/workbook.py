@@ -30,7 +30,7 @@ import xarray as xr
 from netsim.analyze.bands import run_bands
 from netsim.errors import ScenarioError
 from netsim.model.layout import OutputLayout
-from netsim.scenario.documents import figures_and_sources
+from netsim.scenario.documents import figures
 
 __all__ = ["comparison_workbook", "run_workbook", "workbook_bytes"]
 
@@ -150,26 +150,36 @@ def _sheet(workbook: Any, title: str, note: str, headers: Sequence[str], rows: l
 
 
 def _assumption_rows(layout: OutputLayout, document: Mapping[str, Any] | None) -> list[list[Any]]:
-    rows: list[list[Any]] = []
-    for name, dist, unit, source in zip(
-        layout.parameters,
-        layout.parameter_distributions,
-        layout.parameter_units,
-        layout.parameter_sources,
-        strict=True,
-    ):
-        kind, _, text = source.partition(":")
-        rows.append(["input", name, dist, None, unit, kind.strip(), text.strip()])
+    """Every sampled input (the report's inputs table, row for row), then every figure
+    of the scenario document (its assumptions table, row for row), each with its unit."""
+    rows: list[list[Any]] = [
+        ["input", a.name, a.distribution, None, a.unit, a.source_kind, a.source_text]
+        for a in layout.assumptions()
+    ]
     if document is not None:
-        for key, value, source in figures_and_sources(document):
-            kind, _, text = source.partition(":")
-            try:
-                number: Any = float(value)
-            except ValueError:
-                number = None
-            shown = None if number is not None else value
-            rows.append(["figure", key, shown, number, "", kind.strip(), text.strip()])
+        for figure in figures(document):
+            number = _figure_number(figure.value)
+            shown = None if number is not None else figure.value
+            rows.append(
+                [
+                    "figure",
+                    figure.key,
+                    shown,
+                    number,
+                    figure.unit,
+                    figure.source_kind,
+                    figure.source_text,
+                ]
+            )
     return rows
+
+
+def _figure_number(value: str) -> float | None:
+    """A figure's value as a number, or None for a list (shown as text instead)."""
+    try:
+        return float(value)
+    except ValueError:
+        return None
 
 
 ASSUMPTION_HEADERS = (
@@ -323,23 +333,21 @@ def comparison_workbook(
 
 def _changed_rows(label: str, base: Any, other: Any) -> list[list[Any]]:
     """The figures of ``other`` whose value differs from (or is absent in) ``base``."""
-    base_rows = figures_and_sources(_merged(base))
-    base_figures = {key: value for key, value, _ in base_rows}
-    base_sources = {key: source for key, _, source in base_rows}
+    base_rows = figures(_merged(base))
+    base_figures = {f.key: f.value for f in base_rows}
+    base_sources = {f.key: f.source for f in base_rows}
     rows = []
-    for key, value, source in figures_and_sources(_merged(other)):
+    for figure in figures(_merged(other)):
+        key, value, source = figure.key, figure.value, figure.source
         if base_figures.get(key) == value:
             continue
-        kind, _, text = source.partition(":")
+        kind, text = figure.source_kind, figure.source_text
         if base_sources.get(key) == source:
             # a value changed under the table's old source (--set, or an overlay that kept
             # it): the source vouches for the old value, not this one
             kind, text = "assumption", "changed from the base without a source of its own; "
             text += f"the table's source reads: {source}"
-        try:
-            number: Any = float(value)
-        except ValueError:
-            number = None
+        number = _figure_number(value)
         was = base_figures.get(key, "absent")
         rows.append(
             [
@@ -347,8 +355,8 @@ def _changed_rows(label: str, base: Any, other: Any) -> list[list[Any]]:
                 key,
                 f"{value} (base: {was})" if number is None else f"base: {was}",
                 number,
-                "",
-                kind.strip(),
+                figure.unit,
+                kind,
                 text.strip(),
             ]
         )

@@ -10,16 +10,20 @@ import copy
 import math
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from netsim.errors import ScenarioError
 from netsim.scenario.distributions import MAX_MAGNITUDE
+from netsim.scenario.figure_units import figure_unit
 from netsim.scenario.names import text_problem
 
 __all__ = [
+    "Figure",
     "Reader",
     "apply_overrides",
+    "figures",
     "figures_and_sources",
     "load_document",
     "merge_overlay",
@@ -367,34 +371,64 @@ def check_sources(document: Mapping[str, Any], path: str) -> None:
     walk({k: v for k, v in document.items() if k != "overlay"}, "", False)
 
 
-def figures_and_sources(document: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """Every figure of a scenario document with its source: ``(key path, value, source)``.
+@dataclass(frozen=True)
+class Figure:
+    """One figure of a scenario document: its key path, its value as shown (a number's
+    ``repr``, a list as ``[a, b]``), its source and its unit
+    (:func:`netsim.scenario.figure_units.figure_unit`)."""
+
+    key: str
+    value: str
+    source: str
+    unit: str
+
+    @property
+    def source_kind(self) -> str:
+        """``report`` or ``assumption``: the source's first word."""
+        return self.source.partition(":")[0].strip()
+
+    @property
+    def source_text(self) -> str:
+        """The source's quote or reason (after ``report:`` / ``assumption:``)."""
+        return self.source.partition(":")[2].strip()
+
+
+def figures(document: Mapping[str, Any]) -> list[Figure]:
+    """Every figure of a scenario document with its source and unit, in document order.
 
     A figure is a number or a list of numbers; its source is its table's ``source`` or,
     failing that, the table above's (the rule :func:`check_sources` enforces). This is
     the provenance a run carries: shares, premiums, targets, correlations, timelines,
     geography weights, event settings and limits, not only the sampled parameters.
     """
-    rows: list[tuple[str, str, str]] = []
+    rows: list[Figure] = []
+    whole = {k: v for k, v in document.items() if k != "overlay"}
 
     def show(value: Any) -> str:
         if isinstance(value, list):
             return "[" + ", ".join(show(v) for v in value) + "]"
         return repr(value) if isinstance(value, float) else str(value)
 
-    def walk(table: Mapping[str, Any], key: str, inherited: str) -> None:
+    def walk(table: Mapping[str, Any], parts: tuple[str, ...], key: str, inherited: str) -> None:
         source = table.get("source", inherited)
         source = source if isinstance(source, str) else inherited
         for name, value in table.items():
             part = name if _bare(name) else f'"{name}"'
             where = f"{key}.{part}" if key else part
             if isinstance(value, dict):
-                walk(value, where, source)
+                walk(value, (*parts, name), where, source)
             elif _is_number(value):
-                rows.append((where, show(value), source))
+                unit = figure_unit((*parts, name), whole)
+                rows.append(Figure(where, show(value), source, unit))
 
-    walk({k: v for k, v in document.items() if k != "overlay"}, "", "")
+    walk(whole, (), "", "")
     return rows
+
+
+def figures_and_sources(document: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """Every figure of a scenario document with its source: ``(key path, value, source)``
+    (:func:`figures` without the units)."""
+    return [(f.key, f.value, f.source) for f in figures(document)]
 
 
 def _is_number(value: Any) -> bool:
