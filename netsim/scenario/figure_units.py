@@ -107,8 +107,8 @@ def figure_unit(parts: Sequence[str], document: Mapping[str, Any]) -> str:
     """The unit of the figure at key path ``parts`` of ``document`` (``""`` for a key
     netsim does not know, which a loaded scenario cannot hold).
 
-    >>> figure_unit(("market", "base_size", "value"), {"market": {"unit": "USD million"}})
-    'USD million'
+    >>> figure_unit(("market", "base_size", "value"), {"market": {"unit": "EUR billion"}})
+    'EUR billion'
     >>> figure_unit(("regions", "Europe", "share", "value"), {})
     '%'
     """
