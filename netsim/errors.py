@@ -11,11 +11,28 @@ class ScenarioError(ValueError):
     The message names the file (when there is one), the key path inside it, the
     offending value and the rule it breaks, e.g.
     ``configs/x.toml: drivers.prevalence.impact.low=2.0 must be <= mode=1.5``.
+
+    A figure that breaks one of the scenario's limits (:mod:`netsim.scenario.limits`)
+    also carries ``breach``, what is broken in words (``calibration solves baseline =
+    +500 % a year, outside its plausible range [-20, 30] (limits.solved_baseline_pp)``),
+    and ``figures``, the key paths of the figures that break it
+    (``("market.base_size.value", "market.targets.size_2026")``): a caller that knows
+    where those figures came from (a drafted report) can name them.
     """
 
-    def __init__(self, message: str, *, path: str | None = None, key: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        key: str | None = None,
+        breach: str | None = None,
+        figures: tuple[str, ...] = (),
+    ):
         self.path = path
         self.key = key
+        self.breach = breach
+        self.figures = figures
         prefix = f"{path}: " if path else ""
         super().__init__(prefix + message)
 

@@ -1222,18 +1222,163 @@ def test_a_second_figure_for_the_same_region_is_skipped():
     assert "41.2%" in skipped.figure
 
 
-def test_cli_names_the_report_and_key_path_when_the_draft_does_not_load(tmp_path, capsys):
+def test_cli_names_the_report_and_key_path_when_the_draft_does_not_load(
+    tmp_path, capsys, monkeypatch
+):
+    # a draft default past a limit (a fault of the draft, not of the report's figures)
+    import netsim.drafting
+    from netsim.drafting.writing import Defaults
+
+    def noisy(findings, name):
+        return compose(findings, name, Defaults(global_sd=50.0))
+
+    monkeypatch.setattr(netsim.drafting, "compose", noisy)
     report = tmp_path / "report.txt"
-    report.write_text(
-        "Foo Market\nThe foo market was valued at USD 1.0 thousand in 2025 and is expected to "
-        "reach USD 999,999,999,999 trillion by 2030.\n"
-    )
+    report.write_text(VALUED)
     out = tmp_path / "x.toml"
     assert main(["draft", str(report), "--out", str(out)]) == 2
     error = capsys.readouterr().err
     assert error.startswith(f"netsim: error: {report}: the drafted scenario does not load (")
-    assert "market.targets.size_2030" in error and "<scenario dict>" not in error
+    assert "noise.global_sd.value" in error and "<scenario dict>" not in error
+    assert "fault of netsim draft" in error and error.endswith("; nothing written\n")
     assert error.count("\n") == 1 and not out.exists()
+
+
+FAST = """Foo Market
+The foo market was valued at USD 1.0 billion in 2025 and is expected to reach {later}.
+"""
+
+
+@pytest.mark.parametrize(
+    ("later", "message"),
+    [
+        (
+            "USD 6.0 billion in 2026",
+            "the report's figures break a scenario limit: 'USD 1.0 billion in 2025' to 'USD 6.0 "
+            "billion in 2026' is +500 % a year, beyond netsim's +-50 % limit on growth "
+            "(limits.growth_pp): check those figures",
+        ),
+        (
+            "USD 24.76 billion by 2030, at a CAGR of 90% over 2025-2030",
+            "the report's figures break a scenario limit: 'USD 1.0 billion in 2025' to 'USD 24.76 "
+            "billion by 2030' is +90 % a year, beyond netsim's +-50 % limit on growth "
+            "(limits.growth_pp): check those figures",
+        ),
+        (
+            "USD 0.001 billion by 2030",
+            "the report's figures break a scenario limit: 'USD 1.0 billion in 2025' to 'USD 0.001 "
+            "billion by 2030' is -74.88 % a year, beyond netsim's +-50 % limit on growth "
+            "(limits.growth_pp): check those figures",
+        ),
+        (
+            "USD 999,999,999,999 trillion by 2030",
+            "the report's figures break a scenario limit: 'USD 1.0 billion in 2025' to 'USD "
+            "999,999,999,999 trillion by 2030' is +9.99e+04 % a year, beyond netsim's +-50 % "
+            "limit on growth (limits.growth_pp): check those figures",
+        ),
+    ],
+)
+def test_sizes_growing_past_netsim_s_limit_are_refused_naming_the_report_s_figures(
+    tmp_path, capsys, later, message
+):
+    text = FAST.format(later=later)
+    with pytest.raises(netsim.ScenarioError) as refused:
+        draft(text)
+    assert str(refused.value) == message
+    report = tmp_path / "report.txt"
+    report.write_text(text)
+    out = tmp_path / "x.toml"
+    assert main(["draft", str(report), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == f"netsim: error: {report}: {message}; nothing written\n"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("later", "figures", "breach"),
+    [
+        (
+            "USD 0.1 billion by 2030",
+            "'USD 1.0 billion in 2025' (market.base_size.value), 'USD 0.1 billion by 2030' "
+            "(market.targets.size_2030)",
+            "calibration solves baseline = -36.9 % a year, outside its plausible range [-20, 30] "
+            "(limits.solved_baseline_pp)",
+        ),
+        (
+            "USD 4.0 billion by 2030, growing at a CAGR of 31.95% over 2025-2030",
+            "'USD 1.0 billion in 2025' (market.base_size.value), 'USD 4.0 billion by 2030' "
+            "(market.targets.size_2030), 'CAGR of 31.95% over 2025-2030' "
+            "(market.targets.cagr_2025_2030)",
+            "calibration solves baseline = +",
+        ),
+        (
+            "USD 1.3 billion in 2026 and USD 1.35 billion by 2030",
+            "'USD 1.0 billion in 2025' (market.base_size.value), 'USD 1.3 billion in 2026' "
+            "(market.targets.size_2026), 'USD 1.35 billion by 2030' (market.targets.size_2030)",
+            "calibration solves first_year_step",
+        ),
+    ],
+)
+def test_a_report_whose_figures_break_a_calibration_limit_is_refused_naming_them(
+    tmp_path, capsys, later, figures, breach
+):
+    text = FAST.format(later=later)
+    result = draft(text)
+    with pytest.raises(netsim.ScenarioError) as refused:
+        netsim.drafting.load(result)
+    message = str(refused.value)
+    assert message.startswith(f"the report's figures break a scenario limit: {figures}: {breach}")
+    assert "fault of netsim draft" not in message and "\n" not in message
+    report = tmp_path / "report.txt"
+    report.write_text(text)
+    out = tmp_path / "x.toml"
+    assert main(["draft", str(report), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error == f"netsim: error: {report}: {message}; nothing written\n"
+    assert not out.exists()
+
+
+def test_a_forecast_span_past_the_limit_is_refused_naming_the_report_s_years():
+    result = draft(FAST.format(later="USD 6.0 billion in 2030").replace("2025", "1950"))
+    with pytest.raises(netsim.ScenarioError) as refused:
+        netsim.drafting.load(result)
+    assert str(refused.value) == (
+        "the report's figures break a scenario limit: 'USD 1.0 billion in 1950' (years.base), "
+        "'USD 6.0 billion in 2030' (years.final): years.final=2030 gives 80 forecast years, "
+        "over limits.max_years=60"
+    )
+
+
+def test_a_limit_broken_with_drivers_and_a_guessed_period_says_so():
+    text = (
+        "Foo Market\nThe foo market was valued at USD 10.0 billion in 2025, growing at a CAGR "
+        "of 2.0% through 2030.\n"
+        "Restraints Impact Analysis\n"
+        "| Restraint | (~) % Impact on CAGR Forecast | Geographic Relevance | Impact Timeline |\n"
+        "|---|---|---|---|\n"
+        "| Steel price swings | -30 % | Global | Short term (2-4 years) |\n"
+        "| Source: publisher |\n"
+    )
+    with pytest.raises(netsim.ScenarioError) as refused:
+        netsim.drafting.load(draft(text))
+    message = str(refused.value)
+    assert message.startswith(
+        "the report's figures break a scenario limit: 'USD 10.0 billion in 2025' "
+        "(market.base_size.value), 'CAGR of 2.0% through 2030' (market.targets.cagr_2026_2030, "
+        "read with a draft default: period 2026-2030: the report states no start year"
+    )
+    assert message.endswith(
+        "(the report's drivers and restraints add -30 pp to the CAGR at their points: the "
+        "baseline is the rest)"
+    )
+
+
+def test_a_loadable_draft_loads():
+    scenario = netsim.drafting.load(draft(VALUED))
+    assert scenario.name == "Widget Market" and scenario.calibration is not None
+    figures = {key: quote for key, quote, _ in draft(VALUED).figures}
+    assert figures["market.base_size.value"] == "USD 12.5 billion in 2026"
+    assert figures["market.targets.size_2031"] == "USD 18.4 billion by 2031"
+    assert figures['regions."Asia Pacific".cagr_target'].endswith("9.9% CAGR to 2031")
 
 
 def test_cli_names_a_folder_given_as_the_report(tmp_path, capsys):

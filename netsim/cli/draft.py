@@ -1,10 +1,11 @@
 """``netsim draft REPORT.txt --out SCENARIO.toml``: a scenario file from a report's text.
 
 The command reads the report, drafts the scenario (:func:`netsim.draft`), loads
-the drafted document with :func:`netsim.load_scenario` (validated and calibrated), and
+the drafted document with :func:`netsim.drafting.load` (validated and calibrated), and
 only then writes it, atomically; it prints what it found, assumed and skipped. A report
-that cannot be read, states no market size, or an ``--out`` that exists (without
-``--force``) is refused in one line with nothing written.
+that cannot be read, states no market size, whose own figures break a scenario limit, or
+an ``--out`` that exists (without ``--force``) is refused in one line with nothing
+written.
 """
 
 from __future__ import annotations
@@ -70,27 +71,9 @@ def read_report_text(path: str | Path) -> str:
     return text
 
 
-def _load_problem(error: ScenarioError, document: dict[str, Any]) -> str:
-    """Why a drafted document does not load, without the in-memory document's label
-    (the command names the report instead), with the key path of the figure at fault."""
-    message = str(error)
-    if error.path and message.startswith(f"{error.path}: "):
-        message = message[len(error.path) + 2 :]
-    key = error.key
-    if key is None:  # a calibration target is named by its name alone
-        targets = document.get("market", {}).get("targets", {})
-        key = next((f"market.targets.{n}" for n in targets if f"{n}:" in message), None)
-    if key and key not in message:
-        message = f"{key}: {message}"
-    return message
-
-
 def draft_command(args: argparse.Namespace) -> int:
     """Run ``netsim draft``; returns the exit status."""
-    import tomllib
-
-    import netsim
-    from netsim.drafting import draft, summary
+    from netsim.drafting import draft, load, summary
     from netsim.files import OutputFile, refuse_unless_writable_target
 
     # the report first (a folder given as the report is named as such), then the
@@ -108,16 +91,11 @@ def draft_command(args: argparse.Namespace) -> int:
         raise ScenarioError(f"{error}; nothing written", path=args.report) from None
     output = OutputFile(out, [args.report])  # refuses a folder, a device, the report itself
     try:
-        document = tomllib.loads(result.toml)
         try:
-            scenario = netsim.load_scenario(document)
+            scenario = load(result)
         except ScenarioError as error:
             raise ScenarioError(
-                f"the drafted scenario does not load ({_load_problem(error, document)}); "
-                "nothing written. If the report's figures are as read, this is a fault of "
-                "netsim draft: please report it with the report's text",
-                path=args.report,
-                key=error.key,
+                f"{error}; nothing written", path=args.report, key=error.key
             ) from None
         written = output.write_text(result.toml)
     finally:

@@ -3,8 +3,9 @@
 :func:`draft` reads the report (:mod:`netsim.drafting.reading`) and writes a scenario
 document (:mod:`netsim.drafting.writing`) whose every report figure quotes the report and
 whose every gap is a neutral default marked ``assumption: draft default, review: ...``.
-It does not load the scenario: :func:`netsim.load_scenario` on the text (the command
-line does so before it writes the file) validates and calibrates it.
+It does not load the scenario: :func:`load` does (validated and calibrated; the command
+line does so before it writes the file), naming the report's own figure when one breaks a
+scenario limit.
 
 The public name is the function: ``netsim.draft(text)``.
 """
@@ -12,12 +13,13 @@ The public name is the function: ``netsim.draft(text)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from netsim.drafting.reading import Findings, Skipped, check_plain_text, read_report
 from netsim.drafting.writing import compose
 from netsim.errors import ScenarioError
 
-__all__ = ["Draft", "Findings", "Skipped", "draft", "read_report", "summary"]
+__all__ = ["Draft", "Findings", "Skipped", "draft", "load", "read_report", "summary"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,10 @@ class Draft:
         The market's unit, the report's currency and scale (e.g. ``"USD billion"``).
     years : tuple of int
         The scenario's base and final years.
+    figures : tuple of (str, str, str)
+        The document's figures that state one of the report's: (key path, the report's
+        words, the draft default it was read with or ``""``), e.g.
+        ``("market.targets.size_2031", "USD 4.37 billion by 2031", "")``.
     """
 
     toml: str
@@ -52,6 +58,7 @@ class Draft:
     placed: tuple[str, ...]
     unit: str
     years: tuple[int, int]
+    figures: tuple[tuple[str, str, str], ...] = ()
 
 
 def draft(text: str, *, name: str | None = None) -> Draft:
@@ -96,7 +103,98 @@ def draft(text: str, *, name: str | None = None) -> Draft:
         tuple(made.placed),
         made.unit,
         made.years,
+        tuple((key, quote, default) for key, (quote, default) in made.figures.items()),
     )
+
+
+def load(result: Draft) -> Any:
+    """Load a drafted scenario: :func:`netsim.load_scenario` on its document (validated
+    and calibrated).
+
+    Raises
+    ------
+    netsim.ScenarioError
+        When it does not load. If the figures that break a scenario limit are all the
+        report's own (its sizes imply growth no scenario may hold, ...), the message
+        quotes them and names the limit: ``the report's figures break a scenario limit:
+        'USD 1.0 billion in 2025' (market.base_size.value), 'USD 6.0 billion in 2026'
+        (market.targets.size_2026): calibration solves baseline = +500 % a year, outside
+        its plausible range [-20, 30] (limits.solved_baseline_pp)``. Otherwise the draft is
+        at fault, and the message says so with the key path at fault.
+    """
+    import tomllib
+
+    from netsim.model.load import load_scenario
+
+    document = tomllib.loads(result.toml)
+    try:
+        return load_scenario(document)
+    except ScenarioError as error:
+        raise _load_error(error, result, document) from None
+
+
+def _load_error(error: ScenarioError, result: Draft, document: dict[str, Any]) -> ScenarioError:
+    """Why a drafted document does not load: the report's figures, quoted, when they are
+    what breaks a limit; else a fault of the draft, with the key path at fault."""
+    stated = {key: (quote, default) for key, quote, default in result.figures}
+    named = list(dict.fromkeys(error.figures))
+    if error.breach and named and all(key in stated for key in named):
+        parts = []
+        for key in named:
+            quote, default = stated[key]
+            read = f", read with a draft default: {default}" if default else ""
+            parts.append(f"{_quoted(quote)} ({key}{read})")
+        factors = ""
+        if "market.base_size.value" in named and error.breach.startswith("calibration"):
+            net = _net_impact(document)
+            if net:
+                factors = (
+                    f" (the report's drivers and restraints add {net:+.4g} pp to the CAGR at "
+                    "their points: the baseline is the rest)"
+                )
+        return ScenarioError(
+            f"the report's figures break a scenario limit: {', '.join(parts)}: "
+            f"{error.breach}{factors}",
+            key=error.key,
+            breach=error.breach,
+            figures=error.figures,
+        )
+    return ScenarioError(
+        f"the drafted scenario does not load ({_load_problem(error, document)}): if the "
+        "report's figures are as read, this is a fault of netsim draft: please report it with "
+        "the report's text",
+        key=error.key,
+    )
+
+
+def _quoted(quote: str, width: int = 120) -> str:
+    return repr(quote if len(quote) <= width else quote[: width - 3] + "...")
+
+
+def _net_impact(document: dict[str, Any]) -> float:
+    """The drivers' and restraints' impacts at their points (pp on the CAGR), summed."""
+    total = 0.0
+    for group in ("drivers", "restraints"):
+        for table in document.get(group, {}).values():
+            impact = table.get("impact", {})
+            point = impact.get("mode", impact.get("value", 0.0))
+            total += float(point) if isinstance(point, int | float) else 0.0
+    return total
+
+
+def _load_problem(error: ScenarioError, document: dict[str, Any]) -> str:
+    """Why a drafted document does not load, without the in-memory document's label
+    (the command names the report instead), with the key path of the figure at fault."""
+    message = str(error)
+    if error.path and message.startswith(f"{error.path}: "):
+        message = message[len(error.path) + 2 :]
+    key = error.key
+    if key is None:  # a calibration target is named by its name alone
+        targets = document.get("market", {}).get("targets", {})
+        key = next((f"market.targets.{n}" for n in targets if f"{n}:" in message), None)
+    if key and key not in message:
+        message = f"{key}: {message}"
+    return message
 
 
 def _figure(value: float) -> str:

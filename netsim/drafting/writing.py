@@ -11,6 +11,7 @@ back with :mod:`tomllib` before it is returned.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import tomllib
@@ -34,6 +35,7 @@ from netsim.drafting.reading import (
     Takeaway,
 )
 from netsim.errors import ScenarioError
+from netsim.scenario.documents import key_path
 from netsim.scenario.limits import Limits
 from netsim.scenario.names import axis_name_problem
 
@@ -78,6 +80,9 @@ class Composition:
     unit: str = ""
     years: tuple[int, int] = (0, 0)
     placed: list[str] = field(default_factory=list)  # one line per placed takeaway figure
+    # the document's figures that state a report's figure: key path -> (the report's
+    # words, the draft default it was read with, or "")
+    figures: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 # --- small helpers ----------------------------------------------------------------------------
@@ -89,6 +94,12 @@ def _report(quote: str, note: str = "") -> str:
 
 def _assumption(reason: str) -> str:
     return DRAFT + reason
+
+
+def _default_in(note: str) -> str:
+    """The draft default a figure's source or note holds (its reason), or ``""``."""
+    _, marked, reason = note.partition(DRAFT)
+    return reason.split(";")[0].strip() if marked else ""
 
 
 def _inline(**items: Any) -> InlineTable:
@@ -234,12 +245,17 @@ class _Composer:
         # what the document holds of the takeaways' figures, by part: a figure placed
         # and then taken out again (a share that does not fit) leaves this book too
         self.placing: dict[tuple[str, ...], str] = {}
+        self.figures: dict[str, tuple[str, str]] = {}  # key path -> (quote, draft default)
         self.sentences: dict[str, str] = {}  # a part's figure's quote -> its sentence
         self.quotes: dict[int, str] = {}  # a part's cagr_target table -> its quote
         self.name = name or _scenario_name(findings.title)
 
     def skip(self, figure: str, sentence: str, reason: str) -> None:
         self.skipped.append(Skipped(figure, sentence, reason))
+
+    def figure(self, key: str, target: InlineTable) -> None:
+        """Note a part's CAGR target placed at ``key`` as the report's figure."""
+        self.figures[key] = (self.quotes[id(target)], _default_in(str(target["source"])))
 
     def place(self, key: tuple[str, ...], line: str) -> None:
         self.placing[key] = line
@@ -407,7 +423,26 @@ class _Composer:
                 "disagrees with the other sizes beyond their rounding (a growth path with one "
                 "first-year step cannot meet them all)",
             )
+        self._check_growth(targets, base_size)
         return targets
+
+    def _check_growth(self, targets: list[_Target], base_size: float) -> None:
+        """Refuse sizes that grow (or shrink) faster than netsim's limit on growth from one
+        to the next: the report's own figures break it, and no scenario may hold them."""
+        limit = Limits().growth_pp
+        path = [(self.base, base_size, self.base_figure.quote)]
+        path += sorted(
+            ((t.year, t.value, t.quote) for t in targets if t.kind == "size" and t.year),
+            key=lambda item: item[0],
+        )
+        for (start, before, first), (end, after, second) in itertools.pairwise(path):
+            rate = 100.0 * ((after / before) ** (1.0 / (end - start)) - 1.0)
+            if abs(rate) > limit:
+                raise ScenarioError(
+                    f"the report's figures break a scenario limit: {first!r} to {second!r} is "
+                    f"{rate:+.4g} % a year, beyond netsim's +-{limit:g} % limit on growth "
+                    "(limits.growth_pp): check those figures"
+                )
 
     def market_tables(self, document: Any) -> None:
         base = self.base_figure
@@ -417,10 +452,12 @@ class _Composer:
         final = next((t for t in self.targets if t.kind == "size" and t.year == self.final), None)
         if final is None:
             final = next((t for t in self.targets if t.end == self.final), None)
+        self.figures["years.base"] = (base.quote, "")
         if self.final_source:
             years.add("source", f"{_report(base.quote)}; {self.final_source[12:]}")
         elif final is not None:
             years.add("source", f"report: '{base.quote}' ... '{final.quote}'")
+            self.figures["years.final"] = (final.quote, "")
         else:
             years.add("source", _report(base.quote, f"final year {self.final}"))
         document.add("years", years)
@@ -430,6 +467,7 @@ class _Composer:
         size = tomlkit.table()
         size.add("value", self.value_of(base))
         size.add("source", _report(base.quote))
+        self.figures["market.base_size.value"] = (base.quote, "")
         market.add("base_size", size)
         low, mode, high = self.defaults.base_scale
         scale = tomlkit.table()
@@ -459,6 +497,10 @@ class _Composer:
                 table.add("tolerance", target.tolerance)
                 table.add("source", _report(target.quote, target.note))
                 targets.add(target.key, table)
+                self.figures[key_path("market", "targets", target.key)] = (
+                    target.quote,
+                    _default_in(target.note),
+                )
             market.add("targets", targets)
         else:
             table = tomlkit.table()
@@ -684,6 +726,7 @@ class _Composer:
             table.add("share", _inline(value=value, source=source))
             if region in region_growth:
                 table.add("cagr_target", region_growth[region])
+                self.figure(key_path("regions", region, "cagr_target"), region_growth[region])
             else:
                 table.add(
                     "growth_premium",
@@ -712,6 +755,9 @@ class _Composer:
                     table.add("share", _inline(value=value, source=_report(quote)))
                 if country in country_growth:
                     table.add("cagr_target", country_growth[country])
+                    self.figure(
+                        key_path("countries", country, "cagr_target"), country_growth[country]
+                    )
                 countries.add(country, table)
             document.add("countries", countries)
 
@@ -942,6 +988,9 @@ class _Composer:
                 )
             if growth is not None and segment == growth[0]:
                 entry.add("cagr_target", growth[1])
+                self.figure(
+                    key_path("axes", identifier, "segments", segment, "cagr_target"), growth[1]
+                )
             else:
                 entry.add(
                     "growth_premium",
@@ -1027,6 +1076,10 @@ class _Composer:
                 table.add("timeline", self._timeline_name(factor.timeline))
                 table.add("geography", geographies[factor.geography][0])
                 group_table.add(identifier, table)
+                self.figures[key_path(group, identifier, "impact")] = (
+                    f"{factor.name} ... {factor.impact_text}",
+                    "",
+                )
             document.add(group, group_table)
         self.assume(f"drivers and restraints: impact PERT {low:g}x-{high:g}x of the report's point")
         self.assume(
@@ -1150,6 +1203,7 @@ class _Composer:
             self.unit,
             (self.base, self.final),
             self.placed,
+            self.figures,
         )
 
 

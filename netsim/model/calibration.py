@@ -301,11 +301,20 @@ def _check_plausible(scenario: Scenario, names: list[str], x: np.ndarray) -> Non
             ]
         if not bounds[0] <= 100.0 * value <= bounds[1]:
             listed = ", ".join(f"{t.label} = {t.value:g}" for t in forcing)
-            raise ScenarioError(
+            breach = (
                 f"calibration solves {name} = {100 * value:+.4g} % a year, outside its plausible "
-                f"range [{bounds[0]:g}, {bounds[1]:g}] (limits.{key}), to meet the targets "
-                f"{listed}: check those figures",
+                f"range [{bounds[0]:g}, {bounds[1]:g}] (limits.{key})"
+            )
+            # the figures that force it: its targets (and, for the market's own growth, the
+            # base size every global target is met from)
+            keys = tuple(t.key for t in forcing if t.key)
+            if kind in ("baseline", "first_year_step"):
+                keys = ("market.base_size.value", *keys)
+            raise ScenarioError(
+                f"{breach}, to meet the targets {listed}: check those figures",
                 path=scenario.path,
+                breach=breach,
+                figures=keys,
             )
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "apply_overrides",
     "figures",
     "figures_and_sources",
+    "key_path",
     "load_document",
     "merge_overlay",
 ]
@@ -340,6 +341,12 @@ class Reader:
 
 def _bare(name: str) -> bool:
     return name.replace("_", "").replace("-", "").isalnum()
+
+
+def key_path(*parts: str) -> str:
+    """A document key path as netsim's messages write it: ``regions."North America".share``
+    (a part that is not a bare TOML key in quotes)."""
+    return ".".join(part if _bare(part) else f'"{part}"' for part in parts)
 
 
 def check_sources(document: Mapping[str, Any], path: str) -> None:

@@ -22,27 +22,38 @@ def check_limits(scenario: Scenario) -> None:
     limits, path = scenario.limits, scenario.path
     moved = "" if limits.source == Limits().source else " (limits set in the file)"
 
-    def fail(key: str, message: str) -> ScenarioError:
-        return ScenarioError(f"{key}{message}{moved}", path=path, key=key)
+    def fail(key: str, message: str, figures: tuple[str, ...] | None = None) -> ScenarioError:
+        """The error, naming the limit broken (``breach``) and the key paths of the
+        figures that break it (``figures``, default ``key``)."""
+        text = f"{key}{message}{moved}"
+        return ScenarioError(
+            text, path=path, key=key, breach=text, figures=(key,) if figures is None else figures
+        )
 
-    def within(key: str, low: float, high: float, bound: float, what: str, name: str) -> None:
+    def within(
+        key: str, low: float, high: float, bound: float, what: str, name: str, figure: str = ""
+    ) -> None:
         if not (-bound <= low <= high <= bound):  # NaN fails too
             raise fail(
                 key,
                 f": its values reach [{low:.6g}, {high:.6g}] {what}, beyond +-{bound:g} "
                 f"(limits.{name})",
+                (figure or key,),
             )
 
     years = scenario.years
     if not (years[0] >= EARLIEST_YEAR and years[-1] <= LATEST_YEAR):
         raise fail(
-            "years", f"={years[0]}-{years[-1]} must lie within {EARLIEST_YEAR}-{LATEST_YEAR}"
+            "years",
+            f"={years[0]}-{years[-1]} must lie within {EARLIEST_YEAR}-{LATEST_YEAR}",
+            ("years.base", "years.final"),
         )
     if len(years) - 1 > limits.max_years:
         raise fail(
             "years.final",
             f"={years[-1]} gives {len(years) - 1} forecast years, over limits.max_years="
             f"{limits.max_years}",
+            ("years.base", "years.final"),
         )
     low, high = scenario.base_scale.distribution.support
     if not low > 0:
@@ -117,14 +128,20 @@ def check_limits(scenario: Scenario) -> None:
                 growth,
                 "% a year",
                 "growth_pp",
+                target.key,
             )
             if target.tolerance > growth:  # a check this loose would pass any calibration
                 raise fail(
                     f"target {target.label}",
                     f": tolerance={target.tolerance:g} pp is over limits.growth_pp={growth:g}",
+                    (target.key,),
                 )
         elif target.value > limits.max_value:
-            raise fail(f"target {target.label}", f"={target.value:g} exceeds limits.max_value")
+            raise fail(
+                f"target {target.label}",
+                f"={target.value:g} exceeds limits.max_value",
+                (target.key,),
+            )
     for parameter in (*scenario.noise_global[:1], *scenario.noise_region[:1]):
         sd = parameter.distribution.params.get("sd", 0.0)
         if sd > limits.noise_sd_pp:

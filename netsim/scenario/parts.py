@@ -91,6 +91,7 @@ def read_target(
         end=end,
         name=name,
         axis=axis,
+        key=reader.key,
     )
 
 

@@ -68,6 +68,8 @@ class Target:
     per year from ``start`` to ``end``). ``scope`` is ``global``, ``region``
     (``name``), ``country`` (``name``) or ``segment`` (``axis``, ``name``).
     ``tolerance`` is the half width of the accepted interval, in the target's unit.
+    ``key`` is the target table's key path in the document (``market.targets.size_2031``,
+    ``regions."Asia-Pacific".cagr_target``).
     """
 
     label: str
@@ -81,6 +83,7 @@ class Target:
     end: int | None = None
     name: str | None = None
     axis: str | None = None
+    key: str = ""
 
 
 @dataclass(frozen=True)
