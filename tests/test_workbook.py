@@ -387,3 +387,17 @@ def test_every_figure_of_every_shipped_scenario_has_a_unit(name):
     document = json.loads(scenario.document_json)
     missing = [f.key for f in figures(document) if not f.unit]
     assert missing == []
+
+
+@pytest.mark.parametrize("report", ["COUNTRY", "GROW_FROM", "NO_SEGMENTS"])
+def test_every_figure_of_a_drafted_scenario_has_a_unit(report):
+    from netsim.drafting import draft, load
+    from netsim.scenario.documents import figures
+
+    from . import test_draft
+
+    scenario = load(draft(getattr(test_draft, report)))
+    document = json.loads(scenario.document_json)
+    assert [f.key for f in figures(document) if not f.unit] == []
+    units = {f.key: f.unit for f in figures(document)}
+    assert units["market.base_size.value"] == scenario.unit
