@@ -296,7 +296,7 @@ def _patient_section(dataset: xr.Dataset, layout: OutputLayout, has_draws: bool)
 
 def _assumptions_section(attrs: Mapping[str, Any]) -> str:
     """Every figure of the scenario the run was made from (shares, premiums, targets,
-    correlations, timelines, weights, events, limits), each with its source."""
+    correlations, timelines, weights, events, limits), each with its unit and source."""
     try:
         document = json.loads(str(attrs.get("scenario_document", "")))
     except ValueError:

@@ -9,8 +9,10 @@ One workbook, numbers as numbers and units in the headers:
   sheet of their own, ``Bands in patients``, so every header states its numbers' unit;
 * ``Differences`` (a comparison only): the paired differences other - base on common
   random numbers, their intervals and P(other > base);
-* ``Assumptions``: every sampled input with its distribution and source, then every
-  figure of the scenario document with its source.
+* ``Assumptions``: every sampled input with its distribution, unit and source, then every
+  figure of the scenario document with its unit and source (row for row the report's
+  inputs and assumptions tables: both read :meth:`OutputLayout.assumptions` and
+  :func:`netsim.scenario.documents.figures`).
 
 Written with openpyxl (the ``xlsx`` extra).
 """
