@@ -81,9 +81,8 @@ def draft(text: str, *, name: str | None = None) -> Draft:
     netsim.ScenarioError
         When the text states no market size (nothing to draft), its sizes grow or shrink
         faster than netsim's limit on growth from one to the next (both quoted), or it is
-        not plain text
-        (a control character, a lone surrogate, a noncharacter: the line is named), or
-        the name is not one line of plain text.
+        not plain text (a control character, a lone surrogate, a noncharacter: the line
+        is named), or the name is not one line of plain text.
 
     Examples
     --------
