@@ -6,16 +6,29 @@ the page, and never a file path, code or a scenario document. A request whose
 ``Host`` is not this server's own address (DNS rebinding), or whose ``Origin`` is
 another site (a cross-origin POST), gets 403; any other path 404.
 
+Only what the page's browser sends is read: HTTP/1.0 or 1.1 (never HTTP/0.9), one
+``Host``, at most one ``Content-Length`` of digits and a body only on POST, no
+``Transfer-Encoding``; anything else gets 400 (or 505 for another HTTP version) and the
+connection is closed, as after every refusal, so that a body that was not read is never
+taken for the next request. A request must arrive whole within
+:data:`REQUEST_SECONDS` of its first byte (a client that trickles it gets 408), and
+at most :data:`MAX_CONNECTIONS` connections are served at once (the next gets 503):
+a slow or flooding client ties up a few threads for seconds, not the server.
+
 Changes that arrive faster than runs finish are coalesced (:class:`Coalescer`): one
 run at a time, at most one waiting, and a newer change replaces the waiting one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
+import re
+import socket
 import sys
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,9 +40,23 @@ from typing import Any, Generic, TypeVar
 from netsim.errors import OutputError, ScenarioError
 from netsim.present.whatif.session import ChangeError, WhatIf
 
-__all__ = ["MAX_BODY", "Coalescer", "Export", "WhatIfServer", "make_server"]
+__all__ = [
+    "MAX_BODY",
+    "MAX_CONNECTIONS",
+    "REQUEST_SECONDS",
+    "Coalescer",
+    "Export",
+    "WhatIfServer",
+    "make_server",
+]
 
 MAX_BODY = 65_536  # a page's changes are a few hundred bytes
+REQUEST_SECONDS = 10.0  # a request's line, headers and body, from its first byte
+MAX_CONNECTIONS = 64  # a browser opens at most 6 to one address
+# a request line as RFC 9112 has it: method, one space, a target of visible ASCII (a
+# browser percent-encodes the rest), one space, the version
+REQUEST_LINE = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e]+) (HTTP/1\.[01])\r?\n")
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 STATIC = {
     "/": ("page.html", "text/html; charset=utf-8"),
     "/page.js": ("page.js", "text/javascript; charset=utf-8"),
@@ -45,6 +72,21 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
+
+
+def _busy_response() -> bytes:
+    """The whole answer to a connection beyond :data:`MAX_CONNECTIONS` (503, closed)."""
+    body = json.dumps({"errors": {"": "too many connections: try again"}}).encode()
+    head = [
+        "HTTP/1.1 503 Service Unavailable",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        "Connection: close",
+        "Retry-After: 1",
+        *(f"{name}: {value}" for name, value in SECURITY_HEADERS.items()),
+    ]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -125,7 +167,19 @@ class Export:
 
 class WhatIfServer(ThreadingHTTPServer):
     """The HTTP server of one :class:`WhatIf` session (bound first, so that a busy port
-    is refused before the base run; :meth:`attach` gives it its session)."""
+    is refused before the base run; :meth:`attach` gives it its session).
+
+    Parameters
+    ----------
+    host : str
+    port : int
+    exports : mapping of str to Export, optional
+    request_seconds : float
+        A request (its line, headers and body) must arrive within this many seconds of
+        its first byte, else the connection gets 408 and is closed.
+    max_connections : int
+        Connections served at once; one more is answered 503 and closed.
+    """
 
     daemon_threads = True
     # the listen queue: the page's bursts and a few tabs at once, never reset connections
@@ -135,8 +189,18 @@ class WhatIfServer(ThreadingHTTPServer):
     # a port another program listens on is still refused (Linux and macOS)
     allow_reuse_address = True
 
-    def __init__(self, host: str, port: int, exports: Mapping[str, Export] | None = None):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        exports: Mapping[str, Export] | None = None,
+        *,
+        request_seconds: float = REQUEST_SECONDS,
+        max_connections: int = MAX_CONNECTIONS,
+    ):
         self.exports = dict(exports or {})
+        self.request_seconds = float(request_seconds)
+        self._slots = threading.BoundedSemaphore(max_connections)
         self.session: WhatIf | None = None
         self.runner: Coalescer[tuple[Any, str], dict[str, Any]] | None = None
         super().__init__((host, port), _Handler)
@@ -151,6 +215,27 @@ class WhatIfServer(ThreadingHTTPServer):
         self.session = session
         self.runner = Coalescer(lambda request: session.evaluate(*request))
         return self
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection in a thread of its own, or, when
+        ``max_connections`` are being served, answer 503 and close it."""
+        if not self._slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.sendall(_busy_response())
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread started: the slot is free again
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        """Serve one connection (in its thread), then free its slot."""
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A browser that closed its connection early is no error; anything else is said
@@ -171,10 +256,13 @@ def make_server(
     port: int = 8765,
     host: str = "127.0.0.1",
     exports: Mapping[str, Export] | None = None,
+    **limits: Any,
 ) -> WhatIfServer:
     """Bind the page's server (port 0: any free port), serving ``session`` if given
     (else :meth:`WhatIfServer.attach` it before serving), with the downloads
-    ``exports`` (name: :class:`Export`; the name is its path, ``/api/export/<name>``).
+    ``exports`` (name: :class:`Export`; the name is its path, ``/api/export/<name>``)
+    and ``limits`` (``request_seconds``, ``max_connections``: see
+    :class:`WhatIfServer`).
 
     Raises
     ------
@@ -184,7 +272,7 @@ def make_server(
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ScenarioError(f"--port {port!r} must be a whole number in 0-65535")
     try:
-        server = WhatIfServer(host, port, exports)
+        server = WhatIfServer(host, port, exports, **limits)
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             raise ScenarioError(
@@ -199,6 +287,87 @@ def _asset(name: str) -> bytes:
     return resources.files("netsim.present.whatif").joinpath(name).read_bytes()
 
 
+class LateRequest(Exception):
+    """A request that did not arrive whole within its time."""
+
+
+class _DeadlineReader:
+    """A connection's input, read so that each request arrives within its time.
+
+    Before a request's first byte the connection may be idle for ``idle`` seconds (then
+    it is closed without an answer); from that byte on, its line, headers and body must
+    all arrive within ``within`` seconds, however slowly they trickle, else
+    :class:`LateRequest` is raised. Each wait on the socket is given only the time that
+    is left, and reads at most what one ``recv`` brings.
+
+    Parameters
+    ----------
+    file : io.BufferedReader
+        The connection's buffered input.
+    connection : socket.socket
+    idle, within : float
+        Seconds.
+    """
+
+    def __init__(self, file: Any, connection: socket.socket, idle: float, within: float):
+        self.file, self.connection = file, connection
+        self.idle, self.within = idle, within
+        self.deadline: float | None = None
+
+    def next_request(self) -> None:
+        """Start the clock again at the next request's first byte."""
+        self.deadline = None
+
+    def _available(self) -> bytes:
+        """The bytes buffered, after at most one wait on the socket (b"" at its end)."""
+        if self.deadline is None:
+            self.connection.settimeout(self.idle)
+        else:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise LateRequest(f"the request did not arrive within {self.within:g} s")
+            self.connection.settimeout(left)
+        try:
+            data = self.file.peek(1)
+        except TimeoutError:
+            if self.deadline is None:
+                raise  # idle: the base class closes the connection
+            raise LateRequest(f"the request did not arrive within {self.within:g} s") from None
+        if data and self.deadline is None:
+            self.deadline = time.monotonic() + self.within
+        return data
+
+    def readline(self, limit: int = -1) -> bytes:
+        """A line (with its newline), at most ``limit`` bytes (all if negative)."""
+        line = bytearray()
+        while limit < 0 or len(line) < limit:
+            data = self._available()
+            if not data:
+                break
+            end = data.find(b"\n")
+            size = len(data) if end < 0 else end + 1
+            if limit >= 0:
+                size = min(size, limit - len(line))
+            line += self.file.read(size)
+            if line.endswith(b"\n"):
+                break
+        return bytes(line)
+
+    def read(self, size: int) -> bytes:
+        """``size`` bytes, or fewer at the connection's end."""
+        data = bytearray()
+        while len(data) < size:
+            available = self._available()
+            if not available:
+                break
+            data += self.file.read(min(len(available), size - len(data)))
+        return bytes(data)
+
+    def close(self) -> None:
+        """Close the buffered input (not the connection)."""
+        self.file.close()
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: WhatIfServer
     protocol_version = "HTTP/1.1"
@@ -209,11 +378,61 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the terminal shows the address and errors, not every request."""
 
+    def setup(self) -> None:
+        """The connection, its input read within each request's time."""
+        super().setup()
+        self.rfile = _DeadlineReader(  # type: ignore[assignment]
+            self.rfile, self.connection, self.timeout, self.server.request_seconds
+        )
+
+    def handle_one_request(self) -> None:
+        """One request, refused with 408 (and the connection closed) if it does not
+        arrive whole in time."""
+        self.rfile.next_request()  # type: ignore[attr-defined]
+        self.command, self.requestline, self.request_version = None, "", "HTTP/1.1"
+        try:
+            super().handle_one_request()
+        except LateRequest as error:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self._send_json(HTTPStatus.REQUEST_TIMEOUT, {"error": str(error)})
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """Start an answer; writing it has the connection's own timeout again (the
+        request's deadline was for reading it)."""
+        self.connection.settimeout(self.timeout)
+        super().send_response(code, message)
+
     # --- the checks every request passes -----------------------------------------------
     def parse_request(self) -> bool:
         """The request line and headers, then the ``Host`` and ``Origin`` check, before
-        the method is looked at: a request from elsewhere gets 403 whatever its method."""
-        return super().parse_request() and self._allowed()
+        the method is looked at: a request from elsewhere gets 403 whatever its method.
+
+        A request line that is not ``METHOD target HTTP/1.x`` (HTTP/0.9 has no version,
+        and would be answered with a bare body) is refused before any header is read:
+        505 for another HTTP version, 400 for anything else."""
+        if not REQUEST_LINE.fullmatch(self.raw_requestline):
+            self.close_connection = True
+            words = self.raw_requestline.split()
+            if not words:  # an empty line: nothing to answer
+                return False
+            versioned = len(words) == 3 and re.fullmatch(rb"HTTP/[0-9]+\.[0-9]+", words[2])
+            status = HTTPStatus.HTTP_VERSION_NOT_SUPPORTED if versioned else HTTPStatus.BAD_REQUEST
+            self._send_json(status, {"error": "send METHOD /path HTTP/1.1 (or HTTP/1.0)"})
+            return False
+        return super().parse_request() and self._well_formed() and self._allowed()
+
+    def _well_formed(self) -> bool:
+        """Headers read one way only, or 400: with two ``Host`` or ``Content-Length``
+        headers, a length that is not digits, a ``Transfer-Encoding`` (not implemented:
+        the body's end would be misread) or a body on another method than POST (it
+        would be read as the next request), a server and a proxy in front of it could
+        each see another request."""
+        problem = _header_problem(self.headers, self.command or "")
+        if problem is not None:
+            self._send_json(HTTPStatus.BAD_REQUEST, {"error": problem})
+            return False
+        return True
 
     def _allowed(self) -> bool:
         host = self.headers.get("Host")
@@ -307,6 +526,8 @@ class _Handler(BaseHTTPRequestHandler):
         except ScenarioError as error:
             self._send_json(HTTPStatus.BAD_REQUEST, {"errors": {"": str(error)}})
         except Exception as error:  # a fault of netsim's: said in one line, here and there
+            if isinstance(error, ConnectionError | TimeoutError):
+                raise  # the browser is gone: nothing to answer (handle_error)
             message = f"netsim serve: internal error in {self.path}: {error!r}"
             print(message, file=sys.stderr, flush=True)
             self._send_json(HTTPStatus.INTERNAL_SERVER_ERROR, {"errors": {"": message}})
@@ -338,20 +559,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _read_json(self) -> dict[str, Any] | None:
-        """The request's JSON object, or None after answering 400/413/415."""
+        """The request's JSON object, or None after answering 400/411/413/415."""
         if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
             self._send_json(
                 HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"errors": {"": "send application/json"}}
             )
             return None
-        try:
-            length = int(self.headers.get("Content-Length", ""))
-        except ValueError:
-            length = -1
-        if not 0 <= length <= MAX_BODY:
+        if "Content-Length" not in self.headers:
+            self._send_json(
+                HTTPStatus.LENGTH_REQUIRED, {"errors": {"": "send the body's Content-Length"}}
+            )
+            return None
+        length = int(self.headers["Content-Length"])  # digits (_header_problem)
+        if length > MAX_BODY:
             self._send_json(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                {"errors": {"": f"a request body of at most {MAX_BODY} bytes, with its length"}},
+                {"errors": {"": f"a request body of at most {MAX_BODY} bytes"}},
             )
             return None
         try:
@@ -364,3 +587,31 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return None
         return data
+
+
+def _header_problem(headers: Any, method: str) -> str | None:
+    """Why a request's headers could be read two ways (see
+    :meth:`_Handler._well_formed`), or None.
+
+    Parameters
+    ----------
+    headers : http.client.HTTPMessage
+    method : str
+    """
+    if headers.defects:  # a line that is no header (no colon, a space before it)
+        return "a malformed header line"
+    for name, value in headers.items():
+        if not HEADER_NAME.fullmatch(name) or "\n" in value or "\r" in value:
+            return "a malformed header (or one folded over lines)"
+    if len(headers.get_all("Host", [])) != 1:
+        return "send exactly one Host header"
+    lengths = headers.get_all("Content-Length", [])
+    if len(lengths) > 1:
+        return "send at most one Content-Length header"
+    if lengths and not re.fullmatch(r"[0-9]{1,15}", lengths[0]):
+        return "Content-Length must be a number of bytes (digits only)"
+    if "Transfer-Encoding" in headers:
+        return "Transfer-Encoding is not supported: send the body with a Content-Length"
+    if method != "POST" and lengths and int(lengths[0]) > 0:
+        return f"a {method[:20]} request has no body"
+    return None
