@@ -222,13 +222,26 @@ class WhatIfServer(ThreadingHTTPServer):
         if not self._slots.acquire(blocking=False):
             with contextlib.suppress(OSError):
                 request.sendall(_busy_response())
-            self.shutdown_request(request)
+            super().shutdown_request(request)  # at once: this is the accepting thread
             return
         try:
             super().process_request(request, client_address)
         except BaseException:  # no thread started: the slot is free again
             self._slots.release()
             raise
+
+    def shutdown_request(self, request: Any) -> None:
+        """Close a connection so that its last answer arrives: the sending side first,
+        then what the client still sends (a refused body) is read and dropped, for up to
+        a second. Closed with unread input, the connection would be reset, and the
+        client could lose the answer before reading it."""
+        with contextlib.suppress(OSError):
+            request.shutdown(socket.SHUT_WR)
+            request.settimeout(0.2)
+            end = time.monotonic() + 1.0
+            while time.monotonic() < end and request.recv(65_536):
+                pass
+        super().shutdown_request(request)
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         """Serve one connection (in its thread), then free its slot."""
@@ -416,8 +429,14 @@ class _Handler(BaseHTTPRequestHandler):
             words = self.raw_requestline.split()
             if not words:  # an empty line: nothing to answer
                 return False
-            versioned = len(words) == 3 and re.fullmatch(rb"HTTP/[0-9]+\.[0-9]+", words[2])
-            status = HTTPStatus.HTTP_VERSION_NOT_SUPPORTED if versioned else HTTPStatus.BAD_REQUEST
+            other_version = (
+                len(words) == 3
+                and re.fullmatch(rb"HTTP/[0-9]+\.[0-9]+", words[2])
+                and words[2] not in (b"HTTP/1.0", b"HTTP/1.1")
+            )
+            status = (
+                HTTPStatus.HTTP_VERSION_NOT_SUPPORTED if other_version else HTTPStatus.BAD_REQUEST
+            )
             self._send_json(status, {"error": "send METHOD /path HTTP/1.1 (or HTTP/1.0)"})
             return False
         return super().parse_request() and self._well_formed() and self._allowed()
