@@ -756,6 +756,7 @@ def test_a_request_line_other_than_http_1_is_refused_at_once(served, line, statu
     [
         [b"Host: 127.0.0.1:{port}"],  # a second Host, the same
         [b"Host: attacker.example"],
+        [b"Origin: http://127.0.0.1:{port}", b"Origin: http://attacker.example"],
         [b"Content-Length: 33"],  # a second length, the same
         [b"Content-Length: 5"],
         [b"Content-Length: 33, 33"],
@@ -818,6 +819,9 @@ def test_pipelined_requests_are_answered_in_order(served):
 def test_many_or_huge_headers_and_a_huge_url_are_refused_as_json(served):
     many = b"GET / HTTP/1.1\r\n" + _host(served) + b"X-A: b\r\n" * 150 + b"\r\n"
     _refused(raw(served, many), 431)
+    # each line short, together over 32 kB
+    large = b"GET / HTTP/1.1\r\n" + _host(served) + b"X-A: %s\r\n" % (b"b" * 1_000) * 40
+    assert "at most 32768 bytes" in _refused(raw(served, large + b"\r\n"), 431)["error"]
     _refused(
         raw(served, b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n" + _host(served) + b"\r\n"), 414
     )

@@ -8,7 +8,8 @@ another site (a cross-origin POST), gets 403; any other path 404.
 
 Only what the page's browser sends is read: HTTP/1.0 or 1.1 (never HTTP/0.9), one
 ``Host``, at most one ``Content-Length`` of digits and a body only on POST, no
-``Transfer-Encoding``; anything else gets 400 (or 505 for another HTTP version) and the
+``Transfer-Encoding``, a request line and headers of at most :data:`MAX_HEAD` bytes
+(431); anything else gets 400 (or 505 for another HTTP version) and the
 connection is closed, as after every refusal, so that a body that was not read is never
 taken for the next request. A request must arrive whole within
 :data:`REQUEST_SECONDS` of its first byte (a client that trickles it gets 408), and
@@ -43,6 +44,7 @@ from netsim.present.whatif.session import ChangeError, WhatIf
 __all__ = [
     "MAX_BODY",
     "MAX_CONNECTIONS",
+    "MAX_HEAD",
     "REQUEST_SECONDS",
     "Coalescer",
     "Export",
@@ -53,6 +55,7 @@ __all__ = [
 MAX_BODY = 65_536  # a page's changes are a few hundred bytes
 REQUEST_SECONDS = 10.0  # a request's line, headers and body, from its first byte
 MAX_CONNECTIONS = 64  # a browser opens at most 6 to one address
+MAX_HEAD = 32_768  # a request line and headers: a browser's are under 2 kB
 # a request line as RFC 9112 has it: method, one space, a target of visible ASCII (a
 # browser percent-encodes the rest), one space, the version
 REQUEST_LINE = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e]+) (HTTP/1\.[01])\r?\n")
@@ -300,18 +303,27 @@ def _asset(name: str) -> bytes:
     return resources.files("netsim.present.whatif").joinpath(name).read_bytes()
 
 
-class LateRequest(Exception):
-    """A request that did not arrive whole within its time."""
+class Refused(Exception):
+    """A request refused while it is read: answered ``status`` with the message, and
+    the connection closed."""
+
+    def __init__(self, status: HTTPStatus, message: str):
+        super().__init__(message)
+        self.status = status
 
 
 class _DeadlineReader:
-    """A connection's input, read so that each request arrives within its time.
+    """A connection's input, read so that each request arrives within its time and its
+    head within :data:`MAX_HEAD` bytes.
 
     Before a request's first byte the connection may be idle for ``idle`` seconds (then
     it is closed without an answer); from that byte on, its line, headers and body must
     all arrive within ``within`` seconds, however slowly they trickle, else
-    :class:`LateRequest` is raised. Each wait on the socket is given only the time that
-    is left, and reads at most what one ``recv`` brings.
+    :class:`Refused` (408) is raised. Each wait on the socket is given only the time
+    that is left, and reads at most what one ``recv`` brings. The lines read (the
+    request line and headers: a body is read with :meth:`read`) may total at most
+    :data:`MAX_HEAD` bytes, else :class:`Refused` (414 if the request line is longer,
+    else 431).
 
     Parameters
     ----------
@@ -326,10 +338,17 @@ class _DeadlineReader:
         self.file, self.connection = file, connection
         self.idle, self.within = idle, within
         self.deadline: float | None = None
+        self.head = 0  # bytes of the request's lines so far
 
     def next_request(self) -> None:
-        """Start the clock again at the next request's first byte."""
-        self.deadline = None
+        """Start the clock again at the next request's first byte, and count its head
+        from zero."""
+        self.deadline, self.head = None, 0
+
+    def _late(self) -> Refused:
+        return Refused(
+            HTTPStatus.REQUEST_TIMEOUT, f"the request did not arrive within {self.within:g} s"
+        )
 
     def _available(self) -> bytes:
         """The bytes buffered, after at most one wait on the socket (b"" at its end)."""
@@ -338,14 +357,14 @@ class _DeadlineReader:
         else:
             left = self.deadline - time.monotonic()
             if left <= 0:
-                raise LateRequest(f"the request did not arrive within {self.within:g} s")
+                raise self._late()
             self.connection.settimeout(left)
         try:
             data = self.file.peek(1)
         except TimeoutError:
             if self.deadline is None:
                 raise  # idle: the base class closes the connection
-            raise LateRequest(f"the request did not arrive within {self.within:g} s") from None
+            raise self._late() from None
         if data and self.deadline is None:
             self.deadline = time.monotonic() + self.within
         return data
@@ -362,8 +381,17 @@ class _DeadlineReader:
             if limit >= 0:
                 size = min(size, limit - len(line))
             line += self.file.read(size)
+            if self.head + len(line) > MAX_HEAD:
+                first = self.head == 0  # the request line: its address is too long
+                raise Refused(
+                    HTTPStatus.REQUEST_URI_TOO_LONG
+                    if first
+                    else HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                    f"a request line and headers of at most {MAX_HEAD} bytes",
+                )
             if line.endswith(b"\n"):
                 break
+        self.head += len(line)
         return bytes(line)
 
     def read(self, size: int) -> bytes:
@@ -399,16 +427,16 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def handle_one_request(self) -> None:
-        """One request, refused with 408 (and the connection closed) if it does not
-        arrive whole in time."""
+        """One request, refused (and the connection closed) if it does not arrive whole
+        in time (408) or its head is too large (431)."""
         self.rfile.next_request()  # type: ignore[attr-defined]
         self.command, self.requestline, self.request_version = None, "", "HTTP/1.1"
         try:
             super().handle_one_request()
-        except LateRequest as error:
+        except Refused as error:
             self.close_connection = True
             with contextlib.suppress(OSError):
-                self._send_json(HTTPStatus.REQUEST_TIMEOUT, {"error": str(error)})
+                self._send_json(error.status, {"error": str(error)})
 
     def send_response(self, code: int, message: str | None = None) -> None:
         """Start an answer; writing it has the connection's own timeout again (the
@@ -442,11 +470,11 @@ class _Handler(BaseHTTPRequestHandler):
         return super().parse_request() and self._well_formed() and self._allowed()
 
     def _well_formed(self) -> bool:
-        """Headers read one way only, or 400: with two ``Host`` or ``Content-Length``
-        headers, a length that is not digits, a ``Transfer-Encoding`` (not implemented:
-        the body's end would be misread) or a body on another method than POST (it
-        would be read as the next request), a server and a proxy in front of it could
-        each see another request."""
+        """Headers read one way only, or 400: with two ``Host``, ``Origin`` or
+        ``Content-Length`` headers, a length that is not digits, a
+        ``Transfer-Encoding`` (not implemented: the body's end would be misread) or a
+        body on another method than POST (it would be read as the next request), a
+        server and a proxy in front of it could each see another request."""
         problem = _header_problem(self.headers, self.command or "")
         if problem is not None:
             self._send_json(HTTPStatus.BAD_REQUEST, {"error": problem})
@@ -624,6 +652,8 @@ def _header_problem(headers: Any, method: str) -> str | None:
             return "a malformed header (or one folded over lines)"
     if len(headers.get_all("Host", [])) != 1:
         return "send exactly one Host header"
+    if len(headers.get_all("Origin", [])) > 1:
+        return "send at most one Origin header"
     lengths = headers.get_all("Content-Length", [])
     if len(lengths) > 1:
         return "send at most one Content-Length header"
