@@ -802,6 +802,19 @@ def test_a_body_on_get_is_refused_not_read_as_the_next_request(served, method):
     )
 
 
+def test_the_body_is_invited_only_once_the_request_passes_its_checks(served):
+    """``Expect: 100-continue``: the body is asked for after the Host and Origin check."""
+    head = _post(served, b"Content-Length: %d\r\nExpect: 100-continue\r\n" % len(RUN_BODY))
+    head = head[: -len(RUN_BODY)]
+    foreign = head.replace(b"\r\n\r\n", b"\r\nOrigin: http://attacker.example\r\n\r\n")
+    _refused(raw(served, foreign), 403)
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as client:
+        client.sendall(head)
+        assert client.recv(65_536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        client.sendall(RUN_BODY)
+        assert client.recv(65_536).startswith(b"HTTP/1.1 200 OK\r\n")
+
+
 def test_pipelined_requests_are_answered_in_order(served):
     css = b"GET /page.css HTTP/1.1\r\n" + _host(served) + b"\r\n"
     run_request = _post(served, b"Content-Length: %d\r\n" % len(RUN_BODY))

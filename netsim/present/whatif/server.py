@@ -481,6 +481,12 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return True
 
+    def handle_expect_100(self) -> bool:
+        """``Expect: 100-continue`` is answered when the body is about to be read, once
+        the request has passed every check (the base class would invite the body before
+        the ``Host`` and ``Origin`` check)."""
+        return True
+
     def _allowed(self) -> bool:
         host = self.headers.get("Host")
         origin = self.headers.get("Origin")
@@ -624,6 +630,9 @@ class _Handler(BaseHTTPRequestHandler):
                 {"errors": {"": f"a request body of at most {MAX_BODY} bytes"}},
             )
             return None
+        if self.headers.get("Expect", "").lower() == "100-continue":
+            self.send_response_only(HTTPStatus.CONTINUE)
+            self.end_headers()
         try:
             data = json.loads(self.rfile.read(length).decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
