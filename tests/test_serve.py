@@ -881,7 +881,7 @@ def test_a_request_trickled_a_byte_at_a_time_gets_408_in_its_time(strict, part):
     thread.join(10)
     received, seconds = answer[0]
     assert received.startswith(b"HTTP/1.1 408 ") and b"within 0.5 s" in received
-    assert 0.4 < seconds < 1.0
+    assert 0.4 < seconds < 2.0  # 0.5 s, and a busy machine's delay
 
 
 def test_an_idle_connection_is_no_late_request(strict):

@@ -6,15 +6,15 @@ the page, and never a file path, code or a scenario document. A request whose
 ``Host`` is not this server's own address (DNS rebinding), or whose ``Origin`` is
 another site (a cross-origin POST), gets 403; any other path 404.
 
-Only what the page's browser sends is read: HTTP/1.0 or 1.1 (never HTTP/0.9), one
-``Host``, at most one ``Content-Length`` of digits and a body only on POST, no
-``Transfer-Encoding``, a request line and headers of at most :data:`MAX_HEAD` bytes
-(431); anything else gets 400 (or 505 for another HTTP version) and the
-connection is closed, as after every refusal, so that a body that was not read is never
-taken for the next request. A request must arrive whole within
-:data:`REQUEST_SECONDS` of its first byte (a client that trickles it gets 408), and
-at most :data:`MAX_CONNECTIONS` connections are served at once (the next gets 503):
-a slow or flooding client ties up a few threads for seconds, not the server.
+Only what the page's browser sends is read, and one way only: HTTP/1.0 or 1.1 (never
+HTTP/0.9), one ``Host``, at most one ``Origin`` and one ``Content-Length`` of digits, a
+body only on POST, no ``Transfer-Encoding``, a request line and headers of at most
+:data:`MAX_HEAD` bytes. Anything else is refused (400, or 505 for another HTTP version,
+414 or 431 for too long a head) and the connection closed, as after every refusal, so
+that a body that was not read is never taken for the next request. A request must arrive
+whole within :data:`REQUEST_SECONDS` of its first byte (a client that trickles it gets
+408). Each connection has a thread of its own, and at most :data:`MAX_CONNECTIONS` are
+served at once (the next gets 503): a slow client holds its own thread, not the others'.
 
 Changes that arrive faster than runs finish are coalesced (:class:`Coalescer`): one
 run at a time, at most one waiting, and a newer change replaces the waiting one.
@@ -303,7 +303,7 @@ def _asset(name: str) -> bytes:
     return resources.files("netsim.present.whatif").joinpath(name).read_bytes()
 
 
-class Refused(Exception):
+class _Refused(Exception):
     """A request refused while it is read: answered ``status`` with the message, and
     the connection closed."""
 
@@ -319,10 +319,10 @@ class _DeadlineReader:
     Before a request's first byte the connection may be idle for ``idle`` seconds (then
     it is closed without an answer); from that byte on, its line, headers and body must
     all arrive within ``within`` seconds, however slowly they trickle, else
-    :class:`Refused` (408) is raised. Each wait on the socket is given only the time
+    :class:`_Refused` (408) is raised. Each wait on the socket is given only the time
     that is left, and reads at most what one ``recv`` brings. The lines read (the
     request line and headers: a body is read with :meth:`read`) may total at most
-    :data:`MAX_HEAD` bytes, else :class:`Refused` (414 if the request line is longer,
+    :data:`MAX_HEAD` bytes, else :class:`_Refused` (414 if the request line is longer,
     else 431).
 
     Parameters
@@ -345,8 +345,8 @@ class _DeadlineReader:
         from zero."""
         self.deadline, self.head = None, 0
 
-    def _late(self) -> Refused:
-        return Refused(
+    def _late(self) -> _Refused:
+        return _Refused(
             HTTPStatus.REQUEST_TIMEOUT, f"the request did not arrive within {self.within:g} s"
         )
 
@@ -383,7 +383,7 @@ class _DeadlineReader:
             line += self.file.read(size)
             if self.head + len(line) > MAX_HEAD:
                 first = self.head == 0  # the request line: its address is too long
-                raise Refused(
+                raise _Refused(
                     HTTPStatus.REQUEST_URI_TOO_LONG
                     if first
                     else HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -428,12 +428,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def handle_one_request(self) -> None:
         """One request, refused (and the connection closed) if it does not arrive whole
-        in time (408) or its head is too large (431)."""
+        in time (408) or its head is too large (414 or 431)."""
         self.rfile.next_request()  # type: ignore[attr-defined]
         self.command, self.requestline, self.request_version = None, "", "HTTP/1.1"
         try:
             super().handle_one_request()
-        except Refused as error:
+        except _Refused as error:
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self._send_json(error.status, {"error": str(error)})
