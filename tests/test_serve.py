@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -187,7 +189,22 @@ def test_the_page_and_its_assets_are_served_by_netsim(served):
 
 
 @pytest.mark.parametrize(
-    "path", ["/x", "/api", "/api/run/", "/../configs/net_market.toml", "/page.js?x", "//etc"]
+    "path",
+    [
+        "/x",
+        "/api",
+        "/api/run/",
+        "/../configs/net_market.toml",
+        "/page.js?x",
+        "//etc",
+        "/%00",
+        "/page.js%00",
+        "/..%2f..%2fconfigs%2fnet_market.toml",
+        "/api%2frun",
+        "/%E5%B8%82%E5%9C%BA",
+        "/api/export/",
+        "/api/export/..%2fxlsx",
+    ],
 )
 def test_paths_outside_the_page_are_404(served, path):
     assert request(served, path)[0] == 404
@@ -209,7 +226,9 @@ def test_other_hosts_and_origins_are_403(served, headers):
     assert status == 403, body
 
 
-@pytest.mark.parametrize("method", ["PROPFIND", "TRACE", "PUT", "DELETE", "OPTIONS", "BREW"])
+@pytest.mark.parametrize(
+    "method", ["PROPFIND", "TRACE", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH", "BREW"]
+)
 def test_a_method_the_page_does_not_use_is_refused_as_json_after_the_host_check(served, method):
     status, head, body = request(served, "/", method=method)
     assert status == 405 and body == {"error": f"Unsupported method ('{method}')"}
@@ -293,16 +312,33 @@ def test_an_impossible_value_is_refused_with_its_rule(served, changes, key, rule
 
 @pytest.mark.parametrize(
     "body",
-    [b"{", b"[1]", b'{"changes": [1]}', b'{"changes": {}, "view": "nowhere"}', b"\xff"],
+    [
+        b"{",
+        b"[1]",
+        b'{"changes": [1]}',
+        b'{"changes": {}, "view": "nowhere"}',
+        b"\xff",
+        b'{"changes": {}, "view": ["global"]}',
+        b'{"changes": {"%s": 1e309}}' % PRRT_MODE.encode(),
+        b'{"changes": {"%s": -Infinity}}' % PRRT_MODE.encode(),
+        b'{"changes": {"%s": %s}}' % (PRRT_MODE.encode(), b"9" * 5000),  # too long an int
+        b'{"changes": {"%s": [%s]}}' % (PRRT_MODE.encode(), b"1," * 20_000 + b"1"),
+        b'{"changes": ' + b"[" * 30_000 + b"]" * 30_000 + b"}",  # nested deeper than parsed
+        b'{"changes": {"market.base_scale.high": 1e300}}',
+    ],
 )
 def test_malformed_requests_are_400(served, body):
-    assert request(served, "/api/run", body)[0] == 400
+    status, _, answer = request(served, "/api/run", body)
+    assert status == 400 and "\n" not in json.dumps(answer), answer
 
 
 def test_only_json_of_bounded_size_is_read(served):
     assert request(served, "/api/run", b"{}", {"Content-Type": "text/plain"})[0] == 415
     big = json.dumps({"changes": {}, "pad": "x" * 70_000}).encode()
     assert request(served, "/api/run", big)[0] == 413
+    # urllib sends a length with every body: without one, asked for it
+    status, _, body = raw(served, b"POST /api/run HTTP/1.1\r\n%s\r\n" % _ctype(served))[0]
+    assert status == 411 and "Content-Length" in body["errors"][""]
 
 
 def test_the_saved_overlay_reproduces_the_page_through_compare(served, tmp_path, capsys):
@@ -628,3 +664,338 @@ def test_fifty_parallel_runs_are_all_answered(served):
     with ThreadPoolExecutor(50) as pool:
         statuses = list(pool.map(one, range(50)))
     assert set(statuses) <= {200, 409, 429, 503} and statuses.count(200) >= 1, statuses
+
+
+# --- the protocol, as a hostile client speaks it (raw sockets) -------------------------
+
+RUN_BODY = b'{"changes": {}, "view": "global"}'
+
+
+def _host(server) -> bytes:
+    return b"Host: 127.0.0.1:%d\r\n" % server.port
+
+
+def _ctype(server) -> bytes:
+    """The ``Host`` and JSON ``Content-Type`` header lines of a POST."""
+    return _host(server) + b"Content-Type: application/json\r\n"
+
+
+def _answers(received: bytes) -> list[tuple[int, dict[str, str], object]]:
+    """(status, headers, body: JSON decoded or bytes) of each answer in ``received``."""
+    answers = []
+    while received:
+        head, _, rest = received.partition(b"\r\n\r\n")
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        assert status_line.startswith("HTTP/1.1 "), received[:200]
+        headers = dict(line.split(": ", 1) for line in lines)
+        length = int(headers["Content-Length"])
+        body, received = rest[:length], rest[length:]
+        is_json = headers["Content-Type"] == "application/json"
+        answers.append(
+            (int(status_line.split()[1]), headers, json.loads(body) if is_json else body)
+        )
+    return answers
+
+
+def raw(server, data: bytes, wait: float = 5.0) -> list[tuple[int, dict[str, str], object]]:
+    """The answers to ``data`` sent on one connection, read until the server closes it
+    (failing if it has not closed within ``wait`` seconds)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=wait) as client:
+        client.sendall(data)
+        received = b""
+        while chunk := client.recv(65_536):
+            received += chunk
+    return _answers(received)
+
+
+def _post(server, *headers: bytes, body: bytes = RUN_BODY, path: bytes = b"/api/run") -> bytes:
+    return b"POST %s HTTP/1.1\r\n%s%s\r\n" % (path, _ctype(server), b"".join(headers)) + body
+
+
+def _refused(answers, status: int) -> dict:
+    """The one answer's JSON body, after checking it is ``status``, closed, with the
+    security headers."""
+    assert len(answers) == 1, answers
+    ((code, headers, body),) = answers
+    assert code == status, (code, body)
+    assert (
+        headers["Connection"] == "close"
+        and "default-src 'none'" in (headers["Content-Security-Policy"])
+    )
+    assert isinstance(body, dict)
+    return body
+
+
+@pytest.mark.parametrize(
+    ("line", "status"),
+    [
+        (b"GET /\r\n", 400),  # HTTP/0.9: it would be answered with a bare body
+        (b"GET / HTTP/9.9\r\n", 505),
+        (b"GET / HTTP/2.0\r\n", 505),
+        (b"GET / HTTP/1.2\r\n", 505),
+        (b"GET / HTTP/01.1\r\n", 505),
+        (b"GET / FOO\r\n", 400),
+        (b"GET / HTTP/1.1 more\r\n", 400),
+        (b"GET  / HTTP/1.1\r\n", 400),
+        (b"GET /\x00 HTTP/1.1\r\n", 400),
+        ("GET /市场 HTTP/1.1\r\n".encode(), 400),  # a browser percent-encodes it
+        (b"G(E)T / HTTP/1.1\r\n", 400),
+    ],
+)
+def test_a_request_line_other_than_http_1_is_refused_at_once(served, line, status):
+    start = time.monotonic()
+    body = _refused(raw(served, line + _host(served) + b"\r\n"), status)
+    assert "HTTP/1.1" in body["error"]
+    if line == b"GET /\r\n":  # no header is waited for: the line alone is answered
+        assert _refused(raw(served, line), 400) == body
+    assert time.monotonic() - start < 2
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [b"Host: 127.0.0.1:{port}"],  # a second Host, the same
+        [b"Host: attacker.example"],
+        [b"Origin: http://127.0.0.1:{port}", b"Origin: http://attacker.example"],
+        [b"Content-Length: 33"],  # a second length, the same
+        [b"Content-Length: 5"],
+        [b"Content-Length: 33, 33"],
+        [b"Transfer-Encoding: chunked"],
+        [b"Transfer-Encoding: gzip"],
+        [b"Transfer-Encoding: identity"],
+        [b"Content-Length : 33"],  # a space before the colon
+        [b"a line that is no header"],
+        [b"X-Folded: a", b" b"],  # a header folded over two lines
+        [b"X(y): z"],
+    ],
+)
+def test_headers_that_could_be_read_two_ways_are_400(served, headers):
+    extra = b"".join(h.replace(b"{port}", b"%d" % served.port) + b"\r\n" for h in headers)
+    request_bytes = _post(served, b"Content-Length: 33\r\n", extra, body=RUN_BODY)
+    _refused(raw(served, request_bytes), 400)
+
+
+@pytest.mark.parametrize("length", [b"+33", b"-1", b"33 ", b"3 3", b"0x21", b"33.0", b"1e2", b""])
+def test_a_length_that_is_not_digits_is_400(served, length):
+    body = _refused(raw(served, _post(served, b"Content-Length: %s\r\n" % length)), 400)
+    assert "Content-Length" in body["error"]
+
+
+def test_one_host_header_is_required(served):
+    _refused(raw(served, b"GET / HTTP/1.1\r\n\r\n"), 400)
+    _refused(raw(served, b"GET / HTTP/1.0\r\n\r\n"), 400)
+
+
+@pytest.mark.parametrize("method", [b"GET", b"OPTIONS"])
+def test_a_body_on_get_is_refused_not_read_as_the_next_request(served, method):
+    """The body is itself a request: served, it would be a second answer."""
+    inner = b"GET /page.css HTTP/1.1\r\n" + _host(served) + b"\r\n"
+    outer = b"%s / HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n" % (method, _host(served), len(inner))
+    body = _refused(raw(served, outer + inner), 400)
+    assert "has no body" in body["error"]
+    assert (
+        raw(
+            served,
+            b"GET / HTTP/1.1\r\n%sContent-Length: 0\r\nConnection: close\r\n\r\n" % (_host(served)),
+        )[0][0]
+        == 200
+    )
+
+
+def test_the_body_is_invited_only_once_the_request_passes_its_checks(served):
+    """``Expect: 100-continue``: the body is asked for after the Host and Origin check."""
+    head = _post(served, b"Content-Length: %d\r\nExpect: 100-continue\r\n" % len(RUN_BODY))
+    head = head[: -len(RUN_BODY)]
+    foreign = head.replace(b"\r\n\r\n", b"\r\nOrigin: http://attacker.example\r\n\r\n")
+    _refused(raw(served, foreign), 403)
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as client:
+        client.sendall(head)
+        assert client.recv(65_536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        client.sendall(RUN_BODY)
+        assert client.recv(65_536).startswith(b"HTTP/1.1 200 OK\r\n")
+
+
+def test_pipelined_requests_are_answered_in_order(served):
+    css = b"GET /page.css HTTP/1.1\r\n" + _host(served) + b"\r\n"
+    run_request = _post(served, b"Content-Length: %d\r\n" % len(RUN_BODY))
+    last = b"GET /page.js HTTP/1.1\r\n" + _host(served) + b"Connection: close\r\n\r\n"
+    answers = raw(served, css + run_request + last, wait=30)
+    assert [a[0] for a in answers] == [200, 200, 200]
+    assert answers[0][1]["Content-Type"].startswith("text/css")
+    assert answers[1][2]["global"]["difference"] == [0.0, 0.0, 0.0]
+    assert answers[2][1]["Content-Type"].startswith("text/javascript")
+    # after a refusal nothing more is read
+    refused = b"GET / HTTP/9.9\r\n" + _host(served) + b"\r\n"
+    assert [a[0] for a in raw(served, css + refused + last)] == [200, 505]
+
+
+def test_many_or_huge_headers_and_a_huge_url_are_refused_as_json(served):
+    many = b"GET / HTTP/1.1\r\n" + _host(served) + b"X-A: b\r\n" * 150 + b"\r\n"
+    _refused(raw(served, many), 431)
+    # each line short, together over 32 kB
+    large = b"GET / HTTP/1.1\r\n" + _host(served) + b"X-A: %s\r\n" % (b"b" * 1_000) * 40
+    assert "at most 32768 bytes" in _refused(raw(served, large + b"\r\n"), 431)["error"]
+    _refused(
+        raw(served, b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n" + _host(served) + b"\r\n"), 414
+    )
+    assert request(served, "/" + "a" * 8_000)[0] == 404  # long but whole: not a page
+
+
+@pytest.fixture
+def strict(served):
+    """A server of the same session that waits 0.5 s for a request and serves two
+    connections at once."""
+    with serving(make_server(served.session, port=0, request_seconds=0.5, max_connections=2)) as s:
+        yield s
+
+
+def _trickle(server, head: bytes, data: bytes, answer: list) -> None:
+    """Send ``head`` at once, then ``data`` a byte every 50 ms until the server answers;
+    put the answer and the seconds it took in ``answer``."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as client:
+        client.sendall(head)
+        start = time.monotonic()
+        for byte in data:
+            client.sendall(bytes([byte]))
+            if select.select([client], [], [], 0.05)[0]:
+                break
+        seconds = time.monotonic() - start
+        received = b""
+        with contextlib.suppress(OSError):
+            while chunk := client.recv(65_536):
+                received += chunk
+        answer.append((received, seconds))
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_request_trickled_a_byte_at_a_time_gets_408_in_its_time(strict, part):
+    data = _post(strict, b"Content-Length: %d\r\n" % len(RUN_BODY))
+    at = len(data) - len(RUN_BODY) if part == "body" else 0  # the head at once, or not
+    answer: list = []
+    thread = threading.Thread(target=_trickle, args=(strict, data[:at], data[at:], answer))
+    thread.start()
+    time.sleep(0.1)
+    start = time.monotonic()  # meanwhile another client is served at once
+    assert request(strict, "/page.css")[0] == 200
+    assert time.monotonic() - start < 0.5
+    thread.join(10)
+    received, seconds = answer[0]
+    assert received.startswith(b"HTTP/1.1 408 ") and b"within 0.5 s" in received
+    assert 0.4 < seconds < 2.0  # 0.5 s, and a busy machine's delay
+
+
+def test_an_idle_connection_is_no_late_request(strict):
+    """The clock starts at a request's first byte: a kept-alive connection waits."""
+    with socket.create_connection(("127.0.0.1", strict.port), timeout=10) as client:
+        for _ in range(2):
+            time.sleep(0.7)
+            client.sendall(b"GET /page.css HTTP/1.1\r\n" + _host(strict) + b"\r\n")
+            head = client.recv(65_536)
+            assert head.startswith(b"HTTP/1.1 200 ")
+            length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+            body = head.partition(b"\r\n\r\n")[2]
+            while len(body) < length:
+                body += client.recv(65_536)
+
+
+def test_connections_beyond_the_limit_get_503_and_the_server_goes_on(strict):
+    first = socket.create_connection(("127.0.0.1", strict.port), timeout=10)
+    second = socket.create_connection(("127.0.0.1", strict.port), timeout=10)
+    try:
+        time.sleep(0.2)  # both accepted, each waiting in its thread
+        body = _refused(raw(strict, b"GET / HTTP/1.1\r\n" + _host(strict) + b"\r\n"), 503)
+        assert "too many connections" in body["errors"][""]
+    finally:
+        first.close()
+        second.close()
+    deadline = time.monotonic() + 5
+    while (status := request(strict, "/page.css")[0]) != 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert status == 200
+
+
+@pytest.fixture
+def apart(tmp_path):
+    """A server of its own scenario folder (its saves are counted from 1)."""
+    config = tmp_path / "net_market.toml"
+    shutil.copyfile(NET_CONFIG, config)
+    with serving(make_server(WhatIf(config, 200, SEED), port=0)) as server:
+        yield server
+
+
+def test_saves_during_runs_and_each_other_each_get_their_own_file(apart):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i):
+        if i % 2:
+            return run(apart, {PRRT_MODE: 1.51 + i / 100})
+        return request(apart, "/api/save", {"changes": {PRRT_MODE: 1.51 + i / 100}})
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(one, range(12)))
+    assert [a[0] for a in answers] == [200] * 12, answers
+    saved = sorted(Path(a[2]["path"]).name for a in answers[::2])
+    assert saved == sorted(f"net_market.whatif-{n}.toml" for n in range(1, 7))
+    for i, answer in enumerate(answers[::2]):
+        assert f"mode 1.5 -> {1.51 + 2 * i / 100}" in Path(answer[2]["path"]).read_text()
+
+
+def _only_the_config(server) -> None:
+    assert [p.name for p in server.session.config.parent.iterdir()] == ["net_market.toml"]
+
+
+@pytest.mark.parametrize(
+    ("where", "error", "said"),
+    [
+        ("_flush", OSError(28, "No space left on device"), "writing failed (No space left"),
+        ("_new_temporary", PermissionError(13, "Permission denied"), "(Permission denied)"),
+    ],
+)
+def test_a_save_that_cannot_be_written_is_one_line_and_leaves_nothing(
+    apart, monkeypatch, where, error, said
+):
+    import netsim.files
+
+    def fail(*args):
+        raise error
+
+    monkeypatch.setattr(netsim.files, where, fail)
+    status, head, body = request(apart, "/api/save", {"changes": {PRRT_MODE: 2.0}})
+    assert status == 500 and head["Connection"] == "close"
+    assert list(body["errors"]) == [""] and said in body["errors"][""]
+    assert "\n" not in body["errors"][""]
+    _only_the_config(apart)  # no overlay, no temporary
+    monkeypatch.undo()
+    assert request(apart, "/api/save", {"changes": {PRRT_MODE: 2.0}})[0] == 200
+
+
+def test_saves_are_bounded(apart, monkeypatch):
+    import netsim.present.whatif.session as session
+
+    monkeypatch.setattr(session, "MAX_SAVED", 2)
+    for n in (1, 2):
+        assert request(apart, "/api/save", {"changes": {OUTAGE: n / 10}})[0] == 200
+    status, _, body = request(apart, "/api/save", {"changes": {OUTAGE: 0.3}})
+    assert status == 400 and "2 what-if overlays exist" in body["errors"][""]
+    assert len(list(apart.session.config.parent.glob("*.whatif-*.toml"))) == 2
+
+
+def test_a_browser_gone_before_the_answer_is_no_internal_error(served, capfd):
+    from netsim.present.whatif.server import Export
+
+    def slow(session, changes, view):
+        time.sleep(0.3)
+        return b"x" * 1_000_000
+
+    exports = {"slow": Export("slow", "text/plain", "txt", slow)}
+    with serving(make_server(served.session, port=0, exports=exports)) as server:
+        client = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        client.sendall(
+            _post(server, b"Content-Length: %d\r\n" % len(RUN_BODY), path=b"/api/export/slow")
+        )
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()  # reset, at once
+        time.sleep(0.6)
+        assert request(server, "/page.css")[0] == 200
+    err = capfd.readouterr().err
+    assert "internal error" not in err and "Traceback" not in err

@@ -50,7 +50,9 @@ __all__ = ["FAN_QUANTILES", "ChangeError", "View", "WhatIf"]
 
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 BAND_QUANTILES = (0.05, 0.5, 0.95)
-MAX_SAVED = 10_000  # <stem>.whatif-<n>.toml: n counts up to this
+# <stem>.whatif-<n>.toml: n counts up to this (each file is a few kB at most: it holds
+# only the page's own controls, changed)
+MAX_SAVED = 1_000
 
 
 class ChangeError(ScenarioError):
@@ -375,7 +377,9 @@ class WhatIf:
                 if not path.exists() and not path.is_symlink():
                     break
             else:
-                raise ChangeError({"": f"{MAX_SAVED} what-if overlays exist beside the file"})
+                raise ChangeError(
+                    {"": f"{MAX_SAVED} what-if overlays exist beside the file: move some away"}
+                )
             comment = (
                 f"What-if changes to {self.config.name}, saved by netsim serve "
                 f"({self.draws:,} draws, seed {self.seed}).\n"
