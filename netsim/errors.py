@@ -42,3 +42,8 @@ class OutputError(ScenarioError):
 
     Nothing is left behind: the message says what failed.
     """
+
+
+class OutputExistsError(OutputError):
+    """An output written only as a new file found a file of its name already there
+    (another process took the name first); nothing was replaced."""

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from netsim.errors import OutputError, ScenarioError
+from netsim.errors import OutputError, OutputExistsError, ScenarioError
 
 __all__ = [
     "DeferredErrorFile",
@@ -154,6 +154,11 @@ class OutputFile:
         Files the same command reads: the output may not be one of them.
     directory : bool
         The output is a directory (a Zarr store): it must not exist yet.
+    new_only : bool
+        Never replace a file: the commit links the temporary to its name, which fails
+        with :class:`~netsim.errors.OutputExistsError` if another process made a file
+        of that name meanwhile (a check before the write is not enough: two writers
+        can both find a name free).
 
     Use as a context manager: the temporary is created on entry (proving the folder
     writable), :meth:`commit` writes and renames it, and leaving the block without a
@@ -161,11 +166,17 @@ class OutputFile:
     """
 
     def __init__(
-        self, path: str | Path, reads: Iterable[str | Path] = (), *, directory: bool = False
+        self,
+        path: str | Path,
+        reads: Iterable[str | Path] = (),
+        *,
+        directory: bool = False,
+        new_only: bool = False,
     ):
         self.path = Path(path)
         self.target = refuse_unless_writable_target(path, reads, directory=directory)
         self.directory = directory
+        self.new_only = new_only and not directory
         self.committed = False
         # a signal may not come between making the temporary and owning it
         with _held_signals() as held:
@@ -219,7 +230,16 @@ class OutputFile:
                 _flush(self.temporary)
             _keep_mode(self.temporary, self.target)
             with _held_signals():  # renamed and noted as one step
-                os.replace(self.temporary, self.target)
+                if self.new_only:
+                    try:
+                        os.link(self.temporary, self.target)  # never replaces a file
+                    except FileExistsError:
+                        raise OutputExistsError(
+                            f"{self.path}: another file of this name appeared"
+                        ) from None
+                    os.unlink(self.temporary)
+                else:
+                    os.replace(self.temporary, self.target)
                 self.committed = True
                 self._remove.detach()
                 _COMMITTED.append((next(_COUNT), self.path))

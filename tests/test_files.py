@@ -877,6 +877,21 @@ def test_a_signal_inside_a_compiler_callback_acts_once_the_callback_is_over(numb
         signal.signal(number, previous)
 
 
+def test_a_new_only_output_never_replaces_a_file_that_appeared_meanwhile(tmp_path):
+    from netsim.errors import OutputExistsError
+
+    target = tmp_path / "out.toml"
+    with OutputFile(target, new_only=True) as output:
+        target.write_text("another writer's")  # after the check, before the commit
+        with pytest.raises(OutputExistsError, match="another file of this name appeared"):
+            output.write_text("mine")
+    assert target.read_text() == "another writer's"
+    assert _listing(tmp_path) == ["out.toml"]
+    with OutputFile(tmp_path / "free.toml", new_only=True) as output:
+        output.write_text("mine")
+    assert (tmp_path / "free.toml").read_text() == "mine"
+
+
 def test_an_output_dropped_without_a_commit_leaves_nothing(tmp_path):
     OutputFile(tmp_path / "out.txt")  # e.g. made, then a later check failed
     OutputFile(tmp_path / "out.zarr", directory=True)

@@ -969,6 +969,33 @@ def test_a_save_that_cannot_be_written_is_one_line_and_leaves_nothing(
     assert request(apart, "/api/save", {"changes": {PRRT_MODE: 2.0}})[0] == 200
 
 
+def test_a_name_another_writer_takes_during_the_save_is_kept_and_the_next_is_used(
+    apart, monkeypatch
+):
+    """Two pages on one scenario folder: the other takes ``whatif-1`` after this save
+    found it free; its file is kept whole and this save goes to ``whatif-2``."""
+    import netsim.files
+
+    folder = apart.session.config.parent
+    taken = folder / "net_market.whatif-1.toml"
+    flush = netsim.files._flush
+
+    def other_writer_first(path):
+        if not taken.exists():
+            taken.write_text("# the other page's overlay\n")
+        flush(path)
+
+    monkeypatch.setattr(netsim.files, "_flush", other_writer_first)
+    status, _, body = request(apart, "/api/save", {"changes": {OUTAGE: 0.2}})
+    assert status == 200 and Path(body["path"]).name == "net_market.whatif-2.toml"
+    assert taken.read_text() == "# the other page's overlay\n"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "net_market.toml",
+        "net_market.whatif-1.toml",
+        "net_market.whatif-2.toml",
+    ]
+
+
 def test_saves_are_bounded(apart, monkeypatch):
     import netsim.present.whatif.session as session
 

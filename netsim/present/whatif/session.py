@@ -28,7 +28,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from netsim.errors import ScenarioError
+from netsim.errors import OutputExistsError, ScenarioError
 from netsim.files import OutputFile
 from netsim.model.layout import OutputLayout, sum_countries
 from netsim.model.load import load_scenario
@@ -371,25 +371,27 @@ class WhatIf:
             tables = self.overlay(values)
             if not tables:
                 raise ChangeError({"": "nothing is changed: there is no overlay to save"})
-            folder = self.config.parent
             for n in range(1, MAX_SAVED + 1):
-                path = folder / f"{self.config.stem}.whatif-{n}.toml"
-                if not path.exists() and not path.is_symlink():
-                    break
-            else:
-                raise ChangeError(
-                    {"": f"{MAX_SAVED} what-if overlays exist beside the file: move some away"}
+                path = self.config.parent / f"{self.config.stem}.whatif-{n}.toml"
+                if path.exists() or path.is_symlink():
+                    continue
+                comment = (
+                    f"What-if changes to {self.config.name}, saved by netsim serve "
+                    f"({self.draws:,} draws, seed {self.seed}).\n"
+                    f"netsim compare {shlex.quote(self.config.name)} {shlex.quote(path.name)} "
+                    f"--draws {self.draws} "
+                    f"--seed {self.seed} gives the page's difference."
                 )
-            comment = (
-                f"What-if changes to {self.config.name}, saved by netsim serve "
-                f"({self.draws:,} draws, seed {self.seed}).\n"
-                f"netsim compare {shlex.quote(self.config.name)} {shlex.quote(path.name)} "
-                f"--draws {self.draws} "
-                f"--seed {self.seed} gives the page's difference."
+                text = overlay_text(self.config.name, tables, comment)
+                try:
+                    # another netsim serve on the same folder may take the name first
+                    with OutputFile(path, [self.config], new_only=True) as out:
+                        return out.write_text(text)
+                except OutputExistsError:
+                    continue
+            raise ChangeError(
+                {"": f"{MAX_SAVED} what-if overlays exist beside the file: move some away"}
             )
-            text = overlay_text(self.config.name, tables, comment)
-            with OutputFile(path, [self.config]) as out:
-                return out.write_text(text)
 
 
 def _merge(document: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
