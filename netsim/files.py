@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import errno
 import io
 import itertools
 import os
@@ -231,13 +232,7 @@ class OutputFile:
             _keep_mode(self.temporary, self.target)
             with _held_signals():  # renamed and noted as one step
                 if self.new_only:
-                    try:
-                        os.link(self.temporary, self.target)  # never replaces a file
-                    except FileExistsError:
-                        raise OutputExistsError(
-                            f"{self.path}: another file of this name appeared"
-                        ) from None
-                    os.unlink(self.temporary)
+                    _link_new(self.temporary, self.target, self.path)
                 else:
                     os.replace(self.temporary, self.target)
                 self.committed = True
@@ -259,6 +254,29 @@ class OutputFile:
     def write_bytes(self, data: bytes) -> Path:
         """Commit ``data``."""
         return self.commit(lambda temporary: temporary.write_bytes(data))
+
+
+def _link_new(temporary: Path, target: Path, given: Path) -> None:
+    """Give ``temporary`` the name ``target`` unless a file has that name.
+
+    A hard link fails if the name is taken, atomically. On a file system without hard
+    links the name is claimed by creating it exclusively, and the temporary then
+    replaces that empty claim.
+    """
+    try:
+        os.link(temporary, target)
+    except FileExistsError:
+        raise OutputExistsError(f"{given}: another file of this name appeared") from None
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        try:
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            raise OutputExistsError(f"{given}: another file of this name appeared") from None
+        os.replace(temporary, target)
+        return
+    os.unlink(temporary)
 
 
 def _reason(error: OSError) -> str:

@@ -877,8 +877,18 @@ def test_a_signal_inside_a_compiler_callback_acts_once_the_callback_is_over(numb
         signal.signal(number, previous)
 
 
-def test_a_new_only_output_never_replaces_a_file_that_appeared_meanwhile(tmp_path):
+@pytest.mark.parametrize("hard_links", [True, False], ids=["hard links", "no hard links"])
+def test_a_new_only_output_never_replaces_a_file_that_appeared_meanwhile(
+    tmp_path, monkeypatch, hard_links
+):
     from netsim.errors import OutputExistsError
+
+    if not hard_links:  # a file system without them (FAT, some network shares)
+
+        def no_link(source, target):
+            raise PermissionError(errno.EPERM, os.strerror(errno.EPERM))
+
+        monkeypatch.setattr(os, "link", no_link)
 
     target = tmp_path / "out.toml"
     with OutputFile(target, new_only=True) as output:
