@@ -575,6 +575,8 @@ def write_missing_chunks(
     group = _group(path, mode="r+")
     scenario = scenario_of_store(path) if scenario is None else scenario
     draws, seed, sampler, chunk_size = _settings(path, group)
+    # a damaged chunk file is refused before anything is added to the store
+    _check_chunk_files(path, _check_metadata(Path(path)))
     _check_written_inputs(path, group, scenario)
     ranges = chunk_ranges(0, draws, chunk_size)
     done = group["chunk_done"]
