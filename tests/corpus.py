@@ -237,6 +237,20 @@ def _chunk_unreadable(store: Path) -> None:
     _first_chunk(store).chmod(0)
 
 
+def _undecompressable(store: Path) -> None:
+    """A byte of blosc's block offsets flipped: the header fits, the decompressor fails."""
+    chunk = sorted(p for p in (store / "total").iterdir() if not p.name.startswith("."))[1]
+    data = bytearray(chunk.read_bytes())
+    data[16] ^= 0xFF
+    chunk.write_bytes(bytes(data))
+
+
+def _flags_not_flags(store: Path) -> None:
+    import zarr
+
+    zarr.open_group(store, mode="r+", zarr_format=2)["chunk_done"][0] = 7
+
+
 def _extra_array(store: Path) -> None:
     shutil.copytree(store / "total", store / "total_copy")
 
@@ -276,6 +290,8 @@ FILE_DAMAGES: dict[str, Callable[[Path], None]] = {
     "store: a chunk file replaced by a folder": _chunk_as_folder,
     "store: a chunk file a symbolic link loop": _chunk_as_link_loop,
     "store: a chunk file unreadable (permissions 000)": _chunk_unreadable,
+    "store: a total chunk that cannot be decompressed": _undecompressable,
+    "store: chunk flags neither 0 nor 1": _flags_not_flags,
 }
 # accepted, and read as written
 HARMLESS_DAMAGES: dict[str, Callable[[Path], None]] = {"store: consolidated": _consolidate}

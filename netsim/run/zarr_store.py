@@ -494,13 +494,13 @@ def _check_written_inputs(path: str | Path, group: Any, scenario: Scenario) -> N
     whose scenario, seed or sampler came from another store is refused before a chunk
     is added (one chunk of sampling)."""
     draws, seed, sampler, chunk_size = _settings(path, group)
-    flags = group["chunk_done"][:]
+    flags = _read(path, group, "chunk_done")
     written = np.flatnonzero(flags)
     if written.size == 0:
         return
     a, b = chunk_ranges(0, draws, chunk_size)[int(written[0])]
     expected = sample_inputs(scenario, draws, seed, sampler, a, b)
-    if not np.array_equal(group["inputs"][a:b], expected):
+    if not np.array_equal(_read(path, group, "inputs", slice(a, b)), expected):
         raise ScenarioError(
             f"{path}: the draws already written do not follow the store's settings (its "
             "scenario or settings were replaced): it cannot be completed"
@@ -522,12 +522,27 @@ def _group(path: str | Path, mode: str = "r") -> Any:
         raise ScenarioError(f"{path}: not a netsim Zarr store ({error})") from None
 
 
+def _read(path: str | Path, group: Any, name: str, where: slice = slice(None)) -> np.ndarray:
+    """``group[name][where]``, or a :class:`ScenarioError` naming the array when a
+    chunk of it cannot be read (a decompressor's error: the chunk is damaged)."""
+    try:
+        return np.asarray(group[name][where])
+    except Exception as error:
+        text = str(error).strip().splitlines()
+        raise ScenarioError(
+            f"{path}: a chunk of {name!r} cannot be read, damaged "
+            f"({text[0] if text else type(error).__name__})"
+        ) from None
+
+
 def store_progress(path: str | Path) -> tuple[int, int]:
     """(chunks written, chunks in all) of a store."""
     group = _group(path)
     if "chunk_done" not in group:
         raise ScenarioError(f"{path}: not a netsim run store (no chunk_done flags)")
-    done = group["chunk_done"][:]
+    done = _read(path, group, "chunk_done")
+    if not np.isin(done, (0, 1)).all():
+        raise ScenarioError(f"{path}: its chunk flags (chunk_done) are damaged (not 0 or 1)")
     return int(done.sum()), int(done.size)
 
 
@@ -672,37 +687,57 @@ def open_store(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
             f"{path}: cannot be read as a run store ({text[0] if text else type(error).__name__})"
         ) from None
     dataset.variables["draw"].attrs.pop("_FillValue", None)
-    if DIGESTS in group:  # stores of earlier versions carry none
-        digests = group[DIGESTS][:]
-        dataset = _checked_on_read(path, dataset, _digest_names(path, group), digests, chunk)
-    return dataset
+    if DIGESTS in group:
+        digests, names = _read(path, group, DIGESTS), _digest_names(path, group)
+    else:  # stores of earlier versions carry no checksums
+        digests = None
+        names = tuple(str(k) for k, v in dataset.data_vars.items() if v.dims[:1] == ("draw",))
+    return _checked_on_read(path, dataset, names, digests, chunk)
 
 
 def _checked_on_read(
     path: str | Path,
     dataset: xr.Dataset,
     names: tuple[str, ...],
-    digests: np.ndarray,
+    digests: np.ndarray | None,
     chunk_size: int,
 ) -> xr.Dataset:
-    """The dataset with every chunk of ``names`` checked against its CRC-32 as it is read
-    (the draw coordinate, read whole on opening, at once)."""
+    """The dataset with every chunk of ``names`` read by :func:`_read_block`: a chunk
+    Zarr cannot decompress is refused naming it, and each is checked against its CRC-32
+    (``digests``, one column per name; None for stores of earlier versions) as it is
+    read (the draw coordinate, read whole on opening, at once)."""
     for column, name in enumerate(names):
-        expected = digests[:, column]
+        expected = None if digests is None else digests[:, column]
         if name == "draw":
             draw = dataset["draw"].values
             for index, (a, b) in enumerate(chunk_ranges(0, draw.size, chunk_size)):
-                _check_block(draw[a:b], expected[index], name, str(path), index)
+                if expected is not None:
+                    _check_block(draw[a:b], expected[index], name, str(path), index)
             continue
+        import dask.array as da
+
         data = dataset[name].data
-        whole = {axis: -1 for axis in range(1, data.ndim) if len(data.chunks[axis]) > 1}
-        if whole:  # a block must be a whole chunk of the store to have its checksum
-            data = data.rechunk(whole)
-        checked = data.map_blocks(
-            _checked_block, expected, name, str(path), dtype=data.dtype, meta=data._meta
+        draws = tuple(b - a for a, b in chunk_ranges(0, data.shape[0], chunk_size))
+        # a block is a whole chunk of the store, to have its checksum
+        chunks = (draws, *((n,) for n in data.shape[1:]))
+        checked = da.map_blocks(
+            _read_block,
+            str(path),
+            name,
+            expected,
+            dtype=data.dtype,
+            chunks=chunks,
+            meta=np.empty((0,) * data.ndim, dtype=data.dtype),
+            name=f"netsim-read-{name}-{_token(path, name, expected)}",
         )
         dataset[name] = dataset[name].copy(data=checked)
     return dataset
+
+
+def _token(*parts: Any) -> str:
+    from dask.base import tokenize
+
+    return tokenize(*[str(p) if isinstance(p, Path) else p for p in parts])
 
 
 def _check_block(values: np.ndarray, expected: int, name: str, path: str, index: int) -> None:
@@ -713,12 +748,22 @@ def _check_block(values: np.ndarray, expected: int, name: str, path: str, index:
         )
 
 
-def _checked_block(
-    values: np.ndarray, expected: np.ndarray, name: str, path: str, block_info: Any = None
+def _read_block(
+    path: str, name: str, expected: np.ndarray | None, block_info: Any = None
 ) -> np.ndarray:
-    """A block of a stored array, after its CRC-32 is checked (a dask ``map_blocks``
-    function: ``block_info`` gives the block's chunk index along ``draw``)."""
-    if block_info is not None:  # None when dask probes the function with an empty block
-        index = int(block_info[0]["chunk-location"][0])
+    """One chunk of the array ``name`` of the store ``path``, read and checked against
+    its CRC-32 (a dask ``map_blocks`` function: ``block_info`` gives where the block is)."""
+    info = block_info[None]
+    index = int(info["chunk-location"][0])
+    where = tuple(slice(a, b) for a, b in info["array-location"])
+    try:
+        values = _zarr().open_array(Path(path) / name, mode="r", zarr_format=ZARR_FORMAT)[where]
+    except Exception as error:  # a decompressor's or a file's error: the chunk is damaged
+        text = str(error).strip().splitlines()
+        raise ScenarioError(
+            f"{path}: chunk {index} of {name!r} cannot be read, damaged "
+            f"({text[0] if text else type(error).__name__})"
+        ) from None
+    if expected is not None:
         _check_block(values, expected[index], name, path, index)
     return values
