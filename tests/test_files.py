@@ -1049,6 +1049,40 @@ def _edited_units(store: Path) -> None:
     (store / "total" / ".zattrs").write_text(attrs.replace("USD million", "EUR million"))
 
 
+def _fifo(key: str) -> Callable[[Path], None]:
+    """A file of the store replaced by a FIFO: reading it would wait forever."""
+
+    def damage(store: Path) -> None:
+        (store / key).unlink()
+        os.mkfifo(store / key)
+
+    return damage
+
+
+def _to_dev_zero(key: str) -> Callable[[Path], None]:
+    """A file of the store replaced by a link to /dev/zero: reading it would never end."""
+
+    def damage(store: Path) -> None:
+        (store / key).unlink()
+        (store / key).symlink_to("/dev/zero")
+
+    return damage
+
+
+def _digest_of_a_file_outside(store: Path) -> None:
+    import json
+
+    attrs = json.loads((store / ".zattrs").read_text())
+    attrs["metadata_digests"]["../../../../../../../../dev/zero"] = "0" * 64
+    (store / ".zattrs").write_text(json.dumps(attrs))
+
+
+def _subgroup(store: Path) -> None:
+    """A group inside the store (Zarr would list it, and read its files)."""
+    (store / "subgroup").mkdir()
+    (store / "subgroup" / ".zgroup").write_text('{"zarr_format": 2}')
+
+
 @pytest.mark.parametrize(
     ("damage", "named"),
     [
@@ -1061,6 +1095,12 @@ def _edited_units(store: Path) -> None:
         ),
         (lambda s: (s / ".zattrs").write_text("[]"), ".zattrs is damaged"),
         (lambda s: (s / "draw" / ".zattrs").unlink(), "draw/.zattrs is missing"),
+        (_fifo(".zattrs"), ".zattrs is not a file"),
+        (_fifo("total/0.0.0"), "chunk total/0.0.0 is damaged"),
+        (_to_dev_zero("total/.zarray"), "total/.zarray is not a file"),
+        (_to_dev_zero("year/0"), "year/0 is not a file"),
+        (_digest_of_a_file_outside, ".zattrs is damaged (its metadata_digests)"),
+        (_subgroup, "subgroup is a group"),
     ],
     ids=[
         "chunk-folder",
@@ -1069,6 +1109,12 @@ def _edited_units(store: Path) -> None:
         "zarray-truncated",
         "zattrs-list",
         "no-zattrs",
+        "zattrs-fifo",
+        "chunk-fifo",
+        "zarray-dev-zero",
+        "coordinate-dev-zero",
+        "digest-outside",
+        "subgroup",
     ],
 )
 def test_open_run_refuses_a_damaged_store_with_its_own_error(tmp_path, small_store, damage, named):

@@ -326,14 +326,12 @@ CONSOLIDATED = ".zmetadata"  # written by zarr.consolidate_metadata, never by ne
 def _json_object(path: Path, key: str, required: bool = True) -> dict[str, Any] | None:
     """The JSON object in the file ``key`` of the store ``path`` (None if it is absent
     and not ``required``), or a :class:`ScenarioError` naming the file."""
-    try:
-        data = path.joinpath(*key.split("/")).read_bytes()
-    except FileNotFoundError:
+    file = path.joinpath(*key.split("/"))
+    if not file.exists() and not file.is_symlink():
         if not required:
             return None
-        raise ScenarioError(f"{path}: {key} is missing (the store is damaged)") from None
-    except OSError as error:
-        raise ScenarioError(f"{path}: {key} cannot be read ({error.strerror or error})") from None
+        raise ScenarioError(f"{path}: {key} is missing (the store is damaged)")
+    data = _file_bytes(path, key)
     try:
         content = json.loads(data)
     except (UnicodeDecodeError, ValueError):
@@ -343,6 +341,19 @@ def _json_object(path: Path, key: str, required: bool = True) -> dict[str, Any] 
             f"{path}: {key} is damaged (JSON {type(content).__name__}, not an object)"
         )
     return content
+
+
+def _file_bytes(path: Path, key: str) -> bytes:
+    """The bytes of the file ``key`` of the store ``path``, which must be a regular file
+    (a FIFO would never end, a link to a device never stop)."""
+    file = path.joinpath(*key.split("/"))
+    if not file.is_file():
+        what = "missing" if not file.exists() and not file.is_symlink() else "not a file"
+        raise ScenarioError(f"{path}: {key} is {what} (the store is damaged)")
+    try:
+        return file.read_bytes()
+    except OSError as error:
+        raise ScenarioError(f"{path}: {key} cannot be read ({error.strerror or error})") from None
 
 
 def _check_metadata(path: Path) -> dict[str, dict[str, Any]]:
@@ -364,6 +375,8 @@ def _check_metadata(path: Path) -> dict[str, dict[str, Any]]:
     arrays: dict[str, dict[str, Any]] = {}
     present = [".zgroup", ROOT_ATTRS]
     for entry in entries:
+        if entry.is_dir() and (entry / ".zgroup").exists():
+            raise ScenarioError(f"{path}: {entry.name} is a group netsim does not write")
         if not (entry.is_dir() and (entry / ".zarray").exists()):
             continue
         name = entry.name
@@ -431,7 +444,11 @@ def _check_consolidated(path: Path, present: list[str]) -> None:
 def _check_digests(path: Path, digests: Any, present: list[str]) -> None:
     """Every file ``metadata_digests`` names is the one written with the store, and
     every metadata file is named (an array added or renamed is refused)."""
-    if not (isinstance(digests, dict) and all(isinstance(v, str) for v in digests.values())):
+    if not (
+        isinstance(digests, dict)
+        and all(isinstance(v, str) for v in digests.values())
+        and all(_inside(key) for key in digests)
+    ):
         raise ScenarioError(f"{path}: {ROOT_ATTRS} is damaged (its {METADATA_DIGESTS})")
     for key in present:
         if key not in digests:
@@ -440,20 +457,22 @@ def _check_digests(path: Path, digests: Any, present: list[str]) -> None:
                 "added or renamed)"
             )
     for key, expected in sorted(digests.items()):
-        file = path.joinpath(*key.split("/"))
+        data = _file_bytes(path, key)
         try:
-            data = file.read_bytes()
-        except FileNotFoundError:
-            raise ScenarioError(f"{path}: {key} is missing (the store is damaged)") from None
-        except OSError as error:
-            raise ScenarioError(
-                f"{path}: {key} cannot be read ({error.strerror or error})"
-            ) from None
-        if _file_digest(key, data) != expected:
+            found = _file_digest(key, data)
+        except ValueError:  # a metadata file that is not JSON
+            found = None
+        if found != expected:
             raise ScenarioError(
                 f"{path}: {key} is not the file written with the store (edited or "
                 "damaged: its SHA-256 differs)"
             )
+
+
+def _inside(key: str) -> bool:
+    """Whether ``key`` names a file of the store: at its top or in one of its arrays."""
+    parts = key.split("/")
+    return 1 <= len(parts) <= 2 and all(p not in ("", ".", "..") for p in parts)
 
 
 def _check_chunk_files(path: str | Path, arrays: dict[str, dict[str, Any]]) -> None:
@@ -472,7 +491,9 @@ def _check_chunk_files(path: str | Path, arrays: dict[str, dict[str, Any]]) -> N
                 continue  # metadata, or a temporary of a write a killed run left
             where = f"{path}: chunk {name}/{chunk.name}"
             if not chunk.is_file():
-                raise ScenarioError(f"{where} is damaged (not a file: a folder or a broken link)")
+                raise ScenarioError(
+                    f"{where} is damaged (not a regular file: a folder, a FIFO or a broken link)"
+                )
             try:
                 with chunk.open("rb") as handle:
                     header = handle.read(BLOSC_HEADER)
