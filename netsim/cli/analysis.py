@@ -426,15 +426,17 @@ def _report(args: argparse.Namespace) -> int:
     from netsim.run.files import open_analysis, open_run
 
     reads = [args.run] + ([args.sensitivity] if args.sensitivity else [])
-    with _outputs(_output(args.out, (".html", ".htm"), reads)) as (out,), _naming(args.run):
-        run = open_run(args.run)
+    with _outputs(_output(args.out, (".html", ".htm"), reads)) as (out,):
+        with _naming(args.run):
+            run = open_run(args.run)
         sensitivity, cell = None, None
         if args.sensitivity:
             sensitivity = open_analysis(
                 args.sensitivity, SOBOL_VARIABLES, "sensitivity --method sobol --out"
             )
             cell = default_cell(sensitivity["total_order"], parse_cell(args.at))
-        path = write_report(run, out, sensitivity=sensitivity, cell=cell)
+        with _naming(args.run):  # the report reconciles the run's draws
+            path = write_report(run, out, sensitivity=sensitivity, cell=cell)
     print(f"wrote {path}")
     return 0
 

@@ -422,19 +422,19 @@ def _check_array_metadata(
 
 def _check_consolidated(path: Path, present: list[str]) -> None:
     """A ``.zmetadata`` (netsim never reads through it) must agree with the files."""
-    content = _json_object(path, CONSOLIDATED)
-    metadata = content.get("metadata") if content else None
+    consolidated = _json_object(path, CONSOLIDATED)
+    metadata = consolidated.get("metadata") if consolidated else None
     if not isinstance(metadata, dict):
         raise ScenarioError(f"{path}: {CONSOLIDATED} is damaged (no metadata object)")
 
-    def content(found: Any, key: str) -> Any:  # the root attrs as a digest sees them
+    def seen(found: Any, key: str) -> Any:  # the root attrs as a digest sees them
         if key == ROOT_ATTRS and isinstance(found, dict):
             return {k: v for k, v in found.items() if k not in UNDIGESTED_ATTRS}
         return found
 
     for key in present:
         found = _json_object(path, key, required=False) or {}
-        if content(metadata.get(key, {}), key) != content(found, key):
+        if seen(metadata.get(key, {}), key) != seen(found, key):
             raise ScenarioError(
                 f"{path}: {CONSOLIDATED} does not agree with {key} (stale or edited): "
                 f"delete {CONSOLIDATED}, or consolidate the store again"
