@@ -12,7 +12,7 @@ import copy
 import json
 import shutil
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -154,11 +154,147 @@ def bad_runs(folder: Path, run_file: Path, store: Path, reduced: Path) -> list[t
         ("store: an inputs chunk rewritten", _rewrite_inputs),
         ("store: a draw chunk rewritten", _rewrite_draws),
         ("store: its checksums deleted, a chunk zeroed", _drop_checksums),
+        *METADATA_DAMAGES.items(),
+        *FILE_DAMAGES.items(),
+        *HARMLESS_DAMAGES.items(),
     ):
         target = path_for(label, ".zarr")
         shutil.copytree(store, target)
         damage(target)
+    path_for("store: an empty folder", ".zarr").mkdir()
+    path_for("store: a file named .zarr", ".zarr").write_bytes(
+        (store / "total" / ".zarray").read_bytes()
+    )
     return cases
+
+
+def _write(file: str, content: str) -> Callable[[Path], None]:
+    return lambda store: (store / file).write_text(content)
+
+
+def _truncate(file: str) -> Callable[[Path], None]:
+    def damage(store: Path) -> None:
+        text = (store / file).read_text()
+        (store / file).write_text(text[: len(text) // 2])
+
+    return damage
+
+
+def _edit(file: str, key: str, change: Callable[[Any], Any]) -> Callable[[Path], None]:
+    def damage(store: Path) -> None:
+        content = json.loads((store / file).read_text())
+        content[key] = change(content[key])
+        (store / file).write_text(json.dumps(content, indent=2))
+
+    return damage
+
+
+def _consolidate(store: Path) -> None:
+    import zarr
+
+    zarr.consolidate_metadata(str(store), zarr_format=2)
+
+
+def _consolidated_then_edited(store: Path) -> None:
+    """A .zmetadata that no longer agrees with the files (a stale consolidation)."""
+    _consolidate(store)
+    _edit("total/.zattrs", "units", lambda _: "EUR billion")(store)
+
+
+def _edit_a_source(store: Path) -> None:
+    """A parameter's source rewritten through Zarr: a valid chunk of other text."""
+    import zarr
+
+    group = zarr.open_group(store, mode="r+", zarr_format=2)
+    sources = group["parameter_source"][:]
+    sources[0] = "report: a source that was never there"
+    group["parameter_source"][:] = sources
+
+
+def _drop_digests(store: Path) -> None:
+    content = json.loads((store / ".zattrs").read_text())
+    del content["metadata_digests"]
+    (store / ".zattrs").write_text(json.dumps(content, indent=2))
+
+
+def _first_chunk(store: Path, array: str = "total") -> Path:
+    return next(p for p in sorted((store / array).iterdir()) if not p.name.startswith("."))
+
+
+def _chunk_as_folder(store: Path) -> None:
+    chunk = _first_chunk(store)
+    chunk.unlink()
+    chunk.mkdir()
+
+
+def _chunk_as_link_loop(store: Path) -> None:
+    chunk = _first_chunk(store)
+    chunk.unlink()
+    chunk.symlink_to(chunk.name)
+
+
+def _chunk_unreadable(store: Path) -> None:
+    _first_chunk(store).chmod(0)
+
+
+def _undecompressable(store: Path) -> None:
+    """A byte of blosc's block offsets flipped: the header fits, the decompressor fails."""
+    chunk = sorted(p for p in (store / "total").iterdir() if not p.name.startswith("."))[1]
+    data = bytearray(chunk.read_bytes())
+    data[16] ^= 0xFF
+    chunk.write_bytes(bytes(data))
+
+
+def _flags_not_flags(store: Path) -> None:
+    import zarr
+
+    zarr.open_group(store, mode="r+", zarr_format=2)["chunk_done"][0] = 7
+
+
+def _extra_array(store: Path) -> None:
+    shutil.copytree(store / "total", store / "total_copy")
+
+
+# damaged or edited metadata (.zgroup, .zattrs, .zarray, .zmetadata) of a Zarr store
+METADATA_DAMAGES: dict[str, Callable[[Path], None]] = {
+    "store: .zattrs truncated": _truncate(".zattrs"),
+    "store: .zattrs a JSON list": _write(".zattrs", "[1, 2]"),
+    "store: .zattrs missing": lambda store: (store / ".zattrs").unlink(),
+    "store: .zgroup not JSON": _write(".zgroup", "zarr_format: 2"),
+    "store: .zgroup a JSON number": _write(".zgroup", "2"),
+    "store: total/.zarray truncated": _truncate("total/.zarray"),
+    "store: total/.zarray a JSON list": _write("total/.zarray", "[]"),
+    "store: total/.zattrs a JSON string": _write("total/.zattrs", '"draw year country"'),
+    "store: .zmetadata not JSON": _write(".zmetadata", "{garbage"),
+    "store: .zmetadata stale": _consolidated_then_edited,
+    "store: dims reordered": _edit(
+        "total/.zattrs", "_ARRAY_DIMENSIONS", lambda d: [d[0], *d[:0:-1]]
+    ),
+    "store: dims renamed": _edit(
+        "total/.zattrs", "_ARRAY_DIMENSIONS", lambda d: [*d[:-1], "nation"]
+    ),
+    "store: inputs dims reordered": _edit("inputs/.zattrs", "_ARRAY_DIMENSIONS", lambda d: d[::-1]),
+    "store: dtype edited": _edit("total/.zarray", "dtype", lambda _: "<i4"),
+    "store: dtype edited, same size": _edit("inputs/.zarray", "dtype", lambda _: "<i8"),
+    "store: shape edited": _edit("total/.zarray", "shape", lambda s: [s[0] - 200, *s[1:]]),
+    "store: chunks edited": _edit("total/.zarray", "chunks", lambda c: [c[0] // 2, *c[1:]]),
+    "store: units of total edited": _edit("total/.zattrs", "units", lambda _: "EUR billion"),
+    "store: units of the run edited": _edit(".zattrs", "units", lambda _: "EUR billion"),
+    "store: scenario name edited": _edit(".zattrs", "scenario", lambda _: "another market"),
+    "store: a parameter source edited": _edit_a_source,
+    "store: its metadata digests deleted": _drop_digests,
+    "store: an extra array": _extra_array,
+}
+# chunk files that are not files, or cannot be read
+FILE_DAMAGES: dict[str, Callable[[Path], None]] = {
+    "store: a chunk file replaced by a folder": _chunk_as_folder,
+    "store: a chunk file a symbolic link loop": _chunk_as_link_loop,
+    "store: a chunk file unreadable (permissions 000)": _chunk_unreadable,
+    "store: a total chunk that cannot be decompressed": _undecompressable,
+    "store: chunk flags neither 0 nor 1": _flags_not_flags,
+}
+# accepted, and read as written
+HARMLESS_DAMAGES: dict[str, Callable[[Path], None]] = {"store: consolidated": _consolidate}
 
 
 def _delete_a_chunk(store: Path) -> None:

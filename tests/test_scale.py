@@ -163,7 +163,8 @@ def cluster():
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as local,
-        distributed.Client(local) as client,
+        # as the CLI makes it: not the default client, so every call must name it
+        distributed.Client(local, set_as_default=False) as client,
     ):
         yield client
 
@@ -184,6 +185,38 @@ def test_dask_reduced_bands_equal_local(cluster, net, reduced):
     )
     for name in reduced.data_vars:
         np.testing.assert_array_equal(remote[name].values, reduced[name].values)
+
+
+def test_resume_on_a_cluster_completes_a_store_and_refuses_a_damaged_one(cluster, tmp_path, capsys):
+    """netsim run --resume --scheduler: an interrupted store (a chunk unflagged) is
+    completed to the uninterrupted one; a store with a chunk file replaced by a folder is
+    refused in one line, exit 2, before a chunk is added."""
+    import shutil
+
+    import zarr
+
+    address = cluster.scheduler.address
+    whole = tmp_path / "whole.zarr"
+    base = ["run", str(NET_CONFIG), "--draws", "600", "--chunk-size", "200", "--no-progress"]
+    assert main([*base, "--out", str(whole)]) == 0
+    stores = {}
+    for name in ("undone", "damaged"):
+        stores[name] = tmp_path / f"{name}.zarr"
+        shutil.copytree(whole, stores[name])
+        zarr.open_group(stores[name], mode="r+", zarr_format=2)["chunk_done"][0] = 0
+    chunk = stores["damaged"] / "total" / "2.0.0"
+    chunk.unlink()
+    chunk.mkdir()
+    capsys.readouterr()
+    resume = ["run", "--resume", "STORE", "--scheduler", address, "--no-progress"]
+    assert main([str(stores["undone"]) if a == "STORE" else a for a in resume]) == 0
+    assert "resumed" in capsys.readouterr().out
+    xr.testing.assert_identical(open_store(stores["undone"]).load(), open_store(whole).load())
+    assert main([str(stores["damaged"]) if a == "STORE" else a for a in resume]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert f"{stores['damaged']}: chunk total/2.0.0 is damaged (not a regular file" in err
+    assert store_progress(stores["damaged"]) == (2, 3)  # nothing added
 
 
 def test_dask_run_survives_a_killed_worker(cluster, net):

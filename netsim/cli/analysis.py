@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from netsim.defaults import BY_CHOICES
-from netsim.errors import ScenarioError
+from netsim.errors import OutputError, ScenarioError
 
 __all__ = ["add_analysis_commands", "run_analysis_command"]
 
@@ -200,7 +201,7 @@ def _bands(args: argparse.Namespace) -> int:
         _output(args.csv, (".csv",), [args.run]),
         _output(args.xlsx, (".xlsx",), [args.run]),
     )
-    with _outputs(csv_file, xlsx_file):
+    with _outputs(csv_file, xlsx_file), _naming(args.run):
         run = open_run(args.run)
         output, by = output_and_level(run, args.by, args.output)
         cagr = tuple(args.cagr) if args.cagr else None
@@ -373,28 +374,32 @@ def _plot(args: argparse.Namespace) -> int:
 
             runs = {}
             for label, source in zip(_labels(sources), sources, strict=True):
-                run = open_run(source)
-                if run_kind(run) == "bands":
-                    OutputLayout.from_dataset(run, source).check(args.output, args.by)
-                    data = run[reduced_name(args.output, args.by)]
-                else:
-                    data = select_output(run, args.output, args.by)
-                data = select_cell(data, cell) if cell else data
-                extra = [d for d in data.dims if d not in ("draw", "quantile", "year")]
-                if extra:
-                    raise ScenarioError(f"plot fan: --at must pick one label of {', '.join(extra)}")
-                runs[label] = data
+                with _naming(source):
+                    run = open_run(source)
+                    if run_kind(run) == "bands":
+                        OutputLayout.from_dataset(run, source).check(args.output, args.by)
+                        data = run[reduced_name(args.output, args.by)]
+                    else:
+                        data = select_output(run, args.output, args.by)
+                    data = select_cell(data, cell) if cell else data
+                    extra = [d for d in data.dims if d not in ("draw", "quantile", "year")]
+                    if extra:
+                        raise ScenarioError(
+                            f"plot fan: --at must pick one label of {', '.join(extra)}"
+                        )
+                    runs[label] = data
             where = ", ".join(str(v) for v in cell.values()) or "global"
             unit = next(iter(runs.values())).attrs.get("units", "")
             path = plots.fan_chart(runs, out, f"{args.output} ({where}), {unit}")
         elif kind == "hist":
             from netsim.analyze.cells import load_draws, require_draws, select_output
 
-            run = open_run(sources[0])
-            require_draws(run, "a histogram")
-            data = select_output(run, args.output, args.by)
-            chosen = default_cell(data.isel(draw=0), cell)
-            values = load_draws(select_cell(data, chosen), "the draws of one cell")
+            with _naming(sources[0]):
+                run = open_run(sources[0])
+                require_draws(run, "a histogram")
+                data = select_output(run, args.output, args.by)
+                chosen = default_cell(data.isel(draw=0), cell)
+                values = load_draws(select_cell(data, chosen), "the draws of one cell")
             title = f"{args.output}: " + ", ".join(f"{v}" for v in chosen.values())
             path = plots.histogram(values, out, title)
         elif kind == "sobol":
@@ -422,16 +427,32 @@ def _report(args: argparse.Namespace) -> int:
 
     reads = [args.run] + ([args.sensitivity] if args.sensitivity else [])
     with _outputs(_output(args.out, (".html", ".htm"), reads)) as (out,):
-        run = open_run(args.run)
+        with _naming(args.run):
+            run = open_run(args.run)
         sensitivity, cell = None, None
         if args.sensitivity:
             sensitivity = open_analysis(
                 args.sensitivity, SOBOL_VARIABLES, "sensitivity --method sobol --out"
             )
             cell = default_cell(sensitivity["total_order"], parse_cell(args.at))
-        path = write_report(run, out, sensitivity=sensitivity, cell=cell)
+        with _naming(args.run):  # the report reconciles the run's draws
+            path = write_report(run, out, sensitivity=sensitivity, cell=cell)
     print(f"wrote {path}")
     return 0
+
+
+@contextmanager
+def _naming(run: str) -> Iterator[None]:
+    """Name the run file in a refusal that comes from its contents (a damaged run found
+    while analysing it, e.g. a NaN draw) and does not name it yet."""
+    try:
+        yield
+    except OutputError:
+        raise  # names the output that failed
+    except ScenarioError as error:
+        if error.path is None and str(run) not in str(error):
+            raise ScenarioError(str(error), path=str(run)) from None
+        raise
 
 
 def _write_all(*writes: Callable[[], Path] | None) -> list[Path]:

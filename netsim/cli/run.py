@@ -164,8 +164,10 @@ def run_command(args: argparse.Namespace) -> int:
         from netsim.run.zarr_store import scenario_of_store, store_progress
 
         scenario = scenario_of_store(args.resume)
-        written, total = store_progress(args.resume)
-        print(f"resuming {args.resume}: {written} of {total} chunks written", file=sys.stderr)
+        # said once the store has been read: a damaged one is refused in one line
+        resumed = "{}: {} of {} chunks were written before".format(
+            args.resume, *store_progress(args.resume)
+        )
     else:
         scenario = netsim.load_scenario(args.config, args.set)
     precision = _percent(args.precision) if args.precision else None
@@ -230,6 +232,8 @@ def run_command(args: argparse.Namespace) -> int:
             output.discard()
         if client is not None:
             client.close()
+    if args.resume:
+        print(f"resumed {resumed}")
     print(_header(scenario, dataset, args, time.perf_counter() - started, store))
     if "precision_target" in dataset.attrs:
         met = "met" if dataset.attrs["precision_met"] else "NOT met (--max-draws reached)"

@@ -50,7 +50,8 @@ def fan_out(
     limit = IN_FLIGHT_PER_WORKER * worker_count(client)
     pending = iter(tasks)
     running: dict[str, tuple[Any, ...]] = {}
-    queue = as_completed()
+    # on the client's loop: the CLI's client is never the process's default one
+    queue = as_completed(loop=client.loop)
 
     def submit() -> bool:
         task = next(pending, None)

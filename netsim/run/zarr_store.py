@@ -17,6 +17,15 @@ every read of an opened store checks the chunk it reads against it: a chunk file
 deleted (read back as the fill value) or replaced by another valid chunk (zeros, or
 another store's) is refused when read, naming the store and the chunk, instead of
 being taken for draws.
+
+What is not written chunk by chunk is written once, with the skeleton: the metadata
+files (``.zgroup``, ``.zattrs``, ``.zarray``: the scenario document, units, dimension
+names, dtypes, shapes) and the coordinates and parameter tables. The SHA-256 of each is
+kept in the attr ``metadata_digests``, and every opening of a store checks them before
+Zarr reads anything: an edited unit or source, reordered dimensions, a changed dtype,
+an added array are refused naming the file, never read as other numbers. Every
+metadata file is parsed here first, so a truncated one, or one that is not a JSON
+object, is refused in one line naming it too.
 """
 
 from __future__ import annotations
@@ -109,12 +118,18 @@ def _write_skeleton(
     folder again after it is removed. Writing the few small files here, one after the
     other, leaves nothing running once this returns or raises.
     """
-    files: dict[str, Any] = {}
-    _build_skeleton(_zarr().storage.MemoryStore(files), scenario, draws, seed, sampler, chunk_size)
+    memory: dict[str, Any] = {}
+    _build_skeleton(_zarr().storage.MemoryStore(memory), scenario, draws, seed, sampler, chunk_size)
+    files = {key: data.to_bytes() for key, data in memory.items()}
+    chunked = {*_checked_arrays(OutputLayout.of(scenario).outputs), *WRITTEN_LATER}
+    covered = [key for key in files if _is_metadata(key) or key.split("/")[0] not in chunked]
+    attrs = json.loads(files[ROOT_ATTRS])
+    attrs[METADATA_DIGESTS] = {key: _file_digest(key, files[key]) for key in sorted(covered)}
+    files[ROOT_ATTRS] = json.dumps(attrs, indent=2).encode()
     for key, data in sorted(files.items()):
         target = path.joinpath(*key.split("/"))
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data.to_bytes())
+        target.write_bytes(data)
 
 
 def _build_skeleton(
@@ -196,6 +211,28 @@ def _build_skeleton(
 
 
 DIGESTS = "chunk_crc32"
+METADATA_DIGESTS = "metadata_digests"
+WRITTEN_LATER = ("chunk_done", DIGESTS)  # besides the draws: arrays written chunk by chunk
+ROOT_ATTRS = ".zattrs"
+METADATA_FILES = (".zgroup", ".zattrs", ".zarray")
+# root attrs that change as the store is written, or hold the digests themselves
+UNDIGESTED_ATTRS = ("complete", METADATA_DIGESTS)
+
+
+def _is_metadata(key: str) -> bool:
+    return key.rsplit("/", 1)[-1] in METADATA_FILES
+
+
+def _file_digest(key: str, data: bytes) -> str:
+    """SHA-256 of one file of a store: of a metadata file's JSON content (however Zarr
+    lays it out when it rewrites the root attrs, without those that change as the store
+    is written), of any other file's bytes."""
+    if _is_metadata(key):
+        content = json.loads(data)
+        if key == ROOT_ATTRS:
+            content = {k: v for k, v in content.items() if k not in UNDIGESTED_ATTRS}
+        data = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(data).hexdigest()
 
 
 def _checked_arrays(outputs: tuple[str, ...]) -> tuple[str, ...]:
@@ -209,9 +246,22 @@ def _crc32(values: np.ndarray) -> int:
     return zlib.crc32(np.ascontiguousarray(values).view(np.uint8).reshape(-1))
 
 
-def run_hash(scenario_hash: str, draws: int, seed: int, sampler: str, chunk_size: int) -> str:
-    """SHA-256 of every setting a store's draws follow from (and netsim's version)."""
-    settings = [scenario_hash, draws, seed, sampler, chunk_size, __version__]
+def run_hash(
+    scenario_hash: str,
+    draws: int,
+    seed: int,
+    sampler: str,
+    chunk_size: int,
+    digested: bool = True,
+) -> str:
+    """SHA-256 of every setting a store's draws follow from (and netsim's version).
+
+    ``digested``: whether the store carries ``metadata_digests`` (stores of earlier
+    versions do not). It enters the hash, so that a store whose digests were deleted
+    cannot pass for one of an earlier version."""
+    settings: list[Any] = [scenario_hash, draws, seed, sampler, chunk_size, __version__]
+    if digested:
+        settings.append(METADATA_DIGESTS)
     return hashlib.sha256(json.dumps(settings).encode()).hexdigest()
 
 
@@ -223,10 +273,13 @@ def _settings(path: str | Path, group: Any) -> tuple[int, int, str, int]:
     try:
         draws, seed = int(attrs["draws"]), int(attrs["seed"])
         sampler, chunk_size = str(attrs["sampler"]), int(attrs["chunk_size"])
-        expected = run_hash(str(attrs["scenario_hash"]), draws, seed, sampler, chunk_size)
+        settings = (str(attrs["scenario_hash"]), draws, seed, sampler, chunk_size)
     except (KeyError, TypeError, ValueError):
         raise ScenarioError(f"{path}: not a netsim run store (its settings are missing)") from None
-    if attrs.get("run_hash") != expected:
+    digested = attrs.get("run_hash") == run_hash(*settings, digested=True)
+    if digested and METADATA_DIGESTS not in attrs:
+        raise ScenarioError(f"{path}: its metadata digests ({METADATA_DIGESTS}) are missing")
+    if not digested and attrs.get("run_hash") != run_hash(*settings, digested=False):
         raise ScenarioError(
             f"{path}: the store's settings (seed, draws, sampler, chunk size, scenario) do not "
             f"give its run hash: it was edited, or written by netsim "
@@ -267,34 +320,194 @@ def _digest_names(path: str | Path, group: Any) -> tuple[str, ...]:
 
 PARTIAL_SUFFIX = ".partial"  # zarr writes a chunk to <key>.<id>.partial, then renames it
 BLOSC_HEADER = 16  # bytes: version, flags, type size, then uncompressed and compressed sizes
+CONSOLIDATED = ".zmetadata"  # written by zarr.consolidate_metadata, never by netsim
 
 
-def _check_chunk_files(path: str | Path, group: Any, names: tuple[str, ...]) -> None:
-    """Every chunk file of ``names`` holds the compressed chunk its header announces.
+def _json_object(path: Path, key: str, required: bool = True) -> dict[str, Any] | None:
+    """The JSON object in the file ``key`` of the store ``path`` (None if it is absent
+    and not ``required``), or a :class:`ScenarioError` naming the file."""
+    file = path.joinpath(*key.split("/"))
+    if not file.exists() and not file.is_symlink():
+        if not required:
+            return None
+        raise ScenarioError(f"{path}: {key} is missing (the store is damaged)")
+    data = _file_bytes(path, key)
+    try:
+        content = json.loads(data)
+    except (UnicodeDecodeError, ValueError):
+        raise ScenarioError(f"{path}: {key} is damaged (not JSON: truncated or edited)") from None
+    if not isinstance(content, dict):
+        raise ScenarioError(
+            f"{path}: {key} is damaged (JSON {type(content).__name__}, not an object)"
+        )
+    return content
+
+
+def _file_bytes(path: Path, key: str) -> bytes:
+    """The bytes of the file ``key`` of the store ``path``, which must be a regular file
+    (a FIFO would never end, a link to a device never stop)."""
+    file = path.joinpath(*key.split("/"))
+    if not file.is_file():
+        what = "missing" if not file.exists() and not file.is_symlink() else "not a file"
+        raise ScenarioError(f"{path}: {key} is {what} (the store is damaged)")
+    try:
+        return file.read_bytes()
+    except OSError as error:
+        raise ScenarioError(f"{path}: {key} cannot be read ({error.strerror or error})") from None
+
+
+def _check_metadata(path: Path) -> dict[str, dict[str, Any]]:
+    """Parse and check every metadata file of the store ``path`` before Zarr reads one;
+    returns each array's ``.zarray`` by name.
+
+    Each file must be a JSON object, each array's shape, chunks and dimension names must
+    fit one another, and, in a store that carries ``metadata_digests``, every metadata
+    file and every file of the coordinates must be the one written with the store.
+    """
+    if not path.is_dir():
+        raise ScenarioError(f"{path} is not a folder, so not a netsim Zarr store")
+    _json_object(path, ".zgroup")
+    attrs = _json_object(path, ROOT_ATTRS)
+    try:
+        entries = sorted(path.iterdir())
+    except OSError as error:
+        raise ScenarioError(f"{path} cannot be read ({error.strerror or error})") from None
+    arrays: dict[str, dict[str, Any]] = {}
+    present = [".zgroup", ROOT_ATTRS]
+    for entry in entries:
+        if entry.is_dir() and (entry / ".zgroup").exists():
+            raise ScenarioError(f"{path}: {entry.name} is a group netsim does not write")
+        if not (entry.is_dir() and (entry / ".zarray").exists()):
+            continue
+        name = entry.name
+        meta = _json_object(path, f"{name}/.zarray")
+        array_attrs = _json_object(path, f"{name}/.zattrs", required=False)
+        present += [f"{name}/.zarray"] + ([f"{name}/.zattrs"] if array_attrs is not None else [])
+        _check_array_metadata(path, name, meta, array_attrs or {})
+        arrays[name] = meta
+    if (path / CONSOLIDATED).exists():
+        _check_consolidated(path, present)
+    digests = attrs.get(METADATA_DIGESTS) if attrs else None
+    if digests is not None:
+        _check_digests(path, digests, present)
+    return arrays
+
+
+def _check_array_metadata(
+    path: Path, name: str, meta: dict[str, Any], attrs: dict[str, Any]
+) -> None:
+    shape, chunks, dims = meta.get("shape"), meta.get("chunks"), attrs.get("_ARRAY_DIMENSIONS")
+
+    def sizes(value: Any, least: int) -> bool:
+        return isinstance(value, list) and all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= least for v in value
+        )
+
+    if not (sizes(shape, 0) and sizes(chunks, 1) and len(shape) == len(chunks)):
+        raise ScenarioError(f"{path}: {name}/.zarray is damaged (its shape or chunks)")
+    try:
+        np.dtype(meta.get("dtype"))
+    except (TypeError, ValueError):
+        raise ScenarioError(f"{path}: {name}/.zarray is damaged (its dtype)") from None
+    if dims is not None and not (
+        isinstance(dims, list)
+        and all(isinstance(d, str) for d in dims)
+        and len(set(dims)) == len(dims) == len(shape)
+    ):
+        raise ScenarioError(
+            f"{path}: {name}/.zattrs is damaged (its _ARRAY_DIMENSIONS do not fit the "
+            "array's shape)"
+        )
+
+
+def _check_consolidated(path: Path, present: list[str]) -> None:
+    """A ``.zmetadata`` (netsim never reads through it) must agree with the files."""
+    consolidated = _json_object(path, CONSOLIDATED)
+    metadata = consolidated.get("metadata") if consolidated else None
+    if not isinstance(metadata, dict):
+        raise ScenarioError(f"{path}: {CONSOLIDATED} is damaged (no metadata object)")
+
+    def seen(found: Any, key: str) -> Any:  # the root attrs as a digest sees them
+        if key == ROOT_ATTRS and isinstance(found, dict):
+            return {k: v for k, v in found.items() if k not in UNDIGESTED_ATTRS}
+        return found
+
+    for key in present:
+        found = _json_object(path, key, required=False) or {}
+        if seen(metadata.get(key, {}), key) != seen(found, key):
+            raise ScenarioError(
+                f"{path}: {CONSOLIDATED} does not agree with {key} (stale or edited): "
+                f"delete {CONSOLIDATED}, or consolidate the store again"
+            )
+
+
+def _check_digests(path: Path, digests: Any, present: list[str]) -> None:
+    """Every file ``metadata_digests`` names is the one written with the store, and
+    every metadata file is named (an array added or renamed is refused)."""
+    if not (
+        isinstance(digests, dict)
+        and all(isinstance(v, str) for v in digests.values())
+        and all(_inside(key) for key in digests)
+    ):
+        raise ScenarioError(f"{path}: {ROOT_ATTRS} is damaged (its {METADATA_DIGESTS})")
+    for key in present:
+        if key not in digests:
+            raise ScenarioError(
+                f"{path}: {key} is not one of the files written with the store (an array "
+                "added or renamed)"
+            )
+    for key, expected in sorted(digests.items()):
+        data = _file_bytes(path, key)
+        try:
+            found = _file_digest(key, data)
+        except ValueError:  # a metadata file that is not JSON
+            found = None
+        if found != expected:
+            raise ScenarioError(
+                f"{path}: {key} is not the file written with the store (edited or "
+                "damaged: its SHA-256 differs)"
+            )
+
+
+def _inside(key: str) -> bool:
+    """Whether ``key`` names a file of the store: at its top or in one of its arrays."""
+    parts = key.split("/")
+    return 1 <= len(parts) <= 2 and all(p not in ("", ".", "..") for p in parts)
+
+
+def _check_chunk_files(path: str | Path, arrays: dict[str, dict[str, Any]]) -> None:
+    """Every chunk file of ``arrays`` (their ``.zarray`` by name) is a readable file,
+    and a blosc chunk holds the compressed chunk its header announces.
 
     A truncated or overwritten blosc chunk crashes the decompressor (a segmentation
     fault for some truncations), so a store is checked before anything is read: each
     chunk's header must give the file's own size and the chunk's uncompressed size.
     """
-    for name in names:
-        meta = json.loads((Path(path) / name / ".zarray").read_text())
-        if (meta.get("compressor") or {}).get("id") != "blosc":
-            continue
+    for name, meta in arrays.items():
+        blosc = (meta.get("compressor") or {}).get("id") == "blosc"
         chunk_bytes = int(np.prod(meta["chunks"])) * np.dtype(meta["dtype"]).itemsize
-        for chunk in (Path(path) / name).iterdir():
+        for chunk in sorted((Path(path) / name).iterdir()):
             if chunk.name.startswith(".") or chunk.name.endswith(PARTIAL_SUFFIX):
                 continue  # metadata, or a temporary of a write a killed run left
-            with chunk.open("rb") as handle:
-                header = handle.read(BLOSC_HEADER)
-            size = chunk.stat().st_size
+            where = f"{path}: chunk {name}/{chunk.name}"
+            if not chunk.is_file():
+                raise ScenarioError(
+                    f"{where} is damaged (not a regular file: a folder, a FIFO or a broken link)"
+                )
+            try:
+                with chunk.open("rb") as handle:
+                    header = handle.read(BLOSC_HEADER)
+                size = chunk.stat().st_size
+            except OSError as error:
+                raise ScenarioError(f"{where} cannot be read ({error.strerror or error})") from None
+            if not blosc:
+                continue
             if len(header) < BLOSC_HEADER:
-                raise ScenarioError(f"{path}: chunk {name}/{chunk.name} is damaged (too short)")
+                raise ScenarioError(f"{where} is damaged (too short)")
             nbytes = int.from_bytes(header[4:8], "little")
             cbytes = int.from_bytes(header[12:16], "little")
             if cbytes != size or nbytes != chunk_bytes:
-                raise ScenarioError(
-                    f"{path}: chunk {name}/{chunk.name} is damaged (its header does not fit)"
-                )
+                raise ScenarioError(f"{where} is damaged (its header does not fit)")
 
 
 def _check_written_inputs(path: str | Path, group: Any, scenario: Scenario) -> None:
@@ -302,13 +515,13 @@ def _check_written_inputs(path: str | Path, group: Any, scenario: Scenario) -> N
     whose scenario, seed or sampler came from another store is refused before a chunk
     is added (one chunk of sampling)."""
     draws, seed, sampler, chunk_size = _settings(path, group)
-    flags = group["chunk_done"][:]
+    flags = _read(path, group, "chunk_done")
     written = np.flatnonzero(flags)
     if written.size == 0:
         return
     a, b = chunk_ranges(0, draws, chunk_size)[int(written[0])]
     expected = sample_inputs(scenario, draws, seed, sampler, a, b)
-    if not np.array_equal(group["inputs"][a:b], expected):
+    if not np.array_equal(_read(path, group, "inputs", slice(a, b)), expected):
         raise ScenarioError(
             f"{path}: the draws already written do not follow the store's settings (its "
             "scenario or settings were replaced): it cannot be completed"
@@ -316,13 +529,31 @@ def _check_written_inputs(path: str | Path, group: Any, scenario: Scenario) -> N
 
 
 def _group(path: str | Path, mode: str = "r") -> Any:
+    """The store's group, once its metadata are checked (:func:`_check_metadata`)."""
     path = Path(path)
     if not path.exists():
         raise ScenarioError(f"{path}: store not found")
+    if path.is_dir() and not (path / ".zgroup").exists():
+        raise ScenarioError(f"{path} is a folder, not a netsim Zarr store (no .zgroup)")
+    _check_metadata(path)
     try:
-        return _zarr().open_group(path, mode=mode, zarr_format=ZARR_FORMAT)
+        # never through a .zmetadata: the files checked are the ones read
+        return _zarr().open_group(path, mode=mode, zarr_format=ZARR_FORMAT, use_consolidated=False)
     except Exception as error:  # zarr raises several kinds for "not a store"
         raise ScenarioError(f"{path}: not a netsim Zarr store ({error})") from None
+
+
+def _read(path: str | Path, group: Any, name: str, where: slice = slice(None)) -> np.ndarray:
+    """``group[name][where]``, or a :class:`ScenarioError` naming the array when a
+    chunk of it cannot be read (a decompressor's error: the chunk is damaged)."""
+    try:
+        return np.asarray(group[name][where])
+    except Exception as error:
+        text = str(error).strip().splitlines()
+        raise ScenarioError(
+            f"{path}: a chunk of {name!r} cannot be read, damaged "
+            f"({text[0] if text else type(error).__name__})"
+        ) from None
 
 
 def store_progress(path: str | Path) -> tuple[int, int]:
@@ -330,7 +561,9 @@ def store_progress(path: str | Path) -> tuple[int, int]:
     group = _group(path)
     if "chunk_done" not in group:
         raise ScenarioError(f"{path}: not a netsim run store (no chunk_done flags)")
-    done = group["chunk_done"][:]
+    done = _read(path, group, "chunk_done")
+    if not np.isin(done, (0, 1)).all():
+        raise ScenarioError(f"{path}: its chunk flags (chunk_done) are damaged (not 0 or 1)")
     return int(done.sum()), int(done.size)
 
 
@@ -378,6 +611,8 @@ def write_missing_chunks(
     group = _group(path, mode="r+")
     scenario = scenario_of_store(path) if scenario is None else scenario
     draws, seed, sampler, chunk_size = _settings(path, group)
+    # a damaged chunk file is refused before anything is added to the store
+    _check_chunk_files(path, _check_metadata(Path(path)))
     _check_written_inputs(path, group, scenario)
     ranges = chunk_ranges(0, draws, chunk_size)
     done = group["chunk_done"]
@@ -445,56 +680,85 @@ def open_store(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
     group = _group(path)
     attrs = dict(group.attrs)
     _settings(path, group)
-    arrays = tuple(str(k) for k in group.array_keys())
-    _check_chunk_files(path, group, arrays)
+    _check_chunk_files(path, _check_metadata(Path(path)))
     if not allow_incomplete and (not attrs.get("complete") or written != total):
         raise ScenarioError(
             f"{path} is incomplete ({written} of {total} chunks written): finish it with "
             f"netsim run --resume {path}"
         )
     chunk = int(attrs.get("chunk_size", DEFAULT_CHUNK))
-    dataset = xr.open_dataset(
-        path,
-        engine="zarr",
-        consolidated=False,
-        chunks={"draw": chunk},
-        drop_variables=["chunk_done", DIGESTS],
-        # stores of earlier versions hold the draw indices with zarr's default fill
-        # value, 0, which xarray would read as a missing draw 0
-        mask_and_scale={"draw": False},
-    )
+    try:
+        dataset = xr.open_dataset(
+            path,
+            engine="zarr",
+            consolidated=False,
+            chunks={"draw": chunk},
+            drop_variables=["chunk_done", DIGESTS],
+            # stores of earlier versions hold the draw indices with zarr's default fill
+            # value, 0, which xarray would read as a missing draw 0
+            mask_and_scale={"draw": False},
+        )
+        if "draw" not in dataset.variables:
+            raise ValueError("no draw coordinate")
+    except ScenarioError:
+        raise
+    except Exception as error:  # xarray and zarr raise many kinds for a damaged store
+        text = str(error).strip().splitlines()
+        raise ScenarioError(
+            f"{path}: cannot be read as a run store ({text[0] if text else type(error).__name__})"
+        ) from None
     dataset.variables["draw"].attrs.pop("_FillValue", None)
-    if DIGESTS in group:  # stores of earlier versions carry none
-        digests = group[DIGESTS][:]
-        dataset = _checked_on_read(path, dataset, _digest_names(path, group), digests, chunk)
-    return dataset
+    if DIGESTS in group:
+        digests, names = _read(path, group, DIGESTS), _digest_names(path, group)
+    else:  # stores of earlier versions carry no checksums
+        digests = None
+        names = tuple(str(k) for k, v in dataset.data_vars.items() if v.dims[:1] == ("draw",))
+    return _checked_on_read(path, dataset, names, digests, chunk)
 
 
 def _checked_on_read(
     path: str | Path,
     dataset: xr.Dataset,
     names: tuple[str, ...],
-    digests: np.ndarray,
+    digests: np.ndarray | None,
     chunk_size: int,
 ) -> xr.Dataset:
-    """The dataset with every chunk of ``names`` checked against its CRC-32 as it is read
-    (the draw coordinate, read whole on opening, at once)."""
+    """The dataset with every chunk of ``names`` read by :func:`_read_block`: a chunk
+    Zarr cannot decompress is refused naming it, and each is checked against its CRC-32
+    (``digests``, one column per name; None for stores of earlier versions) as it is
+    read (the draw coordinate, read whole on opening, at once)."""
     for column, name in enumerate(names):
-        expected = digests[:, column]
+        expected = None if digests is None else digests[:, column]
         if name == "draw":
             draw = dataset["draw"].values
             for index, (a, b) in enumerate(chunk_ranges(0, draw.size, chunk_size)):
-                _check_block(draw[a:b], expected[index], name, str(path), index)
+                if expected is not None:
+                    _check_block(draw[a:b], expected[index], name, str(path), index)
             continue
+        import dask.array as da
+
         data = dataset[name].data
-        whole = {axis: -1 for axis in range(1, data.ndim) if len(data.chunks[axis]) > 1}
-        if whole:  # a block must be a whole chunk of the store to have its checksum
-            data = data.rechunk(whole)
-        checked = data.map_blocks(
-            _checked_block, expected, name, str(path), dtype=data.dtype, meta=data._meta
+        draws = tuple(b - a for a, b in chunk_ranges(0, data.shape[0], chunk_size))
+        # a block is a whole chunk of the store, to have its checksum
+        chunks = (draws, *((n,) for n in data.shape[1:]))
+        checked = da.map_blocks(
+            _read_block,
+            str(path),
+            name,
+            expected,
+            dtype=data.dtype,
+            chunks=chunks,
+            meta=np.empty((0,) * data.ndim, dtype=data.dtype),
+            name=f"netsim-read-{name}-{_token(path, name, expected)}",
         )
         dataset[name] = dataset[name].copy(data=checked)
     return dataset
+
+
+def _token(*parts: Any) -> str:
+    from dask.base import tokenize
+
+    return tokenize(*[str(p) if isinstance(p, Path) else p for p in parts])
 
 
 def _check_block(values: np.ndarray, expected: int, name: str, path: str, index: int) -> None:
@@ -505,12 +769,22 @@ def _check_block(values: np.ndarray, expected: int, name: str, path: str, index:
         )
 
 
-def _checked_block(
-    values: np.ndarray, expected: np.ndarray, name: str, path: str, block_info: Any = None
+def _read_block(
+    path: str, name: str, expected: np.ndarray | None, block_info: Any = None
 ) -> np.ndarray:
-    """A block of a stored array, after its CRC-32 is checked (a dask ``map_blocks``
-    function: ``block_info`` gives the block's chunk index along ``draw``)."""
-    if block_info is not None:  # None when dask probes the function with an empty block
-        index = int(block_info[0]["chunk-location"][0])
+    """One chunk of the array ``name`` of the store ``path``, read and checked against
+    its CRC-32 (a dask ``map_blocks`` function: ``block_info`` gives where the block is)."""
+    info = block_info[None]
+    index = int(info["chunk-location"][0])
+    where = tuple(slice(a, b) for a, b in info["array-location"])
+    try:
+        values = _zarr().open_array(Path(path) / name, mode="r", zarr_format=ZARR_FORMAT)[where]
+    except Exception as error:  # a decompressor's or a file's error: the chunk is damaged
+        text = str(error).strip().splitlines()
+        raise ScenarioError(
+            f"{path}: chunk {index} of {name!r} cannot be read, damaged "
+            f"({text[0] if text else type(error).__name__})"
+        ) from None
+    if expected is not None:
         _check_block(values, expected[index], name, path, index)
     return values
