@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 # the one place the version is written (pyproject.toml reads it from here); reading it
 # from the installed metadata instead costs 70 ms of email-parser imports at start-up
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # public name -> the module that defines it
 _HOMES = {

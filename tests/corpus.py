@@ -317,7 +317,7 @@ def _copy_a_chunk(store: Path) -> None:
 
 
 def _drop_checksums(store: Path) -> None:
-    """Without ``chunk_crc32`` the store would read as one of an earlier version."""
+    """A store without its ``chunk_crc32`` (and with a zeroed chunk it would have caught)."""
     shutil.rmtree(store / "chunk_crc32")
     _zero_a_chunk(store)
 

@@ -143,29 +143,42 @@ def test_run_corpus(tmp_path, runs, capsys):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.slow
-def test_report_of_a_store_of_an_earlier_version_names_it(tmp_path, runs, capsys):
-    """A store written before chunk checksums and metadata digests (its run hash of
-    then) holding a zeroed chunk: read, as such stores are, but the refusal found while
-    reconciling names the store."""
-    import json
-
-    import zarr
-
-    from netsim.run.zarr_store import run_hash
+def test_a_store_of_another_version_is_refused_naming_its_version(tmp_path, monkeypatch, capsys):
+    """A store written by another netsim (whose layout may differ: the earlier one had
+    no checksums) is refused by every reading command, naming both versions."""
+    import netsim.model.layout
+    import netsim.run.zarr_store
 
     store = tmp_path / "old.zarr"
-    shutil.copytree(runs["zarr"], store)
-    shutil.rmtree(store / "chunk_crc32")
-    attrs = json.loads((store / ".zattrs").read_text())
-    for key in ("metadata_digests", "chunk_checksums"):
-        del attrs[key]
-    settings = [attrs[k] for k in ("scenario_hash", "draws", "seed", "sampler", "chunk_size")]
-    attrs["run_hash"] = run_hash(*settings, digested=False)
-    (store / ".zattrs").write_text(json.dumps(attrs))
-    group = zarr.open_group(store, mode="r+", zarr_format=2)
-    group["total"][200:400] = 0.0
-    assert main(["report", str(store), "--out", str(tmp_path / "report.html")]) == 2
+    argv = ["run", str(NET_CONFIG), "--draws", "400", "--chunk-size", "200", "--no-progress"]
+    with monkeypatch.context() as then:
+        for module in (netsim.run.zarr_store, netsim.model.layout):
+            then.setattr(module, "__version__", "0.1.0")
+        assert main([*argv, "--out", str(store)]) == 0
+    capsys.readouterr()
+    for command in (["bands", str(store)], ["report", str(store)], ["run", "--resume", str(store)]):
+        if command[0] == "report":
+            command += ["--out", str(tmp_path / "report.html")]
+        assert main(command) == 2, command
+        err = capsys.readouterr().err
+        assert _one_line(err), err
+        assert f"{store}:" in err and f"netsim 0.1.0 (this is {netsim.__version__})" in err, err
+    assert not (tmp_path / "report.html").exists()
+
+
+@pytest.mark.slow
+def test_report_of_a_damaged_netcdf_run_names_it(tmp_path, runs, capsys):
+    """A NetCDF run holding a zeroed draw (its labels intact): the refusal found while
+    reconciling its values names the file."""
+    import h5py
+
+    run = tmp_path / "zeroed.nc"
+    shutil.copy(runs["nc"], run)
+    with h5py.File(run, "r+") as handle:  # draw 0 zeroed in every output
+        for array in handle.values():
+            if array.dtype == np.float32 and array.ndim >= 3:
+                array[0] = 0.0
+    assert main(["report", str(run), "--out", str(tmp_path / "report.html")]) == 2
     err = capsys.readouterr().err
-    assert _one_line(err) and f"{store}: a top-down value is not > 0" in err, err
+    assert _one_line(err) and f"{run}: a top-down value is not > 0" in err, err
     assert not (tmp_path / "report.html").exists()

@@ -252,16 +252,10 @@ def run_hash(
     seed: int,
     sampler: str,
     chunk_size: int,
-    digested: bool = True,
 ) -> str:
-    """SHA-256 of every setting a store's draws follow from (and netsim's version).
-
-    ``digested``: whether the store carries ``metadata_digests`` (stores of earlier
-    versions do not). It enters the hash, so that a store whose digests were deleted
-    cannot pass for one of an earlier version."""
+    """SHA-256 of every setting a store's draws follow from (and netsim's version: a
+    store of another version, whose layout may differ, is refused naming its version)."""
     settings: list[Any] = [scenario_hash, draws, seed, sampler, chunk_size, __version__]
-    if digested:
-        settings.append(METADATA_DIGESTS)
     return hashlib.sha256(json.dumps(settings).encode()).hexdigest()
 
 
@@ -276,10 +270,7 @@ def _settings(path: str | Path, group: Any) -> tuple[int, int, str, int]:
         settings = (str(attrs["scenario_hash"]), draws, seed, sampler, chunk_size)
     except (KeyError, TypeError, ValueError):
         raise ScenarioError(f"{path}: not a netsim run store (its settings are missing)") from None
-    digested = attrs.get("run_hash") == run_hash(*settings, digested=True)
-    if digested and METADATA_DIGESTS not in attrs:
-        raise ScenarioError(f"{path}: its metadata digests ({METADATA_DIGESTS}) are missing")
-    if not digested and attrs.get("run_hash") != run_hash(*settings, digested=False):
+    if attrs.get("run_hash") != run_hash(*settings):
         raise ScenarioError(
             f"{path}: the store's settings (seed, draws, sampler, chunk size, scenario) do not "
             f"give its run hash: it was edited, or written by netsim "
@@ -295,9 +286,11 @@ def _settings(path: str | Path, group: Any) -> tuple[int, int, str, int]:
     chunks = len(chunk_ranges(0, draws, chunk_size))
     if group["chunk_done"].shape[0] != chunks:
         raise ScenarioError(f"{path}: its chunk flags do not fit its settings")
-    if attrs.get("chunk_checksums") == DIGESTS and DIGESTS not in group:
+    if METADATA_DIGESTS not in attrs:
+        raise ScenarioError(f"{path}: its metadata digests ({METADATA_DIGESTS}) are missing")
+    if attrs.get("chunk_checksums") != DIGESTS or DIGESTS not in group:
         raise ScenarioError(f"{path}: its chunk checksums ({DIGESTS}) are missing")
-    if DIGESTS in group and group[DIGESTS].shape != (chunks, len(_digest_names(path, group))):
+    if group[DIGESTS].shape != (chunks, len(_digest_names(path, group))):
         raise ScenarioError(f"{path}: its chunk checksums do not fit its settings")
     return draws, seed, sampler, chunk_size
 
@@ -619,7 +612,7 @@ def write_missing_chunks(
     missing = (i for i, flag in enumerate(done[:]) if not flag)
     names = OutputLayout.of(scenario).outputs
 
-    checked = _digest_names(path, group) if DIGESTS in group else ()
+    checked = _digest_names(path, group)
 
     def write(index: int, inputs: np.ndarray, arrays: dict[str, np.ndarray]) -> None:
         a, b = ranges[index]
@@ -694,8 +687,7 @@ def open_store(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
             consolidated=False,
             chunks={"draw": chunk},
             drop_variables=["chunk_done", DIGESTS],
-            # stores of earlier versions hold the draw indices with zarr's default fill
-            # value, 0, which xarray would read as a missing draw 0
+            # the draw indices have no missing value: a draw 0 is never masked
             mask_and_scale={"draw": False},
         )
         if "draw" not in dataset.variables:
@@ -708,11 +700,7 @@ def open_store(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
             f"{path}: cannot be read as a run store ({text[0] if text else type(error).__name__})"
         ) from None
     dataset.variables["draw"].attrs.pop("_FillValue", None)
-    if DIGESTS in group:
-        digests, names = _read(path, group, DIGESTS), _digest_names(path, group)
-    else:  # stores of earlier versions carry no checksums
-        digests = None
-        names = tuple(str(k) for k, v in dataset.data_vars.items() if v.dims[:1] == ("draw",))
+    digests, names = _read(path, group, DIGESTS), _digest_names(path, group)
     return _checked_on_read(path, dataset, names, digests, chunk)
 
 
@@ -720,20 +708,19 @@ def _checked_on_read(
     path: str | Path,
     dataset: xr.Dataset,
     names: tuple[str, ...],
-    digests: np.ndarray | None,
+    digests: np.ndarray,
     chunk_size: int,
 ) -> xr.Dataset:
     """The dataset with every chunk of ``names`` read by :func:`_read_block`: a chunk
     Zarr cannot decompress is refused naming it, and each is checked against its CRC-32
-    (``digests``, one column per name; None for stores of earlier versions) as it is
-    read (the draw coordinate, read whole on opening, at once)."""
+    (``digests``, one column per name) as it is read (the draw coordinate, read whole
+    on opening, at once)."""
     for column, name in enumerate(names):
-        expected = None if digests is None else digests[:, column]
+        expected = digests[:, column]
         if name == "draw":
             draw = dataset["draw"].values
             for index, (a, b) in enumerate(chunk_ranges(0, draw.size, chunk_size)):
-                if expected is not None:
-                    _check_block(draw[a:b], expected[index], name, str(path), index)
+                _check_block(draw[a:b], expected[index], name, str(path), index)
             continue
         import dask.array as da
 
@@ -769,9 +756,7 @@ def _check_block(values: np.ndarray, expected: int, name: str, path: str, index:
         )
 
 
-def _read_block(
-    path: str, name: str, expected: np.ndarray | None, block_info: Any = None
-) -> np.ndarray:
+def _read_block(path: str, name: str, expected: np.ndarray, block_info: Any = None) -> np.ndarray:
     """One chunk of the array ``name`` of the store ``path``, read and checked against
     its CRC-32 (a dask ``map_blocks`` function: ``block_info`` gives where the block is)."""
     info = block_info[None]
@@ -785,6 +770,5 @@ def _read_block(
             f"{path}: chunk {index} of {name!r} cannot be read, damaged "
             f"({text[0] if text else type(error).__name__})"
         ) from None
-    if expected is not None:
-        _check_block(values, expected[index], name, path, index)
+    _check_block(values, expected[index], name, path, index)
     return values
