@@ -134,6 +134,15 @@ def bad_runs(folder: Path, run_file: Path, store: Path, reduced: Path) -> list[t
                 del handle.attrs[attribute]
             else:
                 handle.attrs[attribute] = value
+    for name in ("total", "inputs", "draw"):  # a byte changed on disk, inside the data
+        target = path_for(f"a byte of {name} flipped")
+        shutil.copy(run_file, target)
+        _flip_a_data_byte(target, name)
+    target = path_for("reduced: a byte of its bands flipped")
+    shutil.copy(reduced, target)
+    with h5py.File(reduced, "r") as handle:
+        banded = next(name for name, array in handle.items() if array.dtype.kind == "f")
+    _flip_a_data_byte(target, banded)
     target = path_for("a total with NaN")
     shutil.copy(run_file, target)
     with h5py.File(target, "r+") as handle:
@@ -166,6 +175,21 @@ def bad_runs(folder: Path, run_file: Path, store: Path, reduced: Path) -> list[t
         (store / "total" / ".zarray").read_bytes()
     )
     return cases
+
+
+def _flip_a_data_byte(path: Path, name: str) -> None:
+    """Flip one bit of a byte in the middle of the first stored chunk of ``name``: what a
+    disk or a transfer does, which no HDF5 call would (it would rewrite the checksum)."""
+    import h5py
+
+    with h5py.File(path, "r") as handle:
+        chunk = handle[name].id.get_chunk_info(0)
+    offset = chunk.byte_offset + chunk.size // 2
+    with path.open("r+b") as handle:
+        handle.seek(offset)
+        byte = handle.read(1)[0]
+        handle.seek(offset)
+        handle.write(bytes([byte ^ 0x10]))
 
 
 def _write(file: str, content: str) -> Callable[[Path], None]:

@@ -72,6 +72,7 @@ def _write_h5netcdf(dataset: xr.Dataset, path: Path) -> None:
 
     if any(variable.chunks is not None for variable in dataset.variables.values()):
         dataset = dataset.load()
+    dataset = _with_checksums(dataset)
     target = DeferredErrorFile(path)
     try:
         handle = h5netcdf.File(target, "w")
@@ -82,6 +83,29 @@ def _write_h5netcdf(dataset: xr.Dataset, path: Path) -> None:
             store.close()
     finally:
         target.finish()
+
+
+CHECKSUM_CHUNK_BYTES = 4 * 2**20  # HDF5 checks a checksum per chunk of about this size
+
+
+def _with_checksums(dataset: xr.Dataset) -> xr.Dataset:
+    """``dataset`` with every numeric variable stored in chunks that carry HDF5's
+    Fletcher-32 checksum, which HDF5 verifies whenever a chunk is read: a byte of the
+    file changed on disk or in transfer is refused as damage, never read as a number.
+    Chunks split the first dimension (the draws of a cube) into pieces of about
+    :data:`CHECKSUM_CHUNK_BYTES`; strings (labels, sources) cannot carry it, and the
+    labels' own digest covers them (:func:`labels_digest`)."""
+    variables = {}
+    for name, variable in dataset.variables.items():
+        if variable.dtype.kind not in "fiub" or variable.ndim == 0 or 0 in variable.shape:
+            continue
+        row_bytes = variable.dtype.itemsize * int(np.prod(variable.shape[1:], dtype=np.int64))
+        rows = max(1, min(variable.shape[0], CHECKSUM_CHUNK_BYTES // max(row_bytes, 1)))
+        encoding = {**variable.encoding, "fletcher32": True}
+        encoding["chunksizes"] = (rows, *variable.shape[1:])
+        variables[name] = variable.copy(deep=False)
+        variables[name].encoding = encoding
+    return dataset.assign(variables) if variables else dataset
 
 
 DIGESTED_ATTRS = ("draws", "seed", "sampler", "confidence", "reduce", "units", "scenario_hash")
@@ -273,6 +297,11 @@ def _open_netcdf(path: Path, what: str = "a netsim run") -> xr.Dataset:
             dataset.load()
         except Exception as error:
             dataset.close()
+            if "filter returned failure" in str(error):  # HDF5's Fletcher-32 check
+                raise ScenarioError(
+                    f"{path} is damaged: a chunk's checksum does not match its bytes (the "
+                    "file was changed after netsim wrote it)"
+                ) from None
             raise ScenarioError(f"{path} is damaged ({_first_line(error)})") from None
         dataset.close()
     return dataset
