@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["OutputError", "ScenarioError"]
+__all__ = ["HDF5_CHECKSUM_FAILED", "OutputError", "OutputExistsError", "ScenarioError"]
+
+# HDF5's words when a chunk's Fletcher-32 checksum does not match its bytes
+HDF5_CHECKSUM_FAILED = "filter returned failure"
 
 
 class ScenarioError(ValueError):

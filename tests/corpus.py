@@ -137,12 +137,12 @@ def bad_runs(folder: Path, run_file: Path, store: Path, reduced: Path) -> list[t
     for name in ("total", "inputs", "draw"):  # a byte changed on disk, inside the data
         target = path_for(f"a byte of {name} flipped")
         shutil.copy(run_file, target)
-        _flip_a_data_byte(target, name)
+        flip_a_data_byte(target, name)
     target = path_for("reduced: a byte of its bands flipped")
     shutil.copy(reduced, target)
     with h5py.File(reduced, "r") as handle:
         banded = next(name for name, array in handle.items() if array.dtype.kind == "f")
-    _flip_a_data_byte(target, banded)
+    flip_a_data_byte(target, banded)
     target = path_for("a total with NaN")
     shutil.copy(run_file, target)
     with h5py.File(target, "r+") as handle:
@@ -177,7 +177,7 @@ def bad_runs(folder: Path, run_file: Path, store: Path, reduced: Path) -> list[t
     return cases
 
 
-def _flip_a_data_byte(path: Path, name: str) -> None:
+def flip_a_data_byte(path: Path, name: str) -> None:
     """Flip one bit of a byte in the middle of the first stored chunk of ``name``: what a
     disk or a transfer does, which no HDF5 call would (it would rewrite the checksum)."""
     import h5py

@@ -15,7 +15,7 @@ import netsim
 from netsim.cli import main
 
 from .conftest import NET_CONFIG
-from .corpus import FILE_DAMAGES, METADATA_DAMAGES, bad_configs, bad_runs
+from .corpus import FILE_DAMAGES, METADATA_DAMAGES, bad_configs, bad_runs, flip_a_data_byte
 from .helpers import three_runs
 
 
@@ -186,3 +186,26 @@ def test_report_of_a_damaged_netcdf_run_names_it(tmp_path, runs, capsys):
     err = capsys.readouterr().err
     assert _one_line(err) and f"{run}: a top-down value is not > 0" in err, err
     assert not (tmp_path / "report.html").exists()
+
+
+@pytest.mark.parametrize("command", ["bands", "report", "plot"])
+def test_a_flipped_byte_in_a_run_read_as_used_is_refused_naming_it(
+    tmp_path, runs, monkeypatch, capsys, command
+):
+    """A run too big to read whole is read chunk by chunk as the analysis needs it: a
+    chunk whose checksum fails then is refused as damage, naming the run."""
+    import netsim.run.files
+
+    run = tmp_path / "flipped.nc"
+    shutil.copy(runs["nc"], run)
+    flip_a_data_byte(run, "total")
+    monkeypatch.setattr(netsim.run.files, "memory_budget", lambda: 1_000.0)
+    argv = {
+        "bands": ["bands", str(run)],
+        "report": ["report", str(run), "--out", str(tmp_path / "report.html")],
+        "plot": ["plot", "fan", str(run), "--out", str(tmp_path / "fan.png")],
+    }[command]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert _one_line(err) and f"{run}: damaged: a chunk's checksum does not match" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flipped.nc"]

@@ -25,7 +25,7 @@ from netsim.cli.analysis import add_analysis_commands, run_analysis_command
 from netsim.cli.draft import add_draft_command, draft_command
 from netsim.cli.run import Terminated, add_run_command, run_command, zarr_store
 from netsim.cli.serve import add_serve_command, serve_command
-from netsim.errors import ScenarioError
+from netsim.errors import HDF5_CHECKSUM_FAILED, ScenarioError
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
@@ -151,6 +151,7 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
     from netsim.files import commits
 
     before = commits()
+    args = None
     try:
         args = _parser().parse_args(argv)
         if own_process:
@@ -182,11 +183,23 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
     except OSError as error:  # a file that cannot be read, or the printed results
         if error.filename:
             where = f"{error.filename}: {error.strerror or error}"
+        elif HDF5_CHECKSUM_FAILED in str(error):  # a run too big to read whole, read as used
+            where = (
+                f"{', '.join(_files_read(args))}: damaged: a chunk's checksum does not match "
+                f"its bytes (changed after netsim wrote it); {_what_was_written(before)}"
+            )
         else:  # no file named: printing the results failed (stdout on a full disk ...)
             where = f"printing the results failed ({error.strerror or error}); "
             where += _what_was_written(before)
         print(f"netsim: error: {where}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _files_read(args: argparse.Namespace | None) -> list[str]:
+    """The run files a command reads (its ``run`` or ``sources``)."""
+    run = getattr(args, "run", None)
+    files = [run] if run else list(getattr(args, "sources", None) or [])
+    return [str(file) for file in files] or ["a file read"]
 
 
 def _what_was_written(before: int) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from netsim import __version__
-from netsim.errors import ScenarioError
+from netsim.errors import HDF5_CHECKSUM_FAILED, ScenarioError
 from netsim.files import DeferredErrorFile, OutputFile
 from netsim.model.layout import OutputLayout
 from netsim.run.planning import memory_budget
@@ -297,7 +297,7 @@ def _open_netcdf(path: Path, what: str = "a netsim run") -> xr.Dataset:
             dataset.load()
         except Exception as error:
             dataset.close()
-            if "filter returned failure" in str(error):  # HDF5's Fletcher-32 check
+            if HDF5_CHECKSUM_FAILED in str(error):
                 raise ScenarioError(
                     f"{path} is damaged: a chunk's checksum does not match its bytes (the "
                     "file was changed after netsim wrote it)"
