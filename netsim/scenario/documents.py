@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import math
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from netsim.errors import ScenarioError
 from netsim.scenario.distributions import MAX_MAGNITUDE
 from netsim.scenario.figure_units import figure_unit
-from netsim.scenario.names import text_problem
+from netsim.scenario.names import MAX_SHOWN, folded, shown, text_problem
 
 __all__ = [
     "Figure",
@@ -211,8 +211,8 @@ class Reader:
         part = name if _bare(name) else f'"{name}"'
         return f"{self.key}.{part}" if self.key else part
 
-    def error(self, message: str, key: str | None = None) -> ScenarioError:
-        return ScenarioError(message, path=self.path, key=key or self.key)
+    def error(self, message: str, key: str | None = None, name: str | None = None) -> ScenarioError:
+        return ScenarioError(message, path=self.path, key=key or self.key, name=name)
 
     def has(self, name: str) -> bool:
         return name in self.data
@@ -267,8 +267,35 @@ class Reader:
         """Check a key of this table used as a name (an axis, region, driver ...)."""
         reason = problem(name)
         if reason:
-            raise self.error(f"{kind} name {name!r} at {self.join(name)} {reason}", self.join(name))
+            raise self.error(
+                f"{kind} name {shown(name)} at {self.shown(name)} {reason}", self.join(name), name
+            )
         return name
+
+    def shown(self, name: str) -> str:
+        """The key path of ``name`` in this table for a message, a long name cut."""
+        return self.join(name) if len(name) <= MAX_SHOWN else f'{self.key}."{name[:MAX_SHOWN]}..."'
+
+    def apart(
+        self, names: Iterable[str], kind: str, seen: dict[str, tuple[str, str]] | None = None
+    ) -> None:
+        """Refuse two names of this table (or one of ``seen``: folded form -> name and key
+        path, filled in) that differ only by case or Unicode form
+        (:func:`netsim.scenario.names.folded`)."""
+        seen = {} if seen is None else seen
+        for name in names:
+            key = folded(name)
+            if key in seen and seen[key][0] != name:
+                other, where = seen[key]
+                raise self.error(
+                    f"{kind} name {shown(name)} at {self.shown(name)} differs from "
+                    f"{shown(other)} at {where} only by case or Unicode form "
+                    f"({name[:MAX_SHOWN]!a} against {other[:MAX_SHOWN]!a}): readers, "
+                    "spreadsheets and file systems would take them for one",
+                    self.join(name),
+                    name,
+                )
+            seen[key] = (name, self.shown(name))
 
     def boolean(self, name: str, default: Any = ...) -> bool:
         value = self.raw(name, default)
