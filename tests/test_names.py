@@ -282,7 +282,7 @@ def test_odd_names_that_are_allowed_stay_exact():
     names = {
         "R0": "<script>alert(1)</script>",
         "R1": "total",
-        "R0-a": "\"><img src=x onerror=alert(1)>",
+        "R0-a": '"><img src=x onerror=alert(1)>',
         "R0-b": "a'b\"c\\d,e;f",
         "R1-a": "%s %d {0} {}",
         "R1-b": "../x/.y",
@@ -302,7 +302,7 @@ def test_odd_names_that_are_allowed_stay_exact():
     countries = [c.name for r in scenario.regions for c in r.countries]
     assert countries == [names[k] for k in ("R0-a", "R0-b", "R1-a", "R1-b")]
     assert [s.name for s in scenario.axes[1].segments] == [names["s0"], names["s1"], "y" * 200]
-    assert [d.id for d in scenario.drivers][0] == "draw"
+    assert scenario.drivers[0].id == "draw"
     assert scenario.events[0].id == "year"
 
 
