@@ -4,6 +4,7 @@ names that would break a file, a dimension or a parameter are refused at load.""
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pytest
@@ -318,3 +319,16 @@ def test_a_csv_cell_a_spreadsheet_would_run_is_written_as_text(tmp_path, capsys)
     assert rows[1].startswith("'=HYPERLINK(1) with noise.global_sd.value=0.9,")
     assert not any(line.startswith(("=", "+", "@")) for line in rows)
     assert any(",-" in line for line in rows[1:])  # a negative difference stays a number
+
+
+@pytest.mark.parametrize("region", ["a=b, c=d", 'a"b\\c', "St. Kitts's = 'x'"])
+def test_set_reaches_a_region_whose_name_holds_an_equals_sign_or_quotes(tmp_path, region, capsys):
+    from netsim.scenario.documents import apply_overrides
+
+    doc = renamed(small_scenario(), "R1", region)
+    config = tmp_path / "odd.toml"
+    write_toml(doc, config)
+    path = f"regions.{json.dumps(region)}.growth_premium.value"
+    changed = apply_overrides(doc, [f"{path}=0.7"])
+    assert changed["regions"][region]["growth_premium"]["value"] == 0.7
+    assert main(["validate", str(config), "--set", f"{path}=0.7"]) == 0, capsys.readouterr().err

@@ -140,13 +140,14 @@ def apply_overrides(document: Mapping[str, Any], assignments: list[str]) -> dict
 
     The value is parsed as a TOML value (``1.5``, ``"text"``, ``{dist="fixed", value=1}``);
     anything that does not parse is taken as a string. Quoted path parts allow
-    spaces and dots: ``regions."North America".share.value=40``.
+    spaces, dots and ``=``: ``regions."North America".share.value=40``.
     """
     result = copy.deepcopy(dict(document))
     for assignment in assignments:
-        if "=" not in assignment:
+        split = _assignment_split(assignment)
+        if split is None:
             raise ScenarioError(f"override {assignment!r} must look like key.path=value")
-        path_text, value_text = assignment.split("=", 1)
+        path_text, value_text = assignment[:split], assignment[split + 1 :]
         if "\n" in assignment or "\r" in assignment:
             raise ScenarioError(f"override {assignment!r} must be one line")
         try:
@@ -180,6 +181,26 @@ def apply_overrides(document: Mapping[str, Any], assignments: list[str]) -> dict
             )
         target[parts[-1]] = parsed
     return result
+
+
+def _assignment_split(assignment: str) -> int | None:
+    """Where the key path of ``key.path=value`` ends: the first ``=`` outside a quoted
+    part (a name may hold one: ``regions."a=b".share.value=40``), or None."""
+    quote = None
+    escaped = False
+    for at, character in enumerate(assignment):
+        if quote is not None:
+            if escaped:
+                escaped = False
+            elif character == "\\" and quote == '"':
+                escaped = True
+            elif character == quote:
+                quote = None
+        elif character in "\"'":
+            quote = character
+        elif character == "=":
+            return at
+    return None
 
 
 class Reader:
