@@ -628,3 +628,31 @@ def test_fifty_parallel_runs_are_all_answered(served):
     with ThreadPoolExecutor(50) as pool:
         statuses = list(pool.map(one, range(50)))
     assert set(statuses) <= {200, 409, 429, 503} and statuses.count(200) >= 1, statuses
+
+
+def test_a_saved_overlay_of_names_in_any_script_loads(tmp_path):
+    """Names of other scripts, quotes and markup are quoted keys in the saved overlay (a
+    bare TOML key is ASCII letters, digits, _ and - only): the file loads back."""
+    import netsim
+    from netsim.present.whatif.controls import key_path
+
+    from .helpers import small_scenario, write_toml
+    from .test_names import renamed
+
+    doc = small_scenario()
+    for old, new in (("launch", "Pâques"), ("outage", 'a"b\\c <i>'), ("d0", "élan")):
+        doc = renamed(doc, old, new)
+    config = tmp_path / "odd.toml"
+    write_toml(doc, config)
+    session = WhatIf(config, 200, SEED)
+    changes = {
+        key_path(("events", "Pâques", "probability", "value")): 0.25,
+        key_path(("events", 'a"b\\c <i>', "probability", "value")): 0.2,
+        key_path(("drivers", "élan", "impact", "mode")): 1.2,
+    }
+    path = session.save(changes)
+    loaded = netsim.load_scenario(path)
+    events = {e.id: e for e in loaded.events}
+    assert set(events) == {"Pâques", 'a"b\\c <i>'}
+    document = loaded.document_json
+    assert '"probability": {"value": 0.25' in document and '"mode": 1.2' in document

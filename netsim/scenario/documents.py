@@ -7,6 +7,7 @@ frozen, validated objects; nothing past that edge sees a raw dict.
 from __future__ import annotations
 
 import copy
+import json
 import math
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -229,7 +230,7 @@ class Reader:
 
     # --- basics ---------------------------------------------------------------
     def join(self, name: str) -> str:
-        part = name if _bare(name) else f'"{name}"'
+        part = _part(name)
         return f"{self.key}.{part}" if self.key else part
 
     def error(self, message: str, key: str | None = None, name: str | None = None) -> ScenarioError:
@@ -388,13 +389,20 @@ class Reader:
 
 
 def _bare(name: str) -> bool:
-    return name.replace("_", "").replace("-", "").isalnum()
+    """Whether ``name`` is a bare TOML key: ASCII letters, digits, ``_`` and ``-``."""
+    return bool(name) and all(c.isascii() and (c.isalnum() or c in "_-") for c in name)
+
+
+def _part(name: str) -> str:
+    """``name`` as a part of a key path that TOML (and ``--set``) reads back: bare, or
+    quoted with its quotes, backslashes and controls escaped."""
+    return name if _bare(name) else json.dumps(name, ensure_ascii=False)
 
 
 def key_path(*parts: str) -> str:
     """A document key path as netsim's messages write it: ``regions."North America".share``
     (a part that is not a bare TOML key in quotes)."""
-    return ".".join(part if _bare(part) else f'"{part}"' for part in parts)
+    return ".".join(_part(part) for part in parts)
 
 
 def check_sources(document: Mapping[str, Any], path: str) -> None:
@@ -420,7 +428,7 @@ def check_sources(document: Mapping[str, Any], path: str) -> None:
             )
         for name, value in table.items():
             if isinstance(value, dict):
-                part = name if _bare(name) else f'"{name}"'
+                part = _part(name)
                 walk(value, f"{key}.{part}" if key else part, has_source)
 
     walk({k: v for k, v in document.items() if k != "overlay"}, "", False)
@@ -468,7 +476,7 @@ def figures(document: Mapping[str, Any]) -> list[Figure]:
         source = table.get("source", inherited)
         source = source if isinstance(source, str) else inherited
         for name, value in table.items():
-            part = name if _bare(name) else f'"{name}"'
+            part = _part(name)
             where = f"{key}.{part}" if key else part
             if isinstance(value, dict):
                 walk(value, (*parts, name), where, source)
