@@ -219,6 +219,9 @@ ODD_REFUSED = [
     ("R0-b", "+cmd|' /C calc'!A0", "country_shares.", "must not start with =, +, -, @"),
     ("s0", "-2+3", 'segments."-2+3"', "must not start with =, +, -, @"),
     ("d1", "@SUM(1,2)", 'restraints."@SUM(1,2)"', "must not start with =, +, -, @"),
+    # two spaces in a row: a web page shows them as one ("a b")
+    ("R0-a", "a  b", 'country_shares."a  b"', "two spaces in a row"),
+    ("s0", "a\u00a0 b", "segments.", "two spaces in a row"),
     # too long for a column, a legend or a heading
     ("s1", "x" * 10_000, "(10,000 characters)", "more than 200"),
     # timelines and geographies are names too

@@ -9,7 +9,8 @@ ids become parts of parameter names. So they are checked once, at load:
   not one of the layout's own names (:data:`RESERVED_NAMES`);
 * every other name is any text without control characters (NUL, newlines, tabs),
   without invisible characters (zero-width spaces, direction marks and overrides, byte
-  order marks: a name must look like what it is), without spaces at either end, not
+  order marks: a name must look like what it is), without spaces at either end or two
+  in a row (a web page shows them as one), not
   starting with ``=``, ``+``, ``-`` or ``@`` (a spreadsheet opening a CSV file reads
   such a cell as a formula) and at most :data:`MAX_NAME` characters long; dots,
   slashes, quotes, ``%``, ``{}``, ``$``, markup and emoji are fine everywhere
@@ -117,6 +118,7 @@ _INVISIBLE = re.compile(
     "\U000e0001\U000e0020-\U000e007f]"
 )
 _ZERO_WIDTH_JOINER = "\u200d"
+_SPACES = re.compile(r"\s\s")
 # a cell starting with one of these is a formula to a spreadsheet opening a CSV file
 FORMULA_STARTS = ("=", "+", "-", "@")
 MAX_NAME = 200  # characters: a name labels table columns, legends and headings
@@ -150,6 +152,8 @@ def label_problem(name: str) -> str | None:
         )
     if name != name.strip():
         return "must not start or end with a space"
+    if _SPACES.search(name):
+        return "must not hold two spaces in a row (a web page shows them as one)"
     if name.startswith(FORMULA_STARTS):
         return (
             f"must not start with {', '.join(FORMULA_STARTS)} "
