@@ -337,3 +337,21 @@ def test_set_reaches_a_region_whose_name_holds_an_equals_sign_or_quotes(tmp_path
     changed = apply_overrides(doc, [f"{path}=0.7"])
     assert changed["regions"][region]["growth_premium"]["value"] == 0.7
     assert main(["validate", str(config), "--set", f"{path}=0.7"]) == 0, capsys.readouterr().err
+
+
+def test_characters_no_font_draws_are_named_in_one_line_not_a_warning_per_glyph(tmp_path, capsys):
+    name = "\U0010fffd Land"  # a private-use character: no font draws it
+    config = tmp_path / "odd.toml"
+    write_toml(renamed(small_scenario(), "R1", name), config)
+    run = tmp_path / "run.nc"
+    assert main(["run", str(config), "--draws", "200", "--no-progress", "--out", str(run)]) == 0
+    capsys.readouterr()
+    picture = tmp_path / "fan.png"
+    argv = ["plot", "fan", str(run), "--by", "region", "--at", f"region={name}"]
+    assert main([*argv, "--out", str(picture)]) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        f"netsim: note: {picture}: no installed font draws '\\U0010fffd' (U+10FFFD): shown "
+        "there as boxes (tables, CSV, workbooks and the report keep them)\n"
+    )
+    assert picture.stat().st_size > 0
