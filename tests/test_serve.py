@@ -656,3 +656,15 @@ def test_a_saved_overlay_of_names_in_any_script_loads(tmp_path):
     assert set(events) == {"Pâques", 'a"b\\c <i>'}
     document = loaded.document_json
     assert '"probability": {"value": 0.25' in document and '"mode": 1.2' in document
+    # an impossible value is refused at its own control, not for the page as a whole
+    from netsim.present.whatif.session import ChangeError
+
+    for name in ("Pâques", "a=b"):
+        if name == "a=b":
+            doc = renamed(doc, 'a"b\\c <i>', name)
+            write_toml(doc, config)
+            session = WhatIf(config, 200, SEED)
+        key = key_path(("events", name, "probability", "value"))
+        with pytest.raises(ChangeError) as refused:
+            session.evaluate({key: 1.5}, "global")
+        assert list(refused.value.errors) == [key], refused.value.errors
