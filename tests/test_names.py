@@ -219,6 +219,9 @@ ODD_REFUSED = [
     ("R0-b", "+cmd|' /C calc'!A0", "country_shares.", "must not start with =, +, -, @"),
     ("s0", "-2+3", 'segments."-2+3"', "must not start with =, +, -, @"),
     ("d1", "@SUM(1,2)", 'restraints."@SUM(1,2)"', "must not start with =, +, -, @"),
+    # the key of a table's source, beside the names of places and segments in some tables
+    ("R0", "source", "regions.source", "is taken: it is the key of a table's source"),
+    ("s0", "source", "axes.axis0.segments.source", "is taken"),
     # two spaces in a row: a web page shows them as one ("a b")
     ("R0-a", "a  b", 'country_shares."a  b"', "two spaces in a row"),
     ("s0", "a\u00a0 b", "segments.", "two spaces in a row"),

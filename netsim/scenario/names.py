@@ -18,6 +18,8 @@ ids become parts of parameter names. So they are checked once, at load:
 * two names of one kind (and a region and a country) may not differ only by case or
   Unicode form (NFC ``é`` against NFD ``e`` + accent): spreadsheets, case-insensitive
   file systems and readers would take them for one (:func:`folded`);
+* no name may be ``source``, the key of a table's source (tables of countries, regions
+  or segments list them beside it);
 * a region may not be called ``global`` (its noise would share the global noise's
   parameter names).
 """
@@ -143,6 +145,11 @@ def label_problem(name: str) -> str | None:
     """Why ``name`` cannot be a segment, region, country, driver or event name, or None."""
     if not name.strip():
         return "must not be empty"
+    if name == "source":
+        return (
+            "is taken: it is the key of a table's source (country shares, price indices and "
+            "population figures list places beside it)"
+        )
     if _CONTROL.search(name):
         return "must not hold control characters (NUL, newlines, tabs)"
     if any(not _joins_emoji(name, m.start()) for m in _INVISIBLE.finditer(name)):
