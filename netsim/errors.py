@@ -20,7 +20,9 @@ class ScenarioError(ValueError):
     +500 % a year, outside its plausible range [-20, 30] (limits.solved_baseline_pp)``),
     and ``figures``, the key paths of the figures that break it
     (``("market.base_size.value", "market.targets.size_2026")``): a caller that knows
-    where those figures came from (a drafted report) can name them.
+    where those figures came from (a drafted report) can name them. A name that cannot
+    name a part of a scenario (docs/config.md, "Names") is carried as ``name``: a caller
+    that took the names from elsewhere (a report) can blame them.
     """
 
     def __init__(
@@ -31,8 +33,10 @@ class ScenarioError(ValueError):
         key: str | None = None,
         breach: str | None = None,
         figures: tuple[str, ...] = (),
+        name: str | None = None,
     ):
         self.path = path
+        self.name = name
         self.key = key
         self.breach = breach
         self.figures = figures

@@ -1640,3 +1640,35 @@ def test_cli_refuses_a_noncharacter_in_the_report_file(tmp_path, capsys):
         "as plain text; nothing written\n"
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("segments", "message"),
+    [
+        (
+            ["=1+2", "Gate"],
+            "segment name '=1+2' at axes.valve_type.segments.\"=1+2\" must not start",
+        ),
+        (
+            ["Ball", "ball"],
+            "segment name 'ball' at axes.valve_type.segments.ball differs from 'Ball'",
+        ),
+        (["Caf\u00e9", "Cafe\u0301"], "'Cafe\\u0301' against 'Caf\\xe9'"),
+        (["z" * 300, "Gate"], "(300 characters)"),
+    ],
+)
+def test_report_names_no_scenario_may_hold_are_the_report_s_fault(
+    tmp_path, capsys, segments, message
+):
+    """Segments a report names that no scenario may hold (docs/config.md, "Names") are
+    refused naming them, as the report's, never as a fault of netsim draft."""
+    outline = "\n".join(f"- {s}" for s in [*segments, "Globe", segments[0]])
+    text = GROW_FROM.replace("- Ball\n- Gate\n- Globe\n- Ball", outline)
+    report = tmp_path / "report.txt"
+    report.write_text(text, encoding="utf-8")
+    out = tmp_path / "x.toml"
+    assert main(["draft", str(report), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"netsim: error: {report}: the report's names cannot name a scenario")
+    assert message in error and "fault of netsim draft" not in error
+    assert error.count("\n") == 1 and len(error) < 1_000 and not out.exists()

@@ -1026,3 +1026,43 @@ def test_a_browser_gone_before_the_answer_is_no_internal_error(served, capfd):
         assert request(server, "/page.css")[0] == 200
     err = capfd.readouterr().err
     assert "internal error" not in err and "Traceback" not in err
+
+
+def test_a_saved_overlay_of_names_in_any_script_loads(tmp_path):
+    """Names of other scripts, quotes and markup are quoted keys in the saved overlay (a
+    bare TOML key is ASCII letters, digits, _ and - only): the file loads back."""
+    import netsim
+    from netsim.present.whatif.controls import key_path
+
+    from .helpers import small_scenario, write_toml
+    from .test_names import renamed
+
+    doc = small_scenario()
+    for old, new in (("launch", "Pâques"), ("outage", 'a"b\\c <i>'), ("d0", "élan")):
+        doc = renamed(doc, old, new)
+    config = tmp_path / "odd.toml"
+    write_toml(doc, config)
+    session = WhatIf(config, 200, SEED)
+    changes = {
+        key_path(("events", "Pâques", "probability", "value")): 0.25,
+        key_path(("events", 'a"b\\c <i>', "probability", "value")): 0.2,
+        key_path(("drivers", "élan", "impact", "mode")): 1.2,
+    }
+    path = session.save(changes)
+    loaded = netsim.load_scenario(path)
+    events = {e.id: e for e in loaded.events}
+    assert set(events) == {"Pâques", 'a"b\\c <i>'}
+    document = loaded.document_json
+    assert '"probability": {"value": 0.25' in document and '"mode": 1.2' in document
+    # an impossible value is refused at its own control, not for the page as a whole
+    from netsim.present.whatif.session import ChangeError
+
+    for name in ("Pâques", "a=b"):
+        if name == "a=b":
+            doc = renamed(doc, 'a"b\\c <i>', name)
+            write_toml(doc, config)
+            session = WhatIf(config, 200, SEED)
+        key = key_path(("events", name, "probability", "value"))
+        with pytest.raises(ChangeError) as refused:
+            session.evaluate({key: 1.5}, "global")
+        assert list(refused.value.errors) == [key], refused.value.errors

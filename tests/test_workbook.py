@@ -160,31 +160,34 @@ def test_comparison_workbook_has_three_sheets_and_the_paired_differences(tmp_pat
     assert outage["value (number)"] == 0.08 and outage["distribution or value"] == "base: 0.15"
 
 
-def test_text_that_looks_like_a_formula_stays_text(tmp_path):
+def test_text_that_looks_like_a_formula_stays_text(tmp_path, capsys):
     document = small_scenario()
-    document["regions"]['=HYPERLINK("x")'] = document["regions"].pop("R1")
-    for region in document["geographies"].values():
-        for weights in ("weights", "weights_end"):
-            if weights in region:
-                region[weights]['=HYPERLINK("x")'] = region[weights].pop("R1")
     document["drivers"]["d0"]["impact"]["source"] = "assumption: =1+1 is a reason"
-    document["scenario"]["name"] = '=HYPERLINK("y")'  # the first words of the sheet's note
-    document["regions"]["R0"]["country_shares"]["R0-\uffff"] = document["regions"]["R0"][
-        "country_shares"
-    ].pop("R0-b")  # a character the file format cannot hold
+    # the first words of the sheet's note, with a character the file format cannot hold
+    document["scenario"]["name"] = '=HYPERLINK("y") \uffff'
     config, run_path, out = tmp_path / "odd.toml", tmp_path / "odd.nc", tmp_path / "odd.xlsx"
     write_toml(document, config)
     assert main(["run", str(config), "--draws", "50", "--out", str(run_path)]) == 0
     assert main(["bands", str(run_path), "--xlsx", str(out)]) == 0
     book = openpyxl.load_workbook(out)
-    places = {c.value for c in book["Bands"]["C"]}
-    assert '=HYPERLINK("x")' in places
-    assert "R0-\ufffd" in places  # replaced, never a damaged file
-    assert book["Bands"]["A1"].value.startswith('=HYPERLINK("y")')
+    note = book["Bands"]["A1"].value
+    assert note.startswith('=HYPERLINK("y") \ufffd')  # replaced, never a damaged file
+    texts = [c.value for r in book["Assumptions"].iter_rows() for c in r]
+    assert "=1+1 is a reason" in texts  # the reason, after "assumption: "
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+    # a name a spreadsheet would run, or one with a character no file can hold, is refused
+    # at load (docs/config.md, "Names")
+    capsys.readouterr()
+    for name in ('=HYPERLINK("x")', "R0-\uffff"):
+        odd = small_scenario()
+        shares = odd["regions"]["R0"]["country_shares"]
+        shares[name] = shares.pop("R0-b")
+        write_toml(odd, config)
+        assert main(["validate", str(config)]) == 2
+        assert capsys.readouterr().err.count("\n") == 1
 
 
 @pytest.mark.parametrize(

@@ -211,7 +211,11 @@ def _what_was_written(before: int) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split("\n"))
+    """The message on one line, every character a terminal would not show as itself (other
+    line breaks, controls, direction marks and overrides, zero-width characters) escaped:
+    a name quoted in an error cannot break the line or turn the text around."""
+    text = " ".join(text.split("\n"))
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 def _uses_dask(args: argparse.Namespace) -> bool:

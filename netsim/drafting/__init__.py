@@ -160,6 +160,13 @@ def _load_error(error: ScenarioError, result: Draft, document: dict[str, Any]) -
             breach=error.breach,
             figures=error.figures,
         )
+    if error.name is not None:
+        return ScenarioError(
+            f"the report's names cannot name a scenario's parts: {_load_problem(error, document)}: "
+            "rename them in the report's text",
+            key=error.key,
+            name=error.name,
+        )
     return ScenarioError(
         f"the drafted scenario does not load ({_load_problem(error, document)}): if the "
         "report's figures are as read, this is a fault of netsim draft: please report it with "
@@ -193,7 +200,7 @@ def _load_problem(error: ScenarioError, document: dict[str, Any]) -> str:
     if key is None:  # a calibration target is named by its name alone
         targets = document.get("market", {}).get("targets", {})
         key = next((f"market.targets.{n}" for n in targets if f"{n}:" in message), None)
-    if key and key not in message:
+    if key and key not in message and error.name is None:
         message = f"{key}: {message}"
     return message
 

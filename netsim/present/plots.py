@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
+import sys
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -91,18 +94,50 @@ def _drawing(path: str | Path | Picture) -> Iterator[tuple[Any, Picture]]:
 
     The output is made first (a folder that cannot be written fails before drawing)
     and removed if drawing fails; text is shown literally (a ``$`` in a scenario's
-    name would otherwise start matplotlib's mathematics).
+    name would otherwise start matplotlib's mathematics). Characters of a name that no
+    installed font draws (an emoji, a script without a font here) show as boxes: the
+    picture is written, and one line on stderr names them (not matplotlib's warning
+    per glyph).
     """
     output = picture_file(path)
     with output:
         plt = _pyplot()
         import matplotlib
 
-        with matplotlib.rc_context({"text.parse_math": False}):
+        with (
+            matplotlib.rc_context({"text.parse_math": False}),
+            warnings.catch_warnings(record=True) as caught,
+        ):
+            warnings.simplefilter("always")
             try:
                 yield plt, output
             finally:
                 plt.close("all")
+    _missing_glyphs(caught, output)
+
+
+_GLYPH = re.compile(r"Glyph (\d+) .*missing from font")
+
+
+def _missing_glyphs(caught: list[warnings.WarningMessage], output: Picture) -> None:
+    """Say in one line which characters no font drew; show any other warning as it was."""
+    missing: dict[str, None] = {}
+    for warning in caught:
+        found = _GLYPH.match(str(warning.message))
+        if found:
+            missing[chr(int(found.group(1)))] = None
+        else:
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    if missing:
+        where = output.path if isinstance(output, OutputFile) else "a picture of the report"
+        shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in missing)
+        print(
+            f"netsim: note: {where}: no installed font draws {shown}: shown there as boxes "
+            "(tables, CSV, workbooks and the report keep them)",
+            file=sys.stderr,
+        )
 
 
 def _save(figure: Any, output: Picture) -> Path:

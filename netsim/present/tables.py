@@ -59,11 +59,24 @@ class Table:
         return "\n".join(line for line in lines if line)
 
     def csv(self) -> str:
+        """The table as CSV; a text cell a spreadsheet would run as a formula (starting
+        with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return: a scenario's file name,
+        a run written before names were checked) is written after a ``'``, the
+        spreadsheets' own mark of text. Numbers are written as they are."""
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(self.headers)
-        writer.writerows(self.rows)
+        writer.writerow([_csv_text(h) for h in self.headers])
+        writer.writerows(
+            [_csv_text(v) if isinstance(v, str) else v for v in row] for row in self.rows
+        )
         return buffer.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(text: str) -> str:
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def _cells(data: xr.DataArray, dims: Sequence[str]) -> list[dict[str, Any]]:

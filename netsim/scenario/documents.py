@@ -7,9 +7,10 @@ frozen, validated objects; nothing past that edge sees a raw dict.
 from __future__ import annotations
 
 import copy
+import json
 import math
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from netsim.errors import ScenarioError
 from netsim.scenario.distributions import MAX_MAGNITUDE
 from netsim.scenario.figure_units import figure_unit
-from netsim.scenario.names import text_problem
+from netsim.scenario.names import MAX_SHOWN, folded, shown, text_problem
 
 __all__ = [
     "Figure",
@@ -140,13 +141,14 @@ def apply_overrides(document: Mapping[str, Any], assignments: list[str]) -> dict
 
     The value is parsed as a TOML value (``1.5``, ``"text"``, ``{dist="fixed", value=1}``);
     anything that does not parse is taken as a string. Quoted path parts allow
-    spaces and dots: ``regions."North America".share.value=40``.
+    spaces, dots and ``=``: ``regions."North America".share.value=40``.
     """
     result = copy.deepcopy(dict(document))
     for assignment in assignments:
-        if "=" not in assignment:
+        split = _assignment_split(assignment)
+        if split is None:
             raise ScenarioError(f"override {assignment!r} must look like key.path=value")
-        path_text, value_text = assignment.split("=", 1)
+        path_text, value_text = assignment[:split], assignment[split + 1 :]
         if "\n" in assignment or "\r" in assignment:
             raise ScenarioError(f"override {assignment!r} must be one line")
         try:
@@ -182,6 +184,26 @@ def apply_overrides(document: Mapping[str, Any], assignments: list[str]) -> dict
     return result
 
 
+def _assignment_split(assignment: str) -> int | None:
+    """Where the key path of ``key.path=value`` ends: the first ``=`` outside a quoted
+    part (a name may hold one: ``regions."a=b".share.value=40``), or None."""
+    quote = None
+    escaped = False
+    for at, character in enumerate(assignment):
+        if quote is not None:
+            if escaped:
+                escaped = False
+            elif character == "\\" and quote == '"':
+                escaped = True
+            elif character == quote:
+                quote = None
+        elif character in "\"'":
+            quote = character
+        elif character == "=":
+            return at
+    return None
+
+
 class Reader:
     """Walks one table of a document, tracking the key path for error messages.
 
@@ -208,11 +230,11 @@ class Reader:
 
     # --- basics ---------------------------------------------------------------
     def join(self, name: str) -> str:
-        part = name if _bare(name) else f'"{name}"'
+        part = _part(name)
         return f"{self.key}.{part}" if self.key else part
 
-    def error(self, message: str, key: str | None = None) -> ScenarioError:
-        return ScenarioError(message, path=self.path, key=key or self.key)
+    def error(self, message: str, key: str | None = None, name: str | None = None) -> ScenarioError:
+        return ScenarioError(message, path=self.path, key=key or self.key, name=name)
 
     def has(self, name: str) -> bool:
         return name in self.data
@@ -267,8 +289,35 @@ class Reader:
         """Check a key of this table used as a name (an axis, region, driver ...)."""
         reason = problem(name)
         if reason:
-            raise self.error(f"{kind} name {name!r} at {self.join(name)} {reason}", self.join(name))
+            raise self.error(
+                f"{kind} name {shown(name)} at {self.shown(name)} {reason}", self.join(name), name
+            )
         return name
+
+    def shown(self, name: str) -> str:
+        """The key path of ``name`` in this table for a message, a long name cut."""
+        return self.join(name) if len(name) <= MAX_SHOWN else f'{self.key}."{name[:MAX_SHOWN]}..."'
+
+    def apart(
+        self, names: Iterable[str], kind: str, seen: dict[str, tuple[str, str]] | None = None
+    ) -> None:
+        """Refuse two names of this table (or one of ``seen``: folded form -> name and key
+        path, filled in) that differ only by case or Unicode form
+        (:func:`netsim.scenario.names.folded`)."""
+        seen = {} if seen is None else seen
+        for name in names:
+            key = folded(name)
+            if key in seen and seen[key][0] != name:
+                other, where = seen[key]
+                raise self.error(
+                    f"{kind} name {shown(name)} at {self.shown(name)} differs from "
+                    f"{shown(other)} at {where} only by case or Unicode form "
+                    f"({name[:MAX_SHOWN]!a} against {other[:MAX_SHOWN]!a}): readers, "
+                    "spreadsheets and file systems would take them for one",
+                    self.join(name),
+                    name,
+                )
+            seen[key] = (name, self.shown(name))
 
     def boolean(self, name: str, default: Any = ...) -> bool:
         value = self.raw(name, default)
@@ -340,13 +389,20 @@ class Reader:
 
 
 def _bare(name: str) -> bool:
-    return name.replace("_", "").replace("-", "").isalnum()
+    """Whether ``name`` is a bare TOML key: ASCII letters, digits, ``_`` and ``-``."""
+    return bool(name) and all(c.isascii() and (c.isalnum() or c in "_-") for c in name)
+
+
+def _part(name: str) -> str:
+    """``name`` as a part of a key path that TOML (and ``--set``) reads back: bare, or
+    quoted with its quotes, backslashes and controls escaped."""
+    return name if _bare(name) else json.dumps(name, ensure_ascii=False)
 
 
 def key_path(*parts: str) -> str:
     """A document key path as netsim's messages write it: ``regions."North America".share``
     (a part that is not a bare TOML key in quotes)."""
-    return ".".join(part if _bare(part) else f'"{part}"' for part in parts)
+    return ".".join(_part(part) for part in parts)
 
 
 def check_sources(document: Mapping[str, Any], path: str) -> None:
@@ -372,7 +428,7 @@ def check_sources(document: Mapping[str, Any], path: str) -> None:
             )
         for name, value in table.items():
             if isinstance(value, dict):
-                part = name if _bare(name) else f'"{name}"'
+                part = _part(name)
                 walk(value, f"{key}.{part}" if key else part, has_source)
 
     walk({k: v for k, v in document.items() if k != "overlay"}, "", False)
@@ -420,7 +476,7 @@ def figures(document: Mapping[str, Any]) -> list[Figure]:
         source = table.get("source", inherited)
         source = source if isinstance(source, str) else inherited
         for name, value in table.items():
-            part = name if _bare(name) else f'"{name}"'
+            part = _part(name)
             where = f"{key}.{part}" if key else part
             if isinstance(value, dict):
                 walk(value, (*parts, name), where, source)

@@ -15,6 +15,7 @@ from netsim.scenario.distributions import make_distribution
 from netsim.scenario.documents import Reader
 from netsim.scenario.funnel import funnel_weights
 from netsim.scenario.limits import MAX_TILT
+from netsim.scenario.names import label_problem
 from netsim.scenario.parameters import fixed_parameter, read_parameter
 from netsim.scenario.schema import (
     Axis,
@@ -30,7 +31,9 @@ __all__ = ["read_driver", "read_event", "read_geographies", "read_timelines"]
 
 def read_timelines(reader: Reader) -> dict[str, Timeline]:
     timelines: dict[str, Timeline] = {}
+    reader.apart(reader.data, "timeline")
     for name, value in reader.items():
+        reader.name(name, "timeline", label_problem)
         table = reader.child(name, value)
         onset = table.number("onset")
         ramp = table.number("ramp_years", minimum=1.0)
@@ -61,7 +64,9 @@ def read_geographies(
     reader: Reader, regions: tuple[str, ...], years: tuple[int, ...]
 ) -> dict[str, Geography]:
     geographies: dict[str, Geography] = {}
+    reader.apart(reader.data, "geography")
     for name, value in reader.items():
+        reader.name(name, "geography", label_problem)
         table = reader.child(name, value)
         table.string("quote", "")
         table.source()

@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from netsim.scenario.documents import Reader
-from netsim.scenario.names import label_problem
+from netsim.scenario.names import folded, label_problem
 from netsim.scenario.parameters import fixed_parameter, read_value_or_distribution
 from netsim.scenario.schema import Axis, Funnel, FunnelCheck, FunnelFactor, Region
 
@@ -126,6 +126,8 @@ def parse_funnel(
 
     stages_table = reader.table("stages")
     stages, stage_labels = [CASES_STAGE], ["with the disease"]
+    first = {folded(CASES_STAGE): (CASES_STAGE, "the first stage")}
+    stages_table.apart(stages_table.data, "stage", first)
     for stage_name, value in stages_table.items():
         stages_table.name(stage_name, "stage", label_problem)
         if stage_name == CASES_STAGE:
@@ -535,6 +537,7 @@ def _checks(
     checks = []
     country_names = [c.name for r in regions for c in r.countries]
     region_countries = {r.name: [c.name for c in r.countries] for r in regions}
+    reader.apart(reader.data, "check")
     for check_id, value in reader.items():
         reader.name(check_id, "check", label_problem)
         table = reader.child(check_id, value)

@@ -126,6 +126,7 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     drivers: list[Driver] = []
     for group in ("drivers", "restraints"):
         table = root.table(group, {})
+        table.apart(table.data, group.rstrip("s"))
         for driver_id, value in table.items():
             table.name(driver_id, group.rstrip("s"), label_problem)
             driver = read_driver(
@@ -143,6 +144,7 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
 
     events: list[Event] = []
     events_table = root.table("events", {})
+    events_table.apart(events_table.data, "event")
     for event_id, value in events_table.items():
         events_table.name(event_id, "event", label_problem)
         event = read_event(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from netsim.scenario.documents import Reader
-from netsim.scenario.names import axis_name_problem, label_problem
+from netsim.scenario.names import axis_name_problem, folded, label_problem, shown
 from netsim.scenario.schema import (
     Axis,
     Country,
@@ -125,12 +125,15 @@ def read_regions(
     reader: Reader, years: tuple[int, ...], targets: list[Target]
 ) -> tuple[Region, ...]:
     regions: list[Region] = []
+    reader.apart(reader.data, "region")
+    country_seen: dict[str, tuple[str, str]] = {}
     for region_name, value in reader.items():
         reader.name(region_name, "region", label_problem)
         if region_name == "global":
             raise reader.error(
                 "region name 'global' is taken: the global noise's parameters are noise.global.*",
                 reader.join(region_name),
+                region_name,
             )
         table = reader.child(region_name, value)
         share = _percent_share(table, "share")
@@ -146,6 +149,7 @@ def read_regions(
         }
         if not country_shares:
             raise country_table.error(f"{country_table.key} lists no countries")
+        country_table.apart(country_shares, "country", country_seen)
         _check_sum(country_shares, f"{country_table.key}", country_table)
         table.finish()
         countries = tuple(
@@ -157,8 +161,19 @@ def read_regions(
         raise reader.error("regions lists no region")
     _check_sum({r.name: r.share * 100.0 for r in regions}, "regions", reader)
     seen: dict[str, str] = {}
+    region_of_name = {folded(r.name): r.name for r in regions}
     for region in regions:
         for country in region.countries:
+            other = region_of_name.get(folded(country.name), region.name)
+            if other != region.name:
+                key = f'regions."{region.name}".country_shares."{country.name}"'
+                raise reader.error(
+                    f"{key}: country {shown(country.name)} has the name of region "
+                    f"{shown(other)}: price indices and population growth given by place "
+                    "would be read for both",
+                    key,
+                    country.name,
+                )
             if country.name in seen:
                 key = f'regions."{region.name}".country_shares."{country.name}"'
                 raise reader.error(
@@ -295,12 +310,14 @@ def _region_with_countries(
 
 def read_axes(reader: Reader, years: tuple[int, ...], targets: list[Target]) -> tuple[Axis, ...]:
     axes: list[Axis] = []
+    reader.apart(reader.data, "axis")
     for axis_name, value in reader.items():
         reader.name(axis_name, "axis", axis_name_problem)
         table = reader.child(axis_name, value)
         label = table.string("label", axis_name)
         segments_table = table.table("segments")
         segments: list[Segment] = []
+        segments_table.apart(segments_table.data, "segment")
         for segment_name, segment_value in segments_table.items():
             segments_table.name(segment_name, "segment", label_problem)
             seg = segments_table.child(segment_name, segment_value)
