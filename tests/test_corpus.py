@@ -300,3 +300,23 @@ def test_a_changed_parameter_name_in_a_sobol_file_is_refused(tmp_path, capsys):
         _one_line(err) and f"{result}: its labels, settings or texts were edited or damaged" in err
     ), err
     assert not chart.exists()
+
+
+def test_a_damaged_sobol_file_read_with_a_big_run_is_named(tmp_path, runs, monkeypatch, capsys):
+    """``report --sensitivity``: with both files too big to read whole, a damaged chunk
+    of the Sobol file was found while the report was written and blamed on the run. A
+    result file is read whole (it holds indices per cell, not draws) and named."""
+    import netsim.run.files
+
+    result = tmp_path / "sobol.nc"
+    argv = ["sensitivity", str(NET_CONFIG), "--method", "sobol", "--draws", "64"]
+    assert main([*argv, "--out", str(result)]) == 0
+    flip_a_data_byte(result, "total_order")
+    monkeypatch.setattr(netsim.run.files, "memory_budget", lambda: 1_000.0)
+    report = tmp_path / "report.html"
+    argv = ["report", str(runs["nc"]), "--sensitivity", str(result), "--out", str(report)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert _one_line(err) and f"{result} is damaged: a chunk's checksum" in err, err
+    assert str(runs["nc"]) not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sobol.nc"]

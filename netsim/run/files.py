@@ -293,7 +293,9 @@ def open_analysis(path: str | Path, variable: str | tuple[str, ...], made_by: st
         raise ScenarioError(
             f"{path}: file not found" if not path.exists() else f"{path} is not a file"
         )
-    dataset = _open_netcdf(path, "a netsim result file")
+    # read whole whatever its size (indices of groups per cell, not draws): a damaged
+    # chunk found later, by a command that also reads a run, was blamed on the run
+    dataset = _open_netcdf(path, "a netsim result file", whole=True)
     for name in (variable,) if isinstance(variable, str) else variable:
         if name not in dataset:
             raise ScenarioError(f"{path} holds no {name!r} (write one with {made_by})")
@@ -301,8 +303,9 @@ def open_analysis(path: str | Path, variable: str | tuple[str, ...], made_by: st
     return dataset
 
 
-def _open_netcdf(path: Path, what: str = "a netsim run") -> xr.Dataset:
-    """A NetCDF-4 file written by netsim, read whole when it fits the memory budget.
+def _open_netcdf(path: Path, what: str = "a netsim run", whole: bool = False) -> xr.Dataset:
+    """A NetCDF-4 file written by netsim, read whole when it fits the memory budget (or
+    if ``whole``).
 
     ``what`` names the file wanted in the messages (e.g. "a netsim run")."""
     with path.open("rb") as handle:
@@ -324,7 +327,7 @@ def _open_netcdf(path: Path, what: str = "a netsim run") -> xr.Dataset:
     if "netsim_version" not in dataset.attrs:
         dataset.close()
         raise ScenarioError(f"{path} is not {what} (a NetCDF file without netsim_version)")
-    if path.stat().st_size <= memory_budget():
+    if whole or path.stat().st_size <= memory_budget():
         try:
             dataset.load()
         except Exception as error:
