@@ -320,3 +320,27 @@ def test_a_damaged_sobol_file_read_with_a_big_run_is_named(tmp_path, runs, monke
     assert _one_line(err) and f"{result} is damaged: a chunk's checksum" in err, err
     assert str(runs["nc"]) not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sobol.nc"]
+
+
+def test_a_damaged_chunk_index_of_a_run_read_as_used_names_the_run(
+    tmp_path, runs, monkeypatch, capsys
+):
+    """A byte of a chunk index (an HDF5 B-tree, which has no checksum) changed in a run
+    too big to read whole: HDF5's error came while the bands were computed and was
+    told as "printing the results failed"; it names the run as damaged."""
+    import h5py
+
+    import netsim.run.files
+
+    run = tmp_path / "index.nc"
+    shutil.copy(runs["bands"], run)
+    with h5py.File(run, "r") as handle:
+        chunk = handle["total_global"].id.get_chunk_info(0).byte_offset
+    data = bytearray(run.read_bytes())
+    tree = data.rfind(b"TREE", 0, data.index(chunk.to_bytes(8, "little")))
+    data[tree + 32] ^= 0x10  # the first chunk's offset along the first dimension
+    run.write_bytes(bytes(data))
+    monkeypatch.setattr(netsim.run.files, "memory_budget", lambda: 1_000.0)
+    assert main(["bands", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert _one_line(err) and f"{run}: damaged (" in err and "printing" not in err, err
