@@ -209,3 +209,138 @@ def test_a_flipped_byte_in_a_run_read_as_used_is_refused_naming_it(
     err = capsys.readouterr().err
     assert _one_line(err) and f"{run}: damaged: a chunk's checksum does not match" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["flipped.nc"]
+
+
+def _flip(path: Path, pattern: bytes, at: int = 0, last: bool = False) -> None:
+    """Flip one bit of the byte ``at`` bytes into the first (or ``last``) ``pattern`` in
+    ``path``: a byte changed on disk, where no HDF5 call would write."""
+    data = bytearray(path.read_bytes())
+    offset = (data.rindex(pattern) if last else data.index(pattern)) + at
+    data[offset] ^= 0x10
+    path.write_bytes(bytes(data))
+
+
+def test_a_run_with_a_damaged_root_header_is_refused_in_one_line(tmp_path, runs):
+    """A flipped byte in the file's root object header (its attributes): h5netcdf fails
+    halfway through opening it and its half-made file object printed a traceback when
+    collected; the refusal is now the only line."""
+    import subprocess
+    import sys
+
+    run = tmp_path / "header.nc"
+    shutil.copy(runs["nc"], run)
+    _flip(run, b"OHDR")
+    done = subprocess.run(
+        [sys.executable, "-m", "netsim.cli", "bands", str(run)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(netsim.__file__).parents[1])},
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert _one_line(done.stderr) and f"{run} is not a readable NetCDF file" in done.stderr, (
+        done.stderr
+    )
+
+
+@pytest.mark.parametrize("kind", ["nc", "bands"])
+@pytest.mark.parametrize("where", ["text variable", "scenario document"])
+def test_a_changed_byte_in_a_parameter_source_is_refused(tmp_path, runs, capsys, kind, where):
+    """A run's texts carry no HDF5 checksum: the sources of its parameters (a text
+    variable) and the scenario document (an attribute, whose figures and sources the
+    report and workbook print). A changed byte in either was read as written; the
+    labels' digest now covers them."""
+    source = str(netsim.open_run(runs[kind])["parameter_source"].values[0])
+    run = tmp_path / "source.nc"
+    shutil.copy(runs[kind], run)
+    _flip(run, source.encode(), at=3, last=where == "text variable")
+    for argv in (
+        ["bands", str(run)],
+        ["sensitivity", str(NET_CONFIG), "--method", "spearman", "--run", str(run)],
+        ["report", str(run), "--out", str(tmp_path / "report.html")],
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert _one_line(err) and f"{run}: its labels, settings or texts were edited" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["source.nc"]
+
+
+def test_a_run_stamped_before_texts_were_digested_is_read(tmp_path, runs, capsys):
+    """A file stamped with the earlier digest (coordinates and settings, no text
+    variables) is read as before."""
+    import h5py
+
+    from netsim.run.files import labels_digest
+
+    run = tmp_path / "earlier.nc"
+    shutil.copy(runs["bands"], run)
+    earlier = labels_digest(netsim.open_run(run), texts=False)
+    with h5py.File(run, "r+") as handle:
+        handle.attrs["labels_digest"] = earlier
+    assert main(["bands", str(run)]) == 0, capsys.readouterr().err
+    with h5py.File(run, "r+") as handle:
+        handle.attrs["labels_digest"] = earlier[::-1]
+    assert main(["bands", str(run)]) == 2
+    assert "its labels, settings or texts were edited or damaged" in capsys.readouterr().err
+
+
+def test_a_changed_parameter_name_in_a_sobol_file_is_refused(tmp_path, capsys):
+    """A Sobol file's labels are checked as a run's are: a byte of a parameter's name
+    changed on disk was drawn in the chart under the changed name."""
+    result = tmp_path / "sobol.nc"
+    argv = ["sensitivity", str(NET_CONFIG), "--method", "sobol", "--draws", "64"]
+    assert main([*argv, "--out", str(result)]) == 0
+    capsys.readouterr()
+    name = str(netsim.run.files._open_netcdf(result)["parameter"].values[0])
+    _flip(result, name.encode(), at=1, last=True)
+    chart = tmp_path / "sobol.png"
+    assert main(["plot", "sobol", str(result), "--out", str(chart)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        _one_line(err) and f"{result}: its labels, settings or texts were edited or damaged" in err
+    ), err
+    assert not chart.exists()
+
+
+def test_a_damaged_sobol_file_read_with_a_big_run_is_named(tmp_path, runs, monkeypatch, capsys):
+    """``report --sensitivity``: with both files too big to read whole, a damaged chunk
+    of the Sobol file was found while the report was written and blamed on the run. A
+    result file is read whole (it holds indices per cell, not draws) and named."""
+    import netsim.run.files
+
+    result = tmp_path / "sobol.nc"
+    argv = ["sensitivity", str(NET_CONFIG), "--method", "sobol", "--draws", "64"]
+    assert main([*argv, "--out", str(result)]) == 0
+    flip_a_data_byte(result, "total_order")
+    monkeypatch.setattr(netsim.run.files, "memory_budget", lambda: 1_000.0)
+    report = tmp_path / "report.html"
+    argv = ["report", str(runs["nc"]), "--sensitivity", str(result), "--out", str(report)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert _one_line(err) and f"{result} is damaged: a chunk's checksum" in err, err
+    assert str(runs["nc"]) not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sobol.nc"]
+
+
+def test_a_damaged_chunk_index_of_a_run_read_as_used_names_the_run(
+    tmp_path, runs, monkeypatch, capsys
+):
+    """A byte of a chunk index (an HDF5 B-tree, which has no checksum) changed in a run
+    too big to read whole: HDF5's error came while the bands were computed and was
+    told as "printing the results failed"; it names the run as damaged."""
+    import h5py
+
+    import netsim.run.files
+
+    run = tmp_path / "index.nc"
+    shutil.copy(runs["bands"], run)
+    with h5py.File(run, "r") as handle:
+        chunk = handle["total_global"].id.get_chunk_info(0).byte_offset
+    data = bytearray(run.read_bytes())
+    tree = data.rfind(b"TREE", 0, data.index(chunk.to_bytes(8, "little")))
+    data[tree + 32] ^= 0x10  # the first chunk's offset along the first dimension
+    run.write_bytes(bytes(data))
+    monkeypatch.setattr(netsim.run.files, "memory_budget", lambda: 1_000.0)
+    assert main(["bands", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert _one_line(err) and f"{run}: damaged (" in err and "printing" not in err, err

@@ -1066,3 +1066,55 @@ def test_a_saved_overlay_of_names_in_any_script_loads(tmp_path):
         with pytest.raises(ChangeError) as refused:
             session.evaluate({key: 1.5}, "global")
         assert list(refused.value.errors) == [key], refused.value.errors
+
+
+SAVER = """
+import sys, time
+from netsim.present.whatif.session import WhatIf
+session = WhatIf(sys.argv[1], 200, 0)
+who, start = int(sys.argv[2]), float(sys.argv[3])
+while time.time() < start:
+    time.sleep(0.001)
+for i in range(15):
+    value = 1.51 + who * 0.3 + i / 1000
+    print(session.save({sys.argv[4]: value}).name, repr(value), flush=True)
+"""
+
+
+def test_two_pages_in_two_processes_saving_at_once_each_get_their_own_files(tmp_path):
+    """Two what-if pages (two processes) on one scenario folder saving as fast as they
+    can: every save is a file of its own holding its own change, with no temporaries
+    left, and a dangling link or a folder under an overlay's name is passed over."""
+    import netsim
+
+    config = tmp_path / "net_market.toml"
+    shutil.copyfile(NET_CONFIG, config)
+    (tmp_path / "net_market.whatif-2.toml").symlink_to(tmp_path / "nowhere" / "x.toml")
+    (tmp_path / "net_market.whatif-3.toml").mkdir()
+    start = time.time() + 8  # both sessions made (a base run each) before the first save
+    env = {"PYTHONPATH": str(Path(netsim.__file__).parents[1]), "PATH": "/usr/bin:/bin"}
+    savers = [
+        subprocess.Popen(
+            [sys.executable, "-c", SAVER, str(config), str(who), str(start), PRRT_MODE],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for who in (0, 1)
+    ]
+    saved = {}
+    for saver in savers:
+        out, err = saver.communicate(timeout=120)
+        assert saver.returncode == 0, err
+        saved.update(line.split(" ", 1) for line in out.splitlines())
+    assert len(saved) == 30
+    names = {p.name for p in tmp_path.iterdir()}
+    assert names == {
+        "net_market.toml",
+        "net_market.whatif-2.toml",
+        "net_market.whatif-3.toml",
+        *saved,
+    }
+    for name, value in saved.items():
+        assert f"mode 1.5 -> {value}" in (tmp_path / name).read_text(), name

@@ -188,11 +188,27 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
                 f"{', '.join(_files_read(args))}: damaged: a chunk's checksum does not match "
                 f"its bytes (changed after netsim wrote it); {_what_was_written(before)}"
             )
+        elif _raised_by_hdf5(error):  # any other damage found while reading such a run
+            where = (
+                f"{', '.join(_files_read(args))}: damaged ({_one_line(str(error))}); "
+                f"{_what_was_written(before)}"
+            )
         else:  # no file named: printing the results failed (stdout on a full disk ...)
             where = f"printing the results failed ({error.strerror or error}); "
             where += _what_was_written(before)
         print(f"netsim: error: {where}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _raised_by_hdf5(error: BaseException) -> bool:
+    """Whether HDF5 (through h5py) raised ``error``: a run's structure (a chunk index)
+    found damaged while the run was read, not a failure to print."""
+    frame = error.__traceback__
+    while frame is not None:
+        if f"{os.sep}h5py{os.sep}" in frame.tb_frame.f_code.co_filename:
+            return True
+        frame = frame.tb_next
+    return False
 
 
 def _files_read(args: argparse.Namespace | None) -> list[str]:

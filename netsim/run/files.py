@@ -109,24 +109,56 @@ def _with_checksums(dataset: xr.Dataset) -> xr.Dataset:
 
 
 DIGESTED_ATTRS = ("draws", "seed", "sampler", "confidence", "reduce", "units", "scenario_hash")
+# the texts no HDF5 checksum covers, which a report prints (its assumptions, each with
+# its value and source, come from the document)
+DIGESTED_TEXTS = ("scenario_document", "calibration")
 
 
-def labels_digest(dataset: xr.Dataset) -> str:
-    """SHA-256 of what labels a file's numbers: every coordinate's values and the attrs
-    that say what the numbers are (draws, confidence, quantiles, units ...). Stamped by
-    :func:`write_netcdf`, checked by :func:`open_run`: an edited label (a quantile
-    renamed, a confidence changed) would otherwise put a number under a false name."""
+def labels_digest(dataset: xr.Dataset, *, texts: bool = True) -> str:
+    """SHA-256 of what labels a file's numbers: every coordinate's values, every text
+    variable (a parameter's unit, distribution and source), the attrs that say what
+    the numbers are (draws, confidence, quantiles, units ...) and the scenario document
+    and calibration the file carries. Stamped by
+    :func:`write_netcdf`, checked by :func:`open_run` and :func:`open_analysis`: an
+    edited label (a quantile renamed, a confidence changed, a unit or source changed
+    by a damaged byte, which no checksum of HDF5 covers) would otherwise put a number
+    under a false name.
+
+    ``texts=False`` gives the digest of the earlier files, which left the text
+    variables, the document and the calibration out."""
 
     def plain(value: object) -> object:
         return value.item() if isinstance(value, np.generic) else value
 
-    content = {
-        name: [plain(v) for v in np.asarray(coordinate.values).reshape(-1).tolist()]
-        for name, coordinate in sorted(dataset.coords.items())
+    def values(variable: xr.DataArray) -> list:
+        return [plain(v) for v in np.asarray(variable.values).reshape(-1).tolist()]
+
+    content: dict[str, object] = {
+        name: values(coordinate) for name, coordinate in sorted(dataset.coords.items())
     }
-    content["attrs"] = {k: plain(dataset.attrs[k]) for k in DIGESTED_ATTRS if k in dataset.attrs}
+    digested = DIGESTED_ATTRS + DIGESTED_TEXTS if texts else DIGESTED_ATTRS
+    content["attrs"] = {k: plain(dataset.attrs[k]) for k in digested if k in dataset.attrs}
+    if texts:
+        content["texts"] = {
+            str(name): values(variable)
+            for name, variable in sorted(dataset.data_vars.items(), key=lambda item: str(item[0]))
+            if variable.dtype.kind in "OSU"
+        }
     text = json.dumps(content, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _check_labels(dataset: xr.Dataset, path: Path) -> None:
+    """Refuse a file whose labels differ from the digest stamped when it was written
+    (a file stamped before the text variables were digested is checked without them:
+    a digest of the newer kind never equals one of the earlier)."""
+    stamped = dataset.attrs.get("labels_digest")
+    if stamped is None or stamped == labels_digest(dataset):
+        return
+    if stamped != labels_digest(dataset, texts=False):
+        raise ScenarioError(
+            f"{path}: its labels, settings or texts were edited or damaged (their digest differs)"
+        )
 
 
 def run_kind(dataset: xr.Dataset) -> str:
@@ -173,9 +205,7 @@ def open_run(path: str | Path) -> xr.Dataset:
             )
         _check_reduced(dataset, path)
     _check_against_document(dataset, path)
-    stamped = dataset.attrs.get("labels_digest")
-    if stamped is not None and stamped != labels_digest(dataset):
-        raise ScenarioError(f"{path}: its labels or settings were edited (their digest differs)")
+    _check_labels(dataset, path)
     return dataset
 
 
@@ -263,15 +293,19 @@ def open_analysis(path: str | Path, variable: str | tuple[str, ...], made_by: st
         raise ScenarioError(
             f"{path}: file not found" if not path.exists() else f"{path} is not a file"
         )
-    dataset = _open_netcdf(path, "a netsim result file")
+    # read whole whatever its size (indices of groups per cell, not draws): a damaged
+    # chunk found later, by a command that also reads a run, was blamed on the run
+    dataset = _open_netcdf(path, "a netsim result file", whole=True)
     for name in (variable,) if isinstance(variable, str) else variable:
         if name not in dataset:
             raise ScenarioError(f"{path} holds no {name!r} (write one with {made_by})")
+    _check_labels(dataset, path)
     return dataset
 
 
-def _open_netcdf(path: Path, what: str = "a netsim run") -> xr.Dataset:
-    """A NetCDF-4 file written by netsim, read whole when it fits the memory budget.
+def _open_netcdf(path: Path, what: str = "a netsim run", whole: bool = False) -> xr.Dataset:
+    """A NetCDF-4 file written by netsim, read whole when it fits the memory budget (or
+    if ``whole``).
 
     ``what`` names the file wanted in the messages (e.g. "a netsim run")."""
     with path.open("rb") as handle:
@@ -284,6 +318,7 @@ def _open_netcdf(path: Path, what: str = "a netsim run") -> xr.Dataset:
         kind = "an empty file" if not signature else "not a NetCDF-4 file"
         raise ScenarioError(f"{path} is not {what} ({kind})")
     try:
+        _read_root_attributes(path)
         dataset = xr.open_dataset(path, engine="h5netcdf")
     except Exception as error:  # h5py and h5netcdf raise many kinds for a damaged file
         raise ScenarioError(
@@ -292,7 +327,7 @@ def _open_netcdf(path: Path, what: str = "a netsim run") -> xr.Dataset:
     if "netsim_version" not in dataset.attrs:
         dataset.close()
         raise ScenarioError(f"{path} is not {what} (a NetCDF file without netsim_version)")
-    if path.stat().st_size <= memory_budget():
+    if whole or path.stat().st_size <= memory_budget():
         try:
             dataset.load()
         except Exception as error:
@@ -305,6 +340,18 @@ def _open_netcdf(path: Path, what: str = "a netsim run") -> xr.Dataset:
             raise ScenarioError(f"{path} is damaged ({_first_line(error)})") from None
         dataset.close()
     return dataset
+
+
+def _read_root_attributes(path: Path) -> None:
+    """Read the file's own attributes through h5py, raising if they are damaged.
+
+    h5netcdf reads one of them halfway through making its file object: when that
+    fails the half-made object, collected later, prints a traceback of its own. Read
+    here first, a damaged header fails before h5netcdf sees the file."""
+    import h5py
+
+    with h5py.File(path, "r") as handle:
+        dict(handle.attrs)
 
 
 def _first_line(error: BaseException) -> str:
