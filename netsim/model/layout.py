@@ -28,6 +28,7 @@ from netsim.defaults import BY_CHOICES
 from netsim.errors import ScenarioError
 from netsim.kernels.regions import region_sum_kernel
 from netsim.model.calibration import calibration_json
+from netsim.scenario.documents import Sourced
 from netsim.scenario.memo import per_scenario
 from netsim.scenario.names import RESERVED_NAMES
 from netsim.scenario.schema import Scenario
@@ -75,7 +76,7 @@ class HeadlineCell:
 
 
 @dataclass(frozen=True)
-class Assumption:
+class Assumption(Sourced):
     """One sampled input as every table lists it (the report's inputs, the workbook's
     Assumptions sheet): from :meth:`OutputLayout.assumptions`, so that they cannot drift.
 
@@ -95,16 +96,6 @@ class Assumption:
     distribution: str
     unit: str
     source: str
-
-    @property
-    def source_kind(self) -> str:
-        """``report`` or ``assumption``: the source's first word."""
-        return self.source.partition(":")[0].strip()
-
-    @property
-    def source_text(self) -> str:
-        """The source's quote or reason (after ``report:`` / ``assumption:``)."""
-        return self.source.partition(":")[2].strip()
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from netsim.scenario.names import MAX_SHOWN, folded, shown, text_problem
 __all__ = [
     "Figure",
     "Reader",
+    "Sourced",
     "apply_overrides",
     "figures",
     "figures_and_sources",
@@ -434,16 +435,11 @@ def check_sources(document: Mapping[str, Any], path: str) -> None:
     walk({k: v for k, v in document.items() if k != "overlay"}, "", False)
 
 
-@dataclass(frozen=True)
-class Figure:
-    """One figure of a scenario document: its key path, its value as shown (a number's
-    ``repr``, a list as ``[a, b]``), its source and its unit
-    (:func:`netsim.scenario.figure_units.figure_unit`)."""
+class Sourced:
+    """The two parts of a ``source`` attribute (``report: <quote>`` or ``assumption:
+    <reason>``), for the records tables list with their sources."""
 
-    key: str
-    value: str
     source: str
-    unit: str
 
     @property
     def source_kind(self) -> str:
@@ -454,6 +450,18 @@ class Figure:
     def source_text(self) -> str:
         """The source's quote or reason (after ``report:`` / ``assumption:``)."""
         return self.source.partition(":")[2].strip()
+
+
+@dataclass(frozen=True)
+class Figure(Sourced):
+    """One figure of a scenario document: its key path, its value as shown (a number's
+    ``repr``, a list as ``[a, b]``), its source and its unit
+    (:func:`netsim.scenario.figure_units.figure_unit`)."""
+
+    key: str
+    value: str
+    source: str
+    unit: str
 
 
 def figures(document: Mapping[str, Any]) -> list[Figure]:
