@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-__all__ = ["HDF5_CHECKSUM_FAILED", "OutputError", "OutputExistsError", "ScenarioError"]
+__all__ = ["OutputError", "OutputExistsError", "ScenarioError", "damage_found_by_hdf5"]
 
 # HDF5's words when a chunk's Fletcher-32 checksum does not match its bytes
 HDF5_CHECKSUM_FAILED = "filter returned failure"
+
+
+def damage_found_by_hdf5(error: BaseException) -> str:
+    """What HDF5's error says of a damaged file, on one line: ``damaged: a chunk's
+    checksum ...`` for a Fletcher-32 mismatch, else ``damaged (<its first line>)``."""
+    if HDF5_CHECKSUM_FAILED in str(error):
+        return (
+            "damaged: a chunk's checksum does not match its bytes (the file was changed "
+            "after netsim wrote it)"
+        )
+    lines = str(error).strip().splitlines()
+    return f"damaged ({lines[0] if lines else type(error).__name__})"
 
 
 class ScenarioError(ValueError):

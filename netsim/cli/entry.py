@@ -25,7 +25,7 @@ from netsim.cli.analysis import add_analysis_commands, run_analysis_command
 from netsim.cli.draft import add_draft_command, draft_command
 from netsim.cli.run import Terminated, add_run_command, run_command, zarr_store
 from netsim.cli.serve import add_serve_command, serve_command
-from netsim.errors import HDF5_CHECKSUM_FAILED, ScenarioError
+from netsim.errors import ScenarioError, damage_found_by_hdf5
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
@@ -183,14 +183,9 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
     except OSError as error:  # a file that cannot be read, or the printed results
         if error.filename:
             where = f"{error.filename}: {error.strerror or error}"
-        elif HDF5_CHECKSUM_FAILED in str(error):  # a run too big to read whole, read as used
+        elif _raised_by_hdf5(error):  # damage found while a run too big to read whole is read
             where = (
-                f"{', '.join(_files_read(args))}: damaged: a chunk's checksum does not match "
-                f"its bytes (changed after netsim wrote it); {_what_was_written(before)}"
-            )
-        elif _raised_by_hdf5(error):  # any other damage found while reading such a run
-            where = (
-                f"{', '.join(_files_read(args))}: damaged ({_one_line(str(error))}); "
+                f"{', '.join(_files_read(args))}: {damage_found_by_hdf5(error)}; "
                 f"{_what_was_written(before)}"
             )
         else:  # no file named: printing the results failed (stdout on a full disk ...)

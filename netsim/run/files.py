@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from netsim import __version__
-from netsim.errors import HDF5_CHECKSUM_FAILED, ScenarioError
+from netsim.errors import ScenarioError, damage_found_by_hdf5
 from netsim.files import DeferredErrorFile, OutputFile
 from netsim.model.layout import OutputLayout
 from netsim.run.planning import memory_budget
@@ -332,12 +332,7 @@ def _open_netcdf(path: Path, what: str = "a netsim run", whole: bool = False) ->
             dataset.load()
         except Exception as error:
             dataset.close()
-            if HDF5_CHECKSUM_FAILED in str(error):
-                raise ScenarioError(
-                    f"{path} is damaged: a chunk's checksum does not match its bytes (the "
-                    "file was changed after netsim wrote it)"
-                ) from None
-            raise ScenarioError(f"{path} is damaged ({_first_line(error)})") from None
+            raise ScenarioError(f"{path} is {damage_found_by_hdf5(error)}") from None
         dataset.close()
     return dataset
 
