@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 import netsim
 from netsim.cli import main
 from netsim.drafting import draft, read_report, summary
-from netsim.drafting.reading import Findings, Share, Size, Takeaway
-from netsim.drafting.writing import _split, compose
+from netsim.drafting.read import Findings, Share, Size, Takeaway
+from netsim.drafting.write import compose
+from netsim.drafting.write.common import even_split as _split
 
 SEED_NAME = "000_e6f7336683042ab4.txt"
 
@@ -924,7 +925,7 @@ def test_cli_keeps_an_existing_file_without_force(tmp_path, capsys):
 
 
 def test_netsim_draft_is_the_public_function():
-    import netsim.drafting.reading  # imported first on purpose: changes nothing
+    import netsim.drafting.read  # imported first on purpose: changes nothing
 
     result = netsim.draft(VALUED, name="Widgets")
     assert result.name == "Widgets"
@@ -1227,7 +1228,7 @@ def test_cli_names_the_report_and_key_path_when_the_draft_does_not_load(
 ):
     # a draft default past a limit (a fault of the draft, not of the report's figures)
     import netsim.drafting
-    from netsim.drafting.writing import Defaults
+    from netsim.drafting.write import Defaults
 
     def noisy(findings, name):
         return compose(findings, name, Defaults(global_sd=50.0))

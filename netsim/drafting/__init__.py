@@ -1,7 +1,7 @@
 """Drafting a scenario from a market report's text: ``netsim draft REPORT.txt --out X.toml``.
 
-:func:`draft` reads the report (:mod:`netsim.drafting.reading`) and writes a scenario
-document (:mod:`netsim.drafting.writing`) whose every report figure quotes the report and
+:func:`draft` reads the report (:mod:`netsim.drafting.read`) and writes a scenario
+document (:mod:`netsim.drafting.write`) whose every report figure quotes the report and
 whose every gap is a neutral default marked ``assumption: draft default, review: ...``.
 It does not load the scenario: :func:`load` does (validated and calibrated; the command
 line does so before it writes the file), naming the report's own figure when one breaks a
@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from netsim.drafting.reading import Findings, Skipped, check_plain_text, read_report
-from netsim.drafting.writing import compose
+from netsim.drafting.read import Findings, Skipped, check_plain_text, read_report
+from netsim.drafting.write import compose
 from netsim.errors import ScenarioError
 
 __all__ = ["Draft", "Findings", "Skipped", "draft", "load", "read_report", "summary"]
