@@ -1,8 +1,9 @@
 """``netsim draft``: a scenario from a market report's text.
 
-The seed report is read from the ``shared/seeds`` folder beside the checkout (the project
-ships no third-party report text); its tests are skipped where it is absent. Every other
-report here is a short synthetic text written for one phrasing.
+The NET report's figures are read from ``examples/net_market_report.txt`` (a report
+written for the project in the layout of the seed's publisher, carrying the published
+report's figures). Every other report here is a short synthetic text written for one
+phrasing; tests/test_drafting_fixtures.py drafts the fixtures of many publishers' layouts.
 """
 
 from __future__ import annotations
@@ -23,26 +24,11 @@ from netsim.drafting.read import Findings, Share, Size, Takeaway
 from netsim.drafting.write import compose
 from netsim.drafting.write.common import even_split as _split
 
-SEED_NAME = "000_e6f7336683042ab4.txt"
-
-
-def _seed_path() -> Path | None:
-    """The seed report in ``shared/seeds`` beside the checkout (or beside a folder that
-    holds it), or None."""
-    for folder in Path(__file__).resolve().parents[2:]:
-        candidate = folder / "shared" / "seeds" / SEED_NAME
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-SEED = _seed_path()
-needs_seed = pytest.mark.skipif(SEED is None, reason=f"the seed report {SEED_NAME} is absent")
+SEED = Path(__file__).resolve().parents[1] / "examples" / "net_market_report.txt"
 
 
 @pytest.fixture(scope="module")
 def seed_text() -> str:
-    assert SEED is not None
     return SEED.read_text(encoding="utf-8")
 
 
@@ -85,7 +71,6 @@ def assert_quotes_in(result, text: str) -> None:
 # --- the seed report -------------------------------------------------------------------------
 
 
-@needs_seed
 def test_seed_reads_every_calibration_figure(seed_draft):
     doc = document(seed_draft)
     assert doc["market"]["unit"] == "USD billion"
@@ -151,7 +136,6 @@ def test_seed_reads_every_calibration_figure(seed_draft):
     assert len(impacts) == 10
 
 
-@needs_seed
 def test_seed_drivers_and_restraints(seed_draft):
     doc = document(seed_draft)
     drivers, restraints = doc["drivers"], doc["restraints"]
@@ -216,7 +200,6 @@ def test_seed_drivers_and_restraints(seed_draft):
     assert set(weights["Acute in high-demand regions"].values()) == {1.0}
 
 
-@needs_seed
 def test_seed_sources_quote_the_report_and_defaults_are_marked(seed_draft, seed_text):
     assert_quotes_in(seed_draft, seed_text)
     assert not seed_draft.skipped
@@ -227,7 +210,6 @@ def test_seed_sources_quote_the_report_and_defaults_are_marked(seed_draft, seed_
     assert any("base_scale" in line for line in seed_draft.assumed)
 
 
-@needs_seed
 def test_seed_validates_and_runs(seed_draft):
     scenario = netsim.load_scenario(tomllib.loads(seed_draft.toml))
     assert len(scenario.countries) == 21 and len(scenario.axes) == 3
@@ -236,12 +218,10 @@ def test_seed_validates_and_runs(seed_draft):
     assert bool((run["total"] > 0).all())
 
 
-@needs_seed
 def test_seed_round_trip_meets_every_target(seed_draft):
     check_round_trip(seed_draft)
 
 
-@needs_seed
 def test_cli_drafts_the_seed_then_runs_it(tmp_path, capsys):
     out = tmp_path / "net.toml"
     assert main(["draft", str(SEED), "--out", str(out)]) == 0
@@ -775,7 +755,6 @@ def test_a_synthetic_page_cut_mid_sentence():
     check_round_trip(result)
 
 
-@needs_seed
 @pytest.mark.parametrize(
     "marker",
     [
@@ -797,7 +776,6 @@ def test_truncated_seed_drafts_what_is_there(seed_text, marker):
         netsim.load_scenario(doc)
 
 
-@needs_seed
 @settings(max_examples=30, deadline=None)
 @given(cut=st.floats(min_value=0.0, max_value=1.0))
 def test_any_cut_of_the_seed_drafts_or_is_refused_in_one_line(seed_text, cut):
@@ -956,7 +934,6 @@ def test_country_takeaways_and_markets_without_axes_load_and_meet_their_figures(
         assert 10.31 - 0.005 <= growth < 10.31 + 0.005
 
 
-@needs_seed
 def test_a_minus_sign_before_a_growth_figure_is_kept_with_its_quote(seed_text):
     # a shrinking segment or region stays shrinking: the sign is read, and quoted as written
     text = seed_text.replace("10.01% CAGR", "-5.00% CAGR").replace(
