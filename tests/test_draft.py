@@ -1524,7 +1524,7 @@ def test_a_page_of_thousands_of_unreadable_figures_is_refused_not_listed():
 
 
 @pytest.mark.parametrize(
-    "amount", ["USD 1e308 billion", "USD 1.5E3 billion", "USD 3,0 billion", "USD .5 billion"]
+    "amount", ["USD 1e308 billion", "USD 1.5E3 billion", "USD .5 billion"]
 )
 def test_an_amount_not_written_as_a_plain_number_is_skipped(amount):
     result = draft(PLAIN.replace("USD 3.0 billion", amount))
