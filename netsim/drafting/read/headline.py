@@ -67,81 +67,134 @@ def table_cells(line: str) -> list[str]:
 
 @dataclass
 class Overview:
-    """The "Market Overview" table's rows."""
+    """The overview box's rows ("Market Overview", "Market Snapshot", "Report Scope")."""
 
     sizes: list[Size] = field(default_factory=list)
     growth: Growth | None = None
     study_period: tuple[int, int] | None = None
+    forecast_period: tuple[int, int] | None = None
     largest_market: str | None = None
     fastest_market: str | None = None
 
 
-def read_overview(lines: list[str], stop: int, notes: Notes) -> Overview:
-    """The "Market Overview" table's rows (before the first section)."""
-    found = Overview()
-    for line in lines[:stop]:
-        if not line.lstrip().startswith("|"):
-            continue
+# an overview row's label: a market size ("Market Size (2026)", "Market size value in
+# 2024", "Revenue forecast in 2030", "2032 Projected Market Size", "Market Size by 2034")
+# or a growth rate ("Growth Rate (2026 - 2031)", "CAGR", "Growth rate from 2025 to 2034")
+SIZE_LABEL = re.compile(
+    r"^(?:(?:19|20|21)[0-9]{2}\s+)?(?:(?:projected|forecast(?:ed)?|estimated|expected)\s+)?"
+    r"(?:market\s+(?:size|value|revenue)(?:\s+value)?|revenue\s+forecast|market\s+forecast)\b",
+    re.IGNORECASE,
+)
+GROWTH_LABEL = re.compile(r"^(?:growth\s+rate|CAGR|compound annual growth rate)\b", re.IGNORECASE)
+# a "Label: value" line of a snapshot box (short: a longer line is prose)
+COLON_ROW = re.compile(r"^\s*(?:[-•*▪●◦]\s*)?(?P<label>[^:|]{2,60}?)\s*:\s*(?P<value>\S.{0,90})$")
+
+
+def overview_row(line: str) -> tuple[str, str, str] | None:
+    """An overview row's label, value and quote: ``| label | value |`` (outer pipes or
+    not) or ``Label: value``; None for any other line."""
+    if line.count("|") >= 1 and not line.strip().startswith("|:"):
         cells = [c for c in table_cells(line) if c]
-        if len(cells) < 2:
+        if len(cells) >= 2 and not re.fullmatch(r"[-: ]*", "".join(cells)):
+            return cells[0], cells[1], f"{cells[0]} | {cells[1]}"
+        return None
+    row = COLON_ROW.match(line)
+    if row is None:
+        return None
+    label, value = clean(row.group("label")), clean(row.group("value"))
+    return label, value, clean(line.strip().lstrip("-•*▪●◦ "))
+
+
+def read_overview(lines: list[str], stop: int, notes: Notes) -> Overview:
+    """The overview box's rows, wherever they stand (tables with or without outer pipes,
+    "Label: value" lines); rows of other tables are left to their readers."""
+    found = Overview()
+    for line in lines:
+        row = overview_row(line)
+        if row is None:
             continue
-        label, value = cells[0], cells[1]
-        quote = f"{label} | {value}"
-        size_year = re.match(rf"Market Size\s*\(?\s*(?:in\s+)?({YEAR})\s*\)?$", label, re.I)
-        growth_period = re.match(
-            rf"(?:Growth Rate|CAGR)\s*\(\s*({YEAR})\s*[-–—]\s*({YEAR})\s*\)", label, re.I
-        )
-        if size_year:
-            money = MONEY.search(value)
-            if money is None:
-                odd = UNREAD_MONEY.search(value)
-                notes.skip(quote, line, UNREAD if odd else "no amount in this market size row")
-                continue
-            currency, number, scale = money_fields(money)
-            if negative(money):
-                notes.skip(quote, line, "a negative amount: a market size cannot be one")
-                continue
-            if too_long(number):
-                notes.skip(quote, line, f"an amount with {TOO_LONG}")
-                continue
-            found.sizes.append(
-                Size(
-                    int(size_year.group(1)),
-                    number_value(number),
-                    currency_code(currency),
-                    scale,
-                    decimals_of(number),
-                    quote,
-                    clean(line),
-                )
-            )
-        elif growth_period:
-            percent = re.search(PERCENT, value)
-            if percent is None:
-                notes.skip(quote, line, "no percentage in this growth rate row")
-            elif too_long(percent.group("value")):
-                notes.skip(quote, line, f"a growth rate with {TOO_LONG}")
-            else:
-                found.growth = Growth(
-                    number_value(percent.group("value")),
-                    decimals_of(percent.group("value")),
-                    int(growth_period.group(1)),
-                    int(growth_period.group(2)),
-                    "stated",
-                    quote,
-                    clean(line),
-                )
-        elif re.match(r"Market Size|Growth Rate|CAGR", label, re.I):
-            notes.skip(quote, line, f"no year (from {EARLIEST} to {LATEST}) read in its label")
+        label, value, quote = row
+        if SIZE_LABEL.match(label):
+            _size_row(label, value, quote, line, found, notes)
+        elif GROWTH_LABEL.match(label):
+            _growth_row(label, value, quote, line, found, notes)
         elif re.match(r"Study Period", label, re.I):
             period = RANGE.search(value)
             if period:
                 found.study_period = (int(period.group("start")), int(period.group("end")))
+        elif re.match(r"Forecast (?:Period|Years)", label, re.I):
+            period = RANGE.search(value)
+            if period:
+                found.forecast_period = (int(period.group("start")), int(period.group("end")))
         elif re.match(r"Fastest Growing Market", label, re.I):
             found.fastest_market = value
         elif re.match(r"Largest Market", label, re.I):
             found.largest_market = value
+    if found.growth is not None and found.growth.period != "stated" and found.forecast_period:
+        start, end = found.forecast_period
+        found.growth = replace(found.growth, start=start, end=end, period="forecast period")
     return found
+
+
+def _size_row(label: str, value: str, quote: str, line: str, found: Overview, notes: Notes) -> None:
+    money = MONEY.search(value)
+    if money is None:
+        if UNREAD_MONEY.search(value):
+            notes.skip(quote, line, UNREAD)
+        elif re.search(r"[0-9]", value):
+            notes.skip(quote, line, "no amount in this market size row")
+        return  # a header row ("Market Size | Source"): no figure
+    year = re.search(rf"(?<![0-9])({YEAR})(?![0-9])", label) or re.search(
+        rf"\(\s*({YEAR})\s*\)|\b(?:in|by)\s+({YEAR})\b", value[money.end() :]
+    )
+    if year is None:
+        notes.skip(quote, line, f"no year (from {EARLIEST} to {LATEST}) read in its label")
+        return
+    currency, number, scale = money_fields(money)
+    if negative(money):
+        notes.skip(quote, line, "a negative amount: a market size cannot be one")
+        return
+    if too_long(number):
+        notes.skip(quote, line, f"an amount with {TOO_LONG}")
+        return
+    stated = next(g for g in year.groups() if g)
+    found.sizes.append(
+        Size(
+            int(stated),
+            number_value(number),
+            currency_code(currency),
+            scale,
+            decimals_of(number),
+            quote,
+            clean(line),
+        )
+    )
+
+
+def _growth_row(
+    label: str, value: str, quote: str, line: str, found: Overview, notes: Notes
+) -> None:
+    percent = re.search(PERCENT, value)
+    if percent is None:
+        notes.skip(quote, line, "no percentage in this growth rate row")
+        return
+    if too_long(percent.group("value")):
+        notes.skip(quote, line, f"a growth rate with {TOO_LONG}")
+        return
+    period = RANGE.search(label) or RANGE.search(value)
+    start = int(period.group("start")) if period else None
+    end = int(period.group("end")) if period else None
+    if found.growth is not None:
+        return  # the first growth row is the overview's
+    found.growth = Growth(
+        number_value(percent.group("value")),
+        decimals_of(percent.group("value")),
+        start,
+        end,
+        "stated" if period else "none",
+        quote,
+        clean(line),
+    )
 
 
 def read_headline(lines: list[str], stop: int, notes: Notes) -> tuple[list[Size], list[Growth]]:

@@ -1,4 +1,4 @@
-""""Drivers/Restraints Impact Analysis" tables: each row's impact on the CAGR, its
+""" "Drivers/Restraints Impact Analysis" tables: each row's impact on the CAGR, its
 relevance and its timeline."""
 
 from __future__ import annotations
@@ -30,6 +30,14 @@ MAX_NAME_LINE = 120  # a longer line in an impact table is prose, not a driver's
 MAX_FACTORS = 200  # rows of a drivers or restraints table
 
 
+def table_row(text: str) -> bool:
+    """A table's row: ``| a | b |``, or ``a | +1.2% | b | c`` without the outer pipes (a
+    row naming its impact, so that a name line holding a "|" is not taken for one)."""
+    if text.startswith("|"):
+        return True
+    return text.count("|") >= 2 and any(SIGNED.fullmatch(c) for c in table_cells(text))
+
+
 def factor_rows(lines: list[str], start: int, kind: str, notes: Notes) -> list[Factor]:
     """The rows of an impact table: name lines (wrapped, often repeated) then
     ``| +1.2% | relevance | timeline |``, each row maybe followed by a narrow-screen copy
@@ -47,7 +55,7 @@ def factor_rows(lines: list[str], start: int, kind: str, notes: Notes) -> list[F
             continue
         if re.match(r"\|\s*Source\s*:", text, re.I) or re.search(r"Impact Analysis", text, re.I):
             break
-        is_row = text.startswith("|") and sum(1 for c in table_cells(text) if c) >= 2
+        is_row = table_row(text) and sum(1 for c in table_cells(text) if c) >= 2
         if in_copy:  # the narrow-screen copy of the row just read: its labels and cells
             if text.startswith("Impact Timeline"):
                 timeline_seen = True
@@ -57,7 +65,7 @@ def factor_rows(lines: list[str], start: int, kind: str, notes: Notes) -> list[F
                 continue
             # else the copy was cut short: this line is the next row's name, or the row
             in_copy = timeline_seen = False
-        if text.startswith("|"):
+        if table_row(text):
             cells = table_cells(text)
             if (
                 not cells
@@ -105,6 +113,9 @@ def factor_rows(lines: list[str], start: int, kind: str, notes: Notes) -> list[F
             factors.append(Factor(kind, name, value, cells[0], cells[1], cells[2], quote))
             continue
         if len(text) > MAX_NAME_LINE:
+            names = []
+            continue
+        if text.count("|") >= 2:  # a header or rule row without outer pipes
             names = []
             continue
         names.append(text)
