@@ -56,7 +56,8 @@ def test_a_share_and_a_cagr_with_decimal_commas_are_read_whole():
     text = """Foo Market
 The foo market is valued at USD 2.5 billion in 2025 and should reach USD 3.5 billion by 2030.
 Key Report Takeaways
-- By product, tablets led with 43,62 % share in 2025, while sprays are set to grow at a 10,01 % CAGR to 2030.
+- By product, tablets led with 43,62 % share in 2025, while sprays are set to grow at a \
+10,01 % CAGR to 2030.
 """
     result = draft(text)
     (takeaway,) = result.findings.takeaways

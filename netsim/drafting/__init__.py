@@ -48,6 +48,9 @@ class Draft:
         The document's figures that state one of the report's: (key path, the report's
         words, the draft default it was read with or ``""``), e.g.
         ``("market.targets.size_2031", "USD 4.37 billion by 2031", "")``.
+    checked : tuple of str
+        The report's figures that the document's targets already pin (a CAGR from the
+        base year to a year whose size is a target), kept as checks, one line each.
     """
 
     toml: str
@@ -59,6 +62,7 @@ class Draft:
     unit: str
     years: tuple[int, int]
     figures: tuple[tuple[str, str, str], ...] = ()
+    checked: tuple[str, ...] = ()
 
 
 def draft(text: str, *, name: str | None = None) -> Draft:
@@ -105,6 +109,7 @@ def draft(text: str, *, name: str | None = None) -> Draft:
         made.unit,
         made.years,
         tuple((key, quote, default) for key, (quote, default) in made.figures.items()),
+        tuple(made.checked),
     )
 
 
@@ -252,6 +257,9 @@ def summary(result: Draft) -> str:
     if result.placed:
         lines.append("placed:")
         lines.extend(f"  {line}" for line in result.placed)
+    if result.checked:
+        lines.append("checked (the targets pin the same years):")
+        lines.extend(f"  {line}" for line in result.checked)
     lines.append("assumed (marked 'draft default, review' in the file):")
     lines.extend(f"  - {line}" for line in result.assumed)
     if result.skipped:

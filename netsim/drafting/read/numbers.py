@@ -117,7 +117,9 @@ ODD_YEAR = re.compile(
     re.IGNORECASE,
 )
 YEAR_BEFORE = re.compile(rf"\b(?:in|as of|for|during)\s+(?P<year>{YEAR})\b", re.IGNORECASE)
-SHARE_YEAR = re.compile(rf"\b(?:in|during|for|as of|of)\s+(?:the\s+year\s+)?(?P<year>{YEAR})\b")
+SHARE_YEAR = re.compile(
+    rf"\b(?:in|during|for|as of|of)\s+(?:the\s+year\s+|the\s+)?(?P<year>{YEAR})\b"
+)
 
 
 def _parts(number: str) -> tuple[str, str]:

@@ -57,6 +57,13 @@ class _Composer(MarketPart, GeographyPart, SegmentsPart, DriversPart):
         self.axes(document)
         self.factors(document)
         self.noise(document)
+        if self.checked:
+            document.add(tomlkit.nl())
+            document.add(
+                tomlkit.comment("Checked, not targets (the targets above pin the same years):")
+            )
+            for line in self.checked:
+                document.add(tomlkit.comment(f"  {line}"))
         text = tomlkit.dumps(document)
         tomllib.loads(text)  # the document reads back as TOML
         return Composition(
@@ -68,6 +75,7 @@ class _Composer(MarketPart, GeographyPart, SegmentsPart, DriversPart):
             (self.base, self.final),
             self.placed,
             self.figures,
+            self.checked,
         )
 
 

@@ -59,6 +59,7 @@ class Composition:
     # the document's figures that state a report's figure: key path -> (the report's
     # words, the draft default it was read with, or "")
     figures: dict[str, tuple[str, str]] = field(default_factory=dict)
+    checked: list[str] = field(default_factory=list)  # figures kept as checks, not targets
 
 
 def report_source(quote: str, note: str = "") -> str:
@@ -150,6 +151,11 @@ class ComposerBase:
         # and then taken out again (a share that does not fit) leaves this book too
         self.placing: dict[tuple[str, ...], str] = {}
         self.figures: dict[str, tuple[str, str]] = {}  # key path -> (quote, draft default)
+        # a share stated for a year before the base year, carried to it: quote -> note
+        self.carried: dict[str, str] = {}
+        # figures the report states that the document's targets already pin: kept as a
+        # check, one line each ("checked" in the summary and in the file's comments)
+        self.checked: list[str] = []
         self.sentences: dict[str, str] = {}  # a part's figure's quote -> its sentence
         self.quotes: dict[int, str] = {}  # a part's cagr_target table -> its quote
         self.name = name or _scenario_name(findings.title)
@@ -170,6 +176,11 @@ class ComposerBase:
     @property
     def placed(self) -> list[str]:
         return list(self.placing.values())
+
+    def share_source(self, quote: str) -> str:
+        """A share's source: the report's words, and the note if it was carried from
+        an earlier year to the base year."""
+        return report_source(quote, self.carried.get(quote, ""))
 
     def assume(self, line: str) -> None:
         self.assumed.append(line)

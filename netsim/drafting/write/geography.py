@@ -14,7 +14,6 @@ from netsim.drafting.write.common import (
     assumption,
     even_split,
     inline,
-    report_source,
     rounded,
 )
 from netsim.scenario.documents import key_path
@@ -181,7 +180,7 @@ class GeographyPart(ComposerBase):
                 table = tomlkit.table()
                 if country in country_share:
                     value, quote = country_share[country]
-                    table.add("share", inline(value=value, source=report_source(quote)))
+                    table.add("share", inline(value=value, source=self.share_source(quote)))
                 if country in country_growth:
                     table.add("cagr_target", country_growth[country])
                     self.figure(
@@ -240,7 +239,7 @@ class GeographyPart(ComposerBase):
             rest = 100.0 - known_total
             needy = unknown
         shares: dict[str, tuple[float, str]] = {
-            r: (v, report_source(q)) for r, (v, q) in region_share.items()
+            r: (v, self.share_source(q)) for r, (v, q) in region_share.items()
         }
         parts = dict(zip(needy, even_split(rest, len(needy)), strict=True))
         for region in unknown:

@@ -125,6 +125,7 @@ class MarketPart(ComposerBase):
                 "no market size found (a sentence such as 'valued at USD 3.1 billion in "
                 f"2026' or a 'Market Size (2026)' row): nothing to draft{unread}"
             )
+        sizes = self._back_cast(sizes, self.findings.growth)
         self.base_figure = sizes[0]
         self.currency = sizes[0].currency
         self.scale = sizes[0].scale
@@ -154,11 +155,58 @@ class MarketPart(ComposerBase):
                     "the base year"
                 )
                 self.assume(f"years.final = {self.final}: no forecast year stated")
+        # a CAGR with no start year runs from the base year ("6.1 % CAGR to 2030" beside
+        # a 2025 size); the first forecast year otherwise
         start = self.base + 1
+        if growth is not None and growth.period != "stated":
+            start = self._unstated_start(sizes, growth)
         if growth is not None and growth.start is not None and self.base <= growth.start:
             start = growth.start
         self.forecast = (start, self.final)
         self.targets = self._targets(sizes, growth)
+
+    def _unstated_start(self, sizes: list[Size], growth: Growth) -> int:
+        """The start of a CAGR whose start year the report does not state: the base year,
+        or the year after it when the report gives both years' sizes and the CAGR agrees
+        better with the later one ("USD 1.01 billion in 2026 ... USD 1.42 billion by 2031,
+        at a CAGR of 7.05 % over the forecast period": 2026-2031)."""
+        by_year = {s.year: s.value * SCALES[s.scale] for s in sizes}
+        end = growth.end if growth.end is not None else max(by_year)
+        if end not in by_year or self.base + 1 not in by_year or end <= self.base + 1:
+            return self.base
+
+        def miss(start: int) -> float:
+            rate = (by_year[end] / by_year[start]) ** (1.0 / (end - start)) - 1.0
+            return abs(100.0 * rate - growth.value)
+
+        return self.base + 1 if miss(self.base + 1) < miss(self.base) else self.base
+
+    def _back_cast(self, sizes: list[Size], growth: Growth | None) -> list[Size]:
+        """The sizes, with the size at a stated CAGR's start year implied from its end
+        size when the report states none before it ("reach USD 2,350 billion by 2030,
+        growing at a CAGR of 6.12 % from 2025 to 2030": USD 1,746 billion in 2025)."""
+        if growth is None or growth.start is None or growth.end is None:
+            return sizes
+        if growth.period != "stated" or sizes[0].year <= growth.start:
+            return sizes
+        end = next((s for s in sizes if s.year == growth.end), None)
+        if end is None or abs(growth.value) > Limits().growth_pp:
+            return sizes
+        span = growth.end - growth.start
+        value = end.value / (1.0 + growth.value / 100.0) ** span
+        quote = f"{end.quote} ... {growth.quote}"
+        self.back_cast_note = assumption(
+            f"back-cast: {end.value:g} {end.scale} in {end.year} / (1 + {growth.value:g} %)^{span}"
+            f" = {value:.6g} {end.scale} in {growth.start}"
+        )
+        self.assume(
+            f"market.base_size: {value:.6g} {end.currency} {end.scale} in {growth.start}, "
+            f"back-cast from the report's {end.year} size and CAGR"
+        )
+        implied = Size(
+            growth.start, rounded(value), end.currency, end.scale, 12, quote, end.sentence
+        )
+        return [implied, *sizes]
 
     def value_of(self, size: Size) -> float:
         return rounded(size.value * SCALES[size.scale] / SCALES[self.scale])
@@ -259,7 +307,33 @@ class MarketPart(ComposerBase):
                 "first-year step cannot meet them all)",
             )
         self._check_growth(targets, base_size)
-        return targets
+        return self._checked_not_targets(targets, base_size)
+
+    def _checked_not_targets(self, targets: list[Target], base_size: float) -> list[Target]:
+        """A CAGR from the base year to a year whose size is a target pins what that size
+        pins (the base size is exact): kept as a check, not a second target, so that
+        calibration solves one growth rate and the stated constant path holds in every
+        year between, not only at its ends."""
+        sizes = {t.year: t for t in targets if t.kind == "size"}
+        kept = []
+        for target in targets:
+            end = sizes.get(target.end) if target.kind == "cagr" else None
+            if end is None or target.start != self.base or target.end is None:
+                kept.append(target)
+                continue
+            span = target.end - self.base
+            implied = 100.0 * ((end.value / base_size) ** (1.0 / span) - 1.0)
+            # the sizes' rounding moves the implied rate by this much, pp
+            slack = 100.0 * (1.0 + implied / 100.0) * end.tolerance / end.value / span
+            gap = abs(implied - target.value)
+            self.checked.append(
+                f"'{target.quote}': {target.value:g} % a year over {self.base}-{target.end}; "
+                f"the sizes give {implied:.4g} % ("
+                + ("within" if gap <= target.tolerance + slack + 1e-9 else "beyond")
+                + " their rounding)"
+            )
+            self.figures[f"checked.cagr_{self.base}_{target.end}"] = (target.quote, "")
+        return kept
 
     def _check_growth(self, targets: list[Target], base_size: float) -> None:
         """Refuse sizes that grow (or shrink) faster than netsim's limit on growth from one
@@ -301,8 +375,9 @@ class MarketPart(ComposerBase):
         market.add("unit", self.unit)
         size = tomlkit.table()
         size.add("value", self.value_of(base))
-        size.add("source", report_source(base.quote))
-        self.figures["market.base_size.value"] = (base.quote, "")
+        note = getattr(self, "back_cast_note", "")
+        size.add("source", report_source(base.quote, note))
+        self.figures["market.base_size.value"] = (base.quote, default_in(note))
         market.add("base_size", size)
         low, mode, high = self.defaults.base_scale
         scale = tomlkit.table()
@@ -413,6 +488,16 @@ class MarketPart(ComposerBase):
         return 100.0 * (ratio ** (1.0 / (last.year - self.base)) - 1.0)
 
     def share_year_ok(self, share: Share, what: str, sentence: str) -> bool:
+        """Whether a part's share can be the base year's: stated for it, or for a year
+        before it (carried to the base year as a marked draft default: a part's share
+        moves slowly, and the report gives no other)."""
+        if share.year is not None and share.year < self.base:
+            note = assumption(
+                f"share stated for {share.year}, carried to the base year {self.base}"
+            )
+            self.carried[share.quote] = note
+            self.assume(f"{what}: share stated for {share.year}, used for {self.base}")
+            return True
         if share.year != self.base:
             when = f"stated for {share.year}" if share.year else "stated for no year"
             self.skip(

@@ -19,7 +19,6 @@ from netsim.drafting.write.common import (
     axis_identifier,
     even_split,
     inline,
-    report_source,
     title_case,
 )
 from netsim.scenario.documents import key_path
@@ -142,7 +141,7 @@ class SegmentsPart(ComposerBase):
             entry = tomlkit.table()
             if share is not None and segment == share[0]:
                 entry.add(
-                    "share", inline(value=share[1].value, source=report_source(share[1].quote))
+                    "share", inline(value=share[1].value, source=self.share_source(share[1].quote))
                 )
             else:
                 entry.add(
