@@ -21,6 +21,8 @@ Every quote kept is the report's own text (whitespace collapsed), so a source
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from netsim.drafting.read.figures import (
     Axis,
     Factor,
@@ -44,6 +46,7 @@ from netsim.drafting.read.headline import (
 )
 from netsim.drafting.read.numbers import other_digits
 from netsim.drafting.read.segments import MAX_TAKEAWAYS, bullets_after, read_takeaway
+from netsim.drafting.read.sweep import list_unread, quotes_of
 from netsim.drafting.read.tables import factor_rows
 from netsim.drafting.read.text import INVISIBLE, check_plain_text, clean, too_many
 
@@ -85,6 +88,8 @@ def read_report(text: str) -> Findings:
     stop = headline_end(lines)
     overview = read_overview(lines, stop, notes)
     sizes, growths = read_headline(lines, stop, notes)
+    merged = [*(s.quote for s in [*sizes, *overview.sizes]), *(g.quote for g in growths)]
+    merged += [overview.growth.quote] if overview.growth else []
     sizes = merge_sizes(sizes, overview.sizes, notes)
     growth = merge_growth(growths, overview.growth, notes)
 
@@ -104,7 +109,7 @@ def read_report(text: str) -> Findings:
             factors[kind] = factor_rows(lines, start, kind, notes)
     axes, regions = read_segmentation(lines)
     title = next((clean(line) for line in lines if line.strip()), None)
-    return Findings(
+    found = Findings(
         title=title,
         sizes=tuple(sizes),
         growth=growth,
@@ -116,5 +121,7 @@ def read_report(text: str) -> Findings:
         restraints=tuple(factors["restraint"]),
         axes=tuple(axes),
         regions=tuple(regions),
-        skipped=tuple(notes.skipped),
+        skipped=(),
     )
+    list_unread(lines, quotes_of(found, notes, merged), notes)
+    return replace(found, skipped=tuple(notes.skipped))
