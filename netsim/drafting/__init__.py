@@ -1,7 +1,7 @@
 """Drafting a scenario from a market report's text: ``netsim draft REPORT.txt --out X.toml``.
 
-:func:`draft` reads the report (:mod:`netsim.drafting.reading`) and writes a scenario
-document (:mod:`netsim.drafting.writing`) whose every report figure quotes the report and
+:func:`draft` reads the report (:mod:`netsim.drafting.read`) and writes a scenario
+document (:mod:`netsim.drafting.write`) whose every report figure quotes the report and
 whose every gap is a neutral default marked ``assumption: draft default, review: ...``.
 It does not load the scenario: :func:`load` does (validated and calibrated; the command
 line does so before it writes the file), naming the report's own figure when one breaks a
@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from netsim.drafting.reading import Findings, Skipped, check_plain_text, read_report
-from netsim.drafting.writing import compose
+from netsim.drafting.read import Findings, Skipped, check_plain_text, read_report
+from netsim.drafting.write import compose
 from netsim.errors import ScenarioError
 
 __all__ = ["Draft", "Findings", "Skipped", "draft", "load", "read_report", "summary"]
@@ -48,6 +48,9 @@ class Draft:
         The document's figures that state one of the report's: (key path, the report's
         words, the draft default it was read with or ``""``), e.g.
         ``("market.targets.size_2031", "USD 4.37 billion by 2031", "")``.
+    checked : tuple of str
+        The report's figures that the document's targets already pin (a CAGR from the
+        base year to a year whose size is a target), kept as checks, one line each.
     """
 
     toml: str
@@ -59,6 +62,7 @@ class Draft:
     unit: str
     years: tuple[int, int]
     figures: tuple[tuple[str, str, str], ...] = ()
+    checked: tuple[str, ...] = ()
 
 
 def draft(text: str, *, name: str | None = None) -> Draft:
@@ -105,6 +109,7 @@ def draft(text: str, *, name: str | None = None) -> Draft:
         made.unit,
         made.years,
         tuple((key, quote, default) for key, (quote, default) in made.figures.items()),
+        tuple(made.checked),
     )
 
 
@@ -252,6 +257,9 @@ def summary(result: Draft) -> str:
     if result.placed:
         lines.append("placed:")
         lines.extend(f"  {line}" for line in result.placed)
+    if result.checked:
+        lines.append("checked (the targets pin the same years):")
+        lines.extend(f"  {line}" for line in result.checked)
     lines.append("assumed (marked 'draft default, review' in the file):")
     lines.extend(f"  - {line}" for line in result.assumed)
     if result.skipped:
