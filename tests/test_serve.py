@@ -218,7 +218,9 @@ def test_a_request_without_a_host_is_403(served):
     assert answer.startswith(b"HTTP/1.1 403 "), answer[:200]
 
 
-@pytest.mark.parametrize("method", ["PROPFIND", "TRACE", "PUT", "DELETE", "OPTIONS", "PATCH"])
+@pytest.mark.parametrize(
+    "method", ["PROPFIND", "TRACE", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH", "BREW"]
+)
 def test_a_method_the_page_does_not_use_is_405_after_the_host_check(served, method):
     status, head, body = request(served, "/", method=method)
     assert status == 405 and body == {"errors": {"": "Method Not Allowed"}}
