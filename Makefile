@@ -15,7 +15,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,plot,dask,xlsx,serve-test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,plot,dask,xlsx,serve,serve-test]"
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -41,7 +41,7 @@ chromium:
 		|| echo "chromium not installed: the report rendering test will be skipped"
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[bench,serve-test]"
+	$(BIN)/python -m pip install --quiet -e ".[bench,serve,serve-test]"
 	$(BIN)/python benchmarks/run.py
 
 clean:

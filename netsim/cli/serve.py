@@ -42,8 +42,22 @@ def add_serve_command(sub: Any) -> None:
     )
 
 
+def _check_serve_extra() -> None:
+    """The page's web server comes with the ``serve`` extra: say how to install it if
+    it is missing (before anything runs)."""
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as error:
+        raise ScenarioError(
+            f"netsim serve needs {error.name or 'uvicorn and starlette'}: "
+            "pip install 'netsim[serve]'"
+        ) from None
+
+
 def serve_command(args: argparse.Namespace) -> int:
     """Run ``netsim serve`` until Ctrl-C or SIGTERM; returns the exit status."""
+    _check_serve_extra()
     from netsim.cli.run import Terminated
     from netsim.present.whatif.server import make_server
     from netsim.present.whatif.session import WhatIf
@@ -74,7 +88,7 @@ def serve_command(args: argparse.Namespace) -> int:
             "Ctrl-C stops it",
             flush=True,
         )
-        server.serve_forever(poll_interval=0.2)
+        server.serve_forever()
     except (KeyboardInterrupt, Terminated):
         pass
     finally:

@@ -3,7 +3,16 @@
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
+
+// this page's id, sent with each run: the server coalesces a page's changes with its own
+// only, so a tab never gets another tab's answer
+function pageId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 const page = {
+  id: pageId(),
   state: null,        // what /api/state returned
   values: {},         // control key -> number now shown (NaN for an empty box)
   inFlight: false,    // a run request is on its way
@@ -142,7 +151,7 @@ async function run() {
   busy();
   const view = document.getElementById("view").value;
   try {
-    const answer = await post("/api/run", {changes: changes(), view: view});
+    const answer = await post("/api/run", {changes: changes(), view: view, client: page.id});
     if (answer.ok) { showErrors({}); render(answer.data); }
     else showErrors(answer.data.errors || {"": "the server refused the change"});
   } catch (error) {
@@ -186,13 +195,23 @@ async function download(exported) {
     showErrors(data.errors || {"": "the download failed"});
     return;
   }
-  const disposition = response.headers.get("Content-Disposition") || "";
-  const name = (disposition.match(/filename="([^"]+)"/) || [null, exported.name])[1];
+  const name = downloadName(response.headers.get("Content-Disposition") || "", exported.name);
   const link = element("a", {href: URL.createObjectURL(await response.blob()), download: name});
   document.body.append(link);
   link.click();
   link.remove();
   document.body.setAttribute("data-downloaded", name);
+}
+
+// the file name of a Content-Disposition (RFC 6266): the exact filename* (UTF-8,
+// percent-encoded) if given, else the ASCII filename, else the fallback
+function downloadName(disposition, fallback) {
+  const exact = disposition.match(/filename\*=UTF-8''([^;\s]+)/i);
+  if (exact) {
+    try { return decodeURIComponent(exact[1]); } catch (error) { /* the ASCII name */ }
+  }
+  const plain = disposition.match(/filename="([^"]+)"/);
+  return plain ? plain[1] : fallback;
 }
 
 function reset() {
