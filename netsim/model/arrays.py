@@ -260,6 +260,14 @@ def _build_funnel_arrays(scenario: Scenario) -> FunnelArrays:
         split_factors += [i for i, f in enumerate(factors) if f.kind == "split" and f.axis == axis]
         split_start.append(len(split_factors))
     costs = [f for f in factors if f.kind == "cost"]
+    cases = [f for f in factors if f.kind == "cases"]
+    stages = [f for f in factors if f.kind == "stage"]
+    country_cases = np.array(
+        [np.prod([f.by_country.get(c.name, 1.0) for f in cases]) for c in countries]
+    )
+    country_stage = np.array(
+        [[f.by_country.get(c.name, 1.0) for f in stages] for c in countries], dtype=np.float64
+    ).reshape(len(countries), len(stages))
     ramp_onset, ramp_rate, ramp_norm, driver_geo = driver_geography(scenario)
     links = [
         (k, index[name], weight)
@@ -275,6 +283,8 @@ def _build_funnel_arrays(scenario: Scenario) -> FunnelArrays:
         population=population,
         region_of=_indices([region_index[c.region] for c in countries]),
         price_index=np.array([funnel.price_index[c.name] for c in countries]),
+        country_cases=country_cases,
+        country_stage=country_stage,
         factor_kind=kind,
         factor_trend=np.array([f.trend for f in factors]),
         factor_region=factor_region.reshape(len(factors), len(regions)),

@@ -181,13 +181,13 @@ def _check_funnel(scenario: Scenario) -> None:
                     key=f"funnel.split.{axis}",
                 )
     cases = [i for i, f in enumerate(factors) if f.kind == "cases"]
-    per_person = np.prod(base_high[cases], axis=0)  # (R,)
+    per_person = np.prod(base_high[cases], axis=0)[arrays.region_of] * arrays.country_cases
     if not np.all(per_person <= 1.0):
-        r = int(np.argmax(per_person))
+        c = int(np.argmax(per_person))
         raise ScenarioError(
-            f"funnel.rate: up to {per_person[r]:.4g} cases per person in {regions[r]} in the "
-            "base year (rate x duration x by_region over per): a country cannot have more "
-            "cases than people",
+            f"funnel.rate: up to {per_person[c]:.4g} cases per person in "
+            f"{scenario.countries[c].name} in the base year (rate x duration x by_region x "
+            "by_country over per): a country cannot have more cases than people",
             path=path,
             key="funnel.rate",
         )

@@ -64,7 +64,7 @@ def _funnel_unit(parts: Sequence[str], document: Mapping[str, Any], market_unit:
     funnel = _get(document, "funnel")
     if TRENDS.intersection(parts[-2:]):  # a trend (a number, or its table's value)
         return CAGR
-    if "by_region" in parts:
+    if "by_region" in parts or "by_country" in parts:
         return TIMES
     if section == "population":
         return "persons"

@@ -70,6 +70,7 @@ def parse_funnel(
         On the first rule the table breaks, naming its key path.
     """
     region_names = tuple(r.name for r in regions)
+    country_names = tuple(c.name for r in regions for c in r.countries)
     label = reader.string("label", "patient funnel")
     reader.source(required=False)
     population = _population(reader.table("population"), regions)
@@ -92,7 +93,15 @@ def parse_funnel(
     rate_table.source()
     unit = f"per {rate_per:,.0f}" + (" a year" if rate_kind == "incidence" else "")
     rate = _factor(
-        rate_table, "value", "rate", "cases", unit, 1.0 / rate_per, region_names, "funnel.rate"
+        rate_table,
+        "value",
+        "rate",
+        "cases",
+        unit,
+        1.0 / rate_per,
+        region_names,
+        "funnel.rate",
+        countries=country_names,
     )
     _nonnegative(rate, rate_table.join("value"), rate_table)
     factors.add(rate, rate_table)
@@ -147,8 +156,9 @@ def parse_funnel(
             0.01,
             region_names,
             f"funnel.stages.{stage_name}",
+            countries=country_names,
         )
-        _share_within(stage, table.join("share"), table)
+        _share_within(stage, table.join("share"), table, regions)
         factors.add(stage, table)
         table.finish()
         stages.append(stage_name)
@@ -312,6 +322,27 @@ def _region_multipliers(reader: Reader, regions: tuple[str, ...]) -> dict[str, f
     return {r: given.get(r, 1.0) for r in regions}
 
 
+def _country_multipliers(reader: Reader, countries: tuple[str, ...]) -> dict[str, float]:
+    """``by_country = {<country> = multiplier, source}``: each named country's multiplier
+    over its region's value (the countries not named keep their region's)."""
+    if not reader.has("by_country"):
+        return {}
+    table = reader.table("by_country")
+    table.source()
+    given = {}
+    for key, value in table.items():
+        if key == "source":
+            continue
+        if key not in countries:
+            raise table.error(
+                f"{table.join(key)}: {key!r} is not a country of the scenario", table.join(key)
+            )
+        given[key] = table.check_number(value, table.join(key), minimum=0.0, maximum=1e6)
+    if not given:
+        raise table.error(f"{table.key} names no country", table.key)
+    return given
+
+
 def _trend(reader: Reader, key: str) -> float:
     """A relative trend in percent a year (``{value, source}``), as a fraction; 0 if absent."""
     if not reader.has(key):
@@ -333,14 +364,17 @@ def _factor(
     regions: tuple[str, ...],
     path: str,
     trend_key: str = "trend",
+    countries: tuple[str, ...] = (),
 ) -> FunnelFactor:
-    """One factor: ``reader[key]`` (fixed or a distribution), its trend and region
-    multipliers (when ``regions`` is given). Its parameter is named by its key path in
-    the file, ``<path>.<key>`` (``path`` written without quotes)."""
+    """One factor: ``reader[key]`` (fixed or a distribution), its trend, its region
+    multipliers (when ``regions`` is given) and its country multipliers (when
+    ``countries`` is). Its parameter is named by its key path in the file,
+    ``<path>.<key>`` (``path`` written without quotes)."""
     parameter = read_value_or_distribution(reader, key, f"{path}.{key}", unit, f"funnel.{name}")
     trend = _trend(reader, trend_key)
     by_region = _region_multipliers(reader, regions) if regions else {}
-    return FunnelFactor(name, kind, name, parameter, scale, trend, by_region)
+    by_country = _country_multipliers(reader, countries) if countries else {}
+    return FunnelFactor(name, kind, name, parameter, scale, trend, by_region, by_country=by_country)
 
 
 def _nonnegative(factor: FunnelFactor, key: str, reader: Reader, positive: bool = True) -> None:
@@ -354,21 +388,34 @@ def _nonnegative(factor: FunnelFactor, key: str, reader: Reader, positive: bool 
         raise reader.error(f"{key}: its point value {point:.6g} must be > 0", key)
 
 
-def _share_within(factor: FunnelFactor, key: str, reader: Reader) -> None:
-    """A stage's share stays within 0-100 %, also times its largest region multiplier."""
+def _share_within(
+    factor: FunnelFactor, key: str, reader: Reader, regions: tuple[Region, ...]
+) -> None:
+    """A stage's share stays within 0-100 %, also times its region and country
+    multipliers (the kernel would cap it at 100 % in silence)."""
     low, high = factor.parameter.distribution.support
     if not (low >= 0.0 and high <= 100.0):
         raise reader.error(
             f"{key}: its values reach [{low:.6g}, {high:.6g}] %; a share lies within 0-100 %",
             key,
         )
-    for region, multiplier in factor.by_region.items():
-        if high * multiplier > 100.0 + SHARE_TOLERANCE:
+    for region in regions:
+        region_multiplier = factor.by_region[region.name]
+        if high * region_multiplier > 100.0 + SHARE_TOLERANCE:
             raise reader.error(
-                f"{key}: up to {high:.6g} % x by_region {region!r} = {multiplier:g} gives "
-                f"{high * multiplier:.6g} %, over 100 %",
+                f"{key}: up to {high:.6g} % x by_region {region.name!r} = "
+                f"{region_multiplier:g} gives {high * region_multiplier:.6g} %, over 100 %",
                 key,
             )
+        for country in region.countries:
+            multiplier = region_multiplier * factor.by_country.get(country.name, 1.0)
+            if high * multiplier > 100.0 + SHARE_TOLERANCE:
+                raise reader.error(
+                    f"{key}: up to {high:.6g} % x by_region {region.name!r} x by_country "
+                    f"{country.name!r} = {multiplier:g} gives {high * multiplier:.6g} %, "
+                    "over 100 %",
+                    key,
+                )
 
 
 def _split(reader: Reader, axis: Axis, factors: _Factors, regions: tuple[Region, ...]) -> None:

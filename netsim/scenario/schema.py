@@ -239,6 +239,10 @@ class FunnelFactor:
         Multiplier of the base value in each region (1 where the file gives none).
     axis, segment : str or None
         The segment a ``split`` or ``cost`` factor belongs to.
+    by_country : mapping of str to float
+        A ``cases`` or ``stage`` factor's multiplier in a country, over its region's value
+        (only the countries the file names; 1 for the others). A stage's share stays
+        capped at 1 after it.
     """
 
     name: str
@@ -250,6 +254,7 @@ class FunnelFactor:
     by_region: Mapping[str, float]
     axis: str | None = None
     segment: str | None = None
+    by_country: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
