@@ -22,6 +22,7 @@ from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import ScenarioError
 from netsim.kernels.funnel import split_share_kernel
 from netsim.model.arrays import draw_arrays, expected_draw_arrays, funnel_arrays
+from netsim.model.funnel_targets import funnel_target_rows
 from netsim.model.layout import HEADLINE_QUANTILES, OutputLayout
 from netsim.model.layout import aggregate as layout_aggregate
 from netsim.model.propagate import propagate, run_kernel
@@ -308,15 +309,22 @@ def _solve_base_cases(scenario: Scenario, by: str) -> dict[str, Any]:
             ]
         )
         achieved[key] = np.where(finite, diagonal, np.nan)
-    # the share the cell's patients get: the file's figure x its region's multiplier (a
-    # global or segment cell: the file's figure, which every region scales)
+    # the share the cell's patients get: the file's figure (x the multiplier a count
+    # target solved) x its region's multiplier, and a country's own (a global or segment
+    # cell: the file's figure, which every region scales)
     treated_factor = [f for f in funnel.factors if f.kind == "stage"][-1]
     multiplier = np.ones(factor.size)
     if by == "region":
         multiplier = np.array([treated_factor.by_region[r.name] for r in scenario.regions])
     elif by == "country":
-        multiplier = np.array([treated_factor.by_region[c.region] for c in scenario.countries])
-    share = treated_parameter.distribution.point * factor * multiplier  # percent
+        multiplier = np.array(
+            [
+                treated_factor.by_region[c.region] * treated_factor.by_country.get(c.name, 1.0)
+                for c in scenario.countries
+            ]
+        )
+    solved = scenario.calibration.funnel_scale.get(treated_factor.name, 1.0)
+    share = treated_parameter.distribution.point * solved * factor * multiplier  # percent
     implied_treated = _treated_patients(scenario, base, by) * factor
     agrees_price = np.abs(achieved["price"] - 1.0) <= AGREEMENT_TOLERANCE
     agrees_share = (np.abs(achieved["share"] - 1.0) <= AGREEMENT_TOLERANCE) & (share <= 100.0)
@@ -372,9 +380,24 @@ def _checks(scenario: Scenario, counts: np.ndarray, q: Sequence[float]) -> xr.Da
     bands = band_intervals(xr.DataArray(counts, dims=("draw", "check"), coords={"check": ids}), q)[
         "value"
     ]
+    solved = {row["id"]: row for row in funnel_target_rows(scenario)}
     return xr.Dataset(
         {
             "check_funnel": bands.assign_attrs(units="patients"),
+            "check_solves": (
+                "check",
+                [solved[c.id]["parameter"] if c.id in solved else "" for c in checks],
+                {"long_name": "the funnel factor a count target is solved with ('' for a check)"},
+            ),
+            "check_solved": (
+                "check",
+                [solved[c.id]["solved"] if c.id in solved else np.nan for c in checks],
+                {"long_name": "the solved factor's point, in its unit"},
+            ),
+            "check_solved_unit": (
+                "check",
+                [solved[c.id]["unit"] if c.id in solved else "" for c in checks],
+            ),
             "check_stated": ("check", [c.value for c in checks], {"units": "patients"}),
             "check_label": ("check", [c.label for c in checks]),
             "check_stage": ("check", [c.stage for c in checks]),

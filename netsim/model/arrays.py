@@ -35,6 +35,7 @@ __all__ = [
     "draw_arrays",
     "expected_draw_arrays",
     "funnel_arrays",
+    "funnel_scales",
     "model_arrays",
 ]
 
@@ -312,14 +313,28 @@ def _build_funnel_arrays(scenario: Scenario) -> FunnelArrays:
     )
 
 
+def funnel_scales(scenario: Scenario, solved: Mapping[str, float] | None = None) -> np.ndarray:
+    """Each funnel factor's multiplier from its file value into the kernel's unit: its
+    unit's scale (1/100 for percent) times the multiplier a count target solved for it
+    (``solved``, by default the scenario's calibration's; 1 for a factor not solved).
+
+    Returns
+    -------
+    ndarray, shape (F,)
+    """
+    if solved is None:
+        calibration = scenario.calibration
+        solved = {} if calibration is None else calibration.funnel_scale
+    return np.array([f.scale * solved.get(f.name, 1.0) for f in scenario.funnel.factors])
+
+
 def _funnel_base(scenario: Scenario, inputs: np.ndarray) -> np.ndarray:
     """Each funnel factor's base value per draw, in the kernel's unit (D, F)."""
     if scenario.funnel is None:
         return np.zeros((inputs.shape[0], 0))
     factors = scenario.funnel.factors
-    scale = np.array([f.scale for f in factors])
     return np.ascontiguousarray(
-        _columns(scenario, inputs, [f.parameter.name for f in factors]) * scale
+        _columns(scenario, inputs, [f.parameter.name for f in factors]) * funnel_scales(scenario)
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from netsim.errors import ScenarioError
-from netsim.model.arrays import funnel_arrays, model_arrays
+from netsim.model.arrays import funnel_arrays, funnel_scales, model_arrays
 from netsim.scenario.schema import Scenario
 
 __all__ = ["check_worst_draw"]
@@ -127,8 +127,9 @@ def _check_funnel(scenario: Scenario) -> None:
     factors = funnel.factors
     regions = [r.name for r in scenario.regions]
     path = scenario.path
-    ends = np.array([f.parameter.distribution.support for f in factors]) * np.array(
-        [[f.scale, f.scale] for f in factors]
+    ends = (
+        np.array([f.parameter.distribution.support for f in factors])
+        * (funnel_scales(scenario)[:, None])
     )
     base_low = ends[:, 0][:, None] * arrays.factor_region  # (F, R)
     base_high = ends[:, 1][:, None] * arrays.factor_region

@@ -44,6 +44,7 @@ import numpy as np
 
 from netsim.errors import ScenarioError
 from netsim.model.arrays import expected_draw_arrays, flat_segment_index, model_arrays
+from netsim.model.funnel_targets import solve_funnel_targets, unmet_targets
 from netsim.model.numpy_oracle import reference_propagate
 from netsim.scenario.schema import Scenario, Target
 
@@ -67,7 +68,9 @@ class Calibration:
     """Solved growth parameters (fractions per year) and what they achieve.
 
     ``country_premium`` holds the growth over its region's of every country with a
-    premium of its own (given or solved), none for the others.
+    premium of its own (given or solved), none for the others. ``funnel_scale`` holds
+    the multiplier of each patient-funnel factor a count target solved
+    (:mod:`netsim.model.funnel_targets`), none for the others.
     """
 
     baseline: float
@@ -78,6 +81,7 @@ class Calibration:
     achieved: tuple[float, ...]  # per target of the scenario, in the target's unit
     inherited_from: str | None = None
     country_premium: Mapping[str, float] = field(default_factory=dict)
+    funnel_scale: Mapping[str, float] = field(default_factory=dict)
 
 
 def _unknowns(scenario: Scenario) -> list[str]:
@@ -356,7 +360,13 @@ def calibrate(scenario: Scenario, *, reuse_solution: bool = True) -> Scenario:
         raise ScenarioError(f"calibration cannot meet every target: {rows}", path=scenario.path)
     if cached is None:
         _remember_solution(memo, names, x)
-    return dataclasses.replace(scenario, calibration=calibration)
+    solved = dataclasses.replace(scenario, calibration=calibration)
+    funnel_scale = solve_funnel_targets(solved)  # the funnel's count targets, if any
+    if not funnel_scale:
+        return solved
+    return dataclasses.replace(
+        scenario, calibration=dataclasses.replace(calibration, funnel_scale=funnel_scale)
+    )
 
 
 def inherit_calibration(scenario: Scenario, parent: Scenario) -> Scenario:
@@ -399,6 +409,7 @@ def inherit_calibration(scenario: Scenario, parent: Scenario) -> Scenario:
     # the baseline and first-year step are kept only where they were solved; given in the
     # file (no global targets to solve them), the overlay's own values hold
     unknowns = _unknowns(scenario)
+    factor_names = set() if scenario.funnel is None else set(scenario.funnel.factor_names)
     inherited = Calibration(
         calibration.baseline if "baseline" in unknowns else scenario.baseline_growth,
         calibration.first_year_step if "first_year_step" in unknowns else scenario.first_year_step,
@@ -408,6 +419,7 @@ def inherit_calibration(scenario: Scenario, parent: Scenario) -> Scenario:
         (),
         inherited_from=parent.path,
         country_premium=country_premium,
+        funnel_scale={k: v for k, v in calibration.funnel_scale.items() if k in factor_names},
     )
     achieved = _base_case(scenario, inherited)
     inherited = dataclasses.replace(inherited, achieved=tuple(float(a) for a in achieved))
@@ -426,6 +438,8 @@ def calibration_json(calibration: Calibration) -> str:
     }
     if calibration.country_premium:  # absent in a run of a market without country premiums
         data["country_premium"] = {k: float(v) for k, v in calibration.country_premium.items()}
+    if calibration.funnel_scale:  # absent in a run of a funnel without count targets
+        data["funnel_scale"] = {k: float(v) for k, v in calibration.funnel_scale.items()}
     return json.dumps(data)
 
 
@@ -453,27 +467,32 @@ def restore_calibration(scenario: Scenario, text: str) -> Scenario:
             (),
             inherited_from=data["inherited_from"],
             country_premium={str(k): float(v) for k, v in data.get("country_premium", {}).items()},
+            funnel_scale={str(k): float(v) for k, v in data.get("funnel_scale", {}).items()},
         )
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise ScenarioError(f"the stored calibration is damaged ({error})") from None
     regions = {r.name for r in scenario.regions}
     segments = {(a.name, s.name) for a in scenario.axes for s in a.segments}
     countries = {c.name for c in scenario.countries if c.has_premium}
+    solvable = set() if scenario.funnel is None else set(scenario.funnel.factor_names)
     if (
         set(calibration.region_premium) != regions
         or set(calibration.segment_premium) != segments
         or set(calibration.country_premium) != countries
+        or not set(calibration.funnel_scale) <= solvable
     ):
         raise ScenarioError("the stored calibration does not fit the stored scenario")
     achieved = _base_case(scenario, calibration)
     calibration = dataclasses.replace(calibration, achieved=tuple(float(a) for a in achieved))
+    restored = dataclasses.replace(scenario, calibration=calibration)
     if calibration.inherited_from is None:
         missed = [
             t.label for t, a in zip(scenario.targets, achieved, strict=True) if not within(t, a)
         ]
+        missed += unmet_targets(restored)
         if missed:
             raise ScenarioError(f"the stored calibration misses targets: {', '.join(missed)}")
-    return dataclasses.replace(scenario, calibration=calibration)
+    return restored
 
 
 def target_rows(scenario: Scenario) -> list[dict[str, object]]:

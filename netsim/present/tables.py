@@ -386,7 +386,33 @@ def validation_text(scenario: Any) -> str:
             f"  {row['target']:<44} {row['unit']:<12} {row['wanted']:>10g} "
             f"{row['tolerance']:>7g} {row['achieved']:>12.5f}  {verdict}"
         )
+    lines += _funnel_target_lines(scenario)
     return "\n".join(lines)
+
+
+def _funnel_target_lines(scenario: Any) -> list[str]:
+    """The patient funnel's count targets: each count wanted and achieved, and the factor
+    it solves, from the file's point to the solved one, within its plausible range."""
+    from netsim.model.funnel_targets import funnel_target_rows
+
+    rows = funnel_target_rows(scenario)
+    if not rows:
+        return []
+    how = "inherited" if scenario.calibration.inherited_from else "solved"
+    lines = ["\nthe patient funnel's count targets (patients, base case)"]
+    lines.append(
+        f"  {'target':<36} {'year':>4} {'wanted':>10} {'achieved':>12}  ok   "
+        f"{'solves':<36} {'file':>8} {how:>9}  plausible"
+    )
+    for row in rows:
+        verdict = "yes" if row["ok"] else "NO"
+        lines.append(
+            f"  {row['label']:<36} {row['year']:>4} {row['wanted']:>10,.0f} "
+            f"{row['achieved']:>12,.1f}  {verdict:<4} {row['parameter']:<36} "
+            f"{row['point']:>8.4g} {row['solved']:>9.4g}  {row['low']:g}-{row['high']:g} "
+            f"{row['unit']}"
+        )
+    return lines
 
 
 def _percent(value: float) -> str:
@@ -477,31 +503,42 @@ def reconcile_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> 
         )
     )
     if "check" in result.dims:
-        check_rows = []
-        for check in result["check"].values:
-            picked = result.sel(check=check)
-            check_rows.append(
-                [
-                    str(picked["check_label"].values),
-                    int(picked["check_year"]),
-                    str(picked["check_stage"].values),
-                    f"{float(picked['check_stated']):,.0f}",
-                    *[f"{float(picked['check_funnel'].sel(quantile=q)):,.0f}" for q in qs],
-                    f"{float(picked['check_prob_above']):.3f}",
-                ]
-            )
-        tables.append(
-            Table(
-                "\nthe funnel against stated counts (patients)",
-                [
-                    "figure",
-                    "year",
-                    "stage",
-                    "stated",
-                    *[f"funnel P{100 * q:g}" for q in qs],
-                    "P(funnel > stated)",
-                ],
-                check_rows,
-            )
-        )
+        tables.append(_check_table(result, qs))
     return tables
+
+
+def _check_table(result: xr.Dataset, qs: Sequence[float]) -> Table:
+    """The funnel against stated counts: each count, the funnel's bands of it, and for a
+    count target the factor solved to meet it in the base case."""
+    check_rows = []
+    for check in result["check"].values:
+        picked = result.sel(check=check)
+        solves = str(picked["check_solves"].values) if "check_solves" in picked else ""
+        how = "check"
+        if solves:
+            unit = str(picked["check_solved_unit"].values)
+            how = f"target: {solves} = {float(picked['check_solved']):.4g} {unit}"
+        check_rows.append(
+            [
+                str(picked["check_label"].values),
+                int(picked["check_year"]),
+                str(picked["check_stage"].values),
+                f"{float(picked['check_stated']):,.0f}",
+                *[f"{float(picked['check_funnel'].sel(quantile=q)):,.0f}" for q in qs],
+                f"{float(picked['check_prob_above']):.3f}",
+                how,
+            ]
+        )
+    return Table(
+        "\nthe funnel against stated counts (patients); a target is met by the base case",
+        [
+            "figure",
+            "year",
+            "stage",
+            "stated",
+            *[f"funnel P{100 * q:g}" for q in qs],
+            "P(funnel > stated)",
+            "check, or target and its solved factor",
+        ],
+        check_rows,
+    )

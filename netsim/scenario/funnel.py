@@ -17,9 +17,10 @@ from dataclasses import replace
 from typing import Any
 
 from netsim.scenario.documents import Reader
+from netsim.scenario.funnel_checks import parse_checks
 from netsim.scenario.names import folded, label_problem
 from netsim.scenario.parameters import fixed_parameter, read_value_or_distribution
-from netsim.scenario.schema import Axis, Funnel, FunnelCheck, FunnelFactor, Region
+from netsim.scenario.schema import Axis, Funnel, FunnelFactor, Region
 
 __all__ = [
     "CASES_STAGE",
@@ -223,7 +224,9 @@ def parse_funnel(
             plausible_treated = _range(plausible.table("treated_share"), 0.01, maximum=100.0)
         plausible.finish()
 
-    checks = _checks(reader.table("checks", {}), stages, regions, axes, splits, years)
+    checks = parse_checks(
+        reader.table("checks", {}), stages, regions, axes, splits, years, factors.factors
+    )
     reader.finish()
     return Funnel(
         label=label,
@@ -571,87 +574,6 @@ def _range(table: Reader, scale: float, maximum: float | None = None) -> tuple[f
     if not low < high:
         raise table.error(f"{table.key}: low={low:g} must be below high={high:g}", table.key)
     return low * scale, high * scale
-
-
-def _checks(
-    reader: Reader,
-    stages: list[str],
-    regions: tuple[Region, ...],
-    axes: tuple[Axis, ...],
-    splits: tuple[str, ...],
-    years: tuple[int, ...],
-) -> tuple[FunnelCheck, ...]:
-    checks = []
-    country_names = [c.name for r in regions for c in r.countries]
-    region_countries = {r.name: [c.name for c in r.countries] for r in regions}
-    reader.apart(reader.data, "check")
-    for check_id, value in reader.items():
-        reader.name(check_id, "check", label_problem)
-        table = reader.child(check_id, value)
-        label = table.string("label", check_id)
-        stage = table.string("stage")
-        if stage not in stages:
-            raise table.error(
-                f"{table.join('stage')}={stage!r} is not a stage ({', '.join(stages)})",
-                table.join("stage"),
-            )
-        year = int(table.number("year", integer=True))
-        if year not in years:
-            raise table.error(
-                f"{table.join('year')}={year} is not a year of the scenario", table.join("year")
-            )
-        places = _string_list(table, "places")
-        countries: list[str] = []
-        for place in places:
-            if place in region_countries:
-                countries.extend(region_countries[place])
-            elif place in country_names:
-                countries.append(place)
-            else:
-                raise table.error(
-                    f"{table.join('places')}: {place!r} is neither a region nor a country",
-                    table.join("places"),
-                )
-        if len(set(countries)) != len(countries):
-            raise table.error(f"{table.join('places')} counts a country twice")
-        axis_name, segments = None, ()
-        if table.has("segments"):
-            seg_table = table.table("segments")
-            axis_name = seg_table.string("axis")
-            axis = next((a for a in axes if a.name == axis_name), None)
-            if axis is None or axis_name not in splits:
-                raise seg_table.error(
-                    f"{seg_table.join('axis')}={axis_name!r} is not an axis the funnel splits "
-                    f"its patients over ({', '.join(splits) or 'none'})",
-                    seg_table.join("axis"),
-                )
-            segments = tuple(_string_list(seg_table, "names"))
-            if len(set(segments)) != len(segments):
-                raise seg_table.error(
-                    f"{seg_table.join('names')} names a segment twice", seg_table.join("names")
-                )
-            for segment in segments:
-                if segment not in axis.segment_names:
-                    raise seg_table.error(
-                        f"{seg_table.join('names')}: {segment!r} is not a segment of {axis_name}"
-                    )
-            seg_table.finish()
-        count = table.number("value", positive=True)
-        source = table.source()
-        table.finish()
-        checks.append(
-            FunnelCheck(
-                check_id, label, stage, year, tuple(countries), axis_name, segments, count, source
-            )
-        )
-    return tuple(checks)
-
-
-def _string_list(table: Reader, key: str) -> list[str]:
-    value = table.raw(key)
-    if not (isinstance(value, list) and value and all(isinstance(v, str) and v for v in value)):
-        raise table.error(f"{table.join(key)} must be a list of names", table.join(key))
-    return list(value)
 
 
 def funnel_weights(
