@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from netsim.analyze.gap import decompose_gap
 from netsim.analyze.sensitivity import centred_ranks
 from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import ScenarioError
@@ -227,6 +228,12 @@ def summarise(
     ratio = band_intervals(labelled(patient_based / top_down, "1"), q, confidence)
     td = band_intervals(labelled(top_down, unit), q, confidence)["value"]
     pb = band_intervals(labelled(patient_based, unit), q, confidence)["value"]
+    gap = band_intervals(labelled(patient_based - top_down, unit), q, confidence)["value"]
+    gap_mean = (patient_based - top_down).mean(axis=0)  # (year[, cell]): additive over cells
+    cell_axes = tuple(range(1, gap_mean.ndim))
+    total_gap = gap_mean.sum(axis=cell_axes, keepdims=True) if cell_axes else gap_mean
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap_share = gap_mean / total_gap
     above = (patient_based > top_down).mean(axis=0)
     ranks_in = centred_ranks(inputs)
     ranks_out = centred_ranks((patient_based / top_down).reshape(n, -1))
@@ -240,6 +247,17 @@ def summarise(
             "ratio_high": ratio["high"],
             "top_down": td.assign_attrs(units=unit, long_name="top-down market value"),
             "patient_based": pb.assign_attrs(units=unit, long_name="patient-based market value"),
+            "gap": gap.assign_attrs(units=unit, long_name="patient-based - top-down"),
+            "gap_mean": (
+                template.dims,
+                gap_mean,
+                {"units": unit, "long_name": "mean of patient-based - top-down"},
+            ),
+            "gap_share": (
+                template.dims,
+                gap_share,
+                {"units": "1", "long_name": "the cell's share of the summed mean gap"},
+            ),
             "prob_patient_above": (
                 template.dims,
                 above,
@@ -263,7 +281,29 @@ def summarise(
             "price_unit": scenario.funnel.price_unit,
         },
     )
-    return result
+    return result.merge(_decomposition(scenario, by))
+
+
+def _decomposition(scenario: Scenario, by: str) -> xr.Dataset:
+    """Each cell's base-year gap decomposed into the funnel's factors
+    (:func:`netsim.analyze.gap.decompose_gap`)."""
+    funnel = scenario.funnel
+    _, _, level = _outputs(scenario, by)
+    base = run_kernel(scenario, expected_draw_arrays(scenario))
+    td, _ = reconcile_cells(scenario, base, by)
+    first = td.isel(draw=0, year=0, drop=True)
+    mix = np.zeros(0)
+    if funnel.cost_axis is not None:
+        mix = base[f"by_{funnel.cost_axis}"][0, 0].sum(axis=0)
+    return decompose_gap(
+        scenario,
+        by,
+        level if by in PLACE_LEVELS else "axis",
+        list(first.dims),
+        first.shape,
+        first.values.reshape(-1),
+        mix,
+    )
 
 
 def _base_cases(scenario: Scenario, by: str) -> dict[str, Any]:

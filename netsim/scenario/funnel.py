@@ -70,8 +70,6 @@ def parse_funnel(
     ScenarioError
         On the first rule the table breaks, naming its key path.
     """
-    region_names = tuple(r.name for r in regions)
-    country_names = tuple(c.name for r in regions for c in r.countries)
     label = reader.string("label", "patient funnel")
     reader.source(required=False)
     population = _population(reader.table("population"), regions)
@@ -82,136 +80,11 @@ def parse_funnel(
         for c, v in _per_country(growth_table, regions, minimum=-50.0, maximum=50.0).items()
     }
     factors = _Factors()
-
-    rate_table = reader.table("rate")
-    rate_kind = rate_table.string("kind")
-    if rate_kind not in RATE_KINDS:
-        raise rate_table.error(
-            f"{rate_table.join('kind')}={rate_kind!r} must be one of {', '.join(RATE_KINDS)}",
-            rate_table.join("kind"),
-        )
-    rate_per = rate_table.number("per", positive=True)
-    rate_table.source()
-    unit = f"per {rate_per:,.0f}" + (" a year" if rate_kind == "incidence" else "")
-    rate = _factor(
-        rate_table,
-        "value",
-        "rate",
-        "cases",
-        unit,
-        1.0 / rate_per,
-        region_names,
-        "funnel.rate",
-        countries=country_names,
-    )
-    _nonnegative(rate, rate_table.join("value"), rate_table)
-    factors.add(rate, rate_table)
-    if rate_kind == "incidence":
-        if not rate_table.has("duration"):
-            raise rate_table.error(
-                f"{rate_table.key}: an incidence needs duration (mean years a patient lives "
-                "with the disease: cases = incidence x duration)",
-                rate_table.join("duration"),
-            )
-        duration = _factor(
-            rate_table,
-            "duration",
-            "duration",
-            "cases",
-            "years",
-            1.0,
-            (),
-            "funnel.rate",
-            "duration_trend",
-        )
-        _nonnegative(duration, rate_table.join("duration"), rate_table)
-        factors.add(duration, rate_table)
-    elif rate_table.has("duration"):
-        raise rate_table.error(
-            f"{rate_table.key}: a prevalence already counts everyone with the disease; "
-            "duration belongs to an incidence",
-            rate_table.join("duration"),
-        )
-    rate_table.finish()
-
-    stages_table = reader.table("stages")
-    stages, stage_labels = [CASES_STAGE], ["with the disease"]
-    first = {folded(CASES_STAGE): (CASES_STAGE, "the first stage")}
-    stages_table.apart(stages_table.data, "stage", first)
-    for stage_name, value in stages_table.items():
-        stages_table.name(stage_name, "stage", label_problem)
-        if stage_name == CASES_STAGE:
-            raise stages_table.error(
-                f"stage name {CASES_STAGE!r} is taken: it is the first stage, the people with "
-                "the disease",
-                stages_table.join(stage_name),
-            )
-        table = stages_table.child(stage_name, value)
-        stage_labels.append(table.string("label", stage_name))
-        stage = _factor(
-            table,
-            "share",
-            f"stages.{stage_name}",
-            "stage",
-            "%",
-            0.01,
-            region_names,
-            f"funnel.stages.{stage_name}",
-            countries=country_names,
-        )
-        _share_within(stage, table.join("share"), table, regions)
-        factors.add(stage, table)
-        table.finish()
-        stages.append(stage_name)
-    if len(stages) < 2:
-        raise stages_table.error(
-            f"{stages_table.key} lists no stage: give at least one (the last is the treated "
-            "patients)"
-        )
-
-    axis_by_name = {a.name: a for a in axes}
-    splits_table = reader.table("split", {})
-    split_axes: list[str] = []
-    for axis_name, value in splits_table.items():
-        if axis_name not in axis_by_name:
-            raise splits_table.error(
-                f"{splits_table.join(axis_name)}: {axis_name!r} is not an axis of the scenario "
-                f"({', '.join(axis_by_name)})",
-                splits_table.join(axis_name),
-            )
-        _split(splits_table.child(axis_name, value), axis_by_name[axis_name], factors, regions)
-        split_axes.append(axis_name)
-    splits = tuple(a.name for a in axes if a.name in split_axes)  # the scenario's order
-    factors.factors = _in_axis_order(factors.factors, splits)
-
+    rate_kind, rate_per = _rate(reader.table("rate"), regions, factors)
+    stages, stage_labels = _stages(reader.table("stages"), regions, factors)
+    splits = _splits(reader.table("split", {}), regions, axes, factors)
     cost = reader.table("cost")
-    cost_axis = cost.string("axis", None) if cost.has("axis") else None
-    price_unit = cost.string("price_unit")
-    per_market_unit = cost.number("per_market_unit", positive=True)
-    cost.source()
-    if cost_axis is not None:
-        if cost_axis not in split_axes:
-            raise cost.error(
-                f"{cost.join('axis')}={cost_axis!r} must be an axis the funnel splits the "
-                f"treated patients over ({', '.join(split_axes) or 'none'})",
-                cost.join("axis"),
-            )
-        segments_table = cost.table("segments")
-        for segment_name in _every_segment(segments_table, axis_by_name[cost_axis], "cost"):
-            table = segments_table.child(segment_name, segments_table.raw(segment_name))
-            _costs(
-                table,
-                f"cost.{segment_name}",
-                factors,
-                per_market_unit,
-                price_unit,
-                f"funnel.cost.segments.{segment_name}",
-                (cost_axis, segment_name),
-            )
-            table.finish()
-        segments_table.finish()
-    else:
-        _costs(cost, "cost", factors, per_market_unit, price_unit, "funnel.cost")
+    cost_axis, price_unit, per_market_unit = _cost(cost, axes, splits, factors)
     price_index = _per_country(cost.table("price_index"), regions, minimum=0.0, source=True)
     cost.finish()
 
@@ -246,6 +119,159 @@ def parse_funnel(
         plausible_treated=plausible_treated,
         checks=checks,
     )
+
+
+def _rate(rate_table: Reader, regions: tuple[Region, ...], factors: _Factors) -> tuple[str, float]:
+    """``[funnel.rate]``: the rate (and, for an incidence, the duration) into ``factors``;
+    returns the rate's kind and the persons it is counted per."""
+    rate_kind = rate_table.string("kind")
+    if rate_kind not in RATE_KINDS:
+        raise rate_table.error(
+            f"{rate_table.join('kind')}={rate_kind!r} must be one of {', '.join(RATE_KINDS)}",
+            rate_table.join("kind"),
+        )
+    rate_per = rate_table.number("per", positive=True)
+    rate_table.source()
+    unit = f"per {rate_per:,.0f}" + (" a year" if rate_kind == "incidence" else "")
+    rate = _factor(
+        rate_table,
+        "value",
+        "rate",
+        "cases",
+        unit,
+        1.0 / rate_per,
+        tuple(r.name for r in regions),
+        "funnel.rate",
+        countries=tuple(c.name for r in regions for c in r.countries),
+    )
+    _nonnegative(rate, rate_table.join("value"), rate_table)
+    factors.add(rate, rate_table)
+    if rate_kind == "incidence":
+        if not rate_table.has("duration"):
+            raise rate_table.error(
+                f"{rate_table.key}: an incidence needs duration (mean years a patient lives "
+                "with the disease: cases = incidence x duration)",
+                rate_table.join("duration"),
+            )
+        duration = _factor(
+            rate_table,
+            "duration",
+            "duration",
+            "cases",
+            "years",
+            1.0,
+            (),
+            "funnel.rate",
+            "duration_trend",
+        )
+        _nonnegative(duration, rate_table.join("duration"), rate_table)
+        factors.add(duration, rate_table)
+    elif rate_table.has("duration"):
+        raise rate_table.error(
+            f"{rate_table.key}: a prevalence already counts everyone with the disease; "
+            "duration belongs to an incidence",
+            rate_table.join("duration"),
+        )
+    rate_table.finish()
+    return rate_kind, rate_per
+
+
+def _stages(
+    stages_table: Reader, regions: tuple[Region, ...], factors: _Factors
+) -> tuple[list[str], list[str]]:
+    """``[funnel.stages]``: each stage's share into ``factors``; returns the stage names
+    and labels, ``cases`` first."""
+    stages, stage_labels = [CASES_STAGE], ["with the disease"]
+    first = {folded(CASES_STAGE): (CASES_STAGE, "the first stage")}
+    stages_table.apart(stages_table.data, "stage", first)
+    for stage_name, value in stages_table.items():
+        stages_table.name(stage_name, "stage", label_problem)
+        if stage_name == CASES_STAGE:
+            raise stages_table.error(
+                f"stage name {CASES_STAGE!r} is taken: it is the first stage, the people with "
+                "the disease",
+                stages_table.join(stage_name),
+            )
+        table = stages_table.child(stage_name, value)
+        stage_labels.append(table.string("label", stage_name))
+        stage = _factor(
+            table,
+            "share",
+            f"stages.{stage_name}",
+            "stage",
+            "%",
+            0.01,
+            tuple(r.name for r in regions),
+            f"funnel.stages.{stage_name}",
+            countries=tuple(c.name for r in regions for c in r.countries),
+        )
+        _share_within(stage, table.join("share"), table, regions)
+        factors.add(stage, table)
+        table.finish()
+        stages.append(stage_name)
+    if len(stages) < 2:
+        raise stages_table.error(
+            f"{stages_table.key} lists no stage: give at least one (the last is the treated "
+            "patients)"
+        )
+    return stages, stage_labels
+
+
+def _splits(
+    splits_table: Reader, regions: tuple[Region, ...], axes: tuple[Axis, ...], factors: _Factors
+) -> tuple[str, ...]:
+    """``[funnel.split]``: each axis's shares into ``factors`` (grouped in the scenario's
+    axis order); returns the split axes, in that order."""
+    axis_by_name = {a.name: a for a in axes}
+    split_axes: list[str] = []
+    for axis_name, value in splits_table.items():
+        if axis_name not in axis_by_name:
+            raise splits_table.error(
+                f"{splits_table.join(axis_name)}: {axis_name!r} is not an axis of the scenario "
+                f"({', '.join(axis_by_name)})",
+                splits_table.join(axis_name),
+            )
+        _split(splits_table.child(axis_name, value), axis_by_name[axis_name], factors, regions)
+        split_axes.append(axis_name)
+    splits = tuple(a.name for a in axes if a.name in split_axes)  # the scenario's order
+    factors.factors = _in_axis_order(factors.factors, splits)
+    return splits
+
+
+def _cost(
+    cost: Reader, axes: tuple[Axis, ...], splits: tuple[str, ...], factors: _Factors
+) -> tuple[str | None, str, float]:
+    """``[funnel.cost]`` (but its price index): the doses and prices into ``factors``;
+    returns the cost axis (or None), the price unit and the price units per market unit."""
+    axis_by_name = {a.name: a for a in axes}
+    cost_axis = cost.string("axis", None) if cost.has("axis") else None
+    price_unit = cost.string("price_unit")
+    per_market_unit = cost.number("per_market_unit", positive=True)
+    cost.source()
+    if cost_axis is None:
+        _costs(cost, "cost", factors, per_market_unit, price_unit, "funnel.cost")
+        return cost_axis, price_unit, per_market_unit
+    if cost_axis not in splits:
+        raise cost.error(
+            f"{cost.join('axis')}={cost_axis!r} must be an axis the funnel splits the "
+            f"treated patients over ({', '.join(splits) or 'none'})",
+            cost.join("axis"),
+        )
+    segments_table = cost.table("segments")
+    for segment_name in _every_segment(segments_table, axis_by_name[cost_axis], "cost"):
+        table = segments_table.child(segment_name, segments_table.raw(segment_name))
+        _costs(
+            table,
+            f"cost.{segment_name}",
+            factors,
+            per_market_unit,
+            price_unit,
+            f"funnel.cost.segments.{segment_name}",
+            (cost_axis, segment_name),
+        )
+        table.finish()
+    segments_table.finish()
+    return cost_axis, price_unit, per_market_unit
 
 
 def _population(table: Reader, regions: tuple[Region, ...]) -> dict[str, float]:
