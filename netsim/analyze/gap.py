@@ -333,11 +333,10 @@ def _labelled(
     }
     coords = {"factor": [p.name for p in players]}
     if mix is not None:
-        axis = scenario.funnel.cost_axis
         variables["gap_implied_mix"] = (
-            f"{axis}_mix",
+            "mix_segment",
             100.0 * moves.mix,
             {"units": "%", "long_name": "the top-down model's mix, in treated patients"},
         )
-        coords[f"{axis}_mix"] = [scenario.funnel.factors[i].segment for i in mix.columns]
+        coords["mix_segment"] = [scenario.funnel.factors[i].segment for i in mix.columns]
     return xr.Dataset(variables, coords=coords)

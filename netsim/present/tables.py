@@ -401,13 +401,13 @@ def _funnel_target_lines(scenario: Any) -> list[str]:
     how = "inherited" if scenario.calibration.inherited_from else "solved"
     lines = ["\nthe patient funnel's count targets (patients, base case)"]
     lines.append(
-        f"  {'target':<36} {'year':>4} {'wanted':>10} {'achieved':>12}  ok   "
+        f"  {'target':<40} {'year':>4} {'wanted':>10} {'achieved':>12}  ok   "
         f"{'solves':<36} {'file':>8} {how:>9}  plausible"
     )
     for row in rows:
         verdict = "yes" if row["ok"] else "NO"
         lines.append(
-            f"  {row['label']:<36} {row['year']:>4} {row['wanted']:>10,.0f} "
+            f"  {row['label']:<40} {row['year']:>4} {row['wanted']:>10,.0f} "
             f"{row['achieved']:>12,.1f}  {verdict:<4} {row['parameter']:<36} "
             f"{row['point']:>8.4g} {row['solved']:>9.4g}  {row['low']:g}-{row['high']:g} "
             f"{row['unit']}"
