@@ -332,22 +332,26 @@ def _per_country(
     return out
 
 
+def _multipliers(reader: Reader, key: str, names: tuple[str, ...], what: str) -> dict[str, float]:
+    """``<key> = {<name> = multiplier, source}`` (``by_region`` or ``by_country``): the
+    multiplier of each name the table gives; ``what`` says what a name must be."""
+    table = reader.table(key)
+    table.source()
+    given = {}
+    for name, value in table.items():
+        if name == "source":
+            continue
+        if name not in names:
+            raise table.error(f"{table.join(name)}: {name!r} is not {what}", table.join(name))
+        given[name] = table.check_number(value, table.join(name), minimum=0.0, maximum=1e6)
+    return given
+
+
 def _region_multipliers(reader: Reader, regions: tuple[str, ...]) -> dict[str, float]:
     """``by_region = {<region> = multiplier, source}``: 1 where a region is not named."""
     if not reader.has("by_region"):
         return {r: 1.0 for r in regions}
-    table = reader.table("by_region")
-    table.source()
-    given = {}
-    for key, value in table.items():
-        if key == "source":
-            continue
-        if key not in regions:
-            raise table.error(
-                f"{table.join(key)}: {key!r} is not a region ({', '.join(regions)})",
-                table.join(key),
-            )
-        given[key] = table.check_number(value, table.join(key), minimum=0.0, maximum=1e6)
+    given = _multipliers(reader, "by_region", regions, f"a region ({', '.join(regions)})")
     return {r: given.get(r, 1.0) for r in regions}
 
 
@@ -356,19 +360,9 @@ def _country_multipliers(reader: Reader, countries: tuple[str, ...]) -> dict[str
     over its region's value (the countries not named keep their region's)."""
     if not reader.has("by_country"):
         return {}
-    table = reader.table("by_country")
-    table.source()
-    given = {}
-    for key, value in table.items():
-        if key == "source":
-            continue
-        if key not in countries:
-            raise table.error(
-                f"{table.join(key)}: {key!r} is not a country of the scenario", table.join(key)
-            )
-        given[key] = table.check_number(value, table.join(key), minimum=0.0, maximum=1e6)
+    given = _multipliers(reader, "by_country", countries, "a country of the scenario")
     if not given:
-        raise table.error(f"{table.key} names no country", table.key)
+        raise reader.error(f"{reader.join('by_country')} names no country")
     return given
 
 
