@@ -180,3 +180,30 @@ def test_an_overlay_that_does_not_recalibrate_keeps_the_solved_factor():
     assert kept.calibration.funnel_scale["stages.diagnosed"] == factor
     assert abs(resolved.calibration.funnel_scale["stages.diagnosed"] - factor) > 1e-3
     np.testing.assert_allclose(kernel_counts(resolved), [1500.0], rtol=1e-6)
+
+
+def test_the_solved_multipliers_are_memoised_with_the_growth_parameters(tmp_path, monkeypatch):
+    """A later load reads the multipliers back bit for bit without solving (no
+    scipy.optimize at start-up); a memo whose multipliers no longer meet the targets is
+    solved again, never used."""
+    import json
+
+    import scipy.optimize
+
+    monkeypatch.setenv("NETSIM_CACHE_DIR", str(tmp_path))
+    calls, real = [], scipy.optimize.root
+    monkeypatch.setattr(scipy.optimize, "root", lambda *a, **k: calls.append(1) or real(*a, **k))
+    document = _solving(funnel_document(), "registry", "stages.diagnosed", 10.0, 95.0)
+    solved = netsim.load_scenario(document)
+    assert len(calls) == 1
+    (entry,) = (tmp_path / "calibration").glob("*.json")
+    memo = json.loads(entry.read_text())
+    assert memo["unknowns"][-1] == "funnel:stages.diagnosed"
+    again = netsim.load_scenario(document)
+    assert len(calls) == 1  # read back
+    assert again.calibration.funnel_scale == solved.calibration.funnel_scale
+    memo["solution"][-1] *= 1.01
+    entry.write_text(json.dumps(memo))
+    third = netsim.load_scenario(document)
+    assert len(calls) == 2  # the damaged multiplier is solved again
+    assert third.calibration.funnel_scale == solved.calibration.funnel_scale

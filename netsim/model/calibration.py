@@ -25,7 +25,9 @@ is solved the first time it is loaded; a later load of the same scenario by the 
 code reads the solution, bit for bit what the solver returned, and skips importing
 scipy.optimize and solving (about 0.4 s of a ``netsim run`` start). Every load
 recomputes the base case from the parameters and checks every target, cached or not.
-Set ``NETSIM_CACHE_DIR`` to an empty string to solve every time.
+Set ``NETSIM_CACHE_DIR`` to an empty string to solve every time. The multipliers a
+patient funnel's count targets solve (:mod:`netsim.model.funnel_targets`) are memoised in
+the same entry, after the growth parameters, and checked against their targets on reading.
 """
 
 from __future__ import annotations
@@ -44,7 +46,12 @@ import numpy as np
 
 from netsim.errors import ScenarioError
 from netsim.model.arrays import expected_draw_arrays, flat_segment_index, model_arrays
-from netsim.model.funnel_targets import solve_funnel_targets, unmet_targets
+from netsim.model.funnel_targets import (
+    meets_funnel_targets,
+    solve_funnel_targets,
+    solved_factors,
+    unmet_targets,
+)
 from netsim.model.numpy_oracle import reference_propagate
 from netsim.scenario.schema import Scenario, Target
 
@@ -343,8 +350,13 @@ def calibrate(scenario: Scenario, *, reuse_solution: bool = True) -> Scenario:
             f"{len(targets)} targets",
             path=scenario.path,
         )
-    memo = _solution_file(scenario, names) if names else None
-    cached = _cached_solution(memo, names) if reuse_solution else None
+    # the funnel's count targets' multipliers are memoised with the growth parameters,
+    # as unknowns ``funnel:<factor>`` after them
+    funnel_names = [f"funnel:{name}" for name in solved_factors(scenario)]
+    memo_names = names + funnel_names
+    memo = _solution_file(scenario, memo_names) if memo_names else None
+    memoised = _cached_solution(memo, memo_names) if reuse_solution else None
+    cached = None if memoised is None else memoised[: len(names)]
     if cached is not None and not _meets_targets(scenario, names, cached):
         cached = None  # a damaged or foreign cache entry: solve again, never fail on it
     x = cached if cached is not None else _solve(scenario, names)
@@ -358,15 +370,33 @@ def calibrate(scenario: Scenario, *, reuse_solution: bool = True) -> Scenario:
             f"{t.label}: wanted {t.value:g} +- {t.tolerance:g}, got {a:.6g}" for t, a in missed
         )
         raise ScenarioError(f"calibration cannot meet every target: {rows}", path=scenario.path)
-    if cached is None:
-        _remember_solution(memo, names, x)
     solved = dataclasses.replace(scenario, calibration=calibration)
-    funnel_scale = solve_funnel_targets(solved)  # the funnel's count targets, if any
+    memoised_funnel = None if memoised is None else memoised[len(names) :]
+    funnel_scale, funnel_read = _funnel_solution(solved, memoised_funnel)
+    if cached is None or not funnel_read:
+        _remember_solution(memo, memo_names, np.concatenate([x, list(funnel_scale.values())]))
     if not funnel_scale:
         return solved
     return dataclasses.replace(
         scenario, calibration=dataclasses.replace(calibration, funnel_scale=funnel_scale)
     )
+
+
+def _funnel_solution(
+    scenario: Scenario, memoised: np.ndarray | None
+) -> tuple[dict[str, float], bool]:
+    """The multipliers the funnel's count targets solve (in the targets' order), and
+    whether they are the memoised ones: those are kept when they still meet every target
+    (a later load by the same code then imports no scipy.optimize), else solved anew."""
+    factors = solved_factors(scenario)
+    if not factors:
+        return {}, True
+    if memoised is not None:
+        solution = dict(zip(factors, (float(v) for v in memoised), strict=True))
+        if meets_funnel_targets(scenario, solution):
+            return solution, True
+    solution = solve_funnel_targets(scenario)
+    return {name: solution[name] for name in factors}, False
 
 
 def inherit_calibration(scenario: Scenario, parent: Scenario) -> Scenario:

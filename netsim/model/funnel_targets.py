@@ -27,7 +27,9 @@ __all__ = [
     "TARGET_TOLERANCE",
     "base_case_counts",
     "funnel_target_rows",
+    "meets_funnel_targets",
     "solve_funnel_targets",
+    "solved_factors",
     "unmet_targets",
 ]
 
@@ -83,6 +85,25 @@ def _count(
 def _targets(scenario: Scenario) -> list[FunnelCheck]:
     funnel = scenario.funnel
     return [] if funnel is None else [c for c in funnel.checks if c.solve is not None]
+
+
+def solved_factors(scenario: Scenario) -> list[str]:
+    """The names of the factors the count targets solve, in the targets' order."""
+    return [c.solve.factor for c in _targets(scenario)]
+
+
+def meets_funnel_targets(scenario: Scenario, solved: Mapping[str, float]) -> bool:
+    """Whether multipliers (e.g. a memoised solution) are finite, plausible and meet every
+    count target."""
+    if set(solved) != set(solved_factors(scenario)):
+        return False
+    if not all(np.isfinite(v) and v > 0 for v in solved.values()):
+        return False
+    try:
+        _check_plausible(scenario, _targets(scenario), solved)
+    except ScenarioError:
+        return False
+    return not unmet_targets(scenario, solved)
 
 
 def solve_funnel_targets(scenario: Scenario) -> dict[str, float]:
