@@ -3,10 +3,12 @@
 Both models run on the same draws (:func:`netsim.propagate` fills both), so their
 ratio per draw is a paired comparison: its bands say how far apart the two forecasts
 are, P(patient-based > top-down) which one is larger, and the inputs whose rank
-correlation with the ratio is strongest say which assumptions drive the gap. In the
-base year the deterministic base cases give the implied values at which the two
-agree: the factor on every price, and the treated share, each solved and then checked
-by running the funnel again with it.
+correlation with the ratio is strongest say which assumptions drive the gap. Beside
+each ratio stands the absolute gap (patient-based - top-down, the market's unit) with
+each cell's share of the summed gap. In the base year the deterministic base cases give
+the implied values at which the two agree: the factor on every price, and the treated
+share, each solved and then checked by running the funnel again with it; and each cell's
+gap decomposed into the funnel's factors (:mod:`netsim.analyze.gap`).
 """
 
 from __future__ import annotations
@@ -147,6 +149,9 @@ def reconcile(
 
         - ``ratio`` (quantile, ...): bands of patient-based / top-down, with
           ``ratio_low`` and ``ratio_high`` (their intervals);
+        - ``gap`` (quantile, ...): bands of patient-based - top-down (the market's
+          unit), ``gap_mean`` its mean and ``gap_share`` the cell's share of the mean
+          gap summed over the cells (additive: the shares sum to 1);
         - ``top_down``, ``patient_based`` (quantile, ...): the two models' bands, in the
           market's unit, and ``top_down_base``, ``patient_based_base``: their base cases;
         - ``prob_patient_above`` and its ``prob_standard_error``: P(patient-based >
@@ -158,7 +163,12 @@ def reconcile(
           (``*_agrees``) and compared with the funnel's plausible range
           (``*_plausible``), and ``implied_treated_patients`` against
           ``treated_patients``;
-        - ``check_*`` (check, quantile): the funnel's count of each stated figure.
+        - ``gap_base_year``, ``gap_factor_point``, ``gap_factor_implied``,
+          ``gap_closed_alone``, ``gap_closed_shapley`` (factor, ...) and
+          ``gap_implied_mix``: the base-year gap by factor
+          (:func:`netsim.analyze.gap.decompose_gap`; the Shapley values sum to the gap);
+        - ``check_*`` (check, quantile): the funnel's count of each stated figure, and
+          for a count target the factor solved and its solved point.
 
     Raises
     ------
