@@ -64,7 +64,9 @@ def test_validate_prints_solved_parameters_and_targets(capsys):
     assert main(["validate", str(NET_CONFIG)]) == 0
     printed = capsys.readouterr().out
     assert "baseline" in printed and "(solved)" in printed
-    assert printed.count("  yes") == 9 and " NO" not in printed  # 7 report rows + 2 assumed
+    # 7 report rows + 2 assumed, and the funnel's 2 count targets
+    assert printed.count("  yes") == 11 and " NO" not in printed
+    assert "the patient funnel's count targets" in printed
 
 
 def test_overlays_keep_the_parent_calibration(net):

@@ -18,6 +18,7 @@ import netsim
 from netsim.analyze.reconcile import reconcile
 from netsim.cli import main
 from netsim.model.arrays import draw_arrays, funnel_arrays
+from netsim.model.numpy_oracle import reference_funnel
 
 from .conftest import NET_CONFIG
 from .helpers import A, small_scenario, without_funnel, write_toml
@@ -36,8 +37,8 @@ def lognormal(median: float, sigma: float) -> dict:
 def funnel_document(*, links: bool = True) -> dict:
     """``small_scenario()`` with a funnel using every feature: an incidence with a
     duration, two stages, two split axes (``axis0`` carries the costs, one segment by
-    doses x price, the other by a cost per patient-year), trends, region multipliers,
-    price levels per region and country; with ``links``, driver ``d0`` acts on a stage
+    doses x price, the other by a cost per patient-year), trends, region and country
+    multipliers, price levels per region and country; with ``links``, driver ``d0`` acts on a stage
     and a split share (and on growth) and event ``outage`` on doses and the rate."""
     document = small_scenario()
     document["funnel"] = {
@@ -51,6 +52,7 @@ def funnel_document(*, links: bool = True) -> dict:
             "value": {"dist": "pert", "low": 8.0, "mode": 10.0, "high": 13.0, "source": A},
             "trend": fixed(2.0),
             "by_region": {"R1": 0.5, "source": A},
+            "by_country": {"R1-b": 1.5, "source": A},
             "duration": {"dist": "uniform", "low": 4.0, "high": 6.0, "source": A},
         },
         "stages": {
@@ -58,7 +60,11 @@ def funnel_document(*, links: bool = True) -> dict:
                 "share": {"dist": "pert", "low": 60.0, "mode": 80.0, "high": 95.0, "source": A},
                 "trend": fixed(3.0),
             },
-            "treated": {"share": fixed(50.0), "by_region": {"R1": 0.6, "source": A}},
+            "treated": {
+                "share": fixed(50.0),
+                "by_region": {"R1": 0.6, "source": A},
+                "by_country": {"R0-b": 0.5, "R1-a": 1.6, "source": A},
+            },
         },
         "split": {
             "axis0": {
@@ -267,61 +273,11 @@ def test_a_drivers_impact_moves_both_models_unless_it_acts_on_the_funnel_only():
 
 
 def oracle(scenario: netsim.Scenario, inputs: np.ndarray) -> dict[str, np.ndarray]:
-    """The funnel's outputs, vectorised over draws, from the kernel's semantics (the
-    module docstring of netsim.kernels.funnel) rather than its loops."""
-    fa = funnel_arrays(scenario)
-    da = draw_arrays(scenario, inputs)
-    n_draws, n_factors = da.funnel_base.shape
-    n_years = fa.population.shape[1]
-    n_regions = fa.factor_region.shape[1]
-    onset = fa.ramp_onset[None, :] + da.delay - 1.0  # (D, K)
-    x = (fa.forecast_years[None, None, :] - onset[:, :, None]) * fa.ramp_rate[None, :, None]
-    ramps = np.clip(x, 0.0, 1.0) * (fa.ramp_norm[None, :] * da.impact)[:, :, None]  # (D, K, T1)
-
-    level = da.funnel_base[:, None, :] * fa.factor_region.T[None, :, :]  # (D, R, F)
-    value = np.empty((n_draws, n_regions, n_years, n_factors))
-    value[:, :, 0] = level
-    for t in range(1, n_years):
-        growth = np.broadcast_to(fa.factor_trend, level.shape).copy()
-        for k, f, w in zip(fa.link_driver, fa.link_factor, fa.link_weight, strict=True):
-            growth[:, :, f] += w * ramps[:, k, t - 1][:, None] * fa.driver_geo[k, :, t - 1]
-        level = np.maximum(level * (1.0 + growth), 0.0)
-        value[:, :, t] = level
-        for e, f, w in zip(
-            fa.event_link_event, fa.event_link_factor, fa.event_link_weight, strict=True
-        ):
-            shock = (da.event_severity[:, e] * da.event_activity[:, e, t - 1])[:, None]
-            value[:, :, t, f] *= 1.0 + w * shock * fa.event_geo[e, :, t - 1]
-    value = np.maximum(value, 0.0)
-    stages = fa.stage_factors
-    value[..., stages] = np.minimum(value[..., stages], 1.0)
-    splits = [fa.split_factors[a:b] for a, b in pairwise(fa.split_start)]
-    for members in splits:
-        total = value[..., members].sum(axis=-1, keepdims=True)
-        safe = np.where(total > 0, total, 1.0)
-        value[..., members] = np.where(total > 0, value[..., members] / safe, value[..., members])
-
-    here = value[:, fa.region_of]  # (D, C, T, F)
-    here = np.moveaxis(here, 1, 2)  # (D, T, C, F)
-    cases = fa.population[None].transpose(0, 2, 1) * np.prod(here[..., fa.case_factors], -1)
-    patients = np.concatenate(
-        [cases[..., None], cases[..., None] * np.cumprod(here[..., stages], axis=-1)], axis=-1
+    """The funnel's outputs from the numpy oracle (netsim.model.numpy_oracle), vectorised
+    over draws, from the kernel's semantics rather than its loops."""
+    return reference_funnel(
+        funnel_arrays(scenario), draw_arrays(scenario, inputs), scenario.funnel.splits
     )
-    treated = patients[..., -1]
-    out = {"patients": patients}
-    cost_axis = int(fa.cost_axis[0])
-    per_cost = treated[..., None] * here[..., fa.cost_doses] * here[..., fa.cost_price]
-    per_cost = per_cost * fa.price_index[None, None, :, None]
-    if cost_axis >= 0:
-        per_cost = per_cost * here[..., splits[cost_axis]]
-    out["patient_total"] = per_cost.sum(axis=-1)
-    for a, (axis, members) in enumerate(zip(scenario.funnel.splits, splits, strict=True)):
-        out[f"treated_by_{axis}"] = treated[..., None] * here[..., members]
-        if a == cost_axis:
-            out[f"patient_by_{axis}"] = per_cost
-        else:
-            out[f"patient_by_{axis}"] = out["patient_total"][..., None] * here[..., members]
-    return out
 
 
 def strong_links() -> dict:
@@ -368,6 +324,35 @@ def test_funnel_kernel_matches_the_numpy_oracle(builder):
     unlinked = netsim.load_scenario(funnel_document(links=False))
     plain = oracle(unlinked, inputs)
     assert not np.allclose(plain["patient_total"][:, 1:], want["patient_total"][:, 1:])
+
+
+def test_country_multipliers_reach_the_kernel():
+    """``by_country`` moves its own country only: the rate's multiplies that country's
+    cases, a stage's that country's share of the stage before; every other country keeps
+    its region's values bit for bit. Without them the outputs differ (the test can fail)."""
+    document = funnel_document()
+    plain = copy.deepcopy(document)
+    plain["funnel"]["rate"].pop("by_country")
+    plain["funnel"]["stages"]["treated"].pop("by_country")
+    scenario, unmoved = netsim.load_scenario(document), netsim.load_scenario(plain)
+    assert scenario.parameter_names == unmoved.parameter_names
+    inputs = netsim.sample_inputs(scenario, 40, seed=9)
+    moved = netsim.propagate(scenario, inputs, as_arrays=True, dtype=np.float64)["patients"]
+    base = netsim.propagate(unmoved, inputs, as_arrays=True, dtype=np.float64)["patients"]
+    countries = [c.name for c in scenario.countries]
+    cases = {"R1-b": 1.5}
+    treated = {"R0-b": 0.5, "R1-a": 1.6}
+    for c, name in enumerate(countries):
+        np.testing.assert_allclose(
+            moved[:, :, c, 0], base[:, :, c, 0] * cases.get(name, 1.0), rtol=1e-13, err_msg=name
+        )
+        share = moved[:, :, c, 2] / moved[:, :, c, 1]
+        plain_share = base[:, :, c, 2] / base[:, :, c, 1]
+        np.testing.assert_allclose(
+            share, plain_share * treated.get(name, 1.0), rtol=1e-13, err_msg=name
+        )
+        if name not in cases and name not in treated:
+            np.testing.assert_array_equal(moved[:, :, c], base[:, :, c], err_msg=name)
 
 
 # --- 4. invariants ----------------------------------------------------------------------------
@@ -421,6 +406,7 @@ def random_funnels(draw):
             stage["share"] = fixed(0.0)
         stage["trend"] = fixed(draw(trend))
         stage.pop("by_region", None)
+        stage.pop("by_country", None)
     axis0, axis1 = _shares(draw, 2), _shares(draw, 3)
     for segment, share in zip(("s0", "s1"), axis0, strict=True):
         funnel["split"]["axis0"][segment] = {"share": fixed(share), "trend": fixed(draw(trend))}
@@ -554,6 +540,22 @@ BAD_FUNNELS = {
     "figure without a source": (
         _set("funnel/stages/treated/share", {"value": 50.0}),
         "funnel.stages.treated.share",
+    ),
+    "country multiplier over 100 %": (
+        _set("funnel/stages/treated/by_country/R0-a", 2.5),
+        "funnel.stages.treated.share: up to 50 % x by_region 'R0' x by_country 'R0-a' = 2.5",
+    ),
+    "country multiplier of a region": (
+        _set("funnel/rate/by_country/R1", 2.0),
+        "funnel.rate.by_country.R1: 'R1' is not a country",
+    ),
+    "country multiplier without a source": (
+        _set("funnel/rate/by_country/source", None),
+        "funnel.rate.by_country",
+    ),
+    "country multiplier on a split": (
+        _set("funnel/split/axis0/s1/by_country", {"R0-a": 2.0, "source": A}),
+        "funnel.split.axis0.s1.by_country",
     ),
 }
 

@@ -22,9 +22,14 @@ def small_run(net):
 
 def test_duration_does_not_grow_with_the_incidence_trend():
     """[funnel.rate] trend is the incidence's trend (2 % a year in the NET file); the years
-    with the disease have no trend of their own. With the prevalence driver's funnel weight
-    at 0, Germany's cases (population growth 0) must grow by 2 % a year, not 1.02**2 - 1."""
-    scenario = netsim.load_scenario(NET_CONFIG, ["drivers.rising_prevalence.funnel.rate=0"])
+    with the disease grow by duration_trend only (set to 0 here). With the drivers' funnel
+    weights on the rate at 0, Germany's cases (population growth 0) must grow by 2 % a
+    year, not 1.02**2 - 1."""
+    unlinked = [
+        f"drivers.{name}.funnel.rate=0"
+        for name in ("rising_prevalence", "imaging_diagnostics", "liquid_biopsy")
+    ]
+    scenario = netsim.load_scenario(NET_CONFIG, [*unlinked, "funnel.rate.duration_trend.value=0"])
     cases = netsim.deterministic(scenario)["patients"].sel(country="Germany", stage="cases")
     growth = cases.values[1:] / cases.values[:-1] - 1
     np.testing.assert_allclose(growth, 0.02, rtol=1e-9)
@@ -109,7 +114,7 @@ def test_bands_of_a_patient_output(small_run, tmp_path, capsys):
     path = netsim.write_netcdf(small_run, tmp_path / "run.nc")
     assert main(["bands", str(path), "--output", "patients", "--by", "region"]) == 0
     text = capsys.readouterr().out
-    assert "bands of patients (region), patients" in text and "diagnosed" in text
+    assert "bands of patients (region), patients" in text and "advanced" in text
     assert main(["bands", str(path), "--output", "patient_by_modality", "--year", "2031"]) == 0
     text = capsys.readouterr().out
     assert "USD million" in text and "PRRT" in text
@@ -118,15 +123,22 @@ def test_bands_of_a_patient_output(small_run, tmp_path, capsys):
 
 def test_the_implied_treated_share_of_a_region_is_its_own(net):
     """With --by region the implied share is the one the region's patients get: the file's
-    figure times the region's by_region multiplier (0.4 in Asia-Pacific)."""
+    figure, as the French count target solved it, times the region's by_region multiplier
+    (0.7 in Asia-Pacific); by country, times the country's own too (India 0.5)."""
     result = netsim.reconcile(net, draws=50, seed=1, by="region")
-    point = net.parameter("funnel.stages.treated.share").distribution.point
+    solved = net.calibration.funnel_scale["stages.treated"]
+    assert solved != 1.0
+    point = net.parameter("funnel.stages.treated.share").distribution.point * solved
     factor = result["implied_price_factor"]
-    for region, multiplier in (("North America", 1.0), ("Asia-Pacific", 0.4)):
+    for region, multiplier in (("North America", 1.0), ("Asia-Pacific", 0.7)):
         expected = point * float(factor.sel(region=region)) * multiplier
         assert float(result["implied_treated_share"].sel(region=region)) == pytest.approx(
             expected, rel=1e-12
         )
+    by_country = netsim.reconcile(net, draws=50, seed=1, by="country")
+    expected = point * float(by_country["implied_price_factor"].sel(country="India")) * 0.7 * 0.5
+    got = float(by_country["implied_treated_share"].sel(country="India"))
+    assert got == pytest.approx(expected, rel=1e-12)
 
 
 def test_reconcile_notes_an_unbalanced_sobol_design(capsys):

@@ -111,7 +111,7 @@ def test_assumptions_sheet_lists_every_input_and_figure_with_its_source(tmp_path
     figures = {r["parameter or figure"]: r for r in rows if r["kind"] == "figure"}
     size = figures["market.base_size.value"]
     assert size["value (number)"] == 2890.0 and size["source"] == "report"
-    assert all(r["source"] in ("report", "assumption") for r in rows)
+    assert all(r["source"] in ("report", "study", "assumption") for r in rows)
 
 
 def test_a_reduced_run_gives_its_workbook(tmp_path):
@@ -369,7 +369,8 @@ def test_layout_assumptions_are_the_layout_s_parameters_in_order(net):
     assert [a.unit for a in records] == list(layout.parameter_units)
     assert [a.distribution for a in records] == list(layout.parameter_distributions)
     assert [a.source for a in records] == list(layout.parameter_sources)
-    assert all(a.source_kind in ("report", "assumption") and a.source_text for a in records)
+    kinds = ("report", "study", "assumption")
+    assert all(a.source_kind in kinds and a.source_text for a in records)
 
 
 def test_changed_figures_carry_their_units(tmp_path, capsys):

@@ -3,10 +3,12 @@
 Both models run on the same draws (:func:`netsim.propagate` fills both), so their
 ratio per draw is a paired comparison: its bands say how far apart the two forecasts
 are, P(patient-based > top-down) which one is larger, and the inputs whose rank
-correlation with the ratio is strongest say which assumptions drive the gap. In the
-base year the deterministic base cases give the implied values at which the two
-agree: the factor on every price, and the treated share, each solved and then checked
-by running the funnel again with it.
+correlation with the ratio is strongest say which assumptions drive the gap. Beside
+each ratio stands the absolute gap (patient-based - top-down, the market's unit) with
+each cell's share of the summed gap. In the base year the deterministic base cases give
+the implied values at which the two agree: the factor on every price, and the treated
+share, each solved and then checked by running the funnel again with it; and each cell's
+gap decomposed into the funnel's factors (:mod:`netsim.analyze.gap`).
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from netsim.analyze.gap import decompose_gap
 from netsim.analyze.sensitivity import centred_ranks
 from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import ScenarioError
 from netsim.kernels.funnel import split_share_kernel
 from netsim.model.arrays import draw_arrays, expected_draw_arrays, funnel_arrays
+from netsim.model.funnel_targets import funnel_target_rows
 from netsim.model.layout import HEADLINE_QUANTILES, OutputLayout
 from netsim.model.layout import aggregate as layout_aggregate
 from netsim.model.propagate import propagate, run_kernel
@@ -145,6 +149,9 @@ def reconcile(
 
         - ``ratio`` (quantile, ...): bands of patient-based / top-down, with
           ``ratio_low`` and ``ratio_high`` (their intervals);
+        - ``gap`` (quantile, ...): bands of patient-based - top-down (the market's
+          unit), ``gap_mean`` its mean and ``gap_share`` the cell's share of the mean
+          gap summed over the cells (additive: the shares sum to 1);
         - ``top_down``, ``patient_based`` (quantile, ...): the two models' bands, in the
           market's unit, and ``top_down_base``, ``patient_based_base``: their base cases;
         - ``prob_patient_above`` and its ``prob_standard_error``: P(patient-based >
@@ -156,7 +163,12 @@ def reconcile(
           (``*_agrees``) and compared with the funnel's plausible range
           (``*_plausible``), and ``implied_treated_patients`` against
           ``treated_patients``;
-        - ``check_*`` (check, quantile): the funnel's count of each stated figure.
+        - ``gap_base_year``, ``gap_factor_point``, ``gap_factor_implied``,
+          ``gap_closed_alone``, ``gap_closed_shapley`` (factor, ...) and
+          ``gap_implied_mix``: the base-year gap by factor
+          (:func:`netsim.analyze.gap.decompose_gap`; the Shapley values sum to the gap);
+        - ``check_*`` (check, quantile): the funnel's count of each stated figure, and
+          for a count target the factor solved and its solved point.
 
     Raises
     ------
@@ -226,6 +238,12 @@ def summarise(
     ratio = band_intervals(labelled(patient_based / top_down, "1"), q, confidence)
     td = band_intervals(labelled(top_down, unit), q, confidence)["value"]
     pb = band_intervals(labelled(patient_based, unit), q, confidence)["value"]
+    gap = band_intervals(labelled(patient_based - top_down, unit), q, confidence)["value"]
+    gap_mean = (patient_based - top_down).mean(axis=0)  # (year[, cell]): additive over cells
+    cell_axes = tuple(range(1, gap_mean.ndim))
+    total_gap = gap_mean.sum(axis=cell_axes, keepdims=True) if cell_axes else gap_mean
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap_share = gap_mean / total_gap
     above = (patient_based > top_down).mean(axis=0)
     ranks_in = centred_ranks(inputs)
     ranks_out = centred_ranks((patient_based / top_down).reshape(n, -1))
@@ -239,6 +257,17 @@ def summarise(
             "ratio_high": ratio["high"],
             "top_down": td.assign_attrs(units=unit, long_name="top-down market value"),
             "patient_based": pb.assign_attrs(units=unit, long_name="patient-based market value"),
+            "gap": gap.assign_attrs(units=unit, long_name="patient-based - top-down"),
+            "gap_mean": (
+                template.dims,
+                gap_mean,
+                {"units": unit, "long_name": "mean of patient-based - top-down"},
+            ),
+            "gap_share": (
+                template.dims,
+                gap_share,
+                {"units": "1", "long_name": "the cell's share of the summed mean gap"},
+            ),
             "prob_patient_above": (
                 template.dims,
                 above,
@@ -262,7 +291,29 @@ def summarise(
             "price_unit": scenario.funnel.price_unit,
         },
     )
-    return result
+    return result.merge(_decomposition(scenario, by))
+
+
+def _decomposition(scenario: Scenario, by: str) -> xr.Dataset:
+    """Each cell's base-year gap decomposed into the funnel's factors
+    (:func:`netsim.analyze.gap.decompose_gap`)."""
+    funnel = scenario.funnel
+    _, _, level = _outputs(scenario, by)
+    base = run_kernel(scenario, expected_draw_arrays(scenario))
+    td, _ = reconcile_cells(scenario, base, by)
+    first = td.isel(draw=0, year=0, drop=True)
+    mix = np.zeros(0)
+    if funnel.cost_axis is not None:
+        mix = base[f"by_{funnel.cost_axis}"][0, 0].sum(axis=0)
+    return decompose_gap(
+        scenario,
+        by,
+        level if by in PLACE_LEVELS else "axis",
+        list(first.dims),
+        first.shape,
+        first.values.reshape(-1),
+        mix,
+    )
 
 
 def _base_cases(scenario: Scenario, by: str) -> dict[str, Any]:
@@ -308,15 +359,22 @@ def _solve_base_cases(scenario: Scenario, by: str) -> dict[str, Any]:
             ]
         )
         achieved[key] = np.where(finite, diagonal, np.nan)
-    # the share the cell's patients get: the file's figure x its region's multiplier (a
-    # global or segment cell: the file's figure, which every region scales)
+    # the share the cell's patients get: the file's figure (x the multiplier a count
+    # target solved) x its region's multiplier, and a country's own (a global or segment
+    # cell: the file's figure, which every region scales)
     treated_factor = [f for f in funnel.factors if f.kind == "stage"][-1]
     multiplier = np.ones(factor.size)
     if by == "region":
         multiplier = np.array([treated_factor.by_region[r.name] for r in scenario.regions])
     elif by == "country":
-        multiplier = np.array([treated_factor.by_region[c.region] for c in scenario.countries])
-    share = treated_parameter.distribution.point * factor * multiplier  # percent
+        multiplier = np.array(
+            [
+                treated_factor.by_region[c.region] * treated_factor.by_country.get(c.name, 1.0)
+                for c in scenario.countries
+            ]
+        )
+    solved = scenario.calibration.funnel_scale.get(treated_factor.name, 1.0)
+    share = treated_parameter.distribution.point * solved * factor * multiplier  # percent
     implied_treated = _treated_patients(scenario, base, by) * factor
     agrees_price = np.abs(achieved["price"] - 1.0) <= AGREEMENT_TOLERANCE
     agrees_share = (np.abs(achieved["share"] - 1.0) <= AGREEMENT_TOLERANCE) & (share <= 100.0)
@@ -372,9 +430,24 @@ def _checks(scenario: Scenario, counts: np.ndarray, q: Sequence[float]) -> xr.Da
     bands = band_intervals(xr.DataArray(counts, dims=("draw", "check"), coords={"check": ids}), q)[
         "value"
     ]
+    solved = {row["id"]: row for row in funnel_target_rows(scenario)}
     return xr.Dataset(
         {
             "check_funnel": bands.assign_attrs(units="patients"),
+            "check_solves": (
+                "check",
+                [solved[c.id]["parameter"] if c.id in solved else "" for c in checks],
+                {"long_name": "the funnel factor a count target is solved with ('' for a check)"},
+            ),
+            "check_solved": (
+                "check",
+                [solved[c.id]["solved"] if c.id in solved else np.nan for c in checks],
+                {"long_name": "the solved factor's point, in its unit"},
+            ),
+            "check_solved_unit": (
+                "check",
+                [solved[c.id]["unit"] if c.id in solved else "" for c in checks],
+            ),
             "check_stated": ("check", [c.value for c in checks], {"units": "patients"}),
             "check_label": ("check", [c.label for c in checks]),
             "check_stage": ("check", [c.stage for c in checks]),

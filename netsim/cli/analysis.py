@@ -152,7 +152,11 @@ def add_analysis_commands(sub: Any) -> None:
         help="the chart of both fans, .png or .svg (default: reconcile_<config name>.png)",
     )
     recon.add_argument("--no-plot", action="store_true", help="write no chart")
-    recon.add_argument("--csv", help="also write the ratio table to this CSV file")
+    recon.add_argument(
+        "--csv",
+        help="also write the ratio table (with the gaps) to this CSV file, and the base-year "
+        "gap by factor beside it, to <name>_factors.csv",
+    )
     recon.add_argument("--out", help="write the reconciliation to NetCDF (.nc)")
 
     report = sub.add_parser("report", help="one self-contained HTML report of a run")
@@ -319,7 +323,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     import netsim
     from netsim.analyze.reconcile import reconcile
     from netsim.present.plots import reconcile_chart
-    from netsim.present.tables import reconcile_tables
+    from netsim.present.tables import gap_factor_table, reconcile_tables
     from netsim.run.files import write_netcdf
     from netsim.run.planning import sobol_balance_note
 
@@ -329,7 +333,12 @@ def _reconcile(args: argparse.Namespace) -> int:
     plot_path = None if args.no_plot else args.plot or f"reconcile_{Path(args.config).stem}.png"
     plot = _output(plot_path, (".png", ".svg"), reads)
     csv_file, out = _output(args.csv, (".csv",), reads), _output(args.out, (".nc",), reads)
-    with _outputs(plot, csv_file, out) as outputs:
+    factors_file = None  # the gap by factor, beside the ratio table's CSV
+    if args.csv is not None:
+        factors_file = _output(
+            str(Path(args.csv).with_suffix("")) + "_factors.csv", (".csv",), reads
+        )
+    with _outputs(plot, csv_file, factors_file, out) as outputs:
         scenario = netsim.load_scenario(args.config, args.set)
         _refuse_inputs(outputs, scenario.source_files)
         result = reconcile(scenario, args.draws, args.seed, args.sampler, args.by)
@@ -343,8 +352,10 @@ def _reconcile(args: argparse.Namespace) -> int:
             if year not in known:
                 raise ScenarioError(f"--year {year}: the scenario has years {known}")
         tables = reconcile_tables(result, args.year)
+        factors = gap_factor_table(result)
         written = _write_all(  # all or nothing: a full disk at the chart leaves no CSV
             (lambda: csv_file.write_text(tables[0].csv())) if csv_file else None,
+            (lambda: factors_file.write_text(factors.csv())) if factors_file else None,
             (lambda: write_netcdf(result, out)) if out is not None else None,
             (lambda: reconcile_chart(result, plot)) if plot is not None else None,
         )

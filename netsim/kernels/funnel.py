@@ -12,7 +12,8 @@ on it as they act on growth, pp for pp), floored at 0; events then multiply it, 
 active, by ``1 + weight x severity x geo`` (a temporary effect: the level itself does
 not carry it). A stage's share is capped at 1, and each split axis's shares are
 renormalised to sum to 1. Cases are at most the population (cases per person capped
-at 1).
+at 1). A country then takes its region's cases per person and stage shares times its
+own multipliers (``country_cases``, ``country_stage``), each capped at 1 again.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class FunnelArrays(NamedTuple):
     population: np.ndarray  # (C, T) persons
     region_of: np.ndarray  # (C,) int64
     price_index: np.ndarray  # (C,) price level / price units per market unit
+    country_cases: np.ndarray  # (C,) multiplier of the region's cases per person
+    country_stage: np.ndarray  # (C, S) multiplier of the region's share of each stage
     factor_kind: np.ndarray  # (F,) int64, FACTOR_*
     factor_trend: np.ndarray  # (F,) fraction a year
     factor_region: np.ndarray  # (F, R) multiplier of the base value
@@ -185,10 +188,12 @@ def funnel_kernel(
             for t in range(n_years):
                 for c in range(n_countries):
                     r = funnel.region_of[c]
-                    people = funnel.population[c, t] * cases_rt[r, t]
+                    # a multiplier of 1 leaves the region's capped value bit for bit
+                    per_person = min(cases_rt[r, t] * funnel.country_cases[c], 1.0)
+                    people = funnel.population[c, t] * per_person
                     patients[d, t, c, 0] = people
                     for j in range(n_stages):
-                        people *= stage_rt[r, t, j]
+                        people *= min(stage_rt[r, t, j] * funnel.country_stage[c, j], 1.0)
                         patients[d, t, c, j + 1] = people
                     treated[t, c] = people
                     value[t, c] = people * funnel.price_index[c] * value_rt[r, t]

@@ -35,6 +35,7 @@ __all__ = [
     "draw_arrays",
     "expected_draw_arrays",
     "funnel_arrays",
+    "funnel_scales",
     "model_arrays",
 ]
 
@@ -260,6 +261,14 @@ def _build_funnel_arrays(scenario: Scenario) -> FunnelArrays:
         split_factors += [i for i, f in enumerate(factors) if f.kind == "split" and f.axis == axis]
         split_start.append(len(split_factors))
     costs = [f for f in factors if f.kind == "cost"]
+    cases = [f for f in factors if f.kind == "cases"]
+    stages = [f for f in factors if f.kind == "stage"]
+    country_cases = np.array(
+        [np.prod([f.by_country.get(c.name, 1.0) for f in cases]) for c in countries]
+    )
+    country_stage = np.array(
+        [[f.by_country.get(c.name, 1.0) for f in stages] for c in countries], dtype=np.float64
+    ).reshape(len(countries), len(stages))
     ramp_onset, ramp_rate, ramp_norm, driver_geo = driver_geography(scenario)
     links = [
         (k, index[name], weight)
@@ -275,6 +284,8 @@ def _build_funnel_arrays(scenario: Scenario) -> FunnelArrays:
         population=population,
         region_of=_indices([region_index[c.region] for c in countries]),
         price_index=np.array([funnel.price_index[c.name] for c in countries]),
+        country_cases=country_cases,
+        country_stage=country_stage,
         factor_kind=kind,
         factor_trend=np.array([f.trend for f in factors]),
         factor_region=factor_region.reshape(len(factors), len(regions)),
@@ -302,14 +313,28 @@ def _build_funnel_arrays(scenario: Scenario) -> FunnelArrays:
     )
 
 
+def funnel_scales(scenario: Scenario, solved: Mapping[str, float] | None = None) -> np.ndarray:
+    """Each funnel factor's multiplier from its file value into the kernel's unit: its
+    unit's scale (1/100 for percent) times the multiplier a count target solved for it
+    (``solved``, by default the scenario's calibration's; 1 for a factor not solved).
+
+    Returns
+    -------
+    ndarray, shape (F,)
+    """
+    if solved is None:
+        calibration = scenario.calibration
+        solved = {} if calibration is None else calibration.funnel_scale
+    return np.array([f.scale * solved.get(f.name, 1.0) for f in scenario.funnel.factors])
+
+
 def _funnel_base(scenario: Scenario, inputs: np.ndarray) -> np.ndarray:
     """Each funnel factor's base value per draw, in the kernel's unit (D, F)."""
     if scenario.funnel is None:
         return np.zeros((inputs.shape[0], 0))
     factors = scenario.funnel.factors
-    scale = np.array([f.scale for f in factors])
     return np.ascontiguousarray(
-        _columns(scenario, inputs, [f.parameter.name for f in factors]) * scale
+        _columns(scenario, inputs, [f.parameter.name for f in factors]) * funnel_scales(scenario)
     )
 
 

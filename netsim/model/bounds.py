@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from netsim.errors import ScenarioError
-from netsim.model.arrays import funnel_arrays, model_arrays
+from netsim.model.arrays import funnel_arrays, funnel_scales, model_arrays
 from netsim.scenario.schema import Scenario
 
 __all__ = ["check_worst_draw"]
@@ -127,8 +127,9 @@ def _check_funnel(scenario: Scenario) -> None:
     factors = funnel.factors
     regions = [r.name for r in scenario.regions]
     path = scenario.path
-    ends = np.array([f.parameter.distribution.support for f in factors]) * np.array(
-        [[f.scale, f.scale] for f in factors]
+    ends = (
+        np.array([f.parameter.distribution.support for f in factors])
+        * (funnel_scales(scenario)[:, None])
     )
     base_low = ends[:, 0][:, None] * arrays.factor_region  # (F, R)
     base_high = ends[:, 1][:, None] * arrays.factor_region
@@ -181,13 +182,13 @@ def _check_funnel(scenario: Scenario) -> None:
                     key=f"funnel.split.{axis}",
                 )
     cases = [i for i, f in enumerate(factors) if f.kind == "cases"]
-    per_person = np.prod(base_high[cases], axis=0)  # (R,)
+    per_person = np.prod(base_high[cases], axis=0)[arrays.region_of] * arrays.country_cases
     if not np.all(per_person <= 1.0):
-        r = int(np.argmax(per_person))
+        c = int(np.argmax(per_person))
         raise ScenarioError(
-            f"funnel.rate: up to {per_person[r]:.4g} cases per person in {regions[r]} in the "
-            "base year (rate x duration x by_region over per): a country cannot have more "
-            "cases than people",
+            f"funnel.rate: up to {per_person[c]:.4g} cases per person in "
+            f"{scenario.countries[c].name} in the base year (rate x duration x by_region x "
+            "by_country over per): a country cannot have more cases than people",
             path=path,
             key="funnel.rate",
         )

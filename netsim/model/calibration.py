@@ -25,7 +25,9 @@ is solved the first time it is loaded; a later load of the same scenario by the 
 code reads the solution, bit for bit what the solver returned, and skips importing
 scipy.optimize and solving (about 0.4 s of a ``netsim run`` start). Every load
 recomputes the base case from the parameters and checks every target, cached or not.
-Set ``NETSIM_CACHE_DIR`` to an empty string to solve every time.
+Set ``NETSIM_CACHE_DIR`` to an empty string to solve every time. The multipliers a
+patient funnel's count targets solve (:mod:`netsim.model.funnel_targets`) are memoised in
+the same entry, after the growth parameters, and checked against their targets on reading.
 """
 
 from __future__ import annotations
@@ -44,6 +46,12 @@ import numpy as np
 
 from netsim.errors import ScenarioError
 from netsim.model.arrays import expected_draw_arrays, flat_segment_index, model_arrays
+from netsim.model.funnel_targets import (
+    meets_funnel_targets,
+    solve_funnel_targets,
+    solved_factors,
+    unmet_targets,
+)
 from netsim.model.numpy_oracle import reference_propagate
 from netsim.scenario.schema import Scenario, Target
 
@@ -67,7 +75,9 @@ class Calibration:
     """Solved growth parameters (fractions per year) and what they achieve.
 
     ``country_premium`` holds the growth over its region's of every country with a
-    premium of its own (given or solved), none for the others.
+    premium of its own (given or solved), none for the others. ``funnel_scale`` holds
+    the multiplier of each patient-funnel factor a count target solved
+    (:mod:`netsim.model.funnel_targets`), none for the others.
     """
 
     baseline: float
@@ -78,6 +88,7 @@ class Calibration:
     achieved: tuple[float, ...]  # per target of the scenario, in the target's unit
     inherited_from: str | None = None
     country_premium: Mapping[str, float] = field(default_factory=dict)
+    funnel_scale: Mapping[str, float] = field(default_factory=dict)
 
 
 def _unknowns(scenario: Scenario) -> list[str]:
@@ -339,8 +350,13 @@ def calibrate(scenario: Scenario, *, reuse_solution: bool = True) -> Scenario:
             f"{len(targets)} targets",
             path=scenario.path,
         )
-    memo = _solution_file(scenario, names) if names else None
-    cached = _cached_solution(memo, names) if reuse_solution else None
+    # the funnel's count targets' multipliers are memoised with the growth parameters,
+    # as unknowns ``funnel:<factor>`` after them
+    funnel_names = [f"funnel:{name}" for name in solved_factors(scenario)]
+    memo_names = names + funnel_names
+    memo = _solution_file(scenario, memo_names) if memo_names else None
+    memoised = _cached_solution(memo, memo_names) if reuse_solution else None
+    cached = None if memoised is None else memoised[: len(names)]
     if cached is not None and not _meets_targets(scenario, names, cached):
         cached = None  # a damaged or foreign cache entry: solve again, never fail on it
     x = cached if cached is not None else _solve(scenario, names)
@@ -354,9 +370,33 @@ def calibrate(scenario: Scenario, *, reuse_solution: bool = True) -> Scenario:
             f"{t.label}: wanted {t.value:g} +- {t.tolerance:g}, got {a:.6g}" for t, a in missed
         )
         raise ScenarioError(f"calibration cannot meet every target: {rows}", path=scenario.path)
-    if cached is None:
-        _remember_solution(memo, names, x)
-    return dataclasses.replace(scenario, calibration=calibration)
+    solved = dataclasses.replace(scenario, calibration=calibration)
+    memoised_funnel = None if memoised is None else memoised[len(names) :]
+    funnel_scale, funnel_read = _funnel_solution(solved, memoised_funnel)
+    if cached is None or not funnel_read:
+        _remember_solution(memo, memo_names, np.concatenate([x, list(funnel_scale.values())]))
+    if not funnel_scale:
+        return solved
+    return dataclasses.replace(
+        scenario, calibration=dataclasses.replace(calibration, funnel_scale=funnel_scale)
+    )
+
+
+def _funnel_solution(
+    scenario: Scenario, memoised: np.ndarray | None
+) -> tuple[dict[str, float], bool]:
+    """The multipliers the funnel's count targets solve (in the targets' order), and
+    whether they are the memoised ones: those are kept when they still meet every target
+    (a later load by the same code then imports no scipy.optimize), else solved anew."""
+    factors = solved_factors(scenario)
+    if not factors:
+        return {}, True
+    if memoised is not None:
+        solution = dict(zip(factors, (float(v) for v in memoised), strict=True))
+        if meets_funnel_targets(scenario, solution):
+            return solution, True
+    solution = solve_funnel_targets(scenario)
+    return {name: solution[name] for name in factors}, False
 
 
 def inherit_calibration(scenario: Scenario, parent: Scenario) -> Scenario:
@@ -399,6 +439,7 @@ def inherit_calibration(scenario: Scenario, parent: Scenario) -> Scenario:
     # the baseline and first-year step are kept only where they were solved; given in the
     # file (no global targets to solve them), the overlay's own values hold
     unknowns = _unknowns(scenario)
+    factor_names = set() if scenario.funnel is None else set(scenario.funnel.factor_names)
     inherited = Calibration(
         calibration.baseline if "baseline" in unknowns else scenario.baseline_growth,
         calibration.first_year_step if "first_year_step" in unknowns else scenario.first_year_step,
@@ -408,6 +449,7 @@ def inherit_calibration(scenario: Scenario, parent: Scenario) -> Scenario:
         (),
         inherited_from=parent.path,
         country_premium=country_premium,
+        funnel_scale={k: v for k, v in calibration.funnel_scale.items() if k in factor_names},
     )
     achieved = _base_case(scenario, inherited)
     inherited = dataclasses.replace(inherited, achieved=tuple(float(a) for a in achieved))
@@ -426,6 +468,8 @@ def calibration_json(calibration: Calibration) -> str:
     }
     if calibration.country_premium:  # absent in a run of a market without country premiums
         data["country_premium"] = {k: float(v) for k, v in calibration.country_premium.items()}
+    if calibration.funnel_scale:  # absent in a run of a funnel without count targets
+        data["funnel_scale"] = {k: float(v) for k, v in calibration.funnel_scale.items()}
     return json.dumps(data)
 
 
@@ -453,27 +497,32 @@ def restore_calibration(scenario: Scenario, text: str) -> Scenario:
             (),
             inherited_from=data["inherited_from"],
             country_premium={str(k): float(v) for k, v in data.get("country_premium", {}).items()},
+            funnel_scale={str(k): float(v) for k, v in data.get("funnel_scale", {}).items()},
         )
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise ScenarioError(f"the stored calibration is damaged ({error})") from None
     regions = {r.name for r in scenario.regions}
     segments = {(a.name, s.name) for a in scenario.axes for s in a.segments}
     countries = {c.name for c in scenario.countries if c.has_premium}
+    solvable = set() if scenario.funnel is None else set(scenario.funnel.factor_names)
     if (
         set(calibration.region_premium) != regions
         or set(calibration.segment_premium) != segments
         or set(calibration.country_premium) != countries
+        or not set(calibration.funnel_scale) <= solvable
     ):
         raise ScenarioError("the stored calibration does not fit the stored scenario")
     achieved = _base_case(scenario, calibration)
     calibration = dataclasses.replace(calibration, achieved=tuple(float(a) for a in achieved))
+    restored = dataclasses.replace(scenario, calibration=calibration)
     if calibration.inherited_from is None:
         missed = [
             t.label for t, a in zip(scenario.targets, achieved, strict=True) if not within(t, a)
         ]
+        missed += unmet_targets(restored)
         if missed:
             raise ScenarioError(f"the stored calibration misses targets: {', '.join(missed)}")
-    return dataclasses.replace(scenario, calibration=calibration)
+    return restored
 
 
 def target_rows(scenario: Scenario) -> list[dict[str, object]]:

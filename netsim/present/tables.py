@@ -386,7 +386,33 @@ def validation_text(scenario: Any) -> str:
             f"  {row['target']:<44} {row['unit']:<12} {row['wanted']:>10g} "
             f"{row['tolerance']:>7g} {row['achieved']:>12.5f}  {verdict}"
         )
+    lines += _funnel_target_lines(scenario)
     return "\n".join(lines)
+
+
+def _funnel_target_lines(scenario: Any) -> list[str]:
+    """The patient funnel's count targets: each count wanted and achieved, and the factor
+    it solves, from the file's point to the solved one, within its plausible range."""
+    from netsim.model.funnel_targets import funnel_target_rows
+
+    rows = funnel_target_rows(scenario)
+    if not rows:
+        return []
+    how = "inherited" if scenario.calibration.inherited_from else "solved"
+    lines = ["\nthe patient funnel's count targets (patients, base case)"]
+    lines.append(
+        f"  {'target':<40} {'year':>4} {'wanted':>10} {'achieved':>12}  ok   "
+        f"{'solves':<36} {'file':>8} {how:>9}  plausible"
+    )
+    for row in rows:
+        verdict = "yes" if row["ok"] else "NO"
+        lines.append(
+            f"  {row['label']:<40} {row['year']:>4} {row['wanted']:>10,.0f} "
+            f"{row['achieved']:>12,.1f}  {verdict:<4} {row['parameter']:<36} "
+            f"{row['point']:>8.4g} {row['solved']:>9.4g}  {row['low']:g}-{row['high']:g} "
+            f"{row['unit']}"
+        )
+    return lines
 
 
 def _percent(value: float) -> str:
@@ -419,6 +445,7 @@ def reconcile_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> 
                 f"{float(result['prob_patient_above'].sel(pick)):.3f}",
                 float(result["top_down"].sel(pick).sel(quantile=0.5)),
                 float(result["patient_based"].sel(pick).sel(quantile=0.5)),
+                *_gap_columns(result, pick),
                 top,
             ]
         )
@@ -429,6 +456,7 @@ def reconcile_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> 
         "P(patient > top)",
         "top-down P50",
         "patient P50",
+        *(["gap P50", "share of gap"] if "gap" in result else []),
         "inputs explaining the ratio most",
     ]
     title = (
@@ -476,32 +504,172 @@ def reconcile_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> 
             labels=len(cells),
         )
     )
+    if "gap_closed_shapley" in result:
+        tables.append(_decomposition_table(result, cells))
     if "check" in result.dims:
-        check_rows = []
-        for check in result["check"].values:
-            picked = result.sel(check=check)
-            check_rows.append(
-                [
-                    str(picked["check_label"].values),
-                    int(picked["check_year"]),
-                    str(picked["check_stage"].values),
-                    f"{float(picked['check_stated']):,.0f}",
-                    *[f"{float(picked['check_funnel'].sel(quantile=q)):,.0f}" for q in qs],
-                    f"{float(picked['check_prob_above']):.3f}",
-                ]
-            )
-        tables.append(
-            Table(
-                "\nthe funnel against stated counts (patients)",
-                [
-                    "figure",
-                    "year",
-                    "stage",
-                    "stated",
-                    *[f"funnel P{100 * q:g}" for q in qs],
-                    "P(funnel > stated)",
-                ],
-                check_rows,
+        tables.append(_check_table(result, qs))
+    return tables
+
+
+def _check_table(result: xr.Dataset, qs: Sequence[float]) -> Table:
+    """The funnel against stated counts: each count, the funnel's bands of it, and for a
+    count target the factor solved to meet it in the base case."""
+    check_rows = []
+    for check in result["check"].values:
+        picked = result.sel(check=check)
+        solves = str(picked["check_solves"].values) if "check_solves" in picked else ""
+        how = "check"
+        if solves:
+            unit = str(picked["check_solved_unit"].values)
+            how = f"target: {solves} = {float(picked['check_solved']):.4g} {unit}"
+        check_rows.append(
+            [
+                str(picked["check_label"].values),
+                int(picked["check_year"]),
+                str(picked["check_stage"].values),
+                f"{float(picked['check_stated']):,.0f}",
+                *[f"{float(picked['check_funnel'].sel(quantile=q)):,.0f}" for q in qs],
+                f"{float(picked['check_prob_above']):.3f}",
+                how,
+            ]
+        )
+    return Table(
+        "\nthe funnel against stated counts (patients); a target is met by the base case",
+        [
+            "figure",
+            "year",
+            "stage",
+            "stated",
+            *[f"funnel P{100 * q:g}" for q in qs],
+            "P(funnel > stated)",
+            "check, or target and its solved factor",
+        ],
+        check_rows,
+    )
+
+
+def _gap_columns(result: xr.Dataset, pick: dict[str, Any]) -> list[Any]:
+    """The absolute gap's median and the cell's share of the year's summed mean gap
+    (a run reconciled before gaps were reported has neither)."""
+    if "gap" not in result:
+        return []
+    share = float(result["gap_share"].sel(pick))
+    return [
+        float(result["gap"].sel(pick).sel(quantile=0.5)),
+        f"{100 * share:.1f} %" if np.isfinite(share) else "n/a",
+    ]
+
+
+def _percent_of(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f} %" if whole and np.isfinite(part / whole) else "n/a"
+
+
+def _decomposition_table(result: xr.Dataset, cells: Sequence[str]) -> Table:
+    """The base-year gap by factor: for the world each factor's point, the value the
+    top-down model implies, the gap it closes alone and its Shapley value; for cells,
+    each cell's gap and the factors that close most of it."""
+    base_year = result.attrs.get("base_year", int(result["year"].values[0]))
+    unit = result.attrs.get("units", "")
+    title = (
+        f"\n{base_year}: the gap by factor, {unit} (each factor moved to the value the "
+        "top-down model implies: the mix its own, the others sharing the gap left by their "
+        "spreads; Shapley values add up to the gap)"
+    )
+    if "gap_implied_mix" in result:
+        mix_dim = result["gap_implied_mix"].dims[0]
+        listed = ", ".join(
+            f"{name} {float(v):.1f} %"
+            for name, v in zip(
+                result[mix_dim].values, result["gap_implied_mix"].values, strict=True
             )
         )
-    return tables
+        title += f"\n  the top-down model's mix, in treated patients: {listed}"
+    if cells:
+        return _decomposition_by_cell(result, cells, title)
+    gap = float(result["gap_base_year"])
+    rows = []
+    for factor in result["factor"].values:
+        picked = result.sel(factor=factor)
+        point, implied = float(picked["gap_factor_point"]), float(picked["gap_factor_implied"])
+        alone, shapley = float(picked["gap_closed_alone"]), float(picked["gap_closed_shapley"])
+        rows.append(
+            [
+                str(factor),
+                _figure(point),
+                _figure(implied),
+                alone,
+                _percent_of(alone, gap),
+                shapley,
+                _percent_of(shapley, gap),
+            ]
+        )
+    rows.append(["the gap", "", "", "", "", gap, "100.0 %"])
+    headers = ["factor", "point", "implied", "closes alone", "share", "Shapley", "share"]
+    return Table(title, headers, rows)
+
+
+def _figure(value: float) -> str:
+    """A factor's value: four significant digits, thousands separated ('(mix)' for none)."""
+    if not np.isfinite(value):
+        return "(mix)"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def _decomposition_by_cell(result: xr.Dataset, cells: Sequence[str], title: str) -> Table:
+    """One row per cell: its base-year gap, its share of the summed gap, and the three
+    factors with the largest Shapley values."""
+    total = float(result["gap_base_year"].sum())
+    rows = []
+    for pick in _cells(result["gap_base_year"], cells):
+        gap = float(result["gap_base_year"].sel(pick))
+        shapley = result["gap_closed_shapley"].sel(pick)
+        order = np.argsort(-np.abs(np.nan_to_num(shapley.values)))[:3]
+        top = ", ".join(
+            f"{shapley['factor'].values[i]} {_percent_of(float(shapley.values[i]), gap)}"
+            for i in order
+            if np.isfinite(shapley.values[i])
+        )
+        rows.append([*pick.values(), gap, _percent_of(gap, total), top or "n/a"])
+    headers = [*cells, "gap", "share of gap", "factors closing most of it (Shapley)"]
+    return Table(title, headers, rows, labels=len(cells))
+
+
+def gap_factor_table(result: xr.Dataset) -> Table:
+    """The base-year gap by factor in long form, every cell and factor a row (what
+    ``netsim reconcile --csv`` writes beside the ratio table): the cell's gap, the
+    factor's point and implied value, the gap it closes alone and its Shapley value, in
+    the market's unit, and their shares of the cell's gap."""
+    cells = [d for d in result["gap_base_year"].dims]
+    rows = []
+    for pick in _cells(result["gap_base_year"], cells) if cells else [{}]:
+        cell = result.sel(pick) if pick else result
+        gap = float(cell["gap_base_year"])
+        for factor in result["factor"].values:
+            picked = cell.sel(factor=factor)
+            alone = float(picked["gap_closed_alone"])
+            shapley = float(picked["gap_closed_shapley"])
+            rows.append(
+                [
+                    *pick.values(),
+                    str(factor),
+                    gap,
+                    float(picked["gap_factor_point"]),
+                    float(picked["gap_factor_implied"]),
+                    alone,
+                    alone / gap if gap else np.nan,
+                    shapley,
+                    shapley / gap if gap else np.nan,
+                ]
+            )
+    headers = [
+        *cells,
+        "factor",
+        "gap",
+        "point",
+        "implied",
+        "closes alone",
+        "alone share",
+        "Shapley",
+        "Shapley share",
+    ]
+    return Table("the base-year gap by factor", headers, rows, labels=len(cells) + 1)

@@ -32,7 +32,7 @@ __all__ = [
     "merge_overlay",
 ]
 
-SOURCE_PREFIXES = ("report", "assumption")
+SOURCE_PREFIXES = ("report", "study", "assumption")
 MAX_DOCUMENT_BYTES = 10_000_000  # a scenario is a few kB: anything larger is not one
 
 
@@ -375,15 +375,17 @@ class Reader:
         return float(value)
 
     def source(self, required: bool = True) -> str | None:
-        """The ``source`` of this table: ``report: <quote>`` or ``assumption: <reason>``."""
+        """The ``source`` of this table: ``report: <quote>``, ``study: <citation and
+        figure>`` (a published study, e.g. a population registry's) or ``assumption:
+        <reason>``."""
         if not required and "source" not in self.data:
             return None
         text = self.string("source")
         head, _, rest = text.partition(":")
         if head.strip() not in SOURCE_PREFIXES or not rest.strip():
             raise self.error(
-                f"{self.join('source')}={text!r} must read 'report: <quoted figure>' or "
-                "'assumption: <one-line reason>'",
+                f"{self.join('source')}={text!r} must read 'report: <quoted figure>', "
+                "'study: <citation: figure>' or 'assumption: <one-line reason>'",
                 self.join("source"),
             )
         return text
@@ -422,8 +424,8 @@ def check_sources(document: Mapping[str, Any], path: str) -> None:
             first = next(k for k, v in table.items() if _is_number(v))
             where = f"{key}.{first}" if key else first
             raise ScenarioError(
-                f"{where} has no source: add source = 'report: <quote>' or "
-                "'assumption: <reason>' to its table",
+                f"{where} has no source: add source = 'report: <quote>', 'study: <citation>' "
+                "or 'assumption: <reason>' to its table",
                 path=path,
                 key=where,
             )
@@ -436,19 +438,20 @@ def check_sources(document: Mapping[str, Any], path: str) -> None:
 
 
 class Sourced:
-    """The two parts of a ``source`` attribute (``report: <quote>`` or ``assumption:
-    <reason>``), for the records tables list with their sources."""
+    """The two parts of a ``source`` attribute (``report: <quote>``, ``study:
+    <citation>`` or ``assumption: <reason>``), for the records tables list with their
+    sources."""
 
     source: str
 
     @property
     def source_kind(self) -> str:
-        """``report`` or ``assumption``: the source's first word."""
+        """``report``, ``study`` or ``assumption``: the source's first word."""
         return self.source.partition(":")[0].strip()
 
     @property
     def source_text(self) -> str:
-        """The source's quote or reason (after ``report:`` / ``assumption:``)."""
+        """The source's quote, citation or reason (after its first word)."""
         return self.source.partition(":")[2].strip()
 
 

@@ -64,7 +64,7 @@ def _funnel_unit(parts: Sequence[str], document: Mapping[str, Any], market_unit:
     funnel = _get(document, "funnel")
     if TRENDS.intersection(parts[-2:]):  # a trend (a number, or its table's value)
         return CAGR
-    if "by_region" in parts:
+    if "by_region" in parts or "by_country" in parts:
         return TIMES
     if section == "population":
         return "persons"
@@ -98,6 +98,13 @@ def _funnel_unit(parts: Sequence[str], document: Mapping[str, Any], market_unit:
         return ""
     if section == "plausible":
         return PERCENT if "treated_share" in parts else TIMES
+    if section == "checks" and "solve" in parts and len(parts) > 2:
+        factor = _get(funnel, "checks", parts[2], "solve", "factor")
+        if factor == "duration":
+            return YEARS
+        if factor == "rate":
+            return _funnel_unit(("funnel", "rate", "value"), document, market_unit)
+        return PERCENT if isinstance(factor, str) else ""
     if section == "checks":
         return YEAR if last == "year" else "patients"
     return ""

@@ -17,9 +17,10 @@ from dataclasses import replace
 from typing import Any
 
 from netsim.scenario.documents import Reader
+from netsim.scenario.funnel_checks import parse_checks
 from netsim.scenario.names import folded, label_problem
 from netsim.scenario.parameters import fixed_parameter, read_value_or_distribution
-from netsim.scenario.schema import Axis, Funnel, FunnelCheck, FunnelFactor, Region
+from netsim.scenario.schema import Axis, Funnel, FunnelFactor, Region
 
 __all__ = [
     "CASES_STAGE",
@@ -69,7 +70,6 @@ def parse_funnel(
     ScenarioError
         On the first rule the table breaks, naming its key path.
     """
-    region_names = tuple(r.name for r in regions)
     label = reader.string("label", "patient funnel")
     reader.source(required=False)
     population = _population(reader.table("population"), regions)
@@ -80,8 +80,50 @@ def parse_funnel(
         for c, v in _per_country(growth_table, regions, minimum=-50.0, maximum=50.0).items()
     }
     factors = _Factors()
+    rate_kind, rate_per = _rate(reader.table("rate"), regions, factors)
+    stages, stage_labels = _stages(reader.table("stages"), regions, factors)
+    splits = _splits(reader.table("split", {}), regions, axes, factors)
+    cost = reader.table("cost")
+    cost_axis, price_unit, per_market_unit = _cost(cost, axes, splits, factors)
+    price_index = _per_country(cost.table("price_index"), regions, minimum=0.0, source=True)
+    cost.finish()
 
-    rate_table = reader.table("rate")
+    plausible_price = plausible_treated = None
+    plausible = reader.table("plausible", None)
+    if plausible is not None:
+        if plausible.has("price_factor"):
+            plausible_price = _range(plausible.table("price_factor"), 1.0)
+        if plausible.has("treated_share"):
+            plausible_treated = _range(plausible.table("treated_share"), 0.01, maximum=100.0)
+        plausible.finish()
+
+    checks = parse_checks(
+        reader.table("checks", {}), stages, regions, axes, splits, years, factors.factors
+    )
+    reader.finish()
+    return Funnel(
+        label=label,
+        population=population,
+        population_growth=population_growth,
+        rate_kind=rate_kind,
+        rate_per=rate_per,
+        factors=tuple(factors.factors),
+        stages=tuple(stages),
+        stage_labels=tuple(stage_labels),
+        splits=splits,
+        cost_axis=cost_axis,
+        price_unit=price_unit,
+        per_market_unit=per_market_unit,
+        price_index=price_index,
+        plausible_price=plausible_price,
+        plausible_treated=plausible_treated,
+        checks=checks,
+    )
+
+
+def _rate(rate_table: Reader, regions: tuple[Region, ...], factors: _Factors) -> tuple[str, float]:
+    """``[funnel.rate]``: the rate (and, for an incidence, the duration) into ``factors``;
+    returns the rate's kind and the persons it is counted per."""
     rate_kind = rate_table.string("kind")
     if rate_kind not in RATE_KINDS:
         raise rate_table.error(
@@ -92,7 +134,15 @@ def parse_funnel(
     rate_table.source()
     unit = f"per {rate_per:,.0f}" + (" a year" if rate_kind == "incidence" else "")
     rate = _factor(
-        rate_table, "value", "rate", "cases", unit, 1.0 / rate_per, region_names, "funnel.rate"
+        rate_table,
+        "value",
+        "rate",
+        "cases",
+        unit,
+        1.0 / rate_per,
+        tuple(r.name for r in regions),
+        "funnel.rate",
+        countries=tuple(c.name for r in regions for c in r.countries),
     )
     _nonnegative(rate, rate_table.join("value"), rate_table)
     factors.add(rate, rate_table)
@@ -123,8 +173,14 @@ def parse_funnel(
             rate_table.join("duration"),
         )
     rate_table.finish()
+    return rate_kind, rate_per
 
-    stages_table = reader.table("stages")
+
+def _stages(
+    stages_table: Reader, regions: tuple[Region, ...], factors: _Factors
+) -> tuple[list[str], list[str]]:
+    """``[funnel.stages]``: each stage's share into ``factors``; returns the stage names
+    and labels, ``cases`` first."""
     stages, stage_labels = [CASES_STAGE], ["with the disease"]
     first = {folded(CASES_STAGE): (CASES_STAGE, "the first stage")}
     stages_table.apart(stages_table.data, "stage", first)
@@ -145,10 +201,11 @@ def parse_funnel(
             "stage",
             "%",
             0.01,
-            region_names,
+            tuple(r.name for r in regions),
             f"funnel.stages.{stage_name}",
+            countries=tuple(c.name for r in regions for c in r.countries),
         )
-        _share_within(stage, table.join("share"), table)
+        _share_within(stage, table.join("share"), table, regions)
         factors.add(stage, table)
         table.finish()
         stages.append(stage_name)
@@ -157,9 +214,15 @@ def parse_funnel(
             f"{stages_table.key} lists no stage: give at least one (the last is the treated "
             "patients)"
         )
+    return stages, stage_labels
 
+
+def _splits(
+    splits_table: Reader, regions: tuple[Region, ...], axes: tuple[Axis, ...], factors: _Factors
+) -> tuple[str, ...]:
+    """``[funnel.split]``: each axis's shares into ``factors`` (grouped in the scenario's
+    axis order); returns the split axes, in that order."""
     axis_by_name = {a.name: a for a in axes}
-    splits_table = reader.table("split", {})
     split_axes: list[str] = []
     for axis_name, value in splits_table.items():
         if axis_name not in axis_by_name:
@@ -172,67 +235,43 @@ def parse_funnel(
         split_axes.append(axis_name)
     splits = tuple(a.name for a in axes if a.name in split_axes)  # the scenario's order
     factors.factors = _in_axis_order(factors.factors, splits)
+    return splits
 
-    cost = reader.table("cost")
+
+def _cost(
+    cost: Reader, axes: tuple[Axis, ...], splits: tuple[str, ...], factors: _Factors
+) -> tuple[str | None, str, float]:
+    """``[funnel.cost]`` (but its price index): the doses and prices into ``factors``;
+    returns the cost axis (or None), the price unit and the price units per market unit."""
+    axis_by_name = {a.name: a for a in axes}
     cost_axis = cost.string("axis", None) if cost.has("axis") else None
     price_unit = cost.string("price_unit")
     per_market_unit = cost.number("per_market_unit", positive=True)
     cost.source()
-    if cost_axis is not None:
-        if cost_axis not in split_axes:
-            raise cost.error(
-                f"{cost.join('axis')}={cost_axis!r} must be an axis the funnel splits the "
-                f"treated patients over ({', '.join(split_axes) or 'none'})",
-                cost.join("axis"),
-            )
-        segments_table = cost.table("segments")
-        for segment_name in _every_segment(segments_table, axis_by_name[cost_axis], "cost"):
-            table = segments_table.child(segment_name, segments_table.raw(segment_name))
-            _costs(
-                table,
-                f"cost.{segment_name}",
-                factors,
-                per_market_unit,
-                price_unit,
-                f"funnel.cost.segments.{segment_name}",
-                (cost_axis, segment_name),
-            )
-            table.finish()
-        segments_table.finish()
-    else:
+    if cost_axis is None:
         _costs(cost, "cost", factors, per_market_unit, price_unit, "funnel.cost")
-    price_index = _per_country(cost.table("price_index"), regions, minimum=0.0, source=True)
-    cost.finish()
-
-    plausible_price = plausible_treated = None
-    plausible = reader.table("plausible", None)
-    if plausible is not None:
-        if plausible.has("price_factor"):
-            plausible_price = _range(plausible.table("price_factor"), 1.0)
-        if plausible.has("treated_share"):
-            plausible_treated = _range(plausible.table("treated_share"), 0.01, maximum=100.0)
-        plausible.finish()
-
-    checks = _checks(reader.table("checks", {}), stages, regions, axes, splits, years)
-    reader.finish()
-    return Funnel(
-        label=label,
-        population=population,
-        population_growth=population_growth,
-        rate_kind=rate_kind,
-        rate_per=rate_per,
-        factors=tuple(factors.factors),
-        stages=tuple(stages),
-        stage_labels=tuple(stage_labels),
-        splits=splits,
-        cost_axis=cost_axis,
-        price_unit=price_unit,
-        per_market_unit=per_market_unit,
-        price_index=price_index,
-        plausible_price=plausible_price,
-        plausible_treated=plausible_treated,
-        checks=checks,
-    )
+        return cost_axis, price_unit, per_market_unit
+    if cost_axis not in splits:
+        raise cost.error(
+            f"{cost.join('axis')}={cost_axis!r} must be an axis the funnel splits the "
+            f"treated patients over ({', '.join(splits) or 'none'})",
+            cost.join("axis"),
+        )
+    segments_table = cost.table("segments")
+    for segment_name in _every_segment(segments_table, axis_by_name[cost_axis], "cost"):
+        table = segments_table.child(segment_name, segments_table.raw(segment_name))
+        _costs(
+            table,
+            f"cost.{segment_name}",
+            factors,
+            per_market_unit,
+            price_unit,
+            f"funnel.cost.segments.{segment_name}",
+            (cost_axis, segment_name),
+        )
+        table.finish()
+    segments_table.finish()
+    return cost_axis, price_unit, per_market_unit
 
 
 def _population(table: Reader, regions: tuple[Region, ...]) -> dict[str, float]:
@@ -293,23 +332,38 @@ def _per_country(
     return out
 
 
+def _multipliers(reader: Reader, key: str, names: tuple[str, ...], what: str) -> dict[str, float]:
+    """``<key> = {<name> = multiplier, source}`` (``by_region`` or ``by_country``): the
+    multiplier of each name the table gives; ``what`` says what a name must be."""
+    table = reader.table(key)
+    table.source()
+    given = {}
+    for name, value in table.items():
+        if name == "source":
+            continue
+        if name not in names:
+            raise table.error(f"{table.join(name)}: {name!r} is not {what}", table.join(name))
+        given[name] = table.check_number(value, table.join(name), minimum=0.0, maximum=1e6)
+    return given
+
+
 def _region_multipliers(reader: Reader, regions: tuple[str, ...]) -> dict[str, float]:
     """``by_region = {<region> = multiplier, source}``: 1 where a region is not named."""
     if not reader.has("by_region"):
         return {r: 1.0 for r in regions}
-    table = reader.table("by_region")
-    table.source()
-    given = {}
-    for key, value in table.items():
-        if key == "source":
-            continue
-        if key not in regions:
-            raise table.error(
-                f"{table.join(key)}: {key!r} is not a region ({', '.join(regions)})",
-                table.join(key),
-            )
-        given[key] = table.check_number(value, table.join(key), minimum=0.0, maximum=1e6)
+    given = _multipliers(reader, "by_region", regions, f"a region ({', '.join(regions)})")
     return {r: given.get(r, 1.0) for r in regions}
+
+
+def _country_multipliers(reader: Reader, countries: tuple[str, ...]) -> dict[str, float]:
+    """``by_country = {<country> = multiplier, source}``: each named country's multiplier
+    over its region's value (the countries not named keep their region's)."""
+    if not reader.has("by_country"):
+        return {}
+    given = _multipliers(reader, "by_country", countries, "a country of the scenario")
+    if not given:
+        raise reader.error(f"{reader.join('by_country')} names no country")
+    return given
 
 
 def _trend(reader: Reader, key: str) -> float:
@@ -333,14 +387,17 @@ def _factor(
     regions: tuple[str, ...],
     path: str,
     trend_key: str = "trend",
+    countries: tuple[str, ...] = (),
 ) -> FunnelFactor:
-    """One factor: ``reader[key]`` (fixed or a distribution), its trend and region
-    multipliers (when ``regions`` is given). Its parameter is named by its key path in
-    the file, ``<path>.<key>`` (``path`` written without quotes)."""
+    """One factor: ``reader[key]`` (fixed or a distribution), its trend, its region
+    multipliers (when ``regions`` is given) and its country multipliers (when
+    ``countries`` is). Its parameter is named by its key path in the file,
+    ``<path>.<key>`` (``path`` written without quotes)."""
     parameter = read_value_or_distribution(reader, key, f"{path}.{key}", unit, f"funnel.{name}")
     trend = _trend(reader, trend_key)
     by_region = _region_multipliers(reader, regions) if regions else {}
-    return FunnelFactor(name, kind, name, parameter, scale, trend, by_region)
+    by_country = _country_multipliers(reader, countries) if countries else {}
+    return FunnelFactor(name, kind, name, parameter, scale, trend, by_region, by_country=by_country)
 
 
 def _nonnegative(factor: FunnelFactor, key: str, reader: Reader, positive: bool = True) -> None:
@@ -354,21 +411,34 @@ def _nonnegative(factor: FunnelFactor, key: str, reader: Reader, positive: bool 
         raise reader.error(f"{key}: its point value {point:.6g} must be > 0", key)
 
 
-def _share_within(factor: FunnelFactor, key: str, reader: Reader) -> None:
-    """A stage's share stays within 0-100 %, also times its largest region multiplier."""
+def _share_within(
+    factor: FunnelFactor, key: str, reader: Reader, regions: tuple[Region, ...]
+) -> None:
+    """A stage's share stays within 0-100 %, also times its region and country
+    multipliers (the kernel would cap it at 100 % in silence)."""
     low, high = factor.parameter.distribution.support
     if not (low >= 0.0 and high <= 100.0):
         raise reader.error(
             f"{key}: its values reach [{low:.6g}, {high:.6g}] %; a share lies within 0-100 %",
             key,
         )
-    for region, multiplier in factor.by_region.items():
-        if high * multiplier > 100.0 + SHARE_TOLERANCE:
+    for region in regions:
+        region_multiplier = factor.by_region[region.name]
+        if high * region_multiplier > 100.0 + SHARE_TOLERANCE:
             raise reader.error(
-                f"{key}: up to {high:.6g} % x by_region {region!r} = {multiplier:g} gives "
-                f"{high * multiplier:.6g} %, over 100 %",
+                f"{key}: up to {high:.6g} % x by_region {region.name!r} = "
+                f"{region_multiplier:g} gives {high * region_multiplier:.6g} %, over 100 %",
                 key,
             )
+        for country in region.countries:
+            multiplier = region_multiplier * factor.by_country.get(country.name, 1.0)
+            if high * multiplier > 100.0 + SHARE_TOLERANCE:
+                raise reader.error(
+                    f"{key}: up to {high:.6g} % x by_region {region.name!r} x by_country "
+                    f"{country.name!r} = {multiplier:g} gives {high * multiplier:.6g} %, "
+                    "over 100 %",
+                    key,
+                )
 
 
 def _split(reader: Reader, axis: Axis, factors: _Factors, regions: tuple[Region, ...]) -> None:
@@ -524,87 +594,6 @@ def _range(table: Reader, scale: float, maximum: float | None = None) -> tuple[f
     if not low < high:
         raise table.error(f"{table.key}: low={low:g} must be below high={high:g}", table.key)
     return low * scale, high * scale
-
-
-def _checks(
-    reader: Reader,
-    stages: list[str],
-    regions: tuple[Region, ...],
-    axes: tuple[Axis, ...],
-    splits: tuple[str, ...],
-    years: tuple[int, ...],
-) -> tuple[FunnelCheck, ...]:
-    checks = []
-    country_names = [c.name for r in regions for c in r.countries]
-    region_countries = {r.name: [c.name for c in r.countries] for r in regions}
-    reader.apart(reader.data, "check")
-    for check_id, value in reader.items():
-        reader.name(check_id, "check", label_problem)
-        table = reader.child(check_id, value)
-        label = table.string("label", check_id)
-        stage = table.string("stage")
-        if stage not in stages:
-            raise table.error(
-                f"{table.join('stage')}={stage!r} is not a stage ({', '.join(stages)})",
-                table.join("stage"),
-            )
-        year = int(table.number("year", integer=True))
-        if year not in years:
-            raise table.error(
-                f"{table.join('year')}={year} is not a year of the scenario", table.join("year")
-            )
-        places = _string_list(table, "places")
-        countries: list[str] = []
-        for place in places:
-            if place in region_countries:
-                countries.extend(region_countries[place])
-            elif place in country_names:
-                countries.append(place)
-            else:
-                raise table.error(
-                    f"{table.join('places')}: {place!r} is neither a region nor a country",
-                    table.join("places"),
-                )
-        if len(set(countries)) != len(countries):
-            raise table.error(f"{table.join('places')} counts a country twice")
-        axis_name, segments = None, ()
-        if table.has("segments"):
-            seg_table = table.table("segments")
-            axis_name = seg_table.string("axis")
-            axis = next((a for a in axes if a.name == axis_name), None)
-            if axis is None or axis_name not in splits:
-                raise seg_table.error(
-                    f"{seg_table.join('axis')}={axis_name!r} is not an axis the funnel splits "
-                    f"its patients over ({', '.join(splits) or 'none'})",
-                    seg_table.join("axis"),
-                )
-            segments = tuple(_string_list(seg_table, "names"))
-            if len(set(segments)) != len(segments):
-                raise seg_table.error(
-                    f"{seg_table.join('names')} names a segment twice", seg_table.join("names")
-                )
-            for segment in segments:
-                if segment not in axis.segment_names:
-                    raise seg_table.error(
-                        f"{seg_table.join('names')}: {segment!r} is not a segment of {axis_name}"
-                    )
-            seg_table.finish()
-        count = table.number("value", positive=True)
-        source = table.source()
-        table.finish()
-        checks.append(
-            FunnelCheck(
-                check_id, label, stage, year, tuple(countries), axis_name, segments, count, source
-            )
-        )
-    return tuple(checks)
-
-
-def _string_list(table: Reader, key: str) -> list[str]:
-    value = table.raw(key)
-    if not (isinstance(value, list) and value and all(isinstance(v, str) and v for v in value)):
-        raise table.error(f"{table.join(key)} must be a list of names", table.join(key))
-    return list(value)
 
 
 def funnel_weights(

@@ -103,6 +103,9 @@ RESERVED_NAMES = frozenset(
         "top_down",
         "patient_based",
         "explained",
+        "gap",
+        "factor",
+        "mix_segment",
     }
 )
 # the suffixes of a reduced run's variables (by_<axis>_region, ..._interval)

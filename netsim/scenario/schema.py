@@ -22,6 +22,7 @@ __all__ = [
     "Funnel",
     "FunnelCheck",
     "FunnelFactor",
+    "FunnelSolve",
     "Geography",
     "Parameter",
     "Region",
@@ -239,6 +240,10 @@ class FunnelFactor:
         Multiplier of the base value in each region (1 where the file gives none).
     axis, segment : str or None
         The segment a ``split`` or ``cost`` factor belongs to.
+    by_country : mapping of str to float
+        A ``cases`` or ``stage`` factor's multiplier in a country, over its region's value
+        (only the countries the file names; 1 for the others). A stage's share stays
+        capped at 1 after it.
     """
 
     name: str
@@ -250,12 +255,28 @@ class FunnelFactor:
     by_region: Mapping[str, float]
     axis: str | None = None
     segment: str | None = None
+    by_country: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FunnelSolve:
+    """What a check that is a calibration target solves: the funnel factor ``factor``
+    (its name, e.g. ``stages.treated``) is scaled so the base case meets the count, and
+    its solved point must lie within ``[low, high]`` (the factor's file unit, e.g. %).
+    ``key`` is the ``solve`` table's key path."""
+
+    factor: str
+    low: float
+    high: float
+    source: str
+    key: str
 
 
 @dataclass(frozen=True)
 class FunnelCheck:
     """A patient count the funnel is compared with (e.g. a registry's): the funnel's
-    ``stage`` patients in ``year``, in ``countries``, within ``segments`` of an axis."""
+    ``stage`` patients in ``year``, in ``countries``, within ``segments`` of an axis.
+    With ``solve`` it is a calibration target the funnel is solved to."""
 
     id: str
     label: str
@@ -266,6 +287,7 @@ class FunnelCheck:
     segments: tuple[str, ...]
     value: float
     source: str
+    solve: FunnelSolve | None = None
 
 
 @dataclass(frozen=True)
@@ -409,6 +431,8 @@ class Scenario:
         }
         if cal is not None and cal.country_premium:  # absent: the hash of earlier versions
             payload["countries"] = sorted(cal.country_premium.items())
+        if cal is not None and getattr(cal, "funnel_scale", None):  # funnel count targets
+            payload["funnel"] = sorted(cal.funnel_scale.items())
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def parameter(self, name: str) -> Parameter:
