@@ -212,6 +212,20 @@ class MarketPart(ComposerBase):
         return rounded(size.value * SCALES[size.scale] / SCALES[self.scale])
 
     def _targets(self, sizes: list[Size], growth: Growth | None) -> list[Target]:
+        """The calibration targets: every later size and the CAGR, less the figures
+        that disagree beyond their rounding (skipped) and those the others pin (kept as
+        checks)."""
+        targets = self._size_targets(sizes)
+        cagr = self._growth_target(growth) if growth is not None else None
+        if cagr is not None:
+            targets.append(cagr)
+        base_size = self.value_of(self.base_figure)
+        targets = self._drop_disagreeing(targets, base_size)
+        self._check_growth(targets, base_size)
+        return self._checked_not_targets(targets, base_size)
+
+    def _size_targets(self, sizes: list[Size]) -> list[Target]:
+        """A target for every size after the base year's, up to the final year."""
         targets = []
         for size in sizes[1:]:
             tolerance = rounded(
@@ -234,66 +248,55 @@ class MarketPart(ComposerBase):
                     size.sentence,
                 )
             )
-        if growth is not None:
-            start, end, note = cagr_period(growth, self.forecast)
-            if self.beyond_limit(growth, growth.sentence, "the market"):
-                pass
-            elif not (self.base <= start < end <= self.final):
-                self.skip(
-                    growth.quote,
-                    growth.sentence,
-                    f"its period {start}-{end} is not within the years {self.base}-{self.final}",
-                )
-            else:
-                if note:
-                    self.assume(
-                        f"market.targets.cagr_{start}_{end}: period {start}-{end}, not stated in "
-                        "full by the report"
-                    )
-                tolerance = tolerance_of(growth.decimals)
-                targets.append(
-                    Target(
-                        f"cagr_{start}_{end}",
-                        "cagr",
-                        growth.value,
-                        tolerance,
-                        None,
-                        start,
-                        end,
-                        growth.quote,
-                        "; ".join(
-                            n
-                            for n in (note, f"tolerance +-{tolerance:g} pp: half the last digit")
-                            if n
-                        ),
-                        growth.sentence,
-                    )
-                )
-        base_size = self.value_of(self.base_figure)
+        return targets
+
+    def _growth_target(self, growth: Growth) -> Target | None:
+        """The market's CAGR as a target over its period (a period not stated in full
+        is a marked draft default), or None when it cannot be one (skipped)."""
+        start, end, note = cagr_period(growth, self.forecast)
+        if self.beyond_limit(growth, growth.sentence, "the market"):
+            return None
+        if not (self.base <= start < end <= self.final):
+            self.skip(
+                growth.quote,
+                growth.sentence,
+                f"its period {start}-{end} is not within the years {self.base}-{self.final}",
+            )
+            return None
+        if note:
+            self.assume(
+                f"market.targets.cagr_{start}_{end}: period {start}-{end}, not stated in "
+                "full by the report"
+            )
+        tolerance = tolerance_of(growth.decimals)
+        notes = (note, f"tolerance +-{tolerance:g} pp: half the last digit")
+        return Target(
+            f"cagr_{start}_{end}",
+            "cagr",
+            growth.value,
+            tolerance,
+            None,
+            start,
+            end,
+            growth.quote,
+            "; ".join(n for n in notes if n),
+            growth.sentence,
+        )
+
+    def _drop_disagreeing(self, targets: list[Target], base_size: float) -> list[Target]:
+        """Skip a CAGR the sizes contradict beyond their rounding (the sizes are kept),
+        then, one by one, the size a growth path with one first-year step cannot meet."""
         misses = consistency_misses(targets, base_size, self.base)
         cagrs = [t for t in targets if t.kind == "cagr"]
-        if cagrs and max(misses) > self.defaults.consistency:
-            sizes_only = [t for t in targets if t.kind == "size"]
-            if max(consistency_misses(sizes_only, base_size, self.base), default=0.0) <= (
-                self.defaults.consistency
-            ):
-                cagr = cagrs[0]
-                by_year = {self.base: base_size, **{t.year: t.value for t in sizes_only}}
-                shown = ", ".join(f"{v:g} ({y})" for y, v in sorted(by_year.items()))
-                implied = ""
-                if cagr.start in by_year and cagr.end in by_year:
-                    assert cagr.start is not None and cagr.end is not None
-                    ratio = by_year[cagr.end] / by_year[cagr.start]
-                    rate = 100 * (ratio ** (1 / (cagr.end - cagr.start)) - 1)
-                    implied = f", which give {rate:.2f} % a year"
-                exact = " (the base size is exact in a scenario)" if cagr.start == self.base else ""
-                self.skip(
-                    cagr.quote,
-                    cagr.sentence,
-                    f"disagrees with the sizes {shown}{implied}, beyond their rounding{exact}; "
-                    "the sizes are kept",
-                )
-                targets = sizes_only
+        sizes_only = [t for t in targets if t.kind == "size"]
+        if (
+            cagrs
+            and max(misses) > self.defaults.consistency
+            and max(consistency_misses(sizes_only, base_size, self.base), default=0.0)
+            <= self.defaults.consistency
+        ):
+            self._skip_cagr_against_sizes(cagrs[0], sizes_only, base_size)
+            targets = sizes_only
         while len(targets) > 1:
             misses = consistency_misses(targets, base_size, self.base)
             worst = max(range(len(targets)), key=misses.__getitem__)
@@ -306,8 +309,24 @@ class MarketPart(ComposerBase):
                 "disagrees with the other sizes beyond their rounding (a growth path with one "
                 "first-year step cannot meet them all)",
             )
-        self._check_growth(targets, base_size)
-        return self._checked_not_targets(targets, base_size)
+        return targets
+
+    def _skip_cagr_against_sizes(self, cagr: Target, sizes: list[Target], base_size: float) -> None:
+        by_year = {self.base: base_size, **{t.year: t.value for t in sizes}}
+        shown = ", ".join(f"{v:g} ({y})" for y, v in sorted(by_year.items()))
+        implied = ""
+        if cagr.start in by_year and cagr.end in by_year:
+            assert cagr.start is not None and cagr.end is not None
+            ratio = by_year[cagr.end] / by_year[cagr.start]
+            rate = 100 * (ratio ** (1 / (cagr.end - cagr.start)) - 1)
+            implied = f", which give {rate:.2f} % a year"
+        exact = " (the base size is exact in a scenario)" if cagr.start == self.base else ""
+        self.skip(
+            cagr.quote,
+            cagr.sentence,
+            f"disagrees with the sizes {shown}{implied}, beyond their rounding{exact}; "
+            "the sizes are kept",
+        )
 
     def _checked_not_targets(self, targets: list[Target], base_size: float) -> list[Target]:
         """A CAGR from the base year to a year whose size is a target pins what that size
