@@ -12,11 +12,13 @@ The public name is the function: ``netsim.draft(text)``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from netsim.drafting.read import Findings, Skipped, check_plain_text, read_report
 from netsim.drafting.write import compose
+from netsim.drafting.write.common import DRAFT
 from netsim.errors import ScenarioError
 
 __all__ = ["Draft", "Findings", "Skipped", "draft", "load", "read_report", "summary"]
@@ -144,7 +146,8 @@ def _load_error(error: ScenarioError, result: Draft, document: dict[str, Any]) -
     what breaks a limit; else a fault of the draft, with the key path at fault."""
     stated = {key: (quote, default) for key, quote, default in result.figures}
     named = list(dict.fromkeys(error.figures))
-    if error.breach and named and all(key in stated for key in named):
+    leaning = [key for key in named if _on_a_default_share(key, document)]
+    if error.breach and named and all(key in stated for key in named) and not leaning:
         parts = []
         for key in named:
             quote, default = stated[key]
@@ -165,6 +168,17 @@ def _load_error(error: ScenarioError, result: Draft, document: dict[str, Any]) -
             breach=error.breach,
             figures=error.figures,
         )
+    if error.breach and leaning:
+        key = leaning[0]
+        share = _table_at(document, key.removesuffix(".cagr_target"))["share"]["value"]
+        quote = stated.get(key, ("", ""))[0]
+        return ScenarioError(
+            f"the draft's default share of {key.removesuffix('.cagr_target')} ({share:g} %: the "
+            f"report gives none) cannot meet the report's {_quoted(quote)} ({key}): "
+            f"{error.breach}; this is a fault of netsim draft's defaults: please report it with "
+            "the report's text",
+            key=error.key,
+        )
     if error.name is not None:
         return ScenarioError(
             f"the report's names cannot name a scenario's parts: {_load_problem(error, document)}: "
@@ -178,6 +192,23 @@ def _load_error(error: ScenarioError, result: Draft, document: dict[str, Any]) -
         "the report's text",
         key=error.key,
     )
+
+
+def _on_a_default_share(key: str, document: dict[str, Any]) -> bool:
+    """Whether a part's CAGR target (``...cagr_target``) is met from a share the draft
+    defaulted: what calibration solves for it then rests on the draft, not the report."""
+    if not key.endswith(".cagr_target"):
+        return False
+    share = _table_at(document, key.removesuffix(".cagr_target")).get("share", {})
+    return isinstance(share, dict) and str(share.get("source", "")).startswith(DRAFT)
+
+
+def _table_at(document: dict[str, Any], key: str) -> dict[str, Any]:
+    """The table at a key path (``axes.product.segments."A b"``), or ``{}``."""
+    table: Any = document
+    for part in re.findall(r'"[^"]*"|[^.]+', key):
+        table = table.get(part.strip('"'), {}) if isinstance(table, dict) else {}
+    return table if isinstance(table, dict) else {}
 
 
 def _quoted(quote: str, width: int = 120) -> str:

@@ -233,12 +233,16 @@ def merge_sizes(headline: list[Size], table: list[Size], notes: Notes) -> list[S
         if other is None:
             kept[size.year] = size
             continue
-        rounding = 0.5 * 10.0 ** -min(size.decimals, other.decimals) * SCALES[size.scale]
+        # the two agree if each is the other rounded: the coarser rounding decides
+        rounding = max(
+            0.5 * 10.0**-figure.decimals * SCALES[figure.scale] for figure in (size, other)
+        )
         if abs(absolute(size) - absolute(other)) > rounding * 1.0001:
             notes.skip(
                 size.quote,
                 size.sentence,
-                f"the report also gives {other.quote!r} for {size.year}; the first is kept",
+                f"contradicts {other.quote!r}, the report's other size for {size.year}: two "
+                "sizes for one year cannot both hold; the first is kept",
             )
     return [kept[year] for year in sorted(kept)]
 

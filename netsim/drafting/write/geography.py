@@ -48,6 +48,7 @@ class GeographyPart(ComposerBase):
         self._settle_places(books)
         self._keep_one_with_the_market(books)
         shares = self._region_shares(books.region_share, books.country_share, books.region_of)
+        self._narrow_for_growth(books, shares)
         for region in list(books.region_growth):
             if shares[region][0] <= 0:
                 self._zero_share(books.region_growth.pop(region), region)
@@ -183,6 +184,43 @@ class GeographyPart(ComposerBase):
                 "one must keep the market's growth",
             )
             self.unplace(("growth", "country", country))
+
+    def _narrow_for_growth(self, books: _Books, shares: dict[str, tuple[float, str]]) -> None:
+        """A region with a stated CAGR and a draft-default share: its share narrowed
+        when its CAGR would need an implausible premium from it (the other regions with
+        default shares take the rest), else its CAGR skipped."""
+        stated_in = {books.region_of[c] for c in books.country_share}
+        for region, target in list(books.region_growth.items()):
+            if region in books.region_share or region in stated_in:
+                continue
+            defaults = {
+                r: shares[r][0]
+                for r in self.regions
+                if r not in books.region_share and r not in stated_in
+            }
+            fitted = self.narrowed_for_growth(defaults, region, target)
+            if fitted is None:
+                self.skip_implausible_growth(region, shares[region][0], target)
+                books.region_growth.pop(region)
+                self.unplace(("growth", "region", region))
+                continue
+            values, reason = fitted
+            if not reason:
+                continue
+            left = sum(values.values()) - values[region]
+            for name, value in values.items():
+                why = reason
+                if name != region:
+                    spread = (
+                        f"split evenly over {len(values) - 1} regions"
+                        if len(values) > 2
+                        else "given to this region"
+                    )
+                    why = (
+                        f"no share given: the remaining {left:g} % after {region}'s narrowed "
+                        f"share {spread}"
+                    )
+                shares[name] = (value, assumption(why))
 
     def _write_regions(
         self, document: Any, books: _Books, shares: dict[str, tuple[float, str]]

@@ -20,6 +20,7 @@ from netsim.drafting.write.common import (
     ComposerBase,
     assumption,
     default_in,
+    even_split,
     inline,
     report_source,
     rounded,
@@ -505,6 +506,58 @@ class MarketPart(ComposerBase):
         assert last.year is not None
         ratio = last.value / self.value_of(self.base_figure)
         return 100.0 * (ratio ** (1.0 / (last.year - self.base)) - 1.0)
+
+    def plausible_share(self, target: InlineTable) -> float:
+        """The largest share (percent of the whole) a part may start from for its stated
+        CAGR to need a growth premium within ``Defaults.max_gap_pp`` of the rest of the
+        market: a part growing ``g`` a year from a share ``s`` leaves the rest
+        ``((1 + G)**n - s * (1 + g)**n) / (1 - s)`` of its start after ``n`` years (the
+        market growing ``G``), and the rest's rate must lie within the gap of ``g``."""
+        part = target["value"] / 100.0
+        market = self.market_rate() / 100.0
+        years = int(target["end"]) - int(target["start"])
+        gap = self.defaults.max_gap_pp / 100.0
+        bound = part - gap if part > market else part + gap
+        bottom = (1.0 + part) ** years - (1.0 + bound) ** years
+        if abs(part - market) < 1e-12 or bottom == 0:
+            return 100.0
+        top = (1.0 + market) ** years - (1.0 + bound) ** years
+        return max(0.0, min(100.0, 100.0 * top / bottom))
+
+    def narrowed_for_growth(
+        self, shares: dict[str, float], part: str, target: InlineTable
+    ) -> tuple[dict[str, float], str] | None:
+        """Draft-default shares (``shares``: name -> percent, all defaults) with
+        ``part``'s narrowed, when its stated CAGR would need an implausible premium from
+        its default share, the others taking the rest evenly; with the reason for
+        ``part``'s source. ``shares`` unchanged when plausible; None when it cannot be
+        narrowed (no other default share to take the rest)."""
+        limit = self.plausible_share(target)
+        if shares[part] <= limit:
+            return shares, ""
+        others = [name for name in shares if name != part]
+        narrowed = math.floor(limit * 10.0) / 10.0
+        if not others or narrowed <= 0:
+            return None
+        total = sum(shares.values())
+        rest = dict(zip(others, even_split(total - narrowed, len(others)), strict=True))
+        reason = (
+            f"no share given: narrowed from the even split {shares[part]:g} % to {narrowed:g} % "
+            f"so that its stated {target['value']:g} % CAGR needs a growth premium within "
+            f"{self.defaults.max_gap_pp:g} pp of the rest of the market's growth"
+        )
+        self.assume(f"{part}: default share {narrowed:g} %, not {shares[part]:g} % ({reason})")
+        return {name: narrowed if name == part else rest[name] for name in shares}, reason
+
+    def skip_implausible_growth(self, part: str, share: float, target: InlineTable) -> None:
+        """Skip a part's CAGR that no default share left to it makes plausible."""
+        self.skip_part(
+            self.quotes[id(target)],
+            f"{part}: from the share left to it ({share:g} %, a draft default: the report "
+            f"gives none) its {target['value']:g} % CAGR would need a growth premium more "
+            f"than {self.defaults.max_gap_pp:g} pp from the rest of the market's growth; "
+            "not a target",
+        )
 
     def share_year_ok(self, share: Share, what: str, sentence: str) -> bool:
         """Whether a part's share can be the base year's: stated for it, or for a year

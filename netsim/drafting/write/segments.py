@@ -102,18 +102,27 @@ class SegmentsPart(ComposerBase):
         open_segments = [s for s in segments if share is None or s != share[0]]
         rest = 100.0 - (share[1].value if share else 0.0)
         even = dict(zip(open_segments, even_split(rest, len(open_segments)), strict=True))
+        narrowed = ""
+        if growth is not None and growth[0] in even:
+            fitted = self.narrowed_for_growth(even, growth[0], growth[1])
+            if fitted is None:
+                self.skip_implausible_growth(growth[0], even[growth[0]], growth[1])
+                self.unplace(("axis", identifier, growth[0], "growth"))
+                growth = None
+            else:
+                even, narrowed = fitted
         if growth is not None:
             value = share[1].value if share and share[0] == growth[0] else even[growth[0]]
             if value <= 0:
                 self._zero_share(growth[1], growth[0])
                 self.unplace(("axis", identifier, growth[0], "growth"))
                 growth = None
+        narrowed_name = growth[0] if narrowed and growth is not None else None
         shares = {
             segment: inline(
                 value=even[segment],
                 source=assumption(
-                    f"no share given: the remaining {rest:g} % split evenly over "
-                    f"{len(open_segments)} segments"
+                    _default_share_reason(segment, even, rest, narrowed_name, narrowed)
                 ),
             )
             for segment in open_segments
@@ -215,3 +224,20 @@ class SegmentsPart(ComposerBase):
             seg_table.add(segment, entry)
         table.add("segments", seg_table)
         return table
+
+
+def _default_share_reason(
+    segment: str, even: dict[str, float], rest: float, narrowed_name: str | None, reason: str
+) -> str:
+    """Why a segment has its draft-default share: the rest of the axis split evenly,
+    or, beside a segment narrowed for its growth, what that segment leaves."""
+    if narrowed_name is None:
+        return f"no share given: the remaining {rest:g} % split evenly over {len(even)} segments"
+    if segment == narrowed_name:
+        return reason
+    left = rest - even[narrowed_name]
+    others = len(even) - 1
+    spread = f"split evenly over {others} segments" if others > 1 else "given to this segment"
+    return (
+        f"no share given: the remaining {left:g} % (besides {narrowed_name}'s, narrowed) {spread}"
+    )
