@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from netsim.drafting.read.figures import (
@@ -45,7 +46,7 @@ SIZE_WORDS = re.compile(
     re.IGNORECASE,
 )
 SECTION_HEADS = re.compile(
-    r"^(?:Key (?:Report )?Takeaways|.*Trends and Insights|Drivers Impact Analysis|"
+    r"^(?:Key (?:Report )?Takeaways|.*Trends (?:and|&) Insights|Drivers Impact Analysis|"
     r"Restraints Impact Analysis|Segment Analysis|Geography Analysis|Competitive Landscape|"
     r"Table of Contents|Segmentation Overview|Market Definitions?)\b",
     re.IGNORECASE,
@@ -197,20 +198,37 @@ def _growth_row(
     )
 
 
-def read_headline(lines: list[str], stop: int, notes: Notes) -> tuple[list[Size], list[Growth]]:
-    """Sizes and CAGRs of the prose before the first section (the headline paragraph)."""
+def read_headline(
+    lines: list[str],
+    stop: int,
+    notes: Notes,
+    a_part_s: Callable[[str], str] = lambda sentence: "",
+) -> tuple[list[Size], list[Growth]]:
+    """Sizes and CAGRs of the prose before the first section (the headline paragraph);
+    a sentence ``a_part_s`` says is a place's or a segment's ("North America held ...",
+    "the hospital segment ...") is left to its own reader, and so is a place's own
+    market ("the U.S. market was valued at ...") once the report has sized its own."""
     sizes: list[Size] = []
     growths: list[Growth] = []
     for line in lines[:stop]:
-        if line.lstrip().startswith("|"):
+        if line.lstrip().startswith("|") or _overview_figure_row(line):
             continue
         for sentence in sentences(line):
+            kind = a_part_s(sentence)
+            if kind == "part" or (kind == "local market" and sizes):
+                continue
             money = MONEY.search(sentence) or UNREAD_MONEY.search(sentence)
             if money and SIZE_WORDS.search(sentence):
                 sizes.extend(sizes_in(sentence, notes))
             if CAGR.search(sentence):
                 growths.extend(growths_in(sentence, sentence, notes))
     return sizes, growths
+
+
+def _overview_figure_row(line: str) -> bool:
+    """Whether a line is an overview box's size or growth row (its reader's to read)."""
+    row = overview_row(line)
+    return row is not None and bool(SIZE_LABEL.match(row[0]) or GROWTH_LABEL.match(row[0]))
 
 
 def absolute(size: Size) -> float:

@@ -8,7 +8,13 @@ from typing import Any
 import tomlkit
 from tomlkit.items import InlineTable, Table
 
-from netsim.drafting.places import best_match, group_of, is_region_name, normalized
+from netsim.drafting.places import (
+    best_match,
+    group_of,
+    is_region_name,
+    normalized,
+    region_of_country,
+)
 from netsim.drafting.read import Takeaway
 from netsim.drafting.read.geography import GEOGRAPHY_AXES
 from netsim.drafting.write.common import (
@@ -141,7 +147,11 @@ class GeographyPart(ComposerBase):
         if not listed:
             filler = "Rest of World" if (books.from_takeaways or books.loose_countries) else "World"
             listed = {name: [name] for name in books.from_takeaways}
-            listed[filler] = [*books.loose_countries, filler]
+            listed[filler] = [filler]
+            for country in books.loose_countries:  # under its region when that is named
+                home = region_of_country(country)
+                region = next((r for r in listed if home and group_of(r) == home), filler)
+                listed[region].insert(-1, country)
             shown = "; ".join(f"{r} ({', '.join(cs)})" for r, cs in listed.items())
             self.assume(f"regions: the report lists none: {shown}")
         seen: set[str] = set()
