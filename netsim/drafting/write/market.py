@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import tomlkit
-from tomlkit.items import InlineTable
+from tomlkit.items import InlineTable, Table
 
 from netsim.drafting.read import (
     Growth,
@@ -22,6 +22,7 @@ from netsim.drafting.write.common import (
     default_in,
     even_split,
     inline,
+    quoted,
     report_source,
     rounded,
     tolerance_of,
@@ -374,6 +375,30 @@ class MarketPart(ComposerBase):
                 )
 
     def market_tables(self, document: Any) -> None:
+        """The ``[years]`` and ``[market]`` tables: the base size, its spread, and the
+        calibration targets (or no growth, when the report gives no growth figure)."""
+        document.add("years", self.years_table())
+        market = tomlkit.table()
+        market.add("unit", self.unit)
+        base = self.base_figure
+        size = tomlkit.table()
+        size.add("value", self.value_of(base))
+        source = report_source(base.quote, getattr(self, "back_cast_note", ""))
+        size.add("source", source)
+        self.figures["market.base_size.value"] = (base.quote, default_in(source))
+        market.add("base_size", size)
+        market.add("base_scale", self.base_scale_table())
+        if self.targets:
+            market.add("targets", self.targets_table())
+        else:
+            table = tomlkit.table()
+            table.add("value", 0.0)
+            table.add("source", assumption("the report gives no growth figure: no growth"))
+            market.add("baseline_growth", table)
+            self.assume("market.baseline_growth = 0 %: the report gives no growth figure")
+        document.add("market", market)
+
+    def years_table(self) -> Table:
         base = self.base_figure
         years = tomlkit.table()
         years.add("base", self.base)
@@ -385,20 +410,14 @@ class MarketPart(ComposerBase):
         if self.final_source:
             years.add("source", f"{report_source(base.quote)}; {self.final_source[12:]}")
         elif final is not None:
-            years.add("source", f"report: '{base.quote}' ... '{final.quote}'")
+            years.add("source", f"report: {quoted(base.quote)} ... {quoted(final.quote)}")
             self.figures["years.final"] = (final.quote, "")
         else:
             years.add("source", report_source(base.quote, f"final year {self.final}"))
-        document.add("years", years)
+        return years
 
-        market = tomlkit.table()
-        market.add("unit", self.unit)
-        size = tomlkit.table()
-        size.add("value", self.value_of(base))
-        note = getattr(self, "back_cast_note", "")
-        size.add("source", report_source(base.quote, note))
-        self.figures["market.base_size.value"] = (base.quote, default_in(note))
-        market.add("base_size", size)
+    def base_scale_table(self) -> Table:
+        """The base size's spread: the neutral default (the report gives none)."""
         low, mode, high = self.defaults.base_scale
         scale = tomlkit.table()
         scale.add("dist", "pert")
@@ -411,34 +430,29 @@ class MarketPart(ComposerBase):
                 f"the report gives no spread of its base size: PERT {low:g}-{mode:g}-{high:g}"
             ),
         )
-        market.add("base_scale", scale)
         self.assume(f"market.base_scale: PERT {low:g}-{mode:g}-{high:g} (no spread given)")
-        if self.targets:
-            targets = tomlkit.table(is_super_table=True)
-            for target in self.targets:
-                table = tomlkit.table()
-                table.add("kind", target.kind)
-                if target.kind == "size":
-                    table.add("year", target.year)
-                else:
-                    table.add("start", target.start)
-                    table.add("end", target.end)
-                table.add("value", target.value)
-                table.add("tolerance", target.tolerance)
-                table.add("source", report_source(target.quote, target.note))
-                targets.add(target.key, table)
-                self.figures[key_path("market", "targets", target.key)] = (
-                    target.quote,
-                    default_in(target.note),
-                )
-            market.add("targets", targets)
-        else:
+        return scale
+
+    def targets_table(self) -> Table:
+        targets = tomlkit.table(is_super_table=True)
+        for target in self.targets:
             table = tomlkit.table()
-            table.add("value", 0.0)
-            table.add("source", assumption("the report gives no growth figure: no growth"))
-            market.add("baseline_growth", table)
-            self.assume("market.baseline_growth = 0 %: the report gives no growth figure")
-        document.add("market", market)
+            table.add("kind", target.kind)
+            if target.kind == "size":
+                table.add("year", target.year)
+            else:
+                table.add("start", target.start)
+                table.add("end", target.end)
+            table.add("value", target.value)
+            table.add("tolerance", target.tolerance)
+            source = report_source(target.quote, target.note)
+            table.add("source", source)
+            targets.add(target.key, table)
+            self.figures[key_path("market", "targets", target.key)] = (
+                target.quote,
+                default_in(source),
+            )
+        return targets
 
     def beyond_limit(self, growth: Growth, sentence: str, what: str) -> bool:
         """Skip a CAGR past netsim's limit on growth (no scenario may hold it)."""
