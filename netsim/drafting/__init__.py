@@ -13,12 +13,15 @@ The public name is the function: ``netsim.draft(text)``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from netsim.drafting.read import Findings, Skipped, check_plain_text, read_report
+from netsim.drafting.several import Several, draft_several
 from netsim.drafting.write import compose
 from netsim.drafting.write.common import DRAFT
+from netsim.drafting.write.several import disagreement_lines
 from netsim.errors import ScenarioError
 
 __all__ = ["Draft", "Findings", "Skipped", "draft", "load", "read_report", "summary"]
@@ -65,17 +68,34 @@ class Draft:
     years: tuple[int, int]
     figures: tuple[tuple[str, str, str], ...] = ()
     checked: tuple[str, ...] = ()
+    several: Several | None = None
 
 
-def draft(text: str, *, name: str | None = None) -> Draft:
-    """Draft a scenario from a market report's plain text.
+def draft(
+    text: str | Sequence[str] | Sequence[tuple[str, str]],
+    *,
+    name: str | None = None,
+    central: str = "median",
+) -> Draft:
+    """Draft a scenario from a market report's plain text, or from several reports of
+    one market.
 
     Parameters
     ----------
-    text : str
+    text : str, or a sequence of str or of (name, text)
         The report (sections may be missing or cut short: what is there is drafted).
+        Several reports of one market (each named, or named by the publisher its text
+        names, else "report N") are drafted as one scenario: its base size is the
+        reports' median (brought to one base year with each report's own growth) with
+        ``market.base_scale`` spanning their sizes, its growth target their median CAGR
+        with a driver spreading growth over their CAGRs, and a part's share or CAGR the
+        median of the reports that give it; every figure quotes each report's words
+        with its name, and ``.several`` holds the table of where they disagree.
     name : str, optional
-        The scenario's name (default: from the report's title).
+        The scenario's name (default: from the (first) report's title).
+    central : str
+        With several reports: ``"median"``, or the name of the report whose figures
+        are the central ones (the spread still spans every report's).
 
     Returns
     -------
@@ -99,8 +119,19 @@ def draft(text: str, *, name: str | None = None) -> Draft:
         check_plain_text(name, "the scenario's name")
         if not name.strip() or len(name.splitlines()) != 1:
             raise ScenarioError(f"the scenario's name {name!r} must be one line of text")
-    findings = read_report(text)
-    made = compose(findings, name)
+    if isinstance(text, list | tuple):  # several reports (bytes are refused as not text)
+        if len(text) == 0:
+            raise ScenarioError("no report given: give one report's text, or several")
+        if len(text) > 1:
+            made, findings, several = draft_several(text, name, central)
+            return _draft_of(made, findings, several)
+        only = text[0]
+        text = only[1] if isinstance(only, tuple) and len(only) == 2 else only
+    findings = read_report(text)  # type: ignore[arg-type]
+    return _draft_of(compose(findings, name), findings, None)
+
+
+def _draft_of(made: Any, findings: Findings, several: Several | None) -> Draft:
     return Draft(
         made.toml,
         made.name,
@@ -112,6 +143,7 @@ def draft(text: str, *, name: str | None = None) -> Draft:
         made.years,
         tuple((key, quote, default) for key, (quote, default) in made.figures.items()),
         tuple(made.checked),
+        several,
     )
 
 
@@ -293,6 +325,15 @@ def summary(result: Draft) -> str:
         lines.extend(f"  {line}" for line in result.checked)
     lines.append("assumed (marked 'draft default, review' in the file):")
     lines.extend(f"  - {line}" for line in result.assumed)
+    if result.several is not None:
+        several = result.several
+        lines.append("reports:")
+        lines.extend(
+            f"  {label}" + (f" ({publisher})" if publisher else "")
+            for label, publisher in zip(several.labels, several.publishers, strict=True)
+        )
+        lines.append("where the reports disagree (spread = (largest - smallest) / central):")
+        lines.extend(f"  {line}" for line in disagreement_lines(several))
     if result.skipped:
         lines.append("skipped (found but not placed):")
         lines.extend(
