@@ -110,8 +110,8 @@ def read_overview(lines: list[str], stop: int, notes: Notes) -> Overview:
     """The overview box's rows, wherever they stand (tables with or without outer pipes,
     "Label: value" lines); rows of other tables are left to their readers."""
     found = Overview()
-    for line in lines:
-        row = overview_row(line)
+    for index, line in enumerate(lines):
+        row = overview_row(line) or _stacked_row(lines, index)
         if row is None:
             continue
         label, value, quote = row
@@ -135,6 +135,31 @@ def read_overview(lines: list[str], stop: int, notes: Notes) -> Overview:
         start, end = found.forecast_period
         found.growth = replace(found.growth, start=start, end=end, period="forecast period")
     return found
+
+
+# a box whose label and value stand on lines of their own ("Market Size (2024)", then
+# "USD 3875.20 Billion"): the label line, a value line of at most this many characters
+STACKED_LABEL = re.compile(
+    r"^\s*(?:(?:(?:19|20|21)[0-9]{2}\s+)?(?:projected\s+|forecast(?:ed)?\s+|estimated\s+)?"
+    r"market\s+(?:size|value|revenue)|revenue\s+forecast|growth\s+rate|CAGR|study\s+period|"
+    r"forecast\s+(?:period|years)|largest\s+market|fastest\s+growing\s+market)"
+    rf"(?:\s*\(\s*{YEAR}(?:\s*[-–]\s*{YEAR})?\s*\)|\s+(?:in|by)\s+{YEAR})?\s*$",
+    re.IGNORECASE,
+)
+MAX_STACKED_VALUE = 40
+
+
+def _stacked_row(lines: list[str], index: int) -> tuple[str, str, str] | None:
+    """A label line and the next non-empty line as its value, when the label is an
+    overview box's and the value is short (a figure or a name, not prose)."""
+    if not STACKED_LABEL.match(lines[index]):
+        return None
+    value = next((line for line in lines[index + 1 : index + 4] if line.strip()), "")
+    value = clean(value)
+    if not value or len(value) > MAX_STACKED_VALUE or STACKED_LABEL.match(value):
+        return None
+    label = clean(lines[index])
+    return label, value, f"{label} {value}"
 
 
 def _size_row(label: str, value: str, quote: str, line: str, found: Overview, notes: Notes) -> None:

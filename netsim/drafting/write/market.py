@@ -222,9 +222,41 @@ class MarketPart(ComposerBase):
         if cagr is not None:
             targets.append(cagr)
         base_size = self.value_of(self.base_figure)
+        targets = self._pinned_by_sizes(targets)
         targets = self._drop_disagreeing(targets, base_size)
         self._check_growth(targets, base_size)
         return self._checked_not_targets(targets, base_size)
+
+    def _pinned_by_sizes(self, targets: list[Target]) -> list[Target]:
+        """A CAGR between two years whose sizes are targets, stated precisely enough to
+        pin it (their rounding moves it less than its own), and agreeing with them: kept
+        as a check, not a target (it adds nothing calibration could meet)."""
+        sizes = {t.year: t for t in targets if t.kind == "size"}
+        kept = []
+        for target in targets:
+            first = sizes.get(target.start) if target.kind == "cagr" else None
+            last = sizes.get(target.end) if target.kind == "cagr" else None
+            if first is None or last is None or target.start == self.base:
+                kept.append(target)
+                continue
+            span = (target.end or 0) - (target.start or 0)
+            implied = 100.0 * ((last.value / first.value) ** (1.0 / span) - 1.0)
+            relative = first.tolerance / first.value + last.tolerance / last.value
+            slack = 100.0 * (1.0 + implied / 100.0) * relative / span
+            if slack >= target.tolerance or abs(implied - target.value) > target.tolerance + slack:
+                kept.append(target)
+                continue
+            self._check_line(target, target.start or 0, implied, within=True)
+        return kept
+
+    def _check_line(self, target: Target, start: int, implied: float, within: bool) -> None:
+        self.checked.append(
+            f"'{target.quote}': {target.value:g} % a year over {start}-{target.end}; "
+            f"the sizes give {implied:.4g} % ("
+            + ("within" if within else "beyond")
+            + " their rounding)"
+        )
+        self.figures[f"checked.cagr_{start}_{target.end}"] = (target.quote, "")
 
     def _size_targets(self, sizes: list[Size]) -> list[Target]:
         """A target for every size after the base year's, up to the final year."""
@@ -347,13 +379,7 @@ class MarketPart(ComposerBase):
             # the sizes' rounding moves the implied rate by this much, pp
             slack = 100.0 * (1.0 + implied / 100.0) * end.tolerance / end.value / span
             gap = abs(implied - target.value)
-            self.checked.append(
-                f"'{target.quote}': {target.value:g} % a year over {self.base}-{target.end}; "
-                f"the sizes give {implied:.4g} % ("
-                + ("within" if gap <= target.tolerance + slack + 1e-9 else "beyond")
-                + " their rounding)"
-            )
-            self.figures[f"checked.cagr_{self.base}_{target.end}"] = (target.quote, "")
+            self._check_line(target, self.base, implied, gap <= target.tolerance + slack + 1e-9)
         return kept
 
     def _check_growth(self, targets: list[Target], base_size: float) -> None:
