@@ -14,7 +14,7 @@ import pytest
 
 from netsim.drafting import draft, load
 
-STACKED = """Hospital Beds Market
+STACKED = """Patient Monitoring Services Market
 Report Description
 
 Forecast Period
@@ -23,11 +23,11 @@ Forecast Period
 
 Market Size (2024)
 
-USD 3875.20 Billion
+USD 412.60 Billion
 
 CAGR (2025-2030)
 
-6.47%
+5.83%
 
 Largest Market
 
@@ -35,12 +35,12 @@ Largest Market
 
 Market Size (2030)
 
-USD 5581.87 Billion
+USD 575.10 Billion
 
 Market Overview
 
-The hospital beds market was valued at USD 3875.20 Billion in 2024 and is expected to reach \
-USD 5581.87 Billion by 2030 with a CAGR of 6.47%.
+The patient monitoring services market was valued at USD 412.60 Billion in 2024 and is \
+expected to reach USD 575.10 Billion by 2030 with a CAGR of 5.83%.
 """
 
 
@@ -48,11 +48,11 @@ def test_an_overview_box_with_labels_and_values_on_lines_of_their_own_is_read():
     result = draft(STACKED)
     load(result)
     targets = tomllib.loads(result.toml)["market"]["targets"]
-    assert targets["size_2030"]["value"] == 5581.87
+    assert targets["size_2030"]["value"] == 575.10
     cagr = targets["cagr_2025_2030"]
-    assert (cagr["value"], cagr["start"], cagr["end"]) == (6.47, 2025, 2030)
+    assert (cagr["value"], cagr["start"], cagr["end"]) == (5.83, 2025, 2030)
     # the headline's CAGR takes its years from the box, and quotes it
-    assert "CAGR (2025-2030) 6.47%" in cagr["source"]
+    assert "CAGR (2025-2030) 5.83%" in cagr["source"]
     assert result.findings.largest_market == "North America"
     assert not result.skipped
 
@@ -60,25 +60,26 @@ def test_an_overview_box_with_labels_and_values_on_lines_of_their_own_is_read():
 @pytest.mark.parametrize(
     ("sizes", "checked"),
     [
-        pytest.param(("707.94", "1,985.83"), True, id="precise-sizes-pin-it"),
-        pytest.param(("708", "1,986"), False, id="whole-sizes-leave-it-a-target"),
+        pytest.param(("352.00", "1,022.17"), True, id="precise-sizes-pin-it"),
+        pytest.param(("352", "1,022"), False, id="whole-sizes-leave-it-a-target"),
     ],
 )
 def test_a_cagr_two_precise_sizes_pin_is_kept_as_a_check(sizes, checked):
-    """15.88 % over 2024-2031 from USD 707.94 to 1,985.83 billion (15.876 %): the sizes'
-    rounding moves the rate by 0.0002 pp, far less than the CAGR's own 0.005, so it adds
-    nothing a calibration could meet; written as whole billions (0.016 pp) it does."""
+    """16.45 % over 2024-2031 from USD 352.00 to 1,022.17 billion (16.450 %): the sizes'
+    rounding moves the rate by 0.0003 pp, far less than the CAGR's own 0.005, so it adds
+    nothing a calibration could meet; written as whole billions (0.03 pp) it does."""
     text = (
-        "Cloud Services Market\nThe cloud services market size was valued at USD 622.47 billion "
-        f"in 2023 and is projected to grow from USD {sizes[0]} billion in 2024 to USD "
-        f"{sizes[1]} billion by 2031, exhibiting a CAGR of 15.88% during the forecast period.\n"
+        "Data Backup Services Market\nThe data backup services market size was valued at USD "
+        f"310.25 billion in 2023 and is projected to grow from USD {sizes[0]} billion in 2024 "
+        f"to USD {sizes[1]} billion by 2031, exhibiting a CAGR of 16.45% during the forecast "
+        "period.\n"
     )
     result = draft(text)
     load(result)
     targets = tomllib.loads(result.toml)["market"]["targets"]
     assert ("cagr_2024_2031" not in targets) is checked
     assert any("over 2024-2031" in line and "(within" in line for line in result.checked) is checked
-    assert not [s for s in result.skipped if "15.88" in s.figure]
+    assert not [s for s in result.skipped if "16.45" in s.figure]
 
 
 def test_the_unit_in_brackets_and_a_cagr_expected_to_be_around_are_read():
