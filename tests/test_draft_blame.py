@@ -107,18 +107,7 @@ def test_a_default_share_that_breaks_calibration_is_named_as_the_draft_s_not_the
     hold names the draft's default share and calls it netsim draft's fault."""
     findings = read_report(SEGMENT)
     made = compose(findings, None, Defaults(max_gap_pp=100.0))
-    result = Draft(
-        made.toml,
-        made.name,
-        findings,
-        tuple(made.assumed),
-        tuple(made.skipped),
-        tuple(made.placed),
-        made.unit,
-        made.years,
-        tuple((key, quote, default) for key, (quote, default) in made.figures.items()),
-        tuple(made.checked),
-    )
+    result = Draft.of(made, findings)
     with pytest.raises(netsim.ScenarioError) as caught:
         load(result)
     message = str(caught.value)

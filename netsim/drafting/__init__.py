@@ -19,7 +19,7 @@ from typing import Any
 
 from netsim.drafting.read import Findings, Skipped, check_plain_text, read_report
 from netsim.drafting.several import Several, draft_several
-from netsim.drafting.write import compose
+from netsim.drafting.write import Composition, compose
 from netsim.drafting.write.common import DRAFT
 from netsim.drafting.write.several import disagreement_lines
 from netsim.errors import ScenarioError
@@ -69,6 +69,23 @@ class Draft:
     figures: tuple[tuple[str, str, str], ...] = ()
     checked: tuple[str, ...] = ()
     several: Several | None = None
+
+    @classmethod
+    def of(cls, made: Composition, findings: Findings, several: Several | None = None) -> Draft:
+        """The draft of a composition (:func:`netsim.drafting.write.compose`'s)."""
+        return cls(
+            made.toml,
+            made.name,
+            findings,
+            tuple(made.assumed),
+            tuple(made.skipped),
+            tuple(made.placed),
+            made.unit,
+            made.years,
+            tuple((key, quote, default) for key, (quote, default) in made.figures.items()),
+            tuple(made.checked),
+            several,
+        )
 
 
 def draft(
@@ -124,27 +141,11 @@ def draft(
             raise ScenarioError("no report given: give one report's text, or several")
         if len(text) > 1:
             made, findings, several = draft_several(text, name, central)
-            return _draft_of(made, findings, several)
+            return Draft.of(made, findings, several)
         only = text[0]
         text = only[1] if isinstance(only, tuple) and len(only) == 2 else only
     findings = read_report(text)  # type: ignore[arg-type]
-    return _draft_of(compose(findings, name), findings, None)
-
-
-def _draft_of(made: Any, findings: Findings, several: Several | None) -> Draft:
-    return Draft(
-        made.toml,
-        made.name,
-        findings,
-        tuple(made.assumed),
-        tuple(made.skipped),
-        tuple(made.placed),
-        made.unit,
-        made.years,
-        tuple((key, quote, default) for key, (quote, default) in made.figures.items()),
-        tuple(made.checked),
-        several,
-    )
+    return Draft.of(compose(findings, name), findings)
 
 
 def load(result: Draft) -> Any:

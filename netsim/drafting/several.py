@@ -103,6 +103,19 @@ class _Market:
     rate_period: str
 
 
+@dataclass
+class _Merge:
+    """The reports being merged, their market figures at the common base year, the
+    central choice, and the table of where they disagree (filled in as it goes)."""
+
+    reports: list[_Report]
+    markets: list[_Market]
+    labels: list[str]
+    central: str
+    base_year: int
+    rows: list[Disagreement]
+
+
 def labelled(texts: Sequence[str] | Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     """The reports as (name, text): a name given, else the publisher the text names,
     else "report N"; names made unique."""
@@ -288,8 +301,9 @@ def draft_several(
     base_year = max(r.composer.base for r in reports)
     markets = [_market(r, base_year) for r in reports]
     rows: list[Disagreement] = []
-    sizes, spread = _base_size(reports, markets, labels, central, base_year, rows)
-    growth, final = _growth(reports, markets, labels, central, base_year, rows)
+    merge = _Merge(reports, markets, labels, central, base_year, rows)
+    sizes, spread = _base_size(merge)
+    growth, final = _growth(merge)
     if growth is not None:
         rates = [m.rate for m in markets if m.rate is not None]
         if max(rates) > min(rates):
@@ -309,16 +323,11 @@ def draft_several(
     return made, findings, several
 
 
-def _base_size(
-    reports: list[_Report],
-    markets: list[_Market],
-    labels: list[str],
-    central: str,
-    base_year: int,
-    rows: list[Disagreement],
-) -> tuple[tuple[Size], Spread]:
+def _base_size(merge: _Merge) -> tuple[tuple[Size], Spread]:
     """The scenario's base size (the reports' central one, in the first report's unit)
     quoting each report's, its spread over them, and its row of the table."""
+    reports, markets, labels = merge.reports, merge.markets, merge.labels
+    central, base_year, rows = merge.central, merge.base_year, merge.rows
     first = reports[0].composer
     unit_scale, currency = first.scale, first.currency
     in_unit = [m.base / SCALES[unit_scale] for m in markets]
@@ -346,16 +355,11 @@ def _base_size(
     return (Size(base_year, rounded(base, 6), currency, unit_scale, 6, words),), spread
 
 
-def _growth(
-    reports: list[_Report],
-    markets: list[_Market],
-    labels: list[str],
-    central: str,
-    base_year: int,
-    rows: list[Disagreement],
-) -> tuple[Growth | None, int]:
+def _growth(merge: _Merge) -> tuple[Growth | None, int]:
     """The reports' central CAGR over the scenario's years (the latest any report
     forecasts), quoting each report's, and its row of the disagreement table."""
+    reports, markets = merge.reports, merge.markets
+    central, base_year, rows = merge.central, merge.base_year, merge.rows
     final = max(r.composer.final for r in reports)
     given = [(r.label, m) for r, m in zip(reports, markets, strict=True) if m.rate is not None]
     if not given:

@@ -93,22 +93,37 @@ class GeographyPart(ComposerBase):
             books.loose_countries.append(name)
         return "country", name
 
+    def _first_for(
+        self, books: _Books, takeaway: Takeaway, name: str, quote: str, what: str
+    ) -> tuple[tuple[str, str], dict[str, Any]] | None:
+        """Where a takeaway's share or CAGR (``what``) goes, and the book it goes in;
+        None when it has no place or its place has one already (skipped)."""
+        where = self._place(books, name, takeaway.sentence, quote)
+        if where is None:
+            return None
+        if what == "share":
+            book = books.region_share if where[0] == "region" else books.country_share
+        else:
+            book = books.region_growth if where[0] == "region" else books.country_growth
+        if where[1] in book:
+            self.skip(
+                quote, takeaway.sentence, f"{where[1]}: a second {what} for it; the first is kept"
+            )
+            return None
+        return where, book
+
     def _place_share(self, books: _Books, takeaway: Takeaway) -> None:
         """A geography takeaway's share on its region or country."""
         share = takeaway.largest
-        if share is None:
+        found = (
+            None
+            if share is None
+            else self._first_for(books, takeaway, share.name, share.quote, "share")
+        )
+        if share is None or found is None:
             return
-        where = self._place(books, share.name, takeaway.sentence, share.quote)
-        if where is None:
-            return
-        book = books.region_share if where[0] == "region" else books.country_share
-        if where[1] in book:
-            self.skip(
-                share.quote,
-                takeaway.sentence,
-                f"{where[1]}: a second share for it; the first is kept",
-            )
-        elif not 0 <= share.value <= 100:
+        where, book = found
+        if not 0 <= share.value <= 100:
             self.skip(share.quote, takeaway.sentence, f"{where[1]}: a share outside 0-100 %")
         elif self.share_year_ok(share, where[1], takeaway.sentence):
             book[where[1]] = (share.value, share.quote)
@@ -117,23 +132,18 @@ class GeographyPart(ComposerBase):
 
     def _place_growth(self, books: _Books, takeaway: Takeaway) -> None:
         """A geography takeaway's CAGR as its region's or country's target."""
-        growth = takeaway.fastest
-        if growth is None or not takeaway.fastest_name:
+        growth, name = takeaway.fastest, takeaway.fastest_name
+        found = (
+            None
+            if growth is None or not name
+            else self._first_for(books, takeaway, name, growth.quote, "CAGR")
+        )
+        if growth is None or found is None:
             return
-        where = self._place(books, takeaway.fastest_name, takeaway.sentence, growth.quote)
-        if where is None:
-            return
-        growths = books.region_growth if where[0] == "region" else books.country_growth
-        if where[1] in growths:
-            self.skip(
-                growth.quote,
-                takeaway.sentence,
-                f"{where[1]}: a second CAGR for it; the first is kept",
-            )
-            return
+        where, book = found
         target = self.part_target(growth, where[1], takeaway.sentence)
         if target is not None:
-            growths[where[1]] = target
+            book[where[1]] = target
             self.place(
                 ("growth", *where),
                 f"{where[1]}: {growth.value:g} % CAGR {target['start']}-{target['end']}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import tomlkit
@@ -22,6 +23,18 @@ from netsim.drafting.write.common import (
     title_case,
 )
 from netsim.scenario.documents import key_path
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A segmentation to write: its identifier and label, its segments, the takeaway
+    that speaks of it (if any), and whether the report lists its segments."""
+
+    identifier: str
+    label: str
+    segments: list[str]
+    takeaway: Takeaway | None
+    was_listed: bool
 
 
 class SegmentsPart(ComposerBase):
@@ -67,7 +80,7 @@ class SegmentsPart(ComposerBase):
         for label, segments, takeaway, was_listed in plans:
             identifier = axis_identifier(label, taken)
             taken.append(identifier)
-            table = self._axis(identifier, label, segments, takeaway, was_listed)
+            table = self._axis(_Plan(identifier, label, segments, takeaway, was_listed))
             if table is not None:
                 axes.add(identifier, table)
         document.add("axes", axes)
@@ -77,19 +90,13 @@ class SegmentsPart(ComposerBase):
             if figure is not None:
                 self.skip(figure.quote, takeaway.sentence, f"{reason}; the first is kept")
 
-    def _axis(
-        self,
-        identifier: str,
-        label: str,
-        segments: list[str],
-        takeaway: Takeaway | None,
-        was_listed: bool,
-    ) -> Table | None:
+    def _axis(self, plan: _Plan) -> Table | None:
         """One segmentation's table: its segments' shares (the takeaway's, the rest
         split evenly) and growth (the takeaway's CAGR target, else the market's)."""
-        share = self._axis_share(identifier, label, segments, takeaway, was_listed)
-        growth = self._axis_growth(identifier, label, segments, takeaway, was_listed)
-        segments = list(segments)
+        share = self._axis_share(plan)
+        growth = self._axis_growth(plan)
+        identifier, label, was_listed = plan.identifier, plan.label, plan.was_listed
+        segments = list(plan.segments)
         other_note = ""
         if not was_listed or len(segments) < 2:
             remaining = 100.0 - (share[1].value if share else 0.0)
@@ -141,15 +148,10 @@ class SegmentsPart(ComposerBase):
             self.assume(f"axes.{identifier}: {other_note}")
         return table
 
-    def _axis_share(
-        self,
-        identifier: str,
-        label: str,
-        segments: list[str],
-        takeaway: Takeaway | None,
-        was_listed: bool,
-    ) -> tuple[str, Share] | None:
+    def _axis_share(self, plan: _Plan) -> tuple[str, Share] | None:
         """The takeaway's largest segment and its share, when it can be placed."""
+        identifier, label, segments = plan.identifier, plan.label, plan.segments
+        takeaway, was_listed = plan.takeaway, plan.was_listed
         if takeaway is None or takeaway.largest is None:
             return None
         largest, sentence = takeaway.largest, takeaway.sentence
@@ -166,15 +168,10 @@ class SegmentsPart(ComposerBase):
             return name, largest
         return None
 
-    def _axis_growth(
-        self,
-        identifier: str,
-        label: str,
-        segments: list[str],
-        takeaway: Takeaway | None,
-        was_listed: bool,
-    ) -> tuple[str, InlineTable] | None:
+    def _axis_growth(self, plan: _Plan) -> tuple[str, InlineTable] | None:
         """The takeaway's fastest segment and its CAGR target, when it can be placed."""
+        identifier, label, segments = plan.identifier, plan.label, plan.segments
+        takeaway, was_listed = plan.takeaway, plan.was_listed
         if takeaway is None or takeaway.fastest is None or not takeaway.fastest_name:
             return None
         fast, sentence = takeaway.fastest_name, takeaway.sentence
