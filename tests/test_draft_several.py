@@ -223,3 +223,24 @@ def test_cli_drafts_several_reports_into_one_file_and_refuses_another_market(tmp
     error = capsys.readouterr().err
     assert "different markets" in error and len(error.strip().splitlines()) == 1
     assert "Traceback" not in error and not refused.exists()
+
+
+def test_a_report_that_states_no_growth_keeps_its_size_and_says_so():
+    """One report sizes 2024 only, in millions; the other 2025 in billions, with a CAGR:
+    the first's size is used for 2025 unchanged (marked), in the first report's unit."""
+    only = "Widget Market\nThe widget market was valued at USD 950 million in 2024.\n"
+    grows = (
+        "Widget Market Size\nThe global widget market is valued at USD 1.02 billion in 2025 and "
+        "is expected to reach USD 1.45 billion by 2030, at a CAGR of 7.3% from 2025 to 2030.\n"
+    )
+    result = draft([("a.txt", only), ("b.txt", grows)])
+    load(result)
+    doc = tomllib.loads(result.toml)
+    assert doc["market"]["unit"] == "USD million"
+    assert doc["market"]["base_size"]["value"] == 985.0  # the median of 950 and 1,020
+    assert (
+        "a.txt's 950 million in 2024 used for 2025 unchanged (it states no growth)"
+        in (doc["market"]["base_size"]["source"])
+    )
+    (growth,) = [row for row in result.several.disagreements if row.figure.startswith("CAGR")]
+    assert growth.values == (None, 7.3)

@@ -235,12 +235,16 @@ def _market(report: _Report, base_year: int) -> _Market:
     brought = ""
     if composer.base != base_year and stated is not None:
         figure, absolute = stated, stated.value * SCALES[stated.scale]
+    elif composer.base != base_year and rate is None:
+        brought = (
+            f"{report.label}'s {figure.value:g} {figure.scale} in {composer.base} used for "
+            f"{base_year} unchanged (it states no growth)"
+        )
     elif composer.base != base_year:
-        years = base_year - composer.base
-        absolute *= (1.0 + (rate or 0.0) / 100.0) ** years
+        absolute *= (1.0 + rate / 100.0) ** (base_year - composer.base)
         brought = (
             f"{report.label}'s {figure.value:g} {figure.scale} in {composer.base} brought to "
-            f"{base_year} with its own {rate or 0:g} % a year"
+            f"{base_year} with its own {rate:g} % a year"
         )
     return _Market(absolute, figure.quote, brought, rate, decimals, quote, period)
 
