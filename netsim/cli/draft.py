@@ -1,4 +1,5 @@
-"""``netsim draft REPORT.txt --out SCENARIO.toml``: a scenario file from a report's text.
+"""``netsim draft REPORT.txt [REPORT.txt ...] --out SCENARIO.toml``: a scenario file from a
+report's text, or from several reports of one market.
 
 The command reads the report, drafts the scenario (:func:`netsim.draft`), loads
 the drafted document with :func:`netsim.drafting.load` (validated and calibrated), and
@@ -31,12 +32,29 @@ def add_draft_command(sub: Any) -> None:
             "figure quotes the report and whose every gap is a marked draft default."
         ),
     )
-    draft.add_argument("report", metavar="REPORT.txt", help="the report as plain text (UTF-8)")
+    draft.add_argument(
+        "report",
+        metavar="REPORT.txt",
+        nargs="+",
+        help=(
+            "the report as plain text (UTF-8); several reports of one market are drafted as "
+            "one scenario spanning their figures"
+        ),
+    )
     draft.add_argument(
         "--out", required=True, metavar="SCENARIO.toml", help="the scenario file to write"
     )
     draft.add_argument("--force", action="store_true", help="replace --out if it exists")
     draft.add_argument("--name", help="the scenario's name (default: from the report's title)")
+    draft.add_argument(
+        "--central",
+        default="median",
+        metavar="REPORT.txt",
+        help=(
+            "with several reports: the report (its file name) whose figures are the central "
+            "ones, not the reports' median"
+        ),
+    )
 
 
 def read_report_text(path: str | Path) -> str:
@@ -80,23 +98,26 @@ def draft_command(args: argparse.Namespace) -> int:
     # output: a folder, a device or the report itself is refused before anything else
     if args.name is not None and not args.name.strip():
         raise ScenarioError("--name is empty: give the scenario a name, or leave --name out")
-    text = read_report_text(args.report)
-    refuse_unless_writable_target(args.out, [args.report])
+    reports = list(args.report)
+    texts = [(Path(report).name, read_report_text(report)) for report in reports]
+    if len(reports) == 1 and args.central != "median":
+        raise ScenarioError("--central chooses among several reports: give more than one")
+    refuse_unless_writable_target(args.out, reports)
     out = Path(args.out)
     if (out.exists() or out.is_symlink()) and not args.force:
         raise ScenarioError(f"{args.out} exists: use --force to replace it")
+    named = reports[0] if len(reports) == 1 else None  # several name themselves in the line
     try:
-        result = draft(text, name=args.name)
+        given = texts[0][1] if len(texts) == 1 else texts
+        result = draft(given, name=args.name, central=args.central)
     except ScenarioError as error:
-        raise ScenarioError(f"{error}; nothing written", path=args.report) from None
-    output = OutputFile(out, [args.report])  # refuses a folder, a device, the report itself
+        raise ScenarioError(f"{error}; nothing written", path=named) from None
+    output = OutputFile(out, reports)  # refuses a folder, a device, a report itself
     try:
         try:
             scenario = load(result)
         except ScenarioError as error:
-            raise ScenarioError(
-                f"{error}; nothing written", path=args.report, key=error.key
-            ) from None
+            raise ScenarioError(f"{error}; nothing written", path=named, key=error.key) from None
         written = output.write_text(result.toml)
     finally:
         output.discard()

@@ -12,11 +12,16 @@ The public name is the function: ``netsim.draft(text)``.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from netsim.drafting.read import Findings, Skipped, check_plain_text, read_report
-from netsim.drafting.write import compose
+from netsim.drafting.several import Several, draft_several
+from netsim.drafting.write import Composition, compose
+from netsim.drafting.write.common import DRAFT
+from netsim.drafting.write.several import disagreement_lines
 from netsim.errors import ScenarioError
 
 __all__ = ["Draft", "Findings", "Skipped", "draft", "load", "read_report", "summary"]
@@ -63,17 +68,51 @@ class Draft:
     years: tuple[int, int]
     figures: tuple[tuple[str, str, str], ...] = ()
     checked: tuple[str, ...] = ()
+    several: Several | None = None
+
+    @classmethod
+    def of(cls, made: Composition, findings: Findings, several: Several | None = None) -> Draft:
+        """The draft of a composition (:func:`netsim.drafting.write.compose`'s)."""
+        return cls(
+            made.toml,
+            made.name,
+            findings,
+            tuple(made.assumed),
+            tuple(made.skipped),
+            tuple(made.placed),
+            made.unit,
+            made.years,
+            tuple((key, quote, default) for key, (quote, default) in made.figures.items()),
+            tuple(made.checked),
+            several,
+        )
 
 
-def draft(text: str, *, name: str | None = None) -> Draft:
-    """Draft a scenario from a market report's plain text.
+def draft(
+    text: str | Sequence[str] | Sequence[tuple[str, str]],
+    *,
+    name: str | None = None,
+    central: str = "median",
+) -> Draft:
+    """Draft a scenario from a market report's plain text, or from several reports of
+    one market.
 
     Parameters
     ----------
-    text : str
+    text : str, or a sequence of str or of (name, text)
         The report (sections may be missing or cut short: what is there is drafted).
+        Several reports of one market (each named, or named by the publisher its text
+        names, else "report N") are drafted as one scenario: its base size is the
+        reports' median (brought to one base year with each report's own growth) with
+        ``market.base_scale`` spanning their sizes, its growth target their median CAGR
+        with a driver spreading growth over their CAGRs, and a part's share or CAGR the
+        median of the reports that give it; every figure quotes each report's words
+        with its name, and ``.several`` holds the table of where they disagree.
     name : str, optional
-        The scenario's name (default: from the report's title).
+        The scenario's name (default: from the (first) report's title).
+    central : str
+        With several reports: ``"median"``, or the name of the report whose figures
+        are the central ones (the spread still spans every report's).
 
     Returns
     -------
@@ -97,20 +136,16 @@ def draft(text: str, *, name: str | None = None) -> Draft:
         check_plain_text(name, "the scenario's name")
         if not name.strip() or len(name.splitlines()) != 1:
             raise ScenarioError(f"the scenario's name {name!r} must be one line of text")
-    findings = read_report(text)
-    made = compose(findings, name)
-    return Draft(
-        made.toml,
-        made.name,
-        findings,
-        tuple(made.assumed),
-        tuple(made.skipped),
-        tuple(made.placed),
-        made.unit,
-        made.years,
-        tuple((key, quote, default) for key, (quote, default) in made.figures.items()),
-        tuple(made.checked),
-    )
+    if isinstance(text, list | tuple):  # several reports (bytes are refused as not text)
+        if len(text) == 0:
+            raise ScenarioError("no report given: give one report's text, or several")
+        if len(text) > 1:
+            made, findings, several = draft_several(text, name, central)
+            return Draft.of(made, findings, several)
+        only = text[0]
+        text = only[1] if isinstance(only, tuple) and len(only) == 2 else only
+    findings = read_report(text)  # type: ignore[arg-type]
+    return Draft.of(compose(findings, name), findings)
 
 
 def load(result: Draft) -> Any:
@@ -144,7 +179,8 @@ def _load_error(error: ScenarioError, result: Draft, document: dict[str, Any]) -
     what breaks a limit; else a fault of the draft, with the key path at fault."""
     stated = {key: (quote, default) for key, quote, default in result.figures}
     named = list(dict.fromkeys(error.figures))
-    if error.breach and named and all(key in stated for key in named):
+    leaning = [key for key in named if _on_a_default_share(key, document)]
+    if error.breach and named and all(key in stated for key in named) and not leaning:
         parts = []
         for key in named:
             quote, default = stated[key]
@@ -165,6 +201,17 @@ def _load_error(error: ScenarioError, result: Draft, document: dict[str, Any]) -
             breach=error.breach,
             figures=error.figures,
         )
+    if error.breach and leaning:
+        key = leaning[0]
+        share = _table_at(document, key.removesuffix(".cagr_target"))["share"]["value"]
+        quote = stated.get(key, ("", ""))[0]
+        return ScenarioError(
+            f"the draft's default share of {key.removesuffix('.cagr_target')} ({share:g} %: the "
+            f"report gives none) cannot meet the report's {_quoted(quote)} ({key}): "
+            f"{error.breach}; this is a fault of netsim draft's defaults: please report it with "
+            "the report's text",
+            key=error.key,
+        )
     if error.name is not None:
         return ScenarioError(
             f"the report's names cannot name a scenario's parts: {_load_problem(error, document)}: "
@@ -178,6 +225,23 @@ def _load_error(error: ScenarioError, result: Draft, document: dict[str, Any]) -
         "the report's text",
         key=error.key,
     )
+
+
+def _on_a_default_share(key: str, document: dict[str, Any]) -> bool:
+    """Whether a part's CAGR target (``...cagr_target``) is met from a share the draft
+    defaulted: what calibration solves for it then rests on the draft, not the report."""
+    if not key.endswith(".cagr_target"):
+        return False
+    share = _table_at(document, key.removesuffix(".cagr_target")).get("share", {})
+    return isinstance(share, dict) and str(share.get("source", "")).startswith(DRAFT)
+
+
+def _table_at(document: dict[str, Any], key: str) -> dict[str, Any]:
+    """The table at a key path (``axes.product.segments."A b"``), or ``{}``."""
+    table: Any = document
+    for part in re.findall(r'"[^"]*"|[^.]+', key):
+        table = table.get(part.strip('"'), {}) if isinstance(table, dict) else {}
+    return table if isinstance(table, dict) else {}
 
 
 def _quoted(quote: str, width: int = 120) -> str:
@@ -262,6 +326,15 @@ def summary(result: Draft) -> str:
         lines.extend(f"  {line}" for line in result.checked)
     lines.append("assumed (marked 'draft default, review' in the file):")
     lines.extend(f"  - {line}" for line in result.assumed)
+    if result.several is not None:
+        several = result.several
+        lines.append("reports:")
+        lines.extend(
+            f"  {label}" + (f" ({publisher})" if publisher else "")
+            for label, publisher in zip(several.labels, several.publishers, strict=True)
+        )
+        lines.append("where the reports disagree (spread = (largest - smallest) / central):")
+        lines.extend(f"  {line}" for line in disagreement_lines(several))
     if result.skipped:
         lines.append("skipped (found but not placed):")
         lines.extend(

@@ -10,8 +10,10 @@ from collections.abc import Iterable, Mapping
 __all__ = [
     "best_match",
     "group_of",
+    "is_country_name",
     "is_region_name",
     "normalized",
+    "region_of_country",
     "regions_named",
 ]
 
@@ -29,6 +31,25 @@ REGION_GROUPS: dict[str, tuple[str, ...]] = {
         "south and central america",
     ),
 }
+# countries a report's prose names as a sentence's subject ("The U.S. held 38 % ..."),
+# normalised (see normalized), with their common short forms, and their regions
+_COUNTRIES_BY_REGION = {
+    "north america": "united states|u s|us|usa|u s a|canada|mexico",
+    "south america": "brazil|argentina|chile|colombia|peru",
+    "europe": """germany|france|united kingdom|uk|u k|britain|great britain|italy|spain|
+        netherlands|belgium|switzerland|austria|sweden|norway|denmark|finland|poland|russia|
+        turkey|ireland|portugal|greece|czech republic|hungary|romania""",
+    "asia pacific": """china|japan|india|south korea|korea|australia|new zealand|indonesia|
+        thailand|malaysia|singapore|vietnam|philippines|taiwan|hong kong|pakistan|bangladesh""",
+    "middle east and africa": """saudi arabia|united arab emirates|uae|israel|iran|egypt|nigeria|
+        south africa|kenya|morocco|qatar|kuwait""",
+}
+COUNTRY_REGION: dict[str, str] = {
+    " ".join(name.split()): region
+    for region, names in _COUNTRIES_BY_REGION.items()
+    for name in names.split("|")
+}
+COUNTRY_NAMES = frozenset(COUNTRY_REGION)
 DEVELOPED = ("north america", "europe")
 EMERGING = ("asia pacific", "middle east and africa", "south america")
 CLASS_WORDS: dict[str, tuple[str, ...]] = {
@@ -60,9 +81,20 @@ def group_of(name: str) -> str | None:
     return next((group for group, aliases in REGION_GROUPS.items() if key in aliases), None)
 
 
+def region_of_country(name: str) -> str | None:
+    """The world region of a country reports commonly name (``"the U.S."`` -> ``"north
+    america"``), or None."""
+    return COUNTRY_REGION.get(normalized(name).removeprefix("the "))
+
+
 def is_region_name(name: str) -> bool:
     """Whether a name is a world region (or "Rest of the World"), not a country."""
     return group_of(name) is not None or _REST.match(normalized(name)) is not None
+
+
+def is_country_name(name: str) -> bool:
+    """Whether a name is one of the countries reports commonly name (``"the U.S."``)."""
+    return normalized(name).removeprefix("the ") in COUNTRY_NAMES
 
 
 def regions_named(

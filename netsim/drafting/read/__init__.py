@@ -12,6 +12,7 @@ is optional and a sentence may stop anywhere; what cannot be read whole is liste
 * :mod:`~netsim.drafting.read.sentences`: sizes and growth rates in a sentence
 * :mod:`~netsim.drafting.read.headline`: the headline paragraph and the overview box
 * :mod:`~netsim.drafting.read.segments`: takeaways
+* :mod:`~netsim.drafting.read.prose`: segments' and regions' figures in sentences anywhere
 * :mod:`~netsim.drafting.read.tables`: impact tables
 * :mod:`~netsim.drafting.read.geography`: segmentation and geography lists
 
@@ -45,6 +46,7 @@ from netsim.drafting.read.headline import (
     read_overview,
 )
 from netsim.drafting.read.numbers import other_digits
+from netsim.drafting.read.prose import Parts, a_part_s, read_prose, with_prose
 from netsim.drafting.read.segments import MAX_TAKEAWAYS, bullets_after, read_takeaway
 from netsim.drafting.read.sweep import list_unread, quotes_of
 from netsim.drafting.read.tables import factor_rows
@@ -85,12 +87,15 @@ def read_report(text: str) -> Findings:
     lines = [line.replace("\u00a0", " ").replace("\u202f", " ") for line in text.splitlines()]
     notes = Notes()
     other_digits(lines, notes)
+    axes, regions = read_segmentation(lines)
     stop = headline_end(lines)
     overview = read_overview(lines, stop, notes)
-    sizes, growths = read_headline(lines, stop, notes)
-    merged = [*(s.quote for s in [*sizes, *overview.sizes]), *(g.quote for g in growths)]
+    title = next((clean(line) for line in lines if line.strip()), None)
+    parts = Parts(tuple(axes), tuple(regions), title or "")
+    stated, growths = read_headline(lines, stop, notes, lambda sentence: a_part_s(sentence, parts))
+    merged = [*(s.quote for s in [*stated, *overview.sizes]), *(g.quote for g in growths)]
     merged += [overview.growth.quote] if overview.growth else []
-    sizes = merge_sizes(sizes, overview.sizes, notes)
+    sizes = merge_sizes(stated, overview.sizes, notes)
     growth = merge_growth(growths, overview.growth, notes)
 
     takeaways: list[Takeaway] = []
@@ -102,13 +107,16 @@ def read_report(text: str) -> Findings:
             takeaway = read_takeaway(bullet, notes)
             if takeaway is not None:
                 takeaways.append(takeaway)
+    read = {clean(t.sentence).lower() for t in takeaways}
+    read |= {figure.sentence.lower() for figure in [*stated, *growths]}
+    prose, covered = read_prose(lines, read, parts, notes)
+    takeaways = with_prose(takeaways, prose, notes)
+    merged += covered
     factors: dict[str, list[Factor]] = {"driver": [], "restraint": []}
     for kind, heading in (("driver", "Drivers"), ("restraint", "Restraints")):
         start = first_line(lines, rf"^\s*{heading} Impact Analysis")
         if start is not None:
             factors[kind] = factor_rows(lines, start, kind, notes)
-    axes, regions = read_segmentation(lines)
-    title = next((clean(line) for line in lines if line.strip()), None)
     found = Findings(
         title=title,
         sizes=tuple(sizes),

@@ -97,6 +97,7 @@ class Factor:
     geography: str
     timeline: str
     quote: str
+    report: str = ""  # the report's name, when several are drafted as one
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from netsim.drafting.read.figures import (
@@ -45,7 +46,7 @@ SIZE_WORDS = re.compile(
     re.IGNORECASE,
 )
 SECTION_HEADS = re.compile(
-    r"^(?:Key (?:Report )?Takeaways|.*Trends and Insights|Drivers Impact Analysis|"
+    r"^(?:Key (?:Report )?Takeaways|.*Trends (?:and|&) Insights|Drivers Impact Analysis|"
     r"Restraints Impact Analysis|Segment Analysis|Geography Analysis|Competitive Landscape|"
     r"Table of Contents|Segmentation Overview|Market Definitions?)\b",
     re.IGNORECASE,
@@ -109,8 +110,8 @@ def read_overview(lines: list[str], stop: int, notes: Notes) -> Overview:
     """The overview box's rows, wherever they stand (tables with or without outer pipes,
     "Label: value" lines); rows of other tables are left to their readers."""
     found = Overview()
-    for line in lines:
-        row = overview_row(line)
+    for index, line in enumerate(lines):
+        row = overview_row(line) or _stacked_row(lines, index)
         if row is None:
             continue
         label, value, quote = row
@@ -134,6 +135,31 @@ def read_overview(lines: list[str], stop: int, notes: Notes) -> Overview:
         start, end = found.forecast_period
         found.growth = replace(found.growth, start=start, end=end, period="forecast period")
     return found
+
+
+# a box whose label and value stand on lines of their own ("Market Size (2024)", then
+# "USD 3875.20 Billion"): the label line, a value line of at most this many characters
+STACKED_LABEL = re.compile(
+    r"^\s*(?:(?:(?:19|20|21)[0-9]{2}\s+)?(?:projected\s+|forecast(?:ed)?\s+|estimated\s+)?"
+    r"market\s+(?:size|value|revenue)|revenue\s+forecast|growth\s+rate|CAGR|study\s+period|"
+    r"forecast\s+(?:period|years)|largest\s+market|fastest\s+growing\s+market)"
+    rf"(?:\s*\(\s*{YEAR}(?:\s*[-–]\s*{YEAR})?\s*\)|\s+(?:in|by)\s+{YEAR})?\s*$",
+    re.IGNORECASE,
+)
+MAX_STACKED_VALUE = 40
+
+
+def _stacked_row(lines: list[str], index: int) -> tuple[str, str, str] | None:
+    """A label line and the next non-empty line as its value, when the label is an
+    overview box's and the value is short (a figure or a name, not prose)."""
+    if not STACKED_LABEL.match(lines[index]):
+        return None
+    value = next((line for line in lines[index + 1 : index + 4] if line.strip()), "")
+    value = clean(value)
+    if not value or len(value) > MAX_STACKED_VALUE or STACKED_LABEL.match(value):
+        return None
+    label = clean(lines[index])
+    return label, value, f"{label} {value}"
 
 
 def _size_row(label: str, value: str, quote: str, line: str, found: Overview, notes: Notes) -> None:
@@ -197,20 +223,37 @@ def _growth_row(
     )
 
 
-def read_headline(lines: list[str], stop: int, notes: Notes) -> tuple[list[Size], list[Growth]]:
-    """Sizes and CAGRs of the prose before the first section (the headline paragraph)."""
+def read_headline(
+    lines: list[str],
+    stop: int,
+    notes: Notes,
+    a_part_s: Callable[[str], str] = lambda sentence: "",
+) -> tuple[list[Size], list[Growth]]:
+    """Sizes and CAGRs of the prose before the first section (the headline paragraph);
+    a sentence ``a_part_s`` says is a place's or a segment's ("North America held ...",
+    "the hospital segment ...") is left to its own reader, and so is a place's own
+    market ("the U.S. market was valued at ...") once the report has sized its own."""
     sizes: list[Size] = []
     growths: list[Growth] = []
     for line in lines[:stop]:
-        if line.lstrip().startswith("|"):
+        if line.lstrip().startswith("|") or _overview_figure_row(line):
             continue
         for sentence in sentences(line):
+            kind = a_part_s(sentence)
+            if kind == "part" or (kind == "local market" and sizes):
+                continue
             money = MONEY.search(sentence) or UNREAD_MONEY.search(sentence)
             if money and SIZE_WORDS.search(sentence):
                 sizes.extend(sizes_in(sentence, notes))
             if CAGR.search(sentence):
                 growths.extend(growths_in(sentence, sentence, notes))
     return sizes, growths
+
+
+def _overview_figure_row(line: str) -> bool:
+    """Whether a line is an overview box's size or growth row (its reader's to read)."""
+    row = overview_row(line)
+    return row is not None and bool(SIZE_LABEL.match(row[0]) or GROWTH_LABEL.match(row[0]))
 
 
 def absolute(size: Size) -> float:
@@ -233,12 +276,16 @@ def merge_sizes(headline: list[Size], table: list[Size], notes: Notes) -> list[S
         if other is None:
             kept[size.year] = size
             continue
-        rounding = 0.5 * 10.0 ** -min(size.decimals, other.decimals) * SCALES[size.scale]
+        # the two agree if each is the other rounded: the coarser rounding decides
+        rounding = max(
+            0.5 * 10.0**-figure.decimals * SCALES[figure.scale] for figure in (size, other)
+        )
         if abs(absolute(size) - absolute(other)) > rounding * 1.0001:
             notes.skip(
                 size.quote,
                 size.sentence,
-                f"the report also gives {other.quote!r} for {size.year}; the first is kept",
+                f"contradicts {other.quote!r}, the report's other size for {size.year}: two "
+                "sizes for one year cannot both hold; the first is kept",
             )
     return [kept[year] for year in sorted(kept)]
 

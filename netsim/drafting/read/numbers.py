@@ -80,7 +80,9 @@ MONEY = re.compile(
     rf"(?:(?P<minus0>[-\u2212]\s?)?(?P<currency>{CURRENCY})\s?(?P<minus>[-\u2212\u2013]\s?)?"
     rf"(?P<number>{NUMBER})\s?(?P<scale>{SCALE})\b"
     rf"|(?P<minus2>(?<![\w.,])[-\u2212\u2013])?(?P<number2>{NUMBER})\s?(?P<scale2>{SCALE})\s+"
-    rf"(?P<currency2>USD|EUR|GBP|INR|US dollars|euros|rupees)\b)",
+    rf"(?P<currency2>USD|EUR|GBP|INR|US dollars|euros|rupees)\b"
+    # "58.4 (USD Billion)": the unit in brackets after the number
+    rf"|(?P<number3>{NUMBER})\s?\(\s?(?P<currency3>{CURRENCY})\s?(?P<scale3>{SCALE})\s?\))",
     re.IGNORECASE,
 )
 # an amount MONEY cannot read ("USD 1e308 billion", "USD 3,0 billion", "USD .5 billion"):
@@ -94,7 +96,9 @@ MINUS = r"(?<![0-9])(?:[-\u2212\u2013](?=[0-9]))?"
 PERCENT = rf"(?P<value>{MINUS}{DIGITS})\s?%"
 CAGR = re.compile(
     rf"(?P<value>{MINUS}{DIGITS})\s?%\s*(?:\(\s*)?(?:CAGR|compound annual growth rate)"
-    r"|(?:CAGR|compound annual growth rate(?:\s*\(CAGR\))?)\s*,?\s*(?:of|at|:)?\s*"
+    r"|(?:CAGR|compound annual growth rate(?:\s*\(CAGR\))?)(?:\s*\(growth rate\))?\s*,?\s*"
+    r"(?:(?:is|was)\s+(?:expected|projected|anticipated|estimated|forecast)\s+to\s+be\s+)?"
+    r"(?:of|at|:)?\s*"
     rf"(?:about|around|approximately|nearly|roughly|an?)?\s*(?P<value2>{MINUS}{DIGITS})\s?%",
     re.IGNORECASE,
 )
@@ -108,7 +112,7 @@ FORECAST_PERIOD = re.compile(r"forecast(?:ed)?\s+(?:period|horizon|years)", re.I
 # a four-digit year after an amount that YEAR does not take ("in 2250", "(1850)")
 EARLIEST, LATEST = 1900, 2199
 YEAR_AFTER = re.compile(
-    rf"^\s*[(,]?\s*(?:in|by|for|of|during|through|as of|at the end of|at end of|"
+    rf"^\s*[(,]?\s*(?:in|by|for|of|during|through|till|until|up to|as of|at the end of|at end of|"
     rf"in the year|in fiscal(?: year)?|in FY)?\s*(?:the year\s+)?(?P<year>{YEAR})\b",
     re.IGNORECASE,
 )
@@ -174,9 +178,9 @@ def currency_code(text: str) -> str:
 
 
 def money_fields(match: re.Match[str]) -> tuple[str, str, str]:
-    number = match.group("number") or match.group("number2")
-    scale = match.group("scale") or match.group("scale2")
-    currency = match.group("currency") or match.group("currency2")
+    number = match.group("number") or match.group("number2") or match.group("number3")
+    scale = match.group("scale") or match.group("scale2") or match.group("scale3")
+    currency = match.group("currency") or match.group("currency2") or match.group("currency3")
     return currency, number, scale_word(scale)
 
 

@@ -24,10 +24,12 @@ from netsim.drafting.write.geography import GeographyPart
 from netsim.drafting.write.market import MarketPart
 from netsim.drafting.write.segments import SegmentsPart
 
-__all__ = ["DEFAULTS", "Composition", "Defaults", "compose"]
+__all__ = ["DEFAULTS", "Composer", "Composition", "Defaults", "compose"]
 
 
-class _Composer(MarketPart, GeographyPart, SegmentsPart, DriversPart):
+class Composer(MarketPart, GeographyPart, SegmentsPart, DriversPart):
+    """Writes a scenario document from a report's findings, part by part."""
+
     def compose(self) -> Composition:
         self.market()
         document = tomlkit.document()
@@ -98,4 +100,4 @@ def compose(
     ScenarioError
         When the report states no market size: there is nothing to draft.
     """
-    return _Composer(findings, name, defaults).compose()
+    return Composer(findings, name, defaults).compose()

@@ -62,8 +62,34 @@ class Composition:
     checked: list[str] = field(default_factory=list)  # figures kept as checks, not targets
 
 
+class Quoted(str):
+    """The words of one figure as several reports state it: each report's quote with
+    its name, and the note saying how they were brought together (a draft default).
+    As a string it reads ``'q1' (a.txt), 'q2' (b.txt)``, which is also how a source
+    quotes it."""
+
+    parts: tuple[tuple[str, str], ...]
+    note: str
+
+    def __new__(cls, parts: Iterable[tuple[str, str]], note: str = "") -> Quoted:
+        parts = tuple(parts)
+        made = super().__new__(cls, ", ".join(f"'{quote}' ({name})" for name, quote in parts))
+        made.parts = parts
+        made.note = note
+        return made
+
+
+def quoted(quote: str) -> str:
+    """A quote as a source writes it: ``'words'``, or each report's for a
+    :class:`Quoted`."""
+    return str.__str__(quote) if isinstance(quote, Quoted) else f"'{quote}'"
+
+
 def report_source(quote: str, note: str = "") -> str:
-    return f"report: '{quote}'" + (f"; {note}" if note else "")
+    """``report: 'words'; note``; several reports' words each with its report's name,
+    and the note bringing them together."""
+    notes = [n for n in (getattr(quote, "note", ""), note) if n]
+    return f"report: {quoted(quote)}" + "".join(f"; {n}" for n in notes)
 
 
 def assumption(reason: str) -> str:

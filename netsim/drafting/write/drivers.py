@@ -14,6 +14,7 @@ from netsim.drafting.read import (
 )
 from netsim.drafting.write.common import (
     ComposerBase,
+    Quoted,
     assumption,
     inline,
     report_source,
@@ -72,8 +73,9 @@ class DriversPart(ComposerBase):
                 table = tomlkit.table()
                 table.add("label", factor.name)
                 table.add("quote", factor.quote)
+                words = f"{factor.name} ... {factor.impact_text}"
                 source = report_source(
-                    f"{factor.name} ... {factor.impact_text}",
+                    Quoted([(factor.report, words)]) if factor.report else words,
                     f"spread {low:g}x-{high:g}x of the point is a draft default, review",
                 )
                 if factor.impact == 0:

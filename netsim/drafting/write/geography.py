@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import tomlkit
 from tomlkit.items import InlineTable, Table
 
-from netsim.drafting.places import best_match, group_of, is_region_name, normalized
+from netsim.drafting.places import (
+    best_match,
+    group_of,
+    is_region_name,
+    normalized,
+    region_of_country,
+)
+from netsim.drafting.read import Takeaway
 from netsim.drafting.read.geography import GEOGRAPHY_AXES
 from netsim.drafting.write.common import (
     ComposerBase,
@@ -19,91 +27,141 @@ from netsim.drafting.write.common import (
 from netsim.scenario.documents import key_path
 
 
+@dataclass
+class _Books:
+    """What the geography takeaways place: the regions and countries listed (or named),
+    and each place's share (value and quote) and CAGR target."""
+
+    listed: dict[str, list[str]]
+    region_share: dict[str, tuple[float, str]] = field(default_factory=dict)
+    region_growth: dict[str, InlineTable] = field(default_factory=dict)
+    country_share: dict[str, tuple[float, str]] = field(default_factory=dict)
+    country_growth: dict[str, InlineTable] = field(default_factory=dict)
+    from_takeaways: list[str] = field(default_factory=list)  # regions named, none listed
+    loose_countries: list[str] = field(default_factory=list)
+    region_of: dict[str, str] = field(default_factory=dict)
+
+
 class GeographyPart(ComposerBase):
     def geography(self, document: Any) -> None:
-        listed = {r.name: list(r.countries) for r in self.findings.regions}
-        geo = [t for t in self.findings.takeaways if t.axis.lower() in GEOGRAPHY_AXES]
-        region_share: dict[str, tuple[float, str]] = {}
-        region_growth: dict[str, InlineTable] = {}
-        country_share: dict[str, tuple[float, str]] = {}
-        country_growth: dict[str, InlineTable] = {}
-        from_takeaways: list[str] = []  # regions named by takeaways when none are listed
-        loose_countries: list[str] = []
+        """The regions (their shares, growth and countries) and the countries with
+        figures of their own, from the geography takeaways and lists."""
+        books = _Books({r.name: list(r.countries) for r in self.findings.regions})
+        for takeaway in self.findings.takeaways:
+            if takeaway.axis.lower() in GEOGRAPHY_AXES:
+                self._place_share(books, takeaway)
+                self._place_growth(books, takeaway)
+        self._settle_places(books)
+        self._keep_one_with_the_market(books)
+        shares = self._region_shares(books.region_share, books.country_share, books.region_of)
+        self._narrow_for_growth(books, shares)
+        for region in list(books.region_growth):
+            if shares[region][0] <= 0:
+                self._zero_share(books.region_growth.pop(region), region)
+                self.unplace(("growth", "region", region))
+        self._write_regions(document, books, shares)
+        self._write_countries(document, books)
 
-        def place(name: str, sentence: str, figure: str) -> tuple[str, str] | None:
-            """("region", name) or ("country", name) for a takeaway's place: a region
-            or country of that very name, a region by its alias ("APAC"), else the
-            region that fits the words best."""
-            if listed:
-                countries = [c for cs in listed.values() for c in cs]
-                key = normalized(name)
-                for kind, names in (("region", list(listed)), ("country", countries)):
-                    same = [n for n in names if normalized(n) == key]
-                    if same:
-                        return kind, same[0]
-                group = group_of(name)
-                same_group = [r for r in listed if group and group_of(r) == group]
-                if len(same_group) == 1:
-                    return "region", same_group[0]
-                region = best_match(name, listed, threshold=0.5)
-                if region is not None:
-                    return "region", region
-                self.skip(
-                    figure, sentence, f"{name!r} is not among the report's regions or countries"
-                )
-                return None
-            if is_region_name(name):
-                if name not in from_takeaways:
-                    from_takeaways.append(name)
-                return "region", name
-            if name not in loose_countries:
-                loose_countries.append(name)
-            return "country", name
+    def _place(
+        self, books: _Books, name: str, sentence: str, figure: str
+    ) -> tuple[str, str] | None:
+        """("region", name) or ("country", name) for a takeaway's place: a region or
+        country of that very name, a region by its alias ("APAC"), else the region that
+        fits the words best; with no list, a region's or a country's name as written."""
+        listed = books.listed
+        if listed:
+            countries = [c for cs in listed.values() for c in cs]
+            key = normalized(name)
+            for kind, names in (("region", list(listed)), ("country", countries)):
+                same = [n for n in names if normalized(n) == key]
+                if same:
+                    return kind, same[0]
+            group = group_of(name)
+            same_group = [r for r in listed if group and group_of(r) == group]
+            if len(same_group) == 1:
+                return "region", same_group[0]
+            region = best_match(name, listed, threshold=0.5)
+            if region is not None:
+                return "region", region
+            self.skip(figure, sentence, f"{name!r} is not among the report's regions or countries")
+            return None
+        if is_region_name(name):
+            if name not in books.from_takeaways:
+                books.from_takeaways.append(name)
+            return "region", name
+        if name not in books.loose_countries:
+            books.loose_countries.append(name)
+        return "country", name
 
-        for takeaway in geo:
-            if takeaway.largest is not None:
-                share = takeaway.largest
-                where = place(share.name, takeaway.sentence, share.quote)
-                book = region_share if where and where[0] == "region" else country_share
-                if where and where[1] in book:
-                    self.skip(
-                        share.quote,
-                        takeaway.sentence,
-                        f"{where[1]}: a second share for it; the first is kept",
-                    )
-                elif where and not 0 <= share.value <= 100:
-                    self.skip(
-                        share.quote, takeaway.sentence, f"{where[1]}: a share outside 0-100 %"
-                    )
-                elif where and self.share_year_ok(share, where[1], takeaway.sentence):
-                    book[where[1]] = (share.value, share.quote)
-                    self.sentences[share.quote] = takeaway.sentence
-                    self.place(
-                        ("share", *where), f"{where[1]}: {share.value:g} % share in {share.year}"
-                    )
-            if takeaway.fastest is not None and takeaway.fastest_name:
-                where = place(takeaway.fastest_name, takeaway.sentence, takeaway.fastest.quote)
-                growths = region_growth if where and where[0] == "region" else country_growth
-                if where and where[1] in growths:
-                    self.skip(
-                        takeaway.fastest.quote,
-                        takeaway.sentence,
-                        f"{where[1]}: a second CAGR for it; the first is kept",
-                    )
-                elif where:
-                    target = self.part_target(takeaway.fastest, where[1], takeaway.sentence)
-                    if target is not None:
-                        growths[where[1]] = target
-                        self.place(
-                            ("growth", *where),
-                            f"{where[1]}: {takeaway.fastest.value:g} % CAGR "
-                            f"{target['start']}-{target['end']}",
-                        )
+    def _first_for(
+        self, books: _Books, takeaway: Takeaway, name: str, quote: str, what: str
+    ) -> tuple[tuple[str, str], dict[str, Any]] | None:
+        """Where a takeaway's share or CAGR (``what``) goes, and the book it goes in;
+        None when it has no place or its place has one already (skipped)."""
+        where = self._place(books, name, takeaway.sentence, quote)
+        if where is None:
+            return None
+        if what == "share":
+            book = books.region_share if where[0] == "region" else books.country_share
+        else:
+            book = books.region_growth if where[0] == "region" else books.country_growth
+        if where[1] in book:
+            self.skip(
+                quote, takeaway.sentence, f"{where[1]}: a second {what} for it; the first is kept"
+            )
+            return None
+        return where, book
 
+    def _place_share(self, books: _Books, takeaway: Takeaway) -> None:
+        """A geography takeaway's share on its region or country."""
+        share = takeaway.largest
+        found = (
+            None
+            if share is None
+            else self._first_for(books, takeaway, share.name, share.quote, "share")
+        )
+        if share is None or found is None:
+            return
+        where, book = found
+        if not 0 <= share.value <= 100:
+            self.skip(share.quote, takeaway.sentence, f"{where[1]}: a share outside 0-100 %")
+        elif self.share_year_ok(share, where[1], takeaway.sentence):
+            book[where[1]] = (share.value, share.quote)
+            self.sentences[share.quote] = takeaway.sentence
+            self.place(("share", *where), f"{where[1]}: {share.value:g} % share in {share.year}")
+
+    def _place_growth(self, books: _Books, takeaway: Takeaway) -> None:
+        """A geography takeaway's CAGR as its region's or country's target."""
+        growth, name = takeaway.fastest, takeaway.fastest_name
+        found = (
+            None
+            if growth is None or not name
+            else self._first_for(books, takeaway, name, growth.quote, "CAGR")
+        )
+        if growth is None or found is None:
+            return
+        where, book = found
+        target = self.part_target(growth, where[1], takeaway.sentence)
+        if target is not None:
+            book[where[1]] = target
+            self.place(
+                ("growth", *where),
+                f"{where[1]}: {growth.value:g} % CAGR {target['start']}-{target['end']}",
+            )
+
+    def _settle_places(self, books: _Books) -> None:
+        """The scenario's regions and their countries: the report's lists, else the
+        regions the takeaways name and a rest of the world (or one "World"); a country
+        listed under two regions gets its region in brackets."""
+        listed = books.listed
         if not listed:
-            filler = "Rest of World" if (from_takeaways or loose_countries) else "World"
-            listed = {name: [name] for name in from_takeaways}
-            listed[filler] = [*loose_countries, filler]
+            filler = "Rest of World" if (books.from_takeaways or books.loose_countries) else "World"
+            listed = {name: [name] for name in books.from_takeaways}
+            listed[filler] = [filler]
+            for country in books.loose_countries:  # under its region when that is named
+                home = region_of_country(country)
+                region = next((r for r in listed if home and group_of(r) == home), filler)
+                listed[region].insert(-1, country)
             shown = "; ".join(f"{r} ({', '.join(cs)})" for r, cs in listed.items())
             self.assume(f"regions: the report lists none: {shown}")
         seen: set[str] = set()
@@ -116,11 +174,15 @@ class GeographyPart(ComposerBase):
                 seen.add(country)
                 named.append(country)
             listed[region] = named
-        region_of = {c: r for r, cs in listed.items() for c in cs}
+        books.listed = listed
+        books.region_of = {c: r for r, cs in listed.items() for c in cs}
         self.regions = list(listed)
         self.countries = listed
 
-        # a region that would take every figure's growth leaves none for the baseline
+    def _keep_one_with_the_market(self, books: _Books) -> None:
+        """Take out the last CAGR target of a set that would leave no region (or no
+        country) growing with the market: the baseline needs one."""
+        region_growth, country_growth = books.region_growth, books.country_growth
         if len(self.regions) == len(region_growth):
             region = next(reversed(region_growth))
             self.skip_part(
@@ -129,7 +191,7 @@ class GeographyPart(ComposerBase):
                 "market's growth",
             )
             self.unplace(("growth", "region", region))
-        # so does a set of country targets that leaves no country with the market's growth
+        region_of = books.region_of
         while (
             self.targets
             and country_growth
@@ -142,19 +204,55 @@ class GeographyPart(ComposerBase):
                 "one must keep the market's growth",
             )
             self.unplace(("growth", "country", country))
-        shares = self._region_shares(region_share, country_share, region_of)
-        for region in list(region_growth):
-            if shares[region][0] <= 0:
-                self._zero_share(region_growth.pop(region), region)
+
+    def _narrow_for_growth(self, books: _Books, shares: dict[str, tuple[float, str]]) -> None:
+        """A region with a stated CAGR and a draft-default share: its share narrowed
+        when its CAGR would need an implausible premium from it (the other regions with
+        default shares take the rest), else its CAGR skipped."""
+        stated_in = {books.region_of[c] for c in books.country_share}
+        for region, target in list(books.region_growth.items()):
+            if region in books.region_share or region in stated_in:
+                continue
+            defaults = {
+                r: shares[r][0]
+                for r in self.regions
+                if r not in books.region_share and r not in stated_in
+            }
+            fitted = self.narrowed_for_growth(defaults, region, target)
+            if fitted is None:
+                self.skip_implausible_growth(region, shares[region][0], target)
+                books.region_growth.pop(region)
                 self.unplace(("growth", "region", region))
+                continue
+            values, reason = fitted
+            if not reason:
+                continue
+            left = sum(values.values()) - values[region]
+            for name, value in values.items():
+                why = reason
+                if name != region:
+                    spread = (
+                        f"split evenly over {len(values) - 1} regions"
+                        if len(values) > 2
+                        else "given to this region"
+                    )
+                    why = (
+                        f"no share given: the remaining {left:g} % after {region}'s narrowed "
+                        f"share {spread}"
+                    )
+                shares[name] = (value, assumption(why))
+
+    def _write_regions(
+        self, document: Any, books: _Books, shares: dict[str, tuple[float, str]]
+    ) -> None:
         regions = tomlkit.table(is_super_table=True)
         for region in self.regions:
             table = tomlkit.table()
             value, source = shares[region]
             table.add("share", inline(value=value, source=source))
-            if region in region_growth:
-                table.add("cagr_target", region_growth[region])
-                self.figure(key_path("regions", region, "cagr_target"), region_growth[region])
+            if region in books.region_growth:
+                table.add("cagr_target", books.region_growth[region])
+                self.figure(key_path("regions", region, "cagr_target"), books.region_growth[region])
             else:
                 table.add(
                     "growth_premium",
@@ -165,29 +263,36 @@ class GeographyPart(ComposerBase):
                         ),
                     ),
                 )
-            table.add("country_shares", self._country_shares(region, value, country_share))
+            table.add("country_shares", self._country_shares(region, value, books.country_share))
             regions.add(region, table)
         document.add("regions", regions)
-        if len(region_growth) < len(self.regions):
+        if len(books.region_growth) < len(self.regions):
             self.assume("regions: growth premium 0 for every region without a CAGR")
         self.assume(
             "country shares: equal within each region"
-            + (" (beside the countries whose share the report gives)" if country_share else "")
+            + (
+                " (beside the countries whose share the report gives)"
+                if books.country_share
+                else ""
+            )
         )
-        if country_share or country_growth:
-            countries = tomlkit.table(is_super_table=True)
-            for country in dict.fromkeys([*country_share, *country_growth]):
-                table = tomlkit.table()
-                if country in country_share:
-                    value, quote = country_share[country]
-                    table.add("share", inline(value=value, source=self.share_source(quote)))
-                if country in country_growth:
-                    table.add("cagr_target", country_growth[country])
-                    self.figure(
-                        key_path("countries", country, "cagr_target"), country_growth[country]
-                    )
-                countries.add(country, table)
-            document.add("countries", countries)
+
+    def _write_countries(self, document: Any, books: _Books) -> None:
+        if not (books.country_share or books.country_growth):
+            return
+        countries = tomlkit.table(is_super_table=True)
+        for country in dict.fromkeys([*books.country_share, *books.country_growth]):
+            table = tomlkit.table()
+            if country in books.country_share:
+                value, quote = books.country_share[country]
+                table.add("share", inline(value=value, source=self.share_source(quote)))
+            if country in books.country_growth:
+                table.add("cagr_target", books.country_growth[country])
+                self.figure(
+                    key_path("countries", country, "cagr_target"), books.country_growth[country]
+                )
+            countries.add(country, table)
+        document.add("countries", countries)
 
     def _region_shares(
         self,

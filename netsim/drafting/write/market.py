@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import tomlkit
-from tomlkit.items import InlineTable
+from tomlkit.items import InlineTable, Table
 
 from netsim.drafting.read import (
     Growth,
@@ -20,7 +20,9 @@ from netsim.drafting.write.common import (
     ComposerBase,
     assumption,
     default_in,
+    even_split,
     inline,
+    quoted,
     report_source,
     rounded,
     tolerance_of,
@@ -212,6 +214,52 @@ class MarketPart(ComposerBase):
         return rounded(size.value * SCALES[size.scale] / SCALES[self.scale])
 
     def _targets(self, sizes: list[Size], growth: Growth | None) -> list[Target]:
+        """The calibration targets: every later size and the CAGR, less the figures
+        that disagree beyond their rounding (skipped) and those the others pin (kept as
+        checks)."""
+        targets = self._size_targets(sizes)
+        cagr = self._growth_target(growth) if growth is not None else None
+        if cagr is not None:
+            targets.append(cagr)
+        base_size = self.value_of(self.base_figure)
+        targets = self._pinned_by_sizes(targets)
+        targets = self._drop_disagreeing(targets, base_size)
+        self._check_growth(targets, base_size)
+        return self._checked_not_targets(targets, base_size)
+
+    def _pinned_by_sizes(self, targets: list[Target]) -> list[Target]:
+        """A CAGR between two years whose sizes are targets, stated precisely enough to
+        pin it (their rounding moves it less than its own), and agreeing with them: kept
+        as a check, not a target (it adds nothing calibration could meet)."""
+        sizes = {t.year: t for t in targets if t.kind == "size"}
+        kept = []
+        for target in targets:
+            first = sizes.get(target.start) if target.kind == "cagr" else None
+            last = sizes.get(target.end) if target.kind == "cagr" else None
+            if first is None or last is None or target.start == self.base:
+                kept.append(target)
+                continue
+            span = (target.end or 0) - (target.start or 0)
+            implied = 100.0 * ((last.value / first.value) ** (1.0 / span) - 1.0)
+            relative = first.tolerance / first.value + last.tolerance / last.value
+            slack = 100.0 * (1.0 + implied / 100.0) * relative / span
+            if slack >= target.tolerance or abs(implied - target.value) > target.tolerance + slack:
+                kept.append(target)
+                continue
+            self._check_line(target, target.start or 0, implied, within=True)
+        return kept
+
+    def _check_line(self, target: Target, start: int, implied: float, within: bool) -> None:
+        self.checked.append(
+            f"'{target.quote}': {target.value:g} % a year over {start}-{target.end}; "
+            f"the sizes give {implied:.4g} % ("
+            + ("within" if within else "beyond")
+            + " their rounding)"
+        )
+        self.figures[f"checked.cagr_{start}_{target.end}"] = (target.quote, "")
+
+    def _size_targets(self, sizes: list[Size]) -> list[Target]:
+        """A target for every size after the base year's, up to the final year."""
         targets = []
         for size in sizes[1:]:
             tolerance = rounded(
@@ -234,66 +282,55 @@ class MarketPart(ComposerBase):
                     size.sentence,
                 )
             )
-        if growth is not None:
-            start, end, note = cagr_period(growth, self.forecast)
-            if self.beyond_limit(growth, growth.sentence, "the market"):
-                pass
-            elif not (self.base <= start < end <= self.final):
-                self.skip(
-                    growth.quote,
-                    growth.sentence,
-                    f"its period {start}-{end} is not within the years {self.base}-{self.final}",
-                )
-            else:
-                if note:
-                    self.assume(
-                        f"market.targets.cagr_{start}_{end}: period {start}-{end}, not stated in "
-                        "full by the report"
-                    )
-                tolerance = tolerance_of(growth.decimals)
-                targets.append(
-                    Target(
-                        f"cagr_{start}_{end}",
-                        "cagr",
-                        growth.value,
-                        tolerance,
-                        None,
-                        start,
-                        end,
-                        growth.quote,
-                        "; ".join(
-                            n
-                            for n in (note, f"tolerance +-{tolerance:g} pp: half the last digit")
-                            if n
-                        ),
-                        growth.sentence,
-                    )
-                )
-        base_size = self.value_of(self.base_figure)
+        return targets
+
+    def _growth_target(self, growth: Growth) -> Target | None:
+        """The market's CAGR as a target over its period (a period not stated in full
+        is a marked draft default), or None when it cannot be one (skipped)."""
+        start, end, note = cagr_period(growth, self.forecast)
+        if self.beyond_limit(growth, growth.sentence, "the market"):
+            return None
+        if not (self.base <= start < end <= self.final):
+            self.skip(
+                growth.quote,
+                growth.sentence,
+                f"its period {start}-{end} is not within the years {self.base}-{self.final}",
+            )
+            return None
+        if note:
+            self.assume(
+                f"market.targets.cagr_{start}_{end}: period {start}-{end}, not stated in "
+                "full by the report"
+            )
+        tolerance = tolerance_of(growth.decimals)
+        notes = (note, f"tolerance +-{tolerance:g} pp: half the last digit")
+        return Target(
+            f"cagr_{start}_{end}",
+            "cagr",
+            growth.value,
+            tolerance,
+            None,
+            start,
+            end,
+            growth.quote,
+            "; ".join(n for n in notes if n),
+            growth.sentence,
+        )
+
+    def _drop_disagreeing(self, targets: list[Target], base_size: float) -> list[Target]:
+        """Skip a CAGR the sizes contradict beyond their rounding (the sizes are kept),
+        then, one by one, the size a growth path with one first-year step cannot meet."""
         misses = consistency_misses(targets, base_size, self.base)
         cagrs = [t for t in targets if t.kind == "cagr"]
-        if cagrs and max(misses) > self.defaults.consistency:
-            sizes_only = [t for t in targets if t.kind == "size"]
-            if max(consistency_misses(sizes_only, base_size, self.base), default=0.0) <= (
-                self.defaults.consistency
-            ):
-                cagr = cagrs[0]
-                by_year = {self.base: base_size, **{t.year: t.value for t in sizes_only}}
-                shown = ", ".join(f"{v:g} ({y})" for y, v in sorted(by_year.items()))
-                implied = ""
-                if cagr.start in by_year and cagr.end in by_year:
-                    assert cagr.start is not None and cagr.end is not None
-                    ratio = by_year[cagr.end] / by_year[cagr.start]
-                    rate = 100 * (ratio ** (1 / (cagr.end - cagr.start)) - 1)
-                    implied = f", which give {rate:.2f} % a year"
-                exact = " (the base size is exact in a scenario)" if cagr.start == self.base else ""
-                self.skip(
-                    cagr.quote,
-                    cagr.sentence,
-                    f"disagrees with the sizes {shown}{implied}, beyond their rounding{exact}; "
-                    "the sizes are kept",
-                )
-                targets = sizes_only
+        sizes_only = [t for t in targets if t.kind == "size"]
+        if (
+            cagrs
+            and max(misses) > self.defaults.consistency
+            and max(consistency_misses(sizes_only, base_size, self.base), default=0.0)
+            <= self.defaults.consistency
+        ):
+            self._skip_cagr_against_sizes(cagrs[0], sizes_only, base_size)
+            targets = sizes_only
         while len(targets) > 1:
             misses = consistency_misses(targets, base_size, self.base)
             worst = max(range(len(targets)), key=misses.__getitem__)
@@ -306,8 +343,24 @@ class MarketPart(ComposerBase):
                 "disagrees with the other sizes beyond their rounding (a growth path with one "
                 "first-year step cannot meet them all)",
             )
-        self._check_growth(targets, base_size)
-        return self._checked_not_targets(targets, base_size)
+        return targets
+
+    def _skip_cagr_against_sizes(self, cagr: Target, sizes: list[Target], base_size: float) -> None:
+        by_year = {self.base: base_size, **{t.year: t.value for t in sizes}}
+        shown = ", ".join(f"{v:g} ({y})" for y, v in sorted(by_year.items()))
+        implied = ""
+        if cagr.start in by_year and cagr.end in by_year:
+            assert cagr.start is not None and cagr.end is not None
+            ratio = by_year[cagr.end] / by_year[cagr.start]
+            rate = 100 * (ratio ** (1 / (cagr.end - cagr.start)) - 1)
+            implied = f", which give {rate:.2f} % a year"
+        exact = " (the base size is exact in a scenario)" if cagr.start == self.base else ""
+        self.skip(
+            cagr.quote,
+            cagr.sentence,
+            f"disagrees with the sizes {shown}{implied}, beyond their rounding{exact}; "
+            "the sizes are kept",
+        )
 
     def _checked_not_targets(self, targets: list[Target], base_size: float) -> list[Target]:
         """A CAGR from the base year to a year whose size is a target pins what that size
@@ -326,13 +379,7 @@ class MarketPart(ComposerBase):
             # the sizes' rounding moves the implied rate by this much, pp
             slack = 100.0 * (1.0 + implied / 100.0) * end.tolerance / end.value / span
             gap = abs(implied - target.value)
-            self.checked.append(
-                f"'{target.quote}': {target.value:g} % a year over {self.base}-{target.end}; "
-                f"the sizes give {implied:.4g} % ("
-                + ("within" if gap <= target.tolerance + slack + 1e-9 else "beyond")
-                + " their rounding)"
-            )
-            self.figures[f"checked.cagr_{self.base}_{target.end}"] = (target.quote, "")
+            self._check_line(target, self.base, implied, gap <= target.tolerance + slack + 1e-9)
         return kept
 
     def _check_growth(self, targets: list[Target], base_size: float) -> None:
@@ -354,6 +401,30 @@ class MarketPart(ComposerBase):
                 )
 
     def market_tables(self, document: Any) -> None:
+        """The ``[years]`` and ``[market]`` tables: the base size, its spread, and the
+        calibration targets (or no growth, when the report gives no growth figure)."""
+        document.add("years", self.years_table())
+        market = tomlkit.table()
+        market.add("unit", self.unit)
+        base = self.base_figure
+        size = tomlkit.table()
+        size.add("value", self.value_of(base))
+        source = report_source(base.quote, getattr(self, "back_cast_note", ""))
+        size.add("source", source)
+        self.figures["market.base_size.value"] = (base.quote, default_in(source))
+        market.add("base_size", size)
+        market.add("base_scale", self.base_scale_table())
+        if self.targets:
+            market.add("targets", self.targets_table())
+        else:
+            table = tomlkit.table()
+            table.add("value", 0.0)
+            table.add("source", assumption("the report gives no growth figure: no growth"))
+            market.add("baseline_growth", table)
+            self.assume("market.baseline_growth = 0 %: the report gives no growth figure")
+        document.add("market", market)
+
+    def years_table(self) -> Table:
         base = self.base_figure
         years = tomlkit.table()
         years.add("base", self.base)
@@ -365,20 +436,14 @@ class MarketPart(ComposerBase):
         if self.final_source:
             years.add("source", f"{report_source(base.quote)}; {self.final_source[12:]}")
         elif final is not None:
-            years.add("source", f"report: '{base.quote}' ... '{final.quote}'")
+            years.add("source", f"report: {quoted(base.quote)} ... {quoted(final.quote)}")
             self.figures["years.final"] = (final.quote, "")
         else:
             years.add("source", report_source(base.quote, f"final year {self.final}"))
-        document.add("years", years)
+        return years
 
-        market = tomlkit.table()
-        market.add("unit", self.unit)
-        size = tomlkit.table()
-        size.add("value", self.value_of(base))
-        note = getattr(self, "back_cast_note", "")
-        size.add("source", report_source(base.quote, note))
-        self.figures["market.base_size.value"] = (base.quote, default_in(note))
-        market.add("base_size", size)
+    def base_scale_table(self) -> Table:
+        """The base size's spread: the neutral default (the report gives none)."""
         low, mode, high = self.defaults.base_scale
         scale = tomlkit.table()
         scale.add("dist", "pert")
@@ -391,34 +456,29 @@ class MarketPart(ComposerBase):
                 f"the report gives no spread of its base size: PERT {low:g}-{mode:g}-{high:g}"
             ),
         )
-        market.add("base_scale", scale)
         self.assume(f"market.base_scale: PERT {low:g}-{mode:g}-{high:g} (no spread given)")
-        if self.targets:
-            targets = tomlkit.table(is_super_table=True)
-            for target in self.targets:
-                table = tomlkit.table()
-                table.add("kind", target.kind)
-                if target.kind == "size":
-                    table.add("year", target.year)
-                else:
-                    table.add("start", target.start)
-                    table.add("end", target.end)
-                table.add("value", target.value)
-                table.add("tolerance", target.tolerance)
-                table.add("source", report_source(target.quote, target.note))
-                targets.add(target.key, table)
-                self.figures[key_path("market", "targets", target.key)] = (
-                    target.quote,
-                    default_in(target.note),
-                )
-            market.add("targets", targets)
-        else:
+        return scale
+
+    def targets_table(self) -> Table:
+        targets = tomlkit.table(is_super_table=True)
+        for target in self.targets:
             table = tomlkit.table()
-            table.add("value", 0.0)
-            table.add("source", assumption("the report gives no growth figure: no growth"))
-            market.add("baseline_growth", table)
-            self.assume("market.baseline_growth = 0 %: the report gives no growth figure")
-        document.add("market", market)
+            table.add("kind", target.kind)
+            if target.kind == "size":
+                table.add("year", target.year)
+            else:
+                table.add("start", target.start)
+                table.add("end", target.end)
+            table.add("value", target.value)
+            table.add("tolerance", target.tolerance)
+            source = report_source(target.quote, target.note)
+            table.add("source", source)
+            targets.add(target.key, table)
+            self.figures[key_path("market", "targets", target.key)] = (
+                target.quote,
+                default_in(source),
+            )
+        return targets
 
     def beyond_limit(self, growth: Growth, sentence: str, what: str) -> bool:
         """Skip a CAGR past netsim's limit on growth (no scenario may hold it)."""
@@ -486,6 +546,58 @@ class MarketPart(ComposerBase):
         assert last.year is not None
         ratio = last.value / self.value_of(self.base_figure)
         return 100.0 * (ratio ** (1.0 / (last.year - self.base)) - 1.0)
+
+    def plausible_share(self, target: InlineTable) -> float:
+        """The largest share (percent of the whole) a part may start from for its stated
+        CAGR to need a growth premium within ``Defaults.max_gap_pp`` of the rest of the
+        market: a part growing ``g`` a year from a share ``s`` leaves the rest
+        ``((1 + G)**n - s * (1 + g)**n) / (1 - s)`` of its start after ``n`` years (the
+        market growing ``G``), and the rest's rate must lie within the gap of ``g``."""
+        part = target["value"] / 100.0
+        market = self.market_rate() / 100.0
+        years = int(target["end"]) - int(target["start"])
+        gap = self.defaults.max_gap_pp / 100.0
+        bound = part - gap if part > market else part + gap
+        bottom = (1.0 + part) ** years - (1.0 + bound) ** years
+        if abs(part - market) < 1e-12 or bottom == 0:
+            return 100.0
+        top = (1.0 + market) ** years - (1.0 + bound) ** years
+        return max(0.0, min(100.0, 100.0 * top / bottom))
+
+    def narrowed_for_growth(
+        self, shares: dict[str, float], part: str, target: InlineTable
+    ) -> tuple[dict[str, float], str] | None:
+        """Draft-default shares (``shares``: name -> percent, all defaults) with
+        ``part``'s narrowed, when its stated CAGR would need an implausible premium from
+        its default share, the others taking the rest evenly; with the reason for
+        ``part``'s source. ``shares`` unchanged when plausible; None when it cannot be
+        narrowed (no other default share to take the rest)."""
+        limit = self.plausible_share(target)
+        if shares[part] <= limit:
+            return shares, ""
+        others = [name for name in shares if name != part]
+        narrowed = math.floor(limit * 10.0) / 10.0
+        if not others or narrowed <= 0:
+            return None
+        total = sum(shares.values())
+        rest = dict(zip(others, even_split(total - narrowed, len(others)), strict=True))
+        reason = (
+            f"no share given: narrowed from the even split {shares[part]:g} % to {narrowed:g} % "
+            f"so that its stated {target['value']:g} % CAGR needs a growth premium within "
+            f"{self.defaults.max_gap_pp:g} pp of the rest of the market's growth"
+        )
+        self.assume(f"{part}: default share {narrowed:g} %, not {shares[part]:g} % ({reason})")
+        return {name: narrowed if name == part else rest[name] for name in shares}, reason
+
+    def skip_implausible_growth(self, part: str, share: float, target: InlineTable) -> None:
+        """Skip a part's CAGR that no default share left to it makes plausible."""
+        self.skip_part(
+            self.quotes[id(target)],
+            f"{part}: from the share left to it ({share:g} %, a draft default: the report "
+            f"gives none) its {target['value']:g} % CAGR would need a growth premium more "
+            f"than {self.defaults.max_gap_pp:g} pp from the rest of the market's growth; "
+            "not a target",
+        )
 
     def share_year_ok(self, share: Share, what: str, sentence: str) -> bool:
         """Whether a part's share can be the base year's: stated for it, or for a year

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import tomlkit
@@ -22,6 +23,18 @@ from netsim.drafting.write.common import (
     title_case,
 )
 from netsim.scenario.documents import key_path
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A segmentation to write: its identifier and label, its segments, the takeaway
+    that speaks of it (if any), and whether the report lists its segments."""
+
+    identifier: str
+    label: str
+    segments: list[str]
+    takeaway: Takeaway | None
+    was_listed: bool
 
 
 class SegmentsPart(ComposerBase):
@@ -67,7 +80,7 @@ class SegmentsPart(ComposerBase):
         for label, segments, takeaway, was_listed in plans:
             identifier = axis_identifier(label, taken)
             taken.append(identifier)
-            table = self._axis(identifier, label, segments, takeaway, was_listed)
+            table = self._axis(_Plan(identifier, label, segments, takeaway, was_listed))
             if table is not None:
                 axes.add(identifier, table)
         document.add("axes", axes)
@@ -77,45 +90,13 @@ class SegmentsPart(ComposerBase):
             if figure is not None:
                 self.skip(figure.quote, takeaway.sentence, f"{reason}; the first is kept")
 
-    def _axis(
-        self,
-        identifier: str,
-        label: str,
-        segments: list[str],
-        takeaway: Takeaway | None,
-        was_listed: bool,
-    ) -> Table | None:
-        share: tuple[str, Share] | None = None
-        growth: tuple[str, InlineTable] | None = None
-        sentence = takeaway.sentence if takeaway else ""
-        if takeaway is not None and takeaway.largest is not None:
-            largest = takeaway.largest
-            name = best_match(largest.name, segments) if was_listed else largest.name
-            if name is None:
-                self.skip(largest.quote, sentence, f"{largest.name!r} is not a listed {label}")
-            elif not 0 <= largest.value <= 100:
-                self.skip(largest.quote, sentence, "a share outside 0-100 %")
-            elif self.share_year_ok(largest, name, sentence):
-                share = (name, largest)
-                self.place(
-                    ("axis", identifier, name, "share"),
-                    f"{identifier} {name}: {largest.value:g} % share in {largest.year}",
-                )
-        if takeaway is not None and takeaway.fastest is not None and takeaway.fastest_name:
-            fast = takeaway.fastest_name
-            name = best_match(fast, segments) if was_listed else fast
-            if name is None:
-                self.skip(takeaway.fastest.quote, sentence, f"{fast!r} is not a listed {label}")
-            else:
-                target = self.part_target(takeaway.fastest, name, sentence)
-                if target is not None:
-                    growth = (name, target)
-                    self.place(
-                        ("axis", identifier, name, "growth"),
-                        f"{identifier} {name}: {takeaway.fastest.value:g} % CAGR "
-                        f"{target['start']}-{target['end']}",
-                    )
-        segments = list(segments)
+    def _axis(self, plan: _Plan) -> Table | None:
+        """One segmentation's table: its segments' shares (the takeaway's, the rest
+        split evenly) and growth (the takeaway's CAGR target, else the market's)."""
+        share = self._axis_share(plan)
+        growth = self._axis_growth(plan)
+        identifier, label, was_listed = plan.identifier, plan.label, plan.was_listed
+        segments = list(plan.segments)
         other_note = ""
         if not was_listed or len(segments) < 2:
             remaining = 100.0 - (share[1].value if share else 0.0)
@@ -125,35 +106,103 @@ class SegmentsPart(ComposerBase):
                 other_note = f"{name}: the report lists no other {label.lower()} segment"
         if len(segments) < 2:
             return None
-        table = tomlkit.table()
-        table.add("label", label)
-        seg_table = tomlkit.table(is_super_table=True)
         open_segments = [s for s in segments if share is None or s != share[0]]
         rest = 100.0 - (share[1].value if share else 0.0)
         even = dict(zip(open_segments, even_split(rest, len(open_segments)), strict=True))
+        narrowed = ""
+        if growth is not None and growth[0] in even:
+            fitted = self.narrowed_for_growth(even, growth[0], growth[1])
+            if fitted is None:
+                self.skip_implausible_growth(growth[0], even[growth[0]], growth[1])
+                self.unplace(("axis", identifier, growth[0], "growth"))
+                growth = None
+            else:
+                even, narrowed = fitted
         if growth is not None:
             value = share[1].value if share and share[0] == growth[0] else even[growth[0]]
             if value <= 0:
                 self._zero_share(growth[1], growth[0])
                 self.unplace(("axis", identifier, growth[0], "growth"))
                 growth = None
+        narrowed_name = growth[0] if narrowed and growth is not None else None
+        shares = {
+            segment: inline(
+                value=even[segment],
+                source=assumption(
+                    _default_share_reason(segment, even, rest, narrowed_name, narrowed)
+                ),
+            )
+            for segment in open_segments
+        }
+        if share is not None:
+            shares[share[0]] = inline(
+                value=share[1].value, source=self.share_source(share[1].quote)
+            )
+        table = self._axis_table(identifier, label, segments, shares, growth)
+        shown = ", ".join(f"{s} {even[s]:g} %" for s in open_segments)
+        self.assume(
+            f"axes.{identifier}: shares {shown} (the rest split evenly); growth "
+            "premium 0 where no CAGR is given"
+        )
+        if other_note:
+            self.assume(f"axes.{identifier}: {other_note}")
+        return table
+
+    def _axis_share(self, plan: _Plan) -> tuple[str, Share] | None:
+        """The takeaway's largest segment and its share, when it can be placed."""
+        identifier, label, segments = plan.identifier, plan.label, plan.segments
+        takeaway, was_listed = plan.takeaway, plan.was_listed
+        if takeaway is None or takeaway.largest is None:
+            return None
+        largest, sentence = takeaway.largest, takeaway.sentence
+        name = best_match(largest.name, segments) if was_listed else largest.name
+        if name is None:
+            self.skip(largest.quote, sentence, f"{largest.name!r} is not a listed {label}")
+        elif not 0 <= largest.value <= 100:
+            self.skip(largest.quote, sentence, "a share outside 0-100 %")
+        elif self.share_year_ok(largest, name, sentence):
+            self.place(
+                ("axis", identifier, name, "share"),
+                f"{identifier} {name}: {largest.value:g} % share in {largest.year}",
+            )
+            return name, largest
+        return None
+
+    def _axis_growth(self, plan: _Plan) -> tuple[str, InlineTable] | None:
+        """The takeaway's fastest segment and its CAGR target, when it can be placed."""
+        identifier, label, segments = plan.identifier, plan.label, plan.segments
+        takeaway, was_listed = plan.takeaway, plan.was_listed
+        if takeaway is None or takeaway.fastest is None or not takeaway.fastest_name:
+            return None
+        fast, sentence = takeaway.fastest_name, takeaway.sentence
+        name = best_match(fast, segments) if was_listed else fast
+        if name is None:
+            self.skip(takeaway.fastest.quote, sentence, f"{fast!r} is not a listed {label}")
+            return None
+        target = self.part_target(takeaway.fastest, name, sentence)
+        if target is None:
+            return None
+        self.place(
+            ("axis", identifier, name, "growth"),
+            f"{identifier} {name}: {takeaway.fastest.value:g} % CAGR "
+            f"{target['start']}-{target['end']}",
+        )
+        return name, target
+
+    def _axis_table(
+        self,
+        identifier: str,
+        label: str,
+        segments: list[str],
+        shares: dict[str, InlineTable],
+        growth: tuple[str, InlineTable] | None,
+    ) -> Table:
+        table = tomlkit.table()
+        table.add("label", label)
+        seg_table = tomlkit.table(is_super_table=True)
         for segment in segments:
             entry = tomlkit.table()
-            if share is not None and segment == share[0]:
-                entry.add(
-                    "share", inline(value=share[1].value, source=self.share_source(share[1].quote))
-                )
-            else:
-                entry.add(
-                    "share",
-                    inline(
-                        value=even[segment],
-                        source=assumption(
-                            f"no share given: the remaining {rest:g} % split evenly over "
-                            f"{len(open_segments)} segments"
-                        ),
-                    ),
-                )
+            entry.add("share", shares[segment])
             if growth is not None and segment == growth[0]:
                 entry.add("cagr_target", growth[1])
                 self.figure(
@@ -171,11 +220,21 @@ class SegmentsPart(ComposerBase):
                 )
             seg_table.add(segment, entry)
         table.add("segments", seg_table)
-        shown = ", ".join(f"{s} {even[s]:g} %" for s in open_segments)
-        self.assume(
-            f"axes.{identifier}: shares {shown} (the rest split evenly); growth "
-            "premium 0 where no CAGR is given"
-        )
-        if other_note:
-            self.assume(f"axes.{identifier}: {other_note}")
         return table
+
+
+def _default_share_reason(
+    segment: str, even: dict[str, float], rest: float, narrowed_name: str | None, reason: str
+) -> str:
+    """Why a segment has its draft-default share: the rest of the axis split evenly,
+    or, beside a segment narrowed for its growth, what that segment leaves."""
+    if narrowed_name is None:
+        return f"no share given: the remaining {rest:g} % split evenly over {len(even)} segments"
+    if segment == narrowed_name:
+        return reason
+    left = rest - even[narrowed_name]
+    others = len(even) - 1
+    spread = f"split evenly over {others} segments" if others > 1 else "given to this segment"
+    return (
+        f"no share given: the remaining {left:g} % (besides {narrowed_name}'s, narrowed) {spread}"
+    )
