@@ -273,3 +273,49 @@ def test_the_package_loads_its_names_on_use():
         assert getattr(netsim, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'simulat'"):
         netsim.simulat  # noqa: B018 - a typo must fail loudly
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        pytest.param("sobol", id="sobol"),
+        pytest.param("spearman", id="spearman"),
+        pytest.param("prcc", id="prcc"),
+        pytest.param("tail", id="tail"),
+    ],
+)
+def test_a_cell_left_unnamed_is_refused_before_any_computation(tmp_path, method, capsys):
+    """Without --at, a cell with several regions and segments is refused in one line
+    before the method runs: --draws 0, which the method itself would refuse, shows
+    which check came first (earlier, the method computed, then refused the cell)."""
+    out = tmp_path / "sens.nc"
+    argv = ["sensitivity", str(NET_CONFIG), "--method", method, "--draws", "0"]
+    argv += ["--output", "by_modality", "--by", "region", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "the cell must name region, modality (e.g. region=North America modality=SSA)" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_resumed_run_s_progress_bar_counts_the_store_s_draws(tmp_path, monkeypatch, capsys):
+    """The bar of ``run --resume`` starts at the draws written before and runs to the
+    store's draws (not the default draws of a new run), with its ETA."""
+    import zarr
+
+    from netsim.cli import run as run_module
+
+    store = tmp_path / "run.zarr"
+    argv = ["run", str(NET_CONFIG), "--draws", "3000", "--chunk-size", "500", "--no-progress"]
+    assert main([*argv, "--out", str(store)]) == 0
+    group = zarr.open_group(str(store), mode="r+")
+    group["chunk_done"][2:] = 0  # two of six chunks written: what a killed run leaves
+    group.attrs["complete"] = 0
+    capsys.readouterr()
+    monkeypatch.setattr(run_module, "PROGRESS_AFTER_SECONDS", 0)  # shown at once
+    assert main(["run", "--resume", str(store)]) == 0
+    captured = capsys.readouterr()
+    assert "2 of 6 chunks were written before" in captured.out
+    assert "1.00k/3.00k [" in captured.err  # from the 1,000 draws written, of 3,000
+    assert "3.00k/3.00k [" in captured.err
+    assert "<" in captured.err.split("1.00k/3.00k [")[1].split("]")[0]  # elapsed<ETA

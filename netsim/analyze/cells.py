@@ -20,6 +20,7 @@ from netsim.run.planning import check_fits_in_memory
 
 __all__ = [
     "LABEL_DIMS",
+    "cell_grid",
     "default_cell",
     "load_draws",
     "parse_cell",
@@ -138,3 +139,21 @@ def default_cell(data: xr.DataArray | xr.Dataset, given: Mapping[str, Any]) -> d
             + ")"
         )
     return cell
+
+
+def cell_grid(layout: OutputLayout, output: str, by: str) -> xr.DataArray:
+    """The cells of one output summed ``by`` a level, as zeros with their labels (no
+    draws): what :func:`default_cell` needs to check a cell before anything is computed,
+    so a cell left unnamed is refused at once rather than after a long analysis."""
+    layout.check(output, by)
+    dims = layout.dims(output, by)
+    labels = {
+        "year": list(layout.years),
+        "country": list(layout.countries),
+        "region": list(layout.regions),
+        "stage": list(layout.stages),
+        **{axis: list(layout.segments_of(axis)) for axis in layout.axes},
+    }
+    return xr.DataArray(
+        np.zeros(layout.shape(output, by)), dims=dims, coords={d: labels[d] for d in dims}
+    )

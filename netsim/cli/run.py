@@ -160,14 +160,17 @@ def run_command(args: argparse.Namespace) -> int:
     sampler = args.sampler or "mc"
     check_request(draws, seed, sampler, 0, 0)  # before the scenario is loaded and solved
     store = zarr_store(args)
+    done_before = 0  # draws a resumed store had written before
     if args.resume:
-        from netsim.run.zarr_store import scenario_of_store, store_progress
+        from netsim.run.zarr_store import scenario_of_store, store_draws_written, store_progress
 
         scenario = scenario_of_store(args.resume)
         # said once the store has been read: a damaged one is refused in one line
         resumed = "{}: {} of {} chunks were written before".format(
             args.resume, *store_progress(args.resume)
         )
+        # the bar counts the store's draws, from those written before: its total and ETA
+        done_before, draws = store_draws_written(args.resume)
     else:
         scenario = netsim.load_scenario(args.config, args.set)
     precision = _percent(args.precision) if args.precision else None
@@ -194,7 +197,8 @@ def run_command(args: argparse.Namespace) -> int:
         if args.out and not store:
             output = OutputFile(args.out, scenario.source_files)
         client = _client(args.scheduler) if args.scheduler else None
-        with _progress(draws if precision is None else None, args.no_progress) as update:
+        total = draws if precision is None else None
+        with _progress(total, args.no_progress, done_before) as update:
             if args.resume:
                 from netsim.run.zarr_store import resume_store
 
@@ -305,10 +309,12 @@ def _client(address: str) -> Any:
 
 
 class _progress:
-    """A tqdm bar on stderr that appears only if the run lasts over two seconds."""
+    """A tqdm bar on stderr that appears only if the run lasts over two seconds: draws
+    done of ``total`` (None: unknown, a run to a precision) with its ETA, starting from
+    ``initial`` (the draws a resumed store had written before)."""
 
-    def __init__(self, total: int | None, disabled: bool):
-        self.total, self.disabled, self.bar = total, disabled, None
+    def __init__(self, total: int | None, disabled: bool, initial: int = 0):
+        self.total, self.disabled, self.initial, self.bar = total, disabled, initial, None
 
     def __enter__(self):
         if self.disabled:
@@ -317,6 +323,7 @@ class _progress:
 
         self.bar = tqdm(
             total=self.total,
+            initial=self.initial,
             unit="draw",
             unit_scale=True,
             delay=PROGRESS_AFTER_SECONDS,
