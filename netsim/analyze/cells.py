@@ -25,6 +25,8 @@ __all__ = [
     "load_draws",
     "parse_cell",
     "require_draws",
+    "run_base_case",
+    "run_scenario",
     "select_cell",
     "select_output",
 ]
@@ -157,3 +159,29 @@ def cell_grid(layout: OutputLayout, output: str, by: str) -> xr.DataArray:
     return xr.DataArray(
         np.zeros(layout.shape(output, by)), dims=dims, coords={d: labels[d] for d in dims}
     )
+
+
+def run_scenario(dataset: xr.Dataset) -> Any:
+    """The scenario a run was made from, rebuilt from the scenario document and
+    calibration the run file carries.
+
+    Raises
+    ------
+    ScenarioError
+        For a run that carries no scenario document (written by an early version).
+    """
+    from netsim.model.load import scenario_of_run
+
+    attrs = dataset.attrs
+    if "scenario_document" not in attrs or "calibration" not in attrs:
+        raise ScenarioError("the run carries no scenario document to rebuild its scenario from")
+    label = str(dataset.encoding.get("source", "the run"))
+    return scenario_of_run(str(attrs["scenario_document"]), str(attrs["calibration"]), label)
+
+
+def run_base_case(dataset: xr.Dataset, output: str = "total", by: str = "global") -> xr.DataArray:
+    """The deterministic base case of the scenario a run was made from (the report's own
+    forecast, which calibration reproduces), as one output summed ``by`` a level."""
+    from netsim.model.propagate import deterministic
+
+    return aggregate(deterministic(run_scenario(dataset))[output], by)

@@ -20,7 +20,7 @@ from typing import Any
 import xarray as xr
 
 from netsim.analyze.bands import run_bands
-from netsim.analyze.cells import load_draws, select_output
+from netsim.analyze.cells import load_draws, run_base_case, run_scenario, select_output
 from netsim.analyze.sensitivity import ranking, spearman
 from netsim.errors import ScenarioError
 from netsim.files import OutputFile
@@ -103,9 +103,13 @@ def _band_section(dataset: xr.Dataset, layout: OutputLayout) -> tuple[str, float
                     f"{format_value(band['high'], decimals)}",
                 ]
             rows.append(row)
+        moments = [name for name in ("mean", "standard_deviation") if name in intervals]
+        for row, label in zip(rows, intervals[cell.row_dim].values, strict=True):
+            row += [float(intervals[name].sel({cell.row_dim: label})) for name in moments]
         headers = [cell.row_dim]
         for q in intervals["quantile"].values:
             headers += [f"P{100 * q:g}", f"P{100 * q:g} {100 * confidence:.10g} % CI"]
+        headers += [{"mean": "mean", "standard_deviation": "sd"}[name] for name in moments]
         parts.append(_table(headers, rows, f"{cell.title}, {layout.unit}", f"bands-{index}"))
     return "\n".join(parts), worst
 
@@ -152,8 +156,9 @@ def render_report(
     else:
         total = dataset["total_global"]
     try:
+        base = run_base_case(dataset) if "scenario_document" in attrs else None
         fan = _image(
-            lambda p: plots.fan_chart({"forecast": total}, p, f"Global market, {unit}"),
+            lambda p: plots.fan_chart({"forecast": total}, p, "World market", unit, base),
             "fan chart of the global total",
         )
     except ScenarioError as error:  # bands without a median and a symmetric pair
@@ -164,7 +169,7 @@ def render_report(
     if has_draws:
         sections.append(
             _image(
-                lambda p: plots.histogram(total.sel(year=final), p, f"Global market {final}"),
+                lambda p: plots.histogram(total.sel(year=final), p, f"World market, {final}"),
                 f"histogram of the {final} global total",
             )
         )
@@ -173,13 +178,14 @@ def render_report(
     if has_draws:
         correlation = spearman(dataset, "total", "global")
         ranked = ranking(correlation, {"year": final})[:12]
+        labels = _labels(dataset)
         rows = [
-            [str(p), f"{float(v):+.3f}"]
+            [labels.get(str(p), str(p)), str(p), f"{float(v):+.3f}"]
             for p, v in zip(ranked["parameter"].values, ranked.values, strict=True)
         ]
         sections.append(
             _table(
-                ["input", "Spearman rank correlation"],
+                ["input", "parameter", "Spearman rank correlation"],
                 rows,
                 f"Inputs ranked by |Spearman correlation| with the {final} global total "
                 f"({draws:,} draws)",
@@ -257,6 +263,15 @@ def render_report(
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
         f"<style>{STYLE}</style></head><body>\n{body}\n</body></html>\n"
     )
+
+
+def _labels(dataset: xr.Dataset) -> dict[str, str]:
+    """Each input's label in the scenario the run carries (none for a run without one)."""
+    from netsim.present.labels import parameter_labels
+
+    if "scenario_document" not in dataset.attrs:
+        return {}
+    return parameter_labels(run_scenario(dataset))
 
 
 def _patient_section(dataset: xr.Dataset, layout: OutputLayout, has_draws: bool) -> list[str]:
