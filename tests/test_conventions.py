@@ -49,6 +49,7 @@ def written(tmp_path_factory, net) -> dict[str, object]:
 KINDS = ["run", "reduced run", "base case", "sobol", "spearman", "comparison", "reconciliation"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", [pytest.param(k, id=k.replace(" ", "-")) for k in KINDS])
 def test_every_netcdf_file_passes_the_cf_checker(kind, written, tmp_path, capsys):
     """Every check of the compliance checker at CF-1.10, strict criteria, passes: no error
@@ -80,6 +81,7 @@ def test_every_netcdf_file_passes_the_cf_checker(kind, written, tmp_path, capsys
     assert all(CHECKER_EXCEPTION in line for line in exceptions), exceptions
 
 
+@pytest.mark.slow
 def test_a_unit_udunits_does_not_know_is_named_in_the_file_and_read_back(written):
     """In the file, 'USD million' and 'patients' are in each variable's long_name (CF's
     units would have to be UDUNITS); netsim reads them back as units."""
@@ -103,6 +105,7 @@ def test_a_unit_udunits_does_not_know_is_named_in_the_file_and_read_back(written
         assert raw["ratio"].attrs["units"] == "1"  # a unit UDUNITS reads is kept
 
 
+@pytest.mark.slow
 def test_a_file_written_again_keeps_its_history(written, tmp_path):
     again = netsim.write_netcdf(netsim.open_run(written["run"]), tmp_path / "again.nc")
     with xr.open_dataset(again, engine="h5netcdf") as raw:

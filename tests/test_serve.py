@@ -109,6 +109,7 @@ def _start(config: Path, *extra: str) -> tuple[subprocess.Popen, str]:
     raise AssertionError(f"no address printed: {lines} {process.stderr.read()}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_serve_starts_says_where_and_stops_cleanly(stop):
     process, url = _start(NET_CONFIG, "--port", "0")
@@ -132,6 +133,7 @@ def test_serve_starts_says_where_and_stops_cleanly(stop):
         probe.listen()
 
 
+@pytest.mark.slow
 def test_a_busy_port_is_refused_in_one_line(capsys):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -142,6 +144,7 @@ def test_a_busy_port_is_refused_in_one_line(capsys):
     assert err.count("\n") == 1 and f"port {port} on 127.0.0.1 is busy" in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "argv",
     [
@@ -158,6 +161,7 @@ def test_bad_arguments_are_one_line(argv, capsys):
     assert len(err) == 1 and err[0].startswith("netsim: error: "), err
 
 
+@pytest.mark.slow
 def test_the_overlay_merge_is_the_loaders(served):
     from netsim.present.whatif.controls import overlay_tree
     from netsim.present.whatif.session import _merge
@@ -173,6 +177,7 @@ def test_the_overlay_merge_is_the_loaders(served):
 # --- HTTP ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_page_and_its_assets_are_served_by_netsim(served):
     status, head, html = request(served, "/")
     assert status == 200 and head["Content-Type"].startswith("text/html")
@@ -188,6 +193,7 @@ def test_the_page_and_its_assets_are_served_by_netsim(served):
     assert all(c["source"].startswith(("report:", "assumption:")) for c in state["controls"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path",
     [
@@ -211,6 +217,7 @@ def test_paths_outside_the_page_are_404(served, path):
     assert request(served, path, {"changes": {}})[0] == 404
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "headers",
     [
@@ -226,6 +233,7 @@ def test_other_hosts_and_origins_are_403(served, headers):
     assert status == 403, body
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "method", ["PROPFIND", "TRACE", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH", "BREW"]
 )
@@ -237,6 +245,7 @@ def test_a_method_the_page_does_not_use_is_refused_as_json_after_the_host_check(
     assert request(served, "/", headers=foreign, method=method)[0] == 403
 
 
+@pytest.mark.slow
 def test_an_over_long_header_gets_a_json_431_and_the_server_goes_on(served):
     with socket.create_connection(("127.0.0.1", served.port), timeout=10) as client:
         client.sendall(b"GET / HTTP/1.1\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n")
@@ -246,6 +255,7 @@ def test_an_over_long_header_gets_a_json_431_and_the_server_goes_on(served):
     assert run(served, {})[0] == 200
 
 
+@pytest.mark.slow
 def test_a_refused_requests_body_is_never_read_as_a_request(served):
     """A cross-origin POST whose body is itself a request: the 403 closes the connection."""
     inner = (
@@ -265,6 +275,7 @@ def test_a_refused_requests_body_is_never_read_as_a_request(served):
     assert replies.startswith(b"HTTP/1.1 403") and replies.count(b"HTTP/1.1 ") == 1
 
 
+@pytest.mark.slow
 def test_the_own_origin_and_localhost_are_served(served):
     own = {"Origin": served.url.rstrip("/")}
     assert run(served, {})[0] == 200
@@ -272,6 +283,7 @@ def test_the_own_origin_and_localhost_are_served(served):
     assert request(served, "/", headers={"Host": f"localhost:{served.port}"})[0] == 200
 
 
+@pytest.mark.slow
 def test_a_raised_driver_moves_the_final_median_its_way(served):
     status, _, before = run(served, {}, "modality:PRRT")
     assert status == 200
@@ -286,6 +298,7 @@ def test_a_raised_driver_moves_the_final_median_its_way(served):
     assert lower["global"]["fan"][2][-1] < before["global"]["fan"][2][-1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("changes", "key", "rule"),
     [
@@ -310,6 +323,7 @@ def test_an_impossible_value_is_refused_with_its_rule(served, changes, key, rule
         assert where == key
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "body",
     [
@@ -332,6 +346,7 @@ def test_malformed_requests_are_400(served, body):
     assert status == 400 and "\n" not in json.dumps(answer), answer
 
 
+@pytest.mark.slow
 def test_only_json_of_bounded_size_is_read(served):
     assert request(served, "/api/run", b"{}", {"Content-Type": "text/plain"})[0] == 415
     big = json.dumps({"changes": {}, "pad": "x" * 70_000}).encode()
@@ -341,6 +356,7 @@ def test_only_json_of_bounded_size_is_read(served):
     assert status == 411 and "Content-Length" in body["errors"][""]
 
 
+@pytest.mark.slow
 def test_the_saved_overlay_reproduces_the_page_through_compare(served, tmp_path, capsys):
     changes = {PRRT_MODE: 2.1, OUTAGE: 0.3, "market.base_scale.low": 0.9}
     status, _, page = run(served, changes, "region:Europe")
@@ -453,6 +469,7 @@ def _median_2031(page, table="bands-global"):
     return float(cell.replace(",", ""))
 
 
+@pytest.mark.slow
 def test_the_page_shows_fans_and_table_without_console_errors(browser, served):
     page, problems = _open(browser, served)
     try:
@@ -472,6 +489,7 @@ def test_the_page_shows_fans_and_table_without_console_errors(browser, served):
         page.close()
 
 
+@pytest.mark.slow
 def test_a_change_on_the_page_redraws_and_an_invalid_one_is_refused(browser, served):
     page, problems = _open(browser, served)
     try:
@@ -521,6 +539,7 @@ def served_with_export(served):
         yield server
 
 
+@pytest.mark.slow
 def test_a_download_plugs_in_as_an_export(served_with_export, served, browser):
     state = request(served_with_export, "/api/state")[2]
     assert state["exports"] == [{"name": "csv", "label": "Download (csv)"}]
@@ -544,6 +563,7 @@ def test_a_download_plugs_in_as_an_export(served_with_export, served, browser):
         page.close()
 
 
+@pytest.mark.slow
 def test_the_xlsx_download_is_the_comparison_of_the_page_s_changes(served, tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     from netsim.present.whatif.download import XLSX_TYPE, xlsx_export
@@ -587,6 +607,7 @@ def test_the_xlsx_download_is_the_comparison_of_the_page_s_changes(served, tmp_p
     assert [(r[1], r[3]) for r in changed] == [(PRRT_MODE, 2.0)]
 
 
+@pytest.mark.slow
 def test_fast_changes_on_the_page_end_on_the_last_one(browser, served):
     page, problems = _open(browser, served)
     in_flight, most = [0], [0]
@@ -617,6 +638,7 @@ def test_fast_changes_on_the_page_end_on_the_last_one(browser, served):
         page.close()
 
 
+@pytest.mark.slow
 def test_the_callers_numba_threads_are_left_as_they_were(served):
     import numba
 
@@ -625,6 +647,7 @@ def test_the_callers_numba_threads_are_left_as_they_were(served):
     assert numba.get_num_threads() == before
 
 
+@pytest.mark.slow
 def test_a_browser_that_hangs_up_early_leaves_no_traceback(served, capfd):
     with socket.create_connection(("127.0.0.1", served.port), timeout=10) as client:
         client.sendall(
@@ -655,6 +678,7 @@ def test_a_download_of_a_config_with_a_non_latin_name_arrives(tmp_path):
     assert urllib.parse.quote("市场 ü.whatif.csv") in disposition
 
 
+@pytest.mark.slow
 def test_fifty_parallel_runs_are_all_answered(served):
     from concurrent.futures import ThreadPoolExecutor
 
@@ -726,6 +750,7 @@ def _refused(answers, status: int) -> dict:
     return body
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("line", "status"),
     [
@@ -751,6 +776,7 @@ def test_a_request_line_other_than_http_1_is_refused_at_once(served, line, statu
     assert time.monotonic() - start < 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "headers",
     [
@@ -775,17 +801,20 @@ def test_headers_that_could_be_read_two_ways_are_400(served, headers):
     _refused(raw(served, request_bytes), 400)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("length", [b"+33", b"-1", b"33 ", b"3 3", b"0x21", b"33.0", b"1e2", b""])
 def test_a_length_that_is_not_digits_is_400(served, length):
     body = _refused(raw(served, _post(served, b"Content-Length: %s\r\n" % length)), 400)
     assert "Content-Length" in body["error"]
 
 
+@pytest.mark.slow
 def test_one_host_header_is_required(served):
     _refused(raw(served, b"GET / HTTP/1.1\r\n\r\n"), 400)
     _refused(raw(served, b"GET / HTTP/1.0\r\n\r\n"), 400)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", [b"GET", b"OPTIONS"])
 def test_a_body_on_get_is_refused_not_read_as_the_next_request(served, method):
     """The body is itself a request: served, it would be a second answer."""
@@ -802,6 +831,7 @@ def test_a_body_on_get_is_refused_not_read_as_the_next_request(served, method):
     )
 
 
+@pytest.mark.slow
 def test_the_body_is_invited_only_once_the_request_passes_its_checks(served):
     """``Expect: 100-continue``: the body is asked for after the Host and Origin check."""
     head = _post(served, b"Content-Length: %d\r\nExpect: 100-continue\r\n" % len(RUN_BODY))
@@ -815,6 +845,7 @@ def test_the_body_is_invited_only_once_the_request_passes_its_checks(served):
         assert client.recv(65_536).startswith(b"HTTP/1.1 200 OK\r\n")
 
 
+@pytest.mark.slow
 def test_pipelined_requests_are_answered_in_order(served):
     css = b"GET /page.css HTTP/1.1\r\n" + _host(served) + b"\r\n"
     run_request = _post(served, b"Content-Length: %d\r\n" % len(RUN_BODY))
@@ -829,6 +860,7 @@ def test_pipelined_requests_are_answered_in_order(served):
     assert [a[0] for a in raw(served, css + refused + last)] == [200, 505]
 
 
+@pytest.mark.slow
 def test_many_or_huge_headers_and_a_huge_url_are_refused_as_json(served):
     many = b"GET / HTTP/1.1\r\n" + _host(served) + b"X-A: b\r\n" * 150 + b"\r\n"
     _refused(raw(served, many), 431)
@@ -867,6 +899,7 @@ def _trickle(server, head: bytes, data: bytes, answer: list) -> None:
         answer.append((received, seconds))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("part", ["headers", "body"])
 def test_a_request_trickled_a_byte_at_a_time_gets_408_in_its_time(strict, part):
     data = _post(strict, b"Content-Length: %d\r\n" % len(RUN_BODY))
@@ -884,6 +917,7 @@ def test_a_request_trickled_a_byte_at_a_time_gets_408_in_its_time(strict, part):
     assert 0.4 < seconds < 2.0  # 0.5 s, and a busy machine's delay
 
 
+@pytest.mark.slow
 def test_an_idle_connection_is_no_late_request(strict):
     """The clock starts at a request's first byte: a kept-alive connection waits."""
     with socket.create_connection(("127.0.0.1", strict.port), timeout=10) as client:
@@ -898,6 +932,7 @@ def test_an_idle_connection_is_no_late_request(strict):
                 body += client.recv(65_536)
 
 
+@pytest.mark.slow
 def test_connections_beyond_the_limit_get_503_and_the_server_goes_on(strict):
     first = socket.create_connection(("127.0.0.1", strict.port), timeout=10)
     second = socket.create_connection(("127.0.0.1", strict.port), timeout=10)
@@ -923,6 +958,7 @@ def apart(tmp_path):
         yield server
 
 
+@pytest.mark.slow
 def test_saves_during_runs_and_each_other_each_get_their_own_file(apart):
     from concurrent.futures import ThreadPoolExecutor
 
@@ -944,6 +980,7 @@ def _only_the_config(server) -> None:
     assert [p.name for p in server.session.config.parent.iterdir()] == ["net_market.toml"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("where", "error", "said"),
     [
@@ -969,6 +1006,7 @@ def test_a_save_that_cannot_be_written_is_one_line_and_leaves_nothing(
     assert request(apart, "/api/save", {"changes": {PRRT_MODE: 2.0}})[0] == 200
 
 
+@pytest.mark.slow
 def test_a_name_another_writer_takes_during_the_save_is_kept_and_the_next_is_used(
     apart, monkeypatch
 ):
@@ -996,6 +1034,7 @@ def test_a_name_another_writer_takes_during_the_save_is_kept_and_the_next_is_use
     ]
 
 
+@pytest.mark.slow
 def test_saves_are_bounded(apart, monkeypatch):
     import netsim.present.whatif.session as session
 
@@ -1007,6 +1046,7 @@ def test_saves_are_bounded(apart, monkeypatch):
     assert len(list(apart.session.config.parent.glob("*.whatif-*.toml"))) == 2
 
 
+@pytest.mark.slow
 def test_a_browser_gone_before_the_answer_is_no_internal_error(served, capfd):
     from netsim.present.whatif.server import Export
 
@@ -1081,6 +1121,7 @@ for i in range(15):
 """
 
 
+@pytest.mark.slow
 def test_two_pages_in_two_processes_saving_at_once_each_get_their_own_files(tmp_path):
     """Two what-if pages (two processes) on one scenario folder saving as fast as they
     can: every save is a file of its own holding its own change, with no temporaries
