@@ -33,6 +33,15 @@ SOBOL_VARIABLES = (
 
 def add_analysis_commands(sub: Any) -> None:
     """Add the analysis subcommands to the ``netsim`` parser."""
+    _add_bands(sub)
+    _add_sensitivity(sub)
+    _add_compare(sub)
+    _add_plot(sub)
+    _add_reconcile(sub)
+    _add_report(sub)
+
+
+def _add_bands(sub: Any) -> None:
     bands = sub.add_parser("bands", help="percentile bands of a run, with confidence intervals")
     bands.add_argument("run", help="a run written by netsim run (.nc or .zarr)")
     bands.add_argument(
@@ -72,6 +81,8 @@ def add_analysis_commands(sub: Any) -> None:
         help="bands of the CAGR between two years (%% per year) instead of the values",
     )
 
+
+def _add_sensitivity(sub: Any) -> None:
     sens = sub.add_parser("sensitivity", help="which inputs matter, where and when")
     sens.add_argument("config", help="scenario TOML file")
     sens.add_argument("--method", choices=METHODS, default="tornado")
@@ -90,6 +101,8 @@ def add_analysis_commands(sub: Any) -> None:
     sens.add_argument("--out", help="write the whole sensitivity cube to NetCDF (.nc)")
     sens.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
 
+
+def _add_compare(sub: Any) -> None:
     comp = sub.add_parser("compare", help="paired differences of scenarios on common draws")
     comp.add_argument("base", help="the base scenario TOML")
     comp.add_argument("others", nargs="*", help="other scenarios (overlays) to compare")
@@ -119,6 +132,8 @@ def add_analysis_commands(sub: Any) -> None:
     )
     comp.add_argument("--out", help="write the comparison to NetCDF (.nc)")
 
+
+def _add_plot(sub: Any) -> None:
     plot = sub.add_parser(
         "plot", help="draw a fan, tornado, sobol, hist, waterfall or spider chart"
     )
@@ -135,6 +150,8 @@ def add_analysis_commands(sub: Any) -> None:
     plot.add_argument("--at", nargs="+", default=[], metavar="DIM=LABEL")
     plot.add_argument("--top", type=int, default=12)
 
+
+def _add_reconcile(sub: Any) -> None:
     recon = sub.add_parser(
         "reconcile", help="the patient-based model against the top-down one, draw by draw"
     )
@@ -157,6 +174,8 @@ def add_analysis_commands(sub: Any) -> None:
     recon.add_argument("--csv", help="also write the ratio table to this CSV file")
     recon.add_argument("--out", help="write the reconciliation to NetCDF (.nc)")
 
+
+def _add_report(sub: Any) -> None:
     report = sub.add_parser("report", help="one self-contained HTML report of a run")
     report.add_argument("run", help="a run written by netsim run (.nc or .zarr)")
     report.add_argument("--out", required=True, help="the HTML file to write")

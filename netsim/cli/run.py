@@ -160,19 +160,10 @@ def run_command(args: argparse.Namespace) -> int:
     sampler = args.sampler or "mc"
     check_request(draws, seed, sampler, 0, 0)  # before the scenario is loaded and solved
     store = zarr_store(args)
-    done_before = 0  # draws a resumed store had written before
-    if args.resume:
-        from netsim.run.zarr_store import scenario_of_store, store_draws_written, store_progress
-
-        scenario = scenario_of_store(args.resume)
-        # said once the store has been read: a damaged one is refused in one line
-        resumed = "{}: {} of {} chunks were written before".format(
-            args.resume, *store_progress(args.resume)
-        )
-        # the bar counts the store's draws, from those written before: its total and ETA
-        done_before, draws = store_draws_written(args.resume)
+    if args.resume:  # with the draws it had written before: where its progress starts
+        scenario, resumed, done_before, draws = _resumed_store(args.resume)
     else:
-        scenario = netsim.load_scenario(args.config, args.set)
+        scenario, done_before = netsim.load_scenario(args.config, args.set), 0
     precision = _percent(args.precision) if args.precision else None
     reduce = "bands" if args.reduce else "auto"
     if not args.resume:
@@ -197,8 +188,9 @@ def run_command(args: argparse.Namespace) -> int:
         if args.out and not store:
             output = OutputFile(args.out, scenario.source_files)
         client = _client(args.scheduler) if args.scheduler else None
-        total = draws if precision is None else None
-        with _progress(total, args.no_progress, done_before) as update:
+        with _progress(
+            draws if precision is None else None, args.no_progress, done_before
+        ) as update:
             if args.resume:
                 from netsim.run.zarr_store import resume_store
 
@@ -253,6 +245,19 @@ def run_command(args: argparse.Namespace) -> int:
     if store:
         print(f"\nwrote {store} (complete)")
     return 0
+
+
+def _resumed_store(store: str) -> tuple[Any, str, int, int]:
+    """The scenario of a store to resume, what it says of the chunks written, and the
+    draws written before and in all (the progress bar's start and total, so its ETA is
+    the remaining draws')."""
+    from netsim.run.zarr_store import scenario_of_store, store_draws_written, store_progress
+
+    scenario = scenario_of_store(store)
+    # said once the store has been read: a damaged one is refused in one line
+    resumed = "{}: {} of {} chunks were written before".format(store, *store_progress(store))
+    done_before, draws = store_draws_written(store)
+    return scenario, resumed, done_before, draws
 
 
 def _probe_new_store(store: str, reads: Any) -> None:

@@ -454,6 +454,15 @@ def reconcile_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> 
     units = [""] * (len(cells) + 1 + len(qs) + 1) + [unit, unit, ""]
     tables = [Table(title, headers, rows, labels=len(cells) + 1, units=units)]
 
+    tables.append(_implied_table(result, cells))
+    if "check" in result.dims:
+        tables.append(_checks_table(result, qs))
+    return tables
+
+
+def _implied_table(result: xr.Dataset, cells: list[str]) -> Table:
+    """The base year's base cases, and the price factor or treated share that would make
+    them agree, per cell."""
     implied = []
     for pick in _cells(result["implied_price_factor"], cells) if cells else [{}]:
         cell = result.sel(pick) if pick else result
@@ -476,49 +485,47 @@ def reconcile_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> 
             ]
         )
     base_year = result.attrs.get("base_year", int(result["year"].values[0]))
-    tables.append(
-        Table(
-            f"\n{base_year}: the base cases, and what would make them agree (a factor on every "
-            "price, or the funnel's last share; each solved, then checked by running it)",
-            [
-                *cells,
-                "top-down",
-                "patient-based",
-                "price factor",
-                "treated share",
-                "treated patients",
-                "implied by top-down",
-            ],
-            implied,
-            labels=len(cells),
-        )
+    return Table(
+        f"\n{base_year}: the base cases, and what would make them agree (a factor on every "
+        "price, or the funnel's last share; each solved, then checked by running it)",
+        [
+            *cells,
+            "top-down",
+            "patient-based",
+            "price factor",
+            "treated share",
+            "treated patients",
+            "implied by top-down",
+        ],
+        implied,
+        labels=len(cells),
     )
-    if "check" in result.dims:
-        check_rows = []
-        for check in result["check"].values:
-            picked = result.sel(check=check)
-            check_rows.append(
-                [
-                    str(picked["check_label"].values),
-                    int(picked["check_year"]),
-                    str(picked["check_stage"].values),
-                    f"{float(picked['check_stated']):,.0f}",
-                    *[f"{float(picked['check_funnel'].sel(quantile=q)):,.0f}" for q in qs],
-                    f"{float(picked['check_prob_above']):.3f}",
-                ]
-            )
-        tables.append(
-            Table(
-                "\nthe funnel against stated counts (patients)",
-                [
-                    "figure",
-                    "year",
-                    "stage",
-                    "stated",
-                    *[f"funnel P{100 * q:g}" for q in qs],
-                    "P(funnel > stated)",
-                ],
-                check_rows,
-            )
+
+
+def _checks_table(result: xr.Dataset, qs: list[float]) -> Table:
+    """The funnel's patients against the counts stated for them."""
+    check_rows = []
+    for check in result["check"].values:
+        picked = result.sel(check=check)
+        check_rows.append(
+            [
+                str(picked["check_label"].values),
+                int(picked["check_year"]),
+                str(picked["check_stage"].values),
+                f"{float(picked['check_stated']):,.0f}",
+                *[f"{float(picked['check_funnel'].sel(quantile=q)):,.0f}" for q in qs],
+                f"{float(picked['check_prob_above']):.3f}",
+            ]
         )
-    return tables
+    return Table(
+        "\nthe funnel against stated counts (patients)",
+        [
+            "figure",
+            "year",
+            "stage",
+            "stated",
+            *[f"funnel P{100 * q:g}" for q in qs],
+            "P(funnel > stated)",
+        ],
+        check_rows,
+    )
