@@ -147,13 +147,7 @@ def test_comparison_workbook_has_three_sheets_and_the_paired_differences(tmp_pat
     assert main([*argv, "--by", "region", "--xlsx", str(out)]) == 0
     capsys.readouterr()
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == [
-        "Bands",
-        "Bands (long)",
-        "Differences",
-        "Differences (long)",
-        "Assumptions",
-    ]
+    assert book.sheetnames == ["Bands", "Differences", "Assumptions"]
     result = netsim.compare(
         netsim.load_scenario(NET_CONFIG),
         {"bull": netsim.load_scenario(bull)},
@@ -161,7 +155,7 @@ def test_comparison_workbook_has_three_sheets_and_the_paired_differences(tmp_pat
         seed=3,
         by="region",
     )
-    rows = _rows(book["Differences (long)"])
+    rows = _rows(book["Differences"])
     assert len(rows) == result.sizes["year"] * result.sizes["region"]
     row = next(r for r in rows if r["place"] == "Asia-Pacific" and r["year"] == 2031)
     cell = result.sel(scenario="bull", region="Asia-Pacific", year=2031)
@@ -172,7 +166,7 @@ def test_comparison_workbook_has_three_sheets_and_the_paired_differences(tmp_pat
     assert row["difference P50 low (USD million)"] == pytest.approx(low, rel=1e-12)
     assert row["P(other > base)"] == pytest.approx(float(cell["prob_greater"]))
     assert row["difference P50 low (USD million)"] <= row["difference P50 (USD million)"]
-    scenarios = {r["scenario"] for r in _rows(book["Bands (long)"])}
+    scenarios = {r["scenario"] for r in _rows(book["Bands"])}
     assert scenarios == {"base", "bull"}
     changes = [r for r in _rows(book["Assumptions"]) if r["kind"] == "changed in bull"]
     outage = next(

@@ -476,7 +476,8 @@ def comparison_workbook(
 ) -> Any:
     """An openpyxl Workbook of :func:`netsim.analyze.comparison.compare`: ``Bands``
     (base and each other scenario), ``Differences`` and ``Assumptions`` (the base's, and
-    what each other scenario changes).
+    what each other scenario changes), one row per cell and year, formatted and printed
+    as a run's workbook.
 
     ``results`` is one comparison or several of the same scenarios (e.g. by global and by
     region), their rows one after the other. ``base`` and ``others`` are the
@@ -522,18 +523,27 @@ def comparison_workbook(
         f"interval ({BLANK_NOTE})"
     )
     headers = _band_headers(["scenario", "output"], quantiles, unit, moments=False)
-    _pair_of_sheets(
-        workbook, "Bands", f"{heading}: bands of each scenario, {unit}", note, headers, band_rows
+    # one row per cell and year (the what-if page's download reads these sheets so; the
+    # years-as-columns layout of a run's workbook is not applied here yet)
+    _sheet(
+        workbook,
+        "Bands",
+        f"{heading}: bands of each scenario, {unit}",
+        note,
+        headers,
+        band_rows,
+        labels=6,
     )
     headers = [h.replace("P", "difference P", 1) if h.startswith("P") else h for h in headers]
     headers += [f"mean difference ({unit})", "P(other > base)"]
-    _pair_of_sheets(
+    _sheet(
         workbook,
         "Differences",
         f"{heading}: other - base, draw by draw on common random numbers, {unit}",
         f"{note}; the interval is the difference's quantile's",
         headers,
         difference_rows,
+        labels=6,
     )
     layout = OutputLayout.of(base)
     rows = _assumption_rows(layout, _document(base.document_json))
@@ -551,32 +561,6 @@ def comparison_workbook(
         labels=2,
     )
     return workbook
-
-
-def _pair_of_sheets(
-    workbook: Any, title: str, heading: str, note: str, headers: list[str], rows: list[list[Any]]
-) -> None:
-    """A sheet to read (years as columns) and its long table for machines."""
-    wide_headers, wide_rows = _wide(headers, rows, 5)
-    long_title = _sheet_title(f"{title} (long)")
-    _sheet(
-        workbook,
-        title,
-        heading,
-        f"{note}; every interval is on the sheet {long_title}",
-        wide_headers,
-        wide_rows,
-        labels=6,
-    )
-    _sheet(
-        workbook,
-        long_title,
-        f"{heading} (one row per cell and year, for machines)",
-        note,
-        headers,
-        rows,
-        labels=6,
-    )
 
 
 def _changed_rows(label: str, base: Any, other: Any) -> list[list[Any]]:
