@@ -1,6 +1,7 @@
 # netsim: two commands on a fresh machine.
 #   make run   creates .venv if missing, installs netsim, runs the NET scenario, prints its bands
 #   make test  the same set-up, then lint and the whole test suite
+#   make test-fast  lint and the tests not marked slow (no end-to-end runs: a few minutes)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ STAMP := $(VENV)/.installed
 DRAWS ?= 20000
 OUT ?= out/net_market.nc
 
-.PHONY: run test lint format bench clean chromium
+.PHONY: run test test-fast lint format bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,11 @@ format: $(STAMP)
 
 test: $(STAMP) lint chromium
 	$(BIN)/python -m pytest -q -rs
+
+# the tests not marked slow: every module's own tests, without the end-to-end ones (through
+# the command line, subprocesses, browsers or clusters); the slowest 30 are listed
+test-fast: $(STAMP) lint
+	$(BIN)/python -m pytest -q -rs -m "not slow" --durations=30
 
 # the report test renders HTML in headless Chromium: install it where we can (Debian, root)
 chromium:

@@ -64,8 +64,12 @@ _HOMES = {
     "tornado": "netsim.analyze.sensitivity",
     "sobol_indices": "netsim.analyze.saltelli",
 }
+# public module -> the module it is: ``from netsim import sensitivity`` gives every
+# sensitivity method and ``ranking`` under one name, loaded on first use too
+_MODULES = {"sensitivity": "netsim.analyze.sensitivity"}
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
+    from netsim.analyze import sensitivity
     from netsim.analyze.cells import select_output
     from netsim.analyze.comparison import cagr, compare, exceedance
     from netsim.analyze.reconcile import reconcile, reconcile_run
@@ -94,6 +98,10 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
 
 
 def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        value = importlib.import_module(_MODULES[name])
+        globals()[name] = value
+        return value
     if name not in _HOMES:
         raise AttributeError(f"module 'netsim' has no attribute {name!r}")
     module = importlib.import_module(_HOMES[name])
@@ -133,6 +141,7 @@ __all__ = [
     "reconcile_run",
     "sample_inputs",
     "select_output",
+    "sensitivity",
     "simulate",
     "simulate_to_precision",
     "sobol",

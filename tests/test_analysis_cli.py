@@ -71,6 +71,7 @@ def assert_valid_image(path, min_bytes=5_000):
         assert len(list(root.iter())) > 50
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".png", ".svg"])
 def test_every_plot_kind_writes_a_valid_image(tmp_path, run_file, sobol_file, suffix, capsys):
     commands = {
@@ -87,6 +88,7 @@ def test_every_plot_kind_writes_a_valid_image(tmp_path, run_file, sobol_file, su
         assert_valid_image(out)
 
 
+@pytest.mark.slow
 def test_bands_command_prints_intervals_and_writes_csv(tmp_path, run_file, capsys):
     out = tmp_path / "bands.csv"
     status = main(["bands", str(run_file), "--by", "modality", "--year", "2031", "--csv", str(out)])
@@ -94,7 +96,9 @@ def test_bands_command_prints_intervals_and_writes_csv(tmp_path, run_file, capsy
     text = capsys.readouterr().out
     assert re.search(r"2031 +PRRT", text) and "P50 low" in text
     rows = out.read_text().splitlines()
-    assert rows[0].startswith("year,modality,P5,P5 low,P5 high")  # one column per dimension
+    # one column per dimension, the unit in every header of a number
+    assert rows[0].startswith("year,modality,P5 (USD million),P5 low (USD million),P5 high")
+    assert rows[0].endswith(",mean (USD million),sd (USD million)")
     assert len(rows) == 1 + 6
     run = netsim.open_run(run_file)
     median = netsim.bands(netsim.global_total(run["by_modality"]).sel(year=2031), 0.5)
@@ -102,6 +106,7 @@ def test_bands_command_prints_intervals_and_writes_csv(tmp_path, run_file, capsy
     assert float(prrt[5]) == pytest.approx(float(median.sel(modality="PRRT")[0]), rel=1e-9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["tornado", "spearman", "prcc", "attribution", "tail"])
 def test_sensitivity_command_each_method(tmp_path, run_file, method, capsys):
     out = tmp_path / f"{method}.nc"
@@ -118,12 +123,14 @@ def test_sensitivity_command_each_method(tmp_path, run_file, method, capsys):
     assert len(xr.open_dataset(out, engine="h5netcdf").data_vars) >= 1
 
 
+@pytest.mark.slow
 def test_sensitivity_sobol_prints_intervals(sobol_file, capsys):
     result = xr.open_dataset(sobol_file, engine="h5netcdf")
     assert "events.isotope_outage" in result["parameter"].values
     assert result.attrs["evaluations"] == 64 * (result.sizes["parameter"] + 2)
 
 
+@pytest.mark.slow
 def test_compare_command_with_overlays_and_set(tmp_path, capsys):
     out = tmp_path / "compare.csv"
     status = main(
@@ -165,6 +172,7 @@ def test_compare_command_with_overlays_and_set(tmp_path, capsys):
     assert "solved anew" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_run_with_precision_stops_and_reports(tmp_path, capsys):
     out = tmp_path / "precise.nc"
     status = main(
@@ -177,6 +185,7 @@ def test_run_with_precision_stops_and_reports(tmp_path, capsys):
     assert run.attrs["precision_achieved"] <= 0.02 and run.attrs["precision_met"] == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -205,6 +214,7 @@ def test_analysis_bad_input_exit_2_nothing_written(tmp_path, run_file, argv, mes
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_report_is_self_contained_html(tmp_path, run_file, sobol_file, capsys):
     out = tmp_path / "report.html"
     status = main(
@@ -233,6 +243,7 @@ def test_report_is_self_contained_html(tmp_path, run_file, sobol_file, capsys):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.mark.slow
 def test_report_renders_in_headless_chromium(tmp_path, run_file):
     if CHROMIUM is None:
         pytest.skip("Chromium is not installed (apt-get install chromium) -- report not rendered")
@@ -283,6 +294,7 @@ def test_report_renders_in_headless_chromium(tmp_path, run_file):
     assert len(probe_data["images"]) == 3 and all(w > 300 for w in probe_data["images"])
 
 
+@pytest.mark.slow
 def test_bands_exceedance_and_cagr(run_file, capsys):
     assert main(["bands", str(run_file), "--year", "2031", "--exceed", "4300"]) == 0
     text = capsys.readouterr().out

@@ -146,6 +146,7 @@ def subcommands() -> list[str]:
     return sorted(action.choices)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", subcommands())
 def test_every_subcommand_has_help(command):
     done = subprocess.run(
@@ -158,6 +159,7 @@ def test_every_subcommand_has_help(command):
     assert f"usage: netsim {command}" in done.stdout and not done.stderr
 
 
+@pytest.mark.slow
 def test_version_and_top_level_help():
     for argv, expected in ((["--version"], f"netsim {netsim.__version__}"), (["--help"], "run")):
         done = subprocess.run(

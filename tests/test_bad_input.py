@@ -117,6 +117,7 @@ CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_library_and_cli(case, net_text, tmp_path, capsys):
     old, new, message = CASES[case]
@@ -138,6 +139,7 @@ def test_bad_input_library_and_cli(case, net_text, tmp_path, capsys):
     assert list(tmp_path.iterdir()) == [path]  # nothing written
 
 
+@pytest.mark.slow
 def test_unknown_override_key(tmp_path, capsys):
     from .conftest import NET_CONFIG
 
@@ -146,6 +148,7 @@ def test_unknown_override_key(tmp_path, capsys):
     assert "market.base_size.valeu is not a key" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -161,6 +164,7 @@ def test_bad_arguments(argv, message, capsys):
     assert message in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_output_folder_must_exist(tmp_path, capsys):
     from .conftest import NET_CONFIG
 
@@ -210,6 +214,7 @@ IMPOSSIBLE = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("assignment", "message"), IMPOSSIBLE)
 def test_impossible_markets_are_refused(assignment, message, capsys):
     assert main(["validate", str(NET_CONFIG), "--set", assignment]) == 2
@@ -217,6 +222,7 @@ def test_impossible_markets_are_refused(assignment, message, capsys):
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_a_mistyped_target_is_not_met_by_an_absurd_rate():
     import tomllib
 
@@ -244,6 +250,7 @@ def test_a_worst_draw_below_minus_100_percent_is_refused():
         netsim.load_scenario(document)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("value", ['"no"', "0", '"false"', "1"])
 def test_recalibrate_is_a_boolean(tmp_path, value, capsys):
     overlay = tmp_path / "overlay.toml"
@@ -252,6 +259,7 @@ def test_recalibrate_is_a_boolean(tmp_path, value, capsys):
     assert "overlay.recalibrate" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("limits", "assignment", "status"),
     [
@@ -275,6 +283,7 @@ def test_limits_can_be_moved_with_a_source(tmp_path, limits, assignment, status,
     assert main(["validate", str(config), "--set", assignment]) == status, capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -292,6 +301,7 @@ def test_documents_that_are_not_scenarios_give_one_line(tmp_path, content, messa
     assert message in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_messages_show_the_value_given(capsys):
     assert (
         main(
@@ -307,16 +317,19 @@ def test_messages_show_the_value_given(capsys):
     assert "value=1.0000001 must be <= 1" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_seed_beyond_64_bits_is_refused(capsys):
     assert main(["run", str(NET_CONFIG), "--seed", str(2**64), "--draws", "10"]) == 2
     assert "seed=" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_tornado_alone_works_on_the_global_cell(capsys):
     assert main(["sensitivity", str(NET_CONFIG), "--method", "tornado", "--top", "3"]) == 0
     assert "tornado of total (global) at year=2031" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -334,6 +347,7 @@ def test_small_lies_are_one_line_errors(tmp_path, argv, message, capsys):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_a_failed_scheduler_connection_leaves_no_default_client(capsys):
     # a Client that failed to connect must not stay the process's default: xarray's
     # to_netcdf would find it and ask that address for a lock (seen after a run in-process)
@@ -351,6 +365,7 @@ def test_a_failed_scheduler_connection_leaves_no_default_client(capsys):
     capsys.readouterr()
 
 
+@pytest.mark.slow
 def test_a_sobol_run_of_other_than_a_power_of_two_says_so(capsys):
     assert main(["run", str(NET_CONFIG), "--draws", "1000", "--sampler", "sobol"]) == 0
     assert "not a power of two" in capsys.readouterr().err

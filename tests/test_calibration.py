@@ -92,6 +92,7 @@ def test_apac_cagr_and_fastest_growing(base):
     assert max(rates, key=rates.get) == "Asia-Pacific"  # report: fastest growing market
 
 
+@pytest.mark.slow
 def test_baselines_are_solved_not_typed(tmp_path):
     # a different base size must still meet the targets, with different baselines
     default = netsim.load_scenario(NET_CONFIG)
@@ -139,6 +140,7 @@ def _parameters(scenario) -> tuple:
     return (cal.baseline, cal.first_year_step, cal.region_premium, cal.segment_premium)
 
 
+@pytest.mark.slow
 def test_solution_is_memoised_bit_for_bit(tmp_path, monkeypatch):
     monkeypatch.setenv("NETSIM_CACHE_DIR", str(tmp_path))
     solver = _CountingSolver(monkeypatch)
@@ -155,6 +157,7 @@ def test_solution_is_memoised_bit_for_bit(tmp_path, monkeypatch):
     assert _parameters(again) == _parameters(solved)
 
 
+@pytest.mark.slow
 def test_memo_is_keyed_by_the_scenario(tmp_path, monkeypatch):
     monkeypatch.setenv("NETSIM_CACHE_DIR", str(tmp_path))
     solver = _CountingSolver(monkeypatch)
@@ -165,6 +168,7 @@ def test_memo_is_keyed_by_the_scenario(tmp_path, monkeypatch):
     assert moved.calibration.baseline != default.calibration.baseline
 
 
+@pytest.mark.slow
 def test_a_damaged_memo_is_solved_again(tmp_path, monkeypatch):
     monkeypatch.setenv("NETSIM_CACHE_DIR", str(tmp_path))
     solver = _CountingSolver(monkeypatch)
@@ -188,6 +192,7 @@ def test_a_damaged_memo_is_solved_again(tmp_path, monkeypatch):
     assert solver.calls == 1 + len(damages)  # the last solve rewrote a good entry
 
 
+@pytest.mark.slow
 def test_no_memo_when_the_cache_is_off_or_unwritable(tmp_path, monkeypatch):
     solver = _CountingSolver(monkeypatch)
     monkeypatch.setenv("NETSIM_CACHE_DIR", "")

@@ -12,10 +12,12 @@ import xarray as xr
 
 import netsim
 from netsim.cli import main
+from netsim.run.conventions import to_cf
 
 from .conftest import CONFIGS, NET_CONFIG, ROOT
 
 
+@pytest.mark.slow
 def test_run_prints_bands_and_writes_netcdf(tmp_path, capsys):
     out = tmp_path / "run.nc"
     status = main(
@@ -52,6 +54,7 @@ def test_run_prints_bands_and_writes_netcdf(tmp_path, capsys):
         assert list(ds["region"].values[:3]) == ["North America"] * 3
 
 
+@pytest.mark.slow
 def test_printed_p50_matches_library(capsys):
     main(["run", str(NET_CONFIG), "--draws", "500", "--seed", "4", "--no-progress"])
     printed = capsys.readouterr().out
@@ -60,6 +63,7 @@ def test_printed_p50_matches_library(capsys):
     assert f"{float(band.sel(quantile=0.5)):,.1f}" in printed
 
 
+@pytest.mark.slow
 def test_validate_prints_solved_parameters_and_targets(capsys):
     assert main(["validate", str(NET_CONFIG)]) == 0
     printed = capsys.readouterr().out
@@ -103,7 +107,8 @@ def test_written_file_is_what_xarray_writes(tmp_path, net, chunked):
     if chunked:
         ds = ds.chunk({"draw": 16})
     netsim.write_netcdf(ds, tmp_path / "ours.nc")
-    ds.to_netcdf(tmp_path / "xarray.nc", engine="h5netcdf")
+    # with the same CF attributes (netsim.run.conventions)
+    to_cf(ds).to_netcdf(tmp_path / "xarray.nc", engine="h5netcdf")
     with (
         netsim.open_run(tmp_path / "ours.nc") as ours,
         netsim.open_run(tmp_path / "xarray.nc") as theirs,
@@ -115,6 +120,7 @@ def test_written_file_is_what_xarray_writes(tmp_path, net, chunked):
             assert ours[name].encoding["dtype"] == theirs[name].encoding["dtype"]
 
 
+@pytest.mark.slow
 def test_console_script_leaves_out_what_a_run_cannot_use(tmp_path, net):
     # start-up: a run in memory imports no Dask (xarray would import dask.array, 0.2 to
     # 0.5 s, and to_netcdf dask.distributed, 0.5 to 0.7 s) and, with the calibration
@@ -140,6 +146,7 @@ def test_console_script_leaves_out_what_a_run_cannot_use(tmp_path, net):
     assert console_out.read_bytes() == in_process_out.read_bytes()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "extra",
     [["--reduce"], ["--precision", "5%"], ["--sampler", "lhs"], ["--sampler", "sobol"]],
@@ -160,6 +167,7 @@ def test_console_runs_every_local_mode_without_dask(extra, net):
     assert "global total, USD million" in result.stdout
 
 
+@pytest.mark.slow
 def test_only_commands_that_cannot_use_dask_leave_it_out(monkeypatch):
     from netsim.cli.entry import _parser, _uses_dask, leave_out_dask
 
@@ -182,6 +190,7 @@ def test_only_commands_that_cannot_use_dask_leave_it_out(monkeypatch):
     assert main(["validate", str(NET_CONFIG)]) == 0
 
 
+@pytest.mark.slow
 def test_draws_1000_are_the_first_1000_of_a_larger_run(tmp_path):
     small, large = tmp_path / "small.nc", tmp_path / "large.nc"
     for draws, path in ((1000, small), (5000, large)):
@@ -206,6 +215,7 @@ def test_draws_1000_are_the_first_1000_of_a_larger_run(tmp_path):
         np.testing.assert_array_equal(a["by_modality"].values, b["by_modality"].values[:1000])
 
 
+@pytest.mark.slow
 def test_subprocess_smoke(tmp_path):
     out = tmp_path / "smoke.nc"
     env = {**os.environ, "PYTHONWARNINGS": "error"}
@@ -240,6 +250,7 @@ def test_subprocess_smoke(tmp_path):
     assert bad.stderr.strip() == "netsim: error: nope.toml: file not found"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [[], ["--reduce"]])
 def test_reader_that_stops_early_loses_no_file(tmp_path, extra):
     """netsim run ... | head: the file is written first, and the closed pipe ends the run
@@ -265,6 +276,7 @@ def test_reader_that_stops_early_loses_no_file(tmp_path, extra):
         assert run.attrs["draws"] == 300
 
 
+@pytest.mark.slow
 def test_the_package_loads_its_names_on_use():
     # import netsim is light (the CLI decides what to import); every public name resolves
     code = "import sys, netsim; assert 'numpy' not in sys.modules and 'xarray' not in sys.modules"
@@ -275,3 +287,50 @@ def test_the_package_loads_its_names_on_use():
         assert getattr(netsim, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'simulat'"):
         netsim.simulat  # noqa: B018 - a typo must fail loudly
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "method",
+    [
+        pytest.param("sobol", id="sobol"),
+        pytest.param("spearman", id="spearman"),
+        pytest.param("prcc", id="prcc"),
+        pytest.param("tail", id="tail"),
+    ],
+)
+def test_a_cell_left_unnamed_is_refused_before_any_computation(tmp_path, method, capsys):
+    """Without --at, a cell with several regions and segments is refused in one line
+    before the method runs: --draws 0, which the method itself would refuse, shows
+    which check came first (earlier, the method computed, then refused the cell)."""
+    out = tmp_path / "sens.nc"
+    argv = ["sensitivity", str(NET_CONFIG), "--method", method, "--draws", "0"]
+    argv += ["--output", "by_modality", "--by", "region", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "the cell must name region, modality (e.g. region=North America modality=SSA)" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_resumed_run_s_progress_bar_counts_the_store_s_draws(tmp_path, monkeypatch, capsys):
+    """The bar of ``run --resume`` starts at the draws written before and runs to the
+    store's draws (not the default draws of a new run), with its ETA."""
+    import zarr
+
+    from netsim.cli import run as run_module
+
+    store = tmp_path / "run.zarr"
+    argv = ["run", str(NET_CONFIG), "--draws", "3000", "--chunk-size", "500", "--no-progress"]
+    assert main([*argv, "--out", str(store)]) == 0
+    group = zarr.open_group(str(store), mode="r+")
+    group["chunk_done"][2:] = 0  # two of six chunks written: what a killed run leaves
+    group.attrs["complete"] = 0
+    capsys.readouterr()
+    monkeypatch.setattr(run_module, "PROGRESS_AFTER_SECONDS", 0)  # shown at once
+    assert main(["run", "--resume", str(store)]) == 0
+    captured = capsys.readouterr()
+    assert "2 of 6 chunks were written before" in captured.out
+    assert "1.00k/3.00k [" in captured.err  # from the 1,000 draws written, of 3,000
+    assert "<" in captured.err.split("1.00k/3.00k [")[1].split("]")[0]  # elapsed<ETA

@@ -63,6 +63,7 @@ def test_intervals_cover_true_quantiles_of_a_known_distribution():
     assert np.all(result["low"] <= result["value"]) and np.all(result["value"] <= result["high"])
 
 
+@pytest.mark.slow
 def test_precision_run_reaches_its_target_against_a_much_larger_run(net_top_down):
     net = net_top_down  # the top-down model: its 20x larger run fits in memory
     target = 0.01
@@ -135,6 +136,7 @@ def test_exceedance_and_cagr(net, net_run):
         cagr(base, 2031, 2026)
 
 
+@pytest.mark.slow
 def test_raising_a_driver_never_lowers_its_own_segment_without_recalibration(net):
     """A paired comparison of a change, not recalibrated (the default for --set and for
     overlays alike): a more optimistic PRRT driver gives a larger PRRT market in every
@@ -159,6 +161,7 @@ def test_raising_a_driver_never_lowers_its_own_segment_without_recalibration(net
     assert netsim.load_scenario(CONFIGS / "bull.toml").calibration.inherited_from is not None
 
 
+@pytest.mark.slow
 def test_compare_refuses_scenarios_with_other_cells(net):
     import tomllib
 
@@ -170,6 +173,7 @@ def test_compare_refuses_scenarios_with_other_cells(net):
         compare(net, {"atlantis": other}, draws=100)
 
 
+@pytest.mark.slow
 def test_an_overlay_changing_a_given_baseline_moves_the_market():
     # a baseline given in the file (no global targets solve it) is the overlay's own, not
     # "the base's solution": compare shows its effect exactly

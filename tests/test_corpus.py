@@ -147,6 +147,7 @@ def test_run_corpus(tmp_path, runs, capsys):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_a_store_of_another_version_is_refused_naming_its_version(tmp_path, monkeypatch, capsys):
     """A store written by another netsim (whose layout may differ: the earlier one had
     no checksums) is refused by every reading command, naming both versions."""
@@ -188,6 +189,7 @@ def test_report_of_a_damaged_netcdf_run_names_it(tmp_path, runs, capsys):
     assert not (tmp_path / "report.html").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["bands", "report", "plot"])
 def test_a_flipped_byte_in_a_run_read_as_used_is_refused_naming_it(
     tmp_path, runs, monkeypatch, capsys, command
@@ -220,6 +222,7 @@ def _flip(path: Path, pattern: bytes, at: int = 0, last: bool = False) -> None:
     path.write_bytes(bytes(data))
 
 
+@pytest.mark.slow
 def test_a_run_with_a_damaged_root_header_is_refused_in_one_line(tmp_path, runs):
     """A flipped byte in the file's root object header (its attributes): h5netcdf fails
     halfway through opening it and its half-made file object printed a traceback when
@@ -243,6 +246,7 @@ def test_a_run_with_a_damaged_root_header_is_refused_in_one_line(tmp_path, runs)
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["nc", "bands"])
 @pytest.mark.parametrize("where", ["text variable", "scenario document"])
 def test_a_changed_byte_in_a_parameter_source_is_refused(tmp_path, runs, capsys, kind, where):
@@ -265,6 +269,7 @@ def test_a_changed_byte_in_a_parameter_source_is_refused(tmp_path, runs, capsys,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["source.nc"]
 
 
+@pytest.mark.slow
 def test_a_run_stamped_before_texts_were_digested_is_read(tmp_path, runs, capsys):
     """A file stamped with the earlier digest (coordinates and settings, no text
     variables) is read as before."""
@@ -284,6 +289,7 @@ def test_a_run_stamped_before_texts_were_digested_is_read(tmp_path, runs, capsys
     assert "its labels, settings or texts were edited or damaged" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_changed_parameter_name_in_a_sobol_file_is_refused(tmp_path, capsys):
     """A Sobol file's labels are checked as a run's are: a byte of a parameter's name
     changed on disk was drawn in the chart under the changed name."""
@@ -302,6 +308,7 @@ def test_a_changed_parameter_name_in_a_sobol_file_is_refused(tmp_path, capsys):
     assert not chart.exists()
 
 
+@pytest.mark.slow
 def test_a_damaged_sobol_file_read_with_a_big_run_is_named(tmp_path, runs, monkeypatch, capsys):
     """``report --sensitivity``: with both files too big to read whole, a damaged chunk
     of the Sobol file was found while the report was written and blamed on the run. A
@@ -322,6 +329,7 @@ def test_a_damaged_sobol_file_read_with_a_big_run_is_named(tmp_path, runs, monke
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sobol.nc"]
 
 
+@pytest.mark.slow
 def test_a_damaged_chunk_index_of_a_run_read_as_used_names_the_run(
     tmp_path, runs, monkeypatch, capsys
 ):

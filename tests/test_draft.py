@@ -233,6 +233,7 @@ def test_seed_round_trip_meets_every_target(seed_draft):
     check_round_trip(seed_draft)
 
 
+@pytest.mark.slow
 def test_cli_drafts_the_seed_then_runs_it(tmp_path, capsys):
     out = tmp_path / "net.toml"
     assert main(["draft", str(SEED), "--out", str(out)]) == 0
@@ -418,6 +419,7 @@ Neuroendocrine tumours are rare. Treatment depends on the site, the grade and th
 """
 
 
+@pytest.mark.slow
 def test_valued_at_with_a_segmentation_known_by_its_takeaway_only():
     result = draft(VALUED)
     doc = document(result)
@@ -845,6 +847,7 @@ NAMES = (
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(names=st.lists(NAMES, min_size=2, max_size=4, unique=True), quote=st.text(max_size=40))
 def test_the_toml_keeps_names_and_quotes_as_written(names, quote):
@@ -872,6 +875,7 @@ def test_even_split_adds_up(total, count):
 # --- the command line --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_refuses_a_report_without_figures(tmp_path, capsys):
     report = tmp_path / "report.txt"
     report.write_text(NO_FIGURES)
@@ -883,6 +887,7 @@ def test_cli_refuses_a_report_without_figures(tmp_path, capsys):
     assert not out.exists() and list(tmp_path.iterdir()) == [report]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["missing", "binary", "not utf-8", "empty", "folder"])
 def test_cli_refuses_what_is_not_a_report(tmp_path, capsys, kind):
     report = tmp_path / "report.txt"
@@ -901,6 +906,7 @@ def test_cli_refuses_what_is_not_a_report(tmp_path, capsys, kind):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_cli_keeps_an_existing_file_without_force(tmp_path, capsys):
     report = tmp_path / "report.txt"
     report.write_text(VALUED)
@@ -1214,6 +1220,7 @@ def test_a_second_figure_for_the_same_region_is_skipped():
     assert "41.2%" in skipped.figure
 
 
+@pytest.mark.slow
 def test_cli_names_the_report_and_key_path_when_the_draft_does_not_load(
     tmp_path, capsys, monkeypatch
 ):
@@ -1241,6 +1248,7 @@ The foo market was valued at USD 1.0 billion in 2025 and is expected to reach {l
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("later", "message"),
     [
@@ -1285,6 +1293,7 @@ def test_sizes_growing_past_netsim_s_limit_are_refused_naming_the_report_s_figur
     assert not out.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("later", "figures", "breach"),
     [
@@ -1372,6 +1381,7 @@ def test_a_loadable_draft_loads():
     assert figures['regions."Asia Pacific".cagr_target'].endswith("9.9% CAGR to 2031")
 
 
+@pytest.mark.slow
 def test_cli_names_a_folder_given_as_the_report(tmp_path, capsys):
     folder = tmp_path / "reports"
     folder.mkdir()
@@ -1393,6 +1403,7 @@ def test_invisible_characters_are_taken_out_of_figures_and_names():
     assert_quotes_in(result, VALUED)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("character", ["\x07", "\x1b", "\x00", "\x7f", "\x9b"])
 def test_a_control_character_is_refused_in_one_line_naming_its_line(tmp_path, capsys, character):
     text = VALUED.replace("tablets", f"tab{character}lets")
@@ -1468,6 +1479,7 @@ def test_an_overview_row_that_cannot_be_read_is_skipped_with_its_reason():
     )
 
 
+@pytest.mark.slow
 def test_a_negative_share_of_a_place_is_skipped():
     result = draft(COUNTRY.replace("22.54%", "-3%"))
     (skipped,) = result.skipped
@@ -1499,6 +1511,7 @@ def test_country_targets_that_leave_no_country_the_market_s_growth_are_skipped()
     check_round_trip(result)
 
 
+@pytest.mark.slow
 def test_cli_refuses_an_out_in_a_missing_or_unwritable_folder(tmp_path, capsys, monkeypatch):
     report = tmp_path / "report.txt"
     report.write_text(VALUED)
@@ -1519,6 +1532,7 @@ def test_cli_refuses_an_out_in_a_missing_or_unwritable_folder(tmp_path, capsys, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.txt"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["", "   "])
 def test_cli_refuses_an_empty_name_before_drafting(tmp_path, capsys, name):
     report = tmp_path / "report.txt"
@@ -1618,6 +1632,7 @@ def test_a_name_that_is_not_one_line_of_plain_text_is_refused():
         draft(VALUED.encode())
 
 
+@pytest.mark.slow
 def test_cli_refuses_a_noncharacter_in_the_report_file(tmp_path, capsys):
     report = tmp_path / "report.txt"
     report.write_text(VALUED.replace("tablets", "tab\ufffflets"), encoding="utf-8")
@@ -1631,6 +1646,7 @@ def test_cli_refuses_a_noncharacter_in_the_report_file(tmp_path, capsys):
     assert not out.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("segments", "message"),
     [

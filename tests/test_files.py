@@ -493,6 +493,7 @@ def inject_enospc(folder: str, room: int) -> None:
 # --- a file of every kind is written whole ----------------------------------------------
 
 
+@pytest.mark.slow
 @EVERY_KIND
 def test_writes_a_whole_file_with_the_usual_permissions(
     tmp_path, capsys, monkeypatch, inputs, kind
@@ -523,6 +524,7 @@ def test_writes_a_whole_file_with_the_usual_permissions(
         assert seen[0][0].endswith(".partial")
 
 
+@pytest.mark.slow
 def test_compare_removes_its_csv_when_its_netcdf_is_refused(tmp_path, capsys, inputs):
     """Two outputs, the second refused: the first one's temporary goes too."""
     refused = tmp_path / "refused.nc"
@@ -537,6 +539,7 @@ def test_compare_removes_its_csv_when_its_netcdf_is_refused(tmp_path, capsys, in
 # --- targets that are refused -----------------------------------------------------------
 
 
+@pytest.mark.slow
 @EVERY_KIND
 def test_refuses_a_directory(tmp_path, capsys, monkeypatch, inputs, kind):
     out = tmp_path / f"out{kind.suffix}"
@@ -548,6 +551,7 @@ def test_refuses_a_directory(tmp_path, capsys, monkeypatch, inputs, kind):
     assert _listing(out) == ["kept.txt"] and _listing(tmp_path) == [out.name]
 
 
+@pytest.mark.slow
 @EVERY_KIND
 @pytest.mark.parametrize("how", ["itself", "link"])
 def test_refuses_dev_null_and_leaves_it_a_device(tmp_path, capsys, monkeypatch, inputs, kind, how):
@@ -570,6 +574,7 @@ def test_refuses_dev_null_and_leaves_it_a_device(tmp_path, capsys, monkeypatch, 
     _assert_no_temporaries(Path("/dev"))
 
 
+@pytest.mark.slow
 @EVERY_KIND
 @pytest.mark.parametrize("how", ["itself", "link"])
 def test_refuses_a_fifo_without_hanging(tmp_path, capsys, monkeypatch, inputs, kind, how):
@@ -587,6 +592,7 @@ def test_refuses_a_fifo_without_hanging(tmp_path, capsys, monkeypatch, inputs, k
     assert _listing(tmp_path) == sorted({fifo.name, out.name})
 
 
+@pytest.mark.slow
 @EVERY_KIND
 def test_refuses_a_link_to_a_directory(tmp_path, capsys, monkeypatch, inputs, kind):
     folder = tmp_path / "folder"
@@ -601,6 +607,7 @@ def test_refuses_a_link_to_a_directory(tmp_path, capsys, monkeypatch, inputs, ki
     assert _listing(folder) == ["kept.txt"] and _listing(tmp_path) == ["folder", out.name]
 
 
+@pytest.mark.slow
 @EVERY_KIND
 def test_refuses_a_missing_folder(tmp_path, capsys, monkeypatch, inputs, kind):
     out = tmp_path / "missing" / f"out{kind.suffix}"
@@ -613,6 +620,7 @@ def test_refuses_a_missing_folder(tmp_path, capsys, monkeypatch, inputs, kind):
 # --- a link to a regular file is followed -----------------------------------------------
 
 
+@pytest.mark.slow
 @EVERY_KIND
 def test_follows_a_link_to_a_regular_file(tmp_path, capsys, inputs, kind):
     elsewhere = tmp_path / "elsewhere"
@@ -649,6 +657,7 @@ def _input_cases() -> list:
     return cases
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("kind", "how"), _input_cases())
 def test_refuses_a_file_the_command_reads(tmp_path, capsys, monkeypatch, inputs, kind, how):
     """The output is the scenario, an overlay's parent, the run or the sensitivity file
@@ -675,6 +684,7 @@ def test_refuses_a_file_the_command_reads(tmp_path, capsys, monkeypatch, inputs,
 # --- a folder that cannot be written ------------------------------------------------------
 
 
+@pytest.mark.slow
 @EVERY_KIND
 @pytest.mark.parametrize("how", [read_only_how()])
 def test_read_only_folder_fails_first_and_keeps_the_old_file(
@@ -713,6 +723,7 @@ def _run_child(
     )
 
 
+@pytest.mark.slow
 @EVERY_KIND
 @pytest.mark.parametrize("how", [full_disk_how()])
 def test_full_disk_fails_in_one_line_and_leaves_nothing(
@@ -762,6 +773,7 @@ def inject_enospc_here(monkeypatch, folder: str, room: int) -> None:
     inject_enospc(folder, room)
 
 
+@pytest.mark.slow
 def test_reconcile_writes_all_its_files_or_none(tmp_path, capsys, monkeypatch):
     """The chart's disk is full: the CSV and NetCDF written before it are removed again."""
     kept, full = tmp_path / "kept", tmp_path / "full"
@@ -794,6 +806,7 @@ def test_zarr_skeleton_on_a_full_disk_leaves_no_store(tmp_path, inputs, room):
             assert _listing(folder) == ["filler"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(full_disk_how() != "tmpfs", reason="needs a tmpfs to fill (root, mount)")
 def test_zarr_store_filling_the_disk_stays_resumable(tmp_path, capsys, inputs):
     """A store whose skeleton fits but whose chunks do not: one line, no temporaries, a

@@ -183,6 +183,7 @@ def full_run(full):
 # --- 1. the closed form: a product of lognormals -----------------------------------------
 
 
+@pytest.mark.slow
 def test_patient_total_is_the_closed_form_lognormal():
     """Rate, doses and price lognormal, the stage fixed: the global patient-based value is
     lognormal, median = product of medians x constants, sigma = sqrt(sum sigma^2); trends
@@ -560,6 +561,7 @@ BAD_FUNNELS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(BAD_FUNNELS))
 def test_bad_funnel_is_refused_by_the_library_and_the_cli(case, tmp_path, capsys):
     change, message = BAD_FUNNELS[case]
@@ -586,6 +588,7 @@ def test_bad_funnel_is_refused_by_the_library_and_the_cli(case, tmp_path, capsys
 # --- 7. the reconcile command on the NET scenario ------------------------------------------
 
 
+@pytest.mark.slow
 def test_reconcile_cli_end_to_end(net, tmp_path, capsys):
     plot, out, csv = tmp_path / "r.png", tmp_path / "r.nc", tmp_path / "r.csv"
     argv = ["reconcile", str(NET_CONFIG), "--draws", "2000", "--seed", "4"]
@@ -622,6 +625,7 @@ def test_reconcile_cli_end_to_end(net, tmp_path, capsys):
         assert [row.split("  ")[1].strip() for row in rows] == list(labels)
 
 
+@pytest.mark.slow
 def test_reconcile_cli_refuses_an_axis_not_split_and_a_scenario_without_funnel(tmp_path, capsys):
     plot = tmp_path / "r.png"
     args = ["--draws", "50", "--plot", str(plot)]

@@ -67,6 +67,7 @@ def test_patient_counts_are_not_labelled_in_the_market_unit(net):
     assert result["difference"].attrs.get("units") == patients
 
 
+@pytest.mark.slow
 def test_plot_fan_of_a_reduced_run_refuses_an_unknown_output_in_one_line(net, tmp_path, capsys):
     """Bad input to any command: one line, status 2, no traceback (a reduced run raised a
     KeyError for an --output it does not hold)."""
@@ -90,6 +91,7 @@ def test_a_bad_cost_per_year_is_named_by_its_own_key():
     assert "price_per_dose" not in str(error.value)
 
 
+@pytest.mark.slow
 def test_reconcile_refuses_a_year_named_twice(tmp_path, capsys):
     """As netsim bands does ("name a year twice"): no duplicated rows."""
     argv = ["reconcile", str(NET_CONFIG), "--draws", "20", "--no-plot", "--year", "2026", "2026"]
@@ -99,6 +101,7 @@ def test_reconcile_refuses_a_year_named_twice(tmp_path, capsys):
     assert status == 2 or sum(line.lstrip().startswith("2026 ") for line in out.splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_two_outputs_that_are_one_file_are_refused(tmp_path, capsys):
     """--plot and --csv through a link to one file: one would silently replace the other."""
     (tmp_path / "y.csv").symlink_to(tmp_path / "x.png")
@@ -109,6 +112,7 @@ def test_two_outputs_that_are_one_file_are_refused(tmp_path, capsys):
     assert not (tmp_path / "x.png").exists()
 
 
+@pytest.mark.slow
 def test_bands_of_a_patient_output(small_run, tmp_path, capsys):
     """bands --output shows any output of a run, patients in patients, values in the unit."""
     path = netsim.write_netcdf(small_run, tmp_path / "run.nc")
@@ -141,6 +145,7 @@ def test_the_implied_treated_share_of_a_region_is_its_own(net):
     assert got == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_reconcile_notes_an_unbalanced_sobol_design(capsys):
     argv = ["reconcile", str(NET_CONFIG), "--draws", "100", "--sampler", "sobol", "--no-plot"]
     assert main(argv) == 0

@@ -35,6 +35,7 @@ def _edited(source, target, edit):
     return target
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("kind", "edit", "message"),
     [
@@ -56,6 +57,7 @@ def test_an_edited_run_file_is_refused(runs, tmp_path, kind, edit, message, caps
     _refused(["bands", str(path), "--year", "2031"], capsys, message)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["truncated", "empty", "garbage"])
 def test_a_damaged_store_chunk_is_refused_not_a_crash(runs, tmp_path, damage):
     store = tmp_path / "damaged.zarr"
@@ -78,6 +80,7 @@ def test_a_damaged_store_chunk_is_refused_not_a_crash(runs, tmp_path, damage):
     assert "damaged" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_files_sharing_a_name_keep_their_own_rows(tmp_path, capsys):
     other = tmp_path / "sub"
     other.mkdir()
@@ -104,6 +107,7 @@ def test_files_sharing_a_name_keep_their_own_rows(tmp_path, capsys):
     assert str(CONFIGS / "bull.toml") in out and str(other / "bull.toml") in out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -130,6 +134,7 @@ def test_hostile_arguments_give_one_line(runs, tmp_path, argv, message, capsys):
     assert not list(runs["zarr"].glob("x.csv")) and not list(runs["zarr"].glob(".x.csv*"))
 
 
+@pytest.mark.slow
 def test_a_sobol_file_without_its_intervals_is_refused(tmp_path, capsys):
     import xarray as xr
 
@@ -144,12 +149,14 @@ def test_a_sobol_file_without_its_intervals_is_refused(tmp_path, capsys):
     )
 
 
+@pytest.mark.slow
 def test_a_scenario_with_a_byte_order_mark_loads(tmp_path, capsys):
     config = tmp_path / "bom.toml"
     config.write_bytes(b"\xef\xbb\xbf" + NET_CONFIG.read_bytes())
     assert main(["validate", str(config)]) == 0
 
 
+@pytest.mark.slow
 def test_printing_to_a_full_stdout_says_what_was_written(tmp_path):
     out = tmp_path / "run.nc"
     with open("/dev/full", "w") as full:

@@ -73,6 +73,7 @@ def test_awkward_names_run_write_read_and_analyse(awkward, tmp_path):
     assert not any(g in ("noise.St", "noise.St. Kitts + noise.St. Lucia") for g in groups)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "argv",
     [
@@ -247,6 +248,7 @@ ODD_REFUSED = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("old", "new", "key", "message"), ODD_REFUSED)
 def test_odd_names_are_refused_in_one_line_naming_file_and_key(
     tmp_path, old, new, key, message, capsys
@@ -315,6 +317,7 @@ def test_odd_names_that_are_allowed_stay_exact():
     assert scenario.events[0].id == "year"
 
 
+@pytest.mark.slow
 def test_a_csv_cell_a_spreadsheet_would_run_is_written_as_text(tmp_path, capsys):
     """Labels that are not checked names (a scenario's file name) are written after a ``'``
     when a spreadsheet would read them as a formula; numbers, negative ones too, are not."""
@@ -329,6 +332,7 @@ def test_a_csv_cell_a_spreadsheet_would_run_is_written_as_text(tmp_path, capsys)
     assert any(",-" in line for line in rows[1:])  # a negative difference stays a number
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("region", ["a=b, c=d", 'a"b\\c', "St. Kitts's = 'x'"])
 def test_set_reaches_a_region_whose_name_holds_an_equals_sign_or_quotes(tmp_path, region, capsys):
     from netsim.scenario.documents import apply_overrides
@@ -342,6 +346,7 @@ def test_set_reaches_a_region_whose_name_holds_an_equals_sign_or_quotes(tmp_path
     assert main(["validate", str(config), "--set", f"{path}=0.7"]) == 0, capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_characters_no_font_draws_are_named_in_one_line_not_a_warning_per_glyph(tmp_path, capsys):
     name = "\U0010fffd Land"  # a private-use character: no font draws it
     config = tmp_path / "odd.toml"

@@ -64,6 +64,7 @@ def test_inverse_cdfs_equal_scipy_stats(label):
         np.testing.assert_array_equal(distribution.ppf(u), distribution.frozen().ppf(u))
 
 
+@pytest.mark.slow
 def test_sampling_and_running_do_not_import_scipy_stats():
     code = (
         "import sys, netsim; sc = netsim.load_scenario(sys.argv[1]); "
@@ -222,6 +223,7 @@ def test_moving_correlated_drivers_changes_no_draw(order, sampler):
         )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     __import__("platform").machine() != "x86_64", reason="OpenBLAS core types are x86-64 names"
 )
@@ -243,6 +245,7 @@ def test_correlated_draws_do_not_depend_on_the_cpus_blas_kernels():
     assert len(digests) == 1
 
 
+@pytest.mark.slow
 def test_a_library_run_defers_dask_array_until_a_dask_array_is_made():
     # xarray would import dask.array (0.28 s) to test numpy data against its type
     code = (

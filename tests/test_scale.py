@@ -37,6 +37,7 @@ def reduced(net):
     return netsim.simulate(net, 3 * PILOT_DRAWS, seed=9, reduce="bands", chunk_size=5000)
 
 
+@pytest.mark.slow
 def test_reduced_bands_within_stated_accuracy_of_exact(reduced, reference_run):
     checked = 0
     for name, data in reduced.data_vars.items():
@@ -52,6 +53,7 @@ def test_reduced_bands_within_stated_accuracy_of_exact(reduced, reference_run):
     assert np.all(reduced["total_global"] <= interval.sel(bound="high"))
 
 
+@pytest.mark.slow
 def test_reduced_bands_do_not_depend_on_chunking(net, reduced):
     other = netsim.simulate(net, 3 * PILOT_DRAWS, seed=9, reduce="bands", chunk_size=3333)
     for name in reduced.data_vars:
@@ -96,6 +98,7 @@ def _wait_for_chunks(path, process, at_least, timeout=120):
     pytest.fail("the run wrote no chunks in time")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
 def test_killed_zarr_run_resumes_to_the_uninterrupted_store(tmp_path, how, capsys):
     settings = ["--draws", "12000", "--seed", "4", "--chunk-size", "400"]
@@ -131,6 +134,7 @@ def test_killed_zarr_run_resumes_to_the_uninterrupted_store(tmp_path, how, capsy
     assert open_store(whole).attrs["complete"] == 1
 
 
+@pytest.mark.slow
 def test_zarr_store_equals_in_memory_run(tmp_path, net, capsys):
     path = tmp_path / "run.zarr"
     assert main(["run", str(NET_CONFIG), "--draws", "3000", "--seed", "2", "--out", str(path)]) == 0
@@ -143,6 +147,7 @@ def test_zarr_store_equals_in_memory_run(tmp_path, net, capsys):
     assert "--resume" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_reduces_when_the_cube_would_not_fit(tmp_path, monkeypatch, capsys):
     from netsim.run import planning
 
@@ -169,6 +174,7 @@ def cluster():
         yield client
 
 
+@pytest.mark.slow
 def test_dask_run_is_bit_identical_to_local(cluster, net):
     local = netsim.simulate(net, 5000, seed=6, chunk_size=700)
     remote = netsim.simulate(net, 5000, seed=6, chunk_size=700, client=cluster)
@@ -179,6 +185,7 @@ def test_dask_run_is_bit_identical_to_local(cluster, net):
     np.testing.assert_array_equal(lazy["by_indication"].values, local["by_indication"].values)
 
 
+@pytest.mark.slow
 def test_dask_reduced_bands_equal_local(cluster, net, reduced):
     remote = netsim.simulate(
         net, 3 * PILOT_DRAWS, seed=9, reduce="bands", chunk_size=5000, client=cluster
@@ -187,6 +194,7 @@ def test_dask_reduced_bands_equal_local(cluster, net, reduced):
         np.testing.assert_array_equal(remote[name].values, reduced[name].values)
 
 
+@pytest.mark.slow
 def test_resume_on_a_cluster_completes_a_store_and_refuses_a_damaged_one(cluster, tmp_path, capsys):
     """netsim run --resume --scheduler: an interrupted store (a chunk unflagged) is
     completed to the uninterrupted one; a store with a chunk file replaced by a folder is
@@ -219,6 +227,7 @@ def test_resume_on_a_cluster_completes_a_store_and_refuses_a_damaged_one(cluster
     assert store_progress(stores["damaged"]) == (2, 3)  # nothing added
 
 
+@pytest.mark.slow
 def test_dask_run_survives_a_killed_worker(cluster, net):
     local = netsim.simulate(net, 8000, seed=12, chunk_size=250)
     pids = list(cluster.run(os.getpid).values())
@@ -276,6 +285,7 @@ print(status, reduced, scheduler, loaded)
 """
 
 
+@pytest.mark.slow
 def test_runs_without_dask_installed(tmp_path):
     """Local runs (in memory and reduced) need no Dask; --scheduler says what to install."""
     out = tmp_path / "run.nc"
@@ -327,6 +337,7 @@ def test_lhs_design_is_a_latin_hypercube_in_any_chunking():
     np.testing.assert_array_equal(np.vstack(parts), whole)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "edit", ["seed", "draws", "chunk_size", "sampler", "foreign scenario", "run_hash copied"]
 )

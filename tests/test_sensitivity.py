@@ -104,6 +104,7 @@ def test_tornado_zero_swing_for_fixed_input_and_base_is_deterministic(net, torna
     assert top["parameter"].values[0] == "drivers.targeted_prrt_expansion.impact"
 
 
+@pytest.mark.slow
 def test_spearman_and_prcc_match_direct_computation(net_run):
     rho = sensitivity.spearman(net_run, "total", "global")
     cell = netsim.global_total(net_run["total"]).sel(year=2031).values

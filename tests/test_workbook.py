@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 
 import numpy as np
@@ -38,19 +42,27 @@ def small_run_file(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_bands_workbook_holds_every_cell_as_numbers_with_units(tmp_path, small_run_file, capsys):
     out = tmp_path / "bands.xlsx"
     assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
     assert f"wrote {out}" in capsys.readouterr().out
     book = openpyxl.load_workbook(out)
-    # the funnel's patient counts on a sheet of their own: every header states its unit
-    assert book.sheetnames == ["Bands", "Bands in patients", "Assumptions"]
-    bands = book["Bands"]
+    # the funnel's patient counts on a sheet of their own: every header states its unit;
+    # each sheet to read has its long table for machines beside it
+    assert book.sheetnames == [
+        "Bands",
+        "Bands (long)",
+        "Bands in patients",
+        "Bands in patients (long)",
+        "Assumptions",
+    ]
+    bands = book["Bands (long)"]
     headers = [c.value for c in bands[HEADER_ROW]]
     assert headers[:6] == ["output", "level", "place", "axis", "segment", "year"]
     assert "P50 (USD million)" in headers and "P95 high (USD million)" in headers
     rows = _rows(bands)
-    patient_rows = _rows(book["Bands in patients"])
+    patient_rows = _rows(book["Bands in patients (long)"])
     assert "P50 (patients)" in patient_rows[0]
     run = netsim.open_run(small_run_file)
     layout = netsim.OutputLayout.from_dataset(run)
@@ -90,11 +102,12 @@ def test_bands_workbook_holds_every_cell_as_numbers_with_units(tmp_path, small_r
         # 30 draws give no upper bound for P95 at 95 %: a blank cell, never a made-up number
         assert shown is None if math.isinf(high) else shown == pytest.approx(high, rel=1e-12)
     assert any(r["P95 high (USD million)"] is None for r in rows)
-    assert "blank: too few draws" in bands["A1"].value
-    assert "values in USD million" in bands["A1"].value
-    assert "values in patients" in book["Bands in patients"]["A1"].value
+    assert "blank: too few draws" in bands["A2"].value
+    assert "values in USD million" in bands["A2"].value
+    assert "values in patients" in book["Bands in patients"]["A2"].value
 
 
+@pytest.mark.slow
 def test_assumptions_sheet_lists_every_input_and_figure_with_its_source(tmp_path, small_run_file):
     out = tmp_path / "a.xlsx"
     assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
@@ -114,17 +127,19 @@ def test_assumptions_sheet_lists_every_input_and_figure_with_its_source(tmp_path
     assert all(r["source"] in ("report", "study", "assumption") for r in rows)
 
 
+@pytest.mark.slow
 def test_a_reduced_run_gives_its_workbook(tmp_path):
     run_path, out = tmp_path / "reduced.nc", tmp_path / "reduced.xlsx"
     argv = ["run", str(NET_CONFIG), "--draws", "3000", "--reduce", "--out", str(run_path)]
     assert main(argv) == 0
     assert main(["bands", str(run_path), "--xlsx", str(out)]) == 0
-    rows = _rows(openpyxl.load_workbook(out)["Bands"])
+    rows = _rows(openpyxl.load_workbook(out)["Bands (long)"])
     world = next(r for r in rows if r["output"] == "total" and r["level"] == "world")
     stored = run_bands(netsim.open_run(run_path), "total", "global").sel(year=world["year"])
     assert world["P50 (USD million)"] == pytest.approx(float(stored["value"].sel(quantile=0.5)))
 
 
+@pytest.mark.slow
 def test_comparison_workbook_has_three_sheets_and_the_paired_differences(tmp_path, capsys):
     out = tmp_path / "compare.xlsx"
     bull = CONFIGS / "bull.toml"
@@ -160,6 +175,7 @@ def test_comparison_workbook_has_three_sheets_and_the_paired_differences(tmp_pat
     assert outage["value (number)"] == 0.08 and outage["distribution or value"] == "base: 0.15"
 
 
+@pytest.mark.slow
 def test_text_that_looks_like_a_formula_stays_text(tmp_path, capsys):
     document = small_scenario()
     document["drivers"]["d0"]["impact"]["source"] = "assumption: =1+1 is a reason"
@@ -190,6 +206,7 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path, capsys):
         assert capsys.readouterr().err.count("\n") == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
@@ -207,6 +224,7 @@ def test_bad_workbook_paths_are_one_line_refusals(tmp_path, small_run_file, extr
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_damaged_run_writes_neither_the_csv_nor_the_workbook(tmp_path, small_run_file):
     import xarray as xr
 
@@ -222,6 +240,7 @@ def test_a_damaged_run_writes_neither_the_csv_nor_the_workbook(tmp_path, small_r
     assert list(out.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_value_set_on_the_command_line_is_not_credited_to_the_report(tmp_path, capsys):
     out = tmp_path / "set.xlsx"
     argv = ["compare", str(NET_CONFIG), "--set", "drivers.rising_prevalence.impact.mode=1.5"]
@@ -272,6 +291,7 @@ def _report_tables(run) -> dict[str, list[list[str]]]:
     return parser.tables
 
 
+@pytest.mark.slow
 def test_every_figure_and_input_carries_its_unit(tmp_path, small_run_file):
     out = tmp_path / "units.xlsx"
     assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
@@ -318,6 +338,7 @@ def test_every_figure_and_input_carries_its_unit(tmp_path, small_run_file):
             )
 
 
+@pytest.mark.slow
 def test_the_report_s_tables_and_the_workbook_s_sheet_agree_row_for_row(tmp_path, small_run_file):
     out = tmp_path / "agree.xlsx"
     assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
@@ -373,6 +394,7 @@ def test_layout_assumptions_are_the_layout_s_parameters_in_order(net):
     assert all(a.source_kind in kinds and a.source_text for a in records)
 
 
+@pytest.mark.slow
 def test_changed_figures_carry_their_units(tmp_path, capsys):
     out = tmp_path / "changed.xlsx"
     argv = ["compare", str(NET_CONFIG), str(CONFIGS / "bull.toml"), "--draws", "200"]
@@ -405,3 +427,104 @@ def test_every_figure_of_a_drafted_scenario_has_a_unit(report):
     assert [f.key for f in figures(document) if not f.unit] == []
     units = {f.key: f.unit for f in figures(document)}
     assert units["market.base_size.value"] == scenario.unit
+
+
+def _wide_rows(sheet) -> list[dict]:
+    return _rows(sheet)
+
+
+@pytest.mark.slow
+def test_the_sheet_to_read_has_the_years_as_columns_and_prints_well(tmp_path, small_run_file):
+    """Bands: one row per cell and statistic, years across, the long sheet's numbers;
+    numbers with thousands separators and the unit's decimal, frozen headers, printed
+    landscape, fit to the width, the header repeated on every page."""
+    out = tmp_path / "wide.xlsx"
+    assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
+    book = openpyxl.load_workbook(out)
+    sheet = book["Bands"]
+    headers = [c.value for c in sheet[HEADER_ROW]]
+    years = list(range(2025, 2032))
+    assert headers == ["output", "level", "place", "axis", "segment", "statistic", *years]
+    assert sheet["A1"].value == "NET treatment market: forecast bands by year, USD million"
+    rows = _wide_rows(sheet)
+    world = {r["statistic"]: r for r in rows if r["output"] == "total" and r["level"] == "world"}
+    assert list(world) == ["P5", "P50", "P95", "mean", "sd", "base case"]
+    long_rows = _rows(book["Bands (long)"])
+    for year in years:
+        cell = next(
+            r for r in long_rows if (r["output"], r["level"], r["year"]) == ("total", "world", year)
+        )
+        assert world["P50"][year] == cell["P50 (USD million)"]
+        assert world["sd"][year] == cell["sd (USD million)"]
+    run = netsim.open_run(small_run_file)
+    base = netsim.global_total(netsim.deterministic(netsim.load_scenario(NET_CONFIG))["total"])
+    assert world["base case"][2031] == pytest.approx(float(base.sel(year=2031)), rel=1e-12)
+    draws = netsim.global_total(run["total"]).sel(year=2031).values.astype(float)
+    assert world["mean"][2031] == pytest.approx(draws.mean(), rel=1e-12)
+    assert world["sd"][2031] == pytest.approx(draws.std(ddof=1), rel=1e-12)
+    first_value = sheet.cell(row=HEADER_ROW + 1, column=7)
+    assert first_value.number_format == "#,##0.0"  # 2,755.8, never 2755.77990846634
+    assert book["Bands in patients"].cell(row=HEADER_ROW + 1, column=7).number_format == "#,##0"
+    assert book["Bands (long)"].cell(row=HEADER_ROW + 1, column=6).number_format == "0"  # a year
+    assert sheet.freeze_panes == "G4"
+    assert sheet.print_title_rows == "$3:$3"
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.page_setup.fitToWidth == 1 and sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.column_dimensions["C"].width >= len("Rest of Middle East and Africa")
+
+
+@pytest.mark.slow
+def test_the_bands_sheet_holds_a_native_chart_of_the_world_fan(tmp_path, small_run_file):
+    out = tmp_path / "chart.xlsx"
+    assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
+    from zipfile import ZipFile
+
+    with ZipFile(out) as archive:
+        charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) == 1  # on the Bands sheet only
+        xml = archive.read(charts[0]).decode()
+    assert "<lineChart>" in xml
+    assert re.findall(r"<v>([^<]*)</v>", xml) == ["P5", "P50", "P95", "base case"]
+    assert "<f>'Bands'!$G$4:$M$4</f>" in xml  # it reads the sheet's own cells
+
+
+def test_a_comparison_s_title_names_each_level_once(tmp_path, capsys):
+    results = []
+    net, bull = netsim.load_scenario(NET_CONFIG), netsim.load_scenario(CONFIGS / "bull.toml")
+    for by in ("global", "region", "global", "global"):
+        results.append(netsim.compare(net, {"bull": bull}, draws=100, seed=1, by=by))
+    from netsim.present.workbook import comparison_workbook
+
+    book = comparison_workbook(results, net, [bull])
+    assert book["Bands"]["A1"].value == (
+        "NET treatment market against bull: bands of each scenario, USD million"
+    )
+    assert book["Bands"]["A2"].value.startswith("by world and region, 100 paired draws")
+
+
+LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(LIBREOFFICE is None, reason="LibreOffice is not installed (libreoffice-calc)")
+def test_the_printed_workbook_shows_formatted_numbers(tmp_path, small_run_file):
+    """Printed to PDF by LibreOffice, the sheet shows 2,890.0 (the base case of 2025),
+    never the General format's 2890 or its long decimals."""
+    out = tmp_path / "print.xlsx"
+    assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
+    result = subprocess.run(
+        [LIBREOFFICE, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "HOME": str(tmp_path)},  # a profile of its own
+    )
+    assert result.returncode == 0, result.stderr
+    text = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(tmp_path / "print.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "2,890.0" in text and "NET treatment market: forecast bands by year" in text
+    assert not re.search(r"\b2890\b|\d\.\d{5,}", text)

@@ -112,8 +112,9 @@ def run_bands(
     -------
     xarray.Dataset
         ``value``, ``low``, ``high`` and ``relative_halfwidth`` over ``(quantile, ...)``
-        (as :func:`netsim.stats.intervals.band_intervals`); attrs ``confidence``,
-        ``draws``, ``units``.
+        (as :func:`netsim.stats.intervals.band_intervals`); from a run's draws also the
+        ``mean`` and ``standard_deviation`` (n - 1) of each cell, which a run reduced to
+        bands no longer has; attrs ``confidence``, ``draws``, ``units``.
     """
     if q is not None:
         asked = as_quantiles(q)
@@ -125,7 +126,7 @@ def run_bands(
         data = _draws(dataset, output, by, years, cagr)
         result = band_intervals(data, qs, confidence)
         result.attrs["units"] = data.attrs.get("units", "")
-        return result
+        return _with_moments(result, data)
     if cagr is not None:
         require_draws(dataset, "a CAGR")
     OutputLayout.from_dataset(dataset).check(output, by)
@@ -170,6 +171,23 @@ def run_bands(
         },
     )
     return result.drop_vars([v for v in ("bound",) if v in result.coords])
+
+
+def _with_moments(result: xr.Dataset, data: xr.DataArray) -> xr.Dataset:
+    """``result`` with the ``mean`` and ``standard_deviation`` (n - 1) of each cell of
+    ``data`` over its draws: the moments an analyst used to a spreadsheet's Monte Carlo
+    add-in reads beside the percentiles. Summed over draws in one memory order, so that
+    the same draws give the same bits whether read from a file or a store."""
+    ordered = data.transpose("draw", ...)
+    values = np.ascontiguousarray(ordered.values, dtype=np.float64)
+    cells = ordered.isel(draw=0, drop=True)
+    units = {"units": data.attrs.get("units", "")}
+    result["mean"] = cells.copy(data=values.mean(axis=0)).assign_attrs(units, long_name="mean")
+    spread = values.std(axis=0, ddof=1) if len(values) > 1 else np.full(cells.shape, np.nan)
+    result["standard_deviation"] = cells.copy(data=spread).assign_attrs(
+        units, long_name="standard deviation (n - 1; none from one draw)"
+    )
+    return result
 
 
 def run_exceedance(

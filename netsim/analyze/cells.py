@@ -20,10 +20,13 @@ from netsim.run.planning import check_fits_in_memory
 
 __all__ = [
     "LABEL_DIMS",
+    "cell_grid",
     "default_cell",
     "load_draws",
     "parse_cell",
     "require_draws",
+    "run_base_case",
+    "run_scenario",
     "select_cell",
     "select_output",
 ]
@@ -138,3 +141,47 @@ def default_cell(data: xr.DataArray | xr.Dataset, given: Mapping[str, Any]) -> d
             + ")"
         )
     return cell
+
+
+def cell_grid(layout: OutputLayout, output: str, by: str) -> xr.DataArray:
+    """The cells of one output summed ``by`` a level, as zeros with their labels (no
+    draws): what :func:`default_cell` needs to check a cell before anything is computed,
+    so a cell left unnamed is refused at once rather than after a long analysis."""
+    layout.check(output, by)
+    dims = layout.dims(output, by)
+    labels = {
+        "year": list(layout.years),
+        "country": list(layout.countries),
+        "region": list(layout.regions),
+        "stage": list(layout.stages),
+        **{axis: list(layout.segments_of(axis)) for axis in layout.axes},
+    }
+    return xr.DataArray(
+        np.zeros(layout.shape(output, by)), dims=dims, coords={d: labels[d] for d in dims}
+    )
+
+
+def run_scenario(dataset: xr.Dataset) -> Any:
+    """The scenario a run was made from, rebuilt from the scenario document and
+    calibration the run file carries.
+
+    Raises
+    ------
+    ScenarioError
+        For a run that carries no scenario document (written by an early version).
+    """
+    from netsim.model.load import scenario_of_run
+
+    attrs = dataset.attrs
+    if "scenario_document" not in attrs or "calibration" not in attrs:
+        raise ScenarioError("the run carries no scenario document to rebuild its scenario from")
+    label = str(dataset.encoding.get("source", "the run"))
+    return scenario_of_run(str(attrs["scenario_document"]), str(attrs["calibration"]), label)
+
+
+def run_base_case(dataset: xr.Dataset, output: str = "total", by: str = "global") -> xr.DataArray:
+    """The deterministic base case of the scenario a run was made from (the report's own
+    forecast, which calibration reproduces), as one output summed ``by`` a level."""
+    from netsim.model.propagate import deterministic
+
+    return aggregate(deterministic(run_scenario(dataset))[output], by)

@@ -25,6 +25,7 @@ import numpy as np
 import xarray as xr
 
 from netsim.analyze.cells import (
+    cell_grid,
     default_cell,
     load_draws,
     require_draws,
@@ -613,6 +614,7 @@ def analyse(
     layout = OutputLayout.of(scenario)
     layout.check(output, by)
     given = dict(cell or {})
+    default_cell(cell_grid(layout, output, by), given)  # an unnamed cell: refused before work
     if method in RUN_METHODS:
         if run is None:
             from netsim.run.simulate import simulate

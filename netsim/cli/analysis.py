@@ -21,7 +21,7 @@ from netsim.errors import OutputError, ScenarioError
 __all__ = ["add_analysis_commands", "run_analysis_command"]
 
 METHODS = ("tornado", "spearman", "prcc", "sobol", "attribution", "tail")
-PLOTS = ("fan", "tornado", "sobol", "hist", "waterfall")
+PLOTS = ("fan", "tornado", "sobol", "hist", "waterfall", "spider")
 # what a Sobol result file must hold (sensitivity --method sobol --out writes them)
 SOBOL_VARIABLES = (
     "first_order",
@@ -33,6 +33,15 @@ SOBOL_VARIABLES = (
 
 def add_analysis_commands(sub: Any) -> None:
     """Add the analysis subcommands to the ``netsim`` parser."""
+    _add_bands(sub)
+    _add_sensitivity(sub)
+    _add_compare(sub)
+    _add_plot(sub)
+    _add_reconcile(sub)
+    _add_report(sub)
+
+
+def _add_bands(sub: Any) -> None:
     bands = sub.add_parser("bands", help="percentile bands of a run, with confidence intervals")
     bands.add_argument("run", help="a run written by netsim run (.nc or .zarr)")
     bands.add_argument(
@@ -72,6 +81,8 @@ def add_analysis_commands(sub: Any) -> None:
         help="bands of the CAGR between two years (%% per year) instead of the values",
     )
 
+
+def _add_sensitivity(sub: Any) -> None:
     sens = sub.add_parser("sensitivity", help="which inputs matter, where and when")
     sens.add_argument("config", help="scenario TOML file")
     sens.add_argument("--method", choices=METHODS, default="tornado")
@@ -90,6 +101,8 @@ def add_analysis_commands(sub: Any) -> None:
     sens.add_argument("--out", help="write the whole sensitivity cube to NetCDF (.nc)")
     sens.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
 
+
+def _add_compare(sub: Any) -> None:
     comp = sub.add_parser("compare", help="paired differences of scenarios on common draws")
     comp.add_argument("base", help="the base scenario TOML")
     comp.add_argument("others", nargs="*", help="other scenarios (overlays) to compare")
@@ -119,13 +132,17 @@ def add_analysis_commands(sub: Any) -> None:
     )
     comp.add_argument("--out", help="write the comparison to NetCDF (.nc)")
 
-    plot = sub.add_parser("plot", help="draw a fan, tornado, sobol, hist or waterfall chart")
+
+def _add_plot(sub: Any) -> None:
+    plot = sub.add_parser(
+        "plot", help="draw a fan, tornado, sobol, hist, waterfall or spider chart"
+    )
     plot.add_argument("kind", choices=PLOTS)
     plot.add_argument(
         "sources",
         nargs="+",
-        help="fan: run files (several overlay); hist: a run file; tornado, waterfall: a "
-        "scenario TOML; sobol: a file from sensitivity --method sobol --out",
+        help="fan: run files (several overlay); hist: a run file; tornado, waterfall, spider: "
+        "a scenario TOML; sobol: a file from sensitivity --method sobol --out",
     )
     plot.add_argument("--out", required=True, help="picture file, .png or .svg")
     plot.add_argument("--output", default="total")
@@ -133,6 +150,8 @@ def add_analysis_commands(sub: Any) -> None:
     plot.add_argument("--at", nargs="+", default=[], metavar="DIM=LABEL")
     plot.add_argument("--top", type=int, default=12)
 
+
+def _add_reconcile(sub: Any) -> None:
     recon = sub.add_parser(
         "reconcile", help="the patient-based model against the top-down one, draw by draw"
     )
@@ -159,6 +178,8 @@ def add_analysis_commands(sub: Any) -> None:
     )
     recon.add_argument("--out", help="write the reconciliation to NetCDF (.nc)")
 
+
+def _add_report(sub: Any) -> None:
     report = sub.add_parser("report", help="one self-contained HTML report of a run")
     report.add_argument("run", help="a run written by netsim run (.nc or .zarr)")
     report.add_argument("--out", required=True, help="the HTML file to write")
@@ -264,8 +285,10 @@ def _sensitivity(args: argparse.Namespace) -> int:
         table = sensitivity_table(args.method, result, cell, args.output, args.by, args.top)
         written = None
         if out is not None:
+            from netsim.present.labels import labelled, parameter_labels
+
             data = result.to_dataset(name=args.method) if hasattr(result, "to_dataset") else result
-            written = write_netcdf(data, out)
+            written = write_netcdf(labelled(data, parameter_labels(scenario)), out)
     print(table.text())
     if written:
         print(f"\nwrote {written}")
@@ -366,11 +389,9 @@ def _reconcile(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    import netsim
-    from netsim.analyze.cells import default_cell, parse_cell, select_cell
-    from netsim.analyze.sensitivity import analyse
+    from netsim.analyze.cells import default_cell, parse_cell
     from netsim.present import plots
-    from netsim.run.files import open_analysis, open_run, run_kind
+    from netsim.run.files import open_analysis
 
     kind, sources = args.kind, args.sources
     if kind != "fan" and len(sources) != 1:
@@ -379,56 +400,94 @@ def _plot(args: argparse.Namespace) -> int:
     cell = parse_cell(args.at)
     with _outputs(_output(args.out, plots.FORMATS, list(sources))) as (out,):
         if kind == "fan":
-            from netsim.analyze.cells import select_output
-            from netsim.model.layout import OutputLayout
-            from netsim.run.reduced import reduced_name
-
-            runs = {}
-            for label, source in zip(_labels(sources), sources, strict=True):
-                with _naming(source):
-                    run = open_run(source)
-                    if run_kind(run) == "bands":
-                        OutputLayout.from_dataset(run, source).check(args.output, args.by)
-                        data = run[reduced_name(args.output, args.by)]
-                    else:
-                        data = select_output(run, args.output, args.by)
-                    data = select_cell(data, cell) if cell else data
-                    extra = [d for d in data.dims if d not in ("draw", "quantile", "year")]
-                    if extra:
-                        raise ScenarioError(
-                            f"plot fan: --at must pick one label of {', '.join(extra)}"
-                        )
-                    runs[label] = data
-            where = ", ".join(str(v) for v in cell.values()) or "global"
-            unit = next(iter(runs.values())).attrs.get("units", "")
-            path = plots.fan_chart(runs, out, f"{args.output} ({where}), {unit}")
+            path = _fan(args, cell, out)
         elif kind == "hist":
-            from netsim.analyze.cells import load_draws, require_draws, select_output
-
-            with _naming(sources[0]):
-                run = open_run(sources[0])
-                require_draws(run, "a histogram")
-                data = select_output(run, args.output, args.by)
-                chosen = default_cell(data.isel(draw=0), cell)
-                values = load_draws(select_cell(data, chosen), "the draws of one cell")
-            title = f"{args.output}: " + ", ".join(f"{v}" for v in chosen.values())
-            path = plots.histogram(values, out, title)
+            path = _histogram(args, cell, out)
         elif kind == "sobol":
             result = open_analysis(sources[0], SOBOL_VARIABLES, "sensitivity --method sobol --out")
             path = plots.sobol_bars(
                 result, default_cell(result["total_order"], cell), out, args.top
             )
         else:
-            scenario = netsim.load_scenario(sources[0])
-            _refuse_inputs((out,), scenario.source_files)
-            method = "tornado" if kind == "tornado" else "attribution"
-            result, chosen = analyse(scenario, method, args.output, args.by, cell=cell)
-            if kind == "tornado":
-                path = plots.tornado_chart(result, chosen, out, args.top)
-            else:
-                path = plots.waterfall(result, chosen, out)
+            path = _plot_of_scenario(args, cell, out)
     print(f"wrote {path}")
     return 0
+
+
+def _fan(args: argparse.Namespace, cell: dict[str, Any], out: Any) -> Path:
+    """The fan chart of one output's cell of each run, with each run's base case."""
+    from netsim.analyze.cells import run_base_case, select_cell, select_output
+    from netsim.model.layout import OutputLayout
+    from netsim.present import plots
+    from netsim.present.labels import chart_title
+    from netsim.run.files import open_run, run_kind
+    from netsim.run.reduced import reduced_name
+
+    runs, bases = {}, {}
+    for label, source in zip(_labels(args.sources), args.sources, strict=True):
+        with _naming(source):
+            run = open_run(source)
+            if run_kind(run) == "bands":
+                OutputLayout.from_dataset(run, source).check(args.output, args.by)
+                data = run[reduced_name(args.output, args.by)]
+            else:
+                data = select_output(run, args.output, args.by)
+            data = select_cell(data, cell) if cell else data
+            extra = [d for d in data.dims if d not in ("draw", "quantile", "year")]
+            if extra:
+                raise ScenarioError(f"plot fan: --at must pick one label of {', '.join(extra)}")
+            runs[label] = data
+            base = run_base_case(run, args.output, args.by)
+            bases[label] = select_cell(base, cell) if cell else base
+    unit = next(iter(runs.values())).attrs.get("units", "")
+    title = chart_title(args.output, cell)
+    if len(runs) > 1:
+        title += ": " + ", ".join(runs)
+    return plots.fan_chart(runs, out, title, ylabel=unit, base=bases)
+
+
+def _histogram(args: argparse.Namespace, cell: dict[str, Any], out: Any) -> Path:
+    from netsim.analyze.cells import (
+        default_cell,
+        load_draws,
+        require_draws,
+        select_cell,
+        select_output,
+    )
+    from netsim.present import plots
+    from netsim.present.labels import chart_title
+    from netsim.run.files import open_run
+
+    with _naming(args.sources[0]):
+        run = open_run(args.sources[0])
+        require_draws(run, "a histogram")
+        data = select_output(run, args.output, args.by)
+        chosen = default_cell(data.isel(draw=0), cell)
+        values = load_draws(select_cell(data, chosen), "the draws of one cell")
+    return plots.histogram(values, out, chart_title(args.output, chosen))
+
+
+def _plot_of_scenario(args: argparse.Namespace, cell: dict[str, Any], out: Any) -> Path:
+    """tornado, waterfall and spider: analyses of a scenario, its inputs by their labels."""
+    import netsim
+    from netsim.analyze.cells import default_cell
+    from netsim.analyze.sensitivity import analyse
+    from netsim.analyze.spider import spider
+    from netsim.present import plots
+    from netsim.present.labels import parameter_labels
+
+    scenario = netsim.load_scenario(args.sources[0])
+    _refuse_inputs((out,), scenario.source_files)
+    labels = parameter_labels(scenario)
+    if args.kind == "spider":
+        result = spider(scenario, args.output, args.by)
+        chosen = default_cell(result["base"], cell)
+        return plots.spider_chart(result, chosen, out, min(args.top, 8), labels)
+    method = "tornado" if args.kind == "tornado" else "attribution"
+    result, chosen = analyse(scenario, method, args.output, args.by, cell=cell)
+    if args.kind == "tornado":
+        return plots.tornado_chart(result, chosen, out, args.top, labels)
+    return plots.waterfall(result, chosen, out, labels)
 
 
 def _report(args: argparse.Namespace) -> int:

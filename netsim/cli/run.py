@@ -160,16 +160,10 @@ def run_command(args: argparse.Namespace) -> int:
     sampler = args.sampler or "mc"
     check_request(draws, seed, sampler, 0, 0)  # before the scenario is loaded and solved
     store = zarr_store(args)
-    if args.resume:
-        from netsim.run.zarr_store import scenario_of_store, store_progress
-
-        scenario = scenario_of_store(args.resume)
-        # said once the store has been read: a damaged one is refused in one line
-        resumed = "{}: {} of {} chunks were written before".format(
-            args.resume, *store_progress(args.resume)
-        )
+    if args.resume:  # with the draws it had written before: where its progress starts
+        scenario, resumed, done_before, draws = _resumed_store(args.resume)
     else:
-        scenario = netsim.load_scenario(args.config, args.set)
+        scenario, done_before = netsim.load_scenario(args.config, args.set), 0
     precision = _percent(args.precision) if args.precision else None
     reduce = "bands" if args.reduce else "auto"
     if not args.resume:
@@ -194,7 +188,9 @@ def run_command(args: argparse.Namespace) -> int:
         if args.out and not store:
             output = OutputFile(args.out, scenario.source_files)
         client = _client(args.scheduler) if args.scheduler else None
-        with _progress(draws if precision is None else None, args.no_progress) as update:
+        with _progress(
+            draws if precision is None else None, args.no_progress, done_before
+        ) as update:
             if args.resume:
                 from netsim.run.zarr_store import resume_store
 
@@ -251,6 +247,19 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _resumed_store(store: str) -> tuple[Any, str, int, int]:
+    """The scenario of a store to resume, what it says of the chunks written, and the
+    draws written before and in all (the progress bar's start and total, so its ETA is
+    the remaining draws')."""
+    from netsim.run.zarr_store import scenario_of_store, store_draws_written, store_progress
+
+    scenario = scenario_of_store(store)
+    # said once the store has been read: a damaged one is refused in one line
+    resumed = "{}: {} of {} chunks were written before".format(store, *store_progress(store))
+    done_before, draws = store_draws_written(store)
+    return scenario, resumed, done_before, draws
+
+
 def _probe_new_store(store: str, reads: Any) -> None:
     """Refuse a store path that cannot take a new store (naming ``--resume`` for a store
     already there), and prove its folder writable by making and removing a temporary."""
@@ -305,10 +314,12 @@ def _client(address: str) -> Any:
 
 
 class _progress:
-    """A tqdm bar on stderr that appears only if the run lasts over two seconds."""
+    """A tqdm bar on stderr that appears only if the run lasts over two seconds: draws
+    done of ``total`` (None: unknown, a run to a precision) with its ETA, starting from
+    ``initial`` (the draws a resumed store had written before)."""
 
-    def __init__(self, total: int | None, disabled: bool):
-        self.total, self.disabled, self.bar = total, disabled, None
+    def __init__(self, total: int | None, disabled: bool, initial: int = 0):
+        self.total, self.disabled, self.initial, self.bar = total, disabled, initial, None
 
     def __enter__(self):
         if self.disabled:
@@ -317,6 +328,7 @@ class _progress:
 
         self.bar = tqdm(
             total=self.total,
+            initial=self.initial,
             unit="draw",
             unit_scale=True,
             delay=PROGRESS_AFTER_SECONDS,

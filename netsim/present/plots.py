@@ -23,6 +23,7 @@ from netsim.analyze.sensitivity import ranking
 from netsim.errors import ScenarioError
 from netsim.files import OutputFile
 from netsim.model.layout import OutputLayout
+from netsim.present.labels import chart_title, input_label, wrapped
 from netsim.present.numbers import format_value, tick_formatter, value_decimals
 from netsim.present.tables import sobol_interval_kind
 from netsim.run.files import DRAWS_KIND, run_kind
@@ -36,6 +37,7 @@ __all__ = [
     "histogram",
     "picture_file",
     "sobol_bars",
+    "spider_chart",
     "tornado_chart",
     "waterfall",
 ]
@@ -158,55 +160,61 @@ def fan_chart(
     path: str | Path,
     title: str,
     ylabel: str | None = None,
-    base: xr.DataArray | None = None,
+    base: xr.DataArray | Mapping[str, xr.DataArray] | None = None,
 ) -> Path:
-    """Fan chart over years: the P5-P95 and P25-P75 bands and the median of each run.
+    """Fan chart over years: the P5-P95 band and the median of each run (and the
+    P25-P75 band of a run drawn alone), with the deterministic base case dashed.
+
+    Several runs (e.g. base, bull and bear) are told apart by colour and hatching: each
+    band is outlined and hatched in its run's colour over a faint fill, so overlapping
+    bands stay readable rather than mixing into one tint.
 
     Parameters
     ----------
     runs : mapping of label to DataArray or Dataset
-        One run, or several to overlay (e.g. base, bull and bear): each the draws
-        ``(draw, year)``, or bands ``(quantile, year)`` of a run reduced to bands (its
-        quantiles are drawn: the outermost pair, an inner pair where it has one, the
-        median), or a run of any kind :func:`netsim.open_run` opens (its global total).
+        One run, or several to overlay: each the draws ``(draw, year)``, or bands
+        ``(quantile, year)`` of a run reduced to bands (its quantiles are drawn: the
+        outermost pair, an inner pair where it has one, the median), or a run of any
+        kind :func:`netsim.open_run` opens (its global total).
     path : str, Path or OutputFile
         ``.png`` or ``.svg``.
     title : str
+        In the reader's words (:func:`netsim.present.labels.chart_title`).
     ylabel : str, optional
         Default: the unit of the first run.
-    base : DataArray (year), optional
-        The deterministic base case, drawn as a dashed line.
+    base : DataArray (year), or mapping of label to one, optional
+        The deterministic base case (of one run, or of each run by label), dashed.
     """
     if not runs:
         raise ScenarioError("a fan chart needs at least one run")
     fans = {label: _fan_bands(label, data) for label, data in runs.items()}  # before the file
-    shaded = set()
+    bases = base if isinstance(base, Mapping) else {next(iter(fans)): base}
+    alone = len(fans) == 1
     with _drawing(path) as (plt, output):
-        figure, axis = plt.subplots(figsize=(8, 4.8))
+        figure, axis = plt.subplots(figsize=(9, 5.4))
         years = None
         for i, (label, band) in enumerate(fans.items()):
             colour = COLOURS[i % len(COLOURS)]
             years = band["year"].values
-            quantiles = [float(q) for q in band["quantile"].values]
-            for low, alpha in zip(
-                [q for q in quantiles if q < 0.5], (0.15, 0.3, 0.45), strict=False
-            ):
-                high = round(1.0 - low, 12)
-                if high in quantiles:
-                    axis.fill_between(
-                        years,
-                        band.sel(quantile=low),
-                        band.sel(quantile=high),
-                        color=colour,
-                        alpha=alpha,
-                        linewidth=0,
-                    )
-                    shaded.add(f"P{100 * low:g}-P{100 * high:g}")
+            name = "" if alone else f"{label}: "
+            for low, high, inner in _band_pairs(band, alone):
+                shade = f"{name}P{100 * low:g}-P{100 * high:g}"
+                _band(
+                    axis, years, band, (low, high), colour, HATCHES[i % len(HATCHES)], inner, shade
+                )
             axis.plot(
-                years, band.sel(quantile=0.5), color=colour, linewidth=2, label=f"{label}: median"
+                years, band.sel(quantile=0.5), color=colour, linewidth=2.2, label=f"{name}median"
             )
-        if base is not None:
-            axis.plot(base["year"].values, base.values, "k--", linewidth=1, label="base case")
+            case = bases.get(label)
+            if case is not None:
+                axis.plot(
+                    case["year"].values,
+                    case.values,
+                    linestyle="--",
+                    color=colour,
+                    linewidth=1.4,
+                    label=f"{name}base case" + (" (the report's forecast)" if alone else ""),
+                )
         first = next(iter(fans.values()))
         axis.set_title(title)
         axis.set_xlabel("year")
@@ -214,10 +222,55 @@ def fan_chart(
         axis.set_xticks(years)
         _value_ticks(axis)
         axis.grid(alpha=0.3)
-        axis.legend(
-            title="shaded: " + " and ".join(sorted(shaded, key=len)), loc="upper left", fontsize=8
-        )
+        if alone:
+            axis.legend(loc="upper left", fontsize=8)
+        else:  # below the chart: over it, the legend hid the highest band's end
+            axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8, ncol=len(fans))
         return _save(figure, output)
+
+
+HATCHES = ("//", "\\\\", "..", "xx", "--")
+
+
+def _band_pairs(band: xr.DataArray, alone: bool) -> list[tuple[float, float, bool]]:
+    """The symmetric quantile pairs a fan shades: the outermost, and for a run drawn
+    alone an inner one too (``inner`` True)."""
+    quantiles = [float(q) for q in band["quantile"].values]
+    pairs = [
+        (q, round(1.0 - q, 12)) for q in quantiles if q < 0.5 and round(1 - q, 12) in quantiles
+    ]
+    chosen = pairs[:1] + (pairs[1:2] if alone else [])
+    return [(low, high, i > 0) for i, (low, high) in enumerate(chosen)]
+
+
+def _band(
+    axis: Any,
+    years: Any,
+    band: xr.DataArray,
+    pair: tuple[float, float],
+    colour: str,
+    hatch: str,
+    inner: bool,
+    label: str,
+) -> None:
+    """One band of a fan: for an inner band a fill; for an outer band a faint fill with
+    an outline and hatching in the run's colour (what tells overlapping runs apart)."""
+    lower, upper = band.sel(quantile=pair[0]), band.sel(quantile=pair[1])
+    if inner:
+        axis.fill_between(years, lower, upper, color=colour, alpha=0.3, linewidth=0, label=label)
+        return
+    axis.fill_between(years, lower, upper, color=colour, alpha=0.1, linewidth=0)
+    axis.fill_between(
+        years,
+        lower,
+        upper,
+        facecolor="none",
+        edgecolor=colour,
+        hatch=hatch,
+        linewidth=0.9,
+        alpha=0.7,
+        label=label,
+    )
 
 
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -250,57 +303,87 @@ def _fan_bands(label: str, data: xr.DataArray | xr.Dataset) -> xr.DataArray:
     )
 
 
-def _short_label(name: str, width: int = 48) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
+def _names(result: xr.Dataset, dim: str, order: Any, labels: Mapping[str, str] | None) -> list:
+    """The wrapped label of each input (or input group) in ``order``: from ``labels``,
+    else from the result's own ``label`` coordinate, else its name."""
+    if labels is None and "label" in result.coords and result["label"].dims == (dim,):
+        known = dict(zip(result[dim].values.tolist(), result["label"].values.tolist(), strict=True))
+        return [wrapped(str(known[name]), 44) for name in order]
+    return [wrapped(input_label(str(name), labels), 44) for name in order]
+
+
+def _unit_of(result: xr.Dataset, name: str) -> str:
+    return str(result[name].attrs.get("units", result.attrs.get("units", "")))
 
 
 def tornado_chart(
-    result: xr.Dataset, cell: Mapping[str, Any], path: str | Path, top: int = 12
+    result: xr.Dataset,
+    cell: Mapping[str, Any],
+    path: str | Path,
+    top: int = 12,
+    labels: Mapping[str, str] | None = None,
 ) -> Path:
-    """Tornado of one cell: the output with each input at its low and high value."""
+    """Tornado of one cell: the output with each input at its low and high value.
+
+    ``labels`` names each input in the reader's words
+    (:func:`netsim.present.labels.parameter_labels`)."""
     order = ranking(result, cell, "swing")[:top]["parameter"].values
     picked = select_cell(result, cell).sel(parameter=order)
     base = float(picked["base"])
+    unit = _unit_of(result, "base")
     with _drawing(path) as (plt, output):
-        figure, axis = plt.subplots(figsize=(9, 0.45 * len(order) + 1.6))
+        figure, axis = plt.subplots(figsize=(10, 0.55 * len(order) + 1.8))
         rows = np.arange(len(order))[::-1]
         low = picked["low"].values - base
         high = picked["high"].values - base
-        axis.barh(
-            rows,
-            low,
-            left=base,
-            color=COLOURS[1],
-            label=f"input at P{100 * result.attrs['low_quantile']:g}",
-        )
-        axis.barh(
-            rows,
-            high,
-            left=base,
-            color=COLOURS[0],
-            label=f"input at P{100 * result.attrs['high_quantile']:g}",
-        )
+        for values, colour, q in (
+            (low, COLOURS[1], "low_quantile"),
+            (high, COLOURS[0], "high_quantile"),
+        ):
+            axis.barh(
+                rows,
+                values,
+                left=base,
+                color=colour,
+                label=f"input at its P{100 * result.attrs[q]:g}",
+            )
         axis.axvline(base, color="k", linewidth=1)
-        axis.set_yticks(rows, [_short_label(str(p)) for p in order], fontsize=8)
-        axis.set_xlabel(f"{result['base'].attrs.get('units', '')} (others at base case)")
-        axis.set_title(f"Tornado: {_cell_title(cell)}; base {format_value(base)}")
+        axis.set_yticks(rows, _names(result, "parameter", order, labels), fontsize=8)
+        axis.set_xlabel(f"{unit}, one input moved, the others at the base case")
+        axis.xaxis.set_major_formatter(tick_formatter())
+        axis.set_title(
+            wrapped(
+                f"What moves the {_subject(result, cell)}: base case {format_value(base)} {unit}",
+                72,
+            )
+        )
         axis.legend(fontsize=8, loc="lower right")
         axis.grid(axis="x", alpha=0.3)
         return _save(figure, output)
 
 
+def _subject(result: xr.Dataset, cell: Mapping[str, Any]) -> str:
+    """The cell a sensitivity result ranks, in words, for a title."""
+    text = chart_title(str(result.attrs.get("output", "total")), cell)
+    return text[0].lower() + text[1:] if not text.startswith(("PRRT", "SSA")) else text
+
+
 def sobol_bars(
-    result: xr.Dataset, cell: Mapping[str, Any], path: str | Path, top: int = 10
+    result: xr.Dataset,
+    cell: Mapping[str, Any],
+    path: str | Path,
+    top: int = 10,
+    labels: Mapping[str, str] | None = None,
 ) -> Path:
     """First-order and total Sobol indices of one cell with their intervals."""
     order = ranking(result, cell, "total_order")[:top]["parameter"].values
     picked = select_cell(result, cell).sel(parameter=order)
     with _drawing(path) as (plt, output):
-        figure, axis = plt.subplots(figsize=(9, 0.5 * len(order) + 1.8))
+        figure, axis = plt.subplots(figsize=(10, 0.6 * len(order) + 1.9))
         rows = np.arange(len(order))[::-1]
         for offset, name, colour, label in (
-            (0.2, "first_order", COLOURS[2], "first order"),
-            (-0.2, "total_order", COLOURS[0], "total"),
+            (0.2, "first_order", COLOURS[2], "first order (alone)"),
+            (-0.2, "total_order", COLOURS[0], "total (with interactions)"),
         ):
             value = picked[name].values
             interval = picked[f"{name}_interval"].transpose("bound", "parameter").values
@@ -308,13 +391,19 @@ def sobol_bars(
             axis.barh(
                 rows + offset, value, height=0.4, color=colour, label=label, xerr=error, capsize=2
             )
-        axis.set_yticks(rows, [_short_label(str(p)) for p in order], fontsize=8)
+        axis.set_yticks(rows, _names(result, "parameter", order, labels), fontsize=8)
         axis.set_xlabel(
-            f"share of output variance ({100 * result.attrs['confidence']:.10g} % "
+            f"share of the output's variance ({100 * result.attrs['confidence']:.10g} % "
             f"{sobol_interval_kind(result)})"
         )
         axis.set_xlim(left=min(0.0, float(axis.get_xlim()[0])))
-        axis.set_title(f"Sobol indices: {_cell_title(cell)} (n={result.attrs['n']:,})")
+        axis.set_title(
+            wrapped(
+                f"What makes the spread of the {_subject(result, cell)} "
+                f"(Sobol indices, n={result.attrs['n']:,})",
+                72,
+            )
+        )
         axis.legend(fontsize=8, loc="lower right")
         axis.grid(axis="x", alpha=0.3)
         return _save(figure, output)
@@ -355,38 +444,116 @@ def histogram(data: xr.DataArray, path: str | Path, title: str, bins: int = 60) 
         return _save(figure, output)
 
 
-def waterfall(result: xr.Dataset, cell: Mapping[str, Any], path: str | Path) -> Path:
-    """The base case's waterfall from the baseline to the forecast for one cell."""
+def waterfall(
+    result: xr.Dataset,
+    cell: Mapping[str, Any],
+    path: str | Path,
+    labels: Mapping[str, str] | None = None,
+) -> Path:
+    """The base case's waterfall from the baseline to the forecast for one cell, on an
+    axis from zero (a step's bar is its true share of the market), each step labelled
+    with its value."""
     picked = select_cell(result, cell)
     steps = picked["contribution"].values
-    labels = ["baseline", *[str(d) for d in picked["driver"].values], "forecast"]
-    start = float(picked["baseline"])
+    drivers = [str(d) for d in picked["driver"].values]
+    names = ["baseline (no drivers, restraints or events)", *drivers, "forecast (base case)"]
+    start, forecast = float(picked["baseline"]), float(picked["forecast"])
+    unit = str(result.attrs.get("units", ""))
+    decimals = value_decimals([start, forecast], 0, significant=4)
     with _drawing(path) as (plt, output):
-        figure, axis = plt.subplots(figsize=(10, 4.8))
+        figure, axis = plt.subplots(figsize=(11, 6.4))
         level = start
-        axis.bar(0, start, color="grey")
+        axis.bar(0, start, color="#7f8c8d")
         for i, step in enumerate(steps, start=1):
             axis.bar(i, step, bottom=level, color=COLOURS[0] if step >= 0 else COLOURS[1])
+            axis.annotate(
+                f"{step:+,.{decimals}f}",
+                (i, level + max(step, 0.0)),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                xytext=(0, 2),
+                textcoords="offset points",
+            )
             level += step
-        axis.bar(len(labels) - 1, float(picked["forecast"]), color="grey")
-        axis.set_xticks(
-            range(len(labels)),
-            [_short_label(s, 28) for s in labels],
-            rotation=60,
-            ha="right",
-            fontsize=8,
-        )
-        axis.set_ylabel(result.attrs.get("units", ""))
-        low = min(start, float(picked["forecast"]), level) * 0.9
-        axis.set_ylim(bottom=low)
+        axis.bar(len(names) - 1, forecast, color="#7f8c8d")
+        for x, value in ((0, start), (len(names) - 1, forecast)):
+            axis.annotate(
+                format_value(value, decimals),
+                (x, value),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                xytext=(0, 2),
+                textcoords="offset points",
+            )
+        shown = [names[0], *[input_label(d, labels) for d in drivers], names[-1]]
+        axis.set_xticks(range(len(names)), [wrapped(s, 22) for s in shown], rotation=90, fontsize=7)
+        axis.set_ylabel(unit)
+        axis.set_ylim(bottom=0, top=1.08 * max(start, forecast, level, start + steps.clip(0).sum()))
         _value_ticks(axis)
-        axis.set_title(f"Base case from baseline to forecast: {_cell_title(cell)}")
+        axis.set_title(
+            wrapped(f"From the baseline to the forecast: {_subject(result, cell)}, {unit}", 80)
+        )
         axis.grid(axis="y", alpha=0.3)
         return _save(figure, output)
 
 
-def _cell_title(cell: Mapping[str, Any]) -> str:
-    return ", ".join(f"{v}" for v in cell.values()) or "global"
+def spider_chart(
+    result: xr.Dataset,
+    cell: Mapping[str, Any],
+    path: str | Path,
+    top: int = 8,
+    labels: Mapping[str, str] | None = None,
+) -> Path:
+    """Spider chart of one cell (:func:`netsim.analyze.spider.spider`): the output
+    against each input's percentile, one line per input, the ``top`` inputs with the
+    widest range, the base case as a horizontal line."""
+    picked = select_cell(result, cell)
+    spread = (picked["value"].max("percentile") - picked["value"].min("percentile")).values
+    order = picked["parameter"].values[np.argsort(-spread, kind="stable")[:top]]
+    base = float(picked["base"])
+    unit = _unit_of(result, "value")
+    percent = 100 * picked["percentile"].values
+    with _drawing(path) as (plt, output):
+        figure, axis = plt.subplots(figsize=(10, 6))
+        markers = "os^vDPX*"
+        for i, name in enumerate(order):
+            axis.plot(
+                percent,
+                picked["value"].sel(parameter=name).values,
+                color=SPIDER_COLOURS[i % len(SPIDER_COLOURS)],
+                marker=markers[i % 8],
+                linewidth=1.6,
+                markersize=4,
+                label=wrapped(input_label(str(name), labels), 48),
+            )
+        axis.axhline(
+            base, color="k", linestyle="--", linewidth=1, label=f"base case {format_value(base)}"
+        )
+        axis.set_xticks(percent, [f"P{p:g}" for p in percent])
+        axis.set_xlabel("percentile of the one input moved (the others at the base case)")
+        axis.set_ylabel(unit)
+        _value_ticks(axis)
+        axis.set_title(
+            wrapped(f"Spider: the {_subject(result, cell)}, against each input's percentile", 72)
+        )
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+        return _save(figure, output)
+
+
+# one colour per line of a spider: eight distinguishable hues (matplotlib's tab10 order)
+SPIDER_COLOURS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+)
 
 
 def reconcile_chart(result: xr.Dataset, path: str | Path | Picture) -> Path:
@@ -418,10 +585,10 @@ def reconcile_chart(result: xr.Dataset, path: str | Path | Picture) -> Path:
     columns = min(3, len(picks))
     rows = -(-len(picks) // columns)
     unit = result.attrs.get("units", "")
+    # one panel as large as a page's chart; several at a size each stays readable
+    size = (10.0, 6.0) if len(picks) == 1 else (5.6 * columns, 4.2 * rows)
     with _drawing(path) as (plt, output):
-        figure, axes = plt.subplots(
-            rows, columns, figsize=(5.2 * columns, 3.6 * rows), squeeze=False
-        )
+        figure, axes = plt.subplots(rows, columns, figsize=size, squeeze=False)
         for panel, pick in zip(axes.flat, picks, strict=False):
             for i, (label, band) in enumerate(bands.items()):
                 colour = COLOURS[i % len(COLOURS)]
@@ -439,7 +606,7 @@ def reconcile_chart(result: xr.Dataset, path: str | Path | Picture) -> Path:
                 panel.plot(years, band.sel(quantile=0.5), color=colour, linewidth=2)
                 base = bases[label].sel(pick) if pick else bases[label]
                 panel.plot(years, base.values, "--", color=colour, linewidth=1)
-            panel.set_title(_cell_title(pick) if pick else "global")
+            panel.set_title(chart_title("total", pick))
             panel.set_xticks(years)
             panel.tick_params(axis="x", labelrotation=45)
             panel.set_ylabel(unit)
@@ -448,7 +615,10 @@ def reconcile_chart(result: xr.Dataset, path: str | Path | Picture) -> Path:
         for panel in list(axes.flat)[len(picks) :]:
             panel.set_visible(False)
         axes.flat[0].legend(fontsize=8, loc="upper left", title="median solid, base dashed")
-        figure.suptitle(f"{result.attrs.get('scenario', '')}: patient-based vs top-down")
+        figure.suptitle(
+            f"{result.attrs.get('scenario', '')}: the patient-based model against the "
+            f"top-down one, {unit}"
+        )
         figure.tight_layout()
         return _save(figure, output)
 

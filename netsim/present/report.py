@@ -20,7 +20,7 @@ from typing import Any
 import xarray as xr
 
 from netsim.analyze.bands import run_bands
-from netsim.analyze.cells import load_draws, select_output
+from netsim.analyze.cells import load_draws, run_base_case, run_scenario, select_output
 from netsim.analyze.sensitivity import ranking, spearman
 from netsim.errors import ScenarioError
 from netsim.files import OutputFile
@@ -103,9 +103,13 @@ def _band_section(dataset: xr.Dataset, layout: OutputLayout) -> tuple[str, float
                     f"{format_value(band['high'], decimals)}",
                 ]
             rows.append(row)
+        moments = [name for name in ("mean", "standard_deviation") if name in intervals]
+        for row, label in zip(rows, intervals[cell.row_dim].values, strict=True):
+            row += [float(intervals[name].sel({cell.row_dim: label})) for name in moments]
         headers = [cell.row_dim]
         for q in intervals["quantile"].values:
             headers += [f"P{100 * q:g}", f"P{100 * q:g} {100 * confidence:.10g} % CI"]
+        headers += [{"mean": "mean", "standard_deviation": "sd"}[name] for name in moments]
         parts.append(_table(headers, rows, f"{cell.title}, {layout.unit}", f"bands-{index}"))
     return "\n".join(parts), worst
 
@@ -152,8 +156,9 @@ def render_report(
     else:
         total = dataset["total_global"]
     try:
+        base = run_base_case(dataset) if "scenario_document" in attrs else None
         fan = _image(
-            lambda p: plots.fan_chart({"forecast": total}, p, f"Global market, {unit}"),
+            lambda p: plots.fan_chart({"forecast": total}, p, "World market", unit, base),
             "fan chart of the global total",
         )
     except ScenarioError as error:  # bands without a median and a symmetric pair
@@ -164,7 +169,7 @@ def render_report(
     if has_draws:
         sections.append(
             _image(
-                lambda p: plots.histogram(total.sel(year=final), p, f"Global market {final}"),
+                lambda p: plots.histogram(total.sel(year=final), p, f"World market, {final}"),
                 f"histogram of the {final} global total",
             )
         )
@@ -173,13 +178,14 @@ def render_report(
     if has_draws:
         correlation = spearman(dataset, "total", "global")
         ranked = ranking(correlation, {"year": final})[:12]
+        labels = _labels(dataset)
         rows = [
-            [str(p), f"{float(v):+.3f}"]
+            [labels.get(str(p), str(p)), str(p), f"{float(v):+.3f}"]
             for p, v in zip(ranked["parameter"].values, ranked.values, strict=True)
         ]
         sections.append(
             _table(
-                ["input", "Spearman rank correlation"],
+                ["input", "parameter", "Spearman rank correlation"],
                 rows,
                 f"Inputs ranked by |Spearman correlation| with the {final} global total "
                 f"({draws:,} draws)",
@@ -191,41 +197,69 @@ def render_report(
             _note("Rank correlations need the run's draws: this run was reduced to bands.")
         )
     if sensitivity is not None and cell:
-        ranked = ranking(sensitivity, cell, "total_order")[:10]
-        picked = sensitivity.sel(dict(cell)).sel(parameter=ranked["parameter"].values)
-        rows = []
-        for name in ranked["parameter"].values:
-            row = picked.sel(parameter=name)
-            first, total_order = (
-                row["first_order_interval"].values,
-                row["total_order_interval"].values,
-            )
-            rows.append(
-                [
-                    str(name),
-                    f"{float(row['first_order']):.3f} [{first[0]:.3f}, {first[1]:.3f}]",
-                    f"{float(row['total_order']):.3f} [{total_order[0]:.3f}, {total_order[1]:.3f}]",
-                ]
-            )
-        where = ", ".join(f"{k}={v}" for k, v in cell.items())
-        sections.append(
-            _table(
-                ["input group", "first order [95 % CI]", "total [95 % CI]"],
-                rows,
-                f"Sobol indices of {where} (n={sensitivity.attrs.get('n')}, "
-                f"{sensitivity.attrs.get('evaluations'):,} model evaluations)",
-                "sobol",
-            )
-        )
-        sections.append(_image(lambda p: plots.sobol_bars(sensitivity, cell, p), "Sobol indices"))
-
+        sections += _sobol_section(sensitivity, cell)
     sections += _patient_section(dataset, layout, has_draws)
 
-    sections.append("<h2>Convergence</h2>")
-    if has_draws:
-        sections.append(_convergence_table(total))
+    sections += _convergence_section(total if has_draws else None, worst, draws, attrs)
+    sections += _inputs_section(layout)
+    sections.append(_assumptions_section(attrs))
+    body = "\n".join(sections)
+    title = html.escape(f"{attrs.get('scenario', 'netsim')} report")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{STYLE}</style></head><body>\n{body}\n</body></html>\n"
+    )
+
+
+def _sobol_section(sensitivity: xr.Dataset, cell: Mapping[str, Any]) -> list[str]:
+    """The Sobol indices of one cell: a table and the bars."""
+    from netsim.present import plots
+
+    parts: list[str] = []
+    ranked = ranking(sensitivity, cell, "total_order")[:10]
+    labels = (  # the inputs' words, where the file was written with them
+        dict(zip(sensitivity["parameter"].values, sensitivity["label"].values, strict=True))
+        if "label" in sensitivity.coords
+        else {}
+    )
+    picked = sensitivity.sel(dict(cell)).sel(parameter=ranked["parameter"].values)
+    rows = []
+    for name in ranked["parameter"].values:
+        row = picked.sel(parameter=name)
+        first, total_order = (
+            row["first_order_interval"].values,
+            row["total_order_interval"].values,
+        )
+        rows.append(
+            [
+                str(labels.get(name, name)),
+                f"{float(row['first_order']):.3f} [{first[0]:.3f}, {first[1]:.3f}]",
+                f"{float(row['total_order']):.3f} [{total_order[0]:.3f}, {total_order[1]:.3f}]",
+            ]
+        )
+    where = ", ".join(f"{k}={v}" for k, v in cell.items())
+    parts.append(
+        _table(
+            ["input group", "first order [95 % CI]", "total [95 % CI]"],
+            rows,
+            f"Sobol indices of {where} (n={sensitivity.attrs.get('n')}, "
+            f"{sensitivity.attrs.get('evaluations'):,} model evaluations)",
+            "sobol",
+        )
+    )
+    parts.append(_image(lambda p: plots.sobol_bars(sensitivity, cell, p), "Sobol indices"))
+    return parts
+
+
+def _convergence_section(
+    total: xr.DataArray | None, worst: float, draws: int, attrs: Mapping[str, Any]
+) -> list[str]:
+    """Monte Carlo means with their standard errors (a run's draws), and the precision."""
+    parts: list[str] = ["<h2>Convergence</h2>"]
+    if total is not None:
+        parts.append(_convergence_table(total))
     else:
-        sections.append(_note("Monte Carlo means need the run's draws: this run was reduced."))
+        parts.append(_note("Monte Carlo means need the run's draws: this run was reduced."))
     precision = (
         f"Widest interval of any reported percentile: ±{100 * worst:.3f} % (relative), "
         f"from {draws:,} draws."
@@ -236,13 +270,17 @@ def render_report(
             f"±{100 * float(attrs['precision_target']):.3f} %"
             f" ({'met' if int(attrs.get('precision_met', 0)) else 'NOT met: draw cap reached'})."
         )
-    sections.append(f'<p id="precision">{html.escape(precision)}</p>')
+    parts.append(f'<p id="precision">{html.escape(precision)}</p>')
+    return parts
 
-    sections.append("<h2>Inputs</h2>")
+
+def _inputs_section(layout: OutputLayout) -> list[str]:
+    """Every input with its distribution and source."""
+    parts: list[str] = ["<h2>Inputs</h2>"]
     rows = [
         [a.name, a.distribution, a.unit, a.source_kind, a.source_text] for a in layout.assumptions()
     ]
-    sections.append(
+    parts.append(
         _table(
             ["parameter", "distribution", "unit", "source", "quote or reason"],
             rows,
@@ -250,13 +288,16 @@ def render_report(
             "inputs",
         )
     )
-    sections.append(_assumptions_section(attrs))
-    body = "\n".join(sections)
-    title = html.escape(f"{attrs.get('scenario', 'netsim')} report")
-    return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-        f"<style>{STYLE}</style></head><body>\n{body}\n</body></html>\n"
-    )
+    return parts
+
+
+def _labels(dataset: xr.Dataset) -> dict[str, str]:
+    """Each input's label in the scenario the run carries (none for a run without one)."""
+    from netsim.present.labels import parameter_labels
+
+    if "scenario_document" not in dataset.attrs:
+        return {}
+    return parameter_labels(run_scenario(dataset))
 
 
 def _patient_section(dataset: xr.Dataset, layout: OutputLayout, has_draws: bool) -> list[str]:

@@ -52,6 +52,7 @@ class Table:
     rows: Sequence[Sequence[Any]]
     notes: Sequence[str] = field(default=())
     labels: int = 1  # leading columns that label a row (one per dimension)
+    units: Sequence[str] = field(default=())  # each column's unit for the CSV ("": none)
 
     def text(self) -> str:
         table = format_table(self.title, self.headers, self.rows, self.labels)
@@ -62,10 +63,13 @@ class Table:
         """The table as CSV; a text cell a spreadsheet would run as a formula (starting
         with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return: a scenario's file name,
         a run written before names were checked) is written after a ``'``, the
-        spreadsheets' own mark of text. Numbers are written as they are."""
+        spreadsheets' own mark of text. Numbers are written as they are, and each header
+        names its column's unit (``P50 (USD million)``)."""
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow([_csv_text(h) for h in self.headers])
+        units = [*self.units, *[""] * (len(self.headers) - len(self.units))]
+        headers = [f"{h} ({u})" if u else str(h) for h, u in zip(self.headers, units, strict=True)]
+        writer.writerow([_csv_text(h) for h in headers])
         writer.writerows(
             [_csv_text(v) if isinstance(v, str) else v for v in row] for row in self.rows
         )
@@ -85,13 +89,19 @@ def _cells(data: xr.DataArray, dims: Sequence[str]) -> list[dict[str, Any]]:
     return [dict(zip(dims, combo, strict=True)) for combo in itertools.product(*labels)]
 
 
+MOMENTS = {"mean": "mean", "standard_deviation": "sd"}  # variable -> column
+
+
 def bands_table(result: xr.Dataset, title: str) -> Table:
     """One row per cell of :func:`netsim.analyze.bands.run_bands`: each quantile with its
-    interval's low and high."""
+    interval's low and high, then the mean and standard deviation where the result has
+    them (a run's draws; a run reduced to bands says it has none)."""
     dims = [d for d in result["value"].dims if d != "quantile"]
     headers = list(dims)
     for q in result["quantile"].values:
         headers += [f"P{100 * q:g}", f"P{100 * q:g} low", f"P{100 * q:g} high"]
+    moments = [name for name in MOMENTS if name in result]
+    headers += [MOMENTS[name] for name in moments]
     rows = []
     for pick in _cells(result["value"], dims):
         cell = result.sel(pick)
@@ -99,8 +109,13 @@ def bands_table(result: xr.Dataset, title: str) -> Table:
         for q in result["quantile"].values:
             band = cell.sel(quantile=q)
             row += [float(band["value"]), float(band["low"]), float(band["high"])]
+        row += [float(cell[name]) for name in moments]
         rows.append(row)
-    return Table(title, headers, rows, labels=len(dims))
+    if not moments:
+        title += "\n  (no mean or sd: the run was reduced to bands, without its draws)"
+    unit = str(result.attrs.get("units", ""))
+    units = [""] * len(dims) + [unit] * (len(headers) - len(dims))
+    return Table(title, headers, rows, labels=len(dims), units=units)
 
 
 def exceedance_table(chance: xr.Dataset, threshold: float) -> Table:
@@ -148,7 +163,8 @@ def comparison_table(result: xr.Dataset, year: int) -> Table:
         f"{year}: other - base on common random numbers ({int(result.attrs['draws']):,} paired "
         f"draws, seed {result.attrs['seed']}), {unit}"
     )
-    return Table(title, headers, rows, labels=2 + len(places))
+    units = [""] * (2 + len(places)) + [unit] * result.sizes["quantile"]
+    return Table(title, headers, rows, labels=2 + len(places), units=units)
 
 
 def sensitivity_table(
@@ -463,8 +479,21 @@ def reconcile_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> 
         f"patient-based / top-down, {int(result.attrs['draws']):,} paired draws, seed "
         f"{result.attrs['seed']} (values in {unit})"
     )
-    tables = [Table(title, headers, rows, labels=len(cells) + 1)]
+    gap_units = [unit, ""] if "gap" in result else []
+    units = [""] * (len(cells) + 1 + len(qs) + 1) + [unit, unit, *gap_units, ""]
+    tables = [Table(title, headers, rows, labels=len(cells) + 1, units=units)]
 
+    tables.append(_implied_table(result, cells))
+    if "gap_closed_shapley" in result:
+        tables.append(_decomposition_table(result, cells))
+    if "check" in result.dims:
+        tables.append(_checks_table(result, qs))
+    return tables
+
+
+def _implied_table(result: xr.Dataset, cells: list[str]) -> Table:
+    """The base year's base cases, and the price factor or treated share that would make
+    them agree, per cell."""
     implied = []
     for pick in _cells(result["implied_price_factor"], cells) if cells else [{}]:
         cell = result.sel(pick) if pick else result
@@ -487,31 +516,24 @@ def reconcile_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> 
             ]
         )
     base_year = result.attrs.get("base_year", int(result["year"].values[0]))
-    tables.append(
-        Table(
-            f"\n{base_year}: the base cases, and what would make them agree (a factor on every "
-            "price, or the funnel's last share; each solved, then checked by running it)",
-            [
-                *cells,
-                "top-down",
-                "patient-based",
-                "price factor",
-                "treated share",
-                "treated patients",
-                "implied by top-down",
-            ],
-            implied,
-            labels=len(cells),
-        )
+    return Table(
+        f"\n{base_year}: the base cases, and what would make them agree (a factor on every "
+        "price, or the funnel's last share; each solved, then checked by running it)",
+        [
+            *cells,
+            "top-down",
+            "patient-based",
+            "price factor",
+            "treated share",
+            "treated patients",
+            "implied by top-down",
+        ],
+        implied,
+        labels=len(cells),
     )
-    if "gap_closed_shapley" in result:
-        tables.append(_decomposition_table(result, cells))
-    if "check" in result.dims:
-        tables.append(_check_table(result, qs))
-    return tables
 
 
-def _check_table(result: xr.Dataset, qs: Sequence[float]) -> Table:
+def _checks_table(result: xr.Dataset, qs: Sequence[float]) -> Table:
     """The funnel against stated counts: each count, the funnel's bands of it, and for a
     count target the factor solved to meet it in the base case."""
     check_rows = []

@@ -31,7 +31,8 @@ import xarray as xr
 
 from netsim.analyze.bands import run_bands
 from netsim.errors import ScenarioError
-from netsim.model.layout import OutputLayout
+from netsim.model.layout import OutputLayout, aggregate
+from netsim.present.numbers import value_decimals
 from netsim.scenario.documents import figures
 
 __all__ = ["comparison_workbook", "run_workbook", "workbook_bytes"]
@@ -110,29 +111,72 @@ def _numbers(values: np.ndarray) -> list[float | None]:
     return [_number(v) for v in values]
 
 
-def _bands_rows(result: xr.Dataset, labels: Sequence[Any]) -> list[list[Any]]:
-    """Label cells, then value, low and high of each quantile in turn, per cell and year."""
+def _bands_rows(
+    result: xr.Dataset,
+    labels: Sequence[Any],
+    base: xr.DataArray | None = None,
+    moments: bool = True,
+) -> list[list[Any]]:
+    """Label cells, then value, low and high of each quantile in turn, then the mean and
+    standard deviation (blank for a run reduced to bands) and the base case where given,
+    per cell and year."""
     place, segment = _cell_dims(result["value"])
     columns = [_per_row(result[name], place, segment) for name in ("value", "low", "high")]
     numbers = np.stack(columns, axis=2).reshape(columns[0].shape[0], -1)
+    extra = [
+        _per_row(result[name], place, segment)
+        if name in result
+        else np.full((numbers.shape[0], 1), np.nan)
+        for name in (MOMENTS if moments else ())
+    ]
+    if base is not None:
+        extra.append(_per_row(base, place, segment))
+    numbers = np.concatenate([numbers, *extra], axis=1)
     return [
         row + _numbers(values)
         for row, values in zip(_cell_rows(result, labels), numbers, strict=True)
     ]
 
 
-def _band_headers(first: Sequence[str], quantiles: Sequence[float], unit: str) -> list[str]:
+MOMENTS = ("mean", "standard_deviation")
+MOMENT_NAMES = ("mean", "sd")
+BASE_CASE = "base case"
+
+
+def _band_headers(
+    first: Sequence[str],
+    quantiles: Sequence[float],
+    unit: str,
+    base: bool = False,
+    moments: bool = True,
+) -> list[str]:
     headers = [*first, "place", "axis", "segment", "year"]
     for q in quantiles:
         name = _percent(q)
         headers += [f"{name} ({unit})", f"{name} low ({unit})", f"{name} high ({unit})"]
-    return headers
+    headers += [f"{name} ({unit})" for name in MOMENT_NAMES] if moments else []
+    return headers + ([f"{BASE_CASE} ({unit})"] if base else [])
 
 
-def _sheet(workbook: Any, title: str, note: str, headers: Sequence[str], rows: list[list[Any]]):
-    """A sheet: a note in A1, headers in row 3 (bold, frozen), then the rows."""
+def _sheet(
+    workbook: Any,
+    title: str,
+    heading: str,
+    note: str,
+    headers: Sequence[Any],
+    rows: list[list[Any]],
+    labels: int = 0,
+    decimals: int = 1,
+) -> Any:
+    """A sheet to read and to print: its heading in A1 (bold), a note in A2, headers in
+    row 3 (bold, frozen with the first ``labels`` columns, repeated on every printed
+    page), then the rows; numbers with thousands separators and the decimals their
+    column needs, columns as wide as their text, printed landscape and fit to the
+    page's width. Values show at least ``decimals`` decimals (the market's unit: one, as
+    every table of netsim prints it; patient counts: none)."""
+    openpyxl = _openpyxl()
     sheet = workbook.create_sheet(title)
-    for row in ([note], [], list(headers), *rows):
+    for row in ([heading], [note], list(headers), *rows):
         sheet.append([_text(v) if isinstance(v, str) else v for v in row])
     # text is text: a name or a quote starting with "=" must not become a formula (one pass
     # over the sheet at the end: looking up the last row after each append was quadratic,
@@ -141,14 +185,143 @@ def _sheet(workbook: Any, title: str, note: str, headers: Sequence[str], rows: l
         for cell in cells:
             if isinstance(cell.value, str) and cell.value.startswith("="):
                 cell.data_type = "s"
-    bold = _openpyxl().styles.Font(bold=True)
-    for cell in sheet[3]:
+    sheet["A1"].font = openpyxl.styles.Font(bold=True, size=13)
+    bold = openpyxl.styles.Font(bold=True)
+    for cell in sheet[HEADER_ROW]:
         cell.font = bold
-    sheet.freeze_panes = "A4"
-    for column, header in zip(sheet.iter_cols(min_row=3, max_row=3), headers, strict=True):
-        width = max(10, min(60, len(str(header)) + 2))
-        sheet.column_dimensions[column[0].column_letter].width = width
+    letter = openpyxl.utils.get_column_letter
+    sheet.freeze_panes = f"{letter(labels + 1)}{HEADER_ROW + 1}"
+    for index, header in enumerate(headers, start=1):
+        column = [row[index - 1] for row in rows]
+        numbers = [v for v in column if isinstance(v, int | float) and not isinstance(v, bool)]
+        shape = _number_format(str(header), numbers, decimals)
+        if shape is not None:
+            for (cell,) in sheet.iter_rows(
+                min_row=HEADER_ROW + 1, min_col=index, max_col=index, max_row=sheet.max_row
+            ):
+                cell.number_format = shape
+        sheet.column_dimensions[letter(index)].width = _width(header, column, shape)
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.print_area = (
+        f"A1:{letter(len(headers))}{sheet.max_row}"  # the table, not its note's overflow
+    )
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
     return sheet
+
+
+HEADER_ROW = 3
+
+
+def _number_format(header: str, numbers: Sequence[float], minimum: int = 1) -> str | None:
+    """A column's number format: years as they are, probabilities to three decimals,
+    values with thousands separators and the decimals of their magnitude (one for a
+    market in the thousands of its unit, none for patient counts); None for text."""
+    if not numbers or header == "value (number)":  # text, or figures in mixed units
+        return None
+    if header == "year":
+        return "0"
+    if header.startswith("P(") or "probability" in header:
+        return "0.000"
+    decimals = value_decimals(numbers, minimum)
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
+
+
+def _width(header: Any, column: Sequence[Any], shape: str | None) -> float:
+    """A column as wide as its header and its widest value (10 to 60 characters)."""
+    sample = [v for v in column[:2000] if v is not None]
+    if shape is not None and shape not in ("0",):
+        decimals = len(shape.split(".")[1]) if "." in shape else 0
+        texts = [f"{v:,.{decimals}f}" for v in sample if isinstance(v, int | float)]
+    else:
+        texts = [str(v) for v in sample]
+    widest = max([len(str(header)), *[len(t) for t in texts]])
+    return float(max(10, min(60, widest + 2)))
+
+
+def _wide(
+    headers: Sequence[str], rows: list[list[Any]], keys: int
+) -> tuple[list[Any], list[list[Any]]]:
+    """A long table of one row per cell and year (``keys`` label columns, then ``year``,
+    then statistics) as a table to read: one row per cell and statistic, the years as
+    columns. Interval ends stay in the long table (they are for machines and checks)."""
+    years = sorted({int(row[keys]) for row in rows})
+    statistics = [
+        (index, _statistic(str(header)))
+        for index, header in enumerate(headers)
+        if index > keys and " low (" not in str(header) and " high (" not in str(header)
+    ]
+    by_cell: dict[tuple[Any, ...], dict[int, list[Any]]] = {}
+    for row in rows:
+        by_cell.setdefault(tuple(row[:keys]), {})[int(row[keys])] = row
+    wide = []
+    for key, by_year in by_cell.items():
+        for index, name in statistics:
+            values = [by_year[year][index] if year in by_year else None for year in years]
+            if all(v is None for v in values):
+                continue  # a statistic this cell does not have (a reduced run's mean)
+            wide.append([*key, name, *values])
+    return [*headers[:keys], "statistic", *years], wide
+
+
+def _statistic(header: str) -> str:
+    """``P50 (USD million)`` -> ``P50``."""
+    return re.sub(r" \([^()]*\)$", "", header)
+
+
+def _fan_chart(sheet: Any, headers: Sequence[Any], rows: list[list[Any]], unit: str) -> None:
+    """A native line chart of the world total's P5, P50, P95 and base case over the years,
+    beside the table (Excel and LibreOffice draw it; it reads the sheet's own cells)."""
+    from openpyxl.chart import LineChart, Reference, Series
+
+    statistic = list(headers).index("statistic")
+    first_year = statistic + 2  # 1-based column of the first year
+    last_year = len(headers)
+    # (dash, width in EMU, colour): the band's ends alike, the median bold, the base case
+    # in black (every series one colour of the fan, not the spreadsheet's palette)
+    wanted = {
+        "P5": ("dash", 15875, "1F5A96"),
+        "P50": ("solid", 31750, "1F5A96"),
+        "P95": ("dash", 15875, "1F5A96"),
+        BASE_CASE: ("sysDot", 22225, "000000"),
+    }
+    chart = LineChart()
+    lowest = math.inf
+    for offset, row in enumerate(rows):
+        if row[0] != "total" or row[1] != LEVEL_NAMES["global"] or row[statistic] not in wanted:
+            continue
+        excel_row = HEADER_ROW + 1 + offset
+        values = Reference(sheet, min_col=first_year, max_col=last_year, min_row=excel_row)
+        series = Series(values, title=str(row[statistic]))
+        dash, width, colour = wanted[row[statistic]]
+        series.graphicalProperties.line.dashStyle = dash
+        series.graphicalProperties.line.width = width
+        series.graphicalProperties.line.solidFill = colour
+        lowest = min([lowest, *[v for v in row[statistic + 1 :] if v is not None]])
+        series.smooth = False
+        chart.series.append(series)
+    if not chart.series:
+        return
+    chart.set_categories(
+        Reference(sheet, min_col=first_year, max_col=last_year, min_row=HEADER_ROW)
+    )
+    chart.title = f"World market, {unit}"
+    # lines, not bars: an axis from zero would press the fan into one line
+    step = 10 ** math.floor(math.log10(max(lowest, 1e-12)))
+    chart.y_axis.scaling.min = math.floor(0.95 * lowest / step) * step
+    chart.y_axis.title = unit
+    chart.x_axis.title = "year"
+    chart.y_axis.number_format = "#,##0"
+    chart.x_axis.delete = False  # shown: openpyxl hides both axes unless told
+    chart.y_axis.delete = False
+    chart.height, chart.width = 9.0, 17.0  # cm
+    letter = _openpyxl().utils.get_column_letter
+    sheet.add_chart(chart, f"{letter(last_year + 2)}{HEADER_ROW}")
+    # printed on a page of its own after the table: beside it, it shrank the table's print
+    chart_cells = f"{letter(last_year + 2)}{HEADER_ROW}:{letter(last_year + 11)}{HEADER_ROW + 18}"
+    sheet.print_area = [str(sheet.print_area).split("!")[-1].replace("$", ""), chart_cells]
 
 
 def _assumption_rows(layout: OutputLayout, document: Mapping[str, Any] | None) -> list[list[Any]]:
@@ -198,8 +371,10 @@ ASSUMPTION_HEADERS = (
 def run_workbook(
     run: xr.Dataset, q: Sequence[float] | None = None, confidence: float | None = None
 ) -> Any:
-    """An openpyxl Workbook of a run: ``Bands`` (``Bands in patients`` too, where the run
-    has a funnel) and ``Assumptions``.
+    """An openpyxl Workbook of a run: ``Bands`` (the years as columns, with a chart of
+    the world market's fan), ``Bands (long)`` (one row per cell and year, with each
+    quantile's interval: for machines), the same two ``in patients`` where the run has
+    a funnel, and ``Assumptions``.
 
     Parameters
     ----------
@@ -212,37 +387,75 @@ def run_workbook(
     layout = OutputLayout.from_dataset(run)
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
+    base_case = _base_case(run)
     rows_by_unit: dict[str, list[list[Any]]] = {layout.unit: []}
     results = []
     for output in layout.outputs:
         for by in LEVELS:
             result = run_bands(run, output, by, q, confidence)
             results.append(result)
-            unit = layout.unit_of(output)
-            rows_by_unit.setdefault(unit, []).extend(_bands_rows(result, [output, LEVEL_NAMES[by]]))
+            base = None if base_case is None else aggregate(base_case[output], by)
+            rows = _bands_rows(result, [output, LEVEL_NAMES[by]], base)
+            rows_by_unit.setdefault(layout.unit_of(output), []).extend(rows)
     first = results[0]
     confidence_used = float(first.attrs["confidence"])
     quantiles = first["quantile"].values.tolist()
+    name = str(run.attrs.get("scenario", "netsim run"))
     # one sheet per unit, so that every header states the unit of every number below it:
     # the market's outputs on "Bands", patient counts (a funnel's) on "Bands in patients"
     for unit, rows in rows_by_unit.items():
         note = (
-            f"{run.attrs.get('scenario', 'netsim run')}: bands of every cell, "
             f"{int(first.attrs['draws']):,} draws, seed {run.attrs.get('seed', '')}; low/high "
             f"= {100 * confidence_used:.10g} % order-statistic interval ({BLANK_NOTE}); "
             f"values in {unit}"
         )
         title = "Bands" if unit == layout.unit else _sheet_title(f"Bands in {unit}")
-        _sheet(workbook, title, note, _band_headers(["output", "level"], quantiles, unit), rows)
+        headers = _band_headers(["output", "level"], quantiles, unit, base_case is not None)
+        wide_headers, wide_rows = _wide(headers, rows, 5)
+        sheet = _sheet(
+            workbook,
+            title,
+            f"{name}: forecast bands by year, {unit}",
+            f"{note}. Each quantile's interval, row by row, is on the sheet "
+            f"{_sheet_title(title + ' (long)')}.",
+            wide_headers,
+            wide_rows,
+            labels=6,
+            decimals=1 if unit == layout.unit else 0,
+        )
+        if unit == layout.unit:
+            _fan_chart(sheet, wide_headers, wide_rows, unit)
+        _sheet(
+            workbook,
+            _sheet_title(f"{title} (long)"),
+            f"{name}: bands of every cell and year, {unit} (one row each, for machines)",
+            note,
+            headers,
+            rows,
+            labels=6,
+            decimals=1 if unit == layout.unit else 0,
+        )
     _sheet(
         workbook,
         "Assumptions",
+        f"{name}: inputs and assumptions",
         "Every sampled input with its distribution and source, then every figure of the "
         "scenario with its source",
         ASSUMPTION_HEADERS,
         _assumption_rows(layout, _document(run.attrs.get("scenario_document"))),
+        labels=2,
     )
     return workbook
+
+
+def _base_case(run: xr.Dataset) -> xr.Dataset | None:
+    """The deterministic base case of the scenario the run carries (None without one)."""
+    if "scenario_document" not in run.attrs:
+        return None
+    from netsim.analyze.cells import run_scenario
+    from netsim.model.propagate import deterministic
+
+    return deterministic(run_scenario(run))
 
 
 def _sheet_title(text: str) -> str:
@@ -263,7 +476,8 @@ def comparison_workbook(
 ) -> Any:
     """An openpyxl Workbook of :func:`netsim.analyze.comparison.compare`: ``Bands``
     (base and each other scenario), ``Differences`` and ``Assumptions`` (the base's, and
-    what each other scenario changes).
+    what each other scenario changes), one row per cell and year, formatted and printed
+    as a run's workbook.
 
     ``results`` is one comparison or several of the same scenarios (e.g. by global and by
     region), their rows one after the other. ``base`` and ``others`` are the
@@ -274,8 +488,10 @@ def comparison_workbook(
     first = results[0]
     unit = str(first["difference"].attrs.get("units", ""))
     quantiles = first["quantile"].values.tolist()
-    levels = ", ".join(
-        LEVEL_NAMES.get(str(r.attrs.get("by")), str(r.attrs.get("by"))) for r in results
+    levels = " and ".join(
+        dict.fromkeys(
+            LEVEL_NAMES.get(str(r.attrs.get("by")), str(r.attrs.get("by"))) for r in results
+        )
     )
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
@@ -283,10 +499,10 @@ def comparison_workbook(
     difference_rows: list[list[Any]] = []
     for result in results:
         output = result.attrs.get("output", "")
-        band_rows += _bands_rows(_as_bands(result, "base"), ["base", output])
+        band_rows += _bands_rows(_as_bands(result, "base"), ["base", output], moments=False)
         for label in result["scenario"].values:
             other_bands = _as_bands(result.sel(scenario=label), "other")
-            band_rows += _bands_rows(other_bands, [str(label), output])
+            band_rows += _bands_rows(other_bands, [str(label), output], moments=False)
         for label in result["scenario"].values:
             picked = result.sel(scenario=label)
             bands = _as_bands(picked, "difference")
@@ -294,28 +510,40 @@ def comparison_workbook(
             means = _per_row(picked["mean_difference"], place, segment)
             greater = _per_row(picked["prob_greater"], place, segment)
             for row, mean, prob in zip(
-                _bands_rows(bands, [str(label), output]), means, greater, strict=True
+                _bands_rows(bands, [str(label), output], moments=False),
+                means,
+                greater,
+                strict=True,
             ):
                 difference_rows.append(row + _numbers(mean) + _numbers(prob))
     draws, seed = int(first.attrs["draws"]), first.attrs.get("seed", "")
+    heading = f"{base.name} against {', '.join(str(s) for s in first['scenario'].values)}"
+    note = (
+        f"by {levels}, {draws:,} paired draws, seed {seed}; low/high = 95 % order-statistic "
+        f"interval ({BLANK_NOTE})"
+    )
+    headers = _band_headers(["scenario", "output"], quantiles, unit, moments=False)
+    # one row per cell and year (the what-if page's download reads these sheets so; the
+    # years-as-columns layout of a run's workbook is not applied here yet)
     _sheet(
         workbook,
         "Bands",
-        f"Bands of each scenario by {levels}, {draws:,} paired draws, "
-        f"seed {seed}; low/high = 95 % order-statistic interval ({BLANK_NOTE})",
-        _band_headers(["scenario", "output"], quantiles, unit),
+        f"{heading}: bands of each scenario, {unit}",
+        note,
+        headers,
         band_rows,
+        labels=6,
     )
-    headers = _band_headers(["scenario", "output"], quantiles, unit)
     headers = [h.replace("P", "difference P", 1) if h.startswith("P") else h for h in headers]
     headers += [f"mean difference ({unit})", "P(other > base)"]
     _sheet(
         workbook,
         "Differences",
-        f"other - base, draw by draw on common random numbers ({draws:,} paired draws, seed "
-        f"{seed}); low/high = 95 % order-statistic interval of the difference's quantile",
+        f"{heading}: other - base, draw by draw on common random numbers, {unit}",
+        f"{note}; the interval is the difference's quantile's",
         headers,
         difference_rows,
+        labels=6,
     )
     layout = OutputLayout.of(base)
     rows = _assumption_rows(layout, _document(base.document_json))
@@ -324,11 +552,13 @@ def comparison_workbook(
     _sheet(
         workbook,
         "Assumptions",
+        f"{heading}: inputs and assumptions",
         f"The base scenario ({base.name}): every sampled input with its distribution and "
         "source, then every figure with its source; then each other scenario's figures that "
         "differ from the base's",
         ASSUMPTION_HEADERS,
         rows,
+        labels=2,
     )
     return workbook
 

@@ -21,6 +21,7 @@ from netsim import __version__
 from netsim.errors import ScenarioError, damage_found_by_hdf5
 from netsim.files import DeferredErrorFile, OutputFile
 from netsim.model.layout import OutputLayout
+from netsim.run.conventions import from_cf, to_cf
 from netsim.run.planning import memory_budget
 from netsim.run.reduced import REDUCED_KIND
 
@@ -32,7 +33,8 @@ DRAWS_KIND = "draws"  # a run holding its draws (NetCDF cube, Zarr store, in mem
 def write_netcdf(
     dataset: xr.Dataset, path: str | Path | OutputFile, reads: Iterable[str | Path] = ()
 ) -> Path:
-    """Write a Dataset to NetCDF-4 through the one writer (:class:`netsim.files.OutputFile`).
+    """Write a Dataset to NetCDF-4 through the one writer (:class:`netsim.files.OutputFile`),
+    with the CF-1.10 attributes (:func:`netsim.run.conventions.to_cf`).
 
     Parameters
     ----------
@@ -51,7 +53,7 @@ def write_netcdf(
     """
     if "netsim_version" not in dataset.attrs:
         dataset = dataset.assign_attrs(netsim_version=__version__)
-    dataset = dataset.assign_attrs(labels_digest=labels_digest(dataset))
+    dataset = to_cf(dataset.assign_attrs(labels_digest=labels_digest(dataset)))
     if isinstance(path, OutputFile):
         return path.commit(lambda temporary: _write_h5netcdf(dataset, temporary))
     with OutputFile(path, reads) as output:
@@ -327,6 +329,7 @@ def _open_netcdf(path: Path, what: str = "a netsim run", whole: bool = False) ->
     if "netsim_version" not in dataset.attrs:
         dataset.close()
         raise ScenarioError(f"{path} is not {what} (a NetCDF file without netsim_version)")
+    from_cf(dataset)  # the units UDUNITS does not define, back where netsim reads them
     if whole or path.stat().st_size <= memory_budget():
         try:
             dataset.load()

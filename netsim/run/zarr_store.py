@@ -58,6 +58,7 @@ __all__ = [
     "resume_store",
     "run_hash",
     "scenario_of_store",
+    "store_draws_written",
     "store_progress",
     "write_missing_chunks",
 ]
@@ -558,6 +559,18 @@ def store_progress(path: str | Path) -> tuple[int, int]:
     if not np.isin(done, (0, 1)).all():
         raise ScenarioError(f"{path}: its chunk flags (chunk_done) are damaged (not 0 or 1)")
     return int(done.sum()), int(done.size)
+
+
+def store_draws_written(path: str | Path) -> tuple[int, int]:
+    """(draws written, draws in all) of a store: what a resumed run's progress starts
+    from, and its total."""
+    group = _group(path)
+    draws, _, _, chunk_size = _settings(path, group)
+    store_progress(path)  # the flags are checked first
+    done = _read(path, group, "chunk_done")
+    ranges = chunk_ranges(0, draws, chunk_size)
+    written = sum(b - a for (a, b), flag in zip(ranges, done, strict=True) if flag)
+    return int(written), int(draws)
 
 
 def scenario_of_store(path: str | Path) -> Scenario:
