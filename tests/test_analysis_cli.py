@@ -289,6 +289,15 @@ def test_bands_exceedance_and_cagr(run_file, capsys):
     run = netsim.open_run(run_file)
     total = netsim.global_total(run["total"]).sel(year=2031).values
     assert f"{np.mean(total > 4300):.4f}" in text
+    # every draw above 100: P = 1 with its exact interval reaching below 1, never a zero
+    # standard error
+    assert main(["bands", str(run_file), "--year", "2031", "--exceed", "100"]) == 0
+    text = capsys.readouterr().out
+    assert "Clopper-Pearson" in text
+    chance = text[text.index("P(value > 100)") :].splitlines()
+    row = next(line for line in chance if line.strip().startswith("2031"))
+    probability, low, high = (float(v) for v in row.split()[-3:])
+    assert probability == 1.0 and 0.99 < low < 1.0 and high == 1.0
     assert main(["bands", str(run_file), "--by", "region", "--cagr", "2026", "2031"]) == 0
     text = capsys.readouterr().out
     assert "CAGR, % per year" in text and re.search(r"2026-2031 +Asia-Pacific", text)

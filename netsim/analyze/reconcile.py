@@ -31,6 +31,7 @@ from netsim.sampling.uniforms import check_request
 from netsim.scenario.funnel import split_segments
 from netsim.scenario.schema import Scenario
 from netsim.stats.intervals import band_intervals
+from netsim.stats.proportions import PROPORTION_INTERVAL, proportion_interval
 
 __all__ = ["PLACE_LEVELS", "reconcile", "reconcile_cells", "reconcile_run"]
 
@@ -147,8 +148,9 @@ def reconcile(
           ``ratio_low`` and ``ratio_high`` (their intervals);
         - ``top_down``, ``patient_based`` (quantile, ...): the two models' bands, in the
           market's unit, and ``top_down_base``, ``patient_based_base``: their base cases;
-        - ``prob_patient_above`` and its ``prob_standard_error``: P(patient-based >
-          top-down);
+        - ``prob_patient_above``: P(patient-based > top-down), and
+          ``prob_patient_above_interval`` (bound, ...): its 95 % Clopper-Pearson interval
+          (:mod:`netsim.stats.proportions`), honest where every draw agrees;
         - ``explained`` (..., parameter): the squared rank correlation of each input with
           the ratio, the share of its variance that input explains alone;
         - per cell, in the base year: ``implied_price_factor`` (x every price) and
@@ -226,6 +228,7 @@ def summarise(
     ratio = band_intervals(labelled(patient_based / top_down, "1"), q, confidence)
     td = band_intervals(labelled(top_down, unit), q, confidence)["value"]
     pb = band_intervals(labelled(patient_based, unit), q, confidence)["value"]
+    above_low, above_high = proportion_interval((patient_based > top_down).sum(axis=0), n)
     above = (patient_based > top_down).mean(axis=0)
     ranks_in = centred_ranks(inputs)
     ranks_out = centred_ranks((patient_based / top_down).reshape(n, -1))
@@ -244,7 +247,11 @@ def summarise(
                 above,
                 {"long_name": "P(patient-based > top-down)"},
             ),
-            "prob_standard_error": (template.dims, np.sqrt(above * (1 - above) / n)),
+            "prob_patient_above_interval": (
+                ("bound", *template.dims),
+                np.stack([above_low, above_high]),
+                {"long_name": f"95 % {PROPORTION_INTERVAL} interval"},
+            ),
             "explained": (
                 (*template.dims, "parameter"),
                 explained,
@@ -252,7 +259,7 @@ def summarise(
             ),
             **base,
         },
-        coords={**coords, "parameter": list(scenario.parameter_names)},
+        coords={**coords, "parameter": list(scenario.parameter_names), "bound": ["low", "high"]},
         attrs={
             "by": by,
             "confidence": confidence,
@@ -369,6 +376,7 @@ def _checks(scenario: Scenario, counts: np.ndarray, q: Sequence[float]) -> xr.Da
     if not checks:
         return xr.Dataset()
     ids = [c.id for c in checks]
+    above = counts > np.array([c.value for c in checks])
     bands = band_intervals(xr.DataArray(counts, dims=("draw", "check"), coords={"check": ids}), q)[
         "value"
     ]
@@ -380,9 +388,14 @@ def _checks(scenario: Scenario, counts: np.ndarray, q: Sequence[float]) -> xr.Da
             "check_stage": ("check", [c.stage for c in checks]),
             "check_year": ("check", [c.year for c in checks]),
             "check_source": ("check", [c.source for c in checks]),
-            "check_prob_above": ("check", (counts > np.array([c.value for c in checks])).mean(0)),
+            "check_prob_above": ("check", above.mean(axis=0)),
+            "check_prob_above_interval": (
+                ("bound", "check"),
+                np.stack(proportion_interval(above.sum(axis=0), above.shape[0])),
+                {"long_name": f"95 % {PROPORTION_INTERVAL} interval"},
+            ),
         },
-        coords={"check": ids},
+        coords={"check": ids, "bound": ["low", "high"]},
     )
 
 

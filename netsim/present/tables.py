@@ -23,6 +23,7 @@ from netsim.present.numbers import format_value, value_decimals
 from netsim.run.files import DRAWS_KIND, run_kind
 from netsim.run.planning import memory_budget
 from netsim.run.reduced import reduce_run, reduced_name
+from netsim.stats.proportions import PROPORTION_INTERVAL
 from netsim.stats.quantiles import bands
 
 __all__ = [
@@ -104,18 +105,26 @@ def bands_table(result: xr.Dataset, title: str) -> Table:
 
 
 def exceedance_table(chance: xr.Dataset, threshold: float) -> Table:
-    """P(value > threshold) and its standard error, one row per cell."""
+    """P(value > threshold) and its exact binomial interval, one row per cell."""
     dims = list(chance["probability"].dims)
+    interval = chance["probability_interval"]
     rows = [
         [
             *pick.values(),
             f"{float(chance['probability'].sel(pick)):.4f}",
-            f"{float(chance['standard_error'].sel(pick)):.4f}",
+            *probability_bounds(interval.sel(pick)),
         ]
         for pick in _cells(chance["probability"], dims)
     ]
-    headers = [*dims, "probability", "standard error"]
-    return Table(f"\nP(value > {threshold:,g})", headers, rows, labels=len(dims))
+    confidence = 100 * float(interval.attrs.get("confidence", 0.95))
+    headers = [*dims, "probability", f"{confidence:g} % low", f"{confidence:g} % high"]
+    title = f"\nP(value > {threshold:,g}), with its {confidence:g} % {PROPORTION_INTERVAL} interval"
+    return Table(title, headers, rows, labels=len(dims))
+
+
+def probability_bounds(interval: xr.DataArray) -> list[str]:
+    """A probability interval's low and high ends, as the tables print them."""
+    return [f"{float(interval.sel(bound=end)):.4f}" for end in ("low", "high")]
 
 
 def comparison_table(result: xr.Dataset, year: int) -> Table:
@@ -135,13 +144,14 @@ def comparison_table(result: xr.Dataset, year: int) -> Table:
                 *[pick[d] for d in places],
                 *[float(v) for v in difference.values],
                 float(picked["prob_greater"].sel(pick)),
+                *probability_bounds(picked["prob_greater_interval"].sel(pick)),
                 "solved anew" if solved else "the base's",
             ]
         )
     headers = (
         ["scenario", "year", *places]
         + [f"diff P{100 * q:g}" for q in result["quantile"].values]
-        + ["P(other > base)", "growth solution"]
+        + ["P(other > base)", "95 % low", "95 % high", "growth solution"]
     )
     unit = result["difference"].attrs.get("units", "")
     title = (
@@ -416,7 +426,8 @@ def reconcile_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> 
                 *[pick[d] for d in cells],
                 pick["year"],
                 *[float(ratio.sel(pick).sel(quantile=q)) for q in qs],
-                f"{float(result['prob_patient_above'].sel(pick)):.3f}",
+                f"{float(result['prob_patient_above'].sel(pick)):.4f}",
+                *probability_bounds(result["prob_patient_above_interval"].sel(pick)),
                 float(result["top_down"].sel(pick).sel(quantile=0.5)),
                 float(result["patient_based"].sel(pick).sel(quantile=0.5)),
                 top,
@@ -427,6 +438,8 @@ def reconcile_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> 
         "year",
         *[f"ratio P{100 * q:g}" for q in qs],
         "P(patient > top)",
+        "95 % low",
+        "95 % high",
         "top-down P50",
         "patient P50",
         "inputs explaining the ratio most",
@@ -487,7 +500,8 @@ def reconcile_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> 
                     str(picked["check_stage"].values),
                     f"{float(picked['check_stated']):,.0f}",
                     *[f"{float(picked['check_funnel'].sel(quantile=q)):,.0f}" for q in qs],
-                    f"{float(picked['check_prob_above']):.3f}",
+                    f"{float(picked['check_prob_above']):.4f}",
+                    *probability_bounds(picked["check_prob_above_interval"]),
                 ]
             )
         tables.append(
@@ -500,6 +514,8 @@ def reconcile_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> 
                     "stated",
                     *[f"funnel P{100 * q:g}" for q in qs],
                     "P(funnel > stated)",
+                    "95 % low",
+                    "95 % high",
                 ],
                 check_rows,
             )

@@ -293,10 +293,15 @@ def comparison_workbook(
             place, segment = _cell_dims(bands["value"])
             means = _per_row(picked["mean_difference"], place, segment)
             greater = _per_row(picked["prob_greater"], place, segment)
-            for row, mean, prob in zip(
-                _bands_rows(bands, [str(label), output]), means, greater, strict=True
+            interval = picked["prob_greater_interval"]
+            lows = _per_row(interval.sel(bound="low", drop=True), place, segment)
+            highs = _per_row(interval.sel(bound="high", drop=True), place, segment)
+            for row, mean, prob, low, high in zip(
+                _bands_rows(bands, [str(label), output]), means, greater, lows, highs, strict=True
             ):
-                difference_rows.append(row + _numbers(mean) + _numbers(prob))
+                difference_rows.append(
+                    row + _numbers(mean) + _numbers(prob) + _numbers(low) + _numbers(high)
+                )
     draws, seed = int(first.attrs["draws"]), first.attrs.get("seed", "")
     _sheet(
         workbook,
@@ -308,7 +313,12 @@ def comparison_workbook(
     )
     headers = _band_headers(["scenario", "output"], quantiles, unit)
     headers = [h.replace("P", "difference P", 1) if h.startswith("P") else h for h in headers]
-    headers += [f"mean difference ({unit})", "P(other > base)"]
+    headers += [
+        f"mean difference ({unit})",
+        "P(other > base)",
+        "P(other > base) 95 % low",
+        "P(other > base) 95 % high",
+    ]
     _sheet(
         workbook,
         "Differences",
