@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import netsim
+from netsim.analyze.bands import run_bands
 from netsim.analyze.comparison import cagr, compare, exceedance
+from netsim.cli import main
 from netsim.errors import ScenarioError
 from netsim.model.layout import headline_draws
 from netsim.run.precision import simulate_to_precision
@@ -22,7 +24,7 @@ from netsim.stats.intervals import (
     mean_standard_error,
 )
 
-from .conftest import CONFIGS
+from .conftest import CONFIGS, NET_CONFIG
 from .helpers import without_funnel
 
 
@@ -184,3 +186,43 @@ def test_an_overlay_changing_a_given_baseline_moves_the_market():
     assert float(final["prob_greater"]) == 1.0
     expected = 1000.0 * (1.06**5 - 1.05**5)
     assert float(final["difference"].sel(quantile=0.5)) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("sampler", "kind"),
+    [
+        pytest.param("mc", "exact", id="mc"),
+        pytest.param("lhs", "at least", id="lhs"),
+        pytest.param("sobol", "at least", id="sobol"),
+    ],
+)
+def test_bands_say_what_their_coverage_holds_for_the_sampler(net, sampler, kind):
+    """Exact binomial coverage holds for independent draws only; a Latin hypercube or
+    scrambled Sobol' design gives conservative intervals, and the result says so."""
+    run = netsim.simulate(net, 256, seed=1, sampler=sampler)
+    result = run_bands(run, "total", "global")
+    assert result.attrs["sampler"] == sampler
+    assert result.attrs["coverage_kind"] == kind
+    assert sampler in result.attrs["coverage_note"]
+    assert (
+        band_intervals(run["total"].sum("country"), sampler=sampler).attrs["coverage_kind"] == kind
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("sampler", "said"),
+    [
+        pytest.param("mc", "coverage exact (mc", id="mc"),
+        pytest.param("lhs", "coverage at least as stated (lhs", id="lhs"),
+    ],
+)
+def test_the_printed_bands_say_what_their_coverage_holds(tmp_path, capsys, sampler, said):
+    run = tmp_path / f"{sampler}.nc"
+    argv = ["run", str(NET_CONFIG), "--draws", "256", "--sampler", sampler, "--out", str(run)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main(["bands", str(run)]) == 0
+    title = capsys.readouterr().out.splitlines()[0]
+    assert said in title
+

@@ -14,7 +14,7 @@ from netsim.errors import ScenarioError
 from netsim.model.layout import HEADLINE_QUANTILES, OutputLayout
 from netsim.run.files import DRAWS_KIND, run_kind
 from netsim.run.reduced import reduced_name
-from netsim.stats.intervals import band_intervals
+from netsim.stats.intervals import band_intervals, coverage_attrs
 from netsim.stats.quantiles import as_quantiles
 
 __all__ = ["DEFAULT_CONFIDENCE", "output_and_level", "run_bands", "run_exceedance"]
@@ -113,7 +113,9 @@ def run_bands(
     xarray.Dataset
         ``value``, ``low``, ``high`` and ``relative_halfwidth`` over ``(quantile, ...)``
         (as :func:`netsim.stats.intervals.band_intervals`); attrs ``confidence``,
-        ``draws``, ``units``.
+        ``draws``, ``units``, and what the intervals' coverage means for the run's sampler
+        (``sampler``, ``coverage_kind``: exact for mc, at least for lhs and sobol;
+        ``coverage_note``).
     """
     if q is not None:
         asked = as_quantiles(q)
@@ -123,7 +125,7 @@ def run_bands(
         qs = as_quantiles(HEADLINE_QUANTILES if q is None else q)
         confidence = DEFAULT_CONFIDENCE if confidence is None else confidence
         data = _draws(dataset, output, by, years, cagr)
-        result = band_intervals(data, qs, confidence)
+        result = band_intervals(data, qs, confidence, sampler=dataset.attrs.get("sampler"))
         result.attrs["units"] = data.attrs.get("units", "")
         return result
     if cagr is not None:
@@ -167,6 +169,7 @@ def run_bands(
             "confidence": confidence,
             "draws": int(dataset.attrs["draws"]),
             **units,
+            **coverage_attrs(dataset.attrs.get("sampler")),
         },
     )
     return result.drop_vars([v for v in ("bound",) if v in result.coords])

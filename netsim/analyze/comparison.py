@@ -23,7 +23,7 @@ from netsim.errors import ScenarioError
 from netsim.model.layout import OutputLayout
 from netsim.run.simulate import simulate
 from netsim.scenario.schema import Scenario
-from netsim.stats.intervals import band_intervals
+from netsim.stats.intervals import band_intervals, coverage_attrs
 from netsim.stats.proportions import PROPORTION_INTERVAL, share_with_interval
 from netsim.stats.quantiles import as_quantiles, bands
 
@@ -97,18 +97,18 @@ def compare(
             xr.Dataset(
                 {
                     "difference": bands(difference, qs),
-                    "difference_interval": _interval(difference, qs),
+                    "difference_interval": _interval(difference, qs, sampler),
                     "prob_greater": greater,
                     "prob_greater_interval": greater_interval,
                     "mean_difference": difference.mean("draw"),
                     "other": bands(other_run, qs),
-                    "other_interval": _interval(other_run, qs),
+                    "other_interval": _interval(other_run, qs, sampler),
                 }
             ).expand_dims(scenario=[label])
         )
     result = xr.concat(parts, dim="scenario")
     result["base"] = bands(base_run, qs)
-    result["base_interval"] = _interval(base_run, qs)
+    result["base_interval"] = _interval(base_run, qs, sampler)
     for name in (
         "difference",
         "mean_difference",
@@ -128,20 +128,21 @@ def compare(
             "base": base.name,
             "draws": draws,
             "seed": seed,
-            "sampler": sampler,
             "output": output,
             "by": by,
+            **coverage_attrs(sampler),
         }
     )
     return result
 
 
-def _interval(data: xr.DataArray, qs: np.ndarray) -> xr.DataArray:
+def _interval(data: xr.DataArray, qs: np.ndarray, sampler: str) -> xr.DataArray:
     """The 95 % order-statistic interval of each band, over ``(bound, quantile, ...)``."""
-    result = band_intervals(data, qs, INTERVAL_CONFIDENCE)
+    result = band_intervals(data, qs, INTERVAL_CONFIDENCE, sampler=sampler)
     interval = xr.concat([result["low"], result["high"]], dim="bound")
     interval = interval.assign_coords(bound=["low", "high"])
     interval.attrs["long_name"] = f"{100 * INTERVAL_CONFIDENCE:g} % order-statistic interval"
+    interval.attrs["coverage_note"] = result.attrs["coverage_note"]
     return interval
 
 

@@ -30,7 +30,7 @@ from netsim.sampling.inputs import sample_inputs
 from netsim.sampling.uniforms import check_request
 from netsim.scenario.funnel import split_segments
 from netsim.scenario.schema import Scenario
-from netsim.stats.intervals import band_intervals
+from netsim.stats.intervals import band_intervals, coverage_attrs
 from netsim.stats.proportions import PROPORTION_INTERVAL, proportion_interval
 
 __all__ = ["PLACE_LEVELS", "reconcile", "reconcile_cells", "reconcile_run"]
@@ -194,7 +194,7 @@ def reconcile(
     template = probe_td.isel(draw=0, drop=True)
     result = summarise(scenario, top_down, patient_based, inputs, template, by, q, confidence)
     result = result.merge(_checks(scenario, counts, q))
-    result.attrs.update({"draws": draws, "seed": seed, "sampler": sampler})
+    result.attrs.update({"draws": draws, "seed": seed, **coverage_attrs(sampler)})
     return result
 
 
@@ -456,8 +456,8 @@ def reconcile_run(dataset: xr.Dataset, by: str = "global", label: str = "the run
     patients = {"patients": np.asarray(dataset["patients"].transpose("draw", ...).values)}
     counts = _check_counts(scenario, patients, inputs)
     result = result.merge(_checks(scenario, counts, HEADLINE_QUANTILES))
-    for key in ("seed", "sampler"):
-        if key in dataset.attrs:
-            result.attrs[key] = dataset.attrs[key]
+    if "seed" in dataset.attrs:
+        result.attrs["seed"] = dataset.attrs["seed"]
+    result.attrs.update(coverage_attrs(dataset.attrs.get("sampler")))
     result.attrs["draws"] = int(td.sizes["draw"])
     return result

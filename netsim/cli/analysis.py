@@ -210,7 +210,8 @@ def _bands(args: argparse.Namespace) -> int:
         table = bands_table(
             result,
             f"{args.run}: bands of {output} ({by}), {unit}, {int(result.attrs['draws']):,} draws; "
-            f"low/high = {100 * float(result.attrs['confidence']):.10g} % order-statistic interval",
+            f"low/high = {100 * float(result.attrs['confidence']):.10g} % order-statistic "
+            f"interval, {result.attrs['coverage_note']}",
         )
         chance = None
         if args.exceed is not None:

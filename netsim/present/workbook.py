@@ -229,8 +229,8 @@ def run_workbook(
         note = (
             f"{run.attrs.get('scenario', 'netsim run')}: bands of every cell, "
             f"{int(first.attrs['draws']):,} draws, seed {run.attrs.get('seed', '')}; low/high "
-            f"= {100 * confidence_used:.10g} % order-statistic interval ({BLANK_NOTE}); "
-            f"values in {unit}"
+            f"= {100 * confidence_used:.10g} % order-statistic interval ({BLANK_NOTE}), "
+            f"{first.attrs['coverage_note']}; values in {unit}"
         )
         title = "Bands" if unit == layout.unit else _sheet_title(f"Bands in {unit}")
         _sheet(workbook, title, note, _band_headers(["output", "level"], quantiles, unit), rows)
@@ -307,7 +307,8 @@ def comparison_workbook(
         workbook,
         "Bands",
         f"Bands of each scenario by {levels}, {draws:,} paired draws, "
-        f"seed {seed}; low/high = 95 % order-statistic interval ({BLANK_NOTE})",
+        f"seed {seed}; low/high = 95 % order-statistic interval ({BLANK_NOTE}), "
+        f"{first.attrs['coverage_note']}",
         _band_headers(["scenario", "output"], quantiles, unit),
         band_rows,
     )
@@ -323,7 +324,9 @@ def comparison_workbook(
         workbook,
         "Differences",
         f"other - base, draw by draw on common random numbers ({draws:,} paired draws, seed "
-        f"{seed}); low/high = 95 % order-statistic interval of the difference's quantile",
+        f"{seed}); low/high = 95 % order-statistic interval of the difference's quantile, "
+        f"{first.attrs['coverage_note']}; P(other > base) with its 95 % Clopper-Pearson "
+        "(exact binomial) interval",
         headers,
         difference_rows,
     )
