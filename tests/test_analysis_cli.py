@@ -143,12 +143,14 @@ def test_compare_command_with_overlays_and_set(tmp_path, capsys):
     assert status == 0
     rows = {r.split(",")[0]: r.split(",") for r in out.read_text().splitlines()[1:]}
     assert rows["net_market"][1] == "2031"
-    assert set(float(v) for v in rows["net_market"][2:-1]) == {0.0}  # itself: exactly zero
-    assert float(rows["bull"][-2]) > 0.9
+    # itself: exactly zero, and P(other > base) = 0 with its exact interval [0, 0.0074]
+    assert set(float(v) for v in rows["net_market"][2:-3]) == {0.0}
+    assert [float(v) for v in rows["net_market"][-3:-1]] == [0.0, 0.0074]
+    assert float(rows["bull"][-4]) > 0.9
     # an overlay and --set alike keep the base's solved growth (only the change differs)
     assert rows["bull"][-1] == "the base's"
     changed = next(k for k in rows if k.startswith("net_market with"))
-    assert rows[changed][-1] == "the base's" and float(rows[changed][-2]) > 0.5
+    assert rows[changed][-1] == "the base's" and float(rows[changed][-4]) > 0.5
     assert (
         main(
             [
