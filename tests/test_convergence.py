@@ -138,7 +138,7 @@ def test_exceedance_and_cagr(net, net_run):
 
 
 def test_raising_a_driver_never_lowers_its_own_segment_without_recalibration(net):
-    """A paired comparison of a change, not recalibrated (the default for --set and for
+    """A paired comparison of a change, not recalibrated (the default for a change and for
     overlays alike): a more optimistic PRRT driver gives a larger PRRT market in every
     draw. Recalibrated, the solver would take the gain back through PRRT's premium."""
     raised = netsim.load_scenario(
@@ -226,3 +226,31 @@ def test_the_printed_bands_say_what_their_coverage_holds(tmp_path, capsys, sampl
     title = capsys.readouterr().out.splitlines()[0]
     assert said in title
 
+
+@pytest.mark.slow
+def test_library_and_cli_keep_the_same_solution_for_a_change(net, tmp_path, capsys):
+    """One default for a change: ``load_scenario(path, sets)`` and ``netsim compare --set``
+    both keep the base's growth solution, so the library and the CLI give the same
+    numbers, and a stronger PRRT driver gives a larger PRRT market (recalibrated, the
+    solver took the gain back and the library's difference came out negative)."""
+    change = "drivers.targeted_prrt_expansion.impact.mode=1.8"
+    changed = netsim.load_scenario(NET_CONFIG, [change])
+    assert changed.calibration.inherited_from == str(NET_CONFIG)
+    library = compare(
+        net, {"changed": changed}, draws=2000, seed=3, output="by_modality", by="global"
+    )
+    out = tmp_path / "compare.nc"
+    argv = ["compare", str(NET_CONFIG), "--set", change, "--draws", "2000", "--seed", "3"]
+    assert main([*argv, "--output", "by_modality", "--out", str(out)]) == 0
+    assert "the base's" in capsys.readouterr().out
+    with xr.open_dataset(out, engine="h5netcdf") as written:
+        cli = written.load()
+    np.testing.assert_array_equal(cli["difference"].values, library["difference"].values)
+    prrt = library["difference"].sel(scenario="changed", year=2031, modality="PRRT")
+    assert float(prrt.sel(quantile=0.5)) > 0.0
+    run = netsim.simulate(changed, 10, seed=1)
+    assert run.attrs["calibration_used"] == f"kept from {NET_CONFIG} (not recalibrated)"
+    solved = netsim.load_scenario(NET_CONFIG, [change], recalibrate=True)
+    assert netsim.simulate(solved, 10, seed=1).attrs["calibration_used"] == (
+        "solved for this scenario"
+    )

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from netsim.cli.run import add_recalibrate_argument, load_changed
 from netsim.defaults import BY_CHOICES
 from netsim.errors import OutputError, ScenarioError
 
@@ -89,6 +90,7 @@ def add_analysis_commands(sub: Any) -> None:
     sens.add_argument("--run", help="take the draws of this run (spearman, prcc, tail)")
     sens.add_argument("--out", help="write the whole sensitivity cube to NetCDF (.nc)")
     sens.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
+    add_recalibrate_argument(sens)
 
     comp = sub.add_parser("compare", help="paired differences of scenarios on common draws")
     comp.add_argument("base", help="the base scenario TOML")
@@ -147,6 +149,7 @@ def add_analysis_commands(sub: Any) -> None:
     )
     recon.add_argument("--year", type=int, nargs="+", help="only these years in the table")
     recon.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
+    add_recalibrate_argument(recon)
     recon.add_argument(
         "--plot",
         help="the chart of both fans, .png or .svg (default: reconcile_<config name>.png)",
@@ -234,7 +237,6 @@ def _bands(args: argparse.Namespace) -> int:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    import netsim
     from netsim.analyze.cells import parse_cell
     from netsim.analyze.sensitivity import analyse
     from netsim.present.tables import sensitivity_table
@@ -244,7 +246,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     _top(args.top)
     with _outputs(_output(args.out, (".nc",), reads)) as outputs:
         (out,) = outputs
-        scenario = netsim.load_scenario(args.config, args.set)
+        scenario = load_changed(args)
         _refuse_inputs(outputs, scenario.source_files)
         run = open_run(args.run) if args.run else None
         result, cell = analyse(
@@ -288,7 +290,7 @@ def _compare(args: argparse.Namespace) -> int:
         }
         if args.set:
             label = f"{Path(args.base).stem} with " + ", ".join(args.set)
-            others[label] = netsim.load_scenario(args.base, args.set, recalibrate=args.recalibrate)
+            others[label] = netsim.load_scenario(args.base, args.set, recalibrate=recalibrate)
         if not others:
             raise ScenarioError("compare needs another scenario file or --set key.path=value")
         for scenario in (base, *others.values()):
@@ -317,7 +319,6 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _reconcile(args: argparse.Namespace) -> int:
-    import netsim
     from netsim.analyze.reconcile import reconcile
     from netsim.present.plots import reconcile_chart
     from netsim.present.tables import reconcile_tables
@@ -331,7 +332,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     plot = _output(plot_path, (".png", ".svg"), reads)
     csv_file, out = _output(args.csv, (".csv",), reads), _output(args.out, (".nc",), reads)
     with _outputs(plot, csv_file, out) as outputs:
-        scenario = netsim.load_scenario(args.config, args.set)
+        scenario = load_changed(args)
         _refuse_inputs(outputs, scenario.source_files)
         result = reconcile(scenario, args.draws, args.seed, args.sampler, args.by)
         note = sobol_balance_note(args.draws, args.sampler)
