@@ -187,7 +187,9 @@ def reconcile(
         stop = min(start + chunk_size, draws)
         if buffers is not None and stop - start != buffers["total"].shape[0]:
             buffers = None
-        buffers = propagate(scenario, inputs[start:stop], as_arrays=True, out=buffers)
+        buffers = propagate(  # sampled from the scenario: within every rule
+            scenario, inputs[start:stop], as_arrays=True, out=buffers, check=False
+        )
         td, pb = reconcile_cells(scenario, buffers, by)
         top_down[start:stop], patient_based[start:stop] = td.values, pb.values
         counts[start:stop] = _check_counts(scenario, buffers, inputs[start:stop])

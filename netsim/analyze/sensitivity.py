@@ -338,8 +338,14 @@ def sobol(
         # time (fresh ones cost their page faults: most of the time beyond the kernel)
         if not buffers or buffers[computed[0]].shape[0] != x.shape[0]:
             buffers.update(layout.allocate(x.shape[0], np.float64, computed))
-        arrays = propagate(
-            scenario, full, as_arrays=True, funnel=not top_down, out=buffers, dtype=np.float64
+        arrays = propagate(  # designed from the scenario's own distributions: within
+            scenario,
+            full,
+            as_arrays=True,
+            funnel=not top_down,
+            out=buffers,
+            dtype=np.float64,
+            check=False,
         )
         if labelled:  # the labels come from the first evaluation; later ones need values
             return layout.sum_arrays(arrays, output, by)
@@ -496,7 +502,9 @@ def tail_attribution(
     reference = np.median(inputs, axis=0)
 
     def evaluate(rows: np.ndarray) -> np.ndarray:
-        arrays = propagate(scenario, rows, dtype=np.float64, as_arrays=True)
+        # the inputs' medians may fall between two event years: the kernel takes a year
+        # as whole, so these designed rows are not held to a file's rules
+        arrays = propagate(scenario, rows, dtype=np.float64, as_arrays=True, check=False)
         out = select_cell(layout.aggregate_arrays(arrays, output, by), cell)
         return np.asarray(out.values, dtype=np.float64)
 
