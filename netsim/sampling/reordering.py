@@ -1,0 +1,77 @@
+"""Rank correlations for a Latin hypercube design without losing its strata (Iman and
+Conover 1982, "A distribution-free approach to inducing rank correlation among input
+variables").
+
+A Gaussian copula applied draw by draw mixes the stratified columns it correlates, so a
+correlated column no longer holds one draw per stratum (measured: the 7 correlated
+parameters of a 1,000-draw NET design kept about 62 % of their strata, what independent
+draws give). Iman and Conover keep each column's values and reorder them instead: the
+copula's scores of the whole design are taken as the target ranks, and the draw whose
+score ranks ``k``-th in a column gets that column's ``k``-th stratum. Every column then
+keeps exactly one draw per stratum, and the achieved rank correlations are those of the
+copula's scores, as before.
+
+Each draw's place inside its stratum is the Latin hypercube's own keyed jitter, and the
+ranks are those of the whole design (a stable sort: ties go by draw index), so a chunk
+of a run gets the same values whatever the chunking; the ranks of a design are computed
+once per process and kept (4 bytes per draw and correlated parameter: 28 MB for a
+million draws of the NET scenario's 7).
+
+No scipy or OpenTURNS routine does this for a design evaluated chunk by chunk; the
+reordering is a sort, written here.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from netsim.sampling.copula import correlated_column, correlation_factor, normal_scores
+from netsim.sampling.uniforms import keyed_uniforms, open_interval, sample_uniforms, stream_key
+from netsim.scenario.memo import per_scenario
+from netsim.scenario.schema import Scenario
+
+__all__ = ["reordered_columns", "stratified_ranks"]
+
+_LOCK = threading.Lock()
+_KEPT: dict[int, dict[tuple[int, int], np.ndarray]] = {}  # per scenario: (draws, seed) -> ranks
+
+
+def stratified_ranks(scenario: Scenario, draws: int, seed: int) -> np.ndarray:
+    """The stratum of every draw in every correlated column, ``(draws, k)`` uint32 (k
+    correlated parameters, in :func:`netsim.sampling.copula.correlation_factor` order):
+    each column a permutation of ``0 .. draws - 1``."""
+    designs = per_scenario(_KEPT, scenario, lambda _: {})
+    key = (draws, seed)
+    with _LOCK:
+        kept = designs.get(key)
+    if kept is not None:
+        return kept
+    columns, factor = correlation_factor(scenario)
+    names = tuple(scenario.parameter_names[c] for c in columns)
+    uniforms = sample_uniforms(names, draws, seed, "lhs")  # the whole design's columns
+    normal = normal_scores(uniforms, np.arange(len(names)))
+    ranks = np.empty((draws, len(names)), dtype=np.uint32 if draws < 2**32 else np.uint64)
+    for i in range(len(names)):
+        order = np.argsort(correlated_column(normal, factor, i), kind="stable")
+        ranks[order, i] = np.arange(draws, dtype=ranks.dtype)
+    with _LOCK:
+        designs.clear()  # one design at a time: a run asks for its own chunk after chunk
+        designs[key] = ranks
+    return ranks
+
+
+def reordered_columns(
+    scenario: Scenario, draws: int, seed: int, start: int, stop: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(columns, uniforms)``: the correlated columns' uniforms of draws ``start..stop``
+    of a ``draws``-draw Latin hypercube design, rank-correlated and stratified."""
+    columns, _ = correlation_factor(scenario)
+    ranks = stratified_ranks(scenario, draws, seed)[start:stop]
+    out = np.empty((stop - start, columns.size))
+    for i, column in enumerate(columns):
+        name = scenario.parameter_names[column]
+        jitter = keyed_uniforms(stream_key(seed, f"{name}\x1flhs"), start, stop)
+        out[:, i] = open_interval((ranks[:, i].astype(np.float64) + jitter) / draws)
+    return columns, out
