@@ -30,6 +30,7 @@ import numpy as np
 import netsim
 from netsim.analytic import ishigami, sobol_g
 from netsim.analyze import sensitivity
+from netsim.analyze.saltelli import scrambled_designs
 from netsim.kernels.propagate import propagate_kernel
 from netsim.model.arrays import draw_arrays, model_arrays
 from netsim.model.layout import OutputLayout
@@ -107,15 +108,6 @@ def simulate_breakdown(scenario: netsim.Scenario, draws: int, repeat: int) -> di
         "fresh": median_time(lambda: into(layout.allocate(draws, np.float32)), repeat),
         "reused": median_time(lambda: into(reused), repeat),
     }
-
-
-def scrambled_designs(inputs: int, n: int, replicates: int) -> None:
-    """The scrambled Sobol' designs of a Saltelli run (its A and B matrices), alone."""
-    from scipy.stats import qmc
-
-    for replicate in range(replicates):
-        engine = qmc.Sobol(d=2 * inputs, scramble=True, rng=np.random.default_rng(replicate))
-        engine.random(n // replicates)
 
 
 SOBOL_ACCURACY_SEEDS = 40  # benchmarks/sobol_accuracy.py runs the full study
@@ -262,7 +254,7 @@ def main() -> int:
     sobol_seconds = statistics.median(sobol_times)
     sobol_over_kernel = statistics.median(_ratios(sobol_times, sobol_kernel_times))
     scramble_seconds = median_time(
-        lambda: scrambled_designs(len(scenario.parameters), 4096, 8), repeat
+        lambda: scrambled_designs(2 * len(scenario.parameters), 4096, 8, seed=0), repeat
     )
     top = sensitivity.ranking(sobol, cell)[:3]["parameter"].values
     widths = sobol["total_order_interval"].sel(cell).sel(parameter=top)

@@ -78,15 +78,7 @@ def compare(
     if not others:
         raise ScenarioError("compare needs at least one other scenario")
     qs = as_quantiles(q)
-    base_layout = OutputLayout.of(base)
-    for label, scenario in others.items():
-        layout = OutputLayout.of(scenario)
-        for what in ("years", "countries", "country_regions", "axes", "segments"):
-            if getattr(layout, what) != getattr(base_layout, what):
-                raise ScenarioError(
-                    f"compare pairs the draws of cells the scenarios share: {label!r} has other "
-                    f"{what.replace('_', ' ')} than the base"
-                )
+    _check_same_cells(base, others)
     base_run = select_output(simulate(base, draws, seed, sampler), output, by)
     parts = []
     for label, scenario in others.items():
@@ -134,6 +126,20 @@ def compare(
         }
     )
     return result
+
+
+def _check_same_cells(base: Scenario, others: Mapping[str, Scenario]) -> None:
+    """Paired draws need the same cells: refuse another scenario whose years, countries,
+    axes or segments differ from the base's."""
+    base_layout = OutputLayout.of(base)
+    for label, scenario in others.items():
+        layout = OutputLayout.of(scenario)
+        for what in ("years", "countries", "country_regions", "axes", "segments"):
+            if getattr(layout, what) != getattr(base_layout, what):
+                raise ScenarioError(
+                    f"compare pairs the draws of cells the scenarios share: {label!r} has other "
+                    f"{what.replace('_', ' ')} than the base"
+                )
 
 
 def _interval(data: xr.DataArray, qs: np.ndarray, sampler: str) -> xr.DataArray:

@@ -47,7 +47,13 @@ from netsim.errors import ScenarioError
 from netsim.kernels.saltelli import saltelli_group_sums_kernel
 from netsim.sampling.uniforms import open_interval
 
-__all__ = ["DEFAULT_REPLICATES", "saltelli_evaluations", "sobol_indices"]
+__all__ = [
+    "DEFAULT_REPLICATES",
+    "SaltelliSums",
+    "saltelli_evaluations",
+    "scrambled_designs",
+    "sobol_indices",
+]
 
 DEFAULT_REPLICATES = 8
 MIN_ROWS_PER_REPLICATE = 8
@@ -144,35 +150,18 @@ def sobol_indices(
         Attrs: ``n``, ``evaluations``, ``confidence``, ``replicates``, ``seed``.
     """
     d = len(distributions)
-    if d < 1:
-        raise ScenarioError("sobol_indices needs at least one input")
-    if replicates < 2 or replicates & (replicates - 1):
-        raise ScenarioError(f"replicates={replicates} must be a power of two >= 2")
-    if n < MIN_ROWS_PER_REPLICATE * replicates or n & (n - 1):
-        raise ScenarioError(
-            f"n={n} must be a power of two >= {MIN_ROWS_PER_REPLICATE * replicates} "
-            f"({replicates} scrambled designs of at least {MIN_ROWS_PER_REPLICATE} rows)"
-        )
-    if not 0.0 < confidence < 1.0:
-        raise ScenarioError(f"confidence={confidence} must lie in (0, 1)")
-    if uniform_transform is not None and groups is None:
-        raise ScenarioError(
-            "correlated inputs break the independence Sobol indices rest on: pass groups that "
-            "keep every correlated set together (grouped indices), or drop the correlations"
-        )
+    _check_request(d, n, replicates, confidence, uniform_transform is not None and groups is None)
     names = [f"x{i + 1}" for i in range(d)] if names is None else [str(v) for v in names]
     if len(names) != d:
         raise ScenarioError(f"{len(names)} names for {d} distributions")
     partition = _as_groups(groups, d)
+    labels = [" + ".join(names[i] for i in members) for members in partition]
+    if group_labels is not None:
+        if len(group_labels) != len(partition):
+            raise ScenarioError(f"{len(group_labels)} group labels for {len(partition)} groups")
+        labels = [str(v) for v in group_labels]
 
-    rows = n // replicates
-    designs = []
-    for replicate in range(replicates):
-        engine = qmc.Sobol(d=2 * d, scramble=True, rng=np.random.default_rng([seed, replicate]))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            designs.append(open_interval(engine.random(rows)))  # points can be exactly 0
-    base = np.vstack(designs)  # replicate r is rows r * rows ... (r + 1) * rows - 1
+    base = scrambled_designs(2 * d, n, replicates, seed)
     uniform_a, uniform_b = base[:, :d], base[:, d:]
     if uniform_transform is not None:
         uniform_a, uniform_b = uniform_transform(uniform_a), uniform_transform(uniform_b)
@@ -190,40 +179,9 @@ def sobol_indices(
         sums.add_group(_evaluate(model, x_ab)[0])
         x_ab[:, members] = x_a[:, members]
     estimates = sums.estimates(confidence)
-    first_estimate, total_estimate = estimates.first, estimates.total
-    first_interval, total_interval = estimates.first_interval, estimates.total_interval
-    output_variance = estimates.variance
-    n_cells = output_variance.size
-
-    out_dims, out_coords, out_shape = _output_labels(template, n_cells)
-    labels = [" + ".join(names[i] for i in members) for members in partition]
-    if group_labels is not None:
-        if len(group_labels) != len(partition):
-            raise ScenarioError(f"{len(group_labels)} group labels for {len(partition)} groups")
-        labels = [str(v) for v in group_labels]
-    coords: dict[str, Any] = {
-        "parameter": labels,
-        "members": ("parameter", [", ".join(names[i] for i in m) for m in partition]),
-        "bound": ["low", "high"],
-        **out_coords,
-    }
-    shape = (len(partition), *out_shape)
-    return xr.Dataset(
+    members = [", ".join(names[i] for i in m) for m in partition]
+    return _labelled(estimates, template, labels, members).assign_attrs(
         {
-            "first_order": (("parameter", *out_dims), first_estimate.reshape(shape)),
-            "total_order": (("parameter", *out_dims), total_estimate.reshape(shape)),
-            "first_order_interval": (
-                ("bound", "parameter", *out_dims),
-                first_interval.reshape((2, *shape)),
-            ),
-            "total_order_interval": (
-                ("bound", "parameter", *out_dims),
-                total_interval.reshape((2, *shape)),
-            ),
-            "variance": (out_dims, output_variance.reshape(out_shape)),
-        },
-        coords=coords,
-        attrs={
             "method": "sobol (Saltelli 2010 first order, Jansen total)",
             "n": n,
             "evaluations": saltelli_evaluations(n, len(partition)),
@@ -234,6 +192,65 @@ def sobol_indices(
                 f"design), Student t with {replicates - 1} degrees of freedom"
             ),
             "seed": seed,
+        }
+    )
+
+
+def _check_request(
+    d: int, n: int, replicates: int, confidence: float, ungrouped_transform: bool
+) -> None:
+    if d < 1:
+        raise ScenarioError("sobol_indices needs at least one input")
+    if replicates < 2 or replicates & (replicates - 1):
+        raise ScenarioError(f"replicates={replicates} must be a power of two >= 2")
+    if n < MIN_ROWS_PER_REPLICATE * replicates or n & (n - 1):
+        raise ScenarioError(
+            f"n={n} must be a power of two >= {MIN_ROWS_PER_REPLICATE * replicates} "
+            f"({replicates} scrambled designs of at least {MIN_ROWS_PER_REPLICATE} rows)"
+        )
+    if not 0.0 < confidence < 1.0:
+        raise ScenarioError(f"confidence={confidence} must lie in (0, 1)")
+    if ungrouped_transform:
+        raise ScenarioError(
+            "correlated inputs break the independence Sobol indices rest on: pass groups that "
+            "keep every correlated set together (grouped indices), or drop the correlations"
+        )
+
+
+def scrambled_designs(dimensions: int, n: int, replicates: int, seed: int) -> np.ndarray:
+    """``n`` rows of ``replicates`` independently scrambled Sobol' designs of ``n /
+    replicates`` rows each, stacked (replicate ``r`` scrambled with ``(seed, r)``), inside
+    the open interval (0, 1)."""
+    designs = []
+    for replicate in range(replicates):
+        rng = np.random.default_rng([seed, replicate])
+        engine = qmc.Sobol(d=dimensions, scramble=True, rng=rng)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            designs.append(open_interval(engine.random(n // replicates)))  # may hold 0
+    return np.vstack(designs)
+
+
+def _labelled(
+    estimates: SobolEstimates, template: Any, labels: list[str], members: list[str]
+) -> xr.Dataset:
+    """The estimates as a Dataset over ``(parameter, <the output's dims>)``."""
+    out_dims, out_coords, out_shape = _output_labels(template, estimates.variance.size)
+    shape = (len(labels), *out_shape)
+    index_dims, interval_dims = ("parameter", *out_dims), ("bound", "parameter", *out_dims)
+    return xr.Dataset(
+        {
+            "first_order": (index_dims, estimates.first.reshape(shape)),
+            "total_order": (index_dims, estimates.total.reshape(shape)),
+            "first_order_interval": (interval_dims, estimates.first_interval.reshape((2, *shape))),
+            "total_order_interval": (interval_dims, estimates.total_interval.reshape((2, *shape))),
+            "variance": (out_dims, estimates.variance.reshape(out_shape)),
+        },
+        coords={
+            "parameter": labels,
+            "members": ("parameter", members),
+            "bound": ["low", "high"],
+            **out_coords,
         },
     )
 

@@ -490,34 +490,37 @@ def reconcile_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> 
         )
     )
     if "check" in result.dims:
-        check_rows = []
-        for check in result["check"].values:
-            picked = result.sel(check=check)
-            check_rows.append(
-                [
-                    str(picked["check_label"].values),
-                    int(picked["check_year"]),
-                    str(picked["check_stage"].values),
-                    f"{float(picked['check_stated']):,.0f}",
-                    *[f"{float(picked['check_funnel'].sel(quantile=q)):,.0f}" for q in qs],
-                    f"{float(picked['check_prob_above']):.4f}",
-                    *probability_bounds(picked["check_prob_above_interval"]),
-                ]
-            )
-        tables.append(
-            Table(
-                "\nthe funnel against stated counts (patients)",
-                [
-                    "figure",
-                    "year",
-                    "stage",
-                    "stated",
-                    *[f"funnel P{100 * q:g}" for q in qs],
-                    "P(funnel > stated)",
-                    "95 % low",
-                    "95 % high",
-                ],
-                check_rows,
-            )
-        )
+        tables.append(_checks_table(result, qs))
     return tables
+
+
+def _checks_table(result: xr.Dataset, qs: list[float]) -> Table:
+    """The funnel's counts against the figures stated for them, with P(funnel > stated)."""
+    check_rows = []
+    for check in result["check"].values:
+        picked = result.sel(check=check)
+        check_rows.append(
+            [
+                str(picked["check_label"].values),
+                int(picked["check_year"]),
+                str(picked["check_stage"].values),
+                f"{float(picked['check_stated']):,.0f}",
+                *[f"{float(picked['check_funnel'].sel(quantile=q)):,.0f}" for q in qs],
+                f"{float(picked['check_prob_above']):.4f}",
+                *probability_bounds(picked["check_prob_above_interval"]),
+            ]
+        )
+    return Table(
+        "\nthe funnel against stated counts (patients)",
+        [
+            "figure",
+            "year",
+            "stage",
+            "stated",
+            *[f"funnel P{100 * q:g}" for q in qs],
+            "P(funnel > stated)",
+            "95 % low",
+            "95 % high",
+        ],
+        check_rows,
+    )
