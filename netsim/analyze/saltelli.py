@@ -171,6 +171,7 @@ def sobol_indices(
 
     x_a, x_b = to_inputs(uniform_a), to_inputs(uniform_b)
     f_a, template = _evaluate(model, x_a)
+    f_a = f_a.copy()  # a model may write each result into the arrays of its last one
     f_b, _ = _evaluate(model, x_b)
     sums = SaltelliSums.of_base(f_a, f_b, replicates)
     x_ab = x_a.copy()
