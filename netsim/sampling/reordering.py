@@ -14,8 +14,8 @@ copula's scores, as before.
 Each draw's place inside its stratum is the Latin hypercube's own keyed jitter, and the
 ranks are those of the whole design (a stable sort: ties go by draw index), so a chunk
 of a run gets the same values whatever the chunking; the ranks of a design are computed
-once per process and kept (4 bytes per draw and correlated parameter: 28 MB for a
-million draws of the NET scenario's 7).
+once per process and kept: 4 bytes per draw and correlated parameter (28 MB for a
+million draws of the NET scenario's 7), and 8 more while the copula's scores are ranked.
 
 No scipy or OpenTURNS routine does this for a design evaluated chunk by chunk; the
 reordering is a sort, written here.
@@ -34,6 +34,7 @@ from netsim.scenario.schema import Scenario
 
 __all__ = ["reordered_columns", "stratified_ranks"]
 
+SCORE_BLOCK = 65_536  # draws whose uniforms and normal scores are held at once
 _LOCK = threading.Lock()
 _KEPT: dict[int, dict[tuple[int, int], np.ndarray]] = {}  # per scenario: (draws, seed) -> ranks
 
@@ -50,12 +51,20 @@ def stratified_ranks(scenario: Scenario, draws: int, seed: int) -> np.ndarray:
         return kept
     columns, factor = correlation_factor(scenario)
     names = tuple(scenario.parameter_names[c] for c in columns)
-    uniforms = sample_uniforms(names, draws, seed, "lhs")  # the whole design's columns
-    normal = normal_scores(uniforms, np.arange(len(names)))
+    # the copula's scores of the whole design, block by block of draws (the uniforms and
+    # normal scores of one block at a time), then each column's ranks
+    scores = np.empty((draws, len(names)))
+    for start in range(0, draws, SCORE_BLOCK):
+        stop = min(start + SCORE_BLOCK, draws)
+        uniforms = sample_uniforms(names, draws, seed, "lhs", start, stop)
+        normal = normal_scores(uniforms, np.arange(len(names)))
+        for i in range(len(names)):
+            scores[start:stop, i] = correlated_column(normal, factor, i)
     ranks = np.empty((draws, len(names)), dtype=np.uint32 if draws < 2**32 else np.uint64)
     for i in range(len(names)):
-        order = np.argsort(correlated_column(normal, factor, i), kind="stable")
+        order = np.argsort(scores[:, i], kind="stable")
         ranks[order, i] = np.arange(draws, dtype=ranks.dtype)
+    del scores
     with _LOCK:
         designs.clear()  # one design at a time: a run asks for its own chunk after chunk
         designs[key] = ranks
