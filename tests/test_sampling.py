@@ -291,3 +291,10 @@ def test_every_column_of_a_correlated_lhs_design_keeps_all_its_strata(net):
 )
 def test_a_run_says_how_its_sampler_imposed_the_correlations(net, sampler, said):
     assert said in netsim.simulate(net, 64, seed=1, sampler=sampler).attrs["correlation_method"]
+
+
+def test_a_correlated_lhs_design_too_large_to_rank_is_refused(net):
+    """The ranks of a correlated Latin hypercube span the whole design: one of a billion
+    draws is refused in one line, before any memory is taken."""
+    with pytest.raises(ScenarioError, match="use sampler mc"):
+        netsim.sample_inputs(net, 10**9, seed=1, sampler="lhs", start=0, stop=1000)

@@ -27,6 +27,7 @@ import threading
 
 import numpy as np
 
+from netsim.errors import ScenarioError
 from netsim.sampling.copula import correlated_column, correlation_factor, normal_scores
 from netsim.sampling.uniforms import keyed_uniforms, open_interval, sample_uniforms, stream_key
 from netsim.scenario.memo import per_scenario
@@ -35,6 +36,9 @@ from netsim.scenario.schema import Scenario
 __all__ = ["reordered_columns", "stratified_ranks"]
 
 SCORE_BLOCK = 65_536  # draws whose uniforms and normal scores are held at once
+# the most memory a design's ranks and scores may take (4 GiB, a quarter of a 16 GB
+# machine): about 46 million draws of the NET scenario's 7 correlated parameters
+MAX_RANKING_BYTES = 2**32
 _LOCK = threading.Lock()
 _KEPT: dict[int, dict[tuple[int, int], np.ndarray]] = {}  # per scenario: (draws, seed) -> ranks
 
@@ -51,6 +55,13 @@ def stratified_ranks(scenario: Scenario, draws: int, seed: int) -> np.ndarray:
         return kept
     columns, factor = correlation_factor(scenario)
     names = tuple(scenario.parameter_names[c] for c in columns)
+    needed = draws * (12 * len(names) + 8)  # scores, ranks, one column's sort order
+    if needed > MAX_RANKING_BYTES:
+        raise ScenarioError(
+            f"draws={draws:,}: a Latin hypercube design with {len(names)} correlated "
+            f"parameters ranks them over all its draws, {needed / 1e9:.1f} GB in memory, "
+            f"over {MAX_RANKING_BYTES / 1e9:.1f} GB: use sampler mc for a run this large"
+        )
     # the copula's scores of the whole design, block by block of draws (the uniforms and
     # normal scores of one block at a time), then each column's ranks
     scores = np.empty((draws, len(names)))
