@@ -22,6 +22,7 @@ import netsim
 from netsim.kernels.propagate import propagate_kernel
 from netsim.model.arrays import draw_arrays, model_arrays
 from netsim.model.layout import OutputLayout
+from netsim.model.row_checks import check_rows
 from netsim.run.chunks import compute_chunk
 from netsim.run.planning import memory_budget
 from netsim.run.reduced import PILOT_DRAWS, CellLayout
@@ -178,6 +179,9 @@ def scale_rows(
     calls = 100 * repeat
     kernel_times, reused_times = alternating(kernel, reused, calls)
     overhead = statistics.median(r - k for r, k in zip(reused_times, kernel_times, strict=True))
+    # the caller's rows held to the scenario's rules (check=True, the default), alone
+    draw = np.arange(inputs.shape[0])
+    checks = median_time(lambda: check_rows(scenario, inputs, draw), calls)
     fresh = median_time(lambda: netsim.propagate(scenario, inputs, as_arrays=True), calls)
     labelled = median_time(lambda: netsim.propagate(scenario, inputs), calls)
     rows.append(
@@ -185,7 +189,8 @@ def scale_rows(
             "`propagate` 1,000 draws: overhead beyond the kernel",
             f"{overhead * 1e3:.2f} ms",
             f"median of {calls} paired calls; kernel {statistics.median(kernel_times) * 1e3:.2f} "
-            f"ms; with out= buffers {statistics.median(reused_times) * 1e3:.2f} ms; fresh "
+            f"ms; with out= buffers {statistics.median(reused_times) * 1e3:.2f} ms, of which "
+            f"checking the rows {checks * 1e3:.3f} ms; fresh "
             f"arrays {fresh * 1e3:.2f} ms (page faults); as xarray {labelled * 1e3:.2f} ms",
             "< 2 ms",
         )

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["OutputError", "OutputExistsError", "ScenarioError", "damage_found_by_hdf5"]
+__all__ = [
+    "ArgumentTypeError",
+    "OutputError",
+    "OutputExistsError",
+    "ScenarioError",
+    "damage_found_by_hdf5",
+]
 
 # HDF5's words when a chunk's Fletcher-32 checksum does not match its bytes
 HDF5_CHECKSUM_FAILED = "filter returned failure"
@@ -66,3 +72,9 @@ class OutputError(ScenarioError):
 class OutputExistsError(OutputError):
     """An output written only as a new file found a file of its name already there
     (another process took the name first); nothing was replaced."""
+
+
+class ArgumentTypeError(TypeError):
+    """A call argument of the wrong type, named in one line: ``chunk_size=7.5 must be a
+    whole number (int), not float``. (A wrong value of the right type is a
+    :class:`ScenarioError`, a ``ValueError``.)"""

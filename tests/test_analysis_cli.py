@@ -150,12 +150,14 @@ def test_compare_command_with_overlays_and_set(tmp_path, capsys):
     assert status == 0
     rows = {r.split(",")[0]: r.split(",") for r in out.read_text().splitlines()[1:]}
     assert rows["net_market"][1] == "2031"
-    assert set(float(v) for v in rows["net_market"][2:-1]) == {0.0}  # itself: exactly zero
-    assert float(rows["bull"][-2]) > 0.9
+    # itself: exactly zero, and P(other > base) = 0 with its exact interval [0, 0.0074]
+    assert set(float(v) for v in rows["net_market"][2:-3]) == {0.0}
+    assert [float(v) for v in rows["net_market"][-3:-1]] == [0.0, 0.0074]
+    assert float(rows["bull"][-4]) > 0.9
     # an overlay and --set alike keep the base's solved growth (only the change differs)
     assert rows["bull"][-1] == "the base's"
     changed = next(k for k in rows if k.startswith("net_market with"))
-    assert rows[changed][-1] == "the base's" and float(rows[changed][-2]) > 0.5
+    assert rows[changed][-1] == "the base's" and float(rows[changed][-4]) > 0.5
     assert (
         main(
             [
@@ -301,6 +303,15 @@ def test_bands_exceedance_and_cagr(run_file, capsys):
     run = netsim.open_run(run_file)
     total = netsim.global_total(run["total"]).sel(year=2031).values
     assert f"{np.mean(total > 4300):.4f}" in text
+    # every draw above 100: P = 1 with its exact interval reaching below 1, never a zero
+    # standard error
+    assert main(["bands", str(run_file), "--year", "2031", "--exceed", "100"]) == 0
+    text = capsys.readouterr().out
+    assert "Clopper-Pearson" in text
+    chance = text[text.index("P(value > 100)") :].splitlines()
+    row = next(line for line in chance if line.strip().startswith("2031"))
+    probability, low, high = (float(v) for v in row.split()[-3:])
+    assert probability == 1.0 and 0.99 < low < 1.0 and high == 1.0
     assert main(["bands", str(run_file), "--by", "region", "--cagr", "2026", "2031"]) == 0
     text = capsys.readouterr().out
     assert "CAGR, % per year" in text and re.search(r"2026-2031 +Asia-Pacific", text)

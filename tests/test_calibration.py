@@ -96,7 +96,7 @@ def test_apac_cagr_and_fastest_growing(base):
 def test_baselines_are_solved_not_typed(tmp_path):
     # a different base size must still meet the targets, with different baselines
     default = netsim.load_scenario(NET_CONFIG)
-    moved = netsim.load_scenario(NET_CONFIG, ["market.base_size.value=2800.0"])
+    moved = netsim.load_scenario(NET_CONFIG, ["market.base_size.value=2800.0"], recalibrate=True)
     assert moved.calibration.baseline != default.calibration.baseline
     assert moved.calibration.first_year_step != default.calibration.first_year_step
     total = netsim.deterministic(moved)["total"].sum("country")
@@ -162,7 +162,7 @@ def test_memo_is_keyed_by_the_scenario(tmp_path, monkeypatch):
     monkeypatch.setenv("NETSIM_CACHE_DIR", str(tmp_path))
     solver = _CountingSolver(monkeypatch)
     default = netsim.load_scenario(NET_CONFIG)
-    moved = netsim.load_scenario(NET_CONFIG, ["market.base_size.value=2800.0"])
+    moved = netsim.load_scenario(NET_CONFIG, ["market.base_size.value=2800.0"], recalibrate=True)
     assert solver.calls == 2
     assert len(list((tmp_path / "calibration").glob("*.json"))) == 2
     assert moved.calibration.baseline != default.calibration.baseline

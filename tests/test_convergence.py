@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import netsim
+from netsim.analyze.bands import run_bands
 from netsim.analyze.comparison import cagr, compare, exceedance
+from netsim.cli import main
 from netsim.errors import ScenarioError
 from netsim.model.layout import headline_draws
 from netsim.run.precision import simulate_to_precision
@@ -22,7 +24,7 @@ from netsim.stats.intervals import (
     mean_standard_error,
 )
 
-from .conftest import CONFIGS
+from .conftest import CONFIGS, NET_CONFIG
 from .helpers import without_funnel
 
 
@@ -138,7 +140,7 @@ def test_exceedance_and_cagr(net, net_run):
 
 @pytest.mark.slow
 def test_raising_a_driver_never_lowers_its_own_segment_without_recalibration(net):
-    """A paired comparison of a change, not recalibrated (the default for --set and for
+    """A paired comparison of a change, not recalibrated (the default for a change and for
     overlays alike): a more optimistic PRRT driver gives a larger PRRT market in every
     draw. Recalibrated, the solver would take the gain back through PRRT's premium."""
     raised = netsim.load_scenario(
@@ -188,3 +190,71 @@ def test_an_overlay_changing_a_given_baseline_moves_the_market():
     assert float(final["prob_greater"]) == 1.0
     expected = 1000.0 * (1.06**5 - 1.05**5)
     assert float(final["difference"].sel(quantile=0.5)) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("sampler", "kind"),
+    [
+        pytest.param("mc", "exact", id="mc"),
+        pytest.param("lhs", "at least", id="lhs"),
+        pytest.param("sobol", "at least", id="sobol"),
+    ],
+)
+def test_bands_say_what_their_coverage_holds_for_the_sampler(net, sampler, kind):
+    """Exact binomial coverage holds for independent draws only; a Latin hypercube or
+    scrambled Sobol' design gives conservative intervals, and the result says so."""
+    run = netsim.simulate(net, 256, seed=1, sampler=sampler)
+    result = run_bands(run, "total", "global")
+    assert result.attrs["sampler"] == sampler
+    assert result.attrs["coverage_kind"] == kind
+    assert sampler in result.attrs["coverage_note"]
+    assert (
+        band_intervals(run["total"].sum("country"), sampler=sampler).attrs["coverage_kind"] == kind
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("sampler", "said"),
+    [
+        pytest.param("mc", "coverage exact (mc", id="mc"),
+        pytest.param("lhs", "coverage at least as stated (lhs", id="lhs"),
+    ],
+)
+def test_the_printed_bands_say_what_their_coverage_holds(tmp_path, capsys, sampler, said):
+    run = tmp_path / f"{sampler}.nc"
+    argv = ["run", str(NET_CONFIG), "--draws", "256", "--sampler", sampler, "--out", str(run)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main(["bands", str(run)]) == 0
+    title = capsys.readouterr().out.splitlines()[0]
+    assert said in title
+
+
+@pytest.mark.slow
+def test_library_and_cli_keep_the_same_solution_for_a_change(net, tmp_path, capsys):
+    """One default for a change: ``load_scenario(path, sets)`` and ``netsim compare --set``
+    both keep the base's growth solution, so the library and the CLI give the same
+    numbers, and a stronger PRRT driver gives a larger PRRT market (recalibrated, the
+    solver took the gain back and the library's difference came out negative)."""
+    change = "drivers.targeted_prrt_expansion.impact.mode=1.8"
+    changed = netsim.load_scenario(NET_CONFIG, [change])
+    assert changed.calibration.inherited_from == str(NET_CONFIG)
+    library = compare(
+        net, {"changed": changed}, draws=2000, seed=3, output="by_modality", by="global"
+    )
+    out = tmp_path / "compare.nc"
+    argv = ["compare", str(NET_CONFIG), "--set", change, "--draws", "2000", "--seed", "3"]
+    assert main([*argv, "--output", "by_modality", "--out", str(out)]) == 0
+    assert "the base's" in capsys.readouterr().out
+    with xr.open_dataset(out, engine="h5netcdf") as written:
+        cli = written.load()
+    np.testing.assert_array_equal(cli["difference"].values, library["difference"].values)
+    prrt = library["difference"].sel(scenario="changed", year=2031, modality="PRRT")
+    assert float(prrt.sel(quantile=0.5)) > 0.0
+    run = netsim.simulate(changed, 10, seed=1)
+    assert run.attrs["calibration_used"] == f"kept from {NET_CONFIG} (not recalibrated)"
+    solved = netsim.load_scenario(NET_CONFIG, [change], recalibrate=True)
+    assert netsim.simulate(solved, 10, seed=1).attrs["calibration_used"] == (
+        "solved for this scenario"
+    )

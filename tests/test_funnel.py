@@ -234,7 +234,9 @@ def test_patient_total_is_the_closed_form_lognormal():
 
 
 def _reproduce(scenario, inputs, rows):
-    return netsim.propagate(scenario, inputs[rows], as_arrays=True, dtype=np.float32)
+    # rows moved on purpose past their distribution's support (an impact + 0.7 pp): the
+    # kernel's semantics, not a caller's draws, are under test
+    return netsim.propagate(scenario, inputs[rows], as_arrays=True, dtype=np.float32, check=False)
 
 
 def test_propagate_of_a_runs_inputs_reproduces_both_models_bit_for_bit(full, full_run):

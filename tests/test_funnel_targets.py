@@ -175,7 +175,7 @@ def test_an_overlay_that_does_not_recalibrate_keeps_the_solved_factor():
     scenario = netsim.load_scenario(document)
     change = ["funnel.stages.diagnosed.share.mode=70"]
     kept = netsim.load_scenario(document, change, recalibrate=False)
-    resolved = netsim.load_scenario(document, change)
+    resolved = netsim.load_scenario(document, change, recalibrate=True)
     factor = scenario.calibration.funnel_scale["stages.diagnosed"]
     assert kept.calibration.funnel_scale["stages.diagnosed"] == factor
     assert abs(resolved.calibration.funnel_scale["stages.diagnosed"] - factor) > 1e-3

@@ -14,7 +14,7 @@ from netsim.errors import ScenarioError
 from netsim.model.layout import HEADLINE_QUANTILES, OutputLayout
 from netsim.run.files import DRAWS_KIND, run_kind
 from netsim.run.reduced import reduced_name
-from netsim.stats.intervals import band_intervals
+from netsim.stats.intervals import band_intervals, coverage_attrs
 from netsim.stats.quantiles import as_quantiles
 
 __all__ = ["DEFAULT_CONFIDENCE", "output_and_level", "run_bands", "run_exceedance"]
@@ -114,7 +114,9 @@ def run_bands(
         ``value``, ``low``, ``high`` and ``relative_halfwidth`` over ``(quantile, ...)``
         (as :func:`netsim.stats.intervals.band_intervals`); from a run's draws also the
         ``mean`` and ``standard_deviation`` (n - 1) of each cell, which a run reduced to
-        bands no longer has; attrs ``confidence``, ``draws``, ``units``.
+        bands no longer has; attrs ``confidence``, ``draws``, ``units``, and what the
+        intervals' coverage means for the run's sampler (``sampler``, ``coverage_kind``:
+        exact for mc, at least for lhs and sobol; ``coverage_note``).
     """
     if q is not None:
         asked = as_quantiles(q)
@@ -124,7 +126,7 @@ def run_bands(
         qs = as_quantiles(HEADLINE_QUANTILES if q is None else q)
         confidence = DEFAULT_CONFIDENCE if confidence is None else confidence
         data = _draws(dataset, output, by, years, cagr)
-        result = band_intervals(data, qs, confidence)
+        result = band_intervals(data, qs, confidence, sampler=dataset.attrs.get("sampler"))
         result.attrs["units"] = data.attrs.get("units", "")
         return _with_moments(result, data)
     if cagr is not None:
@@ -168,6 +170,7 @@ def run_bands(
             "confidence": confidence,
             "draws": int(dataset.attrs["draws"]),
             **units,
+            **coverage_attrs(dataset.attrs.get("sampler")),
         },
     )
     return result.drop_vars([v for v in ("bound",) if v in result.coords])

@@ -1,5 +1,8 @@
 """Scenarios side by side on common random numbers, exceedance probabilities and CAGRs.
 
+Every estimated probability (``P(value > x)``, ``P(other > base)``) comes with its exact
+binomial (Clopper-Pearson) interval.
+
 Two scenarios run with the same seed draw every parameter they share from the
 same keyed stream (the ``mc`` and ``lhs`` samplers key streams by parameter
 name), so the difference of a draw in one and the same draw in the other is due
@@ -20,7 +23,8 @@ from netsim.errors import ScenarioError
 from netsim.model.layout import OutputLayout
 from netsim.run.simulate import simulate
 from netsim.scenario.schema import Scenario
-from netsim.stats.intervals import band_intervals
+from netsim.stats.intervals import band_intervals, coverage_attrs
+from netsim.stats.proportions import PROPORTION_INTERVAL, share_with_interval
 from netsim.stats.quantiles import as_quantiles, bands
 
 INTERVAL_CONFIDENCE = 0.95  # of the bands' intervals
@@ -59,7 +63,8 @@ def compare(
     xarray.Dataset
         Over ``scenario`` (the others) and the output's dims: ``difference``
         (bands of other - base per draw, with ``quantile``), ``prob_greater``
-        (P(other > base), the share of paired draws), ``mean_difference``,
+        (P(other > base), the share of paired draws) and ``prob_greater_interval``
+        (its 95 % Clopper-Pearson interval over ``(bound, ...)``), ``mean_difference``,
         ``recalibrated`` (whether each other scenario was solved anew or keeps the
         growth parameters of the scenario it changes); ``base`` and ``other`` bands;
         ``difference_interval``, ``base_interval`` and ``other_interval``: each band's
@@ -73,35 +78,29 @@ def compare(
     if not others:
         raise ScenarioError("compare needs at least one other scenario")
     qs = as_quantiles(q)
-    base_layout = OutputLayout.of(base)
-    for label, scenario in others.items():
-        layout = OutputLayout.of(scenario)
-        for what in ("years", "countries", "country_regions", "axes", "segments"):
-            if getattr(layout, what) != getattr(base_layout, what):
-                raise ScenarioError(
-                    f"compare pairs the draws of cells the scenarios share: {label!r} has other "
-                    f"{what.replace('_', ' ')} than the base"
-                )
+    _check_same_cells(base, others)
     base_run = select_output(simulate(base, draws, seed, sampler), output, by)
     parts = []
     for label, scenario in others.items():
         other_run = select_output(simulate(scenario, draws, seed, sampler), output, by)
         difference = other_run - base_run
+        greater, greater_interval = share_with_interval(other_run > base_run)
         parts.append(
             xr.Dataset(
                 {
                     "difference": bands(difference, qs),
-                    "difference_interval": _interval(difference, qs),
-                    "prob_greater": (other_run > base_run).mean("draw"),
+                    "difference_interval": _interval(difference, qs, sampler),
+                    "prob_greater": greater,
+                    "prob_greater_interval": greater_interval,
                     "mean_difference": difference.mean("draw"),
                     "other": bands(other_run, qs),
-                    "other_interval": _interval(other_run, qs),
+                    "other_interval": _interval(other_run, qs, sampler),
                 }
             ).expand_dims(scenario=[label])
         )
     result = xr.concat(parts, dim="scenario")
     result["base"] = bands(base_run, qs)
-    result["base_interval"] = _interval(base_run, qs)
+    result["base_interval"] = _interval(base_run, qs, sampler)
     for name in (
         "difference",
         "mean_difference",
@@ -121,43 +120,66 @@ def compare(
             "base": base.name,
             "draws": draws,
             "seed": seed,
-            "sampler": sampler,
             "output": output,
             "by": by,
+            **coverage_attrs(sampler),
         }
     )
     return result
 
 
-def _interval(data: xr.DataArray, qs: np.ndarray) -> xr.DataArray:
+def _check_same_cells(base: Scenario, others: Mapping[str, Scenario]) -> None:
+    """Paired draws need the same cells: refuse another scenario whose years, countries,
+    axes or segments differ from the base's."""
+    base_layout = OutputLayout.of(base)
+    for label, scenario in others.items():
+        layout = OutputLayout.of(scenario)
+        for what in ("years", "countries", "country_regions", "axes", "segments"):
+            if getattr(layout, what) != getattr(base_layout, what):
+                raise ScenarioError(
+                    f"compare pairs the draws of cells the scenarios share: {label!r} has other "
+                    f"{what.replace('_', ' ')} than the base"
+                )
+
+
+def _interval(data: xr.DataArray, qs: np.ndarray, sampler: str) -> xr.DataArray:
     """The 95 % order-statistic interval of each band, over ``(bound, quantile, ...)``."""
-    result = band_intervals(data, qs, INTERVAL_CONFIDENCE)
+    result = band_intervals(data, qs, INTERVAL_CONFIDENCE, sampler=sampler)
     interval = xr.concat([result["low"], result["high"]], dim="bound")
     interval = interval.assign_coords(bound=["low", "high"])
     interval.attrs["long_name"] = f"{100 * INTERVAL_CONFIDENCE:g} % order-statistic interval"
+    interval.attrs["coverage_note"] = result.attrs["coverage_note"]
     return interval
 
 
-def exceedance(data: xr.DataArray, threshold: float, dim: str = "draw") -> xr.Dataset:
-    """``P(data > threshold)`` of every cell, with its Monte Carlo standard error.
+def exceedance(
+    data: xr.DataArray, threshold: float, dim: str = "draw", confidence: float = 0.95
+) -> xr.Dataset:
+    """``P(data > threshold)`` of every cell, with its exact binomial interval.
 
     Returns
     -------
     xarray.Dataset
-        ``probability`` and ``standard_error`` (``sqrt(p (1 - p) / n)``).
+        ``probability`` (the share of draws above ``threshold``) and
+        ``probability_interval`` over ``(bound, ...)``: its Clopper-Pearson interval
+        (:mod:`netsim.stats.proportions`), honest at 0 and 1 (0 of 20,000 draws gives
+        ``[0, 1.8e-4]``, not a zero-width interval). Attrs ``threshold``, ``draws``,
+        ``units``, ``confidence``, ``interval``.
     """
     if dim not in data.dims:
         raise ScenarioError(f"data has no {dim!r} dimension (dims: {data.dims})")
     if not np.isfinite(threshold):
         raise ScenarioError(f"threshold {threshold} must be a finite number")
-    n = data.sizes[dim]
-    probability = (data > threshold).mean(dim)
+    probability, interval = share_with_interval(data > threshold, dim, confidence)
     return xr.Dataset(
-        {
-            "probability": probability,
-            "standard_error": np.sqrt(probability * (1.0 - probability) / n),
+        {"probability": probability, "probability_interval": interval},
+        attrs={
+            "threshold": float(threshold),
+            "draws": data.sizes[dim],
+            "units": data.attrs.get("units", ""),
+            "confidence": confidence,
+            "interval": PROPORTION_INTERVAL,
         },
-        attrs={"threshold": float(threshold), "draws": n, "units": data.attrs.get("units", "")},
     )
 
 

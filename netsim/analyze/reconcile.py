@@ -34,7 +34,8 @@ from netsim.sampling.inputs import sample_inputs
 from netsim.sampling.uniforms import check_request
 from netsim.scenario.funnel import split_segments
 from netsim.scenario.schema import Scenario
-from netsim.stats.intervals import band_intervals
+from netsim.stats.intervals import band_intervals, coverage_attrs
+from netsim.stats.proportions import PROPORTION_INTERVAL, proportion_interval
 
 __all__ = ["PLACE_LEVELS", "reconcile", "reconcile_cells", "reconcile_run"]
 
@@ -154,8 +155,9 @@ def reconcile(
           gap summed over the cells (additive: the shares sum to 1);
         - ``top_down``, ``patient_based`` (quantile, ...): the two models' bands, in the
           market's unit, and ``top_down_base``, ``patient_based_base``: their base cases;
-        - ``prob_patient_above`` and its ``prob_standard_error``: P(patient-based >
-          top-down);
+        - ``prob_patient_above``: P(patient-based > top-down), and
+          ``prob_patient_above_interval`` (bound, ...): its 95 % Clopper-Pearson interval
+          (:mod:`netsim.stats.proportions`), honest where every draw agrees;
         - ``explained`` (..., parameter): the squared rank correlation of each input with
           the ratio, the share of its variance that input explains alone;
         - per cell, in the base year: ``implied_price_factor`` (x every price) and
@@ -197,14 +199,16 @@ def reconcile(
         stop = min(start + chunk_size, draws)
         if buffers is not None and stop - start != buffers["total"].shape[0]:
             buffers = None
-        buffers = propagate(scenario, inputs[start:stop], as_arrays=True, out=buffers)
+        buffers = propagate(  # sampled from the scenario: within every rule
+            scenario, inputs[start:stop], as_arrays=True, out=buffers, check=False
+        )
         td, pb = reconcile_cells(scenario, buffers, by)
         top_down[start:stop], patient_based[start:stop] = td.values, pb.values
         counts[start:stop] = _check_counts(scenario, buffers, inputs[start:stop])
     template = probe_td.isel(draw=0, drop=True)
     result = summarise(scenario, top_down, patient_based, inputs, template, by, q, confidence)
     result = result.merge(_checks(scenario, counts, q))
-    result.attrs.update({"draws": draws, "seed": seed, "sampler": sampler})
+    result.attrs.update({"draws": draws, "seed": seed, **coverage_attrs(sampler)})
     return result
 
 
@@ -244,6 +248,7 @@ def summarise(
     total_gap = gap_mean.sum(axis=cell_axes, keepdims=True) if cell_axes else gap_mean
     with np.errstate(divide="ignore", invalid="ignore"):
         gap_share = gap_mean / total_gap
+    above_low, above_high = proportion_interval((patient_based > top_down).sum(axis=0), n)
     above = (patient_based > top_down).mean(axis=0)
     ranks_in = centred_ranks(inputs)
     ranks_out = centred_ranks((patient_based / top_down).reshape(n, -1))
@@ -273,7 +278,11 @@ def summarise(
                 above,
                 {"long_name": "P(patient-based > top-down)"},
             ),
-            "prob_standard_error": (template.dims, np.sqrt(above * (1 - above) / n)),
+            "prob_patient_above_interval": (
+                ("bound", *template.dims),
+                np.stack([above_low, above_high]),
+                {"long_name": f"95 % {PROPORTION_INTERVAL} interval"},
+            ),
             "explained": (
                 (*template.dims, "parameter"),
                 explained,
@@ -281,7 +290,7 @@ def summarise(
             ),
             **base,
         },
-        coords={**coords, "parameter": list(scenario.parameter_names)},
+        coords={**coords, "parameter": list(scenario.parameter_names), "bound": ["low", "high"]},
         attrs={
             "by": by,
             "confidence": confidence,
@@ -427,6 +436,7 @@ def _checks(scenario: Scenario, counts: np.ndarray, q: Sequence[float]) -> xr.Da
     if not checks:
         return xr.Dataset()
     ids = [c.id for c in checks]
+    above = counts > np.array([c.value for c in checks])
     bands = band_intervals(xr.DataArray(counts, dims=("draw", "check"), coords={"check": ids}), q)[
         "value"
     ]
@@ -453,9 +463,14 @@ def _checks(scenario: Scenario, counts: np.ndarray, q: Sequence[float]) -> xr.Da
             "check_stage": ("check", [c.stage for c in checks]),
             "check_year": ("check", [c.year for c in checks]),
             "check_source": ("check", [c.source for c in checks]),
-            "check_prob_above": ("check", (counts > np.array([c.value for c in checks])).mean(0)),
+            "check_prob_above": ("check", above.mean(axis=0)),
+            "check_prob_above_interval": (
+                ("bound", "check"),
+                np.stack(proportion_interval(above.sum(axis=0), above.shape[0])),
+                {"long_name": f"95 % {PROPORTION_INTERVAL} interval"},
+            ),
         },
-        coords={"check": ids},
+        coords={"check": ids, "bound": ["low", "high"]},
     )
 
 
@@ -516,8 +531,8 @@ def reconcile_run(dataset: xr.Dataset, by: str = "global", label: str = "the run
     patients = {"patients": np.asarray(dataset["patients"].transpose("draw", ...).values)}
     counts = _check_counts(scenario, patients, inputs)
     result = result.merge(_checks(scenario, counts, HEADLINE_QUANTILES))
-    for key in ("seed", "sampler"):
-        if key in dataset.attrs:
-            result.attrs[key] = dataset.attrs[key]
+    if "seed" in dataset.attrs:
+        result.attrs["seed"] = dataset.attrs["seed"]
+    result.attrs.update(coverage_attrs(dataset.attrs.get("sampler")))
     result.attrs["draws"] = int(td.sizes["draw"])
     return result

@@ -8,17 +8,20 @@ group ``g``, ``AB_g`` = ``A`` with the columns of ``g`` taken from ``B``. That i
 * first order  ``S_g  = mean(f(B) (f(AB_g) - f(A))) / V``
 * total order  ``ST_g = mean((f(A) - f(AB_g))**2) / (2 V)``  (Jansen)
 
-with ``V`` the variance of ``f`` over ``A`` and ``B`` together.
+with ``V`` the variance of ``f`` over ``A`` and ``B`` together; ``f(B)`` is centred on
+the mean of ``f(A)`` and ``f(B)``, as SALib's ``sobol.analyze`` normalises its outputs.
 
-Confidence intervals come from independent randomisations: the ``n`` base rows are
-``R`` (default 8) independently scrambled Sobol designs of ``n / R`` rows, each
-giving its own estimate; the index is their mean and its interval the Student t
-interval of that mean (``R - 1`` degrees of freedom). The replicates are independent
-by construction, so the interval is what it says: a bootstrap over the rows of one
-scrambled design treats them as independent when they are not, and its intervals were
-1.7 to 4.9 times too wide at n = 1,024 and covered small indices 87 to 91 % of the
-time at n <= 512 (400 seeds, Ishigami and Sobol G). ``tests/test_sensitivity.py``
-checks the coverage over many seeds.
+The ``n`` base rows are ``R`` (default 8) independently scrambled Sobol designs of
+``n / R`` rows. Each index is one ratio of sums pooled over all ``n`` rows (averaging
+``R`` ratios of ``n / R`` rows each instead was biased at small ``n``: +0.065 on the total
+index of Ishigami's x1 at n = 64, and its RMSE 3 to 4 times SALib's at n = 1,024). The
+interval is a delete-one-design jackknife of that ratio with Student t's ``R - 1``
+degrees of freedom: the designs are independent by construction, so the interval is
+what it says (a bootstrap over the rows of one scrambled design treats them as
+independent when they are not: its intervals were 1.7 to 4.9 times too wide at n =
+1,024 and covered small indices 87 to 91 % of the time at n <= 512). ``benchmarks/
+sobol_accuracy.py`` measures bias, RMSE against SALib's and coverage over seeds;
+``tests/test_sensitivity.py`` checks coverage and RMSE over seeds.
 
 An input that never varies gives ``f(AB_g) == f(A)`` exactly, so both of its
 indices are exactly zero.
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -40,9 +44,16 @@ import xarray as xr
 from scipy.stats import qmc
 
 from netsim.errors import ScenarioError
+from netsim.kernels.saltelli import saltelli_group_sums_kernel
 from netsim.sampling.uniforms import open_interval
 
-__all__ = ["DEFAULT_REPLICATES", "saltelli_evaluations", "sobol_indices"]
+__all__ = [
+    "DEFAULT_REPLICATES",
+    "SaltelliSums",
+    "saltelli_evaluations",
+    "scrambled_designs",
+    "sobol_indices",
+]
 
 DEFAULT_REPLICATES = 8
 MIN_ROWS_PER_REPLICATE = 8
@@ -78,7 +89,9 @@ def _evaluate(model: Callable[[np.ndarray], Any], x: np.ndarray) -> tuple[np.nda
         raise ScenarioError(
             f"the model returned {values.shape[0]} rows for {x.shape[0]} input rows"
         )
-    return values.reshape(values.shape[0], -1).astype(np.float64), template
+    # no copy where the model gave float64 already (a copy of every evaluation cost 8 % of
+    # a scenario's Sobol run)
+    return np.asarray(values.reshape(values.shape[0], -1), dtype=np.float64), template
 
 
 def sobol_indices(
@@ -130,12 +143,63 @@ def sobol_indices(
     -------
     xarray.Dataset
         ``first_order`` and ``total_order`` with dims ``(parameter, ...)`` (the
-        output's own dims), their intervals ``first_order_interval`` and
-        ``total_order_interval`` with a leading ``bound`` (low, high), the
+        output's own dims; each pooled over all ``n`` rows), their jackknife intervals
+        ``first_order_interval`` and ``total_order_interval`` with a leading ``bound``
+        (low, high), the
         output ``variance``, and coordinate ``members`` (the inputs of each group).
         Attrs: ``n``, ``evaluations``, ``confidence``, ``replicates``, ``seed``.
     """
     d = len(distributions)
+    _check_request(d, n, replicates, confidence, uniform_transform is not None and groups is None)
+    names = [f"x{i + 1}" for i in range(d)] if names is None else [str(v) for v in names]
+    if len(names) != d:
+        raise ScenarioError(f"{len(names)} names for {d} distributions")
+    partition = _as_groups(groups, d)
+    labels = [" + ".join(names[i] for i in members) for members in partition]
+    if group_labels is not None:
+        if len(group_labels) != len(partition):
+            raise ScenarioError(f"{len(group_labels)} group labels for {len(partition)} groups")
+        labels = [str(v) for v in group_labels]
+
+    base = scrambled_designs(2 * d, n, replicates, seed)
+    uniform_a, uniform_b = base[:, :d], base[:, d:]
+    if uniform_transform is not None:
+        uniform_a, uniform_b = uniform_transform(uniform_a), uniform_transform(uniform_b)
+
+    def to_inputs(uniforms: np.ndarray) -> np.ndarray:
+        return np.column_stack([dist.ppf(uniforms[:, j]) for j, dist in enumerate(distributions)])
+
+    x_a, x_b = to_inputs(uniform_a), to_inputs(uniform_b)
+    f_a, template = _evaluate(model, x_a)
+    f_a = f_a.copy()  # a model may write each result into the arrays of its last one
+    f_b, _ = _evaluate(model, x_b)
+    sums = SaltelliSums.of_base(f_a, f_b, replicates)
+    x_ab = x_a.copy()
+    for members in partition:
+        x_ab[:, members] = x_b[:, members]
+        sums.add_group(_evaluate(model, x_ab)[0])
+        x_ab[:, members] = x_a[:, members]
+    estimates = sums.estimates(confidence)
+    members = [", ".join(names[i] for i in m) for m in partition]
+    return _labelled(estimates, template, labels, members).assign_attrs(
+        {
+            "method": "sobol (Saltelli 2010 first order, Jansen total)",
+            "n": n,
+            "evaluations": saltelli_evaluations(n, len(partition)),
+            "confidence": confidence,
+            "replicates": replicates,
+            "interval": (
+                f"jackknife over {replicates} independently scrambled designs (delete one "
+                f"design), Student t with {replicates - 1} degrees of freedom"
+            ),
+            "seed": seed,
+        }
+    )
+
+
+def _check_request(
+    d: int, n: int, replicates: int, confidence: float, ungrouped_transform: bool
+) -> None:
     if d < 1:
         raise ScenarioError("sobol_indices needs at least one input")
     if replicates < 2 or replicates & (replicates - 1):
@@ -147,105 +211,205 @@ def sobol_indices(
         )
     if not 0.0 < confidence < 1.0:
         raise ScenarioError(f"confidence={confidence} must lie in (0, 1)")
-    if uniform_transform is not None and groups is None:
+    if ungrouped_transform:
         raise ScenarioError(
             "correlated inputs break the independence Sobol indices rest on: pass groups that "
             "keep every correlated set together (grouped indices), or drop the correlations"
         )
-    names = [f"x{i + 1}" for i in range(d)] if names is None else [str(v) for v in names]
-    if len(names) != d:
-        raise ScenarioError(f"{len(names)} names for {d} distributions")
-    partition = _as_groups(groups, d)
 
-    rows = n // replicates
+
+def scrambled_designs(dimensions: int, n: int, replicates: int, seed: int) -> np.ndarray:
+    """``n`` rows of ``replicates`` independently scrambled Sobol' designs of ``n /
+    replicates`` rows each, stacked (replicate ``r`` scrambled with ``(seed, r)``), inside
+    the open interval (0, 1)."""
     designs = []
     for replicate in range(replicates):
-        engine = qmc.Sobol(d=2 * d, scramble=True, rng=np.random.default_rng([seed, replicate]))
+        rng = np.random.default_rng([seed, replicate])
+        engine = qmc.Sobol(d=dimensions, scramble=True, rng=rng)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            designs.append(open_interval(engine.random(rows)))  # points can be exactly 0
-    base = np.vstack(designs)  # replicate r is rows r * rows ... (r + 1) * rows - 1
-    uniform_a, uniform_b = base[:, :d], base[:, d:]
-    if uniform_transform is not None:
-        uniform_a, uniform_b = uniform_transform(uniform_a), uniform_transform(uniform_b)
+            designs.append(open_interval(engine.random(n // replicates)))  # may hold 0
+    return np.vstack(designs)
 
-    def to_inputs(uniforms: np.ndarray) -> np.ndarray:
-        return np.column_stack([dist.ppf(uniforms[:, j]) for j, dist in enumerate(distributions)])
 
-    def by_replicate(values: np.ndarray) -> np.ndarray:
-        return values.reshape(replicates, rows, -1)
-
-    x_a, x_b = to_inputs(uniform_a), to_inputs(uniform_b)
-    f_a, template = _evaluate(model, x_a)
-    f_b, _ = _evaluate(model, x_b)
-    f_a, f_b = by_replicate(f_a), by_replicate(f_b)
-    center = 0.5 * (f_a.mean(axis=1, keepdims=True) + f_b.mean(axis=1, keepdims=True))
-    f_a -= center
-    f_b -= center
-    variance = (f_a**2 + f_b**2).mean(axis=1) / 2 - ((f_a + f_b).mean(axis=1) / 2) ** 2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        inverse_variance = np.where(variance > 0.0, 1.0 / variance, np.nan)  # (R, cells)
-
-    n_cells = f_a.shape[2]
-    first = np.empty((len(partition), replicates, n_cells))
-    total = np.empty_like(first)
-    for g, members in enumerate(partition):
-        x_ab = x_a.copy()
-        x_ab[:, members] = x_b[:, members]
-        f_ab = by_replicate(_evaluate(model, x_ab)[0]) - center
-        first[g] = (f_b * (f_ab - f_a)).mean(axis=1) * inverse_variance
-        total[g] = ((f_a - f_ab) ** 2).mean(axis=1) / 2 * inverse_variance
-
-    from scipy import stats
-
-    spread = stats.t.ppf(0.5 + confidence / 2, replicates - 1) / np.sqrt(replicates)
-
-    def interval(estimates: np.ndarray) -> np.ndarray:
-        mean, sd = estimates.mean(axis=1), estimates.std(axis=1, ddof=1)
-        return np.stack([mean - spread * sd, mean + spread * sd])  # (bound, G, cells)
-
-    first_interval, total_interval = interval(first), interval(total)
-    first_estimate, total_estimate = first.mean(axis=1), total.mean(axis=1)
-    output_variance = variance.mean(axis=0)
-
-    out_dims, out_coords, out_shape = _output_labels(template, n_cells)
-    labels = [" + ".join(names[i] for i in members) for members in partition]
-    if group_labels is not None:
-        if len(group_labels) != len(partition):
-            raise ScenarioError(f"{len(group_labels)} group labels for {len(partition)} groups")
-        labels = [str(v) for v in group_labels]
-    coords: dict[str, Any] = {
-        "parameter": labels,
-        "members": ("parameter", [", ".join(names[i] for i in m) for m in partition]),
-        "bound": ["low", "high"],
-        **out_coords,
-    }
-    shape = (len(partition), *out_shape)
+def _labelled(
+    estimates: SobolEstimates, template: Any, labels: list[str], members: list[str]
+) -> xr.Dataset:
+    """The estimates as a Dataset over ``(parameter, <the output's dims>)``."""
+    out_dims, out_coords, out_shape = _output_labels(template, estimates.variance.size)
+    shape = (len(labels), *out_shape)
+    index_dims, interval_dims = ("parameter", *out_dims), ("bound", "parameter", *out_dims)
     return xr.Dataset(
         {
-            "first_order": (("parameter", *out_dims), first_estimate.reshape(shape)),
-            "total_order": (("parameter", *out_dims), total_estimate.reshape(shape)),
-            "first_order_interval": (
-                ("bound", "parameter", *out_dims),
-                first_interval.reshape((2, *shape)),
-            ),
-            "total_order_interval": (
-                ("bound", "parameter", *out_dims),
-                total_interval.reshape((2, *shape)),
-            ),
-            "variance": (out_dims, output_variance.reshape(out_shape)),
+            "first_order": (index_dims, estimates.first.reshape(shape)),
+            "total_order": (index_dims, estimates.total.reshape(shape)),
+            "first_order_interval": (interval_dims, estimates.first_interval.reshape((2, *shape))),
+            "total_order_interval": (interval_dims, estimates.total_interval.reshape((2, *shape))),
+            "variance": (out_dims, estimates.variance.reshape(out_shape)),
         },
-        coords=coords,
-        attrs={
-            "method": "sobol (Saltelli 2010 first order, Jansen total)",
-            "n": n,
-            "evaluations": saltelli_evaluations(n, len(partition)),
-            "confidence": confidence,
-            "replicates": replicates,
-            "interval": f"Student t over {replicates} independently scrambled designs",
-            "seed": seed,
+        coords={
+            "parameter": labels,
+            "members": ("parameter", members),
+            "bound": ["low", "high"],
+            **out_coords,
         },
     )
+
+
+@dataclass
+class SaltelliSums:
+    """The sums of Saltelli's estimators, kept per scrambled design (replicate).
+
+    ``f_A`` and ``f_B`` are centred once on their pooled mean (so the sums lose no
+    digits to a large mean). Per replicate ``r`` and cell: ``sum_ab = sum(f_A + f_B)``,
+    ``sum_squares = sum(f_A**2 + f_B**2)`` and, per group ``g`` with ``D = f(AB_g) -
+    f_A``: ``first_sum = sum(f_B D)``, ``difference_sum = sum(D)``, ``total_sum =
+    sum(D**2)``. Any set of replicates gives its estimates from its sums alone: all of
+    them the point estimates, all but one the jackknife's.
+    """
+
+    replicates: int
+    centred_a: np.ndarray  # (rows, cells)
+    centred_b: np.ndarray
+    center: np.ndarray  # (cells,)
+    sum_ab: np.ndarray  # (replicates, cells)
+    sum_squares: np.ndarray
+    first_sums: list[np.ndarray] = field(default_factory=list)  # per group (replicates, cells)
+    difference_sums: list[np.ndarray] = field(default_factory=list)
+    total_sums: list[np.ndarray] = field(default_factory=list)
+
+    @classmethod
+    def of_base(cls, f_a: np.ndarray, f_b: np.ndarray, replicates: int) -> SaltelliSums:
+        """Sums of the base matrices' outputs ``(rows, cells)``, rows replicate by replicate."""
+        center = 0.5 * (f_a.mean(axis=0) + f_b.mean(axis=0))
+        centred_a, centred_b = f_a - center, f_b - center
+        a, b = _by_replicate(centred_a, replicates), _by_replicate(centred_b, replicates)
+        return cls(
+            replicates,
+            centred_a,
+            centred_b,
+            center,
+            a.sum(axis=1) + b.sum(axis=1),
+            (a * a).sum(axis=1) + (b * b).sum(axis=1),
+        )
+
+    def add_group(self, f_ab: np.ndarray) -> None:
+        """Add the outputs ``(rows, cells)`` of one group's ``AB`` matrix."""
+        shape = (self.replicates, self.center.size)
+        first_sum, difference_sum, total_sum = np.empty(shape), np.empty(shape), np.empty(shape)
+        saltelli_group_sums_kernel(
+            self.centred_a,
+            self.centred_b,
+            np.ascontiguousarray(f_ab, dtype=np.float64),
+            self.center,
+            first_sum,
+            difference_sum,
+            total_sum,
+        )
+        self.first_sums.append(first_sum)
+        self.difference_sums.append(difference_sum)
+        self.total_sums.append(total_sum)
+
+    def estimates(self, confidence: float) -> SobolEstimates:
+        """Pooled estimates over every replicate, intervals from the delete-one-replicate
+        jackknife (Efron & Stein 1981) with Student t's ``replicates - 1`` degrees of
+        freedom (for a total index: on the index's scale and on its logarithm's, joined)."""
+        rows = self.centred_a.shape[0]
+        first_sums = np.stack(self.first_sums)  # (groups, replicates, cells)
+        difference_sums = np.stack(self.difference_sums)
+        total_sums = np.stack(self.total_sums)
+        pooled = _ratios(
+            self.sum_ab.sum(axis=0),
+            self.sum_squares.sum(axis=0),
+            first_sums.sum(axis=1),
+            difference_sums.sum(axis=1),
+            total_sums.sum(axis=1),
+            rows,
+        )
+        left_out = _ratios(  # replicate r left out: the totals less its sums
+            self.sum_ab.sum(axis=0) - self.sum_ab,
+            self.sum_squares.sum(axis=0) - self.sum_squares,
+            first_sums.sum(axis=1, keepdims=True) - first_sums,
+            difference_sums.sum(axis=1, keepdims=True) - difference_sums,
+            total_sums.sum(axis=1, keepdims=True) - total_sums,
+            rows - rows // self.replicates,
+        )
+        from scipy import stats
+
+        r = self.replicates
+        quantile = stats.t.ppf(0.5 + confidence / 2, r - 1)
+
+        def half_width(leave_one_out: np.ndarray) -> np.ndarray:
+            spread = leave_one_out - leave_one_out.mean(axis=1, keepdims=True)
+            return quantile * np.sqrt((r - 1) / r * (spread**2).sum(axis=1))
+
+        def interval(point: np.ndarray, leave_one_out: np.ndarray) -> np.ndarray:
+            half = half_width(leave_one_out)
+            return np.stack([point - half, point + half])  # (bound, groups, cells)
+
+        def total_interval(point: np.ndarray, leave_one_out: np.ndarray) -> np.ndarray:
+            # a total index is a ratio of sums of squares, skewed to the right at small n:
+            # the union of the jackknife intervals of the index and of its logarithm covered
+            # Ishigami's and Sobol G's totals 0.946 to 0.97 of the time at n = 64 (1,000
+            # seeds), the index's own 0.917 to 0.954 (benchmarks/sobol_accuracy.py)
+            linear = interval(point, leave_one_out)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_half = half_width(np.log(leave_one_out))
+                log_half = np.where(np.isnan(log_half), np.inf, log_half)  # a design of zeros
+                low, high = point * np.exp(-log_half), point * np.exp(log_half)
+            high = np.where(point > 0.0, high, linear[1])  # an exact 0 keeps [0, 0]
+            return np.stack([np.minimum(linear[0], low), np.maximum(linear[1], high)])
+
+        return SobolEstimates(
+            pooled.first,
+            pooled.total,
+            interval(pooled.first, left_out.first),
+            total_interval(pooled.total, left_out.total),
+            pooled.variance,
+        )
+
+
+@dataclass(frozen=True)
+class SobolEstimates:
+    """Indices ``(groups, cells)``, intervals ``(bound, groups, cells)``, variance ``(cells,)``."""
+
+    first: np.ndarray
+    total: np.ndarray
+    first_interval: np.ndarray
+    total_interval: np.ndarray
+    variance: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Ratio:
+    first: np.ndarray
+    total: np.ndarray
+    variance: np.ndarray
+
+
+def _ratios(
+    sum_ab: np.ndarray,
+    sum_squares: np.ndarray,
+    first_sum: np.ndarray,
+    difference_sum: np.ndarray,
+    total_sum: np.ndarray,
+    rows: int,
+) -> _Ratio:
+    """Saltelli 2010's first order and Jansen's total over ``rows`` rows, as SALib takes
+    them: ``V`` the variance of ``f_A`` and ``f_B`` together (divisor ``2 rows``), ``f_B``
+    centred on their mean ``m``: ``S = (sum(f_B D) - m sum(D)) / rows / V``,
+    ``ST = sum(D**2) / (2 rows) / V``."""
+    mean = sum_ab / (2 * rows)
+    variance = sum_squares / (2 * rows) - mean**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inverse = np.where(variance > 0.0, 1.0 / variance, np.nan)
+    first = (first_sum - mean * difference_sum) / rows * inverse
+    total = total_sum / (2 * rows) * inverse
+    return _Ratio(first, total, variance)
+
+
+def _by_replicate(values: np.ndarray, replicates: int) -> np.ndarray:
+    return values.reshape(replicates, values.shape[0] // replicates, -1)
 
 
 def _output_labels(template: Any, n_cells: int) -> tuple[tuple[str, ...], dict[str, Any], tuple]:

@@ -35,7 +35,7 @@ from netsim.analyze.cells import (
 from netsim.analyze.saltelli import DEFAULT_REPLICATES, sobol_indices
 from netsim.errors import ScenarioError
 from netsim.model.arrays import expected_draw_arrays
-from netsim.model.layout import OutputLayout
+from netsim.model.layout import OutputLayout, sum_countries
 from netsim.model.propagate import propagate, run_kernel
 from netsim.sampling.copula import correlate_uniforms
 from netsim.scenario.schema import Scenario
@@ -289,6 +289,60 @@ def _inputs_of(scenario: Scenario, output: str) -> list[int]:
     return [i for i, p in enumerate(scenario.parameters) if p.name not in own]
 
 
+class _KernelModel:
+    """The kernel as Sobol's model: rows of the used inputs in, one output summed by a
+    level out. Every evaluation has n rows, so the input rows, the kernel's outputs and
+    their region sums are written into the same arrays each time (fresh ones cost their
+    page faults: most of a Sobol run's time beyond the kernel); each result is only valid
+    until the next call (:func:`netsim.analyze.saltelli.sobol_indices` keeps a copy of the
+    one it needs longer)."""
+
+    def __init__(self, scenario: Scenario, output: str, by: str, used: list[int]):
+        self.scenario, self.output, self.by, self.used = scenario, output, by, used
+        self.layout = OutputLayout.of(scenario)
+        self.top_down = output in self.layout.top_down_outputs
+        self.computed = self.layout.top_down_outputs if self.top_down else self.layout.outputs
+        self.points = np.array([p.distribution.point for p in scenario.parameters])
+        self.rows = np.empty((0, self.points.size))
+        self.buffers: dict[str, np.ndarray] = {}
+        self.sums: tuple[np.ndarray, np.ndarray] | None = None
+        self.labelled = False
+
+    def __call__(self, x: np.ndarray) -> xr.DataArray | np.ndarray:
+        n = x.shape[0]
+        if self.rows.shape[0] != n:
+            self.rows = np.repeat(self.points[None, :], n, axis=0)
+            self.buffers = self.layout.allocate(n, np.float64, self.computed)
+            self.sums = None
+        self.rows[:, self.used] = x  # the other columns stay at their point values
+        arrays = propagate(  # designed from the scenario's own distributions: within
+            self.scenario,
+            self.rows,
+            as_arrays=True,
+            funnel=not self.top_down,
+            out=self.buffers,
+            dtype=np.float64,
+            check=False,
+        )
+        if not self.labelled:  # the labels come from the first evaluation
+            self.labelled = True
+            return self.layout.aggregate_arrays(arrays, self.output, self.by)
+        values = arrays[self.output]
+        if self.by == "country":
+            return values
+        if self.sums is None:
+            shape = values.shape
+            regions = len(self.layout.regions)
+            self.sums = (
+                np.empty((*shape[:2], regions, *shape[3:])),
+                np.empty(shape[:2] + shape[3:]),
+            )
+        by_region, world = sum_countries(
+            values, 2, self.layout.region_index, len(self.layout.regions), out=self.sums
+        )
+        return by_region if self.by == "region" else world
+
+
 def sobol(
     scenario: Scenario,
     n: int = 1024,
@@ -326,26 +380,7 @@ def sobol(
     layout.check(output, by)
     used = _inputs_of(scenario, output)
     points = np.array([p.distribution.point for p in scenario.parameters])
-    top_down = output in layout.top_down_outputs
-
-    computed = layout.top_down_outputs if top_down else layout.outputs
-    buffers: dict[str, np.ndarray] = {}
-    labelled: list[bool] = []
-
-    def model(x: np.ndarray) -> xr.DataArray | np.ndarray:
-        full = np.repeat(points[None, :], x.shape[0], axis=0)
-        full[:, used] = x
-        # every evaluation has n rows: the outputs are written into the same arrays each
-        # time (fresh ones cost their page faults: most of the time beyond the kernel)
-        if not buffers or buffers[computed[0]].shape[0] != x.shape[0]:
-            buffers.update(layout.allocate(x.shape[0], np.float64, computed))
-        arrays = propagate(
-            scenario, full, as_arrays=True, funnel=not top_down, out=buffers, dtype=np.float64
-        )
-        if labelled:  # the labels come from the first evaluation; later ones need values
-            return layout.sum_arrays(arrays, output, by)
-        labelled.append(True)
-        return layout.aggregate_arrays(arrays, output, by)
+    model = _KernelModel(scenario, output, by, used)
 
     transform = None
     if scenario.correlations:
@@ -497,7 +532,9 @@ def tail_attribution(
     reference = np.median(inputs, axis=0)
 
     def evaluate(rows: np.ndarray) -> np.ndarray:
-        arrays = propagate(scenario, rows, dtype=np.float64, as_arrays=True)
+        # the inputs' medians may fall between two event years: the kernel takes a year
+        # as whole, so these designed rows are not held to a file's rules
+        arrays = propagate(scenario, rows, dtype=np.float64, as_arrays=True, check=False)
         out = select_cell(layout.aggregate_arrays(arrays, output, by), cell)
         return np.asarray(out.values, dtype=np.float64)
 

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from netsim.cli.run import add_recalibrate_argument, load_changed
 from netsim.defaults import BY_CHOICES
 from netsim.errors import OutputError, ScenarioError
 
@@ -100,6 +101,7 @@ def _add_sensitivity(sub: Any) -> None:
     sens.add_argument("--run", help="take the draws of this run (spearman, prcc, tail)")
     sens.add_argument("--out", help="write the whole sensitivity cube to NetCDF (.nc)")
     sens.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
+    add_recalibrate_argument(sens)
 
 
 def _add_compare(sub: Any) -> None:
@@ -166,6 +168,7 @@ def _add_reconcile(sub: Any) -> None:
     )
     recon.add_argument("--year", type=int, nargs="+", help="only these years in the table")
     recon.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
+    add_recalibrate_argument(recon)
     recon.add_argument(
         "--plot",
         help="the chart of both fans, .png or .svg (default: reconcile_<config name>.png)",
@@ -235,7 +238,8 @@ def _bands(args: argparse.Namespace) -> int:
         table = bands_table(
             result,
             f"{args.run}: bands of {output} ({by}), {unit}, {int(result.attrs['draws']):,} draws; "
-            f"low/high = {100 * float(result.attrs['confidence']):.10g} % order-statistic interval",
+            f"low/high = {100 * float(result.attrs['confidence']):.10g} % order-statistic "
+            f"interval, {result.attrs['coverage_note']}",
         )
         chance = None
         if args.exceed is not None:
@@ -258,7 +262,6 @@ def _bands(args: argparse.Namespace) -> int:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    import netsim
     from netsim.analyze.cells import parse_cell
     from netsim.analyze.sensitivity import analyse
     from netsim.present.tables import sensitivity_table
@@ -268,7 +271,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     _top(args.top)
     with _outputs(_output(args.out, (".nc",), reads)) as outputs:
         (out,) = outputs
-        scenario = netsim.load_scenario(args.config, args.set)
+        scenario = load_changed(args)
         _refuse_inputs(outputs, scenario.source_files)
         run = open_run(args.run) if args.run else None
         result, cell = analyse(
@@ -314,7 +317,7 @@ def _compare(args: argparse.Namespace) -> int:
         }
         if args.set:
             label = f"{Path(args.base).stem} with " + ", ".join(args.set)
-            others[label] = netsim.load_scenario(args.base, args.set, recalibrate=args.recalibrate)
+            others[label] = netsim.load_scenario(args.base, args.set, recalibrate=recalibrate)
         if not others:
             raise ScenarioError("compare needs another scenario file or --set key.path=value")
         for scenario in (base, *others.values()):
@@ -343,7 +346,6 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _reconcile(args: argparse.Namespace) -> int:
-    import netsim
     from netsim.analyze.reconcile import reconcile
     from netsim.present.plots import reconcile_chart
     from netsim.present.tables import gap_factor_table, reconcile_tables
@@ -362,7 +364,7 @@ def _reconcile(args: argparse.Namespace) -> int:
             str(Path(args.csv).with_suffix("")) + "_factors.csv", (".csv",), reads
         )
     with _outputs(plot, csv_file, factors_file, out) as outputs:
-        scenario = netsim.load_scenario(args.config, args.set)
+        scenario = load_changed(args)
         _refuse_inputs(outputs, scenario.source_files)
         result = reconcile(scenario, args.draws, args.seed, args.sampler, args.by)
         note = sobol_balance_note(args.draws, args.sampler)

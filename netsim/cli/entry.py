@@ -23,7 +23,13 @@ from types import FrameType
 from netsim import __version__
 from netsim.cli.analysis import add_analysis_commands, run_analysis_command
 from netsim.cli.draft import add_draft_command, draft_command
-from netsim.cli.run import Terminated, add_run_command, run_command, zarr_store
+from netsim.cli.run import (
+    Terminated,
+    add_recalibrate_argument,
+    add_run_command,
+    run_command,
+    zarr_store,
+)
 from netsim.cli.serve import add_serve_command, serve_command
 from netsim.errors import ScenarioError, damage_found_by_hdf5
 
@@ -52,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a scenario and show its calibration")
     validate.add_argument("config", help="scenario TOML file")
     validate.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
+    add_recalibrate_argument(validate)
     add_analysis_commands(sub)
     add_draft_command(sub)
     add_serve_command(sub)
@@ -261,7 +268,10 @@ def _validate(args: argparse.Namespace) -> int:
     from netsim.present.tables import validation_text
 
     # validate checks everything: it runs the solver even when a solution is cached
-    print(validation_text(netsim.load_scenario(args.config, args.set, reuse_solution=False)))
+    scenario = netsim.load_scenario(
+        args.config, args.set, reuse_solution=False, recalibrate=args.recalibrate or None
+    )
+    print(validation_text(scenario))
     return 0
 
 

@@ -35,6 +35,25 @@ def _help(text: str) -> str:
     return text.replace("%", "%%")
 
 
+RECALIBRATE_HELP = (
+    "solve the changed scenario's growth anew (default: --set changes and overlays keep the "
+    "solution of the scenario they change, so only the change differs)"
+)
+
+
+def add_recalibrate_argument(parser: argparse.ArgumentParser) -> None:
+    """``--recalibrate``, beside a command's ``--set``."""
+    parser.add_argument("--recalibrate", action="store_true", help=RECALIBRATE_HELP)
+
+
+def load_changed(args: argparse.Namespace) -> Any:
+    """The scenario of ``args.config`` with ``args.set``: the library's default (changes
+    keep the solved growth of the scenario they change) unless ``--recalibrate``."""
+    import netsim
+
+    return netsim.load_scenario(args.config, args.set, recalibrate=args.recalibrate or None)
+
+
 def add_run_command(sub: Any) -> None:
     """Add ``netsim run`` to the parser."""
     run = sub.add_parser("run", help="simulate a scenario, print its bands, write NetCDF or Zarr")
@@ -54,6 +73,7 @@ def add_run_command(sub: Any) -> None:
         metavar="KEY.PATH=VALUE",
         help="override a scenario value (repeatable)",
     )
+    add_recalibrate_argument(run)
     run.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     run.add_argument(
         "--precision",
@@ -163,7 +183,7 @@ def run_command(args: argparse.Namespace) -> int:
     if args.resume:  # with the draws it had written before: where its progress starts
         scenario, resumed, done_before, draws = _resumed_store(args.resume)
     else:
-        scenario, done_before = netsim.load_scenario(args.config, args.set), 0
+        scenario, done_before = load_changed(args), 0
     precision = _percent(args.precision) if args.precision else None
     reduce = "bands" if args.reduce else "auto"
     if not args.resume:
@@ -284,9 +304,14 @@ def _header(
         how = ", reduced to bands"
     elif args.scheduler:
         how = f", on {args.scheduler}"
+    from netsim.model.calibration import calibration_used
+
+    solution = ""
+    if scenario.calibration is not None and (args.set or scenario.calibration.inherited_from):
+        solution = f", growth solution {calibration_used(scenario)}"
     return (
         f"{scenario.name}: {draws:,} draws, sampler {dataset.attrs['sampler']}, seed "
-        f"{dataset.attrs['seed']}{how} ({seconds:.2f} s)"
+        f"{dataset.attrs['seed']}{how}{solution} ({seconds:.2f} s)"
     )
 
 

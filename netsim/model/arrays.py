@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from netsim.errors import ScenarioError
-from netsim.kernels.columns import gather_columns_kernel
+from netsim.kernels.columns import gather_columns_kernel, gather_columns_serial_kernel
 from netsim.kernels.funnel import (
     FACTOR_CASES,
     FACTOR_COST,
@@ -38,6 +38,10 @@ __all__ = [
     "funnel_scales",
     "model_arrays",
 ]
+
+# a gather of at most this many values runs on one thread: about 0.1 ms of copying, less
+# than waking the threads costs on a busy machine (gather_columns_serial_kernel)
+SERIAL_GATHER_VALUES = 2**17
 
 
 def segment_offsets(scenario: Scenario) -> np.ndarray:
@@ -347,7 +351,10 @@ def _columns(
     if names and inputs.shape[0]:
         index = scenario.parameter_index
         columns = np.array([index[n] for n in names], dtype=np.int64)
-        gather_columns_kernel(inputs, columns, float(divisor), out)
+        # a small gather on one thread (gather_columns_serial_kernel says why)
+        small = out.size <= SERIAL_GATHER_VALUES
+        gather = gather_columns_serial_kernel if small else gather_columns_kernel
+        gather(inputs, columns, float(divisor), out)
     return out
 
 

@@ -61,6 +61,7 @@ __all__ = [
     "cache_folder",
     "calibrate",
     "calibration_json",
+    "calibration_used",
     "inherit_calibration",
     "restore_calibration",
     "target_rows",
@@ -454,6 +455,18 @@ def inherit_calibration(scenario: Scenario, parent: Scenario) -> Scenario:
     achieved = _base_case(scenario, inherited)
     inherited = dataclasses.replace(inherited, achieved=tuple(float(a) for a in achieved))
     return dataclasses.replace(scenario, calibration=inherited)
+
+
+def calibration_used(scenario: Scenario) -> str:
+    """Which growth solution a scenario carries, in words: ``solved for this scenario``,
+    or ``kept from <file> (not recalibrated)`` for an overlay or a change that keeps the
+    solution of the scenario it changes."""
+    calibration = scenario.calibration
+    if calibration is None:
+        return "none"
+    if calibration.inherited_from is None:
+        return "solved for this scenario"
+    return f"kept from {calibration.inherited_from} (not recalibrated)"
 
 
 def calibration_json(calibration: Calibration) -> str:

@@ -27,7 +27,7 @@ from netsim import __version__
 from netsim.defaults import BY_CHOICES
 from netsim.errors import ScenarioError
 from netsim.kernels.regions import region_sum_kernel
-from netsim.model.calibration import calibration_json
+from netsim.model.calibration import calibration_json, calibration_used
 from netsim.scenario.documents import Sourced
 from netsim.scenario.memo import per_scenario
 from netsim.scenario.names import RESERVED_NAMES
@@ -171,6 +171,7 @@ class OutputLayout:
                 else calibration_json(scenario.calibration),
                 "netsim_version": __version__,
                 "units": scenario.unit,
+                "calibration_used": calibration_used(scenario),
             },
             stages=() if funnel is None else funnel.stages,
             splits=() if funnel is None else funnel.splits,

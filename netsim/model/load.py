@@ -39,13 +39,16 @@ def load_scenario(
         solved before by this code (the default), or solve it again regardless
         (``netsim validate``). Both give the same parameters, bit for bit.
     recalibrate : bool, optional
-        None (the default): a scenario file is calibrated, an overlay keeps its
-        parent's solved growth parameters unless it says ``recalibrate = true``, and
-        ``overrides`` are part of the scenario that is calibrated. False: neither an
-        overlay nor ``overrides`` is recalibrated; both keep the solution of the
-        scenario they change, as an overlay file does by default (what a paired
-        comparison of a change wants: only the change differs). True: everything is
-        solved anew.
+        None (the default, the CLI's too): a scenario file is calibrated; an overlay
+        keeps its parent's solved growth parameters unless it says ``recalibrate =
+        true``; ``overrides`` keep the solution of the scenario they change. A change
+        is then the change and nothing else: solving anew would move the baseline
+        growth until the report's targets hold again, taking back most of the change
+        (a stronger PRRT driver, ``impact.mode = 1.8``, gave a smaller PRRT market).
+        False: neither an overlay nor ``overrides`` is recalibrated, whatever the
+        overlay says. True: everything is solved anew. The scenario's ``calibration``
+        says which was used (``inherited_from``), and so do the runs made from it
+        (attr ``calibration_used``).
     parent : Scenario, optional
         The scenario an overlay document extends, already loaded (from its
         ``[overlay] extends`` file, as this function loads it): an overlay that keeps
@@ -67,8 +70,8 @@ def load_scenario(
         document, label = dict(source), "<scenario dict>"
     else:
         document, label = load_document(source)
-    if overrides and recalibrate is False:
-        parent = _build(document, label, reuse_solution, False)
+    if overrides and recalibrate is not True:
+        parent = _build(document, label, reuse_solution, recalibrate)
         changed = parse_scenario(apply_overrides(document, overrides), label)
         correlation_factor(changed)
         calibrated = inherit_calibration(changed, parent)

@@ -16,6 +16,7 @@ from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import ScenarioError
 from netsim.kernels.funnel import funnel_kernel
 from netsim.kernels.propagate import propagate_kernel
+from netsim.model.arguments import check_dtype, check_out, check_real, whole_number
 from netsim.model.arrays import (
     DrawArrays,
     draw_arrays,
@@ -24,6 +25,7 @@ from netsim.model.arrays import (
     model_arrays,
 )
 from netsim.model.layout import OutputLayout
+from netsim.model.row_checks import check_rows
 from netsim.scenario.schema import Scenario
 
 __all__ = ["deterministic", "propagate", "run_kernel"]
@@ -112,10 +114,12 @@ def _input_matrix(scenario: Scenario, inputs: Any) -> tuple[np.ndarray, np.ndarr
                 f"inputs parameters do not match the scenario: missing {missing[:5]}, "
                 f"unknown {unknown[:5]}"
             )
+        check_real(inputs.values)
         matrix = inputs.transpose("draw", "parameter").sel(parameter=list(names)).values
         draw = inputs["draw"].values if "draw" in inputs.coords else np.arange(matrix.shape[0])
     else:
         matrix = np.asarray(inputs)
+        check_real(matrix)
         if matrix.ndim != 2 or matrix.shape[1] != len(names):
             raise ScenarioError(
                 f"inputs has shape {matrix.shape}; expected (draws, {len(names)}) with columns "
@@ -129,32 +133,6 @@ def _input_matrix(scenario: Scenario, inputs: Any) -> tuple[np.ndarray, np.ndarr
     return matrix, np.asarray(draw, dtype=np.int64)
 
 
-def _check_out(
-    scenario: Scenario, out: Mapping[str, np.ndarray], draws: int, names: tuple[str, ...]
-) -> dict[str, np.ndarray]:
-    """Validate caller-provided output arrays."""
-    layout = OutputLayout.of(scenario)
-    arrays = {}
-    for name in names:
-        array = out.get(name)
-        shape = (draws, *layout.shape(name))
-        if (
-            not isinstance(array, np.ndarray)
-            or array.shape != shape
-            or array.dtype not in (np.float32, np.float64)
-            or not array.flags.c_contiguous
-            or not array.flags.writeable
-        ):
-            raise ScenarioError(
-                f"out[{name!r}] must be a writeable C-contiguous float32/float64 array of "
-                f"shape {shape}"
-            )
-        arrays[name] = array
-    if len({a.dtype for a in arrays.values()}) != 1:
-        raise ScenarioError("out arrays must share one dtype")
-    return arrays
-
-
 def propagate(
     scenario: Scenario,
     inputs: Any,
@@ -165,6 +143,7 @@ def propagate(
     as_arrays: bool = False,
     out: Mapping[str, np.ndarray] | None = None,
     funnel: bool = True,
+    check: bool = True,
 ) -> xr.Dataset | dict[str, np.ndarray]:
     """Propagate caller-supplied inputs through the scenario's model.
 
@@ -196,6 +175,24 @@ def propagate(
     funnel : bool
         False: the top-down outputs only, even for a scenario with a patient funnel (for
         a caller that needs no patient-based output: half the work).
+    check : bool
+        True (the default): every value is held to what a scenario file's figure would
+        be, its distribution's support and the scenario's ``[limits]``, event years
+        whole (:mod:`netsim.model.row_checks`), and the first one that breaks a rule is
+        refused naming the parameter, the row and the rule. False: for a caller whose
+        rows were checked already (or drawn from the scenario itself).
+
+    Raises
+    ------
+    ScenarioError
+        (a ``ValueError``) for a value or an argument that cannot give a true answer:
+        NaN, a value a file would be refused for, ``chunk_size < 1``, a dtype other
+        than float32 or float64, ``out`` arrays of the wrong shape, dtype or layout, or
+        sharing memory with each other or with ``inputs``.
+    ArgumentTypeError
+        (a ``TypeError``) for an argument of the wrong type: a ``chunk_size`` that is a
+        float or a bool, complex or non-numeric ``inputs``, ``out`` entries that are not
+        arrays.
 
     Returns
     -------
@@ -203,18 +200,22 @@ def propagate(
         ``total (draw, year, country)`` and ``by_<axis>``, in the scenario's unit, and
         ``inputs (draw, parameter)``.
     """
+    chunk_size = whole_number(chunk_size, "chunk_size")
+    wanted = None if dtype is None else check_dtype(dtype)
     matrix, draw = _input_matrix(scenario, inputs)
-    if chunk_size < 1:
-        raise ScenarioError(f"chunk_size={chunk_size} must be >= 1")
+    if check:
+        check_rows(scenario, matrix, draw)
     layout = OutputLayout.of(scenario)
     names = layout.outputs if funnel else layout.top_down_outputs
     if out is None:
-        arrays = layout.allocate(matrix.shape[0], np.float32 if dtype is None else dtype, names)
+        arrays = layout.allocate(matrix.shape[0], wanted or np.float32, names)
     else:
-        arrays = _check_out(scenario, out, matrix.shape[0], names)
+        shapes = {name: (matrix.shape[0], *layout.shape(name)) for name in names}
+        given_inputs = inputs.values if isinstance(inputs, xr.DataArray) else inputs
+        arrays = check_out(out, shapes, (matrix, np.asarray(given_inputs)))
         given = next(iter(arrays.values())).dtype
-        if dtype is not None and np.dtype(dtype) != given:
-            raise ScenarioError(f"dtype={np.dtype(dtype).name} but the out arrays are {given.name}")
+        if wanted is not None and wanted != given:
+            raise ScenarioError(f"dtype={wanted.name} but the out arrays are {given.name}")
     for start in range(0, matrix.shape[0], chunk_size):
         stop = min(start + chunk_size, matrix.shape[0])
         _propagate_rows(

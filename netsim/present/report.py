@@ -29,7 +29,7 @@ from netsim.present.numbers import format_value, value_decimals
 from netsim.present.tables import headline_quantiles
 from netsim.run.files import DRAWS_KIND, run_kind
 from netsim.scenario.documents import figures
-from netsim.stats.intervals import mean_standard_error
+from netsim.stats.intervals import coverage_statement, mean_standard_error
 
 __all__ = ["render_report", "write_report"]
 
@@ -262,7 +262,7 @@ def _convergence_section(
         parts.append(_note("Monte Carlo means need the run's draws: this run was reduced."))
     precision = (
         f"Widest interval of any reported percentile: ±{100 * worst:.3f} % (relative), "
-        f"from {draws:,} draws."
+        f"from {draws:,} draws; {coverage_statement(attrs.get('sampler'))[1]}."
     )
     if "precision_target" in attrs:
         precision += (

@@ -23,6 +23,7 @@ from netsim.present.numbers import format_value, value_decimals
 from netsim.run.files import DRAWS_KIND, run_kind
 from netsim.run.planning import memory_budget
 from netsim.run.reduced import reduce_run, reduced_name
+from netsim.stats.proportions import PROPORTION_INTERVAL
 from netsim.stats.quantiles import bands
 
 __all__ = [
@@ -119,18 +120,26 @@ def bands_table(result: xr.Dataset, title: str) -> Table:
 
 
 def exceedance_table(chance: xr.Dataset, threshold: float) -> Table:
-    """P(value > threshold) and its standard error, one row per cell."""
+    """P(value > threshold) and its exact binomial interval, one row per cell."""
     dims = list(chance["probability"].dims)
+    interval = chance["probability_interval"]
     rows = [
         [
             *pick.values(),
             f"{float(chance['probability'].sel(pick)):.4f}",
-            f"{float(chance['standard_error'].sel(pick)):.4f}",
+            *probability_bounds(interval.sel(pick)),
         ]
         for pick in _cells(chance["probability"], dims)
     ]
-    headers = [*dims, "probability", "standard error"]
-    return Table(f"\nP(value > {threshold:,g})", headers, rows, labels=len(dims))
+    confidence = 100 * float(interval.attrs.get("confidence", 0.95))
+    headers = [*dims, "probability", f"{confidence:g} % low", f"{confidence:g} % high"]
+    title = f"\nP(value > {threshold:,g}), with its {confidence:g} % {PROPORTION_INTERVAL} interval"
+    return Table(title, headers, rows, labels=len(dims))
+
+
+def probability_bounds(interval: xr.DataArray) -> list[str]:
+    """A probability interval's low and high ends, as the tables print them."""
+    return [f"{float(interval.sel(bound=end)):.4f}" for end in ("low", "high")]
 
 
 def comparison_table(result: xr.Dataset, year: int) -> Table:
@@ -150,13 +159,14 @@ def comparison_table(result: xr.Dataset, year: int) -> Table:
                 *[pick[d] for d in places],
                 *[float(v) for v in difference.values],
                 float(picked["prob_greater"].sel(pick)),
+                *probability_bounds(picked["prob_greater_interval"].sel(pick)),
                 "solved anew" if solved else "the base's",
             ]
         )
     headers = (
         ["scenario", "year", *places]
         + [f"diff P{100 * q:g}" for q in result["quantile"].values]
-        + ["P(other > base)", "growth solution"]
+        + ["P(other > base)", "95 % low", "95 % high", "growth solution"]
     )
     unit = result["difference"].attrs.get("units", "")
     title = (
@@ -458,7 +468,8 @@ def reconcile_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> 
                 *[pick[d] for d in cells],
                 pick["year"],
                 *[float(ratio.sel(pick).sel(quantile=q)) for q in qs],
-                f"{float(result['prob_patient_above'].sel(pick)):.3f}",
+                f"{float(result['prob_patient_above'].sel(pick)):.4f}",
+                *probability_bounds(result["prob_patient_above_interval"].sel(pick)),
                 float(result["top_down"].sel(pick).sel(quantile=0.5)),
                 float(result["patient_based"].sel(pick).sel(quantile=0.5)),
                 *_gap_columns(result, pick),
@@ -470,6 +481,8 @@ def reconcile_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> 
         "year",
         *[f"ratio P{100 * q:g}" for q in qs],
         "P(patient > top)",
+        "95 % low",
+        "95 % high",
         "top-down P50",
         "patient P50",
         *(["gap P50", "share of gap"] if "gap" in result else []),
@@ -480,7 +493,7 @@ def reconcile_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> 
         f"{result.attrs['seed']} (values in {unit})"
     )
     gap_units = [unit, ""] if "gap" in result else []
-    units = [""] * (len(cells) + 1 + len(qs) + 1) + [unit, unit, *gap_units, ""]
+    units = [""] * (len(cells) + 1 + len(qs) + 3) + [unit, unit, *gap_units, ""]
     tables = [Table(title, headers, rows, labels=len(cells) + 1, units=units)]
 
     tables.append(_implied_table(result, cells))
@@ -551,7 +564,8 @@ def _checks_table(result: xr.Dataset, qs: Sequence[float]) -> Table:
                 str(picked["check_stage"].values),
                 f"{float(picked['check_stated']):,.0f}",
                 *[f"{float(picked['check_funnel'].sel(quantile=q)):,.0f}" for q in qs],
-                f"{float(picked['check_prob_above']):.3f}",
+                f"{float(picked['check_prob_above']):.4f}",
+                *probability_bounds(picked["check_prob_above_interval"]),
                 how,
             ]
         )
@@ -564,6 +578,8 @@ def _checks_table(result: xr.Dataset, qs: Sequence[float]) -> Table:
             "stated",
             *[f"funnel P{100 * q:g}" for q in qs],
             "P(funnel > stated)",
+            "95 % low",
+            "95 % high",
             "check, or target and its solved factor",
         ],
         check_rows,

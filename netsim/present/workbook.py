@@ -406,8 +406,8 @@ def run_workbook(
     for unit, rows in rows_by_unit.items():
         note = (
             f"{int(first.attrs['draws']):,} draws, seed {run.attrs.get('seed', '')}; low/high "
-            f"= {100 * confidence_used:.10g} % order-statistic interval ({BLANK_NOTE}); "
-            f"values in {unit}"
+            f"= {100 * confidence_used:.10g} % order-statistic interval ({BLANK_NOTE}), "
+            f"{first.attrs['coverage_note']}; values in {unit}"
         )
         title = "Bands" if unit == layout.unit else _sheet_title(f"Bands in {unit}")
         headers = _band_headers(["output", "level"], quantiles, unit, base_case is not None)
@@ -509,18 +509,25 @@ def comparison_workbook(
             place, segment = _cell_dims(bands["value"])
             means = _per_row(picked["mean_difference"], place, segment)
             greater = _per_row(picked["prob_greater"], place, segment)
-            for row, mean, prob in zip(
+            interval = picked["prob_greater_interval"]
+            lows = _per_row(interval.sel(bound="low", drop=True), place, segment)
+            highs = _per_row(interval.sel(bound="high", drop=True), place, segment)
+            for row, mean, prob, low, high in zip(
                 _bands_rows(bands, [str(label), output], moments=False),
                 means,
                 greater,
+                lows,
+                highs,
                 strict=True,
             ):
-                difference_rows.append(row + _numbers(mean) + _numbers(prob))
+                difference_rows.append(
+                    row + _numbers(mean) + _numbers(prob) + _numbers(low) + _numbers(high)
+                )
     draws, seed = int(first.attrs["draws"]), first.attrs.get("seed", "")
     heading = f"{base.name} against {', '.join(str(s) for s in first['scenario'].values)}"
     note = (
         f"by {levels}, {draws:,} paired draws, seed {seed}; low/high = 95 % order-statistic "
-        f"interval ({BLANK_NOTE})"
+        f"interval ({BLANK_NOTE}), {first.attrs['coverage_note']}"
     )
     headers = _band_headers(["scenario", "output"], quantiles, unit, moments=False)
     # one row per cell and year (the what-if page's download reads these sheets so; the
@@ -535,12 +542,18 @@ def comparison_workbook(
         labels=6,
     )
     headers = [h.replace("P", "difference P", 1) if h.startswith("P") else h for h in headers]
-    headers += [f"mean difference ({unit})", "P(other > base)"]
+    headers += [
+        f"mean difference ({unit})",
+        "P(other > base)",
+        "P(other > base) 95 % low",
+        "P(other > base) 95 % high",
+    ]
     _sheet(
         workbook,
         "Differences",
         f"{heading}: other - base, draw by draw on common random numbers, {unit}",
-        f"{note}; the interval is the difference's quantile's",
+        f"{note}; the interval is the difference's quantile's; P(other > base) with its 95 % "
+        "Clopper-Pearson (exact binomial) interval",
         headers,
         difference_rows,
         labels=6,

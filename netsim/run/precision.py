@@ -66,7 +66,7 @@ def simulate_to_precision(
             f"a precision run needs sampler mc (independent, index-keyed draws), not {sampler!r}"
         )
     inputs = sample_inputs(scenario, first_draws, seed, "mc")
-    dataset = propagate(scenario, inputs, progress=progress)
+    dataset = propagate(scenario, inputs, progress=progress, check=False)  # sampled: within
     draws = first_draws
     while True:
         achieved = relative_precision(dataset, q, confidence)
@@ -80,7 +80,7 @@ def simulate_to_precision(
             dims=("draw", "parameter"),
             coords={"draw": np.arange(draws, target), "parameter": list(scenario.parameter_names)},
         )
-        extra = propagate(scenario, labelled, progress=progress)
+        extra = propagate(scenario, labelled, progress=progress, check=False)
         dataset = xr.concat([dataset, extra], dim="draw", data_vars="minimal", coords="minimal")
         draws = target
     dataset.attrs.update(

@@ -26,7 +26,7 @@ from netsim.model.layout import OutputLayout, sum_countries
 from netsim.run.chunks import chunk_ranges, compute_chunk
 from netsim.run.distributed import fan_out, worker_count
 from netsim.scenario.schema import Scenario
-from netsim.stats.intervals import honest_bounds
+from netsim.stats.intervals import coverage_attrs, honest_bounds
 from netsim.stats.quantiles import as_quantiles
 from netsim.stats.sketches import DEFAULT_BINS, BandSummary
 
@@ -287,7 +287,7 @@ def reduce_bands(
             merge,
         )
     result = cells.dataset(summary, qs, confidence)
-    result.attrs.update({"seed": int(seed), "sampler": sampler})
+    result.attrs.update({"seed": int(seed), **coverage_attrs(sampler)})
     return result
 
 
@@ -310,5 +310,6 @@ def reduce_run(
 
     summary = summarise(cells, fetch, draws, chunk_size, progress=progress)
     result = cells.dataset(summary, as_quantiles(q), confidence)
-    result.attrs.update({k: dataset.attrs[k] for k in ("seed", "sampler") if k in dataset.attrs})
+    result.attrs.update({k: dataset.attrs[k] for k in ("seed",) if k in dataset.attrs})
+    result.attrs.update(coverage_attrs(dataset.attrs.get("sampler")))
     return result

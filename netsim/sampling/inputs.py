@@ -10,10 +10,11 @@ import numba
 import numpy as np
 
 from netsim.sampling.copula import correlated_column, correlation_factor, normal_scores
+from netsim.sampling.reordering import reordered_columns
 from netsim.sampling.uniforms import sample_uniforms
 from netsim.scenario.schema import Scenario
 
-__all__ = ["sample_inputs"]
+__all__ = ["correlation_attrs", "sample_inputs"]
 
 # draws transformed together: at most 16,384 (P columns of float64 stay in the last-level
 # cache), at least 1,024 (a block's Python work is P calls), else two blocks a thread
@@ -32,6 +33,30 @@ def _thread_pool(threads: int) -> ThreadPoolExecutor:
     if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] != threads:
         _POOL = (os.getpid(), threads, ThreadPoolExecutor(threads, "netsim-sampling"))
     return _POOL[2]
+
+
+# what each sampler does with the scenario's rank correlations, as a run's attrs say it
+CORRELATION_METHODS = {
+    "mc": "Gaussian copula on independent draws (the marginals kept, the rank correlations "
+    "as specified)",
+    "lhs": (
+        "Iman-Conover rank reordering of the stratified columns: every column keeps one "
+        "draw per stratum, the rank correlations are the Gaussian copula's"
+    ),
+    "sobol": (
+        "Gaussian copula on the scrambled Sobol' points: the correlated columns keep their "
+        "marginals and rank correlations but not the design's one point per interval (the "
+        "others keep it)"
+    ),
+}
+
+
+def correlation_attrs(scenario: Scenario, sampler: str) -> dict[str, str]:
+    """``{"correlation_method": ...}`` for a run of a scenario with correlations (else
+    empty): how the sampler imposed them, and what of its design that keeps."""
+    if not scenario.correlations:
+        return {}
+    return {"correlation_method": CORRELATION_METHODS[sampler]}
 
 
 def sample_inputs(
@@ -67,6 +92,13 @@ def sample_inputs(
     uniforms = sample_uniforms(scenario.parameter_names, draws, seed, sampler, start, stop)
     inputs = np.empty_like(uniforms)
     copula = correlation_factor(scenario)
+    if copula is not None and sampler == "lhs":
+        # the stratified columns reordered to the copula's ranks (Iman-Conover): each
+        # keeps one draw per stratum (netsim.sampling.reordering)
+        end = draws if stop is None else stop
+        columns, reordered = reordered_columns(scenario, draws, seed, start, end)
+        uniforms[:, columns] = reordered
+        copula = None
     distributions = [p.distribution for p in scenario.parameters]
 
     def transform(rows: slice) -> None:

@@ -23,7 +23,11 @@ Stage one makes uniforms ``u[draw, parameter]`` with one of three samplers:
     ``fast_forward``. Balance properties hold for powers of two.
 
 Stage two (:mod:`netsim.sampling.copula`, :mod:`netsim.sampling.inputs`) imposes the
-scenario's rank correlations and maps each column through its inverse CDF.
+scenario's rank correlations and maps each column through its inverse CDF. For ``lhs``
+the correlated columns are reordered instead (:mod:`netsim.sampling.reordering`,
+Iman-Conover), so that every column keeps one draw per stratum; for ``sobol`` the
+Gaussian copula acts on the points, and the correlated columns lose the design's one
+point per interval (a run says which in its attr ``correlation_method``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,157 @@
+"""Sobol indices against the exact ones and against SALib's, over many seeds.
+
+For the Ishigami function (a = 7, b = 0.1) and Sobol's G function (netsim.analytic's
+coefficients), at each base size n, over many seeds: the bias and RMSE of netsim's
+first-order and total indices, the RMSE of SALib's (``SALib.sample.sobol.sample`` and
+``SALib.analyze.sobol.analyze`` with ``calc_second_order=False``, on SALib's own scrambled
+design of the same n, the same n (d + 2) evaluations), their ratio, and how often each
+one's 95 % intervals hold the exact index. SALib comes with the ``bench`` and ``test``
+extras.
+
+    .venv/bin/python benchmarks/sobol_accuracy.py [--seeds 200] [--n 64 256 1024 4096]
+
+The rows print as they are measured; a summary closes the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from netsim.analytic import SensitivityReference, ishigami, sobol_g
+from netsim.analyze.saltelli import sobol_indices
+
+REFERENCES = {"ishigami": ishigami, "sobol_g": sobol_g}
+ORDERS = {"first_order": ("S1", "first"), "total_order": ("ST", "total")}
+
+
+@dataclass(frozen=True)
+class Study:
+    """Estimates over seeds, ``(seeds, inputs)`` per order, and interval hits."""
+
+    netsim: dict[str, np.ndarray]
+    salib: dict[str, np.ndarray]
+    netsim_hits: dict[str, np.ndarray]
+    salib_hits: dict[str, np.ndarray]
+
+
+def salib_indices(reference: SensitivityReference, n: int, seed: int) -> dict[str, np.ndarray]:
+    """SALib's estimates and 95 % intervals on its own design of ``n`` base rows."""
+    from SALib.analyze import sobol as analyze
+    from SALib.sample import sobol as sample
+
+    d = len(reference.distributions)
+    problem = {"num_vars": d, "names": [f"x{i + 1}" for i in range(d)], "bounds": [[0, 1]] * d}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        unit = sample.sample(problem, n, calc_second_order=False, seed=seed + 1)
+        x = np.column_stack(
+            [dist.ppf(unit[:, j]) for j, dist in enumerate(reference.distributions)]
+        )
+        result = analyze.analyze(
+            problem, reference.model(x), calc_second_order=False, seed=seed + 1
+        )
+    return {
+        "first_order": np.asarray(result["S1"]),
+        "total_order": np.asarray(result["ST"]),
+        "first_order_half": np.asarray(result["S1_conf"]),
+        "total_order_half": np.asarray(result["ST_conf"]),
+    }
+
+
+def study(reference: SensitivityReference, n: int, seeds: int, with_salib: bool = True) -> Study:
+    """netsim's and SALib's indices of ``reference`` at base size ``n`` over ``seeds`` seeds."""
+    exact = {"first_order": reference.first_order, "total_order": reference.total_order}
+    ours: dict[str, list] = {name: [] for name in ORDERS}
+    theirs: dict[str, list] = {name: [] for name in ORDERS}
+    our_hits: dict[str, list] = {name: [] for name in ORDERS}
+    their_hits: dict[str, list] = {name: [] for name in ORDERS}
+    for seed in range(seeds):
+        result = sobol_indices(reference.model, reference.distributions, n, seed=seed)
+        peer = salib_indices(reference, n, seed) if with_salib else None
+        for name in ORDERS:
+            ours[name].append(result[name].values)
+            low, high = result[f"{name}_interval"].values
+            our_hits[name].append((low <= exact[name]) & (exact[name] <= high))
+            if peer is not None:
+                theirs[name].append(peer[name])
+                their_hits[name].append(np.abs(peer[name] - exact[name]) <= peer[f"{name}_half"])
+    as_arrays = {name: np.array(v) for name, v in ours.items()}
+    return Study(
+        as_arrays,
+        {name: np.array(v) for name, v in theirs.items()},
+        {name: np.array(v) for name, v in our_hits.items()},
+        {name: np.array(v) for name, v in their_hits.items()},
+    )
+
+
+def rmse(estimates: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """Root mean squared error over seeds (axis 0), per input."""
+    return np.sqrt(np.mean((estimates - exact) ** 2, axis=0))
+
+
+def worst_rmse_ratio(reference: SensitivityReference, n: int, seeds: int) -> tuple[float, str]:
+    """The largest RMSE ratio netsim / SALib over the inputs and both orders, and where."""
+    result = study(reference, n, seeds)
+    worst, where = 0.0, ""
+    for name, (short, _) in ORDERS.items():
+        exact = getattr(reference, name)
+        ratio = rmse(result.netsim[name], exact) / rmse(result.salib[name], exact)
+        i = int(np.argmax(ratio))
+        if ratio[i] > worst:
+            worst, where = float(ratio[i]), f"{short} of x{i + 1}"
+    return worst, where
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=200)
+    parser.add_argument("--n", type=int, nargs="+", default=[64, 256, 1024, 4096])
+    parser.add_argument("--functions", nargs="+", default=list(REFERENCES), choices=REFERENCES)
+    args = parser.parse_args()
+    header = (
+        f"{'function':<9} {'n':>5} {'index':<6} {'exact':>7} {'bias':>8} {'SALib bias':>10} "
+        f"{'RMSE':>7} {'SALib RMSE':>10} {'ratio':>6} {'coverage':>8} {'SALib cov.':>10}"
+    )
+    print(f"{args.seeds} seeds a row; 95 % intervals; ratio = netsim RMSE / SALib RMSE")
+    print(header)
+    ratios, coverages = [], []
+    for function in args.functions:
+        reference = REFERENCES[function]()
+        for n in args.n:
+            result = study(reference, n, args.seeds)
+            for name, (short, _) in ORDERS.items():
+                exact = getattr(reference, name)
+                ours, theirs = result.netsim[name], result.salib[name]
+                ratio = rmse(ours, exact) / rmse(theirs, exact)
+                coverage = result.netsim_hits[name].mean(axis=0)
+                peer_coverage = result.salib_hits[name].mean(axis=0)
+                for i in range(exact.size):
+                    print(
+                        f"{function:<9} {n:>5} {short} x{i + 1:<2} {exact[i]:>7.4f} "
+                        f"{ours[:, i].mean() - exact[i]:>+8.4f} "
+                        f"{theirs[:, i].mean() - exact[i]:>+10.4f} "
+                        f"{rmse(ours, exact)[i]:>7.4f} {rmse(theirs, exact)[i]:>10.4f} "
+                        f"{ratio[i]:>6.2f} {coverage[i]:>8.3f} {peer_coverage[i]:>10.3f}",
+                        flush=True,
+                    )
+                ratios.append(ratio)
+                coverages.append(coverage)
+    every_ratio, every_coverage = np.concatenate(ratios), np.concatenate(coverages)
+    print(
+        f"summary: RMSE ratio netsim / SALib median {np.median(every_ratio):.2f}, "
+        f"largest {every_ratio.max():.2f}; coverage of netsim's 95 % intervals lowest "
+        f"{every_coverage.min():.3f}, median {np.median(every_coverage):.3f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
