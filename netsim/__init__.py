@@ -48,8 +48,8 @@ _HOMES = {
     "simulate": "netsim.run.simulate",
     "OutputError": "netsim.errors",
     "ScenarioError": "netsim.errors",
-    "open_run": "netsim.run.files",
-    "write_netcdf": "netsim.run.files",
+    "open_run": "netsim.run.reading",
+    "write_netcdf": "netsim.run.writing",
     "select_output": "netsim.analyze.cells",
     "sample_inputs": "netsim.sampling.inputs",
     "Scenario": "netsim.scenario.schema",
@@ -88,9 +88,10 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from netsim.model.layout import OutputLayout, by_region, coordinates, global_total
     from netsim.model.load import load_scenario
     from netsim.model.propagate import deterministic, propagate
-    from netsim.run.files import open_run, write_netcdf
     from netsim.run.precision import simulate_to_precision
+    from netsim.run.reading import open_run
     from netsim.run.simulate import simulate
+    from netsim.run.writing import write_netcdf
     from netsim.sampling.inputs import sample_inputs
     from netsim.scenario.schema import Scenario
     from netsim.stats.intervals import band_intervals

@@ -114,7 +114,7 @@ def test_written_file_is_what_xarray_writes(tmp_path, net, chunked):
         netsim.open_run(tmp_path / "xarray.nc") as theirs,
     ):
         # the same file, but for the digest of its labels that netsim stamps
-        assert ours.attrs.pop("labels_digest") == netsim.run.files.labels_digest(theirs)
+        assert ours.attrs.pop("labels_digest") == netsim.run.reading.labels_digest(theirs)
         xr.testing.assert_identical(ours.load(), theirs.load())
         for name in ours.variables:
             assert ours[name].encoding["dtype"] == theirs[name].encoding["dtype"]

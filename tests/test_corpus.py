@@ -196,12 +196,12 @@ def test_a_flipped_byte_in_a_run_read_as_used_is_refused_naming_it(
 ):
     """A run too big to read whole is read chunk by chunk as the analysis needs it: a
     chunk whose checksum fails then is refused as damage, naming the run."""
-    import netsim.run.files
+    import netsim.run.reading
 
     run = tmp_path / "flipped.nc"
     shutil.copy(runs["nc"], run)
     flip_a_data_byte(run, "total")
-    monkeypatch.setattr(netsim.run.files, "memory_budget", lambda: 1_000.0)
+    monkeypatch.setattr(netsim.run.reading, "memory_budget", lambda: 1_000.0)
     argv = {
         "bands": ["bands", str(run)],
         "report": ["report", str(run), "--out", str(tmp_path / "report.html")],
@@ -275,7 +275,7 @@ def test_a_run_stamped_before_texts_were_digested_is_read(tmp_path, runs, capsys
     variables) is read as before."""
     import h5py
 
-    from netsim.run.files import labels_digest
+    from netsim.run.writing import labels_digest
 
     run = tmp_path / "earlier.nc"
     shutil.copy(runs["bands"], run)
@@ -297,7 +297,7 @@ def test_a_changed_parameter_name_in_a_sobol_file_is_refused(tmp_path, capsys):
     argv = ["sensitivity", str(NET_CONFIG), "--method", "sobol", "--draws", "64"]
     assert main([*argv, "--out", str(result)]) == 0
     capsys.readouterr()
-    name = str(netsim.run.files._open_netcdf(result)["parameter"].values[0])
+    name = str(netsim.run.reading._open_netcdf(result)["parameter"].values[0])
     _flip(result, name.encode(), at=1, last=True)
     chart = tmp_path / "sobol.png"
     assert main(["plot", "sobol", str(result), "--out", str(chart)]) == 2
@@ -313,13 +313,13 @@ def test_a_damaged_sobol_file_read_with_a_big_run_is_named(tmp_path, runs, monke
     """``report --sensitivity``: with both files too big to read whole, a damaged chunk
     of the Sobol file was found while the report was written and blamed on the run. A
     result file is read whole (it holds indices per cell, not draws) and named."""
-    import netsim.run.files
+    import netsim.run.reading
 
     result = tmp_path / "sobol.nc"
     argv = ["sensitivity", str(NET_CONFIG), "--method", "sobol", "--draws", "64"]
     assert main([*argv, "--out", str(result)]) == 0
     flip_a_data_byte(result, "total_order")
-    monkeypatch.setattr(netsim.run.files, "memory_budget", lambda: 1_000.0)
+    monkeypatch.setattr(netsim.run.reading, "memory_budget", lambda: 1_000.0)
     report = tmp_path / "report.html"
     argv = ["report", str(runs["nc"]), "--sensitivity", str(result), "--out", str(report)]
     assert main(argv) == 2
@@ -338,7 +338,7 @@ def test_a_damaged_chunk_index_of_a_run_read_as_used_names_the_run(
     told as "printing the results failed"; it names the run as damaged."""
     import h5py
 
-    import netsim.run.files
+    import netsim.run.reading
 
     run = tmp_path / "index.nc"
     shutil.copy(runs["bands"], run)
@@ -348,7 +348,7 @@ def test_a_damaged_chunk_index_of_a_run_read_as_used_names_the_run(
     tree = data.rfind(b"TREE", 0, data.index(chunk.to_bytes(8, "little")))
     data[tree + 32] ^= 0x10  # the first chunk's offset along the first dimension
     run.write_bytes(bytes(data))
-    monkeypatch.setattr(netsim.run.files, "memory_budget", lambda: 1_000.0)
+    monkeypatch.setattr(netsim.run.reading, "memory_budget", lambda: 1_000.0)
     assert main(["bands", str(run)]) == 2
     err = capsys.readouterr().err
     assert _one_line(err) and f"{run}: damaged (" in err and "printing" not in err, err

@@ -1524,7 +1524,7 @@ def test_cli_refuses_an_out_in_a_missing_or_unwritable_folder(tmp_path, capsys, 
         raise PermissionError(13, "Permission denied")
 
     # a read-only folder (simulated: the tests may run as a user who can write anywhere)
-    monkeypatch.setattr("netsim.files._new_temporary", refused)
+    monkeypatch.setattr("netsim.output_files._new_temporary", refused)
     out = tmp_path / "x.toml"
     assert main(["draft", str(report), "--out", str(out)]) == 2
     error = capsys.readouterr().err

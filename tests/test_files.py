@@ -1,4 +1,4 @@
-"""The one writer (netsim.files), through every kind of file netsim writes.
+"""The one writer (netsim.output_files), through every kind of file netsim writes.
 
 Each kind (a NetCDF run, a reduced run, a Zarr store, the CSV of bands and of compare,
 the HTML report, PNG and SVG plots, the NetCDF of sensitivity and of compare) is written
@@ -45,8 +45,8 @@ import netsim
 from netsim.cli import main
 from netsim.cli.run import Terminated
 from netsim.errors import OutputError
-from netsim.files import DeferredErrorFile, OutputFile
-from netsim.run.files import open_run, run_kind
+from netsim.output_files import DeferredErrorFile, OutputFile
+from netsim.run.reading import open_run, run_kind
 from netsim.run.zarr_store import create_store
 
 from .conftest import CONFIGS, NET_CONFIG, ROOT
@@ -463,10 +463,10 @@ def inject_enospc(folder: str, room: int) -> None:
     """Make writes into ``folder`` fail with ENOSPC once ``room`` bytes are written, in
     this process: HDF5's writes (``os.pwrite``, through netsim's DeferredErrorFile) and,
     for every other writer, the end of the write handed to ``OutputFile.commit``."""
-    import netsim.files
+    import netsim.output_files
 
     written = {"bytes": 0}
-    real_pwrite, real_commit = os.pwrite, netsim.files.OutputFile.commit
+    real_pwrite, real_commit = os.pwrite, netsim.output_files.OutputFile.commit
 
     def full() -> OSError:
         return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -487,7 +487,7 @@ def inject_enospc(folder: str, room: int) -> None:
         return real_commit(self, write_then_fail)
 
     os.pwrite = pwrite
-    netsim.files.OutputFile.commit = commit
+    netsim.output_files.OutputFile.commit = commit
 
 
 # --- a file of every kind is written whole ----------------------------------------------
@@ -766,10 +766,12 @@ def test_full_disk_fails_in_one_line_and_leaves_nothing(
 
 def inject_enospc_here(monkeypatch, folder: str, room: int) -> None:
     """:func:`inject_enospc` for this process, undone after the test."""
-    import netsim.files
+    import netsim.output_files
 
     monkeypatch.setattr(os, "pwrite", os.pwrite)
-    monkeypatch.setattr(netsim.files.OutputFile, "commit", netsim.files.OutputFile.commit)
+    monkeypatch.setattr(
+        netsim.output_files.OutputFile, "commit", netsim.output_files.OutputFile.commit
+    )
     inject_enospc(folder, room)
 
 

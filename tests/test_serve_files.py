@@ -242,12 +242,12 @@ def test_saves_during_runs_and_each_other_each_get_their_own_file(apart):
 def test_a_save_that_cannot_be_written_is_one_line_and_leaves_nothing(
     apart, monkeypatch, where, error, said
 ):
-    import netsim.files
+    import netsim.output_files
 
     def fail(*args):
         raise error
 
-    monkeypatch.setattr(netsim.files, where, fail)
+    monkeypatch.setattr(netsim.output_files, where, fail)
     status, _, body = request(apart, "/api/save", {"changes": {PRRT_MODE: 2.0}})
     assert status == 500
     assert list(body["errors"]) == [""] and said in body["errors"][""]
@@ -262,18 +262,18 @@ def test_a_name_another_writer_takes_during_the_save_is_kept_and_the_next_is_use
 ):
     """Two pages on one scenario folder: the other takes ``whatif-1`` after this save
     found it free; its file is kept whole and this save goes to ``whatif-2``."""
-    import netsim.files
+    import netsim.output_files
 
     folder = apart.session.config.parent
     taken = folder / "net_market.whatif-1.toml"
-    flush = netsim.files._flush
+    flush = netsim.output_files._flush
 
     def other_writer_first(path):
         if not taken.exists():
             taken.write_text("# the other page's overlay\n")
         flush(path)
 
-    monkeypatch.setattr(netsim.files, "_flush", other_writer_first)
+    monkeypatch.setattr(netsim.output_files, "_flush", other_writer_first)
     status, _, body = request(apart, "/api/save", {"changes": {OUTAGE: 0.2}})
     assert status == 200 and Path(body["path"]).name == "net_market.whatif-2.toml"
     assert taken.read_text() == "# the other page's overlay\n"

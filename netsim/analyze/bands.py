@@ -12,7 +12,7 @@ from netsim.analyze.comparison import cagr as cagr_of
 from netsim.analyze.comparison import exceedance
 from netsim.errors import ScenarioError
 from netsim.model.layout import HEADLINE_QUANTILES, OutputLayout
-from netsim.run.files import DRAWS_KIND, run_kind
+from netsim.run.reading import DRAWS_KIND, run_kind
 from netsim.run.reduced import reduced_name
 from netsim.stats.intervals import band_intervals, coverage_attrs
 from netsim.stats.quantiles import as_quantiles

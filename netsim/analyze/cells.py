@@ -15,8 +15,8 @@ import xarray as xr
 
 from netsim.errors import ScenarioError
 from netsim.model.layout import OutputLayout, aggregate
-from netsim.run.files import DRAWS_KIND, run_kind
 from netsim.run.planning import check_fits_in_memory
+from netsim.run.reading import DRAWS_KIND, run_kind
 
 __all__ = [
     "LABEL_DIMS",

@@ -207,7 +207,7 @@ def _output(path: str | None, suffixes: tuple[str, ...], reads: list[str]) -> An
     """The :class:`OutputFile` of ``path`` (None when not asked for)."""
     if path is None:
         return None
-    from netsim.files import OutputFile
+    from netsim.output_files import OutputFile
 
     if Path(path).suffix.lower() not in suffixes:
         raise ScenarioError(f"{path}: expected a file ending in {' or '.join(suffixes)}")
@@ -223,7 +223,7 @@ def _top(value: int) -> int:
 def _bands(args: argparse.Namespace) -> int:
     from netsim.analyze.bands import output_and_level, run_bands, run_exceedance
     from netsim.present.tables import bands_table, exceedance_table
-    from netsim.run.files import open_run
+    from netsim.run.reading import open_run
 
     csv_file, xlsx_file = (
         _output(args.csv, (".csv",), [args.run]),
@@ -265,7 +265,8 @@ def _sensitivity(args: argparse.Namespace) -> int:
     from netsim.analyze.cells import parse_cell
     from netsim.analyze.sensitivity import analyse
     from netsim.present.tables import sensitivity_table
-    from netsim.run.files import open_run, write_netcdf
+    from netsim.run.reading import open_run
+    from netsim.run.writing import write_netcdf
 
     reads = [args.config] + ([args.run] if args.run else [])
     _top(args.top)
@@ -302,7 +303,7 @@ def _compare(args: argparse.Namespace) -> int:
     import netsim
     from netsim.analyze.comparison import compare
     from netsim.present.tables import comparison_table
-    from netsim.run.files import write_netcdf
+    from netsim.run.writing import write_netcdf
 
     reads = [args.base, *args.others]
     csv_file, out = _output(args.csv, (".csv",), reads), _output(args.out, (".nc",), reads)
@@ -349,8 +350,8 @@ def _reconcile(args: argparse.Namespace) -> int:
     from netsim.analyze.reconcile import reconcile
     from netsim.present.plots import reconcile_chart
     from netsim.present.tables import gap_factor_table, reconcile_tables
-    from netsim.run.files import write_netcdf
     from netsim.run.planning import sobol_balance_note
+    from netsim.run.writing import write_netcdf
 
     reads = [args.config]
     if args.no_plot and args.plot:
@@ -393,7 +394,7 @@ def _reconcile(args: argparse.Namespace) -> int:
 def _plot(args: argparse.Namespace) -> int:
     from netsim.analyze.cells import default_cell, parse_cell
     from netsim.present import plots
-    from netsim.run.files import open_analysis
+    from netsim.run.reading import open_analysis
 
     kind, sources = args.kind, args.sources
     if kind != "fan" and len(sources) != 1:
@@ -422,7 +423,7 @@ def _fan(args: argparse.Namespace, cell: dict[str, Any], out: Any) -> Path:
     from netsim.model.layout import OutputLayout
     from netsim.present import plots
     from netsim.present.labels import chart_title
-    from netsim.run.files import open_run, run_kind
+    from netsim.run.reading import open_run, run_kind
     from netsim.run.reduced import reduced_name
 
     runs, bases = {}, {}
@@ -458,7 +459,7 @@ def _histogram(args: argparse.Namespace, cell: dict[str, Any], out: Any) -> Path
     )
     from netsim.present import plots
     from netsim.present.labels import chart_title
-    from netsim.run.files import open_run
+    from netsim.run.reading import open_run
 
     with _naming(args.sources[0]):
         run = open_run(args.sources[0])
@@ -495,7 +496,7 @@ def _plot_of_scenario(args: argparse.Namespace, cell: dict[str, Any], out: Any) 
 def _report(args: argparse.Namespace) -> int:
     from netsim.analyze.cells import default_cell, parse_cell
     from netsim.present.report import write_report
-    from netsim.run.files import open_analysis, open_run
+    from netsim.run.reading import open_analysis, open_run
 
     reads = [args.run] + ([args.sensitivity] if args.sensitivity else [])
     with _outputs(_output(args.out, (".html", ".htm"), reads)) as (out,):

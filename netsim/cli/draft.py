@@ -92,7 +92,7 @@ def read_report_text(path: str | Path) -> str:
 def draft_command(args: argparse.Namespace) -> int:
     """Run ``netsim draft``; returns the exit status."""
     from netsim.drafting import draft, load, summary
-    from netsim.files import OutputFile, refuse_unless_writable_target
+    from netsim.output_files import OutputFile, refuse_unless_writable_target
 
     # the report first (a folder given as the report is named as such), then the
     # output: a folder, a device or the report itself is refused before anything else

@@ -135,7 +135,7 @@ def _prepare_process(args: argparse.Namespace) -> None:
     if not _uses_dask(args):
         leave_out_dask()
     import netsim.present.tables
-    import netsim.run.files
+    import netsim.run.reading
     import netsim.run.simulate  # noqa: F401 - imported for their side effect, before the freeze
 
     gc.freeze()
@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
         (:func:`leave_out_dask`), and the garbage collector skips the libraries'
         objects (:func:`console`); a caller's own process is never changed.
     """
-    from netsim.files import commits
+    from netsim.output_files import commits
 
     before = commits()
     args = None
@@ -222,7 +222,7 @@ def _files_read(args: argparse.Namespace | None) -> list[str]:
 
 def _what_was_written(before: int) -> str:
     """Say "nothing written", or which outputs the command had written when stopped."""
-    from netsim.files import committed
+    from netsim.output_files import committed
 
     written = committed(before)
     return f"wrote {', '.join(map(str, written))}" if written else "nothing written"

@@ -167,11 +167,11 @@ def _percent(text: str) -> float:
 def run_command(args: argparse.Namespace) -> int:
     """Run ``netsim run``; returns the exit status."""
     import netsim
-    from netsim.files import OutputFile
     from netsim.model.layout import OutputLayout
+    from netsim.output_files import OutputFile
     from netsim.present.tables import run_summary
-    from netsim.run.files import write_netcdf
     from netsim.run.planning import plan_run
+    from netsim.run.writing import write_netcdf
     from netsim.sampling.uniforms import check_request
 
     _check_flags(args)
@@ -283,7 +283,7 @@ def _resumed_store(store: str) -> tuple[Any, str, int, int]:
 def _probe_new_store(store: str, reads: Any) -> None:
     """Refuse a store path that cannot take a new store (naming ``--resume`` for a store
     already there), and prove its folder writable by making and removing a temporary."""
-    from netsim.files import OutputFile
+    from netsim.output_files import OutputFile
     from netsim.run.zarr_store import is_store
 
     if is_store(store):

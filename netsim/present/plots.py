@@ -21,12 +21,12 @@ import xarray as xr
 from netsim.analyze.cells import load_draws, select_cell, select_output
 from netsim.analyze.sensitivity import ranking
 from netsim.errors import ScenarioError
-from netsim.files import OutputFile
 from netsim.model.layout import OutputLayout
+from netsim.output_files import OutputFile
 from netsim.present.labels import chart_title, input_label, wrapped
 from netsim.present.numbers import format_value, tick_formatter, value_decimals
 from netsim.present.tables import sobol_interval_kind
-from netsim.run.files import DRAWS_KIND, run_kind
+from netsim.run.reading import DRAWS_KIND, run_kind
 from netsim.run.reduced import reduced_name
 from netsim.stats.quantiles import bands
 

@@ -23,11 +23,11 @@ from netsim.analyze.bands import run_bands
 from netsim.analyze.cells import load_draws, run_base_case, run_scenario, select_output
 from netsim.analyze.sensitivity import ranking, spearman
 from netsim.errors import ScenarioError
-from netsim.files import OutputFile
 from netsim.model.layout import OutputLayout
+from netsim.output_files import OutputFile
 from netsim.present.numbers import format_value, value_decimals
 from netsim.present.tables import headline_quantiles
-from netsim.run.files import DRAWS_KIND, run_kind
+from netsim.run.reading import DRAWS_KIND, run_kind
 from netsim.scenario.documents import figures
 from netsim.stats.intervals import coverage_statement, mean_standard_error
 

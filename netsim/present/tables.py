@@ -20,8 +20,8 @@ import xarray as xr
 from netsim.errors import ScenarioError
 from netsim.model.layout import HEADLINE_QUANTILES, OutputLayout, aggregate, headline_draws
 from netsim.present.numbers import format_value, value_decimals
-from netsim.run.files import DRAWS_KIND, run_kind
 from netsim.run.planning import memory_budget
+from netsim.run.reading import DRAWS_KIND, run_kind
 from netsim.run.reduced import reduce_run, reduced_name
 from netsim.stats.proportions import PROPORTION_INTERVAL
 from netsim.stats.quantiles import bands

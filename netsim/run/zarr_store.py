@@ -43,9 +43,9 @@ import xarray as xr
 from netsim import __version__
 from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import OutputError, ScenarioError
-from netsim.files import OutputFile
 from netsim.model.layout import OutputLayout
 from netsim.model.load import scenario_of_run
+from netsim.output_files import OutputFile
 from netsim.run.chunks import chunk_ranges, compute_chunk
 from netsim.run.distributed import fan_out
 from netsim.sampling.inputs import sample_inputs

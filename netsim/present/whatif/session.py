@@ -29,10 +29,10 @@ import numba
 import numpy as np
 
 from netsim.errors import OutputExistsError, ScenarioError
-from netsim.files import OutputFile
 from netsim.model.layout import OutputLayout, sum_countries
 from netsim.model.load import load_scenario
 from netsim.model.propagate import propagate
+from netsim.output_files import OutputFile
 from netsim.present.whatif.controls import (
     Control,
     changed_tables,
