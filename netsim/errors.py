@@ -6,6 +6,7 @@ __all__ = [
     "ArgumentTypeError",
     "OutputError",
     "OutputExistsError",
+    "RunFileError",
     "ScenarioError",
     "damage_found_by_hdf5",
 ]
@@ -72,6 +73,13 @@ class OutputError(ScenarioError):
 class OutputExistsError(OutputError):
     """An output written only as a new file found a file of its name already there
     (another process took the name first); nothing was replaced."""
+
+
+class RunFileError(ScenarioError):
+    """A run file (NetCDF or Zarr) that is damaged, was edited, or is not netsim's own:
+    refused in one line naming the file and what is wrong (a ``ValueError``, so the
+    command line prints it as it prints every bad input). The library error that found
+    the damage, where there is one, is kept as ``__cause__``."""
 
 
 class ArgumentTypeError(TypeError):

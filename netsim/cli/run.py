@@ -96,6 +96,13 @@ def add_run_command(sub: Any) -> None:
             "take over a quarter of this machine's memory)"
         ),
     )
+    run.add_argument(
+        "--cube",
+        action="store_true",
+        help="write every cell of every draw into RUN.nc, for readers without netsim (by "
+        "default a run file keeps the inputs, the totals of every draw and the bands of every "
+        "output, and open_run recomputes the cube, checked against the file)",
+    )
     run.add_argument("--resume", metavar="RUN.zarr", help="finish an interrupted Zarr run")
     run.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler")
     run.add_argument(
@@ -145,6 +152,8 @@ def _check_flags(args: argparse.Namespace) -> None:
         raise ScenarioError("--max-draws is the cap of a --precision run")
     if args.reduce and zarr_store(args):
         raise ScenarioError("--reduce keeps no cube, a Zarr store keeps it: choose one")
+    if args.cube and (not args.out or zarr_store(args) or args.reduce or args.precision):
+        raise ScenarioError("--cube writes the cube into the --out RUN.nc of a run in memory")
     if args.out is not None and Path(args.out.strip()).suffix.lower() not in (".nc", ".zarr"):
         raise ScenarioError(f"--out {args.out!r} must end in .nc (NetCDF) or .zarr (a Zarr store)")
 
@@ -186,6 +195,7 @@ def run_command(args: argparse.Namespace) -> int:
         scenario, done_before = load_changed(args), 0
     precision = _percent(args.precision) if args.precision else None
     reduce = "bands" if args.reduce else "auto"
+    plan = None
     if not args.resume:
         plan = plan_run(
             OutputLayout.of(scenario),
@@ -215,6 +225,12 @@ def run_command(args: argparse.Namespace) -> int:
                 from netsim.run.zarr_store import resume_store
 
                 dataset = resume_store(args.resume, client=client, progress=update)
+            elif _recorded(args, plan):
+                from netsim.run.record import record_run
+
+                dataset = record_run(
+                    scenario, draws, seed, sampler, bands=output is not None, progress=update
+                )
             else:
                 dataset = netsim.simulate(
                     scenario,
@@ -258,13 +274,29 @@ def run_command(args: argparse.Namespace) -> int:
             f"+-{100 * dataset.attrs['precision_achieved']:.3f} % (widest 95 % interval of a "
             f"reported percentile), {met}"
         )
-    print(run_summary(dataset, base_case=netsim.deterministic(scenario)))
+    print(
+        run_summary(
+            dataset, base_case=netsim.deterministic(scenario), layout=OutputLayout.of(scenario)
+        )
+    )
     if written:
         what = " (bands of every cell)" if dataset.attrs.get("reduce") else ""
         print(f"\nwrote {written}{what}")
     if store:
         print(f"\nwrote {store} (complete)")
     return 0
+
+
+def _recorded(args: argparse.Namespace, plan: Any) -> bool:
+    """Whether a run streams into its record (the recipe and the answer, never the cube
+    in memory): a run in memory on local threads, unless ``--cube`` asks for the cube."""
+    return (
+        plan is not None
+        and plan.strategy == "memory"
+        and not args.cube
+        and not args.scheduler
+        and args.chunk_size is None
+    )
 
 
 def _resumed_store(store: str) -> tuple[Any, str, int, int]:

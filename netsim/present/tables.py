@@ -22,6 +22,8 @@ from netsim.model.layout import HEADLINE_QUANTILES, OutputLayout, aggregate, hea
 from netsim.present.numbers import format_value, value_decimals
 from netsim.run.planning import memory_budget
 from netsim.run.reading import DRAWS_KIND, run_kind
+from netsim.run.recompute import is_record
+from netsim.run.record import record_headline_draws
 from netsim.run.reduced import reduce_run, reduced_name
 from netsim.stats.proportions import PROPORTION_INTERVAL
 from netsim.stats.quantiles import bands
@@ -356,13 +358,25 @@ def _table(title: str, band: xr.DataArray, row_dim: str, base: xr.DataArray | No
     return "\n".join(lines)
 
 
-def run_summary(dataset: xr.Dataset, base_case: xr.Dataset | None = None) -> str:
+def run_summary(
+    dataset: xr.Dataset,
+    base_case: xr.Dataset | None = None,
+    layout: OutputLayout | None = None,
+) -> str:
     """The tables ``netsim run`` prints for a run of any kind: P5/P50/P95 of each headline
     table (:meth:`OutputLayout.headline`), the global total beside the deterministic
-    ``base_case`` when given."""
-    layout = OutputLayout.from_dataset(dataset)
+    ``base_case`` when given. A run record (:mod:`netsim.run.record`) needs its
+    ``layout``: it has no cube to read one from."""
+    layout = OutputLayout.from_dataset(dataset) if layout is None else layout
+    if is_record(dataset):
+        tables = {
+            title: bands(draws, HEADLINE_QUANTILES)
+            for title, draws in record_headline_draws(dataset, layout).items()
+        }
+    else:
+        tables = headline_bands(dataset)
     parts = []
-    for cell, (title, band) in zip(layout.headline(), headline_bands(dataset).items(), strict=True):
+    for cell, (title, band) in zip(layout.headline(), tables.items(), strict=True):
         base = None
         if base_case is not None and cell.year is None:
             base = aggregate(base_case[cell.output], cell.by)

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from netsim.errors import ScenarioError, damage_found_by_hdf5
+from netsim.errors import RunFileError, ScenarioError, damage_found_by_hdf5
 from netsim.model.layout import OutputLayout
 from netsim.run.conventions import from_cf
 from netsim.run.planning import memory_budget
+from netsim.run.recompute import is_record, recomputed_cube
 from netsim.run.reduced import REDUCED_KIND
 from netsim.run.writing import labels_digest
 
@@ -34,7 +35,7 @@ def _check_labels(dataset: xr.Dataset, path: Path) -> None:
     if stamped is None or stamped == labels_digest(dataset):
         return
     if stamped != labels_digest(dataset, texts=False):
-        raise ScenarioError(
+        raise RunFileError(
             f"{path}: its labels, settings or texts were edited or damaged (their digest differs)"
         )
 
@@ -64,26 +65,30 @@ def open_run(path: str | Path) -> xr.Dataset:
         from netsim.run.zarr_store import is_store, open_store
 
         if not is_store(path):
-            raise ScenarioError(f"{path} is a folder, not a netsim run (nor a Zarr store)")
+            raise RunFileError(f"{path} is a folder, not a netsim run (nor a Zarr store)")
         dataset = open_store(path)
     elif not path.is_file():
-        raise ScenarioError(f"{path} is not a regular file")
+        raise RunFileError(f"{path} is not a regular file")
     else:
         dataset = _open_netcdf(path)
+        if is_record(dataset):  # the recipe and the answer: the cube is recomputed
+            _check_labels(dataset, path)
+            dataset = recomputed_cube(dataset, str(path))
     OutputLayout.from_dataset(dataset, str(path))
     if run_kind(dataset) == DRAWS_KIND and "draw" not in dataset["total"].dims:
-        raise ScenarioError(f"{path} is not a netsim run (its 'total' has no draws)")
+        raise RunFileError(f"{path} is not a netsim run (its 'total' has no draws)")
     if run_kind(dataset) == REDUCED_KIND:
         lacking = [k for k in ("draws", "confidence") if k not in dataset.attrs]
         lacking += [k for k in ("quantile",) if k not in dataset.coords]
         lacking += [k for k in ("total_global", "total_global_interval") if k not in dataset]
         if lacking:
-            raise ScenarioError(
+            raise RunFileError(
                 f"{path} is not a complete netsim run reduced to bands (no {', '.join(lacking)})"
             )
         _check_reduced(dataset, path)
     _check_against_document(dataset, path)
-    _check_labels(dataset, path)
+    if "recomputed" not in dataset.attrs:  # a record's labels were checked as read
+        _check_labels(dataset, path)
     return dataset
 
 
@@ -104,8 +109,8 @@ def _check_against_document(dataset: xr.Dataset, path: Path) -> None:
                     countries.append(country)
                     regions.append(region)
         axes = {a: [s for s in t["segments"]] for a, t in document.get("axes", {}).items()}
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise ScenarioError(f"{path}: its scenario document is damaged") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise RunFileError(f"{path}: its scenario document is damaged") from error
     layout = OutputLayout.from_dataset(dataset, str(path))
     found = {
         "years": (list(layout.years), years),
@@ -118,7 +123,7 @@ def _check_against_document(dataset: xr.Dataset, path: Path) -> None:
     )
     for what, (labels, expected) in found.items():
         if labels != expected:
-            raise ScenarioError(
+            raise RunFileError(
                 f"{path}: its {what} are not its scenario's (the file was edited or damaged)"
             )
 
@@ -129,15 +134,15 @@ def _check_reduced(dataset: xr.Dataset, path: Path) -> None:
     the histogram's range), non-negative and inside its own interval."""
     try:
         draws, confidence = int(dataset.attrs["draws"]), float(dataset.attrs["confidence"])
-    except (TypeError, ValueError):
-        raise ScenarioError(f"{path}: its draws or confidence are not numbers") from None
+    except (TypeError, ValueError) as error:
+        raise RunFileError(f"{path}: its draws or confidence are not numbers") from error
     q = np.asarray(dataset["quantile"].values, dtype=np.float64)
     if (
         draws < 1
         or not 0.0 < confidence < 1.0
         or not (np.all((q >= 0) & (q <= 1)) and np.all(np.diff(q) > 0))
     ):
-        raise ScenarioError(f"{path}: its draws, confidence or quantiles are impossible")
+        raise RunFileError(f"{path}: its draws, confidence or quantiles are impossible")
     for name in dataset.data_vars:
         if f"{name}_interval" not in dataset:
             continue
@@ -154,7 +159,7 @@ def _check_reduced(dataset: xr.Dataset, path: Path) -> None:
                 | (known & ~np.isnan(high) & (value > high))
             )
         if bad.any():
-            raise ScenarioError(f"{path}: its {name} bands are impossible (the file was edited)")
+            raise RunFileError(f"{path}: its {name} bands are impossible (the file was edited)")
 
 
 def open_analysis(path: str | Path, variable: str | tuple[str, ...], made_by: str) -> xr.Dataset:
@@ -176,7 +181,7 @@ def open_analysis(path: str | Path, variable: str | tuple[str, ...], made_by: st
     dataset = _open_netcdf(path, "a netsim result file", whole=True)
     for name in (variable,) if isinstance(variable, str) else variable:
         if name not in dataset:
-            raise ScenarioError(f"{path} holds no {name!r} (write one with {made_by})")
+            raise RunFileError(f"{path} holds no {name!r} (write one with {made_by})")
     _check_labels(dataset, path)
     return dataset
 
@@ -190,28 +195,28 @@ def _open_netcdf(path: Path, what: str = "a netsim run", whole: bool = False) ->
         signature = handle.read(8)
     if signature != b"\x89HDF\r\n\x1a\n":
         if path.suffix.lower() == ".toml":
-            raise ScenarioError(
+            raise RunFileError(
                 f"{path} is a scenario file, not {what} (netsim run writes a run from it)"
             )
         kind = "an empty file" if not signature else "not a NetCDF-4 file"
-        raise ScenarioError(f"{path} is not {what} ({kind})")
+        raise RunFileError(f"{path} is not {what} ({kind})")
     try:
         _read_root_attributes(path)
         dataset = xr.open_dataset(path, engine="h5netcdf")
     except Exception as error:  # h5py and h5netcdf raise many kinds for a damaged file
-        raise ScenarioError(
+        raise RunFileError(
             f"{path} is not a readable NetCDF file, damaged or truncated ({_first_line(error)})"
-        ) from None
+        ) from error
     if "netsim_version" not in dataset.attrs:
         dataset.close()
-        raise ScenarioError(f"{path} is not {what} (a NetCDF file without netsim_version)")
+        raise RunFileError(f"{path} is not {what} (a NetCDF file without netsim_version)")
     from_cf(dataset)  # the units UDUNITS does not define, back where netsim reads them
     if whole or path.stat().st_size <= memory_budget():
         try:
             dataset.load()
         except Exception as error:
             dataset.close()
-            raise ScenarioError(f"{path} is {damage_found_by_hdf5(error)}") from None
+            raise RunFileError(f"{path} is {damage_found_by_hdf5(error)}") from error
         dataset.close()
     return dataset
 

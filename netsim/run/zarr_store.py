@@ -42,7 +42,7 @@ import xarray as xr
 
 from netsim import __version__
 from netsim.defaults import DEFAULT_CHUNK
-from netsim.errors import OutputError, ScenarioError
+from netsim.errors import OutputError, RunFileError, ScenarioError
 from netsim.model.layout import OutputLayout
 from netsim.model.load import scenario_of_run
 from netsim.output_files import OutputFile
@@ -269,10 +269,10 @@ def _settings(path: str | Path, group: Any) -> tuple[int, int, str, int]:
         draws, seed = int(attrs["draws"]), int(attrs["seed"])
         sampler, chunk_size = str(attrs["sampler"]), int(attrs["chunk_size"])
         settings = (str(attrs["scenario_hash"]), draws, seed, sampler, chunk_size)
-    except (KeyError, TypeError, ValueError):
-        raise ScenarioError(f"{path}: not a netsim run store (its settings are missing)") from None
+    except (KeyError, TypeError, ValueError) as error:
+        raise RunFileError(f"{path}: not a netsim run store (its settings are missing)") from error
     if attrs.get("run_hash") != run_hash(*settings):
-        raise ScenarioError(
+        raise RunFileError(
             f"{path}: the store's settings (seed, draws, sampler, chunk size, scenario) do not "
             f"give its run hash: it was edited, or written by netsim "
             f"{attrs.get('netsim_version')} (this is {__version__})"
@@ -283,16 +283,16 @@ def _settings(path: str | Path, group: Any) -> tuple[int, int, str, int]:
             or group[name].shape[0] != draws
             or group[name].chunks[0] != chunk_size
         ):
-            raise ScenarioError(f"{path}: its {name!r} array does not fit its settings")
+            raise RunFileError(f"{path}: its {name!r} array does not fit its settings")
     chunks = len(chunk_ranges(0, draws, chunk_size))
     if group["chunk_done"].shape[0] != chunks:
-        raise ScenarioError(f"{path}: its chunk flags do not fit its settings")
+        raise RunFileError(f"{path}: its chunk flags do not fit its settings")
     if METADATA_DIGESTS not in attrs:
-        raise ScenarioError(f"{path}: its metadata digests ({METADATA_DIGESTS}) are missing")
+        raise RunFileError(f"{path}: its metadata digests ({METADATA_DIGESTS}) are missing")
     if attrs.get("chunk_checksums") != DIGESTS or DIGESTS not in group:
-        raise ScenarioError(f"{path}: its chunk checksums ({DIGESTS}) are missing")
+        raise RunFileError(f"{path}: its chunk checksums ({DIGESTS}) are missing")
     if group[DIGESTS].shape != (chunks, len(_digest_names(path, group))):
-        raise ScenarioError(f"{path}: its chunk checksums do not fit its settings")
+        raise RunFileError(f"{path}: its chunk checksums do not fit its settings")
     return draws, seed, sampler, chunk_size
 
 
@@ -306,9 +306,9 @@ def _digest_names(path: str | Path, group: Any) -> tuple[str, ...]:
         and (group[name].attrs.get("_ARRAY_DIMENSIONS") or [None])[0] == "draw"
     }
     if not isinstance(names, list) or not all(isinstance(n, str) and n in chunked for n in names):
-        raise ScenarioError(f"{path}: its chunk checksums name arrays it does not hold")
+        raise RunFileError(f"{path}: its chunk checksums name arrays it does not hold")
     if set(names) != chunked or len(set(names)) != len(names):
-        raise ScenarioError(f"{path}: its chunk checksums do not cover each of its arrays once")
+        raise RunFileError(f"{path}: its chunk checksums do not cover each of its arrays once")
     return tuple(names)
 
 
@@ -324,14 +324,14 @@ def _json_object(path: Path, key: str, required: bool = True) -> dict[str, Any] 
     if not file.exists() and not file.is_symlink():
         if not required:
             return None
-        raise ScenarioError(f"{path}: {key} is missing (the store is damaged)")
+        raise RunFileError(f"{path}: {key} is missing (the store is damaged)")
     data = _file_bytes(path, key)
     try:
         content = json.loads(data)
-    except (UnicodeDecodeError, ValueError):
-        raise ScenarioError(f"{path}: {key} is damaged (not JSON: truncated or edited)") from None
+    except (UnicodeDecodeError, ValueError) as error:
+        raise RunFileError(f"{path}: {key} is damaged (not JSON: truncated or edited)") from error
     if not isinstance(content, dict):
-        raise ScenarioError(
+        raise RunFileError(
             f"{path}: {key} is damaged (JSON {type(content).__name__}, not an object)"
         )
     return content
@@ -343,11 +343,11 @@ def _file_bytes(path: Path, key: str) -> bytes:
     file = path.joinpath(*key.split("/"))
     if not file.is_file():
         what = "missing" if not file.exists() and not file.is_symlink() else "not a file"
-        raise ScenarioError(f"{path}: {key} is {what} (the store is damaged)")
+        raise RunFileError(f"{path}: {key} is {what} (the store is damaged)")
     try:
         return file.read_bytes()
     except OSError as error:
-        raise ScenarioError(f"{path}: {key} cannot be read ({error.strerror or error})") from None
+        raise RunFileError(f"{path}: {key} cannot be read ({error.strerror or error})") from error
 
 
 def _check_metadata(path: Path) -> dict[str, dict[str, Any]]:
@@ -359,18 +359,18 @@ def _check_metadata(path: Path) -> dict[str, dict[str, Any]]:
     file and every file of the coordinates must be the one written with the store.
     """
     if not path.is_dir():
-        raise ScenarioError(f"{path} is not a folder, so not a netsim Zarr store")
+        raise RunFileError(f"{path} is not a folder, so not a netsim Zarr store")
     _json_object(path, ".zgroup")
     attrs = _json_object(path, ROOT_ATTRS)
     try:
         entries = sorted(path.iterdir())
     except OSError as error:
-        raise ScenarioError(f"{path} cannot be read ({error.strerror or error})") from None
+        raise RunFileError(f"{path} cannot be read ({error.strerror or error})") from error
     arrays: dict[str, dict[str, Any]] = {}
     present = [".zgroup", ROOT_ATTRS]
     for entry in entries:
         if entry.is_dir() and (entry / ".zgroup").exists():
-            raise ScenarioError(f"{path}: {entry.name} is a group netsim does not write")
+            raise RunFileError(f"{path}: {entry.name} is a group netsim does not write")
         if not (entry.is_dir() and (entry / ".zarray").exists()):
             continue
         name = entry.name
@@ -398,17 +398,17 @@ def _check_array_metadata(
         )
 
     if not (sizes(shape, 0) and sizes(chunks, 1) and len(shape) == len(chunks)):
-        raise ScenarioError(f"{path}: {name}/.zarray is damaged (its shape or chunks)")
+        raise RunFileError(f"{path}: {name}/.zarray is damaged (its shape or chunks)")
     try:
         np.dtype(meta.get("dtype"))
-    except (TypeError, ValueError):
-        raise ScenarioError(f"{path}: {name}/.zarray is damaged (its dtype)") from None
+    except (TypeError, ValueError) as error:
+        raise RunFileError(f"{path}: {name}/.zarray is damaged (its dtype)") from error
     if dims is not None and not (
         isinstance(dims, list)
         and all(isinstance(d, str) for d in dims)
         and len(set(dims)) == len(dims) == len(shape)
     ):
-        raise ScenarioError(
+        raise RunFileError(
             f"{path}: {name}/.zattrs is damaged (its _ARRAY_DIMENSIONS do not fit the "
             "array's shape)"
         )
@@ -419,7 +419,7 @@ def _check_consolidated(path: Path, present: list[str]) -> None:
     consolidated = _json_object(path, CONSOLIDATED)
     metadata = consolidated.get("metadata") if consolidated else None
     if not isinstance(metadata, dict):
-        raise ScenarioError(f"{path}: {CONSOLIDATED} is damaged (no metadata object)")
+        raise RunFileError(f"{path}: {CONSOLIDATED} is damaged (no metadata object)")
 
     def seen(found: Any, key: str) -> Any:  # the root attrs as a digest sees them
         if key == ROOT_ATTRS and isinstance(found, dict):
@@ -429,7 +429,7 @@ def _check_consolidated(path: Path, present: list[str]) -> None:
     for key in present:
         found = _json_object(path, key, required=False) or {}
         if seen(metadata.get(key, {}), key) != seen(found, key):
-            raise ScenarioError(
+            raise RunFileError(
                 f"{path}: {CONSOLIDATED} does not agree with {key} (stale or edited): "
                 f"delete {CONSOLIDATED}, or consolidate the store again"
             )
@@ -443,10 +443,10 @@ def _check_digests(path: Path, digests: Any, present: list[str]) -> None:
         and all(isinstance(v, str) for v in digests.values())
         and all(_inside(key) for key in digests)
     ):
-        raise ScenarioError(f"{path}: {ROOT_ATTRS} is damaged (its {METADATA_DIGESTS})")
+        raise RunFileError(f"{path}: {ROOT_ATTRS} is damaged (its {METADATA_DIGESTS})")
     for key in present:
         if key not in digests:
-            raise ScenarioError(
+            raise RunFileError(
                 f"{path}: {key} is not one of the files written with the store (an array "
                 "added or renamed)"
             )
@@ -457,7 +457,7 @@ def _check_digests(path: Path, digests: Any, present: list[str]) -> None:
         except ValueError:  # a metadata file that is not JSON
             found = None
         if found != expected:
-            raise ScenarioError(
+            raise RunFileError(
                 f"{path}: {key} is not the file written with the store (edited or "
                 "damaged: its SHA-256 differs)"
             )
@@ -485,7 +485,7 @@ def _check_chunk_files(path: str | Path, arrays: dict[str, dict[str, Any]]) -> N
                 continue  # metadata, or a temporary of a write a killed run left
             where = f"{path}: chunk {name}/{chunk.name}"
             if not chunk.is_file():
-                raise ScenarioError(
+                raise RunFileError(
                     f"{where} is damaged (not a regular file: a folder, a FIFO or a broken link)"
                 )
             try:
@@ -493,15 +493,15 @@ def _check_chunk_files(path: str | Path, arrays: dict[str, dict[str, Any]]) -> N
                     header = handle.read(BLOSC_HEADER)
                 size = chunk.stat().st_size
             except OSError as error:
-                raise ScenarioError(f"{where} cannot be read ({error.strerror or error})") from None
+                raise RunFileError(f"{where} cannot be read ({error.strerror or error})") from error
             if not blosc:
                 continue
             if len(header) < BLOSC_HEADER:
-                raise ScenarioError(f"{where} is damaged (too short)")
+                raise RunFileError(f"{where} is damaged (too short)")
             nbytes = int.from_bytes(header[4:8], "little")
             cbytes = int.from_bytes(header[12:16], "little")
             if cbytes != size or nbytes != chunk_bytes:
-                raise ScenarioError(f"{where} is damaged (its header does not fit)")
+                raise RunFileError(f"{where} is damaged (its header does not fit)")
 
 
 def _check_written_inputs(path: str | Path, group: Any, scenario: Scenario) -> None:
@@ -516,7 +516,7 @@ def _check_written_inputs(path: str | Path, group: Any, scenario: Scenario) -> N
     a, b = chunk_ranges(0, draws, chunk_size)[int(written[0])]
     expected = sample_inputs(scenario, draws, seed, sampler, a, b)
     if not np.array_equal(_read(path, group, "inputs", slice(a, b)), expected):
-        raise ScenarioError(
+        raise RunFileError(
             f"{path}: the draws already written do not follow the store's settings (its "
             "scenario or settings were replaced): it cannot be completed"
         )
@@ -528,13 +528,13 @@ def _group(path: str | Path, mode: str = "r") -> Any:
     if not path.exists():
         raise ScenarioError(f"{path}: store not found")
     if path.is_dir() and not (path / ".zgroup").exists():
-        raise ScenarioError(f"{path} is a folder, not a netsim Zarr store (no .zgroup)")
+        raise RunFileError(f"{path} is a folder, not a netsim Zarr store (no .zgroup)")
     _check_metadata(path)
     try:
         # never through a .zmetadata: the files checked are the ones read
         return _zarr().open_group(path, mode=mode, zarr_format=ZARR_FORMAT, use_consolidated=False)
     except Exception as error:  # zarr raises several kinds for "not a store"
-        raise ScenarioError(f"{path}: not a netsim Zarr store ({error})") from None
+        raise RunFileError(f"{path}: not a netsim Zarr store ({error})") from error
 
 
 def _read(path: str | Path, group: Any, name: str, where: slice = slice(None)) -> np.ndarray:
@@ -544,20 +544,20 @@ def _read(path: str | Path, group: Any, name: str, where: slice = slice(None)) -
         return np.asarray(group[name][where])
     except Exception as error:
         text = str(error).strip().splitlines()
-        raise ScenarioError(
+        raise RunFileError(
             f"{path}: a chunk of {name!r} cannot be read, damaged "
             f"({text[0] if text else type(error).__name__})"
-        ) from None
+        ) from error
 
 
 def store_progress(path: str | Path) -> tuple[int, int]:
     """(chunks written, chunks in all) of a store."""
     group = _group(path)
     if "chunk_done" not in group:
-        raise ScenarioError(f"{path}: not a netsim run store (no chunk_done flags)")
+        raise RunFileError(f"{path}: not a netsim run store (no chunk_done flags)")
     done = _read(path, group, "chunk_done")
     if not np.isin(done, (0, 1)).all():
-        raise ScenarioError(f"{path}: its chunk flags (chunk_done) are damaged (not 0 or 1)")
+        raise RunFileError(f"{path}: its chunk flags (chunk_done) are damaged (not 0 or 1)")
     return int(done.sum()), int(done.size)
 
 
@@ -578,10 +578,10 @@ def scenario_of_store(path: str | Path) -> Scenario:
     checked against the store's hash."""
     attrs = dict(_group(path).attrs)
     if "scenario_document" not in attrs or "calibration" not in attrs:
-        raise ScenarioError(f"{path}: not a netsim run store (no scenario_document)")
+        raise RunFileError(f"{path}: not a netsim run store (no scenario_document)")
     scenario = scenario_of_run(attrs["scenario_document"], attrs["calibration"], str(path))
     if scenario.scenario_hash != attrs.get("scenario_hash"):
-        raise ScenarioError(
+        raise RunFileError(
             f"{path}: the stored scenario does not give the store's hash (the store was edited, "
             f"or written by netsim {attrs.get('netsim_version')})"
         )
@@ -659,7 +659,7 @@ def write_missing_chunks(
         raise OutputError(
             f"{path}: writing a chunk failed ({error.strerror or error}); the store is "
             f"incomplete: finish it with netsim run --resume {path}"
-        ) from None
+        ) from error
     group.attrs["complete"] = 1
     return Path(path)
 
@@ -709,9 +709,9 @@ def open_store(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
         raise
     except Exception as error:  # xarray and zarr raise many kinds for a damaged store
         text = str(error).strip().splitlines()
-        raise ScenarioError(
+        raise RunFileError(
             f"{path}: cannot be read as a run store ({text[0] if text else type(error).__name__})"
-        ) from None
+        ) from error
     dataset.variables["draw"].attrs.pop("_FillValue", None)
     digests, names = _read(path, group, DIGESTS), _digest_names(path, group)
     return _checked_on_read(path, dataset, names, digests, chunk)
@@ -763,7 +763,7 @@ def _token(*parts: Any) -> str:
 
 def _check_block(values: np.ndarray, expected: int, name: str, path: str, index: int) -> None:
     if _crc32(values) != int(expected):
-        raise ScenarioError(
+        raise RunFileError(
             f"{path}: chunk {index} of {name!r} is damaged (its contents are not the ones "
             "written: a chunk file deleted, replaced or edited)"
         )
@@ -779,9 +779,9 @@ def _read_block(path: str, name: str, expected: np.ndarray, block_info: Any = No
         values = _zarr().open_array(Path(path) / name, mode="r", zarr_format=ZARR_FORMAT)[where]
     except Exception as error:  # a decompressor's or a file's error: the chunk is damaged
         text = str(error).strip().splitlines()
-        raise ScenarioError(
+        raise RunFileError(
             f"{path}: chunk {index} of {name!r} cannot be read, damaged "
             f"({text[0] if text else type(error).__name__})"
-        ) from None
+        ) from error
     _check_block(values, expected[index], name, path, index)
     return values

@@ -1,0 +1,233 @@
+"""A run's record: the recipe and the answer, streamed chunk by chunk, never the cube.
+
+The cube is a pure function of the sampled inputs, and the kernel recomputes it faster
+than a disk gives it back. So a run written by ``netsim run --out RUN.nc`` holds:
+
+* the recipe: the inputs of every draw (``inputs[draw, parameter]``), the seed, sampler,
+  scenario document, solved calibration and versions, and a checksum of each output's
+  cells chunk by chunk (``output_checksum``, :mod:`netsim.kernels.checksum`), so that a
+  cube recomputed from the inputs is known to be the one the run made, bit for bit;
+* the answer a reader needs without netsim: the global and regional sums of the totals
+  in every draw (``total_global``, ``total_region``, the patient-based ones likewise, and
+  each table ``netsim run`` prints), and the bands of every output at every level
+  (``bands_<output>``, ``bands_<output>_region``, ``bands_<output>_global``, with their
+  order-statistic intervals), read from per-cell histograms as a reduced run's are.
+
+:func:`netsim.run.reading.open_run` gives the cube back (:mod:`netsim.run.recompute`).
+Memory is one chunk's cube, the histograms, the inputs and the kept sums, whatever the
+draws: the printed tables are read from the kept sums, exactly.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from netsim.kernels.checksum import array_words, checksum_kernel
+from netsim.model.layout import OutputLayout
+from netsim.run.chunks import chunk_ranges, compute_chunk
+from netsim.run.reduced import PILOT_DRAWS, CellLayout
+from netsim.sampling.inputs import correlation_attrs
+from netsim.scenario.schema import Scenario
+from netsim.stats.intervals import coverage_attrs
+from netsim.stats.quantiles import as_quantiles
+from netsim.stats.sketches import DEFAULT_BINS, BandSummary
+
+__all__ = [
+    "CHECKSUM_CHUNK",
+    "RECORD_KIND",
+    "kept_sums",
+    "output_checksums",
+    "record_headline_draws",
+    "record_run",
+    "sum_name",
+]
+
+RECORD_KIND = "record"  # the ``run_file`` attr of a run that keeps its recipe and answer
+CHECKSUM_CHUNK = PILOT_DRAWS  # draws per checksum (and per chunk of the record's run)
+BANDS_PREFIX = "bands_"
+
+
+def sum_name(output: str, by: str) -> str:
+    """The variable of a record holding ``output`` summed ``by`` a level in every draw."""
+    return f"{output}_{by}"
+
+
+def kept_sums(layout: OutputLayout) -> tuple[tuple[str, str], ...]:
+    """The (output, level) sums a record keeps per draw: the global and regional totals
+    (top-down and, with a funnel, patient-based), and every table ``netsim run`` prints."""
+    wanted = [
+        (output, by)
+        for output in ("total", "patient_total")
+        if output in layout.outputs
+        for by in ("global", "region")
+    ]
+    wanted += [(cell.output, cell.by) for cell in layout.headline()]
+    return tuple(dict.fromkeys(wanted))
+
+
+def record_headline_draws(record: xr.Dataset, layout: OutputLayout) -> dict[str, xr.DataArray]:
+    """The draws of every table ``netsim run`` prints, read from a record's kept sums:
+    title -> DataArray ``(draw, <row dim>)``, float64 (as
+    :func:`netsim.model.layout.headline_draws` reads them from a cube)."""
+    out = {}
+    for cell in layout.headline():
+        data = record[sum_name(cell.output, cell.by)]
+        if cell.year is not None:
+            data = data.sel(year=cell.year, drop=True)
+        out[cell.title] = data.transpose("draw", cell.row_dim)
+    return out
+
+
+def output_checksums(layout: OutputLayout, arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """The checksum of each output of one chunk: (outputs, 2) uint64, in layout order."""
+    sums = np.zeros((len(layout.outputs), 2), dtype=np.uint64)
+    for index, name in enumerate(layout.outputs):
+        checksum_kernel(array_words(arrays[name]), 0, sums[index])
+    return sums
+
+
+def record_run(
+    scenario: Scenario,
+    draws: int,
+    seed: int = 0,
+    sampler: str = "mc",
+    *,
+    bands: bool = True,
+    q: Any = (0.05, 0.5, 0.95),
+    confidence: float = 0.95,
+    progress: Callable[[int], Any] | None = None,
+) -> xr.Dataset:
+    """Simulate a run chunk by chunk into its record (see the module).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    draws, seed, sampler
+        As :func:`netsim.simulate`; the draws are the same, bit for bit.
+    bands : bool
+        Fold every cell into histograms for the bands of every output (a record to be
+        written); False keeps only what the printed tables need.
+    q, confidence
+        The bands' quantiles and their intervals' confidence.
+    progress : callable, optional
+        Called with the draws finished after each chunk.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``inputs``, the kept sums (:func:`kept_sums`) over ``draw``, ``output_checksum``
+        and, with ``bands``, the bands; attrs ``run_file="record"``, the provenance,
+        seed, sampler, draws and versions.
+    """
+    layout = OutputLayout.of(scenario)
+    ranges = chunk_ranges(0, draws, CHECKSUM_CHUNK)
+    buffers = layout.allocate(min(draws, CHECKSUM_CHUNK), np.float32)
+    inputs = np.empty((draws, len(layout.parameters)))
+    kept = kept_sums(layout)
+    sums = {key: np.empty((draws, *layout.shape(*key))) for key in kept}
+    checksums = np.zeros((len(ranges), len(layout.outputs), 2), dtype=np.uint64)
+    cells = CellLayout(layout) if bands else None
+    summary: BandSummary | None = None
+    for index, (a, b) in enumerate(ranges):
+        inputs[a:b], arrays = compute_chunk(scenario, draws, seed, sampler, a, b, buffers)
+        checksums[index] = output_checksums(layout, arrays)
+        for output, by in kept:
+            sums[output, by][a:b] = layout.sum_arrays(arrays, output, by)
+        if cells is not None:
+            if summary is None:  # the first chunk is the pilot: it fixes the bins
+                summary = BandSummary.from_range(*cells.pilot_range(arrays), DEFAULT_BINS)
+            cells.fold(summary, arrays)
+        if progress is not None:
+            progress(b - a)
+    attrs = {
+        **layout.provenance,
+        "run_file": RECORD_KIND,
+        "seed": int(seed),
+        "sampler": sampler,
+        "draws": int(draws),
+        "checksum_chunk": CHECKSUM_CHUNK,
+        **correlation_attrs(scenario, sampler),
+        **_versions(),
+    }
+    record = _labelled(layout, inputs, sums, checksums, attrs)
+    if cells is not None and summary is not None:
+        bands_of_cells = _bands(cells, summary, as_quantiles(q), confidence, sampler)
+        record = record.merge(bands_of_cells, compat="override", combine_attrs="override")
+        record.attrs.update(bands_of_cells.attrs)
+    return record
+
+
+def _labelled(
+    layout: OutputLayout,
+    inputs: np.ndarray,
+    sums: dict[tuple[str, str], np.ndarray],
+    checksums: np.ndarray,
+    attrs: dict[str, Any],
+) -> xr.Dataset:
+    draws = inputs.shape[0]
+    coords = layout.coords()
+    coords["country_region"] = coords.pop("region")
+    coords["region"] = ("region", list(layout.regions))
+    coords["draw"] = ("draw", np.arange(draws, dtype=np.int64))
+    coords["parameter"] = ("parameter", list(layout.parameters))
+    coords["output"] = ("output", list(layout.outputs))
+    variables: dict[str, Any] = dict(layout.parameter_variables())
+    variables["inputs"] = (
+        ("draw", "parameter"),
+        inputs,
+        {"long_name": "sampled inputs, each in its parameter's unit"},
+    )
+    for (output, by), values in sums.items():
+        unit = layout.unit_of(output)
+        where = "worldwide" if by == "global" else "by region"
+        variables[sum_name(output, by)] = (
+            ("draw", *layout.dims(output, by)),
+            values,
+            {"units": unit, "long_name": f"{output} summed {where}, every draw"},
+        )
+    # the bits of each unsigned 64-bit sum, as a signed integer every NetCDF reader takes
+    variables["output_checksum"] = (
+        ("checksum_chunk", "output", "checksum_part"),
+        checksums.view(np.int64),
+        {
+            "long_name": "checksum of each output's float32 cells, chunk by chunk of draws "
+            "(netsim.kernels.checksum: the weighted and the plain sum of the 32-bit words, "
+            "modulo 2**64)",
+        },
+    )
+    return xr.Dataset(variables, coords=coords, attrs=attrs)
+
+
+def _bands(
+    cells: CellLayout, summary: BandSummary, q: np.ndarray, confidence: float, sampler: str
+) -> xr.Dataset:
+    """The bands of every output and level, named ``bands_<name>`` (a reduced run's
+    variables, whose names a record keeps for the cube)."""
+    reduced = cells.dataset(summary, q, confidence)
+    kept = [name for name in reduced.data_vars if not str(name).startswith("parameter_")]
+    bands = reduced[kept].rename({name: f"{BANDS_PREFIX}{name}" for name in kept})
+    bands.attrs = {
+        "histogram_bins": reduced.attrs["histogram_bins"],
+        "max_relative_bin_width": reduced.attrs["max_relative_bin_width"],
+        "bands_accuracy": reduced.attrs["accuracy"],
+        "confidence": confidence,
+        **coverage_attrs(sampler),
+    }
+    return bands.drop_vars([c for c in bands.coords if c in ("parameter",)], errors="ignore")
+
+
+def _versions() -> dict[str, str]:
+    """The versions a recomputed cube may depend on in its last bits."""
+    import numba
+
+    return {
+        "numpy_version": np.__version__,
+        "numba_version": numba.__version__,
+        "python_version": platform.python_version(),
+        "machine": platform.machine(),
+    }
