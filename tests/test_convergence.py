@@ -36,7 +36,9 @@ def test_interval_ranks_have_binomial_coverage(n, q):
     above = 1.0 if high >= n else stats.binom.cdf(high, n, q)
     below = 0.0 if low < 0 else stats.binom.cdf(low, n, q)
     assert above - below >= 0.95 - 1e-12
-    assert interval_coverage(n, q, low, high) == pytest.approx(above - below, abs=1e-15)
+    # netsim's CDF is scipy.special.bdtr (cephes), scipy.stats' is boost's: the two agree
+    # within 1e-10 (5e-11 the worst of 3,000 random cases up to n = 300,000)
+    assert interval_coverage(n, q, low, high) == pytest.approx(above - below, abs=1e-10)
 
 
 @pytest.mark.parametrize(("n", "q"), [(1000, 0.001), (50, 0.05), (1000, 0.999), (3, 0.5)])

@@ -72,23 +72,42 @@ def interval_ranks(n: int, q: float, confidence: float = 0.95) -> tuple[int, int
     """
     if not 0.0 < confidence < 1.0:
         raise ScenarioError(f"confidence={confidence} must lie in (0, 1)")
-    from scipy import stats  # imported on use: a plain run never needs it (about a second)
-
     alpha = 1.0 - confidence
-    low = int(stats.binom.ppf(alpha / 2.0, n, q))  # 1-based r, with B(r - 1) < alpha / 2
-    high = int(stats.binom.ppf(1.0 - alpha / 2.0, n, q)) + 1  # 1-based s, B(s - 1) >= 1 - a/2
+    low = _binomial_quantile(alpha / 2.0, n, q)  # 1-based r, with B(r - 1) < alpha / 2
+    high = _binomial_quantile(1.0 - alpha / 2.0, n, q) + 1  # 1-based s, B(s - 1) >= 1 - a/2
     return max(low - 1, -1), min(high - 1, n)
+
+
+def _binomial_cdf(k: int, n: int, q: float) -> float:
+    """P(Binomial(n, q) <= k), scipy's ``binom.cdf`` (both are ``scipy.special.bdtr``).
+
+    scipy.special alone, not scipy.stats: a run writing its file's bands needs these
+    intervals, and scipy.stats costs about a second of imports (scipy.optimize with it)."""
+    from scipy import special
+
+    if k < 0:
+        return 0.0
+    return 1.0 if k >= n else float(special.bdtr(k, n, q))
+
+
+def _binomial_quantile(p: float, n: int, q: float) -> int:
+    """The smallest ``k`` with ``P(Binomial(n, q) <= k) >= p`` (``binom.ppf``), by
+    bisection on the CDF (at most 64 evaluations for any ``n``)."""
+    low, high = -1, n  # cdf(low) < p <= cdf(high) = 1
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _binomial_cdf(middle, n, q) >= p:
+            high = middle
+        else:
+            low = middle
+    return high
 
 
 def interval_coverage(n: int, q: float, low: int, high: int) -> float:
     """The exact probability that the order statistics of 0-based ranks ``low`` and
     ``high`` (``-1`` and ``n`` open) bracket the ``q`` quantile of ``n`` independent draws
     of a continuous distribution: ``B(high) - B(low)`` with ``B`` the binomial(n, q) CDF."""
-    from scipy import stats
-
-    above = 1.0 if high >= n else float(stats.binom.cdf(high, n, q))
-    below = 0.0 if low < 0 else float(stats.binom.cdf(low, n, q))
-    return above - below
+    return _binomial_cdf(high, n, q) - _binomial_cdf(low, n, q)
 
 
 def honest_bounds(
