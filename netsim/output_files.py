@@ -15,6 +15,9 @@ through :class:`OutputFile`.
   the temporary is removed and the signal acts: nothing is left but a complete file
   or none. A temporary that is never committed is removed when its
   :class:`OutputFile` is dropped, and at the latest when the interpreter exits.
+* A temporary carries its writer's process id and is locked while it is written; the
+  next output made in the same folder removes those whose writer was killed
+  (:func:`remove_stale_temporaries`), never a live writer's.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import errno
 import io
 import itertools
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -43,6 +47,7 @@ __all__ = [
     "commits",
     "committed",
     "refuse_unless_writable_target",
+    "remove_stale_temporaries",
 ]
 
 _KINDS = (
@@ -118,30 +123,105 @@ def refuse_unless_writable_target(
     return target
 
 
-def _new_temporary(target: Path, directory: bool) -> Path:
-    """An empty file (or directory) beside ``target`` under a hidden temporary name,
-    created with the usual permissions (the umask applies)."""
-    stem = target.name[:200]  # room for the rest of the name within NAME_MAX
+# a temporary's name: .<target>.<writer's pid>.<8 hex>.partial
+_TEMPORARY = re.compile(r"^\..+\.(?P<pid>[0-9]+)\.[0-9a-f]{8}\.partial$")
+
+
+def _new_temporary(target: Path, directory: bool) -> tuple[Path, int]:
+    """An empty file (or directory) beside ``target`` under a hidden temporary name that
+    carries this process's id, created with the usual permissions (the umask applies),
+    and a descriptor of it holding an exclusive lock (``flock``) for as long as it is
+    being written: the mark by which a later run tells a live writer's temporary from
+    the leftover of a killed one (:func:`remove_stale_temporaries`)."""
+    stem = target.name[:180]  # room for the rest of the name within NAME_MAX
     for _ in range(100):
-        temporary = target.parent / f".{stem}.{secrets.token_hex(4)}.partial"
+        temporary = target.parent / f".{stem}.{os.getpid()}.{secrets.token_hex(4)}.partial"
         try:
             if directory:
                 os.mkdir(temporary, 0o777)
+                handle = os.open(temporary, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
             else:
                 flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-                os.close(os.open(temporary, flags, 0o666))
+                handle = os.open(temporary, flags, 0o666)
         except FileExistsError:
             continue
-        return temporary
+        _lock(handle)
+        return temporary, handle
     raise FileExistsError(f"no free temporary name beside {target}")
 
 
-def _remove(temporary: Path, directory: bool) -> None:
-    if directory:
-        shutil.rmtree(temporary, ignore_errors=True)
-    else:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
+def _lock(handle: int, wait: bool = True) -> bool:
+    """Take an exclusive ``flock`` on ``handle`` (held until it is closed, also across
+    the process's other descriptors of the file); without ``wait``, False if another
+    holds it. True where the system has no ``flock``."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return True
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    except OSError:  # a file system without locks: the writer's pid still guards it
+        return True
+    return True
+
+
+def _running(pid: int) -> bool:
+    """Whether a process of this id exists (it may be another that took the id)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Remove the temporaries netsim writers left in ``folder`` when they were killed
+    (``kill -9``, a lost machine): each one whose writing process is gone, and whose lock
+    no process holds. A live writer's temporary is never removed: its process exists,
+    or its lock is held (a writer holds it from the moment its temporary exists). A
+    temporary whose process id another process has taken meanwhile is left for a later
+    run. Returns the paths removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        found = _TEMPORARY.match(entry.name)
+        if found is None or _running(int(found["pid"])):
+            continue
+        path = Path(entry.path)
+        try:
+            handle = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue
+        try:
+            if _lock(handle, wait=False):
+                _remove(path, path.is_dir())
+                removed.append(path)
+        finally:
+            os.close(handle)
+    return removed
+
+
+def _remove(temporary: Path, directory: bool, handle: int | None = None) -> None:
+    """Remove a temporary, then release its lock (close its descriptor)."""
+    try:
+        if directory:
+            shutil.rmtree(temporary, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()
+    finally:
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                os.close(handle)
 
 
 class OutputFile:
@@ -180,14 +260,15 @@ class OutputFile:
         self.new_only = new_only and not directory
         self.committed = False
         # a signal may not come between making the temporary and owning it
+        remove_stale_temporaries(self.target.parent)  # what killed writers left here
         with _held_signals() as held:
             try:
-                self.temporary = _new_temporary(self.target, directory)
+                self.temporary, self._handle = _new_temporary(self.target, directory)
             except OSError as error:
                 raise OutputError(
                     f"{self.path}: cannot write in {self.target.parent} ({_reason(error)})"
                 ) from None
-            self._remove = weakref.finalize(self, _remove, self.temporary, directory)
+            self._remove = weakref.finalize(self, _remove, self.temporary, directory, self._handle)
             if held:
                 self.discard()
 
@@ -237,6 +318,8 @@ class OutputFile:
                     os.replace(self.temporary, self.target)
                 self.committed = True
                 self._remove.detach()
+                with contextlib.suppress(OSError):
+                    os.close(self._handle)  # the lock: the file is in place
                 _COMMITTED.append((next(_COUNT), self.path))
         except OSError as error:
             self.discard()
