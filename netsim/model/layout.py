@@ -15,6 +15,7 @@ sums that keep NaN (a missing value is never counted as zero).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +29,15 @@ from netsim.defaults import BY_CHOICES
 from netsim.errors import ScenarioError
 from netsim.kernels.regions import region_sum_kernel
 from netsim.model.calibration import calibration_json, calibration_used
+from netsim.model.outputs import (
+    FUNNEL,
+    MARKET_UNIT,
+    OUTPUT_KINDS,
+    TOP_DOWN,
+    OutputKind,
+    kind_named,
+    kind_of,
+)
 from netsim.scenario.documents import Sourced
 from netsim.scenario.memo import per_scenario
 from netsim.scenario.names import RESERVED_NAMES
@@ -195,8 +205,8 @@ class OutputLayout:
             country_regions = dataset["region"].values
         else:
             raise ScenarioError(f"{label} is not a netsim run (countries have no regions)")
-        found = _named_axes(dataset, "by_")
-        splits = _named_axes(dataset, "patient_by_")
+        found = _named_axes(dataset, f"{kind_named('by').name}_")
+        splits = _named_axes(dataset, f"{kind_named('patient_by').name}_")
         stages = (
             tuple(str(s) for s in dataset["stage"].values)
             if "stage" in dataset.coords and "patient_total" in dataset.data_vars
@@ -247,47 +257,60 @@ class OutputLayout:
             splits=in_order(splits) if stages else (),
         )
 
-    # --- names, dims and shapes -----------------------------------------------------
-    @property
+    # --- names, dims and shapes (from the registry, netsim.model.outputs) --------------
+    def _axes_by_kind(self) -> dict[str, tuple[str, ...]]:
+        """The axes each per-axis kind has one output of."""
+        return {"axes": self.axes, "splits": self.splits}
+
+    def outputs_of(self, model: str | None = None) -> tuple[str, ...]:
+        """Every output of the registry's kinds (of one ``model``), in declared order;
+        a funnel's only with a funnel."""
+        axes = self._axes_by_kind()
+        names: list[str] = []
+        for kind in OUTPUT_KINDS:
+            if (model is not None and kind.model != model) or (
+                kind.model == FUNNEL and not self.stages
+            ):
+                continue
+            names += [kind.output(a) for a in axes[kind.per_axis]] if kind.per_axis else [kind.name]
+        return tuple(names)
+
+    @functools.cached_property
     def outputs(self) -> tuple[str, ...]:
         """Every output: :attr:`top_down_outputs`, then :attr:`funnel_outputs`."""
-        return (*self.top_down_outputs, *self.funnel_outputs)
+        return self.outputs_of()
 
-    @property
+    @functools.cached_property
     def top_down_outputs(self) -> tuple[str, ...]:
         """``total``, then ``by_<axis>`` for each axis."""
-        return ("total", *(f"by_{a}" for a in self.axes))
+        return self.outputs_of(TOP_DOWN)
 
-    @property
+    @functools.cached_property
     def funnel_outputs(self) -> tuple[str, ...]:
         """With a patient funnel: ``patients``, ``treated_by_<axis>`` for each split axis,
         ``patient_total`` and ``patient_by_<axis>``; else none."""
-        if not self.stages:
-            return ()
-        return (
-            "patients",
-            *(f"treated_by_{a}" for a in self.splits),
-            "patient_total",
-            *(f"patient_by_{a}" for a in self.splits),
-        )
+        return self.outputs_of(FUNNEL)
+
+    def kind(self, output: str) -> tuple[OutputKind, str | None]:
+        """The registry's kind of ``output`` and its axis (None for a single output)."""
+        self.check(output)
+        return kind_of(output, self._axes_by_kind())
 
     def axis_of(self, output: str) -> str | None:
         """The axis an output splits by (None for ``total``, ``patients`` and
         ``patient_total``)."""
-        self.check(output)
-        for prefix in ("by_", "treated_by_", "patient_by_"):
-            if output.startswith(prefix):
-                return output[len(prefix) :]
-        return None
+        return self.kind(output)[1]
 
     def counterpart(self, output: str) -> str:
         """The top-down output a patient-based one is compared with (``patient_total``:
         ``total``; ``patient_by_<axis>``: ``by_<axis>``)."""
-        if output == "patient_total":
-            return "total"
-        if output.startswith("patient_by_"):
-            return output[len("patient_") :]
-        raise ScenarioError(f"output {output!r} is not a patient-based value")
+        try:
+            kind, axis = kind_of(output, self._axes_by_kind())
+        except KeyError:
+            kind, axis = None, None
+        if kind is None or kind.counterpart is None:
+            raise ScenarioError(f"output {output!r} is not a patient-based value")
+        return kind_named(kind.counterpart).output(axis)
 
     def segments_of(self, axis: str) -> tuple[str, ...]:
         return self.segments[self.axes.index(axis)]
@@ -301,10 +324,11 @@ class OutputLayout:
 
     def dims(self, output: str, by: str = "country") -> tuple[str, ...]:
         """Dims of one draw of ``output`` summed ``by`` a level (no ``draw``)."""
-        axis = "stage" if output == "patients" else self.axis_of(output)
         self.check(output, by)
+        kind, axis = self.kind(output)
         place = () if by == "global" else (by,)
-        return ("year", *place, *(() if axis is None else (axis,)))
+        own = (axis,) if axis is not None else (kind.extra_dim,) if kind.extra_dim else ()
+        return ("year", *place, *own)
 
     def shape(self, output: str, by: str = "country") -> tuple[int, ...]:
         sizes = {"year": len(self.years), "country": len(self.countries)}
@@ -344,15 +368,13 @@ class OutputLayout:
         return coords
 
     def output_attrs(self, output: str) -> dict[str, str]:
-        if output == "patients":
-            return {"units": "patients", "long_name": "patients at each stage of the funnel"}
-        axis = self.axis_of(output)
-        by = "" if axis is None else f" by {self.axis_labels[self.axes.index(axis)].lower()}"
-        if output.startswith("treated_by_"):
-            return {"units": "patients", "long_name": f"treated patients{by}"}
-        if output.startswith("patient_"):
-            return {"units": self.unit, "long_name": f"patient-based market value{by}"}
-        return {"units": self.unit, "long_name": f"market value{by}"}
+        """The ``units`` and ``long_name`` of an output (the registry's, with its axis)."""
+        kind, axis = self.kind(output)
+        unit = self.unit if kind.unit == MARKET_UNIT else kind.unit
+        if axis is None:
+            return {"units": unit, "long_name": kind.long_name}
+        label = self.axis_labels[self.axes.index(axis)].lower()
+        return {"units": unit, "long_name": f"{kind.long_name} by {label}"}
 
     def unit_of(self, output: str) -> str:
         """The unit of an output's values: the market's, or ``patients`` for counts."""

@@ -25,6 +25,7 @@ from netsim.model.arrays import (
     model_arrays,
 )
 from netsim.model.layout import OutputLayout
+from netsim.model.outputs import kind_named
 from netsim.model.row_checks import check_rows
 from netsim.scenario.schema import Scenario
 
@@ -86,8 +87,8 @@ def _propagate_rows(
     propagate_kernel(model_arrays(scenario), draws, outputs[0], by_axis)
     if scenario.funnel is None or not funnel:
         return
-    treated = tuple(out[f"treated_by_{a}"][rows] for a in layout.splits)
-    by_axis = tuple(out[f"patient_by_{a}"][rows] for a in layout.splits)
+    treated = tuple(out[kind_named("treated_by").output(a)][rows] for a in layout.splits)
+    by_axis = tuple(out[kind_named("patient_by").output(a)][rows] for a in layout.splits)
     if not layout.splits:  # the kernel indexes a tuple of arrays: give it one, unused
         treated = by_axis = (np.empty((1, 1, 1, 1), dtype=outputs[0].dtype),)
     funnel_kernel(
