@@ -178,7 +178,7 @@ KINDS = [
         _with_out(_run([])),
         lambda i: [i.config],
         _check_run("draws"),
-        "netsim.simulate",
+        "netsim.run.record.record_run",
         8192,
         reads_config=True,
     ),
@@ -1160,16 +1160,16 @@ def _subgroup(store: Path) -> None:
 def test_open_run_refuses_a_damaged_store_with_its_own_error(tmp_path, small_store, damage, named):
     """Library callers get netsim's error (never IsADirectoryError, JSONDecodeError or
     TypeError) naming the store and the file in it; resuming refuses it the same way."""
-    from netsim.errors import ScenarioError
+    from netsim.errors import RunFileError
     from netsim.run.zarr_store import resume_store
 
     store = tmp_path / "run.zarr"
     shutil.copytree(small_store, store)
     damage(store)
     for read in (open_run, resume_store):
-        with pytest.raises(ScenarioError) as refused:
+        with pytest.raises(RunFileError) as refused:
             read(store)
-        assert type(refused.value) is ScenarioError
+        assert type(refused.value) is RunFileError  # a damaged run's own kind
         assert str(refused.value).startswith(f"{store}: {named}"), str(refused.value)
 
 
