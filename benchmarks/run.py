@@ -38,12 +38,13 @@ from netsim.model.numpy_oracle import reference_propagate
 from netsim.scenario.funnel import without_funnel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from files import run_file_rows, scale_out_rows
 from fill import fill_kernel  # benchmarks/ is not a package
 from peer import monaco_row
 from scale import scale_rows
 from sobol_accuracy import worst_rmse_ratio
 from timing import alternating, median_time
-from whatif import whatif_row
+from whatif import startup_row, whatif_row
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "net_market.toml"
@@ -361,7 +362,11 @@ def main() -> int:
     rows += funnel_rows(scenario, with_funnel, draws, repeat)
     rows += scale_rows(scenario, with_funnel, repeat, args.large_draws, draws / kernel_seconds)
     rows.append(monaco_row(scenario, args.peer_cases, draws / simulate_seconds))
+    rows += run_file_rows(repeat)
+    scale_out, projection = scale_out_rows()
+    rows += scale_out
     rows.append(whatif_row(CONFIG))
+    rows.append(startup_row(CONFIG, repeat=repeat))
     header = (
         f"netsim {netsim.__version__} benchmarks: NET scenario, {draws:,} draws, median of "
         f"{repeat}; {os.cpu_count()} cores, numba {numba.__version__} with "
@@ -377,9 +382,11 @@ def main() -> int:
     lines += [f"| {n} | {v} | {t} | {note} |" for n, v, note, t in rows]
     Path(args.out).write_text("\n".join(lines) + "\n")
     print(f"\nwrote {args.out}")
+    print("\n".join(["", "scale-out projection (reduced runs on Dask)", *projection]))
     if args.readme:
         write_readme_block(Path(args.readme), lines)
-        print(f"wrote the benchmark table of {args.readme}")
+        write_readme_block(Path(args.readme), projection, PROJECTION_START, PROJECTION_END)
+        print(f"wrote the benchmark and projection tables of {args.readme}")
     return 0
 
 
@@ -443,14 +450,20 @@ README_START = "<!-- benchmark table: written by benchmarks/run.py, do not edit 
 README_END = "<!-- end of benchmark table -->"
 
 
-def write_readme_block(readme: Path, lines: list[str]) -> None:
-    """Replace the README's benchmark table (between its markers) with this run's."""
+PROJECTION_START = "<!-- scale-out projection: written by benchmarks/run.py, do not edit -->"
+PROJECTION_END = "<!-- end of scale-out projection -->"
+
+
+def write_readme_block(
+    readme: Path, lines: list[str], start_mark: str = README_START, end_mark: str = README_END
+) -> None:
+    """Replace a table of the README (between its markers) with this run's."""
     text = readme.read_text()
-    start, end = text.find(README_START), text.find(README_END)
+    start, end = text.find(start_mark), text.find(end_mark)
     if start < 0 or end < start:
-        raise SystemExit(f"{readme}: no benchmark markers ({README_START} ... {README_END})")
-    block = "\n".join([README_START, *lines, README_END])
-    readme.write_text(text[:start] + block + text[end + len(README_END) :])
+        raise SystemExit(f"{readme}: no markers ({start_mark} ... {end_mark})")
+    block = "\n".join([start_mark, *lines, end_mark])
+    readme.write_text(text[:start] + block + text[end + len(end_mark) :])
 
 
 if __name__ == "__main__":

@@ -104,7 +104,7 @@ def scale_rows(
             f"{draws / reduced:,.0f} draws/s against the kernel's {kernel_rate:,.0f}; cube mode "
             f"{draws / cube:,.0f} draws/s; {draws:,} draws, {cells.cells_per_draw:,} country "
             "cells a draw plus their region and world sums, each binned",
-            ">= 50 %",
+            ">= 25 %",
         )
     )
     compute, fold, values = reduce_breakdown(scenario, draws)
@@ -226,7 +226,7 @@ def scale_rows(
                 f"{seconds:.0f} s, {rss / 1e9:.2f} GB peak RSS",
                 f"{large_draws / seconds:,.0f} draws/s; the top-down kernel alone would take "
                 f"{large_draws / kernel_rate:.0f} s; {first_line}",
-                "<= 1 GB",
+                "<= 60 s, <= 1 GB",
             )
         )
     return rows

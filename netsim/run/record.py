@@ -9,8 +9,8 @@ than a disk gives it back. So a run written by ``netsim run --out RUN.nc`` holds
   cube recomputed from the inputs is known to be the one the run made, bit for bit;
 * the answer a reader needs without netsim: the global and regional sums of the totals
   in every draw (``total_global``, ``total_region``, the patient-based ones likewise, and
-  each table ``netsim run`` prints), and the bands of every output at every level
-  (``bands_<output>``, ``bands_<output>_region``, ``bands_<output>_global``, with their
+  each table ``netsim run`` prints), and the bands of every output by region and
+  worldwide (``bands_<output>_region``, ``bands_<output>_global``, with their
   order-statistic intervals), read from per-cell histograms as a reduced run's are.
 
 :func:`netsim.run.reading.open_run` gives the cube back (:mod:`netsim.run.recompute`).
@@ -50,6 +50,10 @@ __all__ = [
 RECORD_KIND = "record"  # the ``run_file`` attr of a run that keeps its recipe and answer
 CHECKSUM_CHUNK = PILOT_DRAWS  # draws per checksum (and per chunk of the record's run)
 BANDS_PREFIX = "bands_"
+# the levels whose bands a record keeps: every output by region and worldwide; by country
+# the cube itself, recomputed (binning every country cell too made writing a 100,000-draw
+# file of the NET file with its funnel 3.2 times a run without a file, measured)
+BAND_LEVELS = ("region", "global")
 
 
 def sum_name(output: str, by: str) -> str:
@@ -131,17 +135,20 @@ def record_run(
     kept = kept_sums(layout)
     sums = {key: np.empty((draws, *layout.shape(*key))) for key in kept}
     checksums = np.zeros((len(ranges), len(layout.outputs), 2), dtype=np.uint64)
-    cells = CellLayout(layout) if bands else None
+    cells = CellLayout(layout, BAND_LEVELS) if bands else None
     summary: BandSummary | None = None
     for index, (a, b) in enumerate(ranges):
         inputs[a:b], arrays = compute_chunk(scenario, draws, seed, sampler, a, b, buffers)
         checksums[index] = output_checksums(layout, arrays)
-        for output, by in kept:
-            sums[output, by][a:b] = layout.sum_arrays(arrays, output, by)
         if cells is not None:
             if summary is None:  # the first chunk is the pilot: it fixes the bins
                 summary = BandSummary.from_range(*cells.pilot_range(arrays), DEFAULT_BINS)
             cells.fold(summary, arrays)
+        for output, by in kept:  # the fold's own sums where it made them (the same sums)
+            found = None if cells is None else cells.last_sums(output, by, b - a)
+            sums[output, by][a:b] = (
+                layout.sum_arrays(arrays, output, by) if found is None else found
+            )
         if progress is not None:
             progress(b - a)
     attrs = {
@@ -196,8 +203,8 @@ def _labelled(
         checksums.view(np.int64),
         {
             "long_name": "checksum of each output's float32 cells, chunk by chunk of draws "
-            "(netsim.kernels.checksum: the weighted and the plain sum of the 32-bit words, "
-            "modulo 2**64)",
+            "(netsim.kernels.checksum: position-weighted sums of the 32-bit words, modulo "
+            "2**64)",
         },
     )
     return xr.Dataset(variables, coords=coords, attrs=attrs)
