@@ -93,14 +93,7 @@ def simulate(
         a reduced run), with attrs ``seed``, ``sampler``, ``draws`` and the
         scenario's provenance.
     """
-    check_request(draws, seed, sampler, 0, 0)
-    draws = int(draws)
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer):
-        raise ScenarioError(f"chunk_size={chunk_size!r} must be a whole number >= 1")
-    if chunk_size < 1:
-        raise ScenarioError(f"chunk_size={chunk_size} must be >= 1")
-    if lazy and client is None:
-        raise ScenarioError("lazy=True needs a Dask client")
+    draws = _checked(draws, seed, sampler, chunk_size, lazy, client)
     layout = OutputLayout.of(scenario)
     plan = plan_run(layout, draws, reduce=reduce, store=store, precision=precision)
     if plan.strategy != "memory" and lazy:
@@ -142,6 +135,18 @@ def simulate(
     dataset = propagate(scenario, inputs, chunk_size=chunk_size, progress=progress, check=False)
     dataset.attrs.update(run_attrs)
     return dataset
+
+
+def _checked(draws: int, seed: int, sampler: str, chunk_size: Any, lazy: bool, client: Any) -> int:
+    """Refuse arguments that cannot make a run; returns ``draws`` as an int."""
+    check_request(draws, seed, sampler, 0, 0)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer):
+        raise ScenarioError(f"chunk_size={chunk_size!r} must be a whole number >= 1")
+    if chunk_size < 1:
+        raise ScenarioError(f"chunk_size={chunk_size} must be >= 1")
+    if lazy and client is None:
+        raise ScenarioError("lazy=True needs a Dask client")
+    return int(draws)
 
 
 def _on_cluster(
