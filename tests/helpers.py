@@ -148,15 +148,18 @@ def write_toml(document: dict, path) -> None:
 
 
 def three_runs(folder, draws: int, seed: int, chunk_size: int = 200) -> dict:
-    """The three kinds of run ``netsim run`` writes, of the NET scenario, in ``folder``:
-    ``nc`` (the cube), ``bands`` (reduced), ``zarr`` (a store of ``chunk_size`` chunks)."""
+    """The kinds of run ``netsim run`` writes, of the NET scenario, in ``folder``: ``nc``
+    (the cube, ``--cube``), ``record`` (the recipe and the answer), ``bands`` (reduced),
+    ``zarr`` (a store of ``chunk_size`` chunks)."""
     from netsim.cli import main
 
     from .conftest import NET_CONFIG
 
     paths = {"nc": folder / "run.nc", "bands": folder / "bands.nc", "zarr": folder / "run.zarr"}
+    paths["record"] = folder / "record.nc"
     base = ["run", str(NET_CONFIG), "--draws", str(draws), "--seed", str(seed), "--no-progress"]
-    assert main([*base, "--out", str(paths["nc"])]) == 0
+    assert main([*base, "--cube", "--out", str(paths["nc"])]) == 0
+    assert main([*base, "--out", str(paths["record"])]) == 0
     assert main([*base, "--reduce", "--out", str(paths["bands"])]) == 0
     assert main([*base, "--chunk-size", str(chunk_size), "--out", str(paths["zarr"])]) == 0
     return paths

@@ -1,10 +1,12 @@
 """Every analysis, on the command line and in the library, against every kind of run.
 
-``netsim run`` writes three kinds of run: a NetCDF cube (``cube``), the same draws as
-a Zarr store (``zarr``) and a NetCDF of the run reduced to bands (``reduced``). Each
-analysis either works on a run (the cube and the store giving identical numbers, the
-bands within 0.1 % of the cube's), or says in one line that it needs the draws. Any
-path that is not a netsim run is refused in one line naming it, with exit status 2.
+``netsim run`` writes four kinds of run: a NetCDF cube (``cube``, ``--cube``), a NetCDF
+record of the same draws (``record``: the inputs and the answer, the cube recomputed), the
+same draws as a Zarr store (``zarr``) and a NetCDF of the run reduced to bands
+(``reduced``). Each analysis either works on a run (the cube, the record and the store
+giving identical numbers, the bands within 0.1 % of the cube's), or says in one line
+that it needs the draws. Any path that is not a netsim run is refused in one line naming
+it, with exit status 2.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from netsim.run.zarr_store import create_store
 from .conftest import NET_CONFIG
 
 DRAWS, SEED, CHUNK = 3000, 5, 1000
-KINDS = ("cube", "zarr", "reduced")
+KINDS = ("cube", "record", "zarr", "reduced")
+EXACT = ("record", "zarr")  # the cube's draws, bit for bit: every result equal to the cube's
 RTOL = 1e-3  # a reduced run's bands are within 0.1 % of the exact ones
 
 
@@ -41,15 +44,16 @@ RTOL = 1e-3  # a reduced run's bands are within 0.1 % of the exact ones
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
-    """The three kinds of run, written by ``netsim run`` with the same draws and seed:
+    """The kinds of run, written by ``netsim run`` with the same draws and seed:
     kind -> (path, what the command printed)."""
     folder = tmp_path_factory.mktemp("run-kinds")
     paths = {
         "cube": folder / "run.nc",
+        "record": folder / "record.nc",
         "zarr": folder / "run.zarr",
         "reduced": folder / "bands.nc",
     }
-    extra = {"zarr": ["--chunk-size", str(CHUNK)], "reduced": ["--reduce"]}
+    extra = {"cube": ["--cube"], "zarr": ["--chunk-size", str(CHUNK)], "reduced": ["--reduce"]}
     made = {}
     for kind, path in paths.items():
         argv = ["run", str(NET_CONFIG), "--draws", str(DRAWS), "--seed", str(SEED)]
@@ -66,13 +70,13 @@ def runs(made):
     return {kind: path for kind, (path, _) in made.items()}
 
 
-@pytest.mark.parametrize("kind", ["zarr", "reduced"])
+@pytest.mark.parametrize("kind", ["record", "zarr", "reduced"])
 def test_netsim_run_prints_the_same_summary_for_every_kind(made, kind):
     def tables(text):  # the summary without its header line and the "wrote" lines
         return "\n".join(line for line in text.splitlines()[1:] if not line.startswith("wrote"))
 
     summary, reference = made[kind][1], made["cube"][1]
-    if kind == "zarr":
+    if kind in ("record", "zarr"):
         assert tables(summary) == tables(reference)
     else:
         assert_tables_close(summary, reference, atol=0.051)  # one decimal printed
@@ -313,13 +317,13 @@ def test_cli_command_on_every_run_kind(name, kind, cli_results):
     if kind == "cube":
         return
     if name.startswith(("bands", "sensitivity")):
-        if kind == "zarr":
+        if kind in EXACT:
             assert out == reference
         else:
             assert_tables_close(out, reference, atol=0.006)  # two decimals printed
     if name == "bands csv":
         got, want = written.read_text(), reference_file.read_text()
-        if kind == "zarr":
+        if kind in EXACT:
             assert got == want
         else:
             got, want = (np.loadtxt(io.StringIO(t), delimiter=",", skiprows=1) for t in (got, want))
@@ -329,16 +333,16 @@ def test_cli_command_on_every_run_kind(name, kind, cli_results):
         page, reference_page = written.read_text(), reference_file.read_text()
         for table in ("bands-0", "bands-1", "bands-2"):
             got, want = html_numbers(page, table), html_numbers(reference_page, table)
-            if kind == "zarr":
+            if kind in EXACT:
                 np.testing.assert_array_equal(got, want)
             else:
                 np.testing.assert_allclose(got, want, rtol=RTOL, atol=0.051)  # one decimal
-        if kind == "zarr":
+        if kind in EXACT:
             assert page == reference_page
         else:
             assert "need the run's draws" in html.unescape(page)
     if name.startswith("plot"):
-        if kind == "zarr":
+        if kind in EXACT:
             assert written.read_bytes() == reference_file.read_bytes()
         else:
             assert written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -453,10 +457,12 @@ def cube_results(opened, net, tmp_path_factory):
 def test_open_run_opens_every_kind(opened):
     assert {kind: opened[kind].attrs.get("reduce") for kind in KINDS} == {
         "cube": None,
+        "record": None,
         "zarr": None,
         "reduced": "bands",
     }
     assert opened["cube"].sizes["draw"] == opened["zarr"].sizes["draw"] == DRAWS
+    assert opened["record"].sizes["draw"] == DRAWS
     assert opened["zarr"]["total"].chunks is not None  # lazy, chunk by chunk
     assert int(opened["reduced"].attrs["draws"]) == DRAWS
 
@@ -482,22 +488,22 @@ def test_library_function_on_every_run_kind(name, kind, opened, net, cube_result
     reference = cube_results(name)
     if name == "render_report":
         assert result.startswith("<!DOCTYPE html>") and "bands-0" in result
-        if kind == "zarr":
+        if kind in EXACT:
             assert result == reference
         elif kind == "reduced":
             for table in ("bands-0", "bands-1", "bands-2"):
                 got, want = html_numbers(result, table), html_numbers(reference, table)
                 np.testing.assert_allclose(got, want, rtol=RTOL, atol=0.051)
     elif name == "run_summary":
-        if kind == "zarr":
+        if kind in EXACT:
             assert result == reference
         else:
             assert_tables_close(result, reference, atol=0.051)  # one decimal printed
     elif name == "fan_chart":
         assert result[:8] == b"\x89PNG\r\n\x1a\n"
-        if kind == "zarr":
+        if kind in EXACT:
             assert result == reference
-    elif kind == "zarr":
+    elif kind in EXACT:
         xr.testing.assert_identical(result, reference)
     elif kind == "reduced":  # bands of a reduced run
         assert result["value"].dims == reference["value"].dims

@@ -298,7 +298,7 @@ def test_runs_without_dask_installed(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "0 0 2 []"
     assert "--scheduler needs dask.distributed: pip install 'netsim[dask]'" in done.stderr
-    assert xr.open_dataset(out)["total"].sizes["draw"] == 600
+    assert netsim.open_run(out)["total"].sizes["draw"] == 600
 
 
 def test_requests_that_cannot_fit_say_so_before_starting(net, tmp_path):
