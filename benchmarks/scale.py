@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numba
 import numpy as np
-from timing import alternating, median_time  # benchmarks/ is on sys.path (run.py)
+from histogram_limit import nanoseconds_a_value  # benchmarks/ is on sys.path (run.py)
+from timing import alternating, median_time
 
 import netsim
 from netsim.kernels.propagate import propagate_kernel
@@ -115,6 +116,18 @@ def scale_rows(
             f"per chunk of {PILOT_DRAWS:,} draws: sample + propagate {compute * 1e3:.1f} ms, "
             f"fold into the histograms {fold * 1e3:.1f} ms ({values:,} values, "
             f"{fold * numba.get_num_threads() / values * 1e9:.2f} ns per value per core)",
+            "-",
+        )
+    )
+    limit = nanoseconds_a_value()
+    per_core = fold * numba.get_num_threads() / values * 1e9
+    rows.append(
+        (
+            "fold / streaming-histogram micro-benchmark, ns a value a core",
+            f"{per_core / limit:.1f}x",
+            f"fold {per_core:.2f} ns against {limit:.2f} ns binning one cell's contiguous values "
+            "into counts held in L1 (benchmarks/histogram_limit.py): the fold also gathers "
+            "each cell out of the draw-major cube and keeps its extremes",
             "-",
         )
     )

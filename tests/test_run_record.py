@@ -17,7 +17,14 @@ import netsim
 from netsim.errors import RunFileError
 from netsim.model.layout import OutputLayout, headline_draws
 from netsim.run.recompute import BIT_FOR_BIT, WITHIN_TOLERANCE
-from netsim.run.record import CHECKSUM_CHUNK, kept_sums, record_headline_draws, record_run, sum_name
+from netsim.run.record import (
+    CHECKSUM_CHUNK,
+    kept_sums,
+    record_headline_draws,
+    record_of,
+    record_run,
+    sum_name,
+)
 from netsim.run.writing import write_netcdf
 from netsim.stats.quantiles import bands
 
@@ -175,3 +182,27 @@ def test_edited_totals_are_refused_in_one_line_by_every_verb(record_file, tmp_pa
     )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "its total_global of draw" in done.stderr
+
+
+def test_the_record_of_a_cube_in_memory_is_the_streamed_record(net, cube):
+    """A run gathered from a cluster, or run to a precision, is written as the record a
+    local run streams: the same inputs, totals, checksums and bands."""
+    streamed, made = record_run(net, DRAWS, seed=5), record_of(cube)
+    for name in ("inputs", "total_global", "total_region", "output_checksum"):
+        assert np.array_equal(made[name].values, streamed[name].values), name
+    assert np.array_equal(
+        made["bands_by_modality_region"].values, streamed["bands_by_modality_region"].values
+    )
+    assert made.attrs["seed"] == streamed.attrs["seed"] == 5
+
+
+@pytest.mark.slow
+def test_a_precision_run_writes_its_record(tmp_path):
+    out = tmp_path / "precise.nc"
+    command = [sys.executable, "-m", "netsim.cli", "run", str(NET_CONFIG), "--draws", "2000"]
+    command += ["--precision", "5%", "--no-progress", "--out", str(out)]
+    subprocess.run(command, check=True, capture_output=True)
+    opened = netsim.open_run(out)
+    assert opened.attrs["recomputed"] == BIT_FOR_BIT
+    assert "precision_achieved" in opened.attrs
+    assert opened["total"].sizes["draw"] == opened.attrs["draws"]

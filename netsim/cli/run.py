@@ -152,7 +152,7 @@ def _check_flags(args: argparse.Namespace) -> None:
         raise ScenarioError("--max-draws is the cap of a --precision run")
     if args.reduce and zarr_store(args):
         raise ScenarioError("--reduce keeps no cube, a Zarr store keeps it: choose one")
-    if args.cube and (not args.out or zarr_store(args) or args.reduce or args.precision):
+    if args.cube and (not args.out or zarr_store(args) or args.reduce):
         raise ScenarioError("--cube writes the cube into the --out RUN.nc of a run in memory")
     if args.out is not None and Path(args.out.strip()).suffix.lower() not in (".nc", ".zarr"):
         raise ScenarioError(f"--out {args.out!r} must end in .nc (NetCDF) or .zarr (a Zarr store)")
@@ -178,7 +178,6 @@ def run_command(args: argparse.Namespace) -> int:
     import netsim
     from netsim.model.layout import OutputLayout
     from netsim.output_files import OutputFile
-    from netsim.present.tables import run_summary
     from netsim.run.planning import plan_run
     from netsim.run.writing import write_netcdf
     from netsim.sampling.uniforms import check_request
@@ -246,7 +245,7 @@ def run_command(args: argparse.Namespace) -> int:
                     max_draws=DEFAULT_MAX_DRAWS if args.max_draws is None else args.max_draws,
                 )
         # written before anything is printed: a reader that stops early (| head) loses nothing
-        written = write_netcdf(dataset, output) if output is not None else None
+        written = write_netcdf(_file_of(dataset, args), output) if output is not None else None
     except (KeyboardInterrupt, Terminated) as stop:
         from netsim.run.zarr_store import is_store
 
@@ -267,6 +266,16 @@ def run_command(args: argparse.Namespace) -> int:
     if args.resume:
         print(f"resumed {resumed}")
     print(_header(scenario, dataset, args, time.perf_counter() - started, store))
+    _print_results(scenario, dataset, written, store)
+    return 0
+
+
+def _print_results(scenario: Any, dataset: Any, written: Any, store: str | None) -> None:
+    """What a run prints after its header: the precision reached, its tables, its files."""
+    import netsim
+    from netsim.model.layout import OutputLayout
+    from netsim.present.tables import run_summary
+
     if "precision_target" in dataset.attrs:
         met = "met" if dataset.attrs["precision_met"] else "NOT met (--max-draws reached)"
         print(
@@ -274,17 +283,24 @@ def run_command(args: argparse.Namespace) -> int:
             f"+-{100 * dataset.attrs['precision_achieved']:.3f} % (widest 95 % interval of a "
             f"reported percentile), {met}"
         )
-    print(
-        run_summary(
-            dataset, base_case=netsim.deterministic(scenario), layout=OutputLayout.of(scenario)
-        )
-    )
+    base_case = netsim.deterministic(scenario)
+    print(run_summary(dataset, base_case=base_case, layout=OutputLayout.of(scenario)))
     if written:
         what = " (bands of every cell)" if dataset.attrs.get("reduce") else ""
         print(f"\nwrote {written}{what}")
     if store:
         print(f"\nwrote {store} (complete)")
-    return 0
+
+
+def _file_of(dataset: Any, args: argparse.Namespace) -> Any:
+    """What a run's NetCDF file holds: its record (made here from a cube in memory, a
+    run on a cluster or to a precision), the cube with ``--cube``, or its bands."""
+    from netsim.run.recompute import is_record
+    from netsim.run.record import record_of
+
+    if args.cube or is_record(dataset) or dataset.attrs.get("reduce"):
+        return dataset
+    return record_of(dataset)
 
 
 def _recorded(args: argparse.Namespace, plan: Any) -> bool:

@@ -43,6 +43,7 @@ __all__ = [
     "kept_sums",
     "output_checksums",
     "record_headline_draws",
+    "record_of",
     "record_run",
     "sum_name",
 ]
@@ -129,8 +130,48 @@ def record_run(
         seed, sampler, draws and versions.
     """
     layout = OutputLayout.of(scenario)
-    ranges = chunk_ranges(0, draws, CHECKSUM_CHUNK)
     buffers = layout.allocate(min(draws, CHECKSUM_CHUNK), np.float32)
+
+    def fetch(a: int, b: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        return compute_chunk(scenario, draws, seed, sampler, a, b, buffers)
+
+    attrs = {"seed": int(seed), "sampler": sampler, **correlation_attrs(scenario, sampler)}
+    return _record(layout, draws, fetch, attrs, bands, q, confidence, progress)
+
+
+def record_of(
+    dataset: xr.Dataset, q: Any = (0.05, 0.5, 0.95), confidence: float = 0.95
+) -> xr.Dataset:
+    """The record of a run held in memory (its cube and inputs, e.g. gathered from a Dask
+    cluster): the same record :func:`record_run` makes of the same draws."""
+    layout = OutputLayout.from_dataset(dataset)
+    draws = int(dataset.sizes["draw"])
+
+    def fetch(a: int, b: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        arrays = {name: np.asarray(dataset[name].values[a:b]) for name in layout.outputs}
+        return np.asarray(dataset["inputs"].values[a:b]), arrays
+
+    attrs = {
+        key: value
+        for key, value in dataset.attrs.items()
+        if key in ("seed", "sampler", "correlation_method") or key.startswith("precision_")
+    }
+    return _record(layout, draws, fetch, attrs, True, q, confidence, None)
+
+
+def _record(
+    layout: OutputLayout,
+    draws: int,
+    fetch: Callable[[int, int], tuple[np.ndarray, dict[str, np.ndarray]]],
+    run_attrs: dict[str, Any],
+    bands: bool,
+    q: Any,
+    confidence: float,
+    progress: Callable[[int], Any] | None,
+) -> xr.Dataset:
+    """The record of ``draws`` draws whose inputs and outputs ``fetch(start, stop)``
+    gives, chunk by chunk."""
+    ranges = chunk_ranges(0, draws, CHECKSUM_CHUNK)
     inputs = np.empty((draws, len(layout.parameters)))
     kept = kept_sums(layout)
     sums = {key: np.empty((draws, *layout.shape(*key))) for key in kept}
@@ -138,7 +179,7 @@ def record_run(
     cells = CellLayout(layout, BAND_LEVELS) if bands else None
     summary: BandSummary | None = None
     for index, (a, b) in enumerate(ranges):
-        inputs[a:b], arrays = compute_chunk(scenario, draws, seed, sampler, a, b, buffers)
+        inputs[a:b], arrays = fetch(a, b)
         checksums[index] = output_checksums(layout, arrays)
         if cells is not None:
             if summary is None:  # the first chunk is the pilot: it fixes the bins
@@ -154,15 +195,14 @@ def record_run(
     attrs = {
         **layout.provenance,
         "run_file": RECORD_KIND,
-        "seed": int(seed),
-        "sampler": sampler,
+        **run_attrs,
         "draws": int(draws),
         "checksum_chunk": CHECKSUM_CHUNK,
-        **correlation_attrs(scenario, sampler),
         **_versions(),
     }
     record = _labelled(layout, inputs, sums, checksums, attrs)
     if cells is not None and summary is not None:
+        sampler = str(run_attrs.get("sampler", ""))
         bands_of_cells = _bands(cells, summary, as_quantiles(q), confidence, sampler)
         record = record.merge(bands_of_cells, compat="override", combine_attrs="override")
         record.attrs.update(bands_of_cells.attrs)
