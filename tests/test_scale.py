@@ -400,7 +400,9 @@ def test_reduced_bands_of_a_market_in_tiny_or_huge_units(base_size):
 
 def test_reduced_accuracy_is_stated_as_the_bin_width(reduced):
     assert "within max_relative_bin_width" in reduced.attrs["accuracy"]
-    assert 0.0 < reduced.attrs["max_relative_bin_width"] < 2e-3
+    # the market's and the funnel's cells within 0.2 %; the products' within 0.5 %: a
+    # launch's first years span orders of magnitude over the draws (wider log bins)
+    assert 0.0 < reduced.attrs["max_relative_bin_width"] < 5e-3
 
 
 @pytest.mark.parametrize("chunk_size", [2.5, True, "8"])

@@ -17,6 +17,7 @@ from netsim.scenario.funnel import funnel_weights
 from netsim.scenario.limits import MAX_TILT
 from netsim.scenario.names import label_problem
 from netsim.scenario.parameters import fixed_parameter, read_parameter
+from netsim.scenario.products import product_weights
 from netsim.scenario.schema import (
     Axis,
     Driver,
@@ -133,6 +134,7 @@ def read_driver(
     geographies: Mapping[str, Geography],
     axes: tuple[Axis, ...],
     factor_names: tuple[str, ...] | None,
+    product_ids: tuple[str, ...] = (),
 ) -> Driver:
     prefix = f"{group}.{driver_id}"
     label = reader.string("label", driver_id)
@@ -159,6 +161,7 @@ def read_driver(
     geography = _lookup(reader, "geography", geographies, "geography")
     tilts = _tilts(reader, axes)
     funnel, acts_on_growth = _funnel_action(reader, factor_names)
+    products = product_weights(reader, product_ids)
     reader.finish()
     return Driver(
         driver_id,
@@ -171,6 +174,7 @@ def read_driver(
         tilts,
         funnel,
         acts_on_growth,
+        products,
     )
 
 
@@ -202,6 +206,7 @@ def read_event(
     axes: tuple[Axis, ...],
     years: tuple[int, ...],
     factor_names: tuple[str, ...] | None,
+    product_ids: tuple[str, ...] = (),
 ) -> Event:
     prefix = f"events.{event_id}"
     label = reader.string("label", event_id)
@@ -217,6 +222,7 @@ def read_event(
     geography = _lookup(reader, "geography", geographies, "geography")
     tilts = _tilts(reader, axes)
     funnel, acts_on_growth = _funnel_action(reader, factor_names)
+    products = product_weights(reader, product_ids)
     occurs_dist = make_distribution("bernoulli", {"p": probability})
     if kind == "yearly":
         occurs = tuple(
@@ -260,6 +266,7 @@ def read_event(
         tilts,
         funnel,
         acts_on_growth,
+        products,
     )
 
 

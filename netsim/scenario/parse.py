@@ -27,6 +27,7 @@ from netsim.scenario.limits import EARLIEST_YEAR, LATEST_YEAR, read_limits
 from netsim.scenario.names import label_problem
 from netsim.scenario.parameters import fixed_parameter, read_parameter
 from netsim.scenario.parts import read_axes, read_countries, read_regions, read_target
+from netsim.scenario.products import read_product_tables
 from netsim.scenario.schema import (
     Axis,
     Correlation,
@@ -119,6 +120,8 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     funnel_table = root.table("funnel", None)
     funnel = None if funnel_table is None else parse_funnel(funnel_table, regions, axes, years)
     factor_names = None if funnel is None else funnel.factor_names
+    products, product_parameters = read_product_tables(root, axes, region_names, years)
+    product_ids = tuple(p.id for p in products)
     timelines = read_timelines(root.table("timelines", {}))
     geographies = read_geographies(root.table("geographies", {}), region_names, years)
 
@@ -137,6 +140,7 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
                 geographies,
                 axes,
                 factor_names,
+                product_ids,
             )
             drivers.append(driver)
             parameters.extend([driver.impact, driver.delay])
@@ -148,7 +152,13 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     for event_id, value in events_table.items():
         events_table.name(event_id, "event", label_problem)
         event = read_event(
-            events_table.child(event_id, value), event_id, geographies, axes, years, factor_names
+            events_table.child(event_id, value),
+            event_id,
+            geographies,
+            axes,
+            years,
+            factor_names,
+            product_ids,
         )
         events.append(event)
         parameters.append(event.impact)
@@ -162,6 +172,7 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     parameters.extend(noise_region)
     if funnel is not None:
         parameters.extend(funnel.parameters)
+    parameters.extend(product_parameters)
 
     names = [p.name for p in parameters]
     duplicates = {n for n in names if names.count(n) > 1}
@@ -198,6 +209,7 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
         document_hash=hashlib.sha256(canonical.encode()).hexdigest(),
         limits=limits,
         funnel=funnel,
+        products=products,
         # with its overlay chain, in file order (the order sets the layout)
         document_json=json.dumps(full_document, default=str),
         source_files=_source_files(full_document, path),
