@@ -22,7 +22,7 @@ from netsim.errors import OutputError, ScenarioError
 __all__ = ["add_analysis_commands", "run_analysis_command"]
 
 METHODS = ("tornado", "spearman", "prcc", "sobol", "attribution", "tail")
-PLOTS = ("fan", "tornado", "sobol", "hist", "waterfall", "spider")
+PLOTS = ("fan", "tornado", "sobol", "hist", "waterfall", "spider", "shares")
 # what a Sobol result file must hold (sensitivity --method sobol --out writes them)
 SOBOL_VARIABLES = (
     "first_order",
@@ -137,14 +137,15 @@ def _add_compare(sub: Any) -> None:
 
 def _add_plot(sub: Any) -> None:
     plot = sub.add_parser(
-        "plot", help="draw a fan, tornado, sobol, hist, waterfall or spider chart"
+        "plot", help="draw a fan, tornado, sobol, hist, waterfall, spider or shares chart"
     )
     plot.add_argument("kind", choices=PLOTS)
     plot.add_argument(
         "sources",
         nargs="+",
-        help="fan: run files (several overlay); hist: a run file; tornado, waterfall, spider: "
-        "a scenario TOML; sobol: a file from sensitivity --method sobol --out",
+        help="fan: run files (several overlay); hist, shares (a segment's products stacked, "
+        "--at <axis>=<segment>): a run file; tornado, waterfall, spider: a scenario TOML; "
+        "sobol: a file from sensitivity --method sobol --out",
     )
     plot.add_argument("--out", required=True, help="picture file, .png or .svg")
     plot.add_argument("--output", default="total")
@@ -405,6 +406,8 @@ def _plot(args: argparse.Namespace) -> int:
             path = _fan(args, cell, out)
         elif kind == "hist":
             path = _histogram(args, cell, out)
+        elif kind == "shares":
+            path = _shares(args.sources[0], cell, out)
         elif kind == "sobol":
             result = open_analysis(sources[0], SOBOL_VARIABLES, "sensitivity --method sobol --out")
             path = plots.sobol_bars(
@@ -446,6 +449,29 @@ def _fan(args: argparse.Namespace, cell: dict[str, Any], out: Any) -> Path:
     if len(runs) > 1:
         title += ": " + ", ".join(runs)
     return plots.fan_chart(runs, out, title, ylabel=unit, base=bases)
+
+
+def _shares(source: str, cell: dict[str, Any], out: Any) -> Path:
+    """The products of one segment (``--at <axis>=<segment>``) stacked over the years."""
+    from netsim.analyze.cells import require_draws, run_scenario
+    from netsim.model.layout import OutputLayout
+    from netsim.present.products import segment_shares_chart
+    from netsim.run.files import open_run
+
+    with _naming(source):
+        run = open_run(source)
+        require_draws(run, "the products' shares")
+        axis = OutputLayout.from_dataset(run).product_axis
+        if not axis:
+            raise ScenarioError(f"plot shares: {source} has no products")
+        if list(cell) != [axis]:
+            raise ScenarioError(
+                f"plot shares: --at must name one segment of the products' axis: {axis}=<segment>"
+            )
+        scenario = run_scenario(run)
+        labels = {p.id: p.label for p in scenario.products}
+        segments = {p.id: p.segments for p in scenario.products}
+        return segment_shares_chart(run, str(cell[axis]), segments, out, labels)
 
 
 def _histogram(args: argparse.Namespace, cell: dict[str, Any], out: Any) -> Path:

@@ -31,6 +31,7 @@ from netsim.cli.run import (
     zarr_store,
 )
 from netsim.cli.serve import add_serve_command, serve_command
+from netsim.cli.value import add_value_command, value_command
 from netsim.errors import ScenarioError, damage_found_by_hdf5
 
 EXIT_USAGE = 2
@@ -62,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     add_analysis_commands(sub)
     add_draft_command(sub)
     add_serve_command(sub)
+    add_value_command(sub)
     return parser
 
 
@@ -171,6 +173,8 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
             return draft_command(args)
         if args.command == "serve":
             return serve_command(args)
+        if args.command == "value":
+            return value_command(args)
         return run_analysis_command(args)
     except ScenarioError as error:
         print(f"netsim: error: {_one_line(str(error))}", file=sys.stderr)
@@ -239,7 +243,7 @@ def _one_line(text: str) -> str:
 def _uses_dask(args: argparse.Namespace) -> bool:
     """Whether a command may need Dask: a cluster, a Zarr store, or the analysis commands
     (whose inputs may be Zarr stores or Dask-backed files)."""
-    if args.command in ("validate", "draft", "serve"):
+    if args.command in ("validate", "draft", "serve", "value"):
         return False
     if args.command != "run":
         return True

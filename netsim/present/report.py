@@ -26,6 +26,7 @@ from netsim.errors import ScenarioError
 from netsim.files import OutputFile
 from netsim.model.layout import OutputLayout
 from netsim.present.numbers import format_value, value_decimals
+from netsim.present.products import report_section as product_report_section
 from netsim.present.tables import headline_quantiles
 from netsim.run.files import DRAWS_KIND, run_kind
 from netsim.scenario.documents import figures
@@ -199,6 +200,7 @@ def render_report(
     if sensitivity is not None and cell:
         sections += _sobol_section(sensitivity, cell)
     sections += _patient_section(dataset, layout, has_draws)
+    sections += product_report_section(dataset)
 
     sections += _convergence_section(total if has_draws else None, worst, draws, attrs)
     sections += _inputs_section(layout)
