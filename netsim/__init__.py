@@ -63,6 +63,7 @@ _HOMES = {
     "tail_attribution": "netsim.analyze.sensitivity",
     "tornado": "netsim.analyze.sensitivity",
     "sobol_indices": "netsim.analyze.saltelli",
+    "value": "netsim.analyze.value",
 }
 # public module -> the module it is: ``from netsim import sensitivity`` gives every
 # sensitivity method and ``ranking`` under one name, loaded on first use too
@@ -74,6 +75,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from netsim.analyze.comparison import cagr, compare, exceedance
     from netsim.analyze.reconcile import reconcile, reconcile_run
     from netsim.analyze.saltelli import sobol_indices
+    from netsim.analyze.value import value
     from netsim.analyze.sensitivity import (
         attribution,
         prcc,
@@ -149,5 +151,6 @@ __all__ = [
     "spearman",
     "tail_attribution",
     "tornado",
+    "value",
     "write_netcdf",
 ]
