@@ -178,7 +178,7 @@ def cluster():
 def test_dask_run_is_bit_identical_to_local(cluster, net):
     local = netsim.simulate(net, 5000, seed=6, chunk_size=700)
     remote = netsim.simulate(net, 5000, seed=6, chunk_size=700, client=cluster)
-    for name in ("total", "by_modality", "by_end_user", "inputs"):
+    for name in ("total", "by_modality", "by_end_user", "inputs", "by_product", "by_company"):
         np.testing.assert_array_equal(remote[name].values, local[name].values)
     lazy = netsim.simulate(net, 5000, seed=6, chunk_size=700, client=cluster, lazy=True)
     assert lazy["total"].chunks is not None
