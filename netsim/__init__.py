@@ -75,7 +75,6 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from netsim.analyze.comparison import cagr, compare, exceedance
     from netsim.analyze.reconcile import reconcile, reconcile_run
     from netsim.analyze.saltelli import sobol_indices
-    from netsim.analyze.value import value
     from netsim.analyze.sensitivity import (
         attribution,
         prcc,
@@ -85,6 +84,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         tail_attribution,
         tornado,
     )
+    from netsim.analyze.value import value
     from netsim.drafting import draft
     from netsim.errors import OutputError, ScenarioError
     from netsim.model.layout import OutputLayout, by_region, coordinates, global_total

@@ -340,3 +340,26 @@ def test_base_case_rows_carry_the_probability_of_approval(toy):
     sells its expected share: 0.54 x its share when approved."""
     arrays = expected_draw_arrays(toy)
     assert arrays.products[0, 2, 2] == pytest.approx(0.54, rel=1e-15)
+
+
+# --- the two views of a product --------------------------------------------------------------
+
+
+def test_a_products_two_views_share_its_segments_ratio_and_sum_to_the_funnels_segment(net):
+    """Both views split a segment by the same shares: a product selling everywhere alike
+    (Somatuline, no regional offset, nothing acting on it) has its segment's ratio; and in
+    the funnel's view too the products and the rest make the segment."""
+    products = netsim.reconcile(net, 2000, seed=3, by="product")
+    market = netsim.reconcile(net, 2000, seed=3, by="modality")
+    np.testing.assert_allclose(
+        products["ratio"].sel(product="somatuline").values,
+        market["ratio"].sel(modality="SSA").transpose("quantile", "year").values,
+        rtol=1e-5,
+    )
+    assert int(products["selling_draws"].sel(product="ryz101", year=2025)) == 0
+    run = netsim.propagate(net, netsim.sample_inputs(net, 64, 1), as_arrays=True)
+    ssa = [j for j, p in enumerate(net.products) if p.segments == ("SSA",)]
+    for named, segment in (("patient_by_product", "patient_by_modality"),
+                           ("treated_by_product", "treated_by_modality")):  # fmt: skip
+        inside = run[named][..., ssa].astype(np.float64).sum(axis=-1)
+        assert (inside <= run[segment][..., 0] * (1 + 1e-6)).all()

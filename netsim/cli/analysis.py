@@ -165,7 +165,8 @@ def _add_reconcile(sub: Any) -> None:
     recon.add_argument(
         "--by",
         default="global",
-        help="global, region, country, or an axis the funnel splits over (e.g. modality)",
+        help="global, region, country, an axis the funnel splits over (e.g. modality), or "
+        "product or company: each one's two views",
     )
     recon.add_argument("--year", type=int, nargs="+", help="only these years in the table")
     recon.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
@@ -353,6 +354,8 @@ def _reconcile(args: argparse.Namespace) -> int:
     from netsim.run.files import write_netcdf
     from netsim.run.planning import sobol_balance_note
 
+    if args.by in ("product", "company"):
+        return _reconcile_products(args)
     reads = [args.config]
     if args.no_plot and args.plot:
         raise ScenarioError("--plot and --no-plot contradict each other")
@@ -386,6 +389,35 @@ def _reconcile(args: argparse.Namespace) -> int:
             (lambda: reconcile_chart(result, plot)) if plot is not None else None,
         )
     print("\n".join(table.text() for table in tables))
+    for path in written:
+        print(f"\nwrote {path}")
+    return 0
+
+
+def _reconcile_products(args: argparse.Namespace) -> int:
+    """``netsim reconcile --by product|company``: each product's two views, worldwide."""
+    from netsim.analyze.product_reconcile import reconcile_products
+    from netsim.present.products import reconcile_product_tables
+    from netsim.run.files import write_netcdf
+
+    if args.plot:
+        raise ScenarioError("--plot draws the market's fans: not with --by product or company")
+    reads = [args.config]
+    csv_file, out = _output(args.csv, (".csv",), reads), _output(args.out, (".nc",), reads)
+    with _outputs(csv_file, out) as outputs:
+        scenario = load_changed(args)
+        _refuse_inputs(outputs, scenario.source_files)
+        result = reconcile_products(scenario, args.draws, args.seed, args.sampler, args.by)
+        known = result["year"].values.tolist()
+        for year in args.year or ():
+            if year not in known:
+                raise ScenarioError(f"--year {year}: the scenario has years {known}")
+        tables = reconcile_product_tables(result, args.year)
+        written = _write_all(
+            (lambda: csv_file.write_text(tables[0].csv())) if csv_file else None,
+            (lambda: write_netcdf(result, out)) if out is not None else None,
+        )
+    print("\n\n".join(table.text() for table in tables))
     for path in written:
         print(f"\nwrote {path}")
     return 0

@@ -22,6 +22,7 @@ __all__ = [
     "npv_histogram",
     "product_fan",
     "product_page",
+    "reconcile_product_tables",
     "report_section",
     "segment_shares_chart",
     "value_tables",
@@ -183,6 +184,59 @@ def value_tables(
         ]
         label = f"{company} (its products: {', '.join(members)})"
         tables += _subject_tables(result, "company", company, label, unit)
+    return tables
+
+
+def reconcile_product_tables(result: xr.Dataset, years: Sequence[int] | None = None) -> list[Table]:
+    """``netsim reconcile --by product|company``: each product's (or company's) two views
+    worldwide, one table per year (the final year unless ``years`` are given)."""
+    by = str(result.attrs["by"])
+    unit = str(result.attrs["units"])
+    chosen = list(years) if years else [int(result["year"].values[-1])]
+    tables = []
+    for year in chosen:
+        picked = result.sel(year=year)
+        rows = []
+        for label in picked[by].values.tolist():
+            cell = picked.sel({by: label})
+            median = {
+                name: float(cell[name].sel(quantile=0.5, method="nearest"))
+                for name in ("top_down", "patient_based", "gap")
+            }
+            ratio = [float(v) for v in cell["ratio"].values]
+            row: list[Any] = [str(label), median["top_down"], median["patient_based"]]
+            row += [
+                median["gap"],
+                *ratio,
+                int(cell["selling_draws"]),
+                f"{float(cell['prob_patient_above']):.3f}",
+            ]
+            if "treated_patients" in cell:
+                row += [
+                    float(cell["treated_patients"].sel(quantile=0.5, method="nearest")),
+                    float(cell["revenue_per_patient_top_down"]),
+                    float(cell["revenue_per_patient_patient_based"]),
+                ]
+            rows.append(row)
+        headers = [by, "top-down P50", "patient P50", "gap P50"]
+        headers += [f"ratio P{100 * float(q):g}" for q in result["quantile"].values]
+        headers += ["selling draws", "P(patient > top)"]
+        units = ["", unit, unit, unit, *[""] * (len(headers) - 4)]
+        if "treated_patients" in result:
+            price = result["revenue_per_patient_top_down"].attrs["units"]
+            headers += ["treated P50", "per patient, top-down", "per patient, funnel"]
+            units += ["patients", price, price]
+        tables.append(
+            Table(
+                f"{year}: each {by}'s two views worldwide, {unit} ({int(result.attrs['draws']):,} "
+                "paired draws; the ratio over the draws where it sells; per patient: revenue "
+                "per treated patient-year, the top-down view's being the price at which the "
+                "funnel would agree)",
+                headers,
+                rows,
+                units=units,
+            )
+        )
     return tables
 
 
