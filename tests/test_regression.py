@@ -30,7 +30,7 @@ CUBE_SHA256 = "a396d34775cee08f90a827104f146e77e0ed2969e7796a952aca40dbebe758da"
 FUNNEL_SHA256 = "22e10f0c1860bb8471200a07ca883170fea1e60ec7bde398298bea5dcf61d865"
 # the NET file's products on the pinned draws (their inputs at their points), with the
 # products of this commit's configs/net_market.toml
-PRODUCTS_SHA256 = "354d195eb9d3e334fbf3f4f8e8139e3f50c60d2d915afb066cc38691ab6cac42"
+PRODUCTS_SHA256 = "69cc91e147f38fbced87adf0cee9a1398672db8a5e82a68455d29894c6e75f9a"
 GLOBAL_2031 = [4549.678806304932, 4009.9362983703613, 4277.206844329834, 4091.8010063171387]
 
 

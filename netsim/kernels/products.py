@@ -83,6 +83,8 @@ class ProductArrays(NamedTuple):
     kind: np.ndarray  # (P,) int64 KIND_*
     curve: np.ndarray  # (P,) int64 CURVE_*
     steepness: np.ndarray  # (P,) logistic slope over the years to peak
+    curve_low: np.ndarray  # (P,) the logistic at launch, 1 / (1 + e^(s/2))
+    curve_scale: np.ndarray  # (P,) 1 / (its value at the peak - curve_low)
     innovation: np.ndarray  # (P,) Bass p, a year
     imitation: np.ndarray  # (P,) Bass q, a year
     has_loe: np.ndarray  # (P,) int64 1 with a loss of exclusivity
@@ -119,11 +121,8 @@ def _uptake(products, p, x, years_to_peak):  # pragma: no cover - compiled
     if x >= years_to_peak:
         return 1.0
     if products.curve[p] == 0:  # logistic, from 0 at launch to 1 at the years to peak
-        s = products.steepness[p]
-        low = 1.0 / (1.0 + np.exp(0.5 * s))
-        high = 1.0 / (1.0 + np.exp(-0.5 * s))
-        now = 1.0 / (1.0 + np.exp(-s * (x / years_to_peak - 0.5)))
-        return (now - low) / (high - low)
+        now = 1.0 / (1.0 + np.exp(-products.steepness[p] * (x / years_to_peak - 0.5)))
+        return (now - products.curve_low[p]) * products.curve_scale[p]
     rate = products.innovation[p] + products.imitation[p]  # Bass, scaled to 1 at the peak
     ratio = products.imitation[p] / products.innovation[p]
     fall = np.exp(-rate * x)
@@ -181,18 +180,20 @@ def _multipliers(products, draws, d, ramps, level, growth, effect):  # pragma: n
 
 
 @numba.njit(**JIT_OPTIONS)
-def _raw_shares(products, values, r, t, effect, before, raw):  # pragma: no cover - compiled
+def _raw_shares(products, values, r, t, effect, before, raw, kept):  # pragma: no cover
     """Each product's share of its segments' patients in region ``r`` and year ``t``,
-    before the segments are scaled (``values`` is one draw's ``products`` row)."""
+    before the segments are scaled (``values`` is one draw's ``products`` row). ``kept``
+    holds each originator's part kept after its loss in this year (a generic reads it),
+    and from index P on, for a product in market, the part kept in the base year (written
+    when ``t`` is 0)."""
     year = products.years[t]
-    for i in range(products.order.shape[0]):
+    n_products = products.order.shape[0]
+    for i in range(n_products):
         p = products.order[i]
         kind = products.kind[p]
         if kind == 2:  # a generic: its part of the originator's loss
             o = products.originator[p]
-            loe = values[o, FIELD_LOE] + products.loe_offset[o, r]
-            kept = _kept(year + 1.0 - loe, values[o, FIELD_FLOOR], values[o, FIELD_HALF_LIFE])
-            raw[p] = values[p, FIELD_BASE] * before[o] * (1.0 - kept) * effect[r, t, p]
+            raw[p] = values[p, FIELD_BASE] * before[o] * (1.0 - kept[o]) * effect[r, t, p]
             continue
         if kind == 0:  # in market: the base share on its trend
             path = values[p, FIELD_BASE]
@@ -201,32 +202,37 @@ def _raw_shares(products, values, r, t, effect, before, raw):  # pragma: no cove
         else:  # launching: approved x peak x the uptake curve
             since = year + 1.0 - (values[p, FIELD_LAUNCH] + products.launch_offset[p, r])
             path = values[p, FIELD_APPROVED] * values[p, FIELD_BASE]
-            path *= _uptake(products, p, since, values[p, FIELD_YEARS_TO_PEAK])
+            if path != 0.0:
+                path *= _uptake(products, p, since, values[p, FIELD_YEARS_TO_PEAK])
         path *= effect[r, t, p]
         if products.has_loe[p] == 0:
             before[p] = path
             raw[p] = path
+            kept[p] = 1.0
             continue
         loe = values[p, FIELD_LOE] + products.loe_offset[p, r]
         floor, half_life = values[p, FIELD_FLOOR], values[p, FIELD_HALF_LIFE]
         if kind == 0:  # its base-year share is observed after the erosion so far
-            path /= _kept(products.years[0] + 1.0 - loe, floor, half_life)
+            if t == 0:
+                kept[n_products + p] = _kept(year + 1.0 - loe, floor, half_life)
+            path /= kept[n_products + p]
+        kept[p] = _kept(year + 1.0 - loe, floor, half_life)
         before[p] = path
-        raw[p] = path * _kept(year + 1.0 - loe, floor, half_life)
+        raw[p] = path * kept[p]
 
 
 @numba.njit(**JIT_OPTIONS)
 def _shares(products, draws, d, scratch, value_share, volume_share, other):  # pragma: no cover
     """Draw ``d``'s value and patient shares of every placement, (region, year, placement),
     and the value share left to other products, (region, year, segment)."""
-    ramps, level, growth, effect, before, raw, volume, value = scratch
+    ramps, level, growth, effect, before, raw, volume, value, kept = scratch
     _multipliers(products, draws, d, ramps, level, growth, effect)
     values = draws.products[d]
     n_regions, n_years, n_segments = other.shape
     n_placements = products.placement_product.shape[0]
     for r in range(n_regions):
         for t in range(n_years):
-            _raw_shares(products, values, r, t, effect, before, raw)
+            _raw_shares(products, values, r, t, effect, before, raw, kept)
             for s in range(n_segments):
                 volume[s] = 0.0
                 value[s] = 0.0
@@ -266,27 +272,34 @@ def _scratch(products, n_regions, n_years, n_segments):  # pragma: no cover - co
         np.empty(n_products),  # raw shares
         np.empty(n_segments),  # patients' shares, then the scale
         np.empty(n_segments),  # value shares
+        np.empty(2 * n_products),  # the part kept after a loss: now, then in the base year
     )
 
 
 @numba.njit(**JIT_OPTIONS)
 def _split(products, d, segment, share, weights, out, by_company):  # pragma: no cover
     """``out[d, t, c, p]``: the sum over product ``p``'s placements of the segment's value
-    (``segment[d, t, c, s]``) times its share of it, and the companies' sums."""
+    (``segment[d, t, c, s]``) times its share of it, and the companies' sums
+    (``weights`` holds P + Q values: the products', then the companies')."""
     n_years, n_countries = out.shape[1], out.shape[2]
+    n_products, n_companies = out.shape[3], by_company.shape[3]
+    n_placements = products.placement_product.shape[0]
     for t in range(n_years):
         for c in range(n_countries):
-            r = products.region_of[c]
-            for p in range(out.shape[3]):
-                weights[p] = 0.0
-            for m in range(products.placement_product.shape[0]):
-                p = products.placement_product[m]
-                weights[p] += segment[d, t, c, products.placement_segment[m]] * share[r, t, m]
-            for q in range(by_company.shape[3]):
-                by_company[d, t, c, q] = 0.0
-            for p in range(out.shape[3]):
-                out[d, t, c, p] = weights[p]
-                by_company[d, t, c, products.company_of[p]] += weights[p]
+            here = share[products.region_of[c], t]  # (placement,)
+            values = segment[d, t, c]  # (segment,)
+            for i in range(n_products + n_companies):
+                weights[i] = 0.0
+            for m in range(n_placements):
+                weights[products.placement_product[m]] += (
+                    values[products.placement_segment[m]] * here[m]
+                )
+            products_row, companies_row = out[d, t, c], by_company[d, t, c]
+            for p in range(n_products):
+                products_row[p] = weights[p]
+                weights[n_products + products.company_of[p]] += weights[p]
+            for q in range(n_companies):
+                companies_row[q] = weights[n_products + q]
 
 
 @numba.njit(parallel=True, **JIT_OPTIONS)
@@ -320,7 +333,7 @@ def product_kernel(products, draws, segment, by_product, by_company, other):  # 
         value_share = np.empty((n_regions, n_years, n_placements))
         volume_share = np.empty((n_regions, n_years, n_placements))
         left = np.empty((n_regions, n_years, n_segments))
-        weights = np.empty(n_products)
+        weights = np.empty(n_products + by_company.shape[3])
         for d in range(task * DRAWS_PER_TASK, min(n_draws, (task + 1) * DRAWS_PER_TASK)):
             _shares(products, draws, d, scratch, value_share, volume_share, left)
             _split(products, d, segment, value_share, weights, by_product, by_company)
@@ -359,7 +372,7 @@ def product_funnel_kernel(
         value_share = np.empty((n_regions, n_years, n_placements))
         volume_share = np.empty((n_regions, n_years, n_placements))
         left = np.empty((n_regions, n_years, treated.shape[3]))
-        weights = np.empty(n_products)
+        weights = np.empty(n_products + patient_by_company.shape[3])
         for d in range(task * DRAWS_PER_TASK, min(n_draws, (task + 1) * DRAWS_PER_TASK)):
             _shares(products, draws, d, scratch, value_share, volume_share, left)
             _split(products, d, value, value_share, weights, patient_by_product, patient_by_company)

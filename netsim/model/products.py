@@ -108,6 +108,14 @@ def _offsets(product: Product, regions: tuple[str, ...], launch: bool) -> list[f
     return [offsets.get(r, 0.0) for r in regions]
 
 
+def _logistic(uptake: Any, at: float) -> float:
+    """The logistic of an uptake at ``at`` (a fraction of its years to peak, from the
+    middle): its value at launch (-0.5) and at the peak (0.5); 0 and 1 for another curve."""
+    if uptake is None or uptake.curve != "logistic":
+        return 0.5 + at
+    return float(1.0 / (1.0 + np.exp(-uptake.steepness * at)))
+
+
 def _build(scenario: Scenario) -> ProductArrays:
     products = scenario.products
     regions = tuple(r.name for r in scenario.regions)
@@ -134,6 +142,8 @@ def _build(scenario: Scenario) -> ProductArrays:
         kind=_indices([_KINDS[p.kind] for p in products]),
         curve=_indices([int(u is not None and u.curve == "bass") for u in uptakes]),
         steepness=np.array([0.0 if u is None else u.steepness for u in uptakes]),
+        curve_low=np.array([_logistic(u, -0.5) for u in uptakes]),
+        curve_scale=np.array([1.0 / (_logistic(u, 0.5) - _logistic(u, -0.5)) for u in uptakes]),
         innovation=np.array([1.0 if u is None else u.innovation or 1.0 for u in uptakes]),
         imitation=np.array([0.0 if u is None else u.imitation for u in uptakes]),
         has_loe=_indices([int(p.loss_of_exclusivity is not None) for p in products]),
