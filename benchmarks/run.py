@@ -160,10 +160,11 @@ def main() -> int:
     draws, repeat = args.draws, args.repeat
 
     # the top-down model alone for the figures issue after issue compares (the kernel, the
-    # cube, start-up); the patient funnel's own cost is measured in funnel_rows, the
-    # products' in product_rows (the market's figures are without them, as before them)
+    # cube, start-up); the patient funnel's own cost is measured in funnel_rows (on the
+    # market without its products), the products' in product_rows; the scale rows take the
+    # NET file as it is, products included
     market = without_products(tomllib.loads(CONFIG.read_text()))
-    with_funnel = netsim.load_scenario(market)
+    with_funnel = netsim.load_scenario(CONFIG)
     scenario = netsim.load_scenario(without_funnel(market))
     inputs = netsim.sample_inputs(scenario, draws, seed=1)
     model = model_arrays(scenario)
@@ -362,7 +363,7 @@ def main() -> int:
         ),
         sobol_accuracy_row(),
     ]
-    rows += funnel_rows(scenario, with_funnel, draws, repeat)
+    rows += funnel_rows(scenario, netsim.load_scenario(market), draws, repeat)
     rows += product_rows(CONFIG, draws, repeat)
     rows += scale_rows(scenario, with_funnel, repeat, args.large_draws, draws / kernel_seconds)
     rows.append(monaco_row(scenario, args.peer_cases, draws / simulate_seconds))

@@ -129,8 +129,8 @@ def _approval_line(result: xr.Dataset, product: str) -> str:
     low, high = result["approval_interval"].sel(product=product).values
     return (
         f"probability of success {_percent(stated)} (stated, the product of its phases'); "
-        f"approved in {_percent(rate)} of the draws [{_percent(low)}, {_percent(high)}] "
-        f"({result['approval_interval'].attrs['method']}, 95 %)"
+        f"approved in {_percent(rate)} of the draws, 95 % exact binomial interval "
+        f"[{_percent(low)}, {_percent(high)}]"
     )
 
 
