@@ -15,24 +15,26 @@ from netsim.scenario.documents import figures
 from .helpers import A, fixed, products_scenario
 
 
+def _parent(document: dict, path: str) -> tuple[dict, str]:
+    """The table holding the key at ``path`` (dotted), and that key."""
+    *parents, last = path.split(".")
+    for part in parents:
+        document = document[part]
+    return document, last
+
+
 def _set(path: str, value: object) -> Callable[[dict], None]:
     def change(document: dict) -> None:
-        *parents, last = path.split(".")
-        table = document
-        for part in parents:
-            table = table[part]
-        table[last] = value
+        table, key = _parent(document, path)
+        table[key] = value
 
     return change
 
 
 def _drop(path: str) -> Callable[[dict], None]:
     def change(document: dict) -> None:
-        *parents, last = path.split(".")
-        table = document
-        for part in parents:
-            table = table[part]
-        table.pop(last)
+        table, key = _parent(document, path)
+        table.pop(key)
 
     return change
 

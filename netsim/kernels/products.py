@@ -35,6 +35,7 @@ import numba
 import numpy as np
 from numba import prange
 
+from netsim.kernels.links import apply_event_links, driver_ramps
 from netsim.kernels.options import JIT_OPTIONS
 
 __all__ = [
@@ -143,13 +144,15 @@ def _multipliers(products, draws, d, ramps, level, growth, effect):  # pragma: n
     """Each product's drivers' and events' effect on its share in every region and year of
     draw ``d``, into ``effect`` (region, year, product)."""
     n_regions, n_years, n_products = effect.shape
-    n_forecast = n_years - 1
-    for k in range(products.ramp_onset.shape[0]):
-        onset = products.ramp_onset[k] + draws.delay[d, k] - 1.0
-        amplitude = products.ramp_norm[k] * draws.impact[d, k]
-        for t in range(n_forecast):
-            x = (products.years[t + 1] - onset) * products.ramp_rate[k]
-            ramps[k, t] = min(max(x, 0.0), 1.0) * amplitude
+    driver_ramps(
+        products.ramp_onset,
+        products.ramp_rate,
+        products.ramp_norm,
+        products.years[1:],
+        draws.delay[d],
+        draws.impact[d],
+        ramps,
+    )
     for r in range(n_regions):
         for p in range(n_products):
             level[p] = products.sells_in[p, r]  # 0 where it does not sell
@@ -167,16 +170,17 @@ def _multipliers(products, draws, d, ramps, level, growth, effect):  # pragma: n
             for p in range(n_products):
                 effect[r, t, p] = level[p]
             if t > 0:
-                for i in range(products.event_link_event.shape[0]):
-                    e = products.event_link_event[i]
-                    shock = (
-                        draws.event_severity[d, e]
-                        * draws.event_activity[d, e, t - 1]
-                        * products.event_geo[e, r, t - 1]
-                    )
-                    p = products.event_link_product[i]
-                    moved = effect[r, t, p] * (1.0 + products.event_link_weight[i] * shock)
-                    effect[r, t, p] = max(moved, 0.0)
+                apply_event_links(
+                    products.event_link_event,
+                    products.event_link_product,
+                    products.event_link_weight,
+                    products.event_geo,
+                    draws.event_severity[d],
+                    draws.event_activity[d],
+                    r,
+                    t,
+                    effect[r, t],
+                )
 
 
 @numba.njit(**JIT_OPTIONS)

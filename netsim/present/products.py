@@ -396,10 +396,12 @@ def _npv_axis(axis: Any, npv: np.ndarray, unit: str) -> None:
     axis.grid(alpha=0.3)
 
 
-def report_section(dataset: xr.Dataset) -> list[str]:
+def report_section(dataset: xr.Dataset, image: Any, table: Any) -> list[str]:
     """The HTML report's product page of a run (nothing for a run without products): each
     segment's products stacked over the years, every product's revenue and value, and
-    each launching product's fan beside its NPV distribution."""
+    each launching product's fan beside its NPV distribution. ``image(render, alt)`` and
+    ``table(headers, rows, caption, id)`` are the report's own (embedded PNG, escaped
+    table)."""
     from netsim.analyze.cells import run_scenario
     from netsim.analyze.value import value_of_run
     from netsim.model.layout import OutputLayout
@@ -410,64 +412,30 @@ def report_section(dataset: xr.Dataset) -> list[str]:
         return []
     parts = ["<h2>Products and their value</h2>"]
     if run_kind(dataset) != DRAWS_KIND:
-        parts.append(
-            _note(
-                "The products' shares and values need the run's draws: this run "
-                "was reduced to bands (its by_product bands are above)."
-            )
+        note = (
+            "The products' shares and values need the run's draws: this run was reduced to "
+            "bands (netsim bands RUN --output by_product gives its products' bands)."
         )
-        return parts
+        return [*parts, f'<p class="note">{html.escape(note)}</p>']
     scenario = run_scenario(dataset)
     labels = {p.id: p.label for p in scenario.products}
     segments = {p.id: p.segments for p in scenario.products}
     for segment in dict.fromkeys(s for p in scenario.products for s in p.segments):
         parts.append(
-            _embedded(
+            image(
                 lambda out, s=segment: segment_shares_chart(dataset, s, segments, out, labels),
                 f"the products' shares of {segment}",
             )
         )
     result = value_of_run(scenario, dataset)
-    parts.append(_html_table(_summary_table(result, labels, layout.unit), "products"))
+    summary = _summary_table(result, labels, layout.unit)
+    parts.append(table(list(summary.headers), summary.rows, summary.title, "products"))
     for product in scenario.products:
-        if product.kind != "launch":
-            continue
-        parts.append(
-            _embedded(
-                lambda out, p=product: product_page(result, p.id, p.label, out),
-                f"{product.label}: revenue and net present value",
+        if product.kind == "launch":
+            parts.append(
+                image(
+                    lambda out, p=product: product_page(result, p.id, p.label, out),
+                    f"{product.label}: revenue and net present value",
+                )
             )
-        )
     return parts
-
-
-def _html_table(table: Table, table_id: str) -> str:
-    """A table as HTML, every text escaped; numbers with the table's decimals."""
-    decimals = value_decimals(v for row in table.rows for v in row if isinstance(v, float))
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in table.headers)
-    rows = []
-    for row in table.rows:
-        cells = [
-            html.escape(format_value(v, decimals) if isinstance(v, float) else str(v)) for v in row
-        ]
-        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return (
-        f'<table id="{table_id}"><caption>{html.escape(table.title)}</caption>'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
-
-
-def _embedded(render: Any, alt: str) -> str:
-    """A figure drawn into memory, as an embedded PNG."""
-    import base64
-
-    from netsim.present.plots import PictureBuffer
-
-    picture = PictureBuffer()
-    render(picture)
-    data = base64.b64encode(picture.data).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
-
-
-def _note(text: str) -> str:
-    return f'<p class="note">{html.escape(text)}</p>'

@@ -200,7 +200,7 @@ def render_report(
     if sensitivity is not None and cell:
         sections += _sobol_section(sensitivity, cell)
     sections += _patient_section(dataset, layout, has_draws)
-    sections += product_report_section(dataset)
+    sections += product_report_section(dataset, _image, _table)
 
     sections += _convergence_section(total if has_draws else None, worst, draws, attrs)
     sections += _inputs_section(layout)

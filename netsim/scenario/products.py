@@ -16,10 +16,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from netsim.scenario.distributions import make_distribution
-from netsim.scenario.documents import Reader
+from netsim.scenario.documents import Reader, read_weights
 from netsim.scenario.limits import EARLIEST_YEAR, LATEST_YEAR
 from netsim.scenario.names import label_problem
 from netsim.scenario.parameters import read_parameter, read_value_or_distribution
+from netsim.scenario.parts import read_segment_pairs
 from netsim.scenario.product_types import (
     CURVES,
     VALUATION_KEYS,
@@ -184,40 +185,9 @@ def _complete_valuation(
 
 
 def _segments(reader: Reader, axes: tuple[Axis, ...]) -> tuple[str, tuple[str, ...]]:
-    """A product's ``segment = {axis, name}`` or ``segments = [{axis, name}, ...]``: its
-    axis and segments, none named twice, all on one axis."""
-    has_one, has_many = reader.has("segment"), reader.has("segments")
-    if has_one == has_many:
-        raise reader.error(
-            f"{reader.key} needs exactly one of segment = {{axis, name}} or "
-            "segments = [{axis, name}, ...]",
-            reader.key,
-        )
-    if has_one:
-        tables = [reader.table("segment")]
-    else:
-        key = reader.join("segments")
-        listed = reader.raw("segments")
-        if not isinstance(listed, list) or not listed:
-            raise reader.error(f"{key} must list at least one {{axis, name}} table", key)
-        tables = [Reader(item, reader.path, f"{key}[{i}]") for i, item in enumerate(listed)]
-    axis_name, names = "", []
-    for table in tables:
-        this_axis, name = table.string("axis"), table.string("name")
-        table.finish()
-        axis = next((a for a in axes if a.name == this_axis), None)
-        if axis is None or name not in axis.segment_names:
-            raise table.error(f"{table.key}: {this_axis}/{name} is not a segment of the scenario")
-        if names and this_axis != axis_name:
-            raise table.error(
-                f"{table.key}: {this_axis}/{name} is on another axis than {axis_name}/{names[0]}: "
-                "a product's segments share one axis"
-            )
-        if name in names:
-            raise table.error(f"{table.key}: {this_axis}/{name} is named twice")
-        axis_name = this_axis
-        names.append(name)
-    return axis_name, tuple(names)
+    """A product's ``segment`` or ``segments``: its axis and segments."""
+    pairs = read_segment_pairs(reader, axes, "a product's segments share one axis")
+    return pairs[0][0], tuple(name for _, name in pairs)
 
 
 def _regions(reader: Reader, regions: tuple[str, ...]) -> tuple[str, ...]:
@@ -599,28 +569,8 @@ def product_weights(
 ) -> dict[str, float]:
     """A driver's or event's ``products = {<id> = weight, source}``: how it moves each
     named product's share (docs/config.md, "Products")."""
-    table = reader.table("products", None)
-    if table is None:
-        return {}
-    if not product_ids:
-        raise table.error(f"{table.key}: the scenario has no [products] for this to act on")
-    table.source()
-    weights: dict[str, float] = {}
-    for name, value in table.items():
-        if name == "source":
-            continue
-        if name not in product_ids:
-            raise table.error(
-                f"{table.join(name)}: {name!r} is not a product (the products: "
-                f"{', '.join(product_ids)})",
-                table.join(name),
-            )
-        weights[name] = table.check_number(
-            value, table.join(name), minimum=-max_weight, maximum=max_weight
-        )
-    if not weights:
-        raise table.error(f"{table.key} names no product", table.key)
-    return weights
+    noun = ("product", "products", "[products]")
+    return read_weights(reader, "products", product_ids, noun, max_weight)
 
 
 def without_products(document: Mapping[str, Any]) -> dict[str, Any]:
