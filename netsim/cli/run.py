@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from netsim.cli.commands import command
 from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import ScenarioError
 
@@ -164,6 +165,12 @@ def _percent(text: str) -> float:
     return value
 
 
+def _run_uses_dask(args: argparse.Namespace) -> bool:
+    """A run uses Dask on a cluster or into a Zarr store; in memory it never does."""
+    return bool(args.scheduler or zarr_store(args))
+
+
+@command("run", add_run_command, uses_dask=_run_uses_dask)
 def run_command(args: argparse.Namespace) -> int:
     """Run ``netsim run``; returns the exit status."""
     import netsim
