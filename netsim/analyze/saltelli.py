@@ -155,11 +155,7 @@ def sobol_indices(
     if len(names) != d:
         raise ScenarioError(f"{len(names)} names for {d} distributions")
     partition = _as_groups(groups, d)
-    labels = [" + ".join(names[i] for i in members) for members in partition]
-    if group_labels is not None:
-        if len(group_labels) != len(partition):
-            raise ScenarioError(f"{len(group_labels)} group labels for {len(partition)} groups")
-        labels = [str(v) for v in group_labels]
+    labels = _group_labels(names, partition, group_labels)
 
     base = scrambled_designs(2 * d, n, replicates, seed)
     uniform_a, uniform_b = base[:, :d], base[:, d:]
@@ -182,19 +178,37 @@ def sobol_indices(
     estimates = sums.estimates(confidence)
     members = [", ".join(names[i] for i in m) for m in partition]
     return _labelled(estimates, template, labels, members).assign_attrs(
-        {
-            "method": "sobol (Saltelli 2010 first order, Jansen total)",
-            "n": n,
-            "evaluations": saltelli_evaluations(n, len(partition)),
-            "confidence": confidence,
-            "replicates": replicates,
-            "interval": (
-                f"jackknife over {replicates} independently scrambled designs (delete one "
-                f"design), Student t with {replicates - 1} degrees of freedom"
-            ),
-            "seed": seed,
-        }
+        _attributes(n, len(partition), confidence, replicates, seed)
     )
+
+
+def _group_labels(
+    names: list[str], partition: list[list[int]], given: Sequence[str] | None
+) -> list[str]:
+    """One label per group: ``given``, or its members' names joined by `` + ``."""
+    if given is None:
+        return [" + ".join(names[i] for i in members) for members in partition]
+    if len(given) != len(partition):
+        raise ScenarioError(f"{len(given)} group labels for {len(partition)} groups")
+    return [str(v) for v in given]
+
+
+def _attributes(
+    n: int, groups: int, confidence: float, replicates: int, seed: int
+) -> dict[str, Any]:
+    """The attrs of a Sobol result: the method, its budget and its interval."""
+    return {
+        "method": "sobol (Saltelli 2010 first order, Jansen total)",
+        "n": n,
+        "evaluations": saltelli_evaluations(n, groups),
+        "confidence": confidence,
+        "replicates": replicates,
+        "interval": (
+            f"jackknife over {replicates} independently scrambled designs (delete one "
+            f"design), Student t with {replicates - 1} degrees of freedom"
+        ),
+        "seed": seed,
+    }
 
 
 def _check_request(
