@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import netsim
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.sampling.uniforms import keyed_uniforms, sample_uniforms, stream_key
 
 from .conftest import NET_CONFIG
@@ -96,8 +96,9 @@ def test_uncorrelated_parameters_are_untouched_by_the_copula():
     [(0, 1, "mc", "draws=0"), (10, -1, "mc", "seed=-1"), (10, 1, "halton", "sampler")],
 )
 def test_bad_sampling_requests(net, draws, seed, sampler, message):
-    with pytest.raises(ScenarioError, match=message):
+    with pytest.raises(ArgumentValueError, match=message) as refused:
         netsim.sample_inputs(net, draws, seed, sampler)
+    assert refused.value.argument == message.partition("=")[0]
 
 
 def test_symmetric_eigen_agrees_with_lapack():

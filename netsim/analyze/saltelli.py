@@ -43,7 +43,7 @@ import numpy as np
 import xarray as xr
 from scipy.stats import qmc
 
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.kernels.saltelli import saltelli_group_sums_kernel
 from netsim.sampling.uniforms import open_interval
 
@@ -217,14 +217,19 @@ def _check_request(
     if d < 1:
         raise ScenarioError("sobol_indices needs at least one input")
     if replicates < 2 or replicates & (replicates - 1):
-        raise ScenarioError(f"replicates={replicates} must be a power of two >= 2")
+        raise ArgumentValueError(
+            f"replicates={replicates} must be a power of two >= 2", argument="replicates"
+        )
     if n < MIN_ROWS_PER_REPLICATE * replicates or n & (n - 1):
-        raise ScenarioError(
+        raise ArgumentValueError(
             f"n={n} must be a power of two >= {MIN_ROWS_PER_REPLICATE * replicates} "
-            f"({replicates} scrambled designs of at least {MIN_ROWS_PER_REPLICATE} rows)"
+            f"({replicates} scrambled designs of at least {MIN_ROWS_PER_REPLICATE} rows)",
+            argument="n",
         )
     if not 0.0 < confidence < 1.0:
-        raise ScenarioError(f"confidence={confidence} must lie in (0, 1)")
+        raise ArgumentValueError(
+            f"confidence={confidence} must lie in (0, 1)", argument="confidence"
+        )
     if ungrouped_transform:
         raise ScenarioError(
             "correlated inputs break the independence Sobol indices rest on: pass groups that "

@@ -23,7 +23,7 @@ from types import FrameType
 from netsim import __version__
 from netsim.cli.commands import load_commands
 from netsim.cli.run import Terminated
-from netsim.errors import ScenarioError, damage_found_by_hdf5
+from netsim.errors import ArgumentValueError, ScenarioError, damage_found_by_hdf5
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
         if own_process:
             _prepare_process(args)
         return load_commands()[args.command].action(args)
-    except ScenarioError as error:
+    except (ScenarioError, ArgumentValueError) as error:
         print(f"netsim: error: {_one_line(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
