@@ -38,7 +38,7 @@ def test_a_value_refused_names_its_argument(net, call, argument):
 def test_a_scenario_document_is_still_a_scenario_error(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text(NET_CONFIG.read_text().replace("value = 2890.0", 'value = "2890"', 1))
-    with pytest.raises(ScenarioError, match="market.base_size.value='2890' must be a number"):
+    with pytest.raises(ScenarioError, match=r"market\.base_size\.value='2890' must be a number"):
         netsim.load_scenario(path)
 
 
