@@ -108,7 +108,13 @@ def sobol_indices(
     confidence: float = 0.95,
 ) -> xr.Dataset:
     """First-order and total Sobol indices with confidence intervals from independent
-    randomisations.
+    randomisations: the generic routine, for any vectorised model and any marginals.
+
+    Two are public on purpose: this one knows nothing of scenarios (a caller's own
+    model, the analytic test functions of :mod:`netsim.analytic`, the benchmark against
+    SALib), while :func:`netsim.sobol` is a scenario's: it builds the kernel as the
+    model, its parameters as the marginals, groups correlated inputs (and drivers, on
+    request) and labels the result with the scenario's years, places and segments.
 
     Parameters
     ----------

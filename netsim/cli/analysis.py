@@ -157,7 +157,7 @@ def _add_sensitivity(sub: Any) -> None:
 @command("sensitivity", _add_sensitivity)
 def _sensitivity(args: argparse.Namespace) -> int:
     from netsim.analyze.cells import parse_cell
-    from netsim.analyze.sensitivity import analyse
+    from netsim.analyze.sensitivity import analyze
     from netsim.present.tables import sensitivity_table
     from netsim.run.files import open_run, write_netcdf
 
@@ -168,7 +168,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
         scenario = load_changed(args)
         _refuse_inputs(outputs, scenario.source_files)
         run = open_run(args.run) if args.run else None
-        result, cell = analyse(
+        result, cell = analyze(
             scenario,
             args.method,
             args.output,
@@ -448,7 +448,7 @@ def _plot_of_scenario(args: argparse.Namespace, cell: dict[str, Any], out: Any) 
     """tornado, waterfall and spider: analyses of a scenario, its inputs by their labels."""
     import netsim
     from netsim.analyze.cells import default_cell
-    from netsim.analyze.sensitivity import analyse
+    from netsim.analyze.sensitivity import analyze
     from netsim.analyze.spider import spider
     from netsim.present import plots
     from netsim.present.labels import parameter_labels
@@ -461,7 +461,7 @@ def _plot_of_scenario(args: argparse.Namespace, cell: dict[str, Any], out: Any) 
         chosen = default_cell(result["base"], cell)
         return plots.spider_chart(result, chosen, out, min(args.top, 8), labels)
     method = "tornado" if args.kind == "tornado" else "attribution"
-    result, chosen = analyse(scenario, method, args.output, args.by, cell=cell)
+    result, chosen = analyze(scenario, method, args.output, args.by, cell=cell)
     if args.kind == "tornado":
         return plots.tornado_chart(result, chosen, out, args.top, labels)
     return plots.waterfall(result, chosen, out, labels)
