@@ -68,7 +68,14 @@ def test_compare_gives_its_probability_an_interval(net):
 @pytest.mark.slow
 def test_reconcile_prints_and_writes_the_interval(tmp_path, capsys):
     out, csv = tmp_path / "r.nc", tmp_path / "r.csv"
+    # SSA injections priced far above any top-down share: every draw has the patient-based
+    # model above, so P = 1 and its interval must still reach below 1
+    raised = [
+        f"funnel.cost.segments.SSA.price_per_dose.{point}={value}"
+        for point, value in (("high", 650000.0), ("mode", 450000.0), ("low", 250000.0))
+    ]
     argv = ["reconcile", str(NET_CONFIG), "--draws", "400", "--seed", "4", "--no-plot"]
+    argv += [arg for change in raised for arg in ("--set", change)]
     assert main([*argv, "--out", str(out), "--csv", str(csv)]) == 0
     printed = capsys.readouterr().out
     header = next(line for line in printed.splitlines() if "P(patient > top)" in line)
@@ -79,7 +86,6 @@ def test_reconcile_prints_and_writes_the_interval(tmp_path, capsys):
     assert np.all(interval.sel(bound="low") <= above) and np.all(
         above <= interval.sel(bound="high")
     )
-    # every draw has the patient-based model above: P = 1, its interval reaches below 1
     assert np.all(above.values == 1.0)
     np.testing.assert_allclose(interval.sel(bound="low").values, 0.025 ** (1 / 400))
     assert "95 % low" in csv.read_text().splitlines()[0]
