@@ -374,6 +374,32 @@ class Reader:
             raise self.error(f"{key}={value!r} must be <= {maximum:g}", key)
         return float(value)
 
+    def fields(self, keys: Mapping[str, Any]) -> dict[str, Any]:
+        """Read this table by its declaration (:data:`netsim.scenario.keys.TABLES`): each
+        key in order, checked by its :class:`~netsim.scenario.keys.Key`, then any key not
+        declared refused. Returns each key's value (a whole number as an int)."""
+        values: dict[str, Any] = {}
+        for name, key in keys.items():
+            if key.kind == "source":
+                values[name] = self.source(key.default is ...)
+            elif key.kind == "text":
+                values[name] = self.string(name, key.default)
+            elif key.default is not ... and name not in self.data:
+                self.used.add(name)
+                values[name] = key.default
+            else:
+                whole = key.kind == "whole"
+                value = self.number(
+                    name,
+                    minimum=key.minimum,
+                    maximum=key.maximum,
+                    positive=key.positive,
+                    integer=whole,
+                )
+                values[name] = int(value) if whole else value
+        self.finish()
+        return values
+
     def source(self, required: bool = True) -> str | None:
         """The ``source`` of this table: ``report: <quote>``, ``study: <citation and
         figure>`` (a published study, e.g. a population registry's) or ``assumption:

@@ -23,6 +23,7 @@ from netsim.scenario.distributions import make_distribution
 from netsim.scenario.documents import Reader, check_sources
 from netsim.scenario.factors import read_driver, read_event, read_geographies, read_timelines
 from netsim.scenario.funnel import parse_funnel
+from netsim.scenario.keys import TABLES
 from netsim.scenario.limit_checks import check_limits
 from netsim.scenario.limits import EARLIEST_YEAR, LATEST_YEAR, read_limits
 from netsim.scenario.names import label_problem
@@ -133,18 +134,14 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
 
 def _head(head: Reader) -> tuple[str, str]:
     """``[scenario]``: the name and the description."""
-    name = head.string("name")
-    description = head.string("description", "")
-    head.finish()
-    return name, description
+    fields = head.fields(TABLES["scenario"])
+    return fields["name"], fields["description"]
 
 
 def _years(table: Reader) -> tuple[int, ...]:
     """``[years]``: every year from the base to the final one."""
-    base_year = int(table.number("base", integer=True))
-    final_year = int(table.number("final", integer=True))
-    table.source()
-    table.finish()
+    fields = table.fields(TABLES["years"])
+    base_year, final_year = fields["base"], fields["final"]
     for key, year in (("years.base", base_year), ("years.final", final_year)):
         if not EARLIEST_YEAR <= year <= LATEST_YEAR:
             raise table.error(f"{key}={year} must lie within {EARLIEST_YEAR}-{LATEST_YEAR}", key)
@@ -173,20 +170,13 @@ def _growth_value(market: Reader, key: str) -> float | None:
     when absent)."""
     if not market.has(key):
         return None
-    table = market.table(key)
-    value = table.number("value") / 100.0
-    table.source()
-    table.finish()
-    return value
+    return market.table(key).fields(TABLES["growth"])["value"] / 100.0
 
 
 def _market(market: Reader, years: tuple[int, ...]) -> _Market:
     """``[market]``: the unit, the base size and its scale, growth and targets."""
     unit = market.string("unit", DEFAULT_UNIT)
-    base_size_table = market.table("base_size")
-    base_size = base_size_table.number("value", positive=True)
-    base_size_table.source()
-    base_size_table.finish()
+    base_size = market.table("base_size").fields(TABLES["base size"])["value"]
     base_scale = read_parameter(market, "base_scale", "market.base_scale", "x", "market.base_scale")
     baseline_growth = _growth_value(market, "baseline_growth")
     first_year_step = _growth_value(market, "first_year_step")
@@ -261,11 +251,8 @@ def _noise(
     reader: Reader, regions: tuple[str, ...], years: tuple[int, ...]
 ) -> tuple[tuple[Parameter, ...], tuple[Parameter, ...]]:
     def sd(key: str) -> tuple[float, str]:
-        table = reader.table(key)
-        value = table.number("value", minimum=0.0)
-        source = table.source()
-        table.finish()
-        return value, source
+        fields = reader.table(key).fields(TABLES["noise"])
+        return fields["value"], fields["source"]
 
     global_sd, global_source = sd("global_sd")
     region_sd, region_source = sd("region_sd")
