@@ -103,6 +103,13 @@ def test_a_registered_action_is_the_function_itself():
         COMMANDS.pop(name, None)
 
 
+def test_the_sensitivity_choices_are_the_library_s_methods():
+    from netsim.analyze.sensitivity import METHODS as LIBRARY_METHODS
+    from netsim.cli.analysis import METHODS
+
+    assert METHODS == LIBRARY_METHODS
+
+
 def test_building_the_parser_imports_nothing_heavy():
     code = (
         "import sys; from netsim.cli.entry import _parser; _parser(); "
