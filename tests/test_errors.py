@@ -46,3 +46,13 @@ def test_the_command_line_says_an_argument_error_in_one_line(capsys):
     assert main(["run", str(NET_CONFIG), "--draws", "0"]) == 2
     err = capsys.readouterr().err
     assert err == "netsim: error: draws=0 must be a whole number >= 1\n"
+
+
+def test_a_file_that_is_not_toml_keeps_the_parser_s_error_as_its_cause(tmp_path):
+    import tomllib
+
+    path = tmp_path / "broken.toml"
+    path.write_text("[scenario\n")
+    with pytest.raises(ScenarioError, match="not valid TOML") as refused:
+        netsim.load_scenario(path)
+    assert isinstance(refused.value.__cause__, tomllib.TOMLDecodeError)

@@ -69,7 +69,8 @@ def _load(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], str]:
     except FileNotFoundError:
         raise ScenarioError("file not found", path=label) from None
     except OSError as error:
-        raise ScenarioError(f"cannot be read ({error.strerror or error})", path=label) from None
+        # the OSError kept as the cause: its errno and filename tell a caller more
+        raise ScenarioError(f"cannot be read ({error.strerror or error})", path=label) from error
     if len(raw) > MAX_DOCUMENT_BYTES:
         raise ScenarioError(
             f"is over {MAX_DOCUMENT_BYTES // 1_000_000} MB: not a scenario file", path=label
@@ -79,7 +80,7 @@ def _load(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], str]:
     except UnicodeDecodeError:
         raise ScenarioError("is not text (UTF-8): not a scenario file", path=label) from None
     except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(f"not valid TOML: {error}", path=label) from None
+        raise ScenarioError(f"not valid TOML: {error}", path=label) from error  # its line, col
     except RecursionError:
         raise ScenarioError("not valid TOML: nested too deeply", path=label) from None
     overlay = document.get("overlay")

@@ -487,5 +487,5 @@ def make_server(
                 f"port {port} on {host} is busy (another program serves there): "
                 "choose another with --port"
             ) from None
-        raise ScenarioError(f"cannot serve on {host}:{port} ({error.strerror or error})") from None
+        raise ScenarioError(f"cannot serve on {host}:{port} ({error.strerror or error})") from error
     return server.attach(session) if session is not None else server
