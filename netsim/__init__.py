@@ -46,6 +46,8 @@ _HOMES = {
     "propagate": "netsim.model.propagate",
     "load_scenario": "netsim.model.load",
     "simulate": "netsim.run.simulate",
+    "ArgumentTypeError": "netsim.errors",
+    "ArgumentValueError": "netsim.errors",
     "OutputError": "netsim.errors",
     "ScenarioError": "netsim.errors",
     "open_run": "netsim.run.files",
@@ -84,7 +86,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         tornado,
     )
     from netsim.drafting import draft
-    from netsim.errors import OutputError, ScenarioError
+    from netsim.errors import ArgumentTypeError, ArgumentValueError, OutputError, ScenarioError
     from netsim.model.layout import OutputLayout, by_region, coordinates, global_total
     from netsim.model.load import load_scenario
     from netsim.model.propagate import deterministic, propagate
@@ -115,6 +117,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "OutputError",
     "OutputLayout",
     "Scenario",
