@@ -46,6 +46,8 @@ _HOMES = {
     "propagate": "netsim.model.propagate",
     "load_scenario": "netsim.model.load",
     "simulate": "netsim.run.simulate",
+    "ArgumentTypeError": "netsim.errors",
+    "ArgumentValueError": "netsim.errors",
     "OutputError": "netsim.errors",
     "ScenarioError": "netsim.errors",
     "open_run": "netsim.run.files",
@@ -86,7 +88,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     )
     from netsim.analyze.value import value
     from netsim.drafting import draft
-    from netsim.errors import OutputError, ScenarioError
+    from netsim.errors import ArgumentTypeError, ArgumentValueError, OutputError, ScenarioError
     from netsim.model.layout import OutputLayout, by_region, coordinates, global_total
     from netsim.model.load import load_scenario
     from netsim.model.propagate import deterministic, propagate
@@ -117,6 +119,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "OutputError",
     "OutputLayout",
     "Scenario",

@@ -17,7 +17,7 @@ import xarray as xr
 import netsim
 from netsim.analyze.cells import select_output
 from netsim.cli import main
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.run.reduced import PILOT_DRAWS
 from netsim.run.zarr_store import open_store, store_progress
 
@@ -267,7 +267,7 @@ def test_propagate_is_thread_safe_and_reuses_buffers(net):
     for thread in threads:
         thread.join()
     assert failures == []
-    with pytest.raises(ScenarioError, match="out\\['total'\\]"):
+    with pytest.raises(ArgumentValueError, match="out\\['total'\\]"):
         netsim.propagate(net, inputs[0][:10], as_arrays=True, out={"total": np.empty(3)})
 
 

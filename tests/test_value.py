@@ -177,7 +177,7 @@ def test_value_gives_revenue_peaks_and_approval_beside_the_npv():
 )
 def test_value_refuses_what_the_scenario_does_not_have(product, company, message):
     scenario = netsim.load_scenario(products_scenario())
-    with pytest.raises(netsim.ScenarioError, match=message):
+    with pytest.raises(netsim.ArgumentValueError, match=message):
         value(scenario, 10, product=product, company=company)
 
 
@@ -191,7 +191,7 @@ def test_tornado_and_sobol_take_the_npv():
     total = sobol["total_order"].sel(product="b")
     assert float(total.sel(parameter="products.b")) > 0.5
     with pytest.raises(netsim.ScenarioError, match="does not take output 'npv'"):
-        netsim.sensitivity.analyse(scenario, "spearman", "npv", "global", draws=100)
+        netsim.sensitivity.analyze(scenario, "spearman", "npv", "global", draws=100)
 
 
 @pytest.mark.slow

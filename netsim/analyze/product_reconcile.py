@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 from netsim.defaults import DEFAULT_CHUNK
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.model.layout import HEADLINE_QUANTILES, OutputLayout
 from netsim.model.propagate import propagate
 from netsim.sampling.inputs import sample_inputs
@@ -94,7 +94,9 @@ def reconcile_products(
         in the funnel's price unit, the medians over the selling draws).
     """
     if by not in PRODUCT_LEVELS:
-        raise ScenarioError(f"by={by!r} is not one of {', '.join(PRODUCT_LEVELS)}")
+        raise ArgumentValueError(
+            f"by={by!r} is not one of {', '.join(PRODUCT_LEVELS)}", argument="by"
+        )
     check_request(draws, seed, sampler, 0, 0)
     top, patient, treated = _draws(scenario, int(draws), seed, sampler, by, chunk_size)
     layout = OutputLayout.of(scenario)

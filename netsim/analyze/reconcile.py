@@ -23,7 +23,7 @@ from netsim.analyze.gap import decompose_gap
 from netsim.analyze.product_reconcile import PRODUCT_LEVELS, reconcile_products
 from netsim.analyze.sensitivity import centred_ranks
 from netsim.defaults import DEFAULT_CHUNK
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.kernels.funnel import split_share_kernel
 from netsim.model.arrays import draw_arrays, expected_draw_arrays, funnel_arrays
 from netsim.model.funnel_targets import funnel_target_rows
@@ -66,7 +66,7 @@ def _outputs(scenario: Scenario, by: str) -> tuple[str, str, str]:
             f"by={by!r}: the funnel does not split its patients over {by} (it splits over "
             f"{', '.join(funnel.splits) or 'no axis'}); choose one of {choices}"
         )
-    raise ScenarioError(f"by={by!r} is not one of {choices}")
+    raise ArgumentValueError(f"by={by!r} is not one of {choices}", argument="by")
 
 
 def reconcile_cells(
@@ -184,7 +184,7 @@ def reconcile(
     _outputs(scenario, by)
     check_request(draws, seed, sampler, 0, draws if isinstance(draws, int) else 0)
     if chunk_size < 1:
-        raise ScenarioError(f"chunk_size={chunk_size} must be >= 1")
+        raise ArgumentValueError(f"chunk_size={chunk_size} must be >= 1", argument="chunk_size")
     layout = OutputLayout.of(scenario)
     probe_td, _ = reconcile_cells(
         scenario, {o: np.zeros((1, *layout.shape(o)), np.float32) for o in layout.outputs}, by

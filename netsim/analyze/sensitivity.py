@@ -44,7 +44,7 @@ from netsim.scenario.schema import Scenario
 __all__ = [
     "MAX_ATTRIBUTION_PLAYERS",
     "METHODS",
-    "analyse",
+    "analyze",
     "attribution",
     "correlation_groups",
     "prcc",
@@ -388,6 +388,11 @@ def sobol(
 ) -> xr.Dataset:
     """Sobol first-order and total indices of every input on every cell, on the kernel.
 
+    The scenario's Sobol analysis, built on the generic
+    :func:`netsim.analyze.saltelli.sobol_indices` (public as ``netsim.sobol_indices``, for
+    any model a caller brings): here the model is the scenario's kernel, the marginals its
+    parameters, and the result is labelled with its cells.
+
     Correlated inputs are grouped (:func:`correlation_groups`): their group gets
     one pair of indices, labelled ``a + b``, since Sobol indices of single
     dependent inputs are not defined.
@@ -641,7 +646,7 @@ def ranking(
     return picked.isel({leading: order})
 
 
-def analyse(
+def analyze(
     scenario: Scenario,
     method: str,
     output: str = "total",

@@ -45,8 +45,8 @@ DEFAULT_DRAWS = 20_000
 
 
 def check_product(scenario: Scenario, product: str | None, company: str | None) -> None:
-    """Refuse a scenario without products, or a product or company it does not have,
-    naming the ones it has."""
+    """Refuse a scenario without products (:class:`ScenarioError`), or a product or
+    company it does not have (:class:`ArgumentValueError`), naming the ones it has."""
     if not scenario.products:
         raise ScenarioError(
             f"scenario {scenario.name!r} has no products: add [products.<id>] tables "

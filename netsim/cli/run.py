@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from netsim.cli.commands import command
 from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import ScenarioError
 
@@ -164,12 +165,17 @@ def _percent(text: str) -> float:
     return value
 
 
+def _run_uses_dask(args: argparse.Namespace) -> bool:
+    """A run uses Dask on a cluster or into a Zarr store; in memory it never does."""
+    return bool(args.scheduler or zarr_store(args))
+
+
+@command("run", add_run_command, uses_dask=_run_uses_dask)
 def run_command(args: argparse.Namespace) -> int:
     """Run ``netsim run``; returns the exit status."""
     import netsim
     from netsim.files import OutputFile
     from netsim.model.layout import OutputLayout
-    from netsim.present.tables import run_summary
     from netsim.run.files import write_netcdf
     from netsim.run.planning import plan_run
     from netsim.sampling.uniforms import check_request
@@ -250,7 +256,25 @@ def run_command(args: argparse.Namespace) -> int:
             client.close()
     if args.resume:
         print(f"resumed {resumed}")
-    print(_header(scenario, dataset, args, time.perf_counter() - started, store))
+    seconds = time.perf_counter() - started
+    _print_run(scenario, dataset, args, seconds, store, written)
+    return 0
+
+
+def _print_run(
+    scenario: Any,
+    dataset: Any,
+    args: argparse.Namespace,
+    seconds: float,
+    store: str | None,
+    written: Path | None,
+) -> None:
+    """Print a finished run: its header, the precision reached (a run to a precision),
+    its bands with the base case, and what was written."""
+    import netsim
+    from netsim.present.tables import run_summary
+
+    print(_header(scenario, dataset, args, seconds, store))
     if "precision_target" in dataset.attrs:
         met = "met" if dataset.attrs["precision_met"] else "NOT met (--max-draws reached)"
         print(
@@ -264,7 +288,6 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"\nwrote {written}{what}")
     if store:
         print(f"\nwrote {store} (complete)")
-    return 0
 
 
 def _resumed_store(store: str) -> tuple[Any, str, int, int]:

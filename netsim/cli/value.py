@@ -6,15 +6,16 @@ import argparse
 import time
 from typing import Any
 
+from netsim.cli.commands import command
 from netsim.cli.run import add_recalibrate_argument, load_changed
 from netsim.errors import ScenarioError
 
-__all__ = ["add_value_command", "value_command"]
+__all__ = ["value_command"]
 
 DEFAULT_DRAWS = 20_000
 
 
-def add_value_command(sub: Any) -> None:
+def _add_value(sub: Any) -> None:
     """Add ``netsim value`` to the parser."""
     value = sub.add_parser(
         "value", help="revenue bands, peak sales and risk-adjusted NPV of a product or company"
@@ -36,7 +37,9 @@ def add_value_command(sub: Any) -> None:
     )
 
 
+@command("value", _add_value, uses_dask=False)
 def value_command(args: argparse.Namespace) -> int:
+    """``netsim value``: a product's or a company's revenue, peak sales and NPV."""
     from netsim.analyze.value import check_product, npv_drivers, value
     from netsim.cli.analysis import _output, _outputs, _refuse_inputs, _write_all
     from netsim.present.labels import parameter_labels

@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from netsim.defaults import DEFAULT_CHUNK
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.kernels.funnel import funnel_kernel
 from netsim.kernels.propagate import propagate_kernel
 from netsim.model.arguments import check_dtype, check_out, check_real, whole_number
@@ -226,7 +226,9 @@ def propagate(
         arrays = check_out(out, shapes, (matrix, np.asarray(given_inputs)))
         given = next(iter(arrays.values())).dtype
         if wanted is not None and wanted != given:
-            raise ScenarioError(f"dtype={wanted.name} but the out arrays are {given.name}")
+            raise ArgumentValueError(
+                f"dtype={wanted.name} but the out arrays are {given.name}", argument="dtype"
+            )
     for start in range(0, matrix.shape[0], chunk_size):
         stop = min(start + chunk_size, matrix.shape[0])
         _propagate_rows(

@@ -4,7 +4,6 @@ years, and the HTML report's product page."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ __all__ = [
     "product_fan",
     "product_page",
     "reconcile_product_tables",
-    "report_section",
+    "report_blocks",
     "segment_shares_chart",
     "value_tables",
     "value_text",
@@ -396,12 +395,12 @@ def _npv_axis(axis: Any, npv: np.ndarray, unit: str) -> None:
     axis.grid(alpha=0.3)
 
 
-def report_section(dataset: xr.Dataset, image: Any, table: Any) -> list[str]:
-    """The HTML report's product page of a run (nothing for a run without products): each
-    segment's products stacked over the years, every product's revenue and value, and
-    each launching product's fan beside its NPV distribution. ``image(render, alt)`` and
-    ``table(headers, rows, caption, id)`` are the report's own (embedded PNG, escaped
-    table)."""
+def report_blocks(dataset: xr.Dataset, image: Any, table: Any, note: Any) -> list[Any]:
+    """The blocks of the HTML report's product page of a run (none for a run without
+    products): each segment's products stacked over the years, every product's revenue
+    and value, and each launching product's fan beside its NPV distribution. ``image(render,
+    alt)``, ``table(headers, rows, caption, id)`` and ``note(text)`` make the report's own
+    blocks (:mod:`netsim.present.report`)."""
     from netsim.analyze.cells import run_scenario
     from netsim.analyze.value import value_of_run
     from netsim.model.layout import OutputLayout
@@ -410,32 +409,32 @@ def report_section(dataset: xr.Dataset, image: Any, table: Any) -> list[str]:
     layout = OutputLayout.from_dataset(dataset)
     if not layout.products:
         return []
-    parts = ["<h2>Products and their value</h2>"]
     if run_kind(dataset) != DRAWS_KIND:
-        note = (
-            "The products' shares and values need the run's draws: this run was reduced to "
-            "bands (netsim bands RUN --output by_product gives its products' bands)."
-        )
-        return [*parts, f'<p class="note">{html.escape(note)}</p>']
+        return [
+            note(
+                "The products' shares and values need the run's draws: this run was reduced "
+                "to bands (netsim bands RUN --output by_product gives its products' bands)."
+            )
+        ]
     scenario = run_scenario(dataset)
     labels = {p.id: p.label for p in scenario.products}
     segments = {p.id: p.segments for p in scenario.products}
-    for segment in dict.fromkeys(s for p in scenario.products for s in p.segments):
-        parts.append(
-            image(
-                lambda out, s=segment: segment_shares_chart(dataset, s, segments, out, labels),
-                f"the products' shares of {segment}",
-            )
+    blocks = [
+        image(
+            lambda out, s=segment: segment_shares_chart(dataset, s, segments, out, labels),
+            f"the products' shares of {segment}",
         )
+        for segment in dict.fromkeys(s for p in scenario.products for s in p.segments)
+    ]
     result = value_of_run(scenario, dataset)
     summary = _summary_table(result, labels, layout.unit)
-    parts.append(table(list(summary.headers), summary.rows, summary.title, "products"))
-    for product in scenario.products:
-        if product.kind == "launch":
-            parts.append(
-                image(
-                    lambda out, p=product: product_page(result, p.id, p.label, out),
-                    f"{product.label}: revenue and net present value",
-                )
-            )
-    return parts
+    blocks.append(table(list(summary.headers), summary.rows, summary.title, "products"))
+    blocks += [
+        image(
+            lambda out, p=product: product_page(result, p.id, p.label, out),
+            f"{product.label}: revenue and net present value",
+        )
+        for product in scenario.products
+        if product.kind == "launch"
+    ]
+    return blocks

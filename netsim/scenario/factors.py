@@ -14,6 +14,7 @@ from typing import Any
 from netsim.scenario.distributions import make_distribution
 from netsim.scenario.documents import Reader
 from netsim.scenario.funnel import funnel_weights
+from netsim.scenario.keys import TABLES
 from netsim.scenario.limits import MAX_TILT
 from netsim.scenario.names import label_problem
 from netsim.scenario.parameters import fixed_parameter, read_parameter
@@ -37,11 +38,8 @@ def read_timelines(reader: Reader) -> dict[str, Timeline]:
     for name, value in reader.items():
         reader.name(name, "timeline", label_problem)
         table = reader.child(name, value)
-        onset = table.number("onset")
-        ramp = table.number("ramp_years", minimum=1.0)
-        table.source()
-        table.finish()
-        timelines[name] = Timeline(name, onset, ramp)
+        fields = table.fields(TABLES["timeline"])
+        timelines[name] = Timeline(name, fields["onset"], fields["ramp_years"])
     return timelines
 
 
@@ -214,10 +212,8 @@ def read_event(
     kind = reader.string("kind")
     if kind not in ("yearly", "once"):
         raise reader.error(f"{reader.join('kind')}={kind!r} must be 'yearly' or 'once'")
-    probability_table = reader.table("probability")
-    probability = probability_table.number("value", minimum=0.0, maximum=1.0)
-    probability_source = probability_table.source()
-    probability_table.finish()
+    stated = reader.table("probability").fields(TABLES["probability"])
+    probability, probability_source = stated["value"], stated["source"]
     impact = read_parameter(reader, "impact", f"{prefix}.impact", "pp", prefix)
     segments = _event_segments(reader, axes)
     geography = _lookup(reader, "geography", geographies, "geography")
@@ -248,10 +244,7 @@ def read_event(
                     f"{prefix}.year value {value:g} must be a forecast year {years[1]}-{years[-1]}",
                     f"{prefix}.year",
                 )
-        duration_table = reader.table("duration")
-        duration = int(duration_table.number("value", integer=True, minimum=1))
-        duration_table.source()
-        duration_table.finish()
+        duration = reader.table("duration").fields(TABLES["duration"])["value"]
     reader.finish()
     return Event(
         event_id,

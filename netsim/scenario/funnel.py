@@ -18,6 +18,7 @@ from typing import Any
 
 from netsim.scenario.documents import Reader, read_weights
 from netsim.scenario.funnel_checks import parse_checks
+from netsim.scenario.keys import TABLES
 from netsim.scenario.names import folded, label_problem
 from netsim.scenario.parameters import fixed_parameter, read_value_or_distribution
 from netsim.scenario.schema import Axis, Funnel, FunnelFactor, Region
@@ -370,11 +371,7 @@ def _trend(reader: Reader, key: str) -> float:
     """A relative trend in percent a year (``{value, source}``), as a fraction; 0 if absent."""
     if not reader.has(key):
         return 0.0
-    table = reader.table(key)
-    value = table.number("value", minimum=-50.0, maximum=50.0)
-    table.source()
-    table.finish()
-    return value / 100.0
+    return reader.table(key).fields(TABLES["trend"])["value"] / 100.0
 
 
 def _factor(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from netsim.scenario.documents import Reader
+from netsim.scenario.keys import TABLES
 from netsim.scenario.names import axis_name_problem, folded, label_problem, shown
 from netsim.scenario.schema import (
     Axis,
@@ -26,11 +27,7 @@ SHARE_TOLERANCE = 1e-6  # percentage points: shares are exact inputs
 
 
 def _percent_share(reader: Reader, key: str) -> float:
-    table = reader.table(key)
-    value = table.number("value", minimum=0.0, maximum=100.0)
-    table.source()
-    table.finish()
-    return value
+    return reader.table(key).fields(TABLES["share"])["value"]
 
 
 def _check_sum(shares: Mapping[str, float], what: str, reader: Reader) -> None:
@@ -110,10 +107,7 @@ def _premium_or_target(
             "(calibrated)"
         )
     if has_premium:
-        table = reader.table("growth_premium")
-        premium = table.number("value") / 100.0
-        table.source()
-        table.finish()
+        premium = reader.table("growth_premium").fields(TABLES["growth"])["value"] / 100.0
         return premium, None
     label = f"{axis} {name}" if axis else name
     target = read_target(reader.table("cagr_target"), f"{label} CAGR", scope, name, axis, years)
@@ -210,15 +204,10 @@ def read_countries(
                 f"{table.key} takes growth_premium (assumed) or cagr_target (calibrated), not both"
             )
         if table.has("share"):
-            share_table = table.table("share")
-            shares[name] = share_table.number("value", positive=True, maximum=100.0)
-            share_table.source()
-            share_table.finish()
+            shares[name] = table.table("share").fields(TABLES["country share"])["value"]
         if table.has("growth_premium"):
-            premium_table = table.table("growth_premium")
-            premiums[name] = premium_table.number("value") / 100.0
-            premium_table.source()
-            premium_table.finish()
+            premium = table.table("growth_premium").fields(TABLES["growth"])["value"]
+            premiums[name] = premium / 100.0
         if table.has("cagr_target"):
             country_targets[name] = read_target(
                 table.table("cagr_target"), f"country {name} CAGR", "country", name, None, years

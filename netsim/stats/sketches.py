@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.kernels.histogram import LOG_KEY_SCALE, histogram_kernel
 
 __all__ = ["DEFAULT_BINS", "BandSummary"]
@@ -93,7 +93,7 @@ class BandSummary:
         """Empty summary whose bins cover each cell's pilot range ``[lowest, highest]``
         with a margin."""
         if bins < 16:
-            raise ScenarioError(f"bins={bins} must be >= 16")
+            raise ArgumentValueError(f"bins={bins} must be >= 16", argument="bins")
         lowest = np.asarray(lowest, dtype=np.float64)
         highest = np.asarray(highest, dtype=np.float64)
         # log bins only for positive cells spanning a wide range; linear bins are
