@@ -20,7 +20,7 @@ import xarray as xr
 from netsim.analyze.npv import product_npv, worldwide_revenue
 from netsim.analyze.sensitivity import ranking, tornado
 from netsim.defaults import DEFAULT_CHUNK
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.model.layout import HEADLINE_QUANTILES, OutputLayout
 from netsim.model.product_values import approval
 from netsim.model.propagate import propagate
@@ -56,9 +56,14 @@ def check_product(scenario: Scenario, product: str | None, company: str | None) 
         )
     ids = [p.id for p in scenario.products]
     if product is not None and product not in ids:
-        raise ScenarioError(f"product={product!r} is not one of {', '.join(ids)}")
+        raise ArgumentValueError(
+            f"product={product!r} is not one of {', '.join(ids)}", argument="product"
+        )
     if company is not None and company not in scenario.companies:
-        raise ScenarioError(f"company={company!r} is not one of {', '.join(scenario.companies)}")
+        raise ArgumentValueError(
+            f"company={company!r} is not one of {', '.join(scenario.companies)}",
+            argument="company",
+        )
 
 
 def _simulate(
