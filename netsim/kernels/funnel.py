@@ -24,7 +24,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from netsim.kernels.links import apply_event_links, driver_ramps
+from netsim.kernels.links import add_driver_links, apply_event_links, driver_ramps
 from netsim.kernels.options import JIT_OPTIONS
 
 __all__ = [
@@ -98,11 +98,16 @@ def _factor_paths(funnel, draws, d, effective, level, growth, ramps):  # pragma:
             level[f] = draws.funnel_base[d, f] * funnel.factor_region[f, r]
         for t in range(n_years):
             if t > 0:
-                for i in range(n_links):
-                    k = funnel.link_driver[i]
-                    growth[funnel.link_factor[i]] += (
-                        funnel.link_weight[i] * ramps[k, t - 1] * funnel.driver_geo[k, r, t - 1]
-                    )
+                add_driver_links(
+                    funnel.link_driver,
+                    funnel.link_factor,
+                    funnel.link_weight,
+                    ramps,
+                    funnel.driver_geo,
+                    r,
+                    t,
+                    growth,
+                )
                 for f in range(n_factors):
                     change = 1.0 + (funnel.factor_trend[f] + growth[f])
                     level[f] = max(level[f] * change, 0.0)

@@ -9,7 +9,7 @@ import numba
 
 from netsim.kernels.options import JIT_OPTIONS
 
-__all__ = ["apply_event_links", "driver_ramps"]
+__all__ = ["add_driver_links", "apply_event_links", "driver_ramps"]
 
 
 @numba.njit(**JIT_OPTIONS)
@@ -38,3 +38,14 @@ def apply_event_links(
         target = link_target[i]
         moved = row[target] * (1.0 + link_weight[i] * shock)
         row[target] = max(moved, 0.0)
+
+
+@numba.njit(**JIT_OPTIONS)
+def add_driver_links(
+    link_driver, link_target, link_weight, ramps, driver_geo, r, t, growth
+):  # pragma: no cover - compiled
+    """Add to ``growth[target]`` each (driver, target) link's ``weight x ramp x geo`` in
+    region ``r`` and year index ``t`` (> 0): what the driver adds to the target's growth."""
+    for i in range(link_driver.shape[0]):
+        k = link_driver[i]
+        growth[link_target[i]] += link_weight[i] * ramps[k, t - 1] * driver_geo[k, r, t - 1]

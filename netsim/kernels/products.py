@@ -35,7 +35,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from netsim.kernels.links import apply_event_links, driver_ramps
+from netsim.kernels.links import add_driver_links, apply_event_links, driver_ramps
 from netsim.kernels.options import JIT_OPTIONS
 
 __all__ = [
@@ -159,11 +159,16 @@ def _multipliers(products, draws, d, ramps, level, growth, effect):  # pragma: n
             growth[p] = 0.0
         for t in range(n_years):
             if t > 0:
-                for i in range(products.link_driver.shape[0]):
-                    k = products.link_driver[i]
-                    growth[products.link_product[i]] += (
-                        products.link_weight[i] * ramps[k, t - 1] * products.driver_geo[k, r, t - 1]
-                    )
+                add_driver_links(
+                    products.link_driver,
+                    products.link_product,
+                    products.link_weight,
+                    ramps,
+                    products.driver_geo,
+                    r,
+                    t,
+                    growth,
+                )
                 for p in range(n_products):
                     level[p] = max(level[p] * (1.0 + growth[p]), 0.0)
                     growth[p] = 0.0
