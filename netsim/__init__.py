@@ -65,6 +65,7 @@ _HOMES = {
     "tail_attribution": "netsim.analyze.sensitivity",
     "tornado": "netsim.analyze.sensitivity",
     "sobol_indices": "netsim.analyze.saltelli",
+    "value": "netsim.analyze.value",
 }
 # public module -> the module it is: ``from netsim import sensitivity`` gives every
 # sensitivity method and ``ranking`` under one name, loaded on first use too
@@ -85,6 +86,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         tail_attribution,
         tornado,
     )
+    from netsim.analyze.value import value
     from netsim.drafting import draft
     from netsim.errors import ArgumentTypeError, ArgumentValueError, OutputError, ScenarioError
     from netsim.model.layout import OutputLayout, by_region, coordinates, global_total
@@ -153,5 +155,6 @@ __all__ = [
     "spearman",
     "tail_attribution",
     "tornado",
+    "value",
     "write_netcdf",
 ]

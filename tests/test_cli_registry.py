@@ -29,6 +29,7 @@ VERBS = [
     "report",
     "draft",
     "serve",
+    "value",
 ]
 
 
@@ -77,6 +78,7 @@ def test_each_verb_has_help_and_its_parser_beside_its_action(verb, capsys):
         pytest.param(["validate", "a.toml"], False, id="validate"),
         pytest.param(["draft", "a.txt", "--out", "b.toml"], False, id="draft"),
         pytest.param(["serve", "a.toml"], False, id="serve"),
+        pytest.param(["value", "a.toml", "--product", "p"], False, id="value"),
         pytest.param(["bands", "r.nc"], True, id="bands"),
         pytest.param(["report", "r.nc", "--out", "r.html"], True, id="report"),
     ],

@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from netsim.analyze.gap import decompose_gap
+from netsim.analyze.product_reconcile import PRODUCT_LEVELS, reconcile_products
 from netsim.analyze.sensitivity import centred_ranks
 from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import ArgumentValueError, ScenarioError
@@ -135,7 +136,8 @@ def reconcile(
         As :func:`netsim.simulate`: the same arguments give the same draws.
     by : str
         ``global``, ``region``, ``country``, or an axis the funnel splits over (its
-        segments, summed globally).
+        segments, summed globally); ``product`` or ``company``: each one's two views
+        (:func:`netsim.analyze.product_reconcile.reconcile_products`).
     q : sequence of float
         Quantiles of the bands.
     confidence : float
@@ -177,6 +179,8 @@ def reconcile(
     ScenarioError
         Without a funnel, for an unknown ``by``, or for a request the sampler refuses.
     """
+    if by in PRODUCT_LEVELS:  # each product's two views (netsim.analyze.product_reconcile)
+        return reconcile_products(scenario, draws, seed, sampler, by, q, confidence, chunk_size)
     _outputs(scenario, by)
     check_request(draws, seed, sampler, 0, draws if isinstance(draws, int) else 0)
     if chunk_size < 1:

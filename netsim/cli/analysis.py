@@ -23,7 +23,7 @@ from netsim.errors import OutputError, ScenarioError
 __all__ = ["METHODS", "PLOTS", "SOBOL_VARIABLES"]
 
 METHODS = ("tornado", "spearman", "prcc", "sobol", "attribution", "tail")
-PLOTS = ("fan", "tornado", "sobol", "hist", "waterfall", "spider")
+PLOTS = ("fan", "tornado", "sobol", "hist", "waterfall", "spider", "shares")
 # what a Sobol result file must hold (sensitivity --method sobol --out writes them)
 SOBOL_VARIABLES = (
     "first_order",
@@ -282,7 +282,8 @@ def _add_reconcile(sub: Any) -> None:
     recon.add_argument(
         "--by",
         default="global",
-        help="global, region, country, or an axis the funnel splits over (e.g. modality)",
+        help="global, region, country, an axis the funnel splits over (e.g. modality), or "
+        "product or company: each one's two views",
     )
     recon.add_argument("--year", type=int, nargs="+", help="only these years in the table")
     recon.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
@@ -308,6 +309,8 @@ def _reconcile(args: argparse.Namespace) -> int:
     from netsim.run.files import write_netcdf
     from netsim.run.planning import sobol_balance_note
 
+    if args.by in ("product", "company"):
+        return _reconcile_products(args)
     reads = [args.config]
     if args.no_plot and args.plot:
         raise ScenarioError("--plot and --no-plot contradict each other")
@@ -348,14 +351,15 @@ def _reconcile(args: argparse.Namespace) -> int:
 
 def _add_plot(sub: Any) -> None:
     plot = sub.add_parser(
-        "plot", help="draw a fan, tornado, sobol, hist, waterfall or spider chart"
+        "plot", help="draw a fan, tornado, sobol, hist, waterfall, spider or shares chart"
     )
     plot.add_argument("kind", choices=PLOTS)
     plot.add_argument(
         "sources",
         nargs="+",
-        help="fan: run files (several overlay); hist: a run file; tornado, waterfall, spider: "
-        "a scenario TOML; sobol: a file from sensitivity --method sobol --out",
+        help="fan: run files (several overlay); hist, shares (a segment's products stacked, "
+        "--at <axis>=<segment>): a run file; tornado, waterfall, spider: a scenario TOML; "
+        "sobol: a file from sensitivity --method sobol --out",
     )
     plot.add_argument("--out", required=True, help="picture file, .png or .svg")
     plot.add_argument("--output", default="total")
@@ -380,6 +384,8 @@ def _plot(args: argparse.Namespace) -> int:
             path = _fan(args, cell, out)
         elif kind == "hist":
             path = _histogram(args, cell, out)
+        elif kind == "shares":
+            path = _shares(args.sources[0], cell, out)
         elif kind == "sobol":
             result = open_analysis(sources[0], SOBOL_VARIABLES, "sensitivity --method sobol --out")
             path = plots.sobol_bars(
@@ -442,6 +448,58 @@ def _histogram(args: argparse.Namespace, cell: dict[str, Any], out: Any) -> Path
         chosen = default_cell(data.isel(draw=0), cell)
         values = load_draws(select_cell(data, chosen), "the draws of one cell")
     return plots.histogram(values, out, chart_title(args.output, chosen))
+
+
+def _reconcile_products(args: argparse.Namespace) -> int:
+    """``netsim reconcile --by product|company``: each product's two views, worldwide."""
+    from netsim.analyze.product_reconcile import reconcile_products
+    from netsim.present.products import reconcile_product_tables
+    from netsim.run.files import write_netcdf
+
+    if args.plot:
+        raise ScenarioError("--plot draws the market's fans: not with --by product or company")
+    reads = [args.config]
+    csv_file, out = _output(args.csv, (".csv",), reads), _output(args.out, (".nc",), reads)
+    with _outputs(csv_file, out) as outputs:
+        scenario = load_changed(args)
+        _refuse_inputs(outputs, scenario.source_files)
+        result = reconcile_products(scenario, args.draws, args.seed, args.sampler, args.by)
+        known = result["year"].values.tolist()
+        for year in args.year or ():
+            if year not in known:
+                raise ScenarioError(f"--year {year}: the scenario has years {known}")
+        tables = reconcile_product_tables(result, args.year)
+        written = _write_all(
+            (lambda: csv_file.write_text(tables[0].csv())) if csv_file else None,
+            (lambda: write_netcdf(result, out)) if out is not None else None,
+        )
+    print("\n\n".join(table.text() for table in tables))
+    for path in written:
+        print(f"\nwrote {path}")
+    return 0
+
+
+def _shares(source: str, cell: dict[str, Any], out: Any) -> Path:
+    """The products of one segment (``--at <axis>=<segment>``) stacked over the years."""
+    from netsim.analyze.cells import require_draws, run_scenario
+    from netsim.model.layout import OutputLayout
+    from netsim.present.products import segment_shares_chart
+    from netsim.run.files import open_run
+
+    with _naming(source):
+        run = open_run(source)
+        require_draws(run, "the products' shares")
+        axis = OutputLayout.from_dataset(run).product_axis
+        if not axis:
+            raise ScenarioError(f"plot shares: {source} has no products")
+        if list(cell) != [axis]:
+            raise ScenarioError(
+                f"plot shares: --at must name one segment of the products' axis: {axis}=<segment>"
+            )
+        scenario = run_scenario(run)
+        labels = {p.id: p.label for p in scenario.products}
+        segments = {p.id: p.segments for p in scenario.products}
+        return segment_shares_chart(run, str(cell[axis]), segments, out, labels)
 
 
 def _plot_of_scenario(args: argparse.Namespace, cell: dict[str, Any], out: Any) -> Path:

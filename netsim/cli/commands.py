@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "netsim.cli.analysis",
     "netsim.cli.draft",
     "netsim.cli.serve",
+    "netsim.cli.value",
 )
 
 

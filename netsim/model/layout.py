@@ -28,6 +28,7 @@ from netsim.defaults import BY_CHOICES
 from netsim.errors import ScenarioError
 from netsim.kernels.regions import region_sum_kernel
 from netsim.model.calibration import calibration_json, calibration_used
+from netsim.model.products import dataset_products, product_attrs, product_fields
 from netsim.scenario.documents import Sourced
 from netsim.scenario.memo import per_scenario
 from netsim.scenario.names import RESERVED_NAMES
@@ -121,6 +122,14 @@ class OutputLayout:
     stages, splits : tuple of str
         The patient funnel's stages (``cases`` first) and the axes it splits the treated
         patients over; empty for a scenario without a funnel.
+    products, product_companies, companies : tuple of str
+        The products, the company of each, and the companies in the order they first
+        appear; empty for a scenario without products.
+    product_axis : str
+        The axis whose segments the products sell in (``""`` without products).
+    patient_products : bool
+        Whether the funnel splits its patients over that axis, so products have a
+        patient-based view too.
     """
 
     years: tuple[int, ...]
@@ -138,6 +147,11 @@ class OutputLayout:
     provenance: Mapping[str, Any]
     stages: tuple[str, ...] = ()  # the patient funnel's stages (none without a funnel)
     splits: tuple[str, ...] = ()  # the axes the funnel splits treated patients over
+    products: tuple[str, ...] = ()  # the products inside the market (none without them)
+    product_companies: tuple[str, ...] = ()  # the company of each product
+    companies: tuple[str, ...] = ()
+    product_axis: str = ""
+    patient_products: bool = False
 
     # --- construction -------------------------------------------------------------
     @classmethod
@@ -175,6 +189,7 @@ class OutputLayout:
             },
             stages=() if funnel is None else funnel.stages,
             splits=() if funnel is None else funnel.splits,
+            **product_fields(scenario),
         )
 
     @classmethod
@@ -195,8 +210,10 @@ class OutputLayout:
             country_regions = dataset["region"].values
         else:
             raise ScenarioError(f"{label} is not a netsim run (countries have no regions)")
-        found = _named_axes(dataset, "by_")
-        splits = _named_axes(dataset, "patient_by_")
+        products = dataset_products(dataset)
+        own = ("product", "company") if products else ()
+        found = [a for a in _named_axes(dataset, "by_") if a not in own]
+        splits = [a for a in _named_axes(dataset, "patient_by_") if a not in own]
         stages = (
             tuple(str(s) for s in dataset["stage"].values)
             if "stage" in dataset.coords and "patient_total" in dataset.data_vars
@@ -245,13 +262,41 @@ class OutputLayout:
             provenance=provenance,
             stages=stages,
             splits=in_order(splits) if stages else (),
+            **products,
         )
 
     # --- names, dims and shapes -----------------------------------------------------
     @property
     def outputs(self) -> tuple[str, ...]:
-        """Every output: :attr:`top_down_outputs`, then :attr:`funnel_outputs`."""
-        return (*self.top_down_outputs, *self.funnel_outputs)
+        """Every output: :attr:`market_outputs`, then :attr:`funnel_outputs` and the
+        products' patient-based ones (:attr:`patient_product_outputs`)."""
+        return (*self.market_outputs, *self.funnel_outputs, *self.patient_product_outputs)
+
+    @property
+    def market_outputs(self) -> tuple[str, ...]:
+        """The top-down model's outputs: :attr:`top_down_outputs`, then
+        :attr:`product_outputs` (what a run without the funnel computes)."""
+        return (*self.top_down_outputs, *self.product_outputs)
+
+    @property
+    def product_outputs(self) -> tuple[str, ...]:
+        """With products: ``by_product``, ``by_company`` and ``other_products`` (what the
+        named products leave of each segment of their axis); else none."""
+        return ("by_product", "by_company", "other_products") if self.products else ()
+
+    @property
+    def patient_product_outputs(self) -> tuple[str, ...]:
+        """With products and a funnel split over their axis: ``treated_by_product``,
+        ``patient_by_product`` and ``patient_by_company``; else none."""
+        if not self.patient_products:
+            return ()
+        return ("treated_by_product", "patient_by_product", "patient_by_company")
+
+    @property
+    def value_outputs(self) -> tuple[str, ...]:
+        """With products: ``npv``, each product's net present value per draw (computed
+        from a run's ``by_product`` and inputs: :mod:`netsim.analyze.npv`), worldwide."""
+        return ("npv",) if self.products else ()
 
     @property
     def top_down_outputs(self) -> tuple[str, ...]:
@@ -273,8 +318,12 @@ class OutputLayout:
 
     def axis_of(self, output: str) -> str | None:
         """The axis an output splits by (None for ``total``, ``patients`` and
-        ``patient_total``)."""
-        self.check(output)
+        ``patient_total``; ``product`` or ``company`` for the products' outputs)."""
+        self.check(output, "global" if output in self.value_outputs else "country")
+        if output == "other_products":
+            return self.product_axis
+        if output == "npv":
+            return "product"
         for prefix in ("by_", "treated_by_", "patient_by_"):
             if output.startswith(prefix):
                 return output[len(prefix) :]
@@ -294,15 +343,23 @@ class OutputLayout:
 
     def check(self, output: str, by: str = "country") -> None:
         """Raise :class:`ScenarioError` unless ``output`` and ``by`` name an output."""
-        if output not in self.outputs:
-            raise ScenarioError(f"output {output!r} is not one of {', '.join(self.outputs)}")
+        if output not in self.outputs and output not in self.value_outputs:
+            choices = (*self.outputs, *self.value_outputs)
+            raise ScenarioError(f"output {output!r} is not one of {', '.join(choices)}")
         if by not in BY_CHOICES:
             raise ScenarioError(f"by={by!r} is not one of {', '.join(BY_CHOICES)}")
+        if output in self.value_outputs and by != "global":
+            raise ScenarioError(
+                f"output {output!r} is a value per product worldwide: by must be 'global', "
+                f"not {by!r}"
+            )
 
     def dims(self, output: str, by: str = "country") -> tuple[str, ...]:
         """Dims of one draw of ``output`` summed ``by`` a level (no ``draw``)."""
         axis = "stage" if output == "patients" else self.axis_of(output)
         self.check(output, by)
+        if output in self.value_outputs:
+            return (axis,)
         place = () if by == "global" else (by,)
         return ("year", *place, *(() if axis is None else (axis,)))
 
@@ -310,6 +367,7 @@ class OutputLayout:
         sizes = {"year": len(self.years), "country": len(self.countries)}
         sizes["region"] = len(self.regions)
         sizes["stage"] = len(self.stages)
+        sizes["product"], sizes["company"] = len(self.products), len(self.companies)
         sizes.update({a: len(s) for a, s in zip(self.axes, self.segments, strict=True)})
         return tuple(sizes[d] for d in self.dims(output, by))
 
@@ -341,9 +399,15 @@ class OutputLayout:
             coords[axis] = (axis, list(segments))
         if self.stages:
             coords["stage"] = ("stage", list(self.stages))
+        if self.products:
+            coords["product"] = ("product", list(self.products))
+            coords["product_company"] = ("product", list(self.product_companies))
+            coords["company"] = ("company", list(self.companies))
         return coords
 
     def output_attrs(self, output: str) -> dict[str, str]:
+        if output in (*self.product_outputs, *self.patient_product_outputs, *self.value_outputs):
+            return product_attrs(output, self.unit)
         if output == "patients":
             return {"units": "patients", "long_name": "patients at each stage of the funnel"}
         axis = self.axis_of(output)

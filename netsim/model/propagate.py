@@ -25,6 +25,7 @@ from netsim.model.arrays import (
     model_arrays,
 )
 from netsim.model.layout import OutputLayout
+from netsim.model.products import run_product_kernels
 from netsim.model.row_checks import check_rows
 from netsim.scenario.schema import Scenario
 
@@ -84,12 +85,22 @@ def _propagate_rows(
     if not by_axis:  # a market without axes: the kernel indexes a tuple of arrays, give it one
         by_axis = (np.empty((1, 1, 1, 1), dtype=outputs[0].dtype),)
     propagate_kernel(model_arrays(scenario), draws, outputs[0], by_axis)
-    if scenario.funnel is None or not funnel:
-        return
+    with_funnel = scenario.funnel is not None and funnel
+    if with_funnel:
+        _funnel_rows(scenario, draws, out, rows)
+    if scenario.products:  # after the segments they split, in both models
+        run_product_kernels(scenario, draws, out, rows, with_funnel)
+
+
+def _funnel_rows(
+    scenario: Scenario, draws: DrawArrays, out: Mapping[str, np.ndarray], rows: slice
+) -> None:
+    """The patient funnel's outputs of rows ``rows``."""
+    layout = OutputLayout.of(scenario)
     treated = tuple(out[f"treated_by_{a}"][rows] for a in layout.splits)
     by_axis = tuple(out[f"patient_by_{a}"][rows] for a in layout.splits)
     if not layout.splits:  # the kernel indexes a tuple of arrays: give it one, unused
-        treated = by_axis = (np.empty((1, 1, 1, 1), dtype=outputs[0].dtype),)
+        treated = by_axis = (np.empty((1, 1, 1, 1), dtype=out["patient_total"].dtype),)
     funnel_kernel(
         funnel_arrays(scenario),
         draws,
@@ -206,7 +217,7 @@ def propagate(
     if check:
         check_rows(scenario, matrix, draw)
     layout = OutputLayout.of(scenario)
-    names = layout.outputs if funnel else layout.top_down_outputs
+    names = layout.outputs if funnel else layout.market_outputs
     if out is None:
         arrays = layout.allocate(matrix.shape[0], wanted or np.float32, names)
     else:

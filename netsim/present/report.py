@@ -32,6 +32,7 @@ from netsim.errors import ScenarioError
 from netsim.files import OutputFile
 from netsim.model.layout import OutputLayout
 from netsim.present.numbers import format_value, value_decimals
+from netsim.present.products import report_blocks as product_report_blocks
 from netsim.present.tables import headline_quantiles
 from netsim.run.files import DRAWS_KIND, run_kind
 from netsim.scenario.documents import figures
@@ -211,6 +212,7 @@ def render_report(
         Section("Forecast bands", (*bands, *_pictures(dataset, layout, total, has_draws))),
         _sensitivity_section(dataset, layout, draws, has_draws, sensitivity, cell),
         *_patient_section(dataset, layout, has_draws),
+        *_product_section(dataset),
         _convergence_section(total if has_draws else None, worst, draws, attrs),
         _inputs_section(layout),
         _assumptions_section(attrs),
@@ -395,6 +397,12 @@ def _patient_section(dataset: xr.Dataset, layout: OutputLayout, has_draws: bool)
         )
     )
     return [Section(heading, tuple(blocks))]
+
+
+def _product_section(dataset: xr.Dataset) -> list[Section]:
+    """The products' page, for a run with products (:mod:`netsim.present.products`)."""
+    blocks = product_report_blocks(dataset, _image, _table, _note)
+    return [Section("Products and their value", tuple(blocks))] if blocks else []
 
 
 def _assumptions_section(attrs: Mapping[str, Any]) -> Section:

@@ -30,6 +30,7 @@ __all__ = [
     "key_path",
     "load_document",
     "merge_overlay",
+    "read_weights",
 ]
 
 SOURCE_PREFIXES = ("report", "study", "assumption")
@@ -416,6 +417,43 @@ class Reader:
                 self.join("source"),
             )
         return text
+
+
+def read_weights(
+    reader: Reader,
+    key: str,
+    names: tuple[str, ...] | None,
+    noun: tuple[str, str, str],
+    maximum: float,
+) -> dict[str, float]:
+    """A driver's or event's ``<key> = {<name> = weight, source}``: weights in
+    ``[-maximum, maximum]`` on things of one kind (funnel factors, products), each one of
+    ``names`` (None or empty: the scenario has none). ``noun`` is the thing, its plural and
+    the table that defines them (``("product", "products", "[products]")``)."""
+    table = reader.table(key, None)
+    if table is None:
+        return {}
+    thing, things, defined = noun
+    if not names:
+        raise table.error(
+            f"{table.key}: the scenario has no {defined} for this to act on", table.key
+        )
+    table.source()
+    weights: dict[str, float] = {}
+    for name, value in table.items():
+        if name == "source":
+            continue
+        if name not in names:
+            raise table.error(
+                f"{table.join(name)}: {name!r} is not a {thing} (the {things}: {', '.join(names)})",
+                table.join(name),
+            )
+        weights[name] = table.check_number(
+            value, table.join(name), minimum=-maximum, maximum=maximum
+        )
+    if not weights:
+        raise table.error(f"{table.key} names no {thing}", table.key)
+    return weights
 
 
 def _bare(name: str) -> bool:

@@ -18,6 +18,8 @@ from netsim.scenario.keys import TABLES
 from netsim.scenario.limits import MAX_TILT
 from netsim.scenario.names import label_problem
 from netsim.scenario.parameters import fixed_parameter, read_parameter
+from netsim.scenario.parts import read_segment_pairs
+from netsim.scenario.products import product_weights
 from netsim.scenario.schema import (
     Axis,
     Driver,
@@ -131,6 +133,7 @@ def read_driver(
     geographies: Mapping[str, Geography],
     axes: tuple[Axis, ...],
     factor_names: tuple[str, ...] | None,
+    product_ids: tuple[str, ...] = (),
 ) -> Driver:
     prefix = f"{group}.{driver_id}"
     label = reader.string("label", driver_id)
@@ -157,6 +160,7 @@ def read_driver(
     geography = _lookup(reader, "geography", geographies, "geography")
     tilts = _tilts(reader, axes)
     funnel, acts_on_growth = _funnel_action(reader, factor_names)
+    products = product_weights(reader, product_ids)
     reader.finish()
     return Driver(
         driver_id,
@@ -169,6 +173,7 @@ def read_driver(
         tilts,
         funnel,
         acts_on_growth,
+        products,
     )
 
 
@@ -200,6 +205,7 @@ def read_event(
     axes: tuple[Axis, ...],
     years: tuple[int, ...],
     factor_names: tuple[str, ...] | None,
+    product_ids: tuple[str, ...] = (),
 ) -> Event:
     prefix = f"events.{event_id}"
     label = reader.string("label", event_id)
@@ -213,6 +219,7 @@ def read_event(
     geography = _lookup(reader, "geography", geographies, "geography")
     tilts = _tilts(reader, axes)
     funnel, acts_on_growth = _funnel_action(reader, factor_names)
+    products = product_weights(reader, product_ids)
     occurs_dist = make_distribution("bernoulli", {"p": probability})
     if kind == "yearly":
         occurs = tuple(
@@ -253,46 +260,12 @@ def read_event(
         tilts,
         funnel,
         acts_on_growth,
+        products,
     )
 
 
 def _event_segments(reader: Reader, axes: tuple[Axis, ...]) -> tuple[tuple[str, str], ...]:
-    """An event's ``segment = {axis, name}`` or ``segments = [{axis, name}, ...]``: the
-    (axis, segment) pairs it moves, in file order, each a segment of the scenario, none
-    named twice."""
-    has_one, has_many = reader.has("segment"), reader.has("segments")
-    if has_one == has_many:
-        raise reader.error(
-            f"{reader.key} needs exactly one of segment = {{axis, name}} or "
-            "segments = [{axis, name}, ...]",
-            reader.join("segments") if has_many else reader.key,
-        )
-    if has_one:
-        tables = [reader.table("segment")]
-    else:
-        key = reader.join("segments")
-        listed = reader.raw("segments")
-        if not isinstance(listed, list) or not listed:
-            raise reader.error(f"{key} must list at least one {{axis, name}} table", key)
-        tables = [Reader(item, reader.path, f"{key}[{i}]") for i, item in enumerate(listed)]
-    pairs: list[tuple[str, str]] = []
-    for table in tables:
-        axis_name = table.string("axis")
-        segment_name = table.string("name")
-        table.finish()
-        axis = next((a for a in axes if a.name == axis_name), None)
-        if axis is None or segment_name not in axis.segment_names:
-            raise table.error(
-                f"{table.key}: {axis_name}/{segment_name} is not a segment of the scenario"
-            )
-        if (axis_name, segment_name) in pairs:
-            raise table.error(f"{table.key}: {axis_name}/{segment_name} is named twice")
-        if pairs and axis_name != pairs[0][0]:
-            # segments of two axes split the same market twice: an impact on each would
-            # count the market's move twice over (and escape the worst-draw bound)
-            raise table.error(
-                f"{table.key}: {axis_name}/{segment_name} is on another axis than "
-                f"{pairs[0][0]}/{pairs[0][1]}: an event's segments must share one axis"
-            )
-        pairs.append((axis_name, segment_name))
-    return tuple(pairs)
+    """An event's ``segment = {axis, name}`` or ``segments = [{axis, name}, ...]``: segments
+    of two axes split the same market twice, so an impact on each would count the market's
+    move twice over (and escape the worst-draw bound)."""
+    return read_segment_pairs(reader, axes, "an event's segments must share one axis")

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from netsim.scenario.documents import Reader
+from netsim.scenario.documents import Reader, read_weights
 from netsim.scenario.funnel_checks import parse_checks
 from netsim.scenario.keys import TABLES
 from netsim.scenario.names import folded, label_problem
@@ -597,30 +597,8 @@ def funnel_weights(
     reader: Reader, factor_names: tuple[str, ...] | None, max_weight: float
 ) -> dict[str, float]:
     """A driver's or event's ``funnel = {<factor> = weight, source}``."""
-    table = reader.table("funnel", None)
-    if table is None:
-        return {}
-    if factor_names is None:
-        raise table.error(
-            f"{table.key}: the scenario has no [funnel] table for this to act on", table.key
-        )
-    table.source()
-    weights: dict[str, float] = {}
-    for name, value in table.items():
-        if name == "source":
-            continue
-        if name not in factor_names:
-            raise table.error(
-                f"{table.join(name)}: {name!r} is not a funnel factor (the factors: "
-                f"{', '.join(factor_names)})",
-                table.join(name),
-            )
-        weights[name] = table.check_number(
-            value, table.join(name), minimum=-max_weight, maximum=max_weight
-        )
-    if not weights:
-        raise table.error(f"{table.key} names no funnel factor", table.key)
-    return weights
+    noun = ("funnel factor", "factors", "[funnel] table")
+    return read_weights(reader, "funnel", factor_names, noun, max_weight)
 
 
 def without_funnel(document: Mapping[str, Any]) -> dict[str, Any]:

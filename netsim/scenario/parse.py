@@ -29,6 +29,7 @@ from netsim.scenario.limits import EARLIEST_YEAR, LATEST_YEAR, read_limits
 from netsim.scenario.names import label_problem
 from netsim.scenario.parameters import fixed_parameter, read_parameter
 from netsim.scenario.parts import read_axes, read_countries, read_regions, read_target
+from netsim.scenario.products import read_product_tables
 from netsim.scenario.schema import (
     Axis,
     Correlation,
@@ -78,10 +79,13 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     funnel_table = root.table("funnel", None)
     funnel = None if funnel_table is None else parse_funnel(funnel_table, regions, axes, years)
     factor_names = None if funnel is None else funnel.factor_names
+    products, product_parameters = read_product_tables(root, axes, region_names, years)
+    product_ids = tuple(p.id for p in products)
     timelines = read_timelines(root.table("timelines", {}))
     geographies = read_geographies(root.table("geographies", {}), region_names, years)
-    drivers = _drivers(root, timelines, geographies, axes, factor_names)
-    events = _events(root.table("events", {}), geographies, axes, years, factor_names)
+    links = (factor_names, product_ids)  # what drivers and events may act on besides growth
+    drivers = _drivers(root, timelines, geographies, axes, links)
+    events = _events(root.table("events", {}), geographies, axes, years, links)
     noise_global, noise_region = _noise(root.table("noise"), region_names, years)
 
     parameters = [market.base_scale]
@@ -89,6 +93,7 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     parameters += [p for event in events for p in _event_parameters(event)]
     parameters += [*noise_global, *noise_region]
     parameters += funnel.parameters if funnel is not None else ()
+    parameters += product_parameters
     names = [p.name for p in parameters]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
@@ -124,6 +129,7 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
         document_hash=hashlib.sha256(canonical.encode()).hexdigest(),
         limits=limits,
         funnel=funnel,
+        products=products,
         # with its overlay chain, in file order (the order sets the layout)
         document_json=json.dumps(full_document, default=str),
         source_files=_source_files(full_document, path),
@@ -196,9 +202,10 @@ def _drivers(
     timelines: Mapping[str, Timeline],
     geographies: Mapping[str, Geography],
     axes: tuple[Axis, ...],
-    factor_names: tuple[str, ...] | None,
+    links: tuple[tuple[str, ...] | None, tuple[str, ...]],
 ) -> tuple[Driver, ...]:
-    """``[drivers]`` then ``[restraints]``, in file order."""
+    """``[drivers]`` then ``[restraints]``, in file order (``links``: the funnel's factors
+    and the products they may act on)."""
     drivers: list[Driver] = []
     for group in ("drivers", "restraints"):
         table = root.table(group, {})
@@ -207,7 +214,7 @@ def _drivers(
             table.name(driver_id, group.rstrip("s"), label_problem)
             child = table.child(driver_id, value)
             drivers.append(
-                read_driver(child, group, driver_id, timelines, geographies, axes, factor_names)
+                read_driver(child, group, driver_id, timelines, geographies, axes, *links)
             )
         table.finish()
     return tuple(drivers)
@@ -218,15 +225,16 @@ def _events(
     geographies: Mapping[str, Geography],
     axes: tuple[Axis, ...],
     years: tuple[int, ...],
-    factor_names: tuple[str, ...] | None,
+    links: tuple[tuple[str, ...] | None, tuple[str, ...]],
 ) -> tuple[Event, ...]:
-    """``[events]``, in file order."""
+    """``[events]``, in file order (``links``: the funnel's factors and the products they
+    may act on)."""
     events: list[Event] = []
     table.apart(table.data, "event")
     for event_id, value in table.items():
         table.name(event_id, "event", label_problem)
         child = table.child(event_id, value)
-        events.append(read_event(child, event_id, geographies, axes, years, factor_names))
+        events.append(read_event(child, event_id, geographies, axes, years, *links))
     table.finish()
     return tuple(events)
 
