@@ -36,11 +36,13 @@ from netsim.model.arrays import draw_arrays, model_arrays
 from netsim.model.layout import OutputLayout
 from netsim.model.numpy_oracle import reference_propagate
 from netsim.scenario.funnel import without_funnel
+from netsim.scenario.products import without_products
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from files import run_file_rows, scale_out_rows
 from fill import fill_kernel  # benchmarks/ is not a package
 from peer import monaco_row
+from products import product_rows
 from scale import scale_rows
 from sobol_accuracy import worst_rmse_ratio
 from timing import alternating, median_time
@@ -159,9 +161,12 @@ def main() -> int:
     draws, repeat = args.draws, args.repeat
 
     # the top-down model alone for the figures issue after issue compares (the kernel, the
-    # cube, start-up); the patient funnel's own cost is measured in funnel_rows
+    # cube, start-up); the patient funnel's own cost is measured in funnel_rows (on the
+    # market without its products), the products' in product_rows; the scale rows take the
+    # NET file as it is, products included
+    market = without_products(tomllib.loads(CONFIG.read_text()))
     with_funnel = netsim.load_scenario(CONFIG)
-    scenario = netsim.load_scenario(without_funnel(tomllib.loads(CONFIG.read_text())))
+    scenario = netsim.load_scenario(without_funnel(market))
     inputs = netsim.sample_inputs(scenario, draws, seed=1)
     model = model_arrays(scenario)
     per_draw = draw_arrays(scenario, inputs)
@@ -359,7 +364,8 @@ def main() -> int:
         ),
         sobol_accuracy_row(),
     ]
-    rows += funnel_rows(scenario, with_funnel, draws, repeat)
+    rows += funnel_rows(scenario, netsim.load_scenario(market), draws, repeat)
+    rows += product_rows(CONFIG, draws, repeat)
     rows += scale_rows(scenario, with_funnel, repeat, args.large_draws, draws / kernel_seconds)
     rows.append(monaco_row(scenario, args.peer_cases, draws / simulate_seconds))
     rows += run_file_rows(repeat)

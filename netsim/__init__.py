@@ -46,6 +46,8 @@ _HOMES = {
     "propagate": "netsim.model.propagate",
     "load_scenario": "netsim.model.load",
     "simulate": "netsim.run.simulate",
+    "ArgumentTypeError": "netsim.errors",
+    "ArgumentValueError": "netsim.errors",
     "OutputError": "netsim.errors",
     "ScenarioError": "netsim.errors",
     "open_run": "netsim.run.reading",
@@ -63,6 +65,7 @@ _HOMES = {
     "tail_attribution": "netsim.analyze.sensitivity",
     "tornado": "netsim.analyze.sensitivity",
     "sobol_indices": "netsim.analyze.saltelli",
+    "value": "netsim.analyze.value",
 }
 # public module -> the module it is: ``from netsim import sensitivity`` gives every
 # sensitivity method and ``ranking`` under one name, loaded on first use too
@@ -83,8 +86,9 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         tail_attribution,
         tornado,
     )
+    from netsim.analyze.value import value
     from netsim.drafting import draft
-    from netsim.errors import OutputError, ScenarioError
+    from netsim.errors import ArgumentTypeError, ArgumentValueError, OutputError, ScenarioError
     from netsim.model.layout import OutputLayout, by_region, coordinates, global_total
     from netsim.model.load import load_scenario
     from netsim.model.propagate import deterministic, propagate
@@ -116,6 +120,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "OutputError",
     "OutputLayout",
     "Scenario",
@@ -150,5 +156,6 @@ __all__ = [
     "spearman",
     "tail_attribution",
     "tornado",
+    "value",
     "write_netcdf",
 ]

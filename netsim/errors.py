@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "ArgumentTypeError",
+    "ArgumentValueError",
     "OutputError",
     "OutputExistsError",
     "RunFileError",
@@ -28,7 +29,9 @@ def damage_found_by_hdf5(error: BaseException) -> str:
 
 
 class ScenarioError(ValueError):
-    """A scenario file, overlay, run file or call argument is invalid.
+    """A scenario document (a file, an overlay, a ``--set`` change, a dict), or a run file
+    read back, is invalid. A call argument's value is an :class:`ArgumentValueError`, its
+    type an :class:`ArgumentTypeError`.
 
     The message names the file (when there is one), the key path inside it, the
     offending value and the rule it breaks, e.g.
@@ -82,7 +85,22 @@ class RunFileError(ScenarioError):
     the damage, where there is one, is kept as ``__cause__``."""
 
 
+class ArgumentValueError(ValueError):
+    """A call argument's value is refused, in one line naming it and the rule:
+    ``draws=0 must be a whole number >= 1``, ``out['total'] is read-only``. ``argument``
+    is the argument's name (``draws``, ``out['total']``), or None where a rule ties
+    several together."""
+
+    def __init__(self, message: str, *, argument: str | None = None):
+        self.argument = argument
+        super().__init__(message)
+
+
 class ArgumentTypeError(TypeError):
     """A call argument of the wrong type, named in one line: ``chunk_size=7.5 must be a
-    whole number (int), not float``. (A wrong value of the right type is a
-    :class:`ScenarioError`, a ``ValueError``.)"""
+    whole number (int), not float``. ``argument`` is its name. (A wrong value of the right
+    type is an :class:`ArgumentValueError`.)"""
+
+    def __init__(self, message: str, *, argument: str | None = None):
+        self.argument = argument
+        super().__init__(message)

@@ -36,12 +36,14 @@ def net() -> netsim.Scenario:
 
 @pytest.fixture(scope="session")
 def net_top_down() -> netsim.Scenario:
-    """The calibrated NET scenario without its patient funnel: the top-down model alone."""
+    """The calibrated NET scenario without its patient funnel and its products: the
+    top-down model of the market alone."""
     import tomllib
 
-    from .helpers import without_funnel
+    from .helpers import without_funnel, without_products
 
-    return netsim.load_scenario(without_funnel(tomllib.loads(NET_CONFIG.read_text())))
+    document = without_products(tomllib.loads(NET_CONFIG.read_text()))
+    return netsim.load_scenario(without_funnel(document))
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from typing import Any
 
 from netsim.analytic import _skeleton
 from netsim.scenario.funnel import without_funnel  # noqa: F401 - for the tests
+from netsim.scenario.products import without_products  # noqa: F401 - for the tests
 
 A = "assumption: test scenario"
 
@@ -108,6 +109,78 @@ def small_scenario(
         "mode": 1.0,
         "high": 1.05,
         "source": A,
+    }
+    return doc
+
+
+def fixed(value: float) -> dict[str, Any]:
+    """A fixed figure with its source."""
+    return {"value": value, "source": A}
+
+
+def products_scenario(noise: float = 0.5) -> dict[str, Any]:
+    """:func:`small_scenario` with products on axis0: one in market with a loss of
+    exclusivity and its generic, one launching through two phases, one in the other
+    segment; a driver and an event act on two of them; valuation inputs for all."""
+    doc = small_scenario(noise=noise)
+    s0, s1 = {"axis": "axis0", "name": "s0"}, {"axis": "axis0", "name": "s1"}
+    loss = {"year": fixed(2028.0), "floor": fixed(30.0), "half_life": fixed(1.0)}
+    doc["products"] = {
+        "a": {
+            "company": "A Co",
+            "segment": s0,
+            "share": {"dist": "pert", "low": 20.0, "mode": 30.0, "high": 40.0, "source": A},
+            "trend": fixed(-2.0),
+            "price": fixed(1.2),
+            "loss_of_exclusivity": loss,
+        },
+        "a_generic": {
+            "company": "G Co",
+            "segment": s0,
+            "generic_of": "a",
+            "capture": fixed(60.0),
+            "price": fixed(0.5),
+        },
+        "b": {
+            "company": "B Co",
+            "segment": s0,
+            "launch": {
+                "dist": "discrete",
+                "values": [2026, 2027, 2028],
+                "weights": [0.2, 0.5, 0.3],
+                "source": A,
+            },
+            "launch_offsets": {"R1": 1.0, "source": A},
+            "phases": {
+                "p3": {
+                    "probability": fixed(0.6),
+                    "cost": fixed(10.0),
+                    "years": [2025, 2026],
+                    "source": A,
+                },
+                "filing": {
+                    "probability": fixed(0.9),
+                    "cost": fixed(1.0),
+                    "years": [2026, 2026],
+                    "source": A,
+                },
+            },
+            "launch_cost": fixed(5.0),
+            "uptake": {
+                "curve": "logistic",
+                "peak": {"dist": "pert", "low": 20.0, "mode": 40.0, "high": 60.0, "source": A},
+                "years_to_peak": fixed(4.0),
+                "steepness": fixed(6.0),
+            },
+        },
+        "c": {"company": "A Co", "segment": s1, "share": fixed(50.0), "regions": ["R0"]},
+    }
+    doc["drivers"]["d0"]["products"] = {"b": 1.5, "source": A}
+    doc["events"]["outage"]["products"] = {"a": 0.8, "b": -0.5, "source": A}
+    doc["valuation"] = {
+        "discount_rate": fixed(9.0),
+        "tax_rate": fixed(16.0),
+        "margin": {"dist": "uniform", "low": 50.0, "high": 70.0, "source": A},
     }
     return doc
 

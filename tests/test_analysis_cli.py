@@ -237,7 +237,9 @@ def test_report_is_self_contained_html(tmp_path, run_file, sobol_file, capsys):
     for table in ("bands-0", "sensitivity", "sobol", "convergence", "inputs"):
         assert f'id="{table}"' in text
     assert "http://" not in text and "https://" not in text  # nothing fetched from outside
-    assert text.count("data:image/png;base64,") == 4  # fan, histogram, Sobol, cross-check
+    # fan, histogram, Sobol, cross-check; three segments' products, four launches' pages
+    assert text.count("data:image/png;base64,") == 4 + 3 + 4
+    assert 'id="products"' in text and "Products and their value" in text
     assert "report: " not in text or "assumption" in text
     assert "market.base_scale" in text
 
@@ -284,6 +286,7 @@ def test_report_renders_in_headless_chromium(tmp_path, run_file):
         "assumptions",
         "reconcile-0",
         "reconcile-1",
+        "products",
     ):
         height, rows = tables[name]
         assert height > 20 and rows > 2, (name, height, rows)
@@ -292,8 +295,10 @@ def test_report_renders_in_headless_chromium(tmp_path, run_file):
     # the NET file, counted here from the TOML itself
     assert tables["assumptions"][1] == 1 + _figures(tomllib.loads(NET_CONFIG.read_text()))
 
-    # the fan, the histogram, and the patient-based cross-check's fans
-    assert len(probe_data["images"]) == 3 and all(w > 300 for w in probe_data["images"])
+    # the fan, the histogram, the patient-based cross-check's fans, the three segments'
+    # products stacked and the four launches' pages
+    assert len(probe_data["images"]) == 3 + 3 + 4 and all(w > 300 for w in probe_data["images"])
+    assert tables["products"][1] == 1 + len(netsim.open_run(run_file)["product"])
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ import pytest
 
 import netsim
 from netsim.cli import main
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 
 from .conftest import NET_CONFIG
 from .helpers import small_scenario
@@ -383,7 +383,7 @@ def test_a_market_too_small_for_float32_cells_is_refused():
 def test_out_arrays_of_another_dtype_than_asked_are_refused(net):
     inputs = netsim.sample_inputs(net, 10, seed=1)
     out = netsim.propagate(net, inputs, as_arrays=True)  # float32
-    with pytest.raises(ScenarioError, match="dtype=float64 but the out arrays are float32"):
+    with pytest.raises(ArgumentValueError, match="dtype=float64 but the out arrays are float32"):
         netsim.propagate(net, inputs, as_arrays=True, out=out, dtype=np.float64)
     assert netsim.propagate(net, inputs, as_arrays=True, out=out)["total"].dtype == np.float32
 

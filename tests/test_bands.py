@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import netsim
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 
 values = hnp.arrays(
     dtype=st.sampled_from([np.float32, np.float64]),
@@ -63,8 +63,9 @@ def test_large_column_uses_histogram_bins_correctly():
 
 @pytest.mark.parametrize("q", [[1.5], [-0.1], []])
 def test_bad_quantiles(q, net_run):
-    with pytest.raises(ScenarioError):
+    with pytest.raises(ArgumentValueError) as refused:
         netsim.bands(net_run["total"], q)
+    assert refused.value.argument == "q"
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -238,7 +238,7 @@ KINDS = [
         _with_out(_sensitivity),
         lambda i: [i.config, i.run],
         _check_netcdf,
-        "netsim.analyze.sensitivity.analyse",
+        "netsim.analyze.sensitivity.analyze",
         4096,
         reads_config=True,
     ),

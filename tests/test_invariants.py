@@ -191,7 +191,9 @@ def test_propagate_as_arrays(net):
     funnel = {"patients", "patient_total"} | {
         f"{kind}_{axis}" for kind in ("treated_by", "patient_by") for axis in net.funnel.splits
     }
-    assert set(arrays) == top_down | funnel
+    products = {"by_product", "by_company", "other_products"}
+    products |= {"treated_by_product", "patient_by_product", "patient_by_company"}
+    assert set(arrays) == top_down | funnel | products
     np.testing.assert_array_equal(arrays["total"], netsim.propagate(net, inputs)["total"].values)
 
 

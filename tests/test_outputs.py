@@ -15,14 +15,22 @@ def test_the_net_outputs_are_the_registry_s_kinds_in_declared_order(net):
         "by_modality",
         "by_indication",
         "by_end_user",
+        "by_product",
+        "by_company",
+        "other_products",
         "patients",
         "treated_by_modality",
         "treated_by_indication",
         "patient_total",
         "patient_by_modality",
         "patient_by_indication",
+        "treated_by_product",
+        "patient_by_product",
+        "patient_by_company",
     )
     assert layout.top_down_outputs == layout.outputs[:4]
+    assert layout.market_outputs == layout.outputs[:7]
+    assert layout.value_outputs == ("npv",)
 
 
 @pytest.mark.parametrize(
@@ -51,6 +59,20 @@ def test_the_net_outputs_are_the_registry_s_kinds_in_declared_order(net):
             id="treated-by-split",
         ),
         pytest.param(
+            "other_products",
+            ("year", "country", "modality"),
+            "USD million",
+            "market value of the products not named, by segment",
+            id="other-products",
+        ),
+        pytest.param(
+            "treated_by_product",
+            ("year", "country", "product"),
+            "patients",
+            "treated patients by product",
+            id="treated-by-product",
+        ),
+        pytest.param(
             "patient_by_modality",
             ("year", "country", "modality"),
             "USD million",
@@ -70,12 +92,14 @@ def test_every_kind_s_dims_unit_and_name_come_from_its_declaration(
 def test_a_name_is_read_back_to_its_kind_the_longest_stem_first(net):
     layout = OutputLayout.of(net)
     axes = {"axes": layout.axes, "splits": layout.splits}
-    for output in layout.outputs:
+    for output in (*layout.outputs, *layout.value_outputs):
         kind, axis = kind_of(output, axes)
         assert kind.output(axis) == output
     assert kind_of("patient_by_modality", axes)[0] is kind_named("patient_by")
     assert layout.counterpart("patient_by_modality") == "by_modality"
     assert layout.counterpart("patient_total") == "total"
+    assert layout.counterpart("patient_by_company") == "by_company"
+    assert layout.dims("npv", "global") == ("product",)
     with pytest.raises(KeyError):
         kind_of("by_nowhere", axes)
 

@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 import netsim
-from netsim.errors import ArgumentTypeError, ScenarioError
+from netsim.errors import ArgumentTypeError, ArgumentValueError, ScenarioError
 
 
 @pytest.fixture(scope="module")
@@ -64,14 +64,15 @@ def test_rows_within_every_rule_pass_and_a_labelled_row_is_named_by_its_draw(net
     [
         pytest.param({"chunk_size": True}, ArgumentTypeError, "chunk_size=True", id="chunk-bool"),
         pytest.param({"chunk_size": 7.5}, ArgumentTypeError, "chunk_size=7.5", id="chunk-float"),
-        pytest.param({"chunk_size": 0}, ScenarioError, "chunk_size=0", id="chunk-zero"),
-        pytest.param({"dtype": np.float16}, ScenarioError, "dtype=float16", id="float16"),
+        pytest.param({"chunk_size": 0}, ArgumentValueError, "chunk_size=0", id="chunk-zero"),
+        pytest.param({"dtype": np.float16}, ArgumentValueError, "dtype=float16", id="float16"),
         pytest.param({"dtype": "words"}, ArgumentTypeError, "dtype='words'", id="no-dtype"),
     ],
 )
 def test_arguments_of_the_wrong_type_or_value_are_named(net, rows, arguments, error, names):
-    with pytest.raises(error, match=names):
+    with pytest.raises(error, match=names) as refused:
         netsim.propagate(net, rows, as_arrays=True, **arguments)
+    assert refused.value.argument == next(iter(arguments))
 
 
 def test_a_numpy_integer_chunk_size_is_taken_as_the_whole_number_it_is(net, rows):
@@ -97,7 +98,9 @@ def test_out_buffers_that_overlap_each_other_or_the_inputs_are_refused(net, rows
     buffers = netsim.propagate(net, rows, as_arrays=True)
     shared = dict(buffers)
     shared["by_end_user"] = shared["by_indication"]  # the same shape, the same memory
-    with pytest.raises(ScenarioError, match=r"out\['by_indication'\] and out\['by_end_user'\]"):
+    with pytest.raises(
+        ArgumentValueError, match=r"out\['by_indication'\] and out\['by_end_user'\]"
+    ):
         netsim.propagate(net, rows, as_arrays=True, out=shared, chunk_size=100)
     # a float64 total whose first values lie over the inputs' last ones
     n, width = rows.shape
@@ -109,7 +112,7 @@ def test_out_buffers_that_overlap_each_other_or_the_inputs_are_refused(net, rows
     as_float64["total"] = memory[n * width - 10 : n * width - 10 + n * cells].reshape(
         buffers["total"].shape
     )
-    with pytest.raises(ScenarioError, match=r"out\['total'\] shares memory with the inputs"):
+    with pytest.raises(ArgumentValueError, match=r"out\['total'\] shares memory with the inputs"):
         netsim.propagate(net, inputs, as_arrays=True, out=as_float64, chunk_size=100)
 
 
@@ -125,5 +128,8 @@ def test_out_buffers_that_overlap_each_other_or_the_inputs_are_refused(net, rows
 def test_an_out_buffer_of_the_wrong_kind_is_named(net, rows, change, said):
     buffers = dict(netsim.propagate(net, rows, as_arrays=True))
     buffers["by_modality"] = change(buffers["by_modality"])
-    with pytest.raises((ScenarioError, ArgumentTypeError), match=rf"out\['by_modality'\] .*{said}"):
+    with pytest.raises(
+        (ArgumentValueError, ArgumentTypeError), match=rf"out\['by_modality'\] .*{said}"
+    ) as refused:
         netsim.propagate(net, rows, as_arrays=True, out=buffers)
+    assert refused.value.argument == "out['by_modality']"

@@ -28,6 +28,9 @@ CUBE_SHA256 = "a396d34775cee08f90a827104f146e77e0ed2969e7796a952aca40dbebe758da"
 # the NET funnel's outputs on the pinned draws (funnel parameters at their points), with
 # the funnel of this commit's configs/net_market.toml
 FUNNEL_SHA256 = "22e10f0c1860bb8471200a07ca883170fea1e60ec7bde398298bea5dcf61d865"
+# the NET file's products on the pinned draws (their inputs at their points), with the
+# products of this commit's configs/net_market.toml
+PRODUCTS_SHA256 = "69cc91e147f38fbced87adf0cee9a1398672db8a5e82a68455d29894c6e75f9a"
 GLOBAL_2031 = [4549.678806304932, 4009.9362983703613, 4277.206844329834, 4091.8010063171387]
 
 
@@ -192,8 +195,23 @@ def test_a_funnel_leaves_the_top_down_cube_unchanged_and_is_pinned(net):
     out = netsim.propagate(scenario, _funnel_inputs(scenario), as_arrays=True)
     top_down = ["by_end_user", "by_indication", "by_modality", "total"]
     assert _digest(out, top_down) == CUBE_SHA256
-    funnel = [name for name in out if name not in top_down]
+    funnel = list(netsim.OutputLayout.of(scenario).funnel_outputs)
     assert _digest(out, funnel) == FUNNEL_SHA256
+
+
+def test_products_leave_both_models_unchanged_and_are_pinned(net):
+    """The NET file's products on the same draws (their own inputs at their points): the
+    top-down cube and the funnel's outputs bit for bit as without them, and the products'
+    outputs pinned. Their curves use exp, so another maths library may move their last
+    bits (the market's outputs stay exact)."""
+    scenario = pinned(net)
+    layout = netsim.OutputLayout.of(scenario)
+    assert layout.products  # the NET file names its products
+    out = netsim.propagate(scenario, _funnel_inputs(scenario), as_arrays=True)
+    assert _digest(out, list(layout.top_down_outputs)) == CUBE_SHA256
+    assert _digest(out, list(layout.funnel_outputs)) == FUNNEL_SHA256
+    products = [*layout.product_outputs, *layout.patient_product_outputs]
+    assert _digest(out, products) == PRODUCTS_SHA256
 
 
 def test_keyed_uniform_stream_is_pinned():

@@ -23,7 +23,7 @@ import xarray as xr
 
 import netsim
 from netsim.analyze.bands import run_bands, run_exceedance
-from netsim.analyze.sensitivity import analyse
+from netsim.analyze.sensitivity import analyze
 from netsim.cli import main
 from netsim.errors import ScenarioError
 from netsim.present.plots import fan_chart
@@ -391,8 +391,8 @@ def _exceedance(dataset, scenario, folder):
     return run_exceedance(dataset, 4000.0, "total", "region")
 
 
-def _analyse(dataset, scenario, folder):
-    result, cell = analyse(
+def _analyze(dataset, scenario, folder):
+    result, cell = analyze(
         scenario, "prcc", "by_modality", "global", run=dataset, cell={"modality": "PRRT"}
     )
     assert cell == {"year": 2031, "modality": "PRRT"}
@@ -425,7 +425,7 @@ LIBRARY = {
     "spearman": _spearman,
     "prcc": _prcc,
     "tail_attribution": _tail,
-    "analyse": _analyse,
+    "analyze": _analyze,
     "render_report": _report,
     "run_summary": _summary,
     "fan_chart": _fan,
@@ -438,7 +438,7 @@ LIBRARY_NEEDS_DRAWS = {
     "spearman",
     "prcc",
     "tail_attribution",
-    "analyse",
+    "analyze",
 }
 
 

@@ -17,7 +17,7 @@ import xarray as xr
 import netsim
 from netsim.analyze.cells import select_output
 from netsim.cli import main
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.run.reduced import PILOT_DRAWS
 from netsim.run.zarr_store import open_store, store_progress
 
@@ -178,7 +178,7 @@ def cluster():
 def test_dask_run_is_bit_identical_to_local(cluster, net):
     local = netsim.simulate(net, 5000, seed=6, chunk_size=700)
     remote = netsim.simulate(net, 5000, seed=6, chunk_size=700, client=cluster)
-    for name in ("total", "by_modality", "by_end_user", "inputs"):
+    for name in ("total", "by_modality", "by_end_user", "inputs", "by_product", "by_company"):
         np.testing.assert_array_equal(remote[name].values, local[name].values)
     lazy = netsim.simulate(net, 5000, seed=6, chunk_size=700, client=cluster, lazy=True)
     assert lazy["total"].chunks is not None
@@ -267,7 +267,7 @@ def test_propagate_is_thread_safe_and_reuses_buffers(net):
     for thread in threads:
         thread.join()
     assert failures == []
-    with pytest.raises(ScenarioError, match="out\\['total'\\]"):
+    with pytest.raises(ArgumentValueError, match="out\\['total'\\]"):
         netsim.propagate(net, inputs[0][:10], as_arrays=True, out={"total": np.empty(3)})
 
 
@@ -400,7 +400,9 @@ def test_reduced_bands_of_a_market_in_tiny_or_huge_units(base_size):
 
 def test_reduced_accuracy_is_stated_as_the_bin_width(reduced):
     assert "within max_relative_bin_width" in reduced.attrs["accuracy"]
-    assert 0.0 < reduced.attrs["max_relative_bin_width"] < 2e-3
+    # the market's and the funnel's cells within 0.2 %; the products' within 0.5 %: a
+    # launch's first years span orders of magnitude over the draws (wider log bins)
+    assert 0.0 < reduced.attrs["max_relative_bin_width"] < 5e-3
 
 
 @pytest.mark.parametrize("chunk_size", [2.5, True, "8"])

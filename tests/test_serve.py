@@ -170,7 +170,8 @@ def test_the_page_and_its_assets_are_served_by_netsim(served):
     assert status == 200 and state["draws"] == DRAWS and state["seed"] == SEED
     keys = {c["key"] for c in state["controls"]}
     assert {PRRT_MODE, PRRT_LOW, OUTAGE, "market.base_scale.low"} <= keys
-    assert all(c["source"].startswith(("report:", "assumption:")) for c in state["controls"])
+    sources = ("report:", "study:", "assumption:")  # the three kinds a file may give
+    assert all(c["source"].startswith(sources) for c in state["controls"])
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,13 @@ def select_output(dataset: xr.Dataset, output: str = "total", by: str = "region"
         for a Zarr store: computed when used).
     """
     require_draws(dataset, f"selecting {output!r} draw by draw")
-    OutputLayout.from_dataset(dataset).check(output, by)
+    layout = OutputLayout.from_dataset(dataset)
+    layout.check(output, by)
+    if output in layout.value_outputs:
+        raise ScenarioError(
+            f"{output!r} is not stored in a run: netsim value (netsim.analyze.value.value) "
+            "computes it from the run's by_product and inputs"
+        )
     data = dataset[output]
     if "draw" not in data.dims:
         raise ScenarioError(f"dataset's {output!r} has no 'draw' dimension: it is not a run")
@@ -154,6 +160,8 @@ def cell_grid(layout: OutputLayout, output: str, by: str) -> xr.DataArray:
         "country": list(layout.countries),
         "region": list(layout.regions),
         "stage": list(layout.stages),
+        "product": list(layout.products),
+        "company": list(layout.companies),
         **{axis: list(layout.segments_of(axis)) for axis in layout.axes},
     }
     return xr.DataArray(

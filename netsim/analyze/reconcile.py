@@ -20,9 +20,10 @@ import numpy as np
 import xarray as xr
 
 from netsim.analyze.gap import decompose_gap
+from netsim.analyze.product_reconcile import PRODUCT_LEVELS, reconcile_products
 from netsim.analyze.sensitivity import centred_ranks
 from netsim.defaults import DEFAULT_CHUNK
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.kernels.funnel import split_share_kernel
 from netsim.model.arrays import draw_arrays, expected_draw_arrays, funnel_arrays
 from netsim.model.funnel_targets import funnel_target_rows
@@ -65,7 +66,7 @@ def _outputs(scenario: Scenario, by: str) -> tuple[str, str, str]:
             f"by={by!r}: the funnel does not split its patients over {by} (it splits over "
             f"{', '.join(funnel.splits) or 'no axis'}); choose one of {choices}"
         )
-    raise ScenarioError(f"by={by!r} is not one of {choices}")
+    raise ArgumentValueError(f"by={by!r} is not one of {choices}", argument="by")
 
 
 def reconcile_cells(
@@ -135,7 +136,8 @@ def reconcile(
         As :func:`netsim.simulate`: the same arguments give the same draws.
     by : str
         ``global``, ``region``, ``country``, or an axis the funnel splits over (its
-        segments, summed globally).
+        segments, summed globally); ``product`` or ``company``: each one's two views
+        (:func:`netsim.analyze.product_reconcile.reconcile_products`).
     q : sequence of float
         Quantiles of the bands.
     confidence : float
@@ -177,10 +179,12 @@ def reconcile(
     ScenarioError
         Without a funnel, for an unknown ``by``, or for a request the sampler refuses.
     """
+    if by in PRODUCT_LEVELS:  # each product's two views (netsim.analyze.product_reconcile)
+        return reconcile_products(scenario, draws, seed, sampler, by, q, confidence, chunk_size)
     _outputs(scenario, by)
     check_request(draws, seed, sampler, 0, draws if isinstance(draws, int) else 0)
     if chunk_size < 1:
-        raise ScenarioError(f"chunk_size={chunk_size} must be >= 1")
+        raise ArgumentValueError(f"chunk_size={chunk_size} must be >= 1", argument="chunk_size")
     layout = OutputLayout.of(scenario)
     probe_td, _ = reconcile_cells(
         scenario, {o: np.zeros((1, *layout.shape(o)), np.float32) for o in layout.outputs}, by

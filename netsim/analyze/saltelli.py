@@ -43,7 +43,7 @@ import numpy as np
 import xarray as xr
 from scipy.stats import qmc
 
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.kernels.saltelli import saltelli_group_sums_kernel
 from netsim.sampling.uniforms import open_interval
 
@@ -108,7 +108,13 @@ def sobol_indices(
     confidence: float = 0.95,
 ) -> xr.Dataset:
     """First-order and total Sobol indices with confidence intervals from independent
-    randomisations.
+    randomisations: the generic routine, for any vectorised model and any marginals.
+
+    Two are public on purpose: this one knows nothing of scenarios (a caller's own
+    model, the analytic test functions of :mod:`netsim.analytic`, the benchmark against
+    SALib), while :func:`netsim.sobol` is a scenario's: it builds the kernel as the
+    model, its parameters as the marginals, groups correlated inputs (and drivers, on
+    request) and labels the result with the scenario's years, places and segments.
 
     Parameters
     ----------
@@ -155,11 +161,7 @@ def sobol_indices(
     if len(names) != d:
         raise ScenarioError(f"{len(names)} names for {d} distributions")
     partition = _as_groups(groups, d)
-    labels = [" + ".join(names[i] for i in members) for members in partition]
-    if group_labels is not None:
-        if len(group_labels) != len(partition):
-            raise ScenarioError(f"{len(group_labels)} group labels for {len(partition)} groups")
-        labels = [str(v) for v in group_labels]
+    labels = _group_labels(names, partition, group_labels)
 
     base = scrambled_designs(2 * d, n, replicates, seed)
     uniform_a, uniform_b = base[:, :d], base[:, d:]
@@ -182,19 +184,37 @@ def sobol_indices(
     estimates = sums.estimates(confidence)
     members = [", ".join(names[i] for i in m) for m in partition]
     return _labelled(estimates, template, labels, members).assign_attrs(
-        {
-            "method": "sobol (Saltelli 2010 first order, Jansen total)",
-            "n": n,
-            "evaluations": saltelli_evaluations(n, len(partition)),
-            "confidence": confidence,
-            "replicates": replicates,
-            "interval": (
-                f"jackknife over {replicates} independently scrambled designs (delete one "
-                f"design), Student t with {replicates - 1} degrees of freedom"
-            ),
-            "seed": seed,
-        }
+        _attributes(n, len(partition), confidence, replicates, seed)
     )
+
+
+def _group_labels(
+    names: list[str], partition: list[list[int]], given: Sequence[str] | None
+) -> list[str]:
+    """One label per group: ``given``, or its members' names joined by `` + ``."""
+    if given is None:
+        return [" + ".join(names[i] for i in members) for members in partition]
+    if len(given) != len(partition):
+        raise ScenarioError(f"{len(given)} group labels for {len(partition)} groups")
+    return [str(v) for v in given]
+
+
+def _attributes(
+    n: int, groups: int, confidence: float, replicates: int, seed: int
+) -> dict[str, Any]:
+    """The attrs of a Sobol result: the method, its budget and its interval."""
+    return {
+        "method": "sobol (Saltelli 2010 first order, Jansen total)",
+        "n": n,
+        "evaluations": saltelli_evaluations(n, groups),
+        "confidence": confidence,
+        "replicates": replicates,
+        "interval": (
+            f"jackknife over {replicates} independently scrambled designs (delete one "
+            f"design), Student t with {replicates - 1} degrees of freedom"
+        ),
+        "seed": seed,
+    }
 
 
 def _check_request(
@@ -203,14 +223,19 @@ def _check_request(
     if d < 1:
         raise ScenarioError("sobol_indices needs at least one input")
     if replicates < 2 or replicates & (replicates - 1):
-        raise ScenarioError(f"replicates={replicates} must be a power of two >= 2")
+        raise ArgumentValueError(
+            f"replicates={replicates} must be a power of two >= 2", argument="replicates"
+        )
     if n < MIN_ROWS_PER_REPLICATE * replicates or n & (n - 1):
-        raise ScenarioError(
+        raise ArgumentValueError(
             f"n={n} must be a power of two >= {MIN_ROWS_PER_REPLICATE * replicates} "
-            f"({replicates} scrambled designs of at least {MIN_ROWS_PER_REPLICATE} rows)"
+            f"({replicates} scrambled designs of at least {MIN_ROWS_PER_REPLICATE} rows)",
+            argument="n",
         )
     if not 0.0 < confidence < 1.0:
-        raise ScenarioError(f"confidence={confidence} must lie in (0, 1)")
+        raise ArgumentValueError(
+            f"confidence={confidence} must lie in (0, 1)", argument="confidence"
+        )
     if ungrouped_transform:
         raise ScenarioError(
             "correlated inputs break the independence Sobol indices rest on: pass groups that "

@@ -32,9 +32,10 @@ from netsim.analyze.cells import (
     select_cell,
     select_output,
 )
+from netsim.analyze.npv import npv_of_arrays
 from netsim.analyze.saltelli import DEFAULT_REPLICATES, sobol_indices
 from netsim.errors import ScenarioError
-from netsim.model.arrays import expected_draw_arrays
+from netsim.model.arrays import expected_draw_arrays, override_rows
 from netsim.model.layout import OutputLayout, sum_countries
 from netsim.model.propagate import propagate, run_kernel
 from netsim.sampling.copula import correlate_uniforms
@@ -43,7 +44,7 @@ from netsim.scenario.schema import Scenario
 __all__ = [
     "MAX_ATTRIBUTION_PLAYERS",
     "METHODS",
-    "analyse",
+    "analyze",
     "attribution",
     "correlation_groups",
     "prcc",
@@ -57,6 +58,7 @@ __all__ = [
 MAX_ATTRIBUTION_PLAYERS = 16  # exact Shapley values cost 2**players base-case rows
 METHODS = ("tornado", "spearman", "prcc", "sobol", "attribution", "tail")
 RUN_METHODS = ("spearman", "prcc", "tail")  # the methods that work on a run's draws
+VALUE_METHODS = ("tornado", "sobol")  # the methods that take a product's net present value
 DEFAULT_RUN_DRAWS = 20_000  # draws of the run a run method makes when given none
 DEFAULT_SOBOL_N = 1024
 
@@ -81,7 +83,8 @@ def tornado(
     ----------
     scenario : Scenario
     output : str
-        ``total`` or ``by_<axis>``.
+        ``total``, ``by_<axis>``, another output of the layout, or ``npv`` (each
+        product's net present value, ``by="global"``).
     by : {"country", "region", "global"}
     low, high : float
         Quantiles of each input's distribution (default P10 and P90). For a 0/1
@@ -113,9 +116,7 @@ def tornado(
     rows: list[dict[str, float]] = [{}]
     rows += [{name: v} for name, v in zip(names, inputs_low, strict=True)]
     rows += [{name: v} for name, v in zip(names, inputs_high, strict=True)]
-    values = OutputLayout.of(scenario).aggregate_arrays(
-        run_kernel(scenario, expected_draw_arrays(scenario, rows)), output, by
-    )
+    values = _base_case_values(scenario, rows, output, by)
     n = len(names)
     base = values.isel(draw=0, drop=True)
     coords = _parameter_coords(scenario)
@@ -141,6 +142,18 @@ def tornado(
         }
     )
     return result
+
+
+def _base_case_values(
+    scenario: Scenario, rows: list[dict[str, float]], output: str, by: str
+) -> xr.DataArray:
+    """One output of base-case rows (each mapping: the inputs moved from their points),
+    summed ``by`` a level, with a ``draw`` dimension over the rows; ``npv`` from the
+    rows' revenue and inputs (:mod:`netsim.analyze.npv`)."""
+    arrays = run_kernel(scenario, expected_draw_arrays(scenario, rows))
+    if output in OutputLayout.of(scenario).value_outputs:
+        return npv_of_arrays(scenario, arrays, override_rows(scenario, rows))
+    return OutputLayout.of(scenario).aggregate_arrays(arrays, output, by)
 
 
 def centred_ranks(values: np.ndarray) -> np.ndarray:
@@ -278,15 +291,27 @@ def correlation_groups(scenario: Scenario, group: str = "parameter") -> list[lis
 
 
 def _inputs_of(scenario: Scenario, output: str) -> list[int]:
-    """The parameters an output can depend on: a top-down output none of a funnel's own
-    (unless a correlation ties one to the others); a patient-based output all."""
-    funnel = scenario.funnel
-    if funnel is None or output not in OutputLayout.of(scenario).top_down_outputs:
-        return list(range(len(scenario.parameters)))
-    own = {p.name for p in funnel.parameters}
-    if any(own & set(c.parameters) for c in scenario.correlations):
-        return list(range(len(scenario.parameters)))
-    return [i for i, p in enumerate(scenario.parameters) if p.name not in own]
+    """The parameters an output can depend on: a top-down output none of a funnel's or the
+    products' own, a product's output (or value) none of the funnel's, a patient-based
+    output none of the products' unless it is a product's (unless a correlation ties one
+    left out to the others: then all)."""
+    layout = OutputLayout.of(scenario)
+    funnel = {p.name for p in scenario.funnel.parameters} if scenario.funnel else set()
+    products = {p.name for p in scenario.parameters if p.owner.startswith(PRODUCT_OWNERS)}
+    if output in layout.top_down_outputs:
+        left_out = funnel | products
+    elif output in (*layout.product_outputs, *layout.value_outputs):
+        left_out = funnel
+    elif output in layout.funnel_outputs:
+        left_out = products
+    else:
+        left_out = set()
+    if any(left_out & set(c.parameters) for c in scenario.correlations):
+        left_out = set()
+    return [i for i, p in enumerate(scenario.parameters) if p.name not in left_out]
+
+
+PRODUCT_OWNERS = ("products.", "valuation")  # the owners of the products' own inputs
 
 
 class _KernelModel:
@@ -300,8 +325,9 @@ class _KernelModel:
     def __init__(self, scenario: Scenario, output: str, by: str, used: list[int]):
         self.scenario, self.output, self.by, self.used = scenario, output, by, used
         self.layout = OutputLayout.of(scenario)
-        self.top_down = output in self.layout.top_down_outputs
-        self.computed = self.layout.top_down_outputs if self.top_down else self.layout.outputs
+        self.value = output in self.layout.value_outputs
+        self.top_down = self.value or output in self.layout.market_outputs
+        self.computed = self.layout.market_outputs if self.top_down else self.layout.outputs
         self.points = np.array([p.distribution.point for p in scenario.parameters])
         self.rows = np.empty((0, self.points.size))
         self.buffers: dict[str, np.ndarray] = {}
@@ -324,6 +350,12 @@ class _KernelModel:
             dtype=np.float64,
             check=False,
         )
+        if self.value:  # net present values, from the rows' revenue and inputs
+            npv = npv_of_arrays(self.scenario, arrays, self.rows)
+            if self.labelled:
+                return npv.values
+            self.labelled = True
+            return npv
         if not self.labelled:  # the labels come from the first evaluation
             self.labelled = True
             return self.layout.aggregate_arrays(arrays, self.output, self.by)
@@ -355,6 +387,11 @@ def sobol(
     confidence: float = 0.95,
 ) -> xr.Dataset:
     """Sobol first-order and total indices of every input on every cell, on the kernel.
+
+    The scenario's Sobol analysis, built on the generic
+    :func:`netsim.analyze.saltelli.sobol_indices` (public as ``netsim.sobol_indices``, for
+    any model a caller brings): here the model is the scenario's kernel, the marginals its
+    parameters, and the result is labelled with its cells.
 
     Correlated inputs are grouped (:func:`correlation_groups`): their group gets
     one pair of indices, labelled ``a + b``, since Sobol indices of single
@@ -609,7 +646,7 @@ def ranking(
     return picked.isel({leading: order})
 
 
-def analyse(
+def analyze(
     scenario: Scenario,
     method: str,
     output: str = "total",
@@ -650,6 +687,11 @@ def analyse(
         raise ScenarioError(f"method={method!r} is not one of {', '.join(METHODS)}")
     layout = OutputLayout.of(scenario)
     layout.check(output, by)
+    if output in layout.value_outputs and method not in VALUE_METHODS:
+        raise ScenarioError(
+            f"method={method!r} does not take output {output!r}: {', '.join(VALUE_METHODS)} "
+            "do (netsim value gives a run's net present values)"
+        )
     given = dict(cell or {})
     default_cell(cell_grid(layout, output, by), given)  # an unnamed cell: refused before work
     if method in RUN_METHODS:

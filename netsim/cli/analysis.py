@@ -15,14 +15,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from netsim.cli.commands import command
 from netsim.cli.run import add_recalibrate_argument, load_changed
 from netsim.defaults import BY_CHOICES
 from netsim.errors import OutputError, ScenarioError
 
-__all__ = ["add_analysis_commands", "run_analysis_command"]
+__all__ = ["METHODS", "PLOTS", "SOBOL_VARIABLES"]
 
 METHODS = ("tornado", "spearman", "prcc", "sobol", "attribution", "tail")
-PLOTS = ("fan", "tornado", "sobol", "hist", "waterfall", "spider")
+PLOTS = ("fan", "tornado", "sobol", "hist", "waterfall", "spider", "shares")
 # what a Sobol result file must hold (sensitivity --method sobol --out writes them)
 SOBOL_VARIABLES = (
     "first_order",
@@ -32,14 +33,21 @@ SOBOL_VARIABLES = (
 )
 
 
-def add_analysis_commands(sub: Any) -> None:
-    """Add the analysis subcommands to the ``netsim`` parser."""
-    _add_bands(sub)
-    _add_sensitivity(sub)
-    _add_compare(sub)
-    _add_plot(sub)
-    _add_reconcile(sub)
-    _add_report(sub)
+def _output(path: str | None, suffixes: tuple[str, ...], reads: list[str]) -> Any:
+    """The :class:`OutputFile` of ``path`` (None when not asked for)."""
+    if path is None:
+        return None
+    from netsim.output_files import OutputFile
+
+    if Path(path).suffix.lower() not in suffixes:
+        raise ScenarioError(f"{path}: expected a file ending in {' or '.join(suffixes)}")
+    return OutputFile(path, reads)
+
+
+def _top(value: int) -> int:
+    if value < 1:
+        raise ScenarioError(f"--top {value} must be >= 1")
+    return value
 
 
 def _add_bands(sub: Any) -> None:
@@ -83,143 +91,7 @@ def _add_bands(sub: Any) -> None:
     )
 
 
-def _add_sensitivity(sub: Any) -> None:
-    sens = sub.add_parser("sensitivity", help="which inputs matter, where and when")
-    sens.add_argument("config", help="scenario TOML file")
-    sens.add_argument("--method", choices=METHODS, default="tornado")
-    sens.add_argument("--output", default="total", help="total or by_<axis> (default total)")
-    sens.add_argument("--by", choices=BY_CHOICES, default="global")
-    sens.add_argument(
-        "--at", nargs="+", default=[], metavar="DIM=LABEL", help="the cell to rank (year=2031 ...)"
-    )
-    sens.add_argument(
-        "--draws", type=int, help="draws (spearman/prcc/tail, default 20,000) or Sobol base n"
-    )
-    sens.add_argument("--seed", type=int, default=0)
-    sens.add_argument("--group", choices=["parameter", "driver"], default="parameter")
-    sens.add_argument("--top", type=int, default=10, help="rows to print")
-    sens.add_argument("--run", help="take the draws of this run (spearman, prcc, tail)")
-    sens.add_argument("--out", help="write the whole sensitivity cube to NetCDF (.nc)")
-    sens.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
-    add_recalibrate_argument(sens)
-
-
-def _add_compare(sub: Any) -> None:
-    comp = sub.add_parser("compare", help="paired differences of scenarios on common draws")
-    comp.add_argument("base", help="the base scenario TOML")
-    comp.add_argument("others", nargs="*", help="other scenarios (overlays) to compare")
-    comp.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY.PATH=VALUE",
-        help="compare the base with these changes as one more scenario",
-    )
-    comp.add_argument("--draws", type=int, default=20_000, help="paired draws (default 20,000)")
-    comp.add_argument(
-        "--recalibrate",
-        action="store_true",
-        help="solve every other scenario anew (default: overlays and --set keep the base's "
-        "solved growth, so only the change differs)",
-    )
-    comp.add_argument("--seed", type=int, default=0)
-    comp.add_argument("--output", default="total")
-    comp.add_argument("--by", choices=BY_CHOICES, default="global")
-    comp.add_argument("--year", type=int, help="only this year (default: the final year)")
-    comp.add_argument("--csv", help="also write the table to this CSV file")
-    comp.add_argument(
-        "--xlsx",
-        help="also write an Excel workbook: bands of each scenario, the paired differences, "
-        "and the base's assumptions with their sources",
-    )
-    comp.add_argument("--out", help="write the comparison to NetCDF (.nc)")
-
-
-def _add_plot(sub: Any) -> None:
-    plot = sub.add_parser(
-        "plot", help="draw a fan, tornado, sobol, hist, waterfall or spider chart"
-    )
-    plot.add_argument("kind", choices=PLOTS)
-    plot.add_argument(
-        "sources",
-        nargs="+",
-        help="fan: run files (several overlay); hist: a run file; tornado, waterfall, spider: "
-        "a scenario TOML; sobol: a file from sensitivity --method sobol --out",
-    )
-    plot.add_argument("--out", required=True, help="picture file, .png or .svg")
-    plot.add_argument("--output", default="total")
-    plot.add_argument("--by", choices=BY_CHOICES, default="global")
-    plot.add_argument("--at", nargs="+", default=[], metavar="DIM=LABEL")
-    plot.add_argument("--top", type=int, default=12)
-
-
-def _add_reconcile(sub: Any) -> None:
-    recon = sub.add_parser(
-        "reconcile", help="the patient-based model against the top-down one, draw by draw"
-    )
-    recon.add_argument("config", help="scenario TOML file with a [funnel]")
-    recon.add_argument("--draws", type=int, default=20_000, help="paired draws (default 20,000)")
-    recon.add_argument("--seed", type=int, default=0)
-    recon.add_argument("--sampler", choices=("mc", "lhs", "sobol"), default="mc")
-    recon.add_argument(
-        "--by",
-        default="global",
-        help="global, region, country, or an axis the funnel splits over (e.g. modality)",
-    )
-    recon.add_argument("--year", type=int, nargs="+", help="only these years in the table")
-    recon.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
-    add_recalibrate_argument(recon)
-    recon.add_argument(
-        "--plot",
-        help="the chart of both fans, .png or .svg (default: reconcile_<config name>.png)",
-    )
-    recon.add_argument("--no-plot", action="store_true", help="write no chart")
-    recon.add_argument(
-        "--csv",
-        help="also write the ratio table (with the gaps) to this CSV file, and the base-year "
-        "gap by factor beside it, to <name>_factors.csv",
-    )
-    recon.add_argument("--out", help="write the reconciliation to NetCDF (.nc)")
-
-
-def _add_report(sub: Any) -> None:
-    report = sub.add_parser("report", help="one self-contained HTML report of a run")
-    report.add_argument("run", help="a run written by netsim run (.nc or .zarr)")
-    report.add_argument("--out", required=True, help="the HTML file to write")
-    report.add_argument("--sensitivity", help="a Sobol file (sensitivity --method sobol --out)")
-    report.add_argument("--at", nargs="+", default=[], metavar="DIM=LABEL")
-
-
-def run_analysis_command(args: argparse.Namespace) -> int:
-    """Dispatch one analysis subcommand; returns the exit status."""
-    handler = {
-        "bands": _bands,
-        "sensitivity": _sensitivity,
-        "compare": _compare,
-        "reconcile": _reconcile,
-        "plot": _plot,
-        "report": _report,
-    }[args.command]
-    return handler(args)
-
-
-def _output(path: str | None, suffixes: tuple[str, ...], reads: list[str]) -> Any:
-    """The :class:`OutputFile` of ``path`` (None when not asked for)."""
-    if path is None:
-        return None
-    from netsim.output_files import OutputFile
-
-    if Path(path).suffix.lower() not in suffixes:
-        raise ScenarioError(f"{path}: expected a file ending in {' or '.join(suffixes)}")
-    return OutputFile(path, reads)
-
-
-def _top(value: int) -> int:
-    if value < 1:
-        raise ScenarioError(f"--top {value} must be >= 1")
-    return value
-
-
+@command("bands", _add_bands)
 def _bands(args: argparse.Namespace) -> int:
     from netsim.analyze.bands import output_and_level, run_bands, run_exceedance
     from netsim.present.tables import bands_table, exceedance_table
@@ -261,9 +133,31 @@ def _bands(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_sensitivity(sub: Any) -> None:
+    sens = sub.add_parser("sensitivity", help="which inputs matter, where and when")
+    sens.add_argument("config", help="scenario TOML file")
+    sens.add_argument("--method", choices=METHODS, default="tornado")
+    sens.add_argument("--output", default="total", help="total or by_<axis> (default total)")
+    sens.add_argument("--by", choices=BY_CHOICES, default="global")
+    sens.add_argument(
+        "--at", nargs="+", default=[], metavar="DIM=LABEL", help="the cell to rank (year=2031 ...)"
+    )
+    sens.add_argument(
+        "--draws", type=int, help="draws (spearman/prcc/tail, default 20,000) or Sobol base n"
+    )
+    sens.add_argument("--seed", type=int, default=0)
+    sens.add_argument("--group", choices=["parameter", "driver"], default="parameter")
+    sens.add_argument("--top", type=int, default=10, help="rows to print")
+    sens.add_argument("--run", help="take the draws of this run (spearman, prcc, tail)")
+    sens.add_argument("--out", help="write the whole sensitivity cube to NetCDF (.nc)")
+    sens.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
+    add_recalibrate_argument(sens)
+
+
+@command("sensitivity", _add_sensitivity)
 def _sensitivity(args: argparse.Namespace) -> int:
     from netsim.analyze.cells import parse_cell
-    from netsim.analyze.sensitivity import analyse
+    from netsim.analyze.sensitivity import analyze
     from netsim.present.tables import sensitivity_table
     from netsim.run.reading import open_run
     from netsim.run.writing import write_netcdf
@@ -275,7 +169,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
         scenario = load_changed(args)
         _refuse_inputs(outputs, scenario.source_files)
         run = open_run(args.run) if args.run else None
-        result, cell = analyse(
+        result, cell = analyze(
             scenario,
             args.method,
             args.output,
@@ -299,6 +193,38 @@ def _sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_compare(sub: Any) -> None:
+    comp = sub.add_parser("compare", help="paired differences of scenarios on common draws")
+    comp.add_argument("base", help="the base scenario TOML")
+    comp.add_argument("others", nargs="*", help="other scenarios (overlays) to compare")
+    comp.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="compare the base with these changes as one more scenario",
+    )
+    comp.add_argument("--draws", type=int, default=20_000, help="paired draws (default 20,000)")
+    comp.add_argument(
+        "--recalibrate",
+        action="store_true",
+        help="solve every other scenario anew (default: overlays and --set keep the base's "
+        "solved growth, so only the change differs)",
+    )
+    comp.add_argument("--seed", type=int, default=0)
+    comp.add_argument("--output", default="total")
+    comp.add_argument("--by", choices=BY_CHOICES, default="global")
+    comp.add_argument("--year", type=int, help="only this year (default: the final year)")
+    comp.add_argument("--csv", help="also write the table to this CSV file")
+    comp.add_argument(
+        "--xlsx",
+        help="also write an Excel workbook: bands of each scenario, the paired differences, "
+        "and the base's assumptions with their sources",
+    )
+    comp.add_argument("--out", help="write the comparison to NetCDF (.nc)")
+
+
+@command("compare", _add_compare)
 def _compare(args: argparse.Namespace) -> int:
     import netsim
     from netsim.analyze.comparison import compare
@@ -346,6 +272,37 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_reconcile(sub: Any) -> None:
+    recon = sub.add_parser(
+        "reconcile", help="the patient-based model against the top-down one, draw by draw"
+    )
+    recon.add_argument("config", help="scenario TOML file with a [funnel]")
+    recon.add_argument("--draws", type=int, default=20_000, help="paired draws (default 20,000)")
+    recon.add_argument("--seed", type=int, default=0)
+    recon.add_argument("--sampler", choices=("mc", "lhs", "sobol"), default="mc")
+    recon.add_argument(
+        "--by",
+        default="global",
+        help="global, region, country, an axis the funnel splits over (e.g. modality), or "
+        "product or company: each one's two views",
+    )
+    recon.add_argument("--year", type=int, nargs="+", help="only these years in the table")
+    recon.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
+    add_recalibrate_argument(recon)
+    recon.add_argument(
+        "--plot",
+        help="the chart of both fans, .png or .svg (default: reconcile_<config name>.png)",
+    )
+    recon.add_argument("--no-plot", action="store_true", help="write no chart")
+    recon.add_argument(
+        "--csv",
+        help="also write the ratio table (with the gaps) to this CSV file, and the base-year "
+        "gap by factor beside it, to <name>_factors.csv",
+    )
+    recon.add_argument("--out", help="write the reconciliation to NetCDF (.nc)")
+
+
+@command("reconcile", _add_reconcile)
 def _reconcile(args: argparse.Namespace) -> int:
     from netsim.analyze.reconcile import reconcile
     from netsim.present.plots import reconcile_chart
@@ -353,6 +310,8 @@ def _reconcile(args: argparse.Namespace) -> int:
     from netsim.run.planning import sobol_balance_note
     from netsim.run.writing import write_netcdf
 
+    if args.by in ("product", "company"):
+        return _reconcile_products(args)
     reads = [args.config]
     if args.no_plot and args.plot:
         raise ScenarioError("--plot and --no-plot contradict each other")
@@ -391,6 +350,26 @@ def _reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_plot(sub: Any) -> None:
+    plot = sub.add_parser(
+        "plot", help="draw a fan, tornado, sobol, hist, waterfall, spider or shares chart"
+    )
+    plot.add_argument("kind", choices=PLOTS)
+    plot.add_argument(
+        "sources",
+        nargs="+",
+        help="fan: run files (several overlay); hist, shares (a segment's products stacked, "
+        "--at <axis>=<segment>): a run file; tornado, waterfall, spider: a scenario TOML; "
+        "sobol: a file from sensitivity --method sobol --out",
+    )
+    plot.add_argument("--out", required=True, help="picture file, .png or .svg")
+    plot.add_argument("--output", default="total")
+    plot.add_argument("--by", choices=BY_CHOICES, default="global")
+    plot.add_argument("--at", nargs="+", default=[], metavar="DIM=LABEL")
+    plot.add_argument("--top", type=int, default=12)
+
+
+@command("plot", _add_plot)
 def _plot(args: argparse.Namespace) -> int:
     from netsim.analyze.cells import default_cell, parse_cell
     from netsim.present import plots
@@ -406,6 +385,8 @@ def _plot(args: argparse.Namespace) -> int:
             path = _fan(args, cell, out)
         elif kind == "hist":
             path = _histogram(args, cell, out)
+        elif kind == "shares":
+            path = _shares(args.sources[0], cell, out)
         elif kind == "sobol":
             result = open_analysis(sources[0], SOBOL_VARIABLES, "sensitivity --method sobol --out")
             path = plots.sobol_bars(
@@ -470,11 +451,63 @@ def _histogram(args: argparse.Namespace, cell: dict[str, Any], out: Any) -> Path
     return plots.histogram(values, out, chart_title(args.output, chosen))
 
 
+def _reconcile_products(args: argparse.Namespace) -> int:
+    """``netsim reconcile --by product|company``: each product's two views, worldwide."""
+    from netsim.analyze.product_reconcile import reconcile_products
+    from netsim.present.products import reconcile_product_tables
+    from netsim.run.writing import write_netcdf
+
+    if args.plot:
+        raise ScenarioError("--plot draws the market's fans: not with --by product or company")
+    reads = [args.config]
+    csv_file, out = _output(args.csv, (".csv",), reads), _output(args.out, (".nc",), reads)
+    with _outputs(csv_file, out) as outputs:
+        scenario = load_changed(args)
+        _refuse_inputs(outputs, scenario.source_files)
+        result = reconcile_products(scenario, args.draws, args.seed, args.sampler, args.by)
+        known = result["year"].values.tolist()
+        for year in args.year or ():
+            if year not in known:
+                raise ScenarioError(f"--year {year}: the scenario has years {known}")
+        tables = reconcile_product_tables(result, args.year)
+        written = _write_all(
+            (lambda: csv_file.write_text(tables[0].csv())) if csv_file else None,
+            (lambda: write_netcdf(result, out)) if out is not None else None,
+        )
+    print("\n\n".join(table.text() for table in tables))
+    for path in written:
+        print(f"\nwrote {path}")
+    return 0
+
+
+def _shares(source: str, cell: dict[str, Any], out: Any) -> Path:
+    """The products of one segment (``--at <axis>=<segment>``) stacked over the years."""
+    from netsim.analyze.cells import require_draws, run_scenario
+    from netsim.model.layout import OutputLayout
+    from netsim.present.products import segment_shares_chart
+    from netsim.run.reading import open_run
+
+    with _naming(source):
+        run = open_run(source)
+        require_draws(run, "the products' shares")
+        axis = OutputLayout.from_dataset(run).product_axis
+        if not axis:
+            raise ScenarioError(f"plot shares: {source} has no products")
+        if list(cell) != [axis]:
+            raise ScenarioError(
+                f"plot shares: --at must name one segment of the products' axis: {axis}=<segment>"
+            )
+        scenario = run_scenario(run)
+        labels = {p.id: p.label for p in scenario.products}
+        segments = {p.id: p.segments for p in scenario.products}
+        return segment_shares_chart(run, str(cell[axis]), segments, out, labels)
+
+
 def _plot_of_scenario(args: argparse.Namespace, cell: dict[str, Any], out: Any) -> Path:
     """tornado, waterfall and spider: analyses of a scenario, its inputs by their labels."""
     import netsim
     from netsim.analyze.cells import default_cell
-    from netsim.analyze.sensitivity import analyse
+    from netsim.analyze.sensitivity import analyze
     from netsim.analyze.spider import spider
     from netsim.present import plots
     from netsim.present.labels import parameter_labels
@@ -487,12 +520,21 @@ def _plot_of_scenario(args: argparse.Namespace, cell: dict[str, Any], out: Any) 
         chosen = default_cell(result["base"], cell)
         return plots.spider_chart(result, chosen, out, min(args.top, 8), labels)
     method = "tornado" if args.kind == "tornado" else "attribution"
-    result, chosen = analyse(scenario, method, args.output, args.by, cell=cell)
+    result, chosen = analyze(scenario, method, args.output, args.by, cell=cell)
     if args.kind == "tornado":
         return plots.tornado_chart(result, chosen, out, args.top, labels)
     return plots.waterfall(result, chosen, out, labels)
 
 
+def _add_report(sub: Any) -> None:
+    report = sub.add_parser("report", help="one self-contained HTML report of a run")
+    report.add_argument("run", help="a run written by netsim run (.nc or .zarr)")
+    report.add_argument("--out", required=True, help="the HTML file to write")
+    report.add_argument("--sensitivity", help="a Sobol file (sensitivity --method sobol --out)")
+    report.add_argument("--at", nargs="+", default=[], metavar="DIM=LABEL")
+
+
+@command("report", _add_report)
 def _report(args: argparse.Namespace) -> int:
     from netsim.analyze.cells import default_cell, parse_cell
     from netsim.present.report import write_report

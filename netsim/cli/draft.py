@@ -15,6 +15,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from netsim.cli.commands import command
 from netsim.errors import ScenarioError
 
 __all__ = ["MAX_REPORT_BYTES", "add_draft_command", "draft_command", "read_report_text"]
@@ -89,6 +90,7 @@ def read_report_text(path: str | Path) -> str:
     return text
 
 
+@command("draft", add_draft_command, uses_dask=False)
 def draft_command(args: argparse.Namespace) -> int:
     """Run ``netsim draft``; returns the exit status."""
     from netsim.drafting import draft, load, summary

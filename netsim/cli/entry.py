@@ -21,17 +21,9 @@ from collections.abc import Sequence
 from types import FrameType
 
 from netsim import __version__
-from netsim.cli.analysis import add_analysis_commands, run_analysis_command
-from netsim.cli.draft import add_draft_command, draft_command
-from netsim.cli.run import (
-    Terminated,
-    add_recalibrate_argument,
-    add_run_command,
-    run_command,
-    zarr_store,
-)
-from netsim.cli.serve import add_serve_command, serve_command
-from netsim.errors import ScenarioError, damage_found_by_hdf5
+from netsim.cli.commands import load_commands
+from netsim.cli.run import Terminated
+from netsim.errors import ArgumentValueError, ScenarioError, damage_found_by_hdf5
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
@@ -52,16 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"netsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    add_run_command(sub)
-
-    validate = sub.add_parser("validate", help="check a scenario and show its calibration")
-    validate.add_argument("config", help="scenario TOML file")
-    validate.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
-    add_recalibrate_argument(validate)
-    add_analysis_commands(sub)
-    add_draft_command(sub)
-    add_serve_command(sub)
+    for registered in load_commands().values():
+        registered.parser(sub)
     return parser
 
 
@@ -163,16 +147,8 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
         args = _parser().parse_args(argv)
         if own_process:
             _prepare_process(args)
-        if args.command == "run":
-            return run_command(args)
-        if args.command == "validate":
-            return _validate(args)
-        if args.command == "draft":
-            return draft_command(args)
-        if args.command == "serve":
-            return serve_command(args)
-        return run_analysis_command(args)
-    except ScenarioError as error:
+        return load_commands()[args.command].action(args)
+    except (ScenarioError, ArgumentValueError) as error:
         print(f"netsim: error: {_one_line(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -237,13 +213,9 @@ def _one_line(text: str) -> str:
 
 
 def _uses_dask(args: argparse.Namespace) -> bool:
-    """Whether a command may need Dask: a cluster, a Zarr store, or the analysis commands
-    (whose inputs may be Zarr stores or Dask-backed files)."""
-    if args.command in ("validate", "draft", "serve"):
-        return False
-    if args.command != "run":
-        return True
-    return bool(args.scheduler or zarr_store(args))
+    """Whether a command may need Dask, as it registered (a run on a cluster or into a
+    Zarr store; the analysis commands, whose inputs may be Zarr stores)."""
+    return load_commands()[args.command].uses_dask(args)
 
 
 def leave_out_dask() -> bool:
@@ -261,18 +233,6 @@ def leave_out_dask() -> bool:
         return False
     sys.modules["dask"] = None  # type: ignore[assignment]
     return True
-
-
-def _validate(args: argparse.Namespace) -> int:
-    import netsim
-    from netsim.present.tables import validation_text
-
-    # validate checks everything: it runs the solver even when a solution is cached
-    scenario = netsim.load_scenario(
-        args.config, args.set, reuse_solution=False, recalibrate=args.recalibrate or None
-    )
-    print(validation_text(scenario))
-    return 0
 
 
 __all__ = ["console", "leave_out_dask", "main"]

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from netsim.cli.commands import command
 from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import ScenarioError
 
@@ -173,12 +174,17 @@ def _percent(text: str) -> float:
     return value
 
 
+def _run_uses_dask(args: argparse.Namespace) -> bool:
+    """A run uses Dask on a cluster or into a Zarr store; in memory it never does."""
+    return bool(args.scheduler or zarr_store(args))
+
+
+@command("run", add_run_command, uses_dask=_run_uses_dask)
 def run_command(args: argparse.Namespace) -> int:
     """Run ``netsim run``; returns the exit status."""
     import netsim
     from netsim.model.layout import OutputLayout
     from netsim.output_files import OutputFile
-    from netsim.run.planning import plan_run
     from netsim.run.writing import write_netcdf
     from netsim.sampling.uniforms import check_request
 
@@ -196,14 +202,7 @@ def run_command(args: argparse.Namespace) -> int:
     reduce = "bands" if args.reduce else "auto"
     plan = None
     if not args.resume:
-        plan = plan_run(
-            OutputLayout.of(scenario),
-            draws,
-            reduce=reduce,
-            store=store,
-            precision=precision,
-            sampler=sampler,
-        )
+        plan = _planned(args, OutputLayout.of(scenario), draws, reduce, store, precision)
         if plan.note:
             print(plan.note, file=sys.stderr)
     # the output exists (as a temporary) before anything is computed: an unwritable
@@ -265,17 +264,26 @@ def run_command(args: argparse.Namespace) -> int:
             client.close()
     if args.resume:
         print(f"resumed {resumed}")
-    print(_header(scenario, dataset, args, time.perf_counter() - started, store))
-    _print_results(scenario, dataset, written, store)
+    seconds = time.perf_counter() - started
+    _print_run(scenario, dataset, args, seconds, store, written)
     return 0
 
 
-def _print_results(scenario: Any, dataset: Any, written: Any, store: str | None) -> None:
-    """What a run prints after its header: the precision reached, its tables, its files."""
+def _print_run(
+    scenario: Any,
+    dataset: Any,
+    args: argparse.Namespace,
+    seconds: float,
+    store: str | None,
+    written: Path | None,
+) -> None:
+    """Print a finished run: its header, the precision reached (a run to a precision),
+    its bands with the base case, and what was written."""
     import netsim
     from netsim.model.layout import OutputLayout
     from netsim.present.tables import run_summary
 
+    print(_header(scenario, dataset, args, seconds, store))
     if "precision_target" in dataset.attrs:
         met = "met" if dataset.attrs["precision_met"] else "NOT met (--max-draws reached)"
         print(
@@ -303,16 +311,37 @@ def _file_of(dataset: Any, args: argparse.Namespace) -> Any:
     return record_of(dataset)
 
 
+def _planned(
+    args: argparse.Namespace,
+    layout: Any,
+    draws: int,
+    reduce: str,
+    store: str | None,
+    precision: float | None,
+) -> Any:
+    """The run's plan (:func:`netsim.run.planning.plan_run`); a run that streams into
+    its record needs memory for the record, not the cube: it stays a run of every draw
+    when the record fits where the cube would not (``recorded``)."""
+    from dataclasses import replace
+
+    from netsim.run.planning import memory_budget, plan_run, sobol_balance_note
+    from netsim.run.record import record_bytes
+
+    sampler = args.sampler or "mc"
+    plan = plan_run(layout, draws, reduce=reduce, store=store, precision=precision, sampler=sampler)
+    streams = not (args.cube or args.scheduler or args.chunk_size is not None or args.reduce)
+    if streams and plan.strategy == "reduced" and record_bytes(layout, draws) <= memory_budget():
+        return replace(plan, strategy="recorded", note=sobol_balance_note(draws, sampler))
+    if streams and plan.strategy == "memory":
+        return replace(plan, strategy="recorded")
+    return plan
+
+
 def _recorded(args: argparse.Namespace, plan: Any) -> bool:
     """Whether a run streams into its record (the recipe and the answer, never the cube
-    in memory): a run in memory on local threads, unless ``--cube`` asks for the cube."""
-    return (
-        plan is not None
-        and plan.strategy == "memory"
-        and not args.cube
-        and not args.scheduler
-        and args.chunk_size is None
-    )
+    in memory): a run of every draw on local threads, unless ``--cube`` asks for the
+    cube (:func:`_planned`)."""
+    return plan is not None and plan.strategy == "recorded"
 
 
 def _resumed_store(store: str) -> tuple[Any, str, int, int]:

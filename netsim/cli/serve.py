@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any
 
+from netsim.cli.commands import command
 from netsim.errors import ScenarioError
 
 __all__ = ["DEFAULT_PORT", "add_serve_command", "serve_command"]
@@ -55,6 +56,7 @@ def _check_serve_extra() -> None:
         ) from None
 
 
+@command("serve", add_serve_command, uses_dask=False)
 def serve_command(args: argparse.Namespace) -> int:
     """Run ``netsim serve`` until Ctrl-C or SIGTERM; returns the exit status."""
     _check_serve_extra()

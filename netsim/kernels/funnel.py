@@ -24,6 +24,7 @@ import numba
 import numpy as np
 from numba import prange
 
+from netsim.kernels.links import add_driver_links, apply_event_links, driver_ramps
 from netsim.kernels.options import JIT_OPTIONS
 
 __all__ = [
@@ -81,14 +82,15 @@ def _factor_paths(funnel, draws, d, effective, level, growth, ramps):  # pragma:
     n_regions = effective.shape[0]
     n_years = effective.shape[1]
     n_factors = effective.shape[2]
-    n_forecast = n_years - 1
-    n_drivers = funnel.ramp_onset.shape[0]
-    for k in range(n_drivers):
-        onset = funnel.ramp_onset[k] + draws.delay[d, k] - 1.0
-        amplitude = funnel.ramp_norm[k] * draws.impact[d, k]
-        for t in range(n_forecast):
-            x = (funnel.forecast_years[t] - onset) * funnel.ramp_rate[k]
-            ramps[k, t] = min(max(x, 0.0), 1.0) * amplitude
+    driver_ramps(
+        funnel.ramp_onset,
+        funnel.ramp_rate,
+        funnel.ramp_norm,
+        funnel.forecast_years,
+        draws.delay[d],
+        draws.impact[d],
+        ramps,
+    )
     n_links = funnel.link_driver.shape[0]
     growth[:] = 0.0  # the drivers' part of each factor's growth, reset after each year
     for r in range(n_regions):
@@ -96,11 +98,16 @@ def _factor_paths(funnel, draws, d, effective, level, growth, ramps):  # pragma:
             level[f] = draws.funnel_base[d, f] * funnel.factor_region[f, r]
         for t in range(n_years):
             if t > 0:
-                for i in range(n_links):
-                    k = funnel.link_driver[i]
-                    growth[funnel.link_factor[i]] += (
-                        funnel.link_weight[i] * ramps[k, t - 1] * funnel.driver_geo[k, r, t - 1]
-                    )
+                add_driver_links(
+                    funnel.link_driver,
+                    funnel.link_factor,
+                    funnel.link_weight,
+                    ramps,
+                    funnel.driver_geo,
+                    r,
+                    t,
+                    growth,
+                )
                 for f in range(n_factors):
                     change = 1.0 + (funnel.factor_trend[f] + growth[f])
                     level[f] = max(level[f] * change, 0.0)
@@ -109,16 +116,17 @@ def _factor_paths(funnel, draws, d, effective, level, growth, ramps):  # pragma:
             for f in range(n_factors):
                 effective[r, t, f] = level[f]
             if t > 0:
-                for i in range(funnel.event_link_event.shape[0]):
-                    e = funnel.event_link_event[i]
-                    shock = (
-                        draws.event_severity[d, e]
-                        * draws.event_activity[d, e, t - 1]
-                        * funnel.event_geo[e, r, t - 1]
-                    )
-                    f = funnel.event_link_factor[i]
-                    moved = effective[r, t, f] * (1.0 + funnel.event_link_weight[i] * shock)
-                    effective[r, t, f] = max(moved, 0.0)
+                apply_event_links(
+                    funnel.event_link_event,
+                    funnel.event_link_factor,
+                    funnel.event_link_weight,
+                    funnel.event_geo,
+                    draws.event_severity[d],
+                    draws.event_activity[d],
+                    r,
+                    t,
+                    effective[r, t],
+                )
             for j in range(funnel.stage_factors.shape[0]):  # a stage's share is at most 1
                 f = funnel.stage_factors[j]
                 effective[r, t, f] = min(effective[r, t, f], 1.0)

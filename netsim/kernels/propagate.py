@@ -70,6 +70,7 @@ class DrawArrays(NamedTuple):
     event_severity: np.ndarray  # (D, E) fraction
     event_activity: np.ndarray  # (D, E, T1) in [0, 1]
     funnel_base: np.ndarray  # (D, F) base value of each funnel factor (F = 0 without one)
+    products: np.ndarray  # (D, P, fields) each product's values (P = 0 without products)
 
     @property
     def draws(self) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from netsim.errors import ArgumentTypeError, ScenarioError
+from netsim.errors import ArgumentTypeError, ArgumentValueError
 
 __all__ = ["KERNEL_DTYPES", "check_dtype", "check_out", "check_real", "whole_number"]
 
@@ -24,11 +24,12 @@ def whole_number(value: Any, name: str, minimum: int = 1) -> int:
     would be taken as 1) nor a float (7.5)."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
         raise ArgumentTypeError(
-            f"{name}={value!r} must be a whole number (int), not {type(value).__name__}"
+            f"{name}={value!r} must be a whole number (int), not {type(value).__name__}",
+            argument=name,
         )
     number = int(value)  # a numpy int8 would overflow in the chunk arithmetic
     if number < minimum:
-        raise ScenarioError(f"{name}={number} must be >= {minimum}")
+        raise ArgumentValueError(f"{name}={number} must be >= {minimum}", argument=name)
     return number
 
 
@@ -37,9 +38,9 @@ def check_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
     try:
         wanted = np.dtype(dtype)
     except TypeError:
-        raise ArgumentTypeError(f"{name}={dtype!r} is not a numpy dtype") from None
+        raise ArgumentTypeError(f"{name}={dtype!r} is not a numpy dtype", argument=name) from None
     if wanted not in KERNEL_DTYPES:
-        raise ScenarioError(f"{name}={wanted.name} must be float32 or float64")
+        raise ArgumentValueError(f"{name}={wanted.name} must be float32 or float64", argument=name)
     return wanted
 
 
@@ -49,10 +50,13 @@ def check_real(values: np.ndarray, name: str = "inputs") -> None:
     if values.dtype.kind == "c":
         raise ArgumentTypeError(
             f"{name} are complex ({values.dtype.name}): pass real numbers (the imaginary part "
-            "would be dropped)"
+            "would be dropped)",
+            argument=name,
         )
     if values.dtype.kind not in "biuf":
-        raise ArgumentTypeError(f"{name} must be real numbers, not {values.dtype.name} values")
+        raise ArgumentTypeError(
+            f"{name} must be real numbers, not {values.dtype.name} values", argument=name
+        )
 
 
 def check_out(
@@ -68,23 +72,37 @@ def check_out(
         array = out.get(name)
         label = f"out[{name!r}]"
         if not isinstance(array, np.ndarray):
-            raise ArgumentTypeError(f"{label} must be a numpy array, not {type(array).__name__}")
-        if array.shape != shape:
-            raise ScenarioError(f"{label} has shape {array.shape}; expected {shape}")
-        if array.dtype not in KERNEL_DTYPES:
-            raise ScenarioError(f"{label} is {array.dtype.name}; expected float32 or float64")
-        if not array.flags.c_contiguous:
-            raise ScenarioError(f"{label} is not C-contiguous (pass np.ascontiguousarray of it)")
-        if not array.flags.writeable:
-            raise ScenarioError(f"{label} is read-only")
+            raise ArgumentTypeError(
+                f"{label} must be a numpy array, not {type(array).__name__}", argument=label
+            )
+        problem = _out_problem(array, shape)
+        if problem:
+            raise ArgumentValueError(f"{label} {problem}", argument=label)
         arrays[name] = array
     if len({a.dtype for a in arrays.values()}) != 1:
-        raise ScenarioError("out arrays must share one dtype")
+        raise ArgumentValueError("out arrays must share one dtype", argument="out")
     for (first, a), (second, b) in itertools.combinations(arrays.items(), 2):
         if np.may_share_memory(a, b) and np.shares_memory(a, b):
-            raise ScenarioError(f"out[{first!r}] and out[{second!r}] share memory")
+            raise ArgumentValueError(
+                f"out[{first!r}] and out[{second!r}] share memory", argument=f"out[{second!r}]"
+            )
     for name, array in arrays.items():
         for given in inputs:
             if np.may_share_memory(array, given) and np.shares_memory(array, given):
-                raise ScenarioError(f"out[{name!r}] shares memory with the inputs")
+                raise ArgumentValueError(
+                    f"out[{name!r}] shares memory with the inputs", argument=f"out[{name!r}]"
+                )
     return arrays
+
+
+def _out_problem(array: np.ndarray, shape: tuple[int, ...]) -> str:
+    """What makes ``array`` unfit as an ``out=`` array of ``shape`` ('' if nothing)."""
+    if array.shape != shape:
+        return f"has shape {array.shape}; expected {shape}"
+    if array.dtype not in KERNEL_DTYPES:
+        return f"is {array.dtype.name}; expected float32 or float64"
+    if not array.flags.c_contiguous:
+        return "is not C-contiguous (pass np.ascontiguousarray of it)"
+    if not array.flags.writeable:
+        return "is read-only"
+    return ""

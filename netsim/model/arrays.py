@@ -25,6 +25,7 @@ from netsim.kernels.funnel import (
     FunnelArrays,
 )
 from netsim.kernels.propagate import DrawArrays, ModelArrays
+from netsim.model.product_values import product_values
 from netsim.scenario.memo import per_scenario
 from netsim.scenario.schema import Geography, Scenario
 
@@ -37,6 +38,7 @@ __all__ = [
     "funnel_arrays",
     "funnel_scales",
     "model_arrays",
+    "override_rows",
 ]
 
 # a gather of at most this many values runs on one thread: about 0.1 ms of copying, less
@@ -390,12 +392,28 @@ def draw_arrays(scenario: Scenario, inputs: np.ndarray) -> DrawArrays:
         severity,
         activity,
         _funnel_base(scenario, inputs),
+        product_values(scenario, inputs),
     )
 
 
 def point_inputs(scenario: Scenario) -> np.ndarray:
     """One row of inputs, every parameter at its point value, shape (1, P)."""
     return np.array([[p.distribution.point for p in scenario.parameters]])
+
+
+def override_rows(
+    scenario: Scenario, overrides: Sequence[Mapping[str, float]] = ({},)
+) -> np.ndarray:
+    """Rows of inputs at their point values, one per mapping of ``overrides`` (parameter
+    name -> value set instead of its point value), shape (len(overrides), P)."""
+    index = scenario.parameter_index
+    rows = np.repeat(point_inputs(scenario), len(overrides), axis=0)
+    for i, changes in enumerate(overrides):
+        for name, value in changes.items():
+            if name not in index:
+                raise ScenarioError(f"no parameter named {name!r}")
+            rows[i, index[name]] = value
+    return rows
 
 
 def expected_draw_arrays(
@@ -416,14 +434,7 @@ def expected_draw_arrays(
     DrawArrays
         ``len(overrides)`` rows.
     """
-    index = scenario.parameter_index
-    rows = np.repeat(point_inputs(scenario), len(overrides), axis=0)
-    for i, changes in enumerate(overrides):
-        for name, value in changes.items():
-            if name not in index:
-                raise ScenarioError(f"no parameter named {name!r}")
-            rows[i, index[name]] = value
-    arrays = draw_arrays(scenario, rows)
+    arrays = draw_arrays(scenario, override_rows(scenario, overrides))
     forecast = np.asarray(scenario.years[1:], dtype=np.float64)
     for j, event in enumerate(scenario.events):
         for i, changes in enumerate(overrides):

@@ -33,11 +33,16 @@ from netsim.model.outputs import (
     FUNNEL,
     MARKET_UNIT,
     OUTPUT_KINDS,
+    PATIENT_PRODUCTS,
+    PRODUCT_AXIS,
+    PRODUCTS,
     TOP_DOWN,
+    VALUE,
     OutputKind,
     kind_named,
     kind_of,
 )
+from netsim.model.products import dataset_products, product_attrs, product_fields
 from netsim.scenario.documents import Sourced
 from netsim.scenario.memo import per_scenario
 from netsim.scenario.names import RESERVED_NAMES
@@ -131,6 +136,14 @@ class OutputLayout:
     stages, splits : tuple of str
         The patient funnel's stages (``cases`` first) and the axes it splits the treated
         patients over; empty for a scenario without a funnel.
+    products, product_companies, companies : tuple of str
+        The products, the company of each, and the companies in the order they first
+        appear; empty for a scenario without products.
+    product_axis : str
+        The axis whose segments the products sell in (``""`` without products).
+    patient_products : bool
+        Whether the funnel splits its patients over that axis, so products have a
+        patient-based view too.
     """
 
     years: tuple[int, ...]
@@ -148,6 +161,11 @@ class OutputLayout:
     provenance: Mapping[str, Any]
     stages: tuple[str, ...] = ()  # the patient funnel's stages (none without a funnel)
     splits: tuple[str, ...] = ()  # the axes the funnel splits treated patients over
+    products: tuple[str, ...] = ()  # the products inside the market (none without them)
+    product_companies: tuple[str, ...] = ()  # the company of each product
+    companies: tuple[str, ...] = ()
+    product_axis: str = ""
+    patient_products: bool = False
 
     # --- construction -------------------------------------------------------------
     @classmethod
@@ -185,6 +203,7 @@ class OutputLayout:
             },
             stages=() if funnel is None else funnel.stages,
             splits=() if funnel is None else funnel.splits,
+            **product_fields(scenario),
         )
 
     @classmethod
@@ -205,8 +224,12 @@ class OutputLayout:
             country_regions = dataset["region"].values
         else:
             raise ScenarioError(f"{label} is not a netsim run (countries have no regions)")
-        found = _named_axes(dataset, f"{kind_named('by').name}_")
-        splits = _named_axes(dataset, f"{kind_named('patient_by').name}_")
+        products = dataset_products(dataset)
+        own = ("product", "company") if products else ()
+        found = [a for a in _named_axes(dataset, f"{kind_named('by').name}_") if a not in own]
+        splits = [
+            a for a in _named_axes(dataset, f"{kind_named('patient_by').name}_") if a not in own
+        ]
         stages = (
             tuple(str(s) for s in dataset["stage"].values)
             if "stage" in dataset.coords and "patient_total" in dataset.data_vars
@@ -255,6 +278,7 @@ class OutputLayout:
             provenance=provenance,
             stages=stages,
             splits=in_order(splits) if stages else (),
+            **products,
         )
 
     # --- names, dims and shapes (from the registry, netsim.model.outputs) --------------
@@ -262,23 +286,58 @@ class OutputLayout:
         """The axes each per-axis kind has one output of."""
         return {"axes": self.axes, "splits": self.splits}
 
-    def outputs_of(self, model: str | None = None) -> tuple[str, ...]:
-        """Every output of the registry's kinds (of one ``model``), in declared order;
-        a funnel's only with a funnel."""
+    def _has(self, model: str) -> bool:
+        """Whether this layout's scenario computes the outputs of ``model``."""
+        return {
+            TOP_DOWN: True,
+            PRODUCTS: bool(self.products),
+            FUNNEL: bool(self.stages),
+            PATIENT_PRODUCTS: self.patient_products,
+            VALUE: bool(self.products),
+        }[model]
+
+    def outputs_of(self, *models: str) -> tuple[str, ...]:
+        """The outputs of the registry's kinds of ``models`` (every model but the values
+        when none is named), in declared order, those of models it computes."""
+        wanted = models or (TOP_DOWN, PRODUCTS, FUNNEL, PATIENT_PRODUCTS)
         axes = self._axes_by_kind()
         names: list[str] = []
         for kind in OUTPUT_KINDS:
-            if (model is not None and kind.model != model) or (
-                kind.model == FUNNEL and not self.stages
-            ):
-                continue
-            names += [kind.output(a) for a in axes[kind.per_axis]] if kind.per_axis else [kind.name]
+            if kind.model in wanted and self._has(kind.model):
+                names += (
+                    [kind.output(a) for a in axes[kind.per_axis]] if kind.per_axis else [kind.name]
+                )
         return tuple(names)
 
     @functools.cached_property
     def outputs(self) -> tuple[str, ...]:
-        """Every output: :attr:`top_down_outputs`, then :attr:`funnel_outputs`."""
+        """Every output: :attr:`market_outputs`, then :attr:`funnel_outputs` and the
+        products' patient-based ones (:attr:`patient_product_outputs`)."""
         return self.outputs_of()
+
+    @functools.cached_property
+    def market_outputs(self) -> tuple[str, ...]:
+        """The top-down model's outputs: :attr:`top_down_outputs`, then
+        :attr:`product_outputs` (what a run without the funnel computes)."""
+        return self.outputs_of(TOP_DOWN, PRODUCTS)
+
+    @functools.cached_property
+    def product_outputs(self) -> tuple[str, ...]:
+        """With products: ``by_product``, ``by_company`` and ``other_products`` (what the
+        named products leave of each segment of their axis); else none."""
+        return self.outputs_of(PRODUCTS)
+
+    @functools.cached_property
+    def patient_product_outputs(self) -> tuple[str, ...]:
+        """With products and a funnel split over their axis: ``treated_by_product``,
+        ``patient_by_product`` and ``patient_by_company``; else none."""
+        return self.outputs_of(PATIENT_PRODUCTS)
+
+    @functools.cached_property
+    def value_outputs(self) -> tuple[str, ...]:
+        """With products: ``npv``, each product's net present value per draw (computed
+        from a run's ``by_product`` and inputs: :mod:`netsim.analyze.npv`), worldwide."""
+        return self.outputs_of(VALUE)
 
     @functools.cached_property
     def top_down_outputs(self) -> tuple[str, ...]:
@@ -293,13 +352,21 @@ class OutputLayout:
 
     def kind(self, output: str) -> tuple[OutputKind, str | None]:
         """The registry's kind of ``output`` and its axis (None for a single output)."""
-        self.check(output)
+        self.check(output, "global" if output in self.value_outputs else "country")
         return kind_of(output, self._axes_by_kind())
+
+    def _own_dim(self, kind: OutputKind, axis: str | None) -> str | None:
+        """The dimension an output of ``kind`` has after ``(year, place)``."""
+        if axis is not None:
+            return axis
+        return self.product_axis if kind.extra_dim == PRODUCT_AXIS else kind.extra_dim
 
     def axis_of(self, output: str) -> str | None:
         """The axis an output splits by (None for ``total``, ``patients`` and
-        ``patient_total``)."""
-        return self.kind(output)[1]
+        ``patient_total``; ``product`` or ``company`` for the products' outputs)."""
+        kind, axis = self.kind(output)
+        own = self._own_dim(kind, axis)
+        return own if axis is not None or kind.extra_is_axis else None
 
     def counterpart(self, output: str) -> str:
         """The top-down output a patient-based one is compared with (``patient_total``:
@@ -317,23 +384,32 @@ class OutputLayout:
 
     def check(self, output: str, by: str = "country") -> None:
         """Raise :class:`ScenarioError` unless ``output`` and ``by`` name an output."""
-        if output not in self.outputs:
-            raise ScenarioError(f"output {output!r} is not one of {', '.join(self.outputs)}")
+        if output not in self.outputs and output not in self.value_outputs:
+            choices = (*self.outputs, *self.value_outputs)
+            raise ScenarioError(f"output {output!r} is not one of {', '.join(choices)}")
         if by not in BY_CHOICES:
             raise ScenarioError(f"by={by!r} is not one of {', '.join(BY_CHOICES)}")
+        if output in self.value_outputs and by != "global":
+            raise ScenarioError(
+                f"output {output!r} is a value per product worldwide: by must be 'global', "
+                f"not {by!r}"
+            )
 
     def dims(self, output: str, by: str = "country") -> tuple[str, ...]:
         """Dims of one draw of ``output`` summed ``by`` a level (no ``draw``)."""
         self.check(output, by)
         kind, axis = self.kind(output)
+        own = self._own_dim(kind, axis)
+        if kind.model == VALUE:
+            return (own,)
         place = () if by == "global" else (by,)
-        own = (axis,) if axis is not None else (kind.extra_dim,) if kind.extra_dim else ()
-        return ("year", *place, *own)
+        return ("year", *place, *(() if own is None else (own,)))
 
     def shape(self, output: str, by: str = "country") -> tuple[int, ...]:
         sizes = {"year": len(self.years), "country": len(self.countries)}
         sizes["region"] = len(self.regions)
         sizes["stage"] = len(self.stages)
+        sizes["product"], sizes["company"] = len(self.products), len(self.companies)
         sizes.update({a: len(s) for a, s in zip(self.axes, self.segments, strict=True)})
         return tuple(sizes[d] for d in self.dims(output, by))
 
@@ -365,11 +441,17 @@ class OutputLayout:
             coords[axis] = (axis, list(segments))
         if self.stages:
             coords["stage"] = ("stage", list(self.stages))
+        if self.products:
+            coords["product"] = ("product", list(self.products))
+            coords["product_company"] = ("product", list(self.product_companies))
+            coords["company"] = ("company", list(self.companies))
         return coords
 
     def output_attrs(self, output: str) -> dict[str, str]:
         """The ``units`` and ``long_name`` of an output (the registry's, with its axis)."""
         kind, axis = self.kind(output)
+        if kind.model in (PRODUCTS, PATIENT_PRODUCTS, VALUE):
+            return product_attrs(output, self.unit)
         unit = self.unit if kind.unit == MARKET_UNIT else kind.unit
         if axis is None:
             return {"units": unit, "long_name": kind.long_name}

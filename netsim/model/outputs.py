@@ -17,15 +17,26 @@ __all__ = [
     "FUNNEL",
     "MARKET_UNIT",
     "OUTPUT_KINDS",
+    "PATIENT_PRODUCTS",
+    "PRODUCTS",
+    "PRODUCT_AXIS",
     "TOP_DOWN",
+    "VALUE",
     "OutputKind",
     "kind_named",
     "kind_of",
 ]
 
 TOP_DOWN = "top_down"  # filled by the top-down kernel, in every run
+PRODUCTS = "products"  # the products' kernel, in a scenario with products
 FUNNEL = "funnel"  # filled by the patient funnel's kernel, in a scenario with a funnel
+# the products' kernel on the funnel's patients: with products and a funnel split over
+# the products' axis
+PATIENT_PRODUCTS = "patient_products"
+# computed from a run's outputs and inputs after it (a product's NPV), worldwide, no year
+VALUE = "value"
 MARKET_UNIT = "market"  # the scenario's ``market.unit``
+PRODUCT_AXIS = "<product axis>"  # an extra dimension: the axis the products sell in
 
 
 @dataclass(frozen=True)
@@ -37,14 +48,20 @@ class OutputKind:
     name : str
         The output's name (``total``), or the stem of its per-axis outputs (``by``:
         ``by_<axis>``).
-    model : {"top_down", "funnel"}
-        The kernel that fills it; a funnel's outputs exist only with a funnel.
+    model : {"top_down", "products", "funnel", "patient_products", "value"}
+        What fills it: a model's kernel (a funnel's outputs exist only with a funnel, the
+        products' only with products), or ``"value"``: computed from a run after it
+        (not a column of the cube, worldwide, no year).
     per_axis : str or None
         None for one output; else the axes it has one output each of: ``"axes"`` (the
         scenario's segmentation axes) or ``"splits"`` (the axes the funnel splits its
         treated patients over).
     extra_dim : str or None
-        A dimension of its own after ``(year, country)`` (``stage`` for ``patients``).
+        A dimension of its own after ``(year, country)`` (``stage`` for ``patients``,
+        ``product``, ``company``, or :data:`PRODUCT_AXIS`: the products' axis).
+    extra_is_axis : bool
+        Whether that dimension is the axis the output splits by (a product's or
+        company's, not a funnel's stage).
     unit : str
         ``"market"`` (the scenario's ``market.unit``) or a unit of its own (``patients``).
     long_name : str
@@ -58,6 +75,7 @@ class OutputKind:
     model: str
     per_axis: str | None = None
     extra_dim: str | None = None
+    extra_is_axis: bool = True
     unit: str = MARKET_UNIT
     long_name: str = ""
     counterpart: str | None = None
@@ -70,10 +88,15 @@ class OutputKind:
 OUTPUT_KINDS: tuple[OutputKind, ...] = (
     OutputKind("total", TOP_DOWN, long_name="market value"),
     OutputKind("by", TOP_DOWN, per_axis="axes", long_name="market value"),
+    # the products' long names are netsim.model.products' (product_attrs)
+    OutputKind("by_product", PRODUCTS, extra_dim="product"),
+    OutputKind("by_company", PRODUCTS, extra_dim="company"),
+    OutputKind("other_products", PRODUCTS, extra_dim=PRODUCT_AXIS),
     OutputKind(
         "patients",
         FUNNEL,
         extra_dim="stage",
+        extra_is_axis=False,
         unit="patients",
         long_name="patients at each stage of the funnel",
     ),
@@ -90,6 +113,14 @@ OUTPUT_KINDS: tuple[OutputKind, ...] = (
         long_name="patient-based market value",
         counterpart="by",
     ),
+    OutputKind("treated_by_product", PATIENT_PRODUCTS, extra_dim="product", unit="patients"),
+    OutputKind(
+        "patient_by_product", PATIENT_PRODUCTS, extra_dim="product", counterpart="by_product"
+    ),
+    OutputKind(
+        "patient_by_company", PATIENT_PRODUCTS, extra_dim="company", counterpart="by_company"
+    ),
+    OutputKind("npv", VALUE, extra_dim="product"),
 )
 
 

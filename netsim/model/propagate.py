@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from netsim.defaults import DEFAULT_CHUNK
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.kernels.funnel import funnel_kernel
 from netsim.kernels.propagate import propagate_kernel
 from netsim.model.arguments import check_dtype, check_out, check_real, whole_number
@@ -26,6 +26,7 @@ from netsim.model.arrays import (
 )
 from netsim.model.layout import OutputLayout
 from netsim.model.outputs import kind_named
+from netsim.model.products import run_product_kernels
 from netsim.model.row_checks import check_rows
 from netsim.scenario.schema import Scenario
 
@@ -85,12 +86,22 @@ def _propagate_rows(
     if not by_axis:  # a market without axes: the kernel indexes a tuple of arrays, give it one
         by_axis = (np.empty((1, 1, 1, 1), dtype=outputs[0].dtype),)
     propagate_kernel(model_arrays(scenario), draws, outputs[0], by_axis)
-    if scenario.funnel is None or not funnel:
-        return
+    with_funnel = scenario.funnel is not None and funnel
+    if with_funnel:
+        _funnel_rows(scenario, draws, out, rows)
+    if scenario.products:  # after the segments they split, in both models
+        run_product_kernels(scenario, draws, out, rows, with_funnel)
+
+
+def _funnel_rows(
+    scenario: Scenario, draws: DrawArrays, out: Mapping[str, np.ndarray], rows: slice
+) -> None:
+    """The patient funnel's outputs of rows ``rows``."""
+    layout = OutputLayout.of(scenario)
     treated = tuple(out[kind_named("treated_by").output(a)][rows] for a in layout.splits)
     by_axis = tuple(out[kind_named("patient_by").output(a)][rows] for a in layout.splits)
     if not layout.splits:  # the kernel indexes a tuple of arrays: give it one, unused
-        treated = by_axis = (np.empty((1, 1, 1, 1), dtype=outputs[0].dtype),)
+        treated = by_axis = (np.empty((1, 1, 1, 1), dtype=out["patient_total"].dtype),)
     funnel_kernel(
         funnel_arrays(scenario),
         draws,
@@ -207,7 +218,7 @@ def propagate(
     if check:
         check_rows(scenario, matrix, draw)
     layout = OutputLayout.of(scenario)
-    names = layout.outputs if funnel else layout.top_down_outputs
+    names = layout.outputs if funnel else layout.market_outputs
     if out is None:
         arrays = layout.allocate(matrix.shape[0], wanted or np.float32, names)
     else:
@@ -216,7 +227,9 @@ def propagate(
         arrays = check_out(out, shapes, (matrix, np.asarray(given_inputs)))
         given = next(iter(arrays.values())).dtype
         if wanted is not None and wanted != given:
-            raise ScenarioError(f"dtype={wanted.name} but the out arrays are {given.name}")
+            raise ArgumentValueError(
+                f"dtype={wanted.name} but the out arrays are {given.name}", argument="dtype"
+            )
     for start in range(0, matrix.shape[0], chunk_size):
         stop = min(start + chunk_size, matrix.shape[0])
         _propagate_rows(

@@ -45,21 +45,6 @@ class RowBounds:
     whole: np.ndarray
 
 
-def _support(kind: str, params: dict) -> tuple[float, float]:
-    """The mathematical support of a distribution (not the sampler's extreme draws)."""
-    if kind in ("uniform", "triangular", "pert", "truncnormal"):
-        return float(params["low"]), float(params["high"])
-    if kind == "fixed":
-        return float(params["value"]), float(params["value"])
-    if kind == "bernoulli":
-        return 0.0, 1.0
-    if kind == "discrete":
-        return float(min(params["values"])), float(max(params["values"]))
-    if kind == "lognormal":
-        return 0.0, np.inf
-    return -np.inf, np.inf  # normal
-
-
 def _limits_by_column(scenario: Scenario) -> dict[int, tuple[float, float, str]]:
     """``column -> (low, high, rule)`` from the scenario's limits."""
     limits, index = scenario.limits, scenario.parameter_index
@@ -103,7 +88,7 @@ def _build(scenario: Scenario) -> RowBounds:
     limited = _limits_by_column(scenario)
     for j, parameter in enumerate(scenario.parameters):
         distribution = parameter.distribution
-        low[j], high[j] = _support(distribution.kind, dict(distribution.params))
+        low[j], high[j] = distribution.bounds
         rule = f"the support of its {distribution.kind} distribution"
         low_rule[j] = high_rule[j] = rule
         if j in limited:

@@ -44,6 +44,9 @@ def parameter_labels(scenario: Any) -> dict[str, str]:
         owners[f"{driver.group}.{driver.id}"] = driver.label
     for event in scenario.events:
         owners[f"events.{event.id}"] = event.label
+    for product in getattr(scenario, "products", ()):
+        owners[f"products.{product.id}"] = product.label
+    owners["valuation"] = "Valuation"
     for parameter in scenario.parameters:
         if parameter.owner.startswith("noise."):  # a noise term: its years grouped
             owners[parameter.owner] = _parameter_label(parameter, owners, with_rest=False)
@@ -53,7 +56,37 @@ def parameter_labels(scenario: Any) -> dict[str, str]:
     for parameter in scenario.parameters:
         if parameter.name.startswith("funnel."):
             labels[parameter.name] = funnel_label(parameter.name)
+        elif parameter.owner.startswith("products.") or parameter.owner == "valuation":
+            rest = parameter.name[len(parameter.owner) + 1 :]
+            labels[parameter.name] = f"{owners[parameter.owner]}: {product_words(rest)}"
     return labels
+
+
+PRODUCT_WORDS = {
+    "share": "share in the base year",
+    "trend": "share trend",
+    "launch_cost": "launch cost",
+    "capture": "part of the originator's loss taken",
+    "forecast_error": "forecast error of its peak",
+    "uptake.peak": "peak share",
+    "uptake.years_to_peak": "years to peak",
+    "loss_of_exclusivity.year": "loss of exclusivity",
+    "loss_of_exclusivity.floor": "share kept after generics",
+    "loss_of_exclusivity.half_life": "erosion half-life",
+}
+
+
+def product_words(rest: str) -> str:
+    """A product's input (its name after ``products.<id>.``, or a valuation input's) in
+    words: ``phases.phase_3`` -> ``phase 3 succeeds``, ``uptake.peak`` -> ``peak share``."""
+    if rest in PRODUCT_WORDS:
+        return PRODUCT_WORDS[rest]
+    if rest.startswith("phases."):
+        phase = rest[len("phases.") :]
+        if phase.endswith(".cost"):
+            return f"{phase[: -len('.cost')].replace('_', ' ')} cost"
+        return f"{phase.replace('_', ' ')} succeeds"
+    return rest.removeprefix("valuation.").replace("_", " ")
 
 
 FUNNEL_WORDS = {
@@ -132,6 +165,8 @@ def chart_title(output: str, cell: Mapping[str, Any]) -> str:
     """One output's cell in a reader's words: ``PRRT market in Asia-Pacific, 2031``,
     ``World market``, ``Patient-based market in Europe``; patients where the output
     counts them."""
+    if output == "npv":
+        return f"Net present value of {cell.get('product', 'each product')}"
     segments = [str(v) for k, v in cell.items() if k != "year" and k not in PLACES]
     if output in ("patients",) or output.startswith("treated_by_"):
         subject = "patients"

@@ -183,7 +183,7 @@ def sensitivity_table(
     method: str, result: Any, cell: Mapping[str, Any], output: str, by: str, top: int
 ) -> Table:
     """The ``top`` inputs of one cell of a sensitivity result
-    (:func:`netsim.analyze.sensitivity.analyse`)."""
+    (:func:`netsim.analyze.sensitivity.analyze`)."""
     from netsim.analyze.cells import select_cell  # on use: a plain run needs neither
     from netsim.analyze.sensitivity import ranking
 

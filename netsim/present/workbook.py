@@ -498,31 +498,9 @@ def comparison_workbook(
     band_rows: list[list[Any]] = []
     difference_rows: list[list[Any]] = []
     for result in results:
-        output = result.attrs.get("output", "")
-        band_rows += _bands_rows(_as_bands(result, "base"), ["base", output], moments=False)
-        for label in result["scenario"].values:
-            other_bands = _as_bands(result.sel(scenario=label), "other")
-            band_rows += _bands_rows(other_bands, [str(label), output], moments=False)
-        for label in result["scenario"].values:
-            picked = result.sel(scenario=label)
-            bands = _as_bands(picked, "difference")
-            place, segment = _cell_dims(bands["value"])
-            means = _per_row(picked["mean_difference"], place, segment)
-            greater = _per_row(picked["prob_greater"], place, segment)
-            interval = picked["prob_greater_interval"]
-            lows = _per_row(interval.sel(bound="low", drop=True), place, segment)
-            highs = _per_row(interval.sel(bound="high", drop=True), place, segment)
-            for row, mean, prob, low, high in zip(
-                _bands_rows(bands, [str(label), output], moments=False),
-                means,
-                greater,
-                lows,
-                highs,
-                strict=True,
-            ):
-                difference_rows.append(
-                    row + _numbers(mean) + _numbers(prob) + _numbers(low) + _numbers(high)
-                )
+        bands, differences = _comparison_rows(result)
+        band_rows += bands
+        difference_rows += differences
     draws, seed = int(first.attrs["draws"]), first.attrs.get("seed", "")
     heading = f"{base.name} against {', '.join(str(s) for s in first['scenario'].values)}"
     note = (
@@ -574,6 +552,39 @@ def comparison_workbook(
         labels=2,
     )
     return workbook
+
+
+def _comparison_rows(result: xr.Dataset) -> tuple[list[list[Any]], list[list[Any]]]:
+    """One comparison's rows of the ``Bands`` sheet (the base, then each other scenario)
+    and of the ``Differences`` sheet (each other scenario less the base, with its mean
+    and P(other > base) with its interval)."""
+    output = result.attrs.get("output", "")
+    band_rows = _bands_rows(_as_bands(result, "base"), ["base", output], moments=False)
+    for label in result["scenario"].values:
+        other_bands = _as_bands(result.sel(scenario=label), "other")
+        band_rows += _bands_rows(other_bands, [str(label), output], moments=False)
+    difference_rows: list[list[Any]] = []
+    for label in result["scenario"].values:
+        picked = result.sel(scenario=label)
+        bands = _as_bands(picked, "difference")
+        place, segment = _cell_dims(bands["value"])
+        means = _per_row(picked["mean_difference"], place, segment)
+        greater = _per_row(picked["prob_greater"], place, segment)
+        interval = picked["prob_greater_interval"]
+        lows = _per_row(interval.sel(bound="low", drop=True), place, segment)
+        highs = _per_row(interval.sel(bound="high", drop=True), place, segment)
+        for row, mean, prob, low, high in zip(
+            _bands_rows(bands, [str(label), output], moments=False),
+            means,
+            greater,
+            lows,
+            highs,
+            strict=True,
+        ):
+            difference_rows.append(
+                row + _numbers(mean) + _numbers(prob) + _numbers(low) + _numbers(high)
+            )
+    return band_rows, difference_rows
 
 
 def _changed_rows(label: str, base: Any, other: Any) -> list[list[Any]]:

@@ -109,6 +109,8 @@ def _check_against_document(dataset: xr.Dataset, path: Path) -> None:
                     countries.append(country)
                     regions.append(region)
         axes = {a: [s for s in t["segments"]] for a, t in document.get("axes", {}).items()}
+        products = document.get("products", {})
+        companies = [str(t["company"]) for t in products.values()]
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise RunFileError(f"{path}: its scenario document is damaged") from error
     layout = OutputLayout.from_dataset(dataset, str(path))
@@ -121,6 +123,8 @@ def _check_against_document(dataset: xr.Dataset, path: Path) -> None:
     found.update(
         {f"segments of {a}": (list(layout.segments_of(a)), axes.get(a)) for a in layout.axes}
     )
+    found["products"] = (list(layout.products), list(products))
+    found["products' companies"] = (list(layout.product_companies), companies)
     for what, (labels, expected) in found.items():
         if labels != expected:
             raise RunFileError(

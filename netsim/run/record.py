@@ -42,6 +42,7 @@ __all__ = [
     "RECORD_KIND",
     "kept_sums",
     "output_checksums",
+    "record_bytes",
     "record_headline_draws",
     "record_of",
     "record_run",
@@ -86,6 +87,17 @@ def record_headline_draws(record: xr.Dataset, layout: OutputLayout) -> dict[str,
             data = data.sel(year=cell.year, drop=True)
         out[cell.title] = data.transpose("draw", cell.row_dim)
     return out
+
+
+def record_bytes(layout: OutputLayout, draws: int) -> int:
+    """Bytes a record of ``draws`` draws holds in memory while it is made: every draw's
+    inputs and kept sums (float64), one chunk's cube and sums, and the histograms of
+    its bands (4,098 int64 counts a region or world cell)."""
+    kept = sum(int(np.prod(layout.shape(o, by))) for o, by in kept_sums(layout))
+    per_draw = 8 * (len(layout.parameters) + kept)
+    sums = sum(int(np.prod(layout.shape(o, by))) for o in layout.outputs for by in BAND_LEVELS)
+    chunk = CHECKSUM_CHUNK * (layout.bytes_per_draw + 8 * sums)
+    return draws * per_draw + chunk + sums * (DEFAULT_BINS + 2) * 8
 
 
 def output_checksums(layout: OutputLayout, arrays: dict[str, np.ndarray]) -> np.ndarray:

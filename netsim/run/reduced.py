@@ -229,8 +229,9 @@ class CellLayout:
                 if np.isfinite(width).any()
                 else 0.0,
                 "accuracy": "each band within one bin of the exact order statistics, so "
-                "within max_relative_bin_width of them (0.1 % or better for the NET "
-                "scenario, tested); NaN where a rank falls outside the histogram's range",
+                "within max_relative_bin_width of them (0.2 % or better for the NET "
+                "market and its funnel, 0.5 % for its products, tested); NaN where a rank "
+                "falls outside the histogram's range",
             },
         )
 

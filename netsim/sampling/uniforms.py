@@ -37,7 +37,7 @@ import warnings
 
 import numpy as np
 
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError
 from netsim.kernels.streams import keyed_uniforms_kernel
 from netsim.scenario.distributions import LARGEST_UNIFORM, SMALLEST_UNIFORM
 
@@ -144,18 +144,25 @@ def keyed_permutation(index: np.ndarray, n: int, key: int) -> np.ndarray:
 
 def check_request(draws: int, seed: int, sampler: str, start: int, stop: int) -> None:
     if sampler not in SAMPLERS:
-        raise ScenarioError(f"sampler={sampler!r} must be one of {', '.join(SAMPLERS)}")
+        raise ArgumentValueError(
+            f"sampler={sampler!r} must be one of {', '.join(SAMPLERS)}", argument="sampler"
+        )
     if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1:
-        raise ScenarioError(f"draws={draws!r} must be a whole number >= 1")
+        raise ArgumentValueError(f"draws={draws!r} must be a whole number >= 1", argument="draws")
     if draws > MAX_DRAWS:
-        raise ScenarioError(
+        raise ArgumentValueError(
             f"draws={draws:,} is beyond {MAX_DRAWS:,}: no run of that size would finish "
-            "(a trillion draws already take months at this kernel's speed)"
+            "(a trillion draws already take months at this kernel's speed)",
+            argument="draws",
         )
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**63:
-        raise ScenarioError(f"seed={seed!r} must be a whole number in [0, 2**63)")
+        raise ArgumentValueError(
+            f"seed={seed!r} must be a whole number in [0, 2**63)", argument="seed"
+        )
     if not 0 <= start <= stop <= draws:
-        raise ScenarioError(f"draw range [{start}, {stop}) must lie within [0, {draws})")
+        raise ArgumentValueError(
+            f"draw range [{start}, {stop}) must lie within [0, {draws})", argument="start"
+        )
 
 
 def sample_uniforms(

@@ -1,10 +1,18 @@
-"""Input distributions: validated parameters, inverse CDFs and point values.
+"""Input distributions: one class per kind, in a registry keyed by ``dist``.
 
 Sampling is two-stage (uniforms first, then ``ppf``), so every distribution here
 is defined by its inverse cumulative distribution function on (0, 1). Each one
 is monotone non-decreasing in ``u``, which keeps rank correlations imposed on the
 uniforms intact (the PERT's tabled quantile to within a few units in the last place,
 between uniforms far closer than any two a sampler draws).
+
+Each kind is a :class:`DistributionKind` registered in :data:`DISTRIBUTIONS` with
+:func:`register`: its parameters (required and optional), its checks, its mathematical
+support, its point value (the deterministic base case's), its quantile function (what
+the samplers call, :mod:`netsim.sampling.inputs`) and its scipy equivalent (for tests
+and moments). A scenario's ``dist = "<name>"`` looks its kind up there; adding a kind is
+one class here, its quantile (a closed form, a scipy ufunc or a kernel of
+:mod:`netsim.kernels`) and one row of ``tests/test_distributions.py`` (CONTRIBUTING.md).
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import special
@@ -22,12 +30,15 @@ from netsim.kernels.beta_quantile import beta_ppf
 from netsim.kernels.beta_table import beta_table
 
 __all__ = [
+    "DISTRIBUTIONS",
     "DISTRIBUTION_KINDS",
     "LARGEST_UNIFORM",
     "MAX_MAGNITUDE",
     "SMALLEST_UNIFORM",
     "Distribution",
+    "DistributionKind",
     "make_distribution",
+    "register",
 ]
 
 # Every sampler gives the inverse CDFs uniforms in [SMALLEST_UNIFORM, LARGEST_UNIFORM], inside
@@ -37,6 +48,362 @@ MAX_MAGNITUDE = 1e100  # no number of a scenario is larger: products of them mus
 SMALLEST_UNIFORM = 2.0**-54
 LARGEST_UNIFORM = 1.0 - 2.0**-53
 
+Params = Mapping[str, Any]
+Fail = Callable[[str], ScenarioError]
+
+
+class DistributionKind:
+    """One kind of distribution a scenario may name in ``dist``.
+
+    A subclass sets :attr:`name`, :attr:`required` (and :attr:`optional`) and defines
+    :meth:`point`, :meth:`bounds`, :meth:`ppf` and :meth:`frozen`; :meth:`check` adds its
+    rules on the parameters (each number is already checked finite and within
+    ``MAX_MAGNITUDE``). ``params`` is always the validated mapping of its parameters.
+    """
+
+    name: ClassVar[str]
+    required: ClassVar[tuple[str, ...]]
+    optional: ClassVar[tuple[str, ...]] = ()
+    lists: ClassVar[bool] = False  # its parameters are lists of numbers, not numbers
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """Every parameter it takes, in the order they are kept and shown."""
+        return (*self.required, *self.optional)
+
+    def check(self, params: Params, key: str, fail: Fail) -> None:
+        """Refuse parameters that break a rule of this kind (``fail(message)`` makes the
+        error; ``key`` is the distribution's key path)."""
+
+    def point(self, params: Params) -> float:
+        """The value the deterministic base case uses."""
+        raise NotImplementedError
+
+    def bounds(self, params: Params) -> tuple[float, float]:
+        """The mathematical support (a normal's is infinite)."""
+        raise NotImplementedError
+
+    def ppf(self, params: Params, u: np.ndarray) -> np.ndarray:
+        """The inverse CDF at uniforms ``u`` in (0, 1), float64."""
+        raise NotImplementedError
+
+    def frozen(self, params: Params) -> Any:
+        """The equivalent frozen ``scipy.stats`` distribution."""
+        raise NotImplementedError
+
+    def is_constant(self, params: Params) -> bool:
+        """Whether every draw gives the same value."""
+        return False
+
+
+DISTRIBUTIONS: dict[str, DistributionKind] = {}
+"""Every kind of distribution, keyed by the ``dist`` that names it."""
+
+
+def register(kind: type[DistributionKind]) -> type[DistributionKind]:
+    """Class decorator: add a :class:`DistributionKind` to :data:`DISTRIBUTIONS`."""
+    DISTRIBUTIONS[kind.name] = kind()
+    return kind
+
+
+def _stats() -> Any:
+    from scipy import stats  # about a second to import: sampling does not need it
+
+    return stats
+
+
+# --- rules several kinds share ------------------------------------------------
+
+
+def check_order(params: Params, names: tuple[str, ...], key: str, fail: Fail) -> None:
+    """``names`` in non-decreasing order, the first below the last."""
+    for lower, upper in itertools.pairwise(names):
+        if params[lower] > params[upper]:
+            raise fail(f"{key}.{lower}={params[lower]!r} must be <= {upper}={params[upper]!r}")
+    if params[names[0]] == params[names[-1]]:
+        raise fail(
+            f"{key}.{names[0]}={params[names[0]]:g} equals {names[-1]}: use dist='fixed' "
+            "for a constant"
+        )
+
+
+def check_positive(params: Params, names: tuple[str, ...], key: str, fail: Fail) -> None:
+    """Each of ``names`` above 0."""
+    for name in names:
+        if params[name] <= 0:
+            raise fail(f"{key}.{name}={params[name]!r} must be > 0")
+
+
+# --- the kinds ----------------------------------------------------------------
+# Each closed-form quantile is scipy.stats' own (its ``_ppf`` times scale plus loc), so
+# draws equal the frozen distribution's ppf bit for bit (tests/test_distributions.py)
+# without importing scipy.stats.
+
+
+@register
+class Fixed(DistributionKind):
+    """A constant: ``fixed(value)``."""
+
+    name = "fixed"
+    required = ("value",)
+
+    def point(self, params: Params) -> float:
+        return float(params["value"])
+
+    def bounds(self, params: Params) -> tuple[float, float]:
+        return float(params["value"]), float(params["value"])
+
+    def ppf(self, params: Params, u: np.ndarray) -> np.ndarray:
+        return np.full(u.shape, float(params["value"]))
+
+    def frozen(self, params: Params) -> Any:
+        return _stats().uniform(loc=params["value"], scale=0.0)
+
+    def is_constant(self, params: Params) -> bool:
+        return True
+
+
+@register
+class Uniform(DistributionKind):
+    """``uniform(low, high)``; its point is the midpoint."""
+
+    name = "uniform"
+    required = ("low", "high")
+
+    def check(self, params: Params, key: str, fail: Fail) -> None:
+        check_order(params, ("low", "high"), key, fail)
+
+    def point(self, params: Params) -> float:
+        return 0.5 * (params["low"] + params["high"])
+
+    def bounds(self, params: Params) -> tuple[float, float]:
+        return float(params["low"]), float(params["high"])
+
+    def ppf(self, params: Params, u: np.ndarray) -> np.ndarray:
+        return u * (params["high"] - params["low"]) + params["low"]
+
+    def frozen(self, params: Params) -> Any:
+        return _stats().uniform(loc=params["low"], scale=params["high"] - params["low"])
+
+
+@register
+class Triangular(DistributionKind):
+    """``triangular(low, mode, high)``; its point is the mode."""
+
+    name = "triangular"
+    required = ("low", "mode", "high")
+
+    def check(self, params: Params, key: str, fail: Fail) -> None:
+        check_order(params, ("low", "mode", "high"), key, fail)
+
+    def point(self, params: Params) -> float:
+        return float(params["mode"])
+
+    def bounds(self, params: Params) -> tuple[float, float]:
+        return float(params["low"]), float(params["high"])
+
+    def ppf(self, params: Params, u: np.ndarray) -> np.ndarray:
+        width = params["high"] - params["low"]
+        c = (params["mode"] - params["low"]) / width
+        standard = np.where(u < c, np.sqrt(c * u), 1 - np.sqrt((1 - c) * (1 - u)))
+        return standard * width + params["low"]
+
+    def frozen(self, params: Params) -> Any:
+        width = params["high"] - params["low"]
+        c = (params["mode"] - params["low"]) / width
+        return _stats().triang(c=c, loc=params["low"], scale=width)
+
+
+@register
+class Pert(DistributionKind):
+    """``pert(low, mode, high[, shape=4])``: a beta on [low, high] with its mode at
+    ``mode``; its point is the mode."""
+
+    name = "pert"
+    required = ("low", "mode", "high")
+    optional = ("shape",)
+
+    def check(self, params: Params, key: str, fail: Fail) -> None:
+        check_order(params, ("low", "mode", "high"), key, fail)
+        if "shape" in params and params["shape"] <= 0:
+            raise fail(f"{key}.shape={params['shape']!r} must be > 0")
+
+    def point(self, params: Params) -> float:
+        return float(params["mode"])
+
+    def bounds(self, params: Params) -> tuple[float, float]:
+        return float(params["low"]), float(params["high"])
+
+    @staticmethod
+    def beta_shape(params: Params) -> tuple[float, float]:
+        """The beta's two shape parameters (alpha, beta)."""
+        width = params["high"] - params["low"]
+        shape = params.get("shape", 4.0)
+        alpha = 1.0 + shape * (params["mode"] - params["low"]) / width
+        beta = 1.0 + shape * (params["high"] - params["mode"]) / width
+        return alpha, beta
+
+    def ppf(self, params: Params, u: np.ndarray) -> np.ndarray:
+        # the one exception to scipy's closed forms: its betaincinv costs ~2 us a value, so
+        # the beta quantile comes from a table checked against an exact numba solver,
+        # within 1e-10 relative (netsim/kernels/beta_table.py, tests/test_beta_inverse.py)
+        a, b = self.beta_shape(params)
+        standard = beta_table(a, b).ppf(u) if min(a, b) >= 1.0 else beta_ppf(a, b, u)
+        return standard * (params["high"] - params["low"]) + params["low"]
+
+    def frozen(self, params: Params) -> Any:
+        a, b = self.beta_shape(params)
+        return _stats().beta(a, b, loc=params["low"], scale=params["high"] - params["low"])
+
+
+@register
+class Normal(DistributionKind):
+    """``normal(mean, sd)``; its point is the mean."""
+
+    name = "normal"
+    required = ("mean", "sd")
+
+    def check(self, params: Params, key: str, fail: Fail) -> None:
+        check_positive(params, ("sd",), key, fail)
+
+    def point(self, params: Params) -> float:
+        return float(params["mean"])
+
+    def bounds(self, params: Params) -> tuple[float, float]:
+        return -np.inf, np.inf
+
+    def ppf(self, params: Params, u: np.ndarray) -> np.ndarray:
+        return params["mean"] + params["sd"] * special.ndtri(u)
+
+    def frozen(self, params: Params) -> Any:
+        return _stats().norm(loc=params["mean"], scale=params["sd"])
+
+
+@register
+class TruncatedNormal(DistributionKind):
+    """``truncnormal(mean, sd, low, high)``: a normal cut to [low, high]; its point is
+    the mean parameter."""
+
+    name = "truncnormal"
+    required = ("mean", "sd", "low", "high")
+
+    def check(self, params: Params, key: str, fail: Fail) -> None:
+        check_positive(params, ("sd",), key, fail)
+        check_order(params, ("low", "high"), key, fail)
+        if not params["low"] <= params["mean"] <= params["high"]:
+            raise fail(
+                f"{key}.mean={params['mean']!r} must lie in [low={params['low']!r}, "
+                f"high={params['high']!r}]"
+            )
+
+    def point(self, params: Params) -> float:
+        return float(params["mean"])
+
+    def bounds(self, params: Params) -> tuple[float, float]:
+        return float(params["low"]), float(params["high"])
+
+    def ppf(self, params: Params, u: np.ndarray) -> np.ndarray:
+        # scipy's tail-safe algorithm
+        return np.asarray(self.frozen(params).ppf(u), dtype=np.float64)
+
+    def frozen(self, params: Params) -> Any:
+        low = (params["low"] - params["mean"]) / params["sd"]
+        high = (params["high"] - params["mean"]) / params["sd"]
+        return _stats().truncnorm(low, high, loc=params["mean"], scale=params["sd"])
+
+
+@register
+class LogNormal(DistributionKind):
+    """``lognormal(median, sigma)`` (sigma of the log); its point is the median."""
+
+    name = "lognormal"
+    required = ("median", "sigma")
+
+    def check(self, params: Params, key: str, fail: Fail) -> None:
+        check_positive(params, ("median", "sigma"), key, fail)
+
+    def point(self, params: Params) -> float:
+        return float(params["median"])
+
+    def bounds(self, params: Params) -> tuple[float, float]:
+        return 0.0, np.inf
+
+    def ppf(self, params: Params, u: np.ndarray) -> np.ndarray:
+        return np.exp(params["sigma"] * special.ndtri(u)) * params["median"]
+
+    def frozen(self, params: Params) -> Any:
+        return _stats().lognorm(s=params["sigma"], scale=params["median"])
+
+
+@register
+class Bernoulli(DistributionKind):
+    """``bernoulli(p)``: 1 with probability ``p``, else 0; its point is ``p`` (the
+    expected effect of an event)."""
+
+    name = "bernoulli"
+    required = ("p",)
+
+    def check(self, params: Params, key: str, fail: Fail) -> None:
+        if not 0.0 <= params["p"] <= 1.0:
+            raise fail(f"{key}.p={params['p']!r} must be a probability in [0, 1]")
+
+    def point(self, params: Params) -> float:
+        return float(params["p"])
+
+    def bounds(self, params: Params) -> tuple[float, float]:
+        return 0.0, 1.0
+
+    def ppf(self, params: Params, u: np.ndarray) -> np.ndarray:
+        return (u > 1.0 - params["p"]).astype(np.float64)
+
+    def frozen(self, params: Params) -> Any:
+        return _stats().bernoulli(params["p"])
+
+    def is_constant(self, params: Params) -> bool:
+        return params["p"] in (0.0, 1.0)
+
+
+@register
+class Discrete(DistributionKind):
+    """``discrete(values, weights)``: each value with its weight; its point is the mean."""
+
+    name = "discrete"
+    required = ("values", "weights")
+    lists = True
+
+    def check(self, params: Params, key: str, fail: Fail) -> None:
+        values, weights = params["values"], params["weights"]
+        if len(values) != len(weights):
+            raise fail(f"{key}.values has {len(values)} entries but weights has {len(weights)}")
+        if any(b <= a for a, b in itertools.pairwise(values)):
+            raise fail(f"{key}.values={list(values)} must be strictly increasing")
+        if any(w < 0 for w in weights):
+            raise fail(f"{key}.weights={list(weights)} must be >= 0")
+        if abs(sum(weights) - 1.0) > 1e-9:
+            raise fail(f"{key}.weights={list(weights)} must sum to 1 (sum={sum(weights):g})")
+
+    def point(self, params: Params) -> float:
+        return float(np.dot(params["values"], params["weights"]))
+
+    def bounds(self, params: Params) -> tuple[float, float]:
+        return float(min(params["values"])), float(max(params["values"]))
+
+    def ppf(self, params: Params, u: np.ndarray) -> np.ndarray:
+        cumulative = np.cumsum(params["weights"])
+        cumulative[-1] = 1.0
+        index = np.searchsorted(cumulative, u, side="left")
+        return np.asarray(params["values"], dtype=np.float64)[index]
+
+    def frozen(self, params: Params) -> Any:
+        return _stats().rv_discrete(values=(params["values"], params["weights"]))
+
+
+DISTRIBUTION_KINDS: tuple[str, ...] = tuple(DISTRIBUTIONS)
+"""The distribution kinds a scenario may name in ``dist``."""
+
+
+# --- a validated distribution -------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Distribution:
@@ -45,7 +412,7 @@ class Distribution:
     Parameters
     ----------
     kind : str
-        One of :data:`DISTRIBUTION_KINDS`.
+        One of :data:`DISTRIBUTION_KINDS` (its class is ``DISTRIBUTIONS[kind]``).
     params : Mapping[str, Any]
         The parameters of that kind (see :func:`make_distribution`).
     """
@@ -53,33 +420,19 @@ class Distribution:
     kind: str
     params: Mapping[str, Any] = field(default_factory=dict)
 
-    # --- values ---------------------------------------------------------------
+    @property
+    def family(self) -> DistributionKind:
+        """Its kind's class in :data:`DISTRIBUTIONS`."""
+        return DISTRIBUTIONS[self.kind]
+
     @property
     def point(self) -> float:
-        """The point value used by the deterministic base case.
-
-        ``fixed`` its value, ``uniform`` the midpoint, ``triangular``/``pert``
-        the mode, ``normal``/``truncnormal`` the mean parameter, ``lognormal``
-        the median, ``bernoulli`` the probability (the expected effect of an
-        event), ``discrete`` the mean.
-        """
-        p = self.params
-        match self.kind:
-            case "fixed":
-                return float(p["value"])
-            case "uniform":
-                return 0.5 * (p["low"] + p["high"])
-            case "triangular" | "pert":
-                return float(p["mode"])
-            case "normal" | "truncnormal":
-                return float(p["mean"])
-            case "lognormal":
-                return float(p["median"])
-            case "bernoulli":
-                return float(p["p"])
-            case "discrete":
-                return float(np.dot(p["values"], p["weights"]))
-        raise AssertionError(self.kind)  # pragma: no cover - kinds are validated
+        """The point value used by the deterministic base case: ``fixed`` its value,
+        ``uniform`` the midpoint, ``triangular``/``pert`` the mode,
+        ``normal``/``truncnormal`` the mean parameter, ``lognormal`` the median,
+        ``bernoulli`` the probability (the expected effect of an event), ``discrete``
+        the mean."""
+        return self.family.point(self.params)
 
     @property
     def support(self) -> tuple[float, float]:
@@ -89,43 +442,19 @@ class Distribution:
         return float(ends[0]), float(ends[1])
 
     @property
+    def bounds(self) -> tuple[float, float]:
+        """The mathematical support (a normal's is infinite; :attr:`support` is what a
+        sampler can draw)."""
+        return self.family.bounds(self.params)
+
+    @property
     def is_constant(self) -> bool:
         """True when every draw gives the same value."""
-        if self.kind == "fixed":
-            return True
-        if self.kind == "bernoulli":
-            return self.params["p"] in (0.0, 1.0)
-        return False
+        return self.family.is_constant(self.params)
 
     def frozen(self) -> Any:
         """The equivalent frozen ``scipy.stats`` distribution (for tests and moments)."""
-        from scipy import stats  # about a second to import: sampling does not need it
-
-        p = self.params
-        match self.kind:
-            case "fixed":
-                return stats.uniform(loc=p["value"], scale=0.0)
-            case "uniform":
-                return stats.uniform(loc=p["low"], scale=p["high"] - p["low"])
-            case "triangular":
-                width = p["high"] - p["low"]
-                return stats.triang(c=(p["mode"] - p["low"]) / width, loc=p["low"], scale=width)
-            case "pert":
-                a, b = _pert_shape(p)
-                return stats.beta(a, b, loc=p["low"], scale=p["high"] - p["low"])
-            case "normal":
-                return stats.norm(loc=p["mean"], scale=p["sd"])
-            case "truncnormal":
-                lo = (p["low"] - p["mean"]) / p["sd"]
-                hi = (p["high"] - p["mean"]) / p["sd"]
-                return stats.truncnorm(lo, hi, loc=p["mean"], scale=p["sd"])
-            case "lognormal":
-                return stats.lognorm(s=p["sigma"], scale=p["median"])
-            case "bernoulli":
-                return stats.bernoulli(p["p"])
-            case "discrete":
-                return stats.rv_discrete(values=(p["values"], p["weights"]))
-        raise AssertionError(self.kind)  # pragma: no cover
+        return self.family.frozen(self.params)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse CDF.
@@ -140,41 +469,7 @@ class Distribution:
         ndarray of float64
             Values in the distribution's own units, same shape as ``u``.
         """
-        u = np.asarray(u, dtype=np.float64)
-        p = self.params
-        # Each closed form is scipy.stats' own (its ``_ppf`` times scale plus loc), so
-        # draws equal the frozen distribution's ppf bit for bit (tests/test_sampling.py)
-        # without importing scipy.stats.
-        match self.kind:
-            case "fixed":
-                return np.full(u.shape, float(p["value"]))
-            case "uniform":
-                return u * (p["high"] - p["low"]) + p["low"]
-            case "triangular":
-                width = p["high"] - p["low"]
-                c = (p["mode"] - p["low"]) / width
-                standard = np.where(u < c, np.sqrt(c * u), 1 - np.sqrt((1 - c) * (1 - u)))
-                return standard * width + p["low"]
-            case "pert":
-                # the one exception: scipy's betaincinv costs ~2 us a value, so the beta
-                # quantile comes from a table checked against an exact numba solver, within
-                # 1e-10 relative (netsim/kernels/beta_table.py, tests/test_beta_inverse.py)
-                a, b = _pert_shape(p)
-                standard = beta_table(a, b).ppf(u) if min(a, b) >= 1.0 else beta_ppf(a, b, u)
-                return standard * (p["high"] - p["low"]) + p["low"]
-            case "normal":
-                return p["mean"] + p["sd"] * special.ndtri(u)
-            case "lognormal":
-                return np.exp(p["sigma"] * special.ndtri(u)) * p["median"]
-            case "bernoulli":
-                return (u > 1.0 - p["p"]).astype(np.float64)
-            case "discrete":
-                cumulative = np.cumsum(p["weights"])
-                cumulative[-1] = 1.0
-                index = np.searchsorted(cumulative, u, side="left")
-                return np.asarray(p["values"], dtype=np.float64)[index]
-        # truncnormal: scipy's tail-safe algorithm
-        return np.asarray(self.frozen().ppf(u), dtype=np.float64)
+        return self.family.ppf(self.params, np.asarray(u, dtype=np.float64))
 
     def describe(self) -> str:
         """A one-line human description, e.g. ``pert(low=0.6, mode=1.2, high=1.8)``."""
@@ -186,33 +481,6 @@ def _short(value: Any) -> str:
     if isinstance(value, tuple | list | np.ndarray):
         return "[" + ", ".join(_short(v) for v in value) + "]"
     return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _pert_shape(p: Mapping[str, Any]) -> tuple[float, float]:
-    width = p["high"] - p["low"]
-    shape = p.get("shape", 4.0)
-    alpha = 1.0 + shape * (p["mode"] - p["low"]) / width
-    beta = 1.0 + shape * (p["high"] - p["mode"]) / width
-    return alpha, beta
-
-
-# --- construction and validation ----------------------------------------------
-
-_REQUIRED: dict[str, tuple[str, ...]] = {
-    "fixed": ("value",),
-    "uniform": ("low", "high"),
-    "triangular": ("low", "mode", "high"),
-    "pert": ("low", "mode", "high"),
-    "normal": ("mean", "sd"),
-    "truncnormal": ("mean", "sd", "low", "high"),
-    "lognormal": ("median", "sigma"),
-    "bernoulli": ("p",),
-    "discrete": ("values", "weights"),
-}
-_OPTIONAL: dict[str, tuple[str, ...]] = {"pert": ("shape",)}
-
-DISTRIBUTION_KINDS: tuple[str, ...] = tuple(_REQUIRED)
-"""The distribution kinds a scenario may name in ``dist``."""
 
 
 def make_distribution(
@@ -227,10 +495,11 @@ def make_distribution(
     Parameters
     ----------
     kind : str
-        ``fixed(value)``, ``uniform(low, high)``, ``triangular(low, mode, high)``,
-        ``pert(low, mode, high[, shape=4])``, ``normal(mean, sd)``,
-        ``truncnormal(mean, sd, low, high)``, ``lognormal(median, sigma)`` (sigma of
-        the log), ``bernoulli(p)``, ``discrete(values, weights)``.
+        A key of :data:`DISTRIBUTIONS`: ``fixed(value)``, ``uniform(low, high)``,
+        ``triangular(low, mode, high)``, ``pert(low, mode, high[, shape=4])``,
+        ``normal(mean, sd)``, ``truncnormal(mean, sd, low, high)``,
+        ``lognormal(median, sigma)`` (sigma of the log), ``bernoulli(p)``,
+        ``discrete(values, weights)``.
     params : Mapping
         Parameter values; numbers must be finite.
     key, path : str
@@ -246,32 +515,23 @@ def make_distribution(
     def fail(message: str) -> ScenarioError:
         return ScenarioError(message, path=path, key=key)
 
-    if kind not in _REQUIRED:
+    family = DISTRIBUTIONS.get(kind) if isinstance(kind, str) else None
+    if family is None:
         raise fail(f"{key}.dist={kind!r} is not one of {', '.join(DISTRIBUTION_KINDS)}")
-    allowed = set(_REQUIRED[kind]) | set(_OPTIONAL.get(kind, ()))
+    allowed = set(family.parameters)
     for name in params:
         if name not in allowed:
             raise fail(f"{key}.{name} is not a parameter of {kind} (allowed: {sorted(allowed)})")
-    for name in _REQUIRED[kind]:
+    for name in family.required:
         if name not in params:
             raise fail(f"{key}.{name} is missing (required by {kind})")
-
-    clean: dict[str, Any] = {}
-    for name, value in params.items():
-        if kind == "discrete":
-            clean[name] = _number_list(value, f"{key}.{name}", fail)
-        else:
-            clean[name] = _number(value, f"{key}.{name}", fail)
-
-    check = _CHECKS[kind]
-    check(clean, key, fail)
-    ordered = {
-        name: clean[name] for name in (*_REQUIRED[kind], *_OPTIONAL.get(kind, ())) if name in clean
-    }
-    return Distribution(kind, ordered)
+    read = _number_list if family.lists else _number
+    clean = {name: read(value, f"{key}.{name}", fail) for name, value in params.items()}
+    family.check(clean, key, fail)
+    return Distribution(kind, {name: clean[name] for name in family.parameters if name in clean})
 
 
-def _number(value: Any, key: str, fail: Callable[[str], ScenarioError]) -> float:
+def _number(value: Any, key: str, fail: Fail) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise fail(f"{key}={value!r} must be a number")
     value = float(value)
@@ -282,73 +542,7 @@ def _number(value: Any, key: str, fail: Callable[[str], ScenarioError]) -> float
     return value
 
 
-def _number_list(value: Any, key: str, fail: Callable[[str], ScenarioError]) -> tuple[float, ...]:
+def _number_list(value: Any, key: str, fail: Fail) -> tuple[float, ...]:
     if not isinstance(value, list | tuple) or not value:
         raise fail(f"{key}={value!r} must be a non-empty list of numbers")
     return tuple(_number(v, f"{key}[{i}]", fail) for i, v in enumerate(value))
-
-
-def _check_order(names: tuple[str, ...]):
-    def check(p: dict[str, Any], key: str, fail: Callable[[str], ScenarioError]) -> None:
-        for lower, upper in itertools.pairwise(names):
-            if p[lower] > p[upper]:
-                raise fail(f"{key}.{lower}={p[lower]!r} must be <= {upper}={p[upper]!r}")
-        if p[names[0]] == p[names[-1]]:
-            raise fail(
-                f"{key}.{names[0]}={p[names[0]]:g} equals {names[-1]}: use dist='fixed' "
-                "for a constant"
-            )
-
-    return check
-
-
-def _check_positive(*names: str):
-    def check(p: dict[str, Any], key: str, fail: Callable[[str], ScenarioError]) -> None:
-        for name in names:
-            if p[name] <= 0:
-                raise fail(f"{key}.{name}={p[name]!r} must be > 0")
-
-    return check
-
-
-def _check_pert(p: dict[str, Any], key: str, fail: Callable[[str], ScenarioError]) -> None:
-    _check_order(("low", "mode", "high"))(p, key, fail)
-    if "shape" in p and p["shape"] <= 0:
-        raise fail(f"{key}.shape={p['shape']!r} must be > 0")
-
-
-def _check_truncnormal(p: dict[str, Any], key: str, fail: Callable[[str], ScenarioError]) -> None:
-    _check_positive("sd")(p, key, fail)
-    _check_order(("low", "high"))(p, key, fail)
-    if not p["low"] <= p["mean"] <= p["high"]:
-        raise fail(f"{key}.mean={p['mean']!r} must lie in [low={p['low']!r}, high={p['high']!r}]")
-
-
-def _check_bernoulli(p: dict[str, Any], key: str, fail: Callable[[str], ScenarioError]) -> None:
-    if not 0.0 <= p["p"] <= 1.0:
-        raise fail(f"{key}.p={p['p']!r} must be a probability in [0, 1]")
-
-
-def _check_discrete(p: dict[str, Any], key: str, fail: Callable[[str], ScenarioError]) -> None:
-    values, weights = p["values"], p["weights"]
-    if len(values) != len(weights):
-        raise fail(f"{key}.values has {len(values)} entries but weights has {len(weights)}")
-    if any(b <= a for a, b in itertools.pairwise(values)):
-        raise fail(f"{key}.values={list(values)} must be strictly increasing")
-    if any(w < 0 for w in weights):
-        raise fail(f"{key}.weights={list(weights)} must be >= 0")
-    if abs(sum(weights) - 1.0) > 1e-9:
-        raise fail(f"{key}.weights={list(weights)} must sum to 1 (sum={sum(weights):g})")
-
-
-_CHECKS = {
-    "fixed": lambda p, key, fail: None,
-    "uniform": _check_order(("low", "high")),
-    "triangular": _check_order(("low", "mode", "high")),
-    "pert": _check_pert,
-    "normal": _check_positive("sd"),
-    "truncnormal": _check_truncnormal,
-    "lognormal": _check_positive("median", "sigma"),
-    "bernoulli": _check_bernoulli,
-    "discrete": _check_discrete,
-}

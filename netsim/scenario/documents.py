@@ -30,6 +30,7 @@ __all__ = [
     "key_path",
     "load_document",
     "merge_overlay",
+    "read_weights",
 ]
 
 SOURCE_PREFIXES = ("report", "study", "assumption")
@@ -69,7 +70,8 @@ def _load(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], str]:
     except FileNotFoundError:
         raise ScenarioError("file not found", path=label) from None
     except OSError as error:
-        raise ScenarioError(f"cannot be read ({error.strerror or error})", path=label) from None
+        # the OSError kept as the cause: its errno and filename tell a caller more
+        raise ScenarioError(f"cannot be read ({error.strerror or error})", path=label) from error
     if len(raw) > MAX_DOCUMENT_BYTES:
         raise ScenarioError(
             f"is over {MAX_DOCUMENT_BYTES // 1_000_000} MB: not a scenario file", path=label
@@ -79,7 +81,7 @@ def _load(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], str]:
     except UnicodeDecodeError:
         raise ScenarioError("is not text (UTF-8): not a scenario file", path=label) from None
     except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(f"not valid TOML: {error}", path=label) from None
+        raise ScenarioError(f"not valid TOML: {error}", path=label) from error  # its line, col
     except RecursionError:
         raise ScenarioError("not valid TOML: nested too deeply", path=label) from None
     overlay = document.get("overlay")
@@ -374,6 +376,32 @@ class Reader:
             raise self.error(f"{key}={value!r} must be <= {maximum:g}", key)
         return float(value)
 
+    def fields(self, keys: Mapping[str, Any]) -> dict[str, Any]:
+        """Read this table by its declaration (:data:`netsim.scenario.keys.TABLES`): each
+        key in order, checked by its :class:`~netsim.scenario.keys.Key`, then any key not
+        declared refused. Returns each key's value (a whole number as an int)."""
+        values: dict[str, Any] = {}
+        for name, key in keys.items():
+            if key.kind == "source":
+                values[name] = self.source(key.default is ...)
+            elif key.kind == "text":
+                values[name] = self.string(name, key.default)
+            elif key.default is not ... and name not in self.data:
+                self.used.add(name)
+                values[name] = key.default
+            else:
+                whole = key.kind == "whole"
+                value = self.number(
+                    name,
+                    minimum=key.minimum,
+                    maximum=key.maximum,
+                    positive=key.positive,
+                    integer=whole,
+                )
+                values[name] = int(value) if whole else value
+        self.finish()
+        return values
+
     def source(self, required: bool = True) -> str | None:
         """The ``source`` of this table: ``report: <quote>``, ``study: <citation and
         figure>`` (a published study, e.g. a population registry's) or ``assumption:
@@ -389,6 +417,43 @@ class Reader:
                 self.join("source"),
             )
         return text
+
+
+def read_weights(
+    reader: Reader,
+    key: str,
+    names: tuple[str, ...] | None,
+    noun: tuple[str, str, str],
+    maximum: float,
+) -> dict[str, float]:
+    """A driver's or event's ``<key> = {<name> = weight, source}``: weights in
+    ``[-maximum, maximum]`` on things of one kind (funnel factors, products), each one of
+    ``names`` (None or empty: the scenario has none). ``noun`` is the thing, its plural and
+    the table that defines them (``("product", "products", "[products]")``)."""
+    table = reader.table(key, None)
+    if table is None:
+        return {}
+    thing, things, defined = noun
+    if not names:
+        raise table.error(
+            f"{table.key}: the scenario has no {defined} for this to act on", table.key
+        )
+    table.source()
+    weights: dict[str, float] = {}
+    for name, value in table.items():
+        if name == "source":
+            continue
+        if name not in names:
+            raise table.error(
+                f"{table.join(name)}: {name!r} is not a {thing} (the {things}: {', '.join(names)})",
+                table.join(name),
+            )
+        weights[name] = table.check_number(
+            value, table.join(name), minimum=-maximum, maximum=maximum
+        )
+    if not weights:
+        raise table.error(f"{table.key} names no {thing}", table.key)
+    return weights
 
 
 def _bare(name: str) -> bool:

@@ -14,9 +14,12 @@ from typing import Any
 from netsim.scenario.distributions import make_distribution
 from netsim.scenario.documents import Reader
 from netsim.scenario.funnel import funnel_weights
+from netsim.scenario.keys import TABLES
 from netsim.scenario.limits import MAX_TILT
 from netsim.scenario.names import label_problem
 from netsim.scenario.parameters import fixed_parameter, read_parameter
+from netsim.scenario.parts import read_segment_pairs
+from netsim.scenario.products import product_weights
 from netsim.scenario.schema import (
     Axis,
     Driver,
@@ -35,11 +38,8 @@ def read_timelines(reader: Reader) -> dict[str, Timeline]:
     for name, value in reader.items():
         reader.name(name, "timeline", label_problem)
         table = reader.child(name, value)
-        onset = table.number("onset")
-        ramp = table.number("ramp_years", minimum=1.0)
-        table.source()
-        table.finish()
-        timelines[name] = Timeline(name, onset, ramp)
+        fields = table.fields(TABLES["timeline"])
+        timelines[name] = Timeline(name, fields["onset"], fields["ramp_years"])
     return timelines
 
 
@@ -133,6 +133,7 @@ def read_driver(
     geographies: Mapping[str, Geography],
     axes: tuple[Axis, ...],
     factor_names: tuple[str, ...] | None,
+    product_ids: tuple[str, ...] = (),
 ) -> Driver:
     prefix = f"{group}.{driver_id}"
     label = reader.string("label", driver_id)
@@ -159,6 +160,7 @@ def read_driver(
     geography = _lookup(reader, "geography", geographies, "geography")
     tilts = _tilts(reader, axes)
     funnel, acts_on_growth = _funnel_action(reader, factor_names)
+    products = product_weights(reader, product_ids)
     reader.finish()
     return Driver(
         driver_id,
@@ -171,6 +173,7 @@ def read_driver(
         tilts,
         funnel,
         acts_on_growth,
+        products,
     )
 
 
@@ -202,21 +205,21 @@ def read_event(
     axes: tuple[Axis, ...],
     years: tuple[int, ...],
     factor_names: tuple[str, ...] | None,
+    product_ids: tuple[str, ...] = (),
 ) -> Event:
     prefix = f"events.{event_id}"
     label = reader.string("label", event_id)
     kind = reader.string("kind")
     if kind not in ("yearly", "once"):
         raise reader.error(f"{reader.join('kind')}={kind!r} must be 'yearly' or 'once'")
-    probability_table = reader.table("probability")
-    probability = probability_table.number("value", minimum=0.0, maximum=1.0)
-    probability_source = probability_table.source()
-    probability_table.finish()
+    stated = reader.table("probability").fields(TABLES["probability"])
+    probability, probability_source = stated["value"], stated["source"]
     impact = read_parameter(reader, "impact", f"{prefix}.impact", "pp", prefix)
     segments = _event_segments(reader, axes)
     geography = _lookup(reader, "geography", geographies, "geography")
     tilts = _tilts(reader, axes)
     funnel, acts_on_growth = _funnel_action(reader, factor_names)
+    products = product_weights(reader, product_ids)
     occurs_dist = make_distribution("bernoulli", {"p": probability})
     if kind == "yearly":
         occurs = tuple(
@@ -241,10 +244,7 @@ def read_event(
                     f"{prefix}.year value {value:g} must be a forecast year {years[1]}-{years[-1]}",
                     f"{prefix}.year",
                 )
-        duration_table = reader.table("duration")
-        duration = int(duration_table.number("value", integer=True, minimum=1))
-        duration_table.source()
-        duration_table.finish()
+        duration = reader.table("duration").fields(TABLES["duration"])["value"]
     reader.finish()
     return Event(
         event_id,
@@ -260,46 +260,12 @@ def read_event(
         tilts,
         funnel,
         acts_on_growth,
+        products,
     )
 
 
 def _event_segments(reader: Reader, axes: tuple[Axis, ...]) -> tuple[tuple[str, str], ...]:
-    """An event's ``segment = {axis, name}`` or ``segments = [{axis, name}, ...]``: the
-    (axis, segment) pairs it moves, in file order, each a segment of the scenario, none
-    named twice."""
-    has_one, has_many = reader.has("segment"), reader.has("segments")
-    if has_one == has_many:
-        raise reader.error(
-            f"{reader.key} needs exactly one of segment = {{axis, name}} or "
-            "segments = [{axis, name}, ...]",
-            reader.join("segments") if has_many else reader.key,
-        )
-    if has_one:
-        tables = [reader.table("segment")]
-    else:
-        key = reader.join("segments")
-        listed = reader.raw("segments")
-        if not isinstance(listed, list) or not listed:
-            raise reader.error(f"{key} must list at least one {{axis, name}} table", key)
-        tables = [Reader(item, reader.path, f"{key}[{i}]") for i, item in enumerate(listed)]
-    pairs: list[tuple[str, str]] = []
-    for table in tables:
-        axis_name = table.string("axis")
-        segment_name = table.string("name")
-        table.finish()
-        axis = next((a for a in axes if a.name == axis_name), None)
-        if axis is None or segment_name not in axis.segment_names:
-            raise table.error(
-                f"{table.key}: {axis_name}/{segment_name} is not a segment of the scenario"
-            )
-        if (axis_name, segment_name) in pairs:
-            raise table.error(f"{table.key}: {axis_name}/{segment_name} is named twice")
-        if pairs and axis_name != pairs[0][0]:
-            # segments of two axes split the same market twice: an impact on each would
-            # count the market's move twice over (and escape the worst-draw bound)
-            raise table.error(
-                f"{table.key}: {axis_name}/{segment_name} is on another axis than "
-                f"{pairs[0][0]}/{pairs[0][1]}: an event's segments must share one axis"
-            )
-        pairs.append((axis_name, segment_name))
-    return tuple(pairs)
+    """An event's ``segment = {axis, name}`` or ``segments = [{axis, name}, ...]``: segments
+    of two axes split the same market twice, so an impact on each would count the market's
+    move twice over (and escape the worst-draw bound)."""
+    return read_segment_pairs(reader, axes, "an event's segments must share one axis")

@@ -162,7 +162,7 @@ def figure_unit(parts: Sequence[str], document: Mapping[str, Any]) -> str:
             return YEARS
         if what == "tilts":
             return TILT
-        if what == "funnel":
+        if what in ("funnel", "products"):
             return WEIGHT
         if what == "probability":
             return "probability"
@@ -182,4 +182,30 @@ def figure_unit(parts: Sequence[str], document: Mapping[str, Any]) -> str:
         return PREMIUM if name.startswith("solved_") or name == "growth_pp" else PP
     if top == "funnel":
         return _funnel_unit(parts, document, market_unit)
+    if top in ("products", "valuation", "forecast_errors"):
+        return _product_unit(parts, market_unit)
+    return ""
+
+
+def _product_unit(parts: Sequence[str], market_unit: str) -> str:
+    """A figure of ``[products]``, ``[valuation]`` or ``[forecast_errors]``."""
+    names = set(parts[2:] if parts[0] == "products" else parts[1:])  # not the product's id
+    if parts[0] == "forecast_errors" or "price" in names or "forecast_error" in names:
+        return TIMES  # multipliers: actual / forecast, price / the segment's average
+    if names & {"share", "peak", "floor", "capture", "tax_rate", "margin"}:
+        return PERCENT
+    if names & {"trend", "discount_rate", "terminal_growth"}:
+        return CAGR
+    if names & {"cost", "launch_cost"}:
+        return market_unit
+    if "probability" in names:
+        return "probability"
+    if names & {"launch", "year", "years"} and "years_to_peak" not in names:
+        return YEAR
+    if names & {"launch_offsets", "offsets", "years_to_peak", "half_life"}:
+        return YEARS
+    if names & {"steepness", "exponent"}:
+        return "x"
+    if names & {"innovation", "imitation"}:
+        return "a year"
     return ""

@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from netsim.scenario.documents import Reader
+from netsim.scenario.documents import Reader, read_weights
 from netsim.scenario.funnel_checks import parse_checks
+from netsim.scenario.keys import TABLES
 from netsim.scenario.names import folded, label_problem
 from netsim.scenario.parameters import fixed_parameter, read_value_or_distribution
 from netsim.scenario.schema import Axis, Funnel, FunnelFactor, Region
@@ -370,11 +371,7 @@ def _trend(reader: Reader, key: str) -> float:
     """A relative trend in percent a year (``{value, source}``), as a fraction; 0 if absent."""
     if not reader.has(key):
         return 0.0
-    table = reader.table(key)
-    value = table.number("value", minimum=-50.0, maximum=50.0)
-    table.source()
-    table.finish()
-    return value / 100.0
+    return reader.table(key).fields(TABLES["trend"])["value"] / 100.0
 
 
 def _factor(
@@ -600,30 +597,8 @@ def funnel_weights(
     reader: Reader, factor_names: tuple[str, ...] | None, max_weight: float
 ) -> dict[str, float]:
     """A driver's or event's ``funnel = {<factor> = weight, source}``."""
-    table = reader.table("funnel", None)
-    if table is None:
-        return {}
-    if factor_names is None:
-        raise table.error(
-            f"{table.key}: the scenario has no [funnel] table for this to act on", table.key
-        )
-    table.source()
-    weights: dict[str, float] = {}
-    for name, value in table.items():
-        if name == "source":
-            continue
-        if name not in factor_names:
-            raise table.error(
-                f"{table.join(name)}: {name!r} is not a funnel factor (the factors: "
-                f"{', '.join(factor_names)})",
-                table.join(name),
-            )
-        weights[name] = table.check_number(
-            value, table.join(name), minimum=-max_weight, maximum=max_weight
-        )
-    if not weights:
-        raise table.error(f"{table.key} names no funnel factor", table.key)
-    return weights
+    noun = ("funnel factor", "factors", "[funnel] table")
+    return read_weights(reader, "funnel", factor_names, noun, max_weight)
 
 
 def without_funnel(document: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from netsim.defaults import DEFAULT_UNIT
@@ -22,20 +23,24 @@ from netsim.scenario.distributions import make_distribution
 from netsim.scenario.documents import Reader, check_sources
 from netsim.scenario.factors import read_driver, read_event, read_geographies, read_timelines
 from netsim.scenario.funnel import parse_funnel
+from netsim.scenario.keys import TABLES
 from netsim.scenario.limit_checks import check_limits
 from netsim.scenario.limits import EARLIEST_YEAR, LATEST_YEAR, read_limits
 from netsim.scenario.names import label_problem
 from netsim.scenario.parameters import fixed_parameter, read_parameter
 from netsim.scenario.parts import read_axes, read_countries, read_regions, read_target
+from netsim.scenario.products import read_product_tables
 from netsim.scenario.schema import (
     Axis,
     Correlation,
     Driver,
     Event,
+    Geography,
     Parameter,
     Region,
     Scenario,
     Target,
+    Timeline,
 )
 
 __all__ = ["parse_scenario"]
@@ -62,55 +67,10 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     check_sources(document, path)
     root = Reader(document, path)
     limits = read_limits(root.table("limits", None))
-
-    head = root.table("scenario")
-    name = head.string("name")
-    description = head.string("description", "")
-    head.finish()
-
-    years_table = root.table("years")
-    base_year = int(years_table.number("base", integer=True))
-    final_year = int(years_table.number("final", integer=True))
-    years_table.source()
-    years_table.finish()
-    for key, year in (("years.base", base_year), ("years.final", final_year)):
-        if not EARLIEST_YEAR <= year <= LATEST_YEAR:
-            raise years_table.error(
-                f"{key}={year} must lie within {EARLIEST_YEAR}-{LATEST_YEAR}", key
-            )
-    if final_year <= base_year:
-        raise years_table.error(
-            f"years.final={final_year} must be after years.base={base_year}", "years.final"
-        )
-    years = tuple(range(base_year, final_year + 1))
-
-    market = root.table("market")
-    unit = market.string("unit", DEFAULT_UNIT)
-    base_size_table = market.table("base_size")
-    base_size = base_size_table.number("value", positive=True)
-    base_size_table.source()
-    base_size_table.finish()
-    base_scale = read_parameter(market, "base_scale", "market.base_scale", "x", "market.base_scale")
-    baseline_growth = None
-    if market.has("baseline_growth"):
-        table = market.table("baseline_growth")
-        baseline_growth = table.number("value") / 100.0
-        table.source()
-        table.finish()
-    first_year_step = 0.0
-    if market.has("first_year_step"):
-        table = market.table("first_year_step")
-        first_year_step = table.number("value") / 100.0
-        table.source()
-        table.finish()
-    targets: list[Target] = []
-    targets_table = market.table("targets", {})
-    for key, value in targets_table.items():
-        targets.append(
-            read_target(targets_table.child(key, value), key, "global", None, None, years)
-        )
-    targets_table.finish()
-    market.finish()
+    name, description = _head(root.table("scenario"))
+    years = _years(root.table("years"))
+    market = _market(root.table("market"), years)
+    targets = market.targets
 
     regions = read_regions(root.table("regions"), years, targets)
     region_names = tuple(r.name for r in regions)
@@ -119,50 +79,21 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     funnel_table = root.table("funnel", None)
     funnel = None if funnel_table is None else parse_funnel(funnel_table, regions, axes, years)
     factor_names = None if funnel is None else funnel.factor_names
+    products, product_parameters = read_product_tables(root, axes, region_names, years)
+    product_ids = tuple(p.id for p in products)
     timelines = read_timelines(root.table("timelines", {}))
     geographies = read_geographies(root.table("geographies", {}), region_names, years)
-
-    parameters: list[Parameter] = [base_scale]
-    drivers: list[Driver] = []
-    for group in ("drivers", "restraints"):
-        table = root.table(group, {})
-        table.apart(table.data, group.rstrip("s"))
-        for driver_id, value in table.items():
-            table.name(driver_id, group.rstrip("s"), label_problem)
-            driver = read_driver(
-                table.child(driver_id, value),
-                group,
-                driver_id,
-                timelines,
-                geographies,
-                axes,
-                factor_names,
-            )
-            drivers.append(driver)
-            parameters.extend([driver.impact, driver.delay])
-        table.finish()
-
-    events: list[Event] = []
-    events_table = root.table("events", {})
-    events_table.apart(events_table.data, "event")
-    for event_id, value in events_table.items():
-        events_table.name(event_id, "event", label_problem)
-        event = read_event(
-            events_table.child(event_id, value), event_id, geographies, axes, years, factor_names
-        )
-        events.append(event)
-        parameters.append(event.impact)
-        parameters.extend(event.occurs)
-        if event.year is not None:
-            parameters.append(event.year)
-    events_table.finish()
-
+    links = (factor_names, product_ids)  # what drivers and events may act on besides growth
+    drivers = _drivers(root, timelines, geographies, axes, links)
+    events = _events(root.table("events", {}), geographies, axes, years, links)
     noise_global, noise_region = _noise(root.table("noise"), region_names, years)
-    parameters.extend(noise_global)
-    parameters.extend(noise_region)
-    if funnel is not None:
-        parameters.extend(funnel.parameters)
 
+    parameters = [market.base_scale]
+    parameters += [p for driver in drivers for p in (driver.impact, driver.delay)]
+    parameters += [p for event in events for p in _event_parameters(event)]
+    parameters += [*noise_global, *noise_region]
+    parameters += funnel.parameters if funnel is not None else ()
+    parameters += product_parameters
     names = [p.name for p in parameters]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
@@ -171,39 +102,146 @@ def parse_scenario(document: Mapping[str, Any], path: str) -> Scenario:
     correlations = _correlations(root.table("correlations", {}), set(names))
     root.finish()
 
-    _check_identifiable(regions, axes, targets, baseline_growth, path)
+    _check_identifiable(regions, axes, targets, market.baseline_growth, path)
     canonical = json.dumps(document, sort_keys=True, default=str)
     scenario = Scenario(
         name=name,
         description=description,
         path=path,
         years=years,
-        unit=unit,
-        base_size=base_size,
-        base_scale=base_scale,
+        unit=market.unit,
+        base_size=market.base_size,
+        base_scale=market.base_scale,
         targets=tuple(targets),
         regions=regions,
         axes=axes,
         timelines=timelines,
         geographies=geographies,
-        drivers=tuple(drivers),
-        events=tuple(events),
+        drivers=drivers,
+        events=events,
         noise_global=noise_global,
         noise_region=noise_region,
         correlations=correlations,
         parameters=tuple(parameters),
-        baseline_growth=baseline_growth,
-        first_year_step=first_year_step,
+        baseline_growth=market.baseline_growth,
+        first_year_step=market.first_year_step,
         recalibrate=bool(overlay is None or overlay.get("recalibrate", False)),
         document_hash=hashlib.sha256(canonical.encode()).hexdigest(),
         limits=limits,
         funnel=funnel,
+        products=products,
         # with its overlay chain, in file order (the order sets the layout)
         document_json=json.dumps(full_document, default=str),
         source_files=_source_files(full_document, path),
     )
     check_limits(scenario)
     return scenario
+
+
+def _head(head: Reader) -> tuple[str, str]:
+    """``[scenario]``: the name and the description."""
+    fields = head.fields(TABLES["scenario"])
+    return fields["name"], fields["description"]
+
+
+def _years(table: Reader) -> tuple[int, ...]:
+    """``[years]``: every year from the base to the final one."""
+    fields = table.fields(TABLES["years"])
+    base_year, final_year = fields["base"], fields["final"]
+    for key, year in (("years.base", base_year), ("years.final", final_year)):
+        if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+            raise table.error(f"{key}={year} must lie within {EARLIEST_YEAR}-{LATEST_YEAR}", key)
+    if final_year <= base_year:
+        raise table.error(
+            f"years.final={final_year} must be after years.base={base_year}", "years.final"
+        )
+    return tuple(range(base_year, final_year + 1))
+
+
+@dataclass(frozen=True)
+class _Market:
+    """What ``[market]`` gives: its unit, base size and scale, the growth given (when no
+    target solves it) and the global calibration targets."""
+
+    unit: str
+    base_size: float
+    base_scale: Parameter
+    baseline_growth: float | None
+    first_year_step: float
+    targets: list[Target]
+
+
+def _growth_value(market: Reader, key: str) -> float | None:
+    """A ``{value, source}`` growth of ``market`` in percent a year, as a fraction (None
+    when absent)."""
+    if not market.has(key):
+        return None
+    return market.table(key).fields(TABLES["growth"])["value"] / 100.0
+
+
+def _market(market: Reader, years: tuple[int, ...]) -> _Market:
+    """``[market]``: the unit, the base size and its scale, growth and targets."""
+    unit = market.string("unit", DEFAULT_UNIT)
+    base_size = market.table("base_size").fields(TABLES["base size"])["value"]
+    base_scale = read_parameter(market, "base_scale", "market.base_scale", "x", "market.base_scale")
+    baseline_growth = _growth_value(market, "baseline_growth")
+    first_year_step = _growth_value(market, "first_year_step")
+    first_year_step = 0.0 if first_year_step is None else first_year_step
+    targets_table = market.table("targets", {})
+    targets = [
+        read_target(targets_table.child(key, value), key, "global", None, None, years)
+        for key, value in targets_table.items()
+    ]
+    targets_table.finish()
+    market.finish()
+    return _Market(unit, base_size, base_scale, baseline_growth, first_year_step, targets)
+
+
+def _drivers(
+    root: Reader,
+    timelines: Mapping[str, Timeline],
+    geographies: Mapping[str, Geography],
+    axes: tuple[Axis, ...],
+    links: tuple[tuple[str, ...] | None, tuple[str, ...]],
+) -> tuple[Driver, ...]:
+    """``[drivers]`` then ``[restraints]``, in file order (``links``: the funnel's factors
+    and the products they may act on)."""
+    drivers: list[Driver] = []
+    for group in ("drivers", "restraints"):
+        table = root.table(group, {})
+        table.apart(table.data, group.rstrip("s"))
+        for driver_id, value in table.items():
+            table.name(driver_id, group.rstrip("s"), label_problem)
+            child = table.child(driver_id, value)
+            drivers.append(
+                read_driver(child, group, driver_id, timelines, geographies, axes, *links)
+            )
+        table.finish()
+    return tuple(drivers)
+
+
+def _events(
+    table: Reader,
+    geographies: Mapping[str, Geography],
+    axes: tuple[Axis, ...],
+    years: tuple[int, ...],
+    links: tuple[tuple[str, ...] | None, tuple[str, ...]],
+) -> tuple[Event, ...]:
+    """``[events]``, in file order (``links``: the funnel's factors and the products they
+    may act on)."""
+    events: list[Event] = []
+    table.apart(table.data, "event")
+    for event_id, value in table.items():
+        table.name(event_id, "event", label_problem)
+        child = table.child(event_id, value)
+        events.append(read_event(child, event_id, geographies, axes, years, *links))
+    table.finish()
+    return tuple(events)
+
+
+def _event_parameters(event: Event) -> tuple[Parameter, ...]:
+    """An event's columns of the inputs: its impact, its occurrences, its year."""
+    return (event.impact, *event.occurs, *(() if event.year is None else (event.year,)))
 
 
 def _source_files(document: Mapping[str, Any], path: str) -> tuple[str, ...]:
@@ -221,11 +259,8 @@ def _noise(
     reader: Reader, regions: tuple[str, ...], years: tuple[int, ...]
 ) -> tuple[tuple[Parameter, ...], tuple[Parameter, ...]]:
     def sd(key: str) -> tuple[float, str]:
-        table = reader.table(key)
-        value = table.number("value", minimum=0.0)
-        source = table.source()
-        table.finish()
-        return value, source
+        fields = reader.table(key).fields(TABLES["noise"])
+        return fields["value"], fields["source"]
 
     global_sd, global_source = sd("global_sd")
     region_sd, region_source = sd("region_sd")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from netsim.scenario.documents import Reader
+from netsim.scenario.keys import TABLES
 from netsim.scenario.names import axis_name_problem, folded, label_problem, shown
 from netsim.scenario.schema import (
     Axis,
@@ -20,17 +21,13 @@ from netsim.scenario.schema import (
     Target,
 )
 
-__all__ = ["read_axes", "read_countries", "read_regions", "read_target"]
+__all__ = ["read_axes", "read_countries", "read_regions", "read_segment_pairs", "read_target"]
 
 SHARE_TOLERANCE = 1e-6  # percentage points: shares are exact inputs
 
 
 def _percent_share(reader: Reader, key: str) -> float:
-    table = reader.table(key)
-    value = table.number("value", minimum=0.0, maximum=100.0)
-    table.source()
-    table.finish()
-    return value
+    return reader.table(key).fields(TABLES["share"])["value"]
 
 
 def _check_sum(shares: Mapping[str, float], what: str, reader: Reader) -> None:
@@ -110,10 +107,7 @@ def _premium_or_target(
             "(calibrated)"
         )
     if has_premium:
-        table = reader.table("growth_premium")
-        premium = table.number("value") / 100.0
-        table.source()
-        table.finish()
+        premium = reader.table("growth_premium").fields(TABLES["growth"])["value"] / 100.0
         return premium, None
     label = f"{axis} {name}" if axis else name
     target = read_target(reader.table("cagr_target"), f"{label} CAGR", scope, name, axis, years)
@@ -210,15 +204,10 @@ def read_countries(
                 f"{table.key} takes growth_premium (assumed) or cagr_target (calibrated), not both"
             )
         if table.has("share"):
-            share_table = table.table("share")
-            shares[name] = share_table.number("value", positive=True, maximum=100.0)
-            share_table.source()
-            share_table.finish()
+            shares[name] = table.table("share").fields(TABLES["country share"])["value"]
         if table.has("growth_premium"):
-            premium_table = table.table("growth_premium")
-            premiums[name] = premium_table.number("value") / 100.0
-            premium_table.source()
-            premium_table.finish()
+            premium = table.table("growth_premium").fields(TABLES["growth"])["value"]
+            premiums[name] = premium / 100.0
         if table.has("cagr_target"):
             country_targets[name] = read_target(
                 table.table("cagr_target"), f"country {name} CAGR", "country", name, None, years
@@ -334,3 +323,45 @@ def read_axes(reader: Reader, years: tuple[int, ...], targets: list[Target]) -> 
         table.finish()
         axes.append(Axis(axis_name, label, tuple(segments)))
     return tuple(axes)
+
+
+def read_segment_pairs(
+    reader: Reader, axes: tuple[Axis, ...], one_axis: str
+) -> tuple[tuple[str, str], ...]:
+    """``segment = {axis, name}`` or ``segments = [{axis, name}, ...]`` of an event or a
+    product: the (axis, segment) pairs, in file order, each a segment of the scenario, none
+    named twice, all on one axis (``one_axis`` says why, in the refusal)."""
+    has_one, has_many = reader.has("segment"), reader.has("segments")
+    if has_one == has_many:
+        raise reader.error(
+            f"{reader.key} needs exactly one of segment = {{axis, name}} or "
+            "segments = [{axis, name}, ...]",
+            reader.join("segments") if has_many else reader.key,
+        )
+    if has_one:
+        tables = [reader.table("segment")]
+    else:
+        key = reader.join("segments")
+        listed = reader.raw("segments")
+        if not isinstance(listed, list) or not listed:
+            raise reader.error(f"{key} must list at least one {{axis, name}} table", key)
+        tables = [Reader(item, reader.path, f"{key}[{i}]") for i, item in enumerate(listed)]
+    pairs: list[tuple[str, str]] = []
+    for table in tables:
+        axis_name = table.string("axis")
+        segment_name = table.string("name")
+        table.finish()
+        axis = next((a for a in axes if a.name == axis_name), None)
+        if axis is None or segment_name not in axis.segment_names:
+            raise table.error(
+                f"{table.key}: {axis_name}/{segment_name} is not a segment of the scenario"
+            )
+        if (axis_name, segment_name) in pairs:
+            raise table.error(f"{table.key}: {axis_name}/{segment_name} is named twice")
+        if pairs and axis_name != pairs[0][0]:
+            raise table.error(
+                f"{table.key}: {axis_name}/{segment_name} is on another axis than "
+                f"{pairs[0][0]}/{pairs[0][1]}: {one_axis}"
+            )
+        pairs.append((axis_name, segment_name))
+    return tuple(pairs)

@@ -7,11 +7,14 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netsim.errors import ScenarioError
 from netsim.scenario.distributions import Distribution
 from netsim.scenario.limits import Limits
+
+if TYPE_CHECKING:  # a product's types name Parameter from here
+    from netsim.scenario.product_types import Product
 
 __all__ = [
     "Axis",
@@ -184,6 +187,7 @@ class Driver:
     tilts: Mapping[tuple[str, str], float]  # (axis, segment) -> weight per pp of impact
     funnel: Mapping[str, float] = field(default_factory=dict)  # funnel factor -> weight
     acts_on_growth: bool = True  # False: acts on its funnel factors only
+    products: Mapping[str, float] = field(default_factory=dict)  # product -> weight
 
 
 @dataclass(frozen=True)
@@ -210,6 +214,7 @@ class Event:
     tilts: Mapping[tuple[str, str], float]
     funnel: Mapping[str, float] = field(default_factory=dict)  # funnel factor -> weight
     acts_on_growth: bool = True  # False: acts on its funnel factors only
+    products: Mapping[str, float] = field(default_factory=dict)  # product -> weight
 
 
 @dataclass(frozen=True)
@@ -389,6 +394,7 @@ class Scenario:
     document_hash: str
     limits: Limits = field(default_factory=Limits)
     funnel: Funnel | None = None  # the patient-based model, when the file has one
+    products: tuple[Product, ...] = ()  # the products inside the market ([products])
     # a netsim.model.calibration.Calibration, set by calibration (a layer above this one,
     # so not imported here, not even for type checkers)
     calibration: Any = field(default=None, compare=False)
@@ -409,6 +415,11 @@ class Scenario:
     @cached_property
     def parameter_index(self) -> dict[str, int]:
         return {name: i for i, name in enumerate(self.parameter_names)}
+
+    @cached_property
+    def companies(self) -> tuple[str, ...]:
+        """The products' companies, in the order they first appear."""
+        return tuple(dict.fromkeys(p.company for p in self.products))
 
     @property
     def forecast_years(self) -> tuple[int, ...]:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import xarray as xr
 
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.stats.quantiles import as_quantiles, order_statistics, quantiles
 
 __all__ = [
@@ -52,7 +52,9 @@ def coverage_statement(sampler: str | None) -> tuple[str, str]:
             "coverage exact for independent draws (the binomial law of order statistics)"
         )
     if sampler not in COVERAGE_KINDS:
-        raise ScenarioError(f"sampler={sampler!r} must be one of {', '.join(COVERAGE_KINDS)}")
+        raise ArgumentValueError(
+            f"sampler={sampler!r} must be one of {', '.join(COVERAGE_KINDS)}", argument="sampler"
+        )
     kind = COVERAGE_KINDS[sampler]
     if kind == "exact":
         return kind, f"coverage exact ({sampler}: independent draws)"
@@ -71,7 +73,9 @@ def interval_ranks(n: int, q: float, confidence: float = 0.95) -> tuple[int, int
     maximum would cover less than it says: 61 % for q = 0.001 and 1,000 draws).
     """
     if not 0.0 < confidence < 1.0:
-        raise ScenarioError(f"confidence={confidence} must lie in (0, 1)")
+        raise ArgumentValueError(
+            f"confidence={confidence} must lie in (0, 1)", argument="confidence"
+        )
     alpha = 1.0 - confidence
     low = _binomial_quantile(alpha / 2.0, n, q)  # 1-based r, with B(r - 1) < alpha / 2
     high = _binomial_quantile(1.0 - alpha / 2.0, n, q) + 1  # 1-based s, B(s - 1) >= 1 - a/2

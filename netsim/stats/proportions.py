@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError
 
 __all__ = ["PROPORTION_INTERVAL", "proportion_interval", "share_with_interval"]
 
@@ -42,9 +42,11 @@ def proportion_interval(
         ``low = 0`` where no draw had the event, ``high = 1`` where every draw had it.
     """
     if not 0.0 < confidence < 1.0:
-        raise ScenarioError(f"confidence={confidence} must lie in (0, 1)")
+        raise ArgumentValueError(
+            f"confidence={confidence} must lie in (0, 1)", argument="confidence"
+        )
     if trials < 1:
-        raise ScenarioError(f"trials={trials} must be >= 1")
+        raise ArgumentValueError(f"trials={trials} must be >= 1", argument="trials")
     from scipy import special  # imported on use: a plain run never needs scipy
 
     k = np.asarray(successes, dtype=np.float64)

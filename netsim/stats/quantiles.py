@@ -8,7 +8,7 @@ import numba
 import numpy as np
 import xarray as xr
 
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.kernels.quantiles import quantile_kernel
 
 __all__ = ["as_quantiles", "bands", "order_statistics", "quantiles"]
@@ -25,12 +25,14 @@ def as_quantiles(q: float | Sequence[float]) -> np.ndarray:
     try:
         values = np.atleast_1d(np.asarray(q, dtype=np.float64))
     except (TypeError, ValueError):
-        raise ScenarioError(f"q={q!r} must be a number or a list of numbers") from None
+        raise ArgumentValueError(
+            f"q={q!r} must be a number or a list of numbers", argument="q"
+        ) from None
     if values.ndim != 1 or values.size == 0:
-        raise ScenarioError(f"q={q!r} must be a number or a list of numbers")
+        raise ArgumentValueError(f"q={q!r} must be a number or a list of numbers", argument="q")
     shown = [float(v) for v in values]
     if not np.all((values >= 0.0) & (values <= 1.0)):
-        raise ScenarioError(f"q={shown} must lie in [0, 1]")
+        raise ArgumentValueError(f"q={shown} must lie in [0, 1]", argument="q")
     return values
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.kernels.histogram import LOG_KEY_SCALE, histogram_kernel
 
 __all__ = ["DEFAULT_BINS", "BandSummary"]
@@ -95,7 +95,7 @@ class BandSummary:
         """Empty summary whose bins cover each cell's pilot range ``[lowest, highest]``
         with a margin."""
         if bins < 16:
-            raise ScenarioError(f"bins={bins} must be >= 16")
+            raise ArgumentValueError(f"bins={bins} must be >= 16", argument="bins")
         lowest = np.asarray(lowest, dtype=np.float64)
         highest = np.asarray(highest, dtype=np.float64)
         # log bins only for positive cells spanning a wide range; linear bins are
@@ -156,10 +156,14 @@ class BandSummary:
     @property
     def relative_bin_width(self) -> np.ndarray:
         """Per cell: a bin's width relative to the smallest value seen (log bins: to any
-        value) -- an upper bound on a band's relative error."""
+        value) -- an upper bound on a band's relative error; for a cell whose draws reach
+        0 (a product that may not sell), relative to its largest value; 0 for a cell of
+        zeros (its bands are exact: every band is clipped to the values seen)."""
         with np.errstate(divide="ignore", invalid="ignore"):
             width = 1.0 / self.inverse_width
-            relative = width / np.abs(self.minimum)
+            smallest = np.abs(self.minimum)
+            scale = np.where(smallest > 0, smallest, np.abs(self.maximum))
+            relative = np.where(scale > 0, width / scale, 0.0)
         # a log bin from key k to k + w spans 2**e (1 + f) to 2**e (1 + f + w) within an
         # octave: w / (1 + f) <= w relative, and no more across one
         relative[self.log_scale] = width[self.log_scale]

@@ -1,10 +1,10 @@
 """The what-if page's controls and the overlay its changes make.
 
 A control is one number of the scenario file: a point of a driver's or restraint's
-impact distribution, an event's probability, or a point of the base-size spread
-(``market.base_scale``). The browser sends only ``{control key: number}``; every
-change becomes an overlay table here, and the overlay is checked by the scenario's
-own loader, as a file would be.
+impact distribution, an event's probability, a point of the base-size spread
+(``market.base_scale``), or a product's launch, peak share or phase probability. The
+browser sends only ``{control key: number}``; every change becomes an overlay table
+here, and the overlay is checked by the scenario's own loader, as a file would be.
 """
 
 from __future__ import annotations
@@ -137,9 +137,55 @@ def _distribution_controls(
     ]
 
 
+def _probability(
+    parts: tuple[str, ...], table: Mapping[str, Any], label: str, group: str
+) -> Control:
+    """A probability's control, ``value`` in [0, 1]."""
+    return Control(
+        key=key_path((*parts, "value")),
+        table=parts,
+        point="value",
+        group=group,
+        label=label,
+        value=float(table["value"]),
+        source=str(table.get("source", "")),
+        minimum=0.0,
+        maximum=1.0,
+        step=0.01,
+    )
+
+
+def _product_controls(document: Mapping[str, Any]) -> list[Control]:
+    """Each launching product's launch and peak share (every point of their tables) and
+    each of its phases' probability of success."""
+    controls: list[Control] = []
+    for name, entry in (document.get("products") or {}).items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("launch"), dict):
+            continue
+        label = str(entry.get("label", name))
+        launch = ("products", name, "launch")
+        controls += _distribution_controls(
+            entry["launch"], launch, "Products", f"{label}: launch", 0
+        )
+        peak = (entry.get("uptake") or {}).get("peak")
+        if isinstance(peak, dict):
+            parts = ("products", name, "uptake", "peak")
+            controls += _distribution_controls(
+                peak, parts, "Products", f"{label}: peak share (%)", 2
+            )
+        for phase, table in (entry.get("phases") or {}).items():
+            probability = table.get("probability") if isinstance(table, dict) else None
+            if isinstance(probability, dict) and _is_number(probability.get("value")):
+                parts = ("products", name, "phases", phase, "probability")
+                controls.append(
+                    _probability(parts, probability, f"{label}: {phase} succeeds", "Products")
+                )
+    return controls
+
+
 def controls_of(document: Mapping[str, Any]) -> list[Control]:
     """Every control of a scenario document (merged, as the loader reads it), in the
-    page's order: the base-size spread, drivers, restraints, events."""
+    page's order: the base-size spread, drivers, restraints, events, products."""
     controls: list[Control] = []
     market = document.get("market", {})
     scale = market.get("base_scale") if isinstance(market, dict) else None
@@ -158,21 +204,11 @@ def controls_of(document: Mapping[str, Any]) -> list[Control]:
     for name, entry in (document.get("events") or {}).items():
         probability = entry.get("probability") if isinstance(entry, dict) else None
         if isinstance(probability, dict) and _is_number(probability.get("value")):
+            label = f"{entry.get('label', name)} (probability)"
             controls.append(
-                Control(
-                    key=key_path(("events", name, "probability", "value")),
-                    table=("events", name, "probability"),
-                    point="value",
-                    group="Events",
-                    label=f"{entry.get('label', name)} (probability)",
-                    value=float(probability["value"]),
-                    source=str(probability.get("source", "")),
-                    minimum=0.0,
-                    maximum=1.0,
-                    step=0.01,
-                )
+                _probability(("events", name, "probability"), probability, label, "Events")
             )
-    return controls
+    return controls + _product_controls(document)
 
 
 def _show(value: float) -> str:

@@ -46,7 +46,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from netsim.errors import OutputError, ScenarioError
+from netsim.errors import ArgumentValueError, OutputError, ScenarioError
 from netsim.present.whatif.session import ChangeError, WhatIf
 
 __all__ = [
@@ -347,7 +347,7 @@ async def _answer(request: Request, work: Callable[[], Any]) -> Response:
         return JSONResponse({"errors": error.errors}, status_code=400)
     except OutputError as error:
         return _error(500, str(error))
-    except ScenarioError as error:
+    except (ScenarioError, ArgumentValueError) as error:
         return _error(400, str(error))
     except Exception as error:  # a fault of netsim's: said in one line, here and there
         message = f"netsim serve: internal error in {request.url.path}: {error!r}"
@@ -487,5 +487,5 @@ def make_server(
                 f"port {port} on {host} is busy (another program serves there): "
                 "choose another with --port"
             ) from None
-        raise ScenarioError(f"cannot serve on {host}:{port} ({error.strerror or error})") from None
+        raise ScenarioError(f"cannot serve on {host}:{port} ({error.strerror or error})") from error
     return server.attach(session) if session is not None else server

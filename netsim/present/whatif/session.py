@@ -7,8 +7,8 @@ recalibration, as an overlay file defaults). The changed scenario draws every in
 from the same keyed streams as the base (common random numbers): the inputs whose
 distribution did not change are the base's, bit for bit, and a changed one is its
 new inverse CDF at the base's (correlated) uniforms, which is what sampling the
-changed scenario afresh with the same seed gives. Only the top-down model is
-propagated (the page shows no patient-based output).
+changed scenario afresh with the same seed gives. Only the top-down model and its
+products are propagated (the page shows no patient-based output).
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ class WhatIf:
         self.base = load_scenario(self.config)
         self.draws, self.seed = int(draws), int(seed)
         self.layout = OutputLayout.of(self.base)
-        cells = sum(int(np.prod(self.layout.shape(n))) for n in self.layout.top_down_outputs)
+        cells = sum(int(np.prod(self.layout.shape(n))) for n in self.layout.market_outputs)
         check_fits_in_memory(
             2 * self.draws * (cells * 4 + len(self.layout.parameters) * 16),
             f"the what-if page at {self.draws:,} draws (the base run and a changed one)",
@@ -166,6 +166,14 @@ class WhatIf:
                 View(f"{axis}:{s}", f"{s}", label or axis, f"by_{axis}", i)
                 for i, s in enumerate(segments)
             ]
+        products = [p.label for p in self.base.products]
+        views += [
+            View(f"product:{i}", p, "Products", "by_product", i) for i, p in enumerate(products)
+        ]
+        views += [
+            View(f"company:{i}", c, "Companies", "by_company", i)
+            for i, c in enumerate(self.layout.companies)
+        ]
         return {v.id: v for v in views}
 
     def default_view(self) -> str:
