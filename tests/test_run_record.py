@@ -30,7 +30,7 @@ from netsim.stats.quantiles import bands
 
 from .conftest import NET_CONFIG
 
-DRAWS = CHECKSUM_CHUNK + 1_000  # two checksum chunks, the second short
+DRAWS = CHECKSUM_CHUNK + 1_000  # several checksum chunks, the last short
 
 
 @pytest.fixture(scope="module")

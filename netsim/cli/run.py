@@ -321,20 +321,21 @@ def _planned(
 ) -> Any:
     """The run's plan (:func:`netsim.run.planning.plan_run`); a run that streams into
     its record needs memory for the record, not the cube: it stays a run of every draw
-    when the record fits where the cube would not (``recorded``)."""
+    when the record fits (:func:`netsim.run.record.record_fits`) where the cube would
+    not (``recorded``); a larger one is reduced to bands."""
     from dataclasses import replace
 
-    from netsim.run.planning import memory_budget, plan_run, sobol_balance_note
-    from netsim.run.record import record_bytes
+    from netsim.run.planning import plan_run, sobol_balance_note
+    from netsim.run.record import record_fits
 
     sampler = args.sampler or "mc"
     plan = plan_run(layout, draws, reduce=reduce, store=store, precision=precision, sampler=sampler)
     streams = not (args.cube or args.scheduler or args.chunk_size is not None or args.reduce)
-    if streams and plan.strategy == "reduced" and record_bytes(layout, draws) <= memory_budget():
+    if not (streams and record_fits(layout, draws)):
+        return plan
+    if plan.strategy == "reduced" and reduce == "auto":
         return replace(plan, strategy="recorded", note=sobol_balance_note(draws, sampler))
-    if streams and plan.strategy == "memory":
-        return replace(plan, strategy="recorded")
-    return plan
+    return replace(plan, strategy="recorded") if plan.strategy == "memory" else plan
 
 
 def _recorded(args: argparse.Namespace, plan: Any) -> bool:

@@ -42,7 +42,8 @@ __all__ = [
     "RECORD_KIND",
     "kept_sums",
     "output_checksums",
-    "record_bytes",
+    "record_chunk",
+    "record_fits",
     "record_headline_draws",
     "record_of",
     "record_run",
@@ -50,7 +51,14 @@ __all__ = [
 ]
 
 RECORD_KIND = "record"  # the ``run_file`` attr of a run that keeps its recipe and answer
-CHECKSUM_CHUNK = PILOT_DRAWS  # draws per checksum (and per chunk of the record's run)
+CHECKSUM_CHUNK = PILOT_DRAWS  # the most draws per checksum (and per chunk of the run)
+# a chunk's cube is at most this large (the NET file with its products, 64 kB a draw, runs
+# in chunks of 2,048 draws: 8,192 of them took its 100,000-draw run to 1.48 GB, measured)
+CHUNK_BYTES = 160e6
+# a run streams into its record while the record's draws (inputs and kept totals) take at
+# most this much; a larger run is reduced to bands (a 2,000,000-draw record of the NET
+# file held 5.5 GB, measured)
+RECORD_DRAW_BYTES = 0.6e9
 BANDS_PREFIX = "bands_"
 # the levels whose bands a record keeps: every output by region and worldwide; by country
 # the cube itself, recomputed (binning every country cell too made writing a 100,000-draw
@@ -89,15 +97,21 @@ def record_headline_draws(record: xr.Dataset, layout: OutputLayout) -> dict[str,
     return out
 
 
-def record_bytes(layout: OutputLayout, draws: int) -> int:
-    """Bytes a record of ``draws`` draws holds in memory while it is made: every draw's
-    inputs and kept sums (float64), one chunk's cube and sums, and the histograms of
-    its bands (4,098 int64 counts a region or world cell)."""
+def record_chunk(layout: OutputLayout) -> int:
+    """Draws per chunk of a record's run (and per checksum): :data:`CHECKSUM_CHUNK`, or
+    fewer (a power of two, at least 512) where a chunk's cube would pass
+    :data:`CHUNK_BYTES`."""
+    chunk = CHECKSUM_CHUNK
+    while chunk > 512 and chunk * layout.bytes_per_draw > CHUNK_BYTES:
+        chunk //= 2
+    return chunk
+
+
+def record_fits(layout: OutputLayout, draws: int) -> bool:
+    """Whether a run of ``draws`` draws may stream into its record: its draws' inputs and
+    kept totals (float64) take at most :data:`RECORD_DRAW_BYTES`."""
     kept = sum(int(np.prod(layout.shape(o, by))) for o, by in kept_sums(layout))
-    per_draw = 8 * (len(layout.parameters) + kept)
-    sums = sum(int(np.prod(layout.shape(o, by))) for o in layout.outputs for by in BAND_LEVELS)
-    chunk = CHECKSUM_CHUNK * (layout.bytes_per_draw + 8 * sums)
-    return draws * per_draw + chunk + sums * (DEFAULT_BINS + 2) * 8
+    return draws * 8 * (len(layout.parameters) + kept) <= RECORD_DRAW_BYTES
 
 
 def output_checksums(layout: OutputLayout, arrays: dict[str, np.ndarray]) -> np.ndarray:
@@ -142,7 +156,7 @@ def record_run(
         seed, sampler, draws and versions.
     """
     layout = OutputLayout.of(scenario)
-    buffers = layout.allocate(min(draws, CHECKSUM_CHUNK), np.float32)
+    buffers = layout.allocate(min(draws, record_chunk(layout)), np.float32)
 
     def fetch(a: int, b: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         return compute_chunk(scenario, draws, seed, sampler, a, b, buffers)
@@ -183,7 +197,8 @@ def _record(
 ) -> xr.Dataset:
     """The record of ``draws`` draws whose inputs and outputs ``fetch(start, stop)``
     gives, chunk by chunk."""
-    ranges = chunk_ranges(0, draws, CHECKSUM_CHUNK)
+    chunk = record_chunk(layout)
+    ranges = chunk_ranges(0, draws, chunk)
     inputs = np.empty((draws, len(layout.parameters)))
     kept = kept_sums(layout)
     sums = {key: np.empty((draws, *layout.shape(*key))) for key in kept}
@@ -209,7 +224,7 @@ def _record(
         "run_file": RECORD_KIND,
         **run_attrs,
         "draws": int(draws),
-        "checksum_chunk": CHECKSUM_CHUNK,
+        "checksum_chunk": chunk,
         **_versions(),
     }
     record = _labelled(layout, inputs, sums, checksums, attrs)
