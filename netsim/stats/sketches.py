@@ -16,7 +16,9 @@ placing the ``j``-th of the ``c`` draws in a bin at fraction ``(j + 0.5) / c``
 of the bin; its error is below one bin width, about 0.03 % relative for the NET
 scenario (``relative_bin_width`` reports it per cell), and the tests check 0.1 %
 against exact order statistics. Draws outside the bins are counted in an under-
-or overflow bin; a quantile that falls there is NaN, never a wrong number.
+or overflow bin; a quantile that falls there is NaN, never a wrong number -- save a
+cell's exact zeros (a product that may not sell): its bins start just above 0, so its
+zeros are the underflow, read as 0.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ MIN_MARGIN = 0.25  # ... and by at least this fraction of the value (linear bins
 # bins', as the key's bins are up to 1.44x wider in relative terms than a log's
 LOG_MARGIN = 0.25
 CELLS_PER_READ = 512  # cells whose cumulative counts are formed at once when reading ranks
+ZERO_OFFSET = 1e-3  # bins: where the first bin of a cell reaching 0 starts above 0
 LOG_SCALE_RATIO = 3.0  # pilot max / min above which a cell's bins are uniform in log space
 SHIPPED_LEVEL = 1  # zlib level of a shipped summary's counts (level 6: 8 % smaller, 5x slower)
 
@@ -109,8 +112,12 @@ class BandSummary:
         size = np.maximum(np.abs(highest), np.abs(lowest))
         linear_floor = np.where(size > 0.0, size, 1.0) * MIN_MARGIN
         margin = np.where(log_scale, LOG_MARGIN * span, np.maximum(MARGIN * span, linear_floor))
-        low = start - margin
-        inverse_width = bins / (span + 2.0 * margin)
+        # a cell whose pilot reaches exactly 0 from above (a product that may not sell) has
+        # no margin below 0, and its first bin starts a thousandth of a bin above it: its
+        # zeros fall in the underflow bin, read as the cell's minimum (0), exactly
+        from_zero = ~log_scale & (lowest == 0.0) & (highest > 0.0)
+        inverse_width = np.where(from_zero, bins / (span + margin), bins / (span + 2.0 * margin))
+        low = np.where(from_zero, ZERO_OFFSET / inverse_width, start - margin)
         cells = lowest.size
         return cls(
             low=low,
@@ -264,7 +271,12 @@ class BandSummary:
         # the extremes are exact; under- and overflow bins hold unknown positions
         value = np.where(rank == 0, self.minimum, value)
         value = np.where(rank == self.draws - 1, self.maximum, value)
-        outside = ((slot == 0) | (slot == n_bins + 1)) & (rank != 0) & (rank != self.draws - 1)
+        # an underflow no wider than a thousandth of a bin (a cell reaching 0: its zeros)
+        # reads as the minimum, within that thousandth
+        narrow = (self.low - self.minimum) * self.inverse_width <= ZERO_OFFSET
+        value = np.where((slot == 0) & narrow, self.minimum, value)
+        outside = ((slot == 0) & ~narrow) | (slot == n_bins + 1)
+        outside &= (rank != 0) & (rank != self.draws - 1)
         return np.where(outside, np.nan, value)
 
     def quantiles(self, q: np.ndarray) -> np.ndarray:
