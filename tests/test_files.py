@@ -50,7 +50,7 @@ from netsim.run.reading import open_run, run_kind
 from netsim.run.zarr_store import create_store
 
 from .conftest import CONFIGS, NET_CONFIG, ROOT
-from .helpers import without_funnel, write_toml
+from .helpers import without_funnel, without_products, write_toml
 
 DRAWS = "200"
 
@@ -70,10 +70,11 @@ class Inputs:
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> Inputs:
     folder = tmp_path_factory.mktemp("inputs")
-    # the top-down NET model: these tests are about files, and its cube's size is the one
-    # the small disks below are sized for (every run kind with the funnel: test_run_kinds)
+    # the top-down NET model without its products: these tests are about files, and its
+    # cube's size is the one the small disks below are sized for (every run kind with the
+    # funnel: test_run_kinds; with the products: test_product_files)
     write_toml(
-        without_funnel(tomllib.loads((CONFIGS / "net_market.toml").read_text())),
+        without_products(without_funnel(tomllib.loads((CONFIGS / "net_market.toml").read_text()))),
         folder / "net_market.toml",
     )
     shutil.copy(CONFIGS / "bull.toml", folder / "bull.toml")

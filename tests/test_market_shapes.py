@@ -538,8 +538,9 @@ def test_the_unit_reaches_every_output(unit, tmp_path, capsys):
     with xr.open_dataset(run) as data:
         assert data.attrs["units"] == unit
         # CF: a unit UDUNITS does not define is in the long_name (netsim.run.conventions)
-        assert data["total"].attrs["long_name"].endswith(f"({unit})")
-        assert data["total"].attrs["netsim_units"] == unit
+        # a run file is a record: its totals carry the unit (the cube is recomputed)
+        assert data["total_global"].attrs["long_name"].endswith(f"({unit})")
+        assert data["total_global"].attrs["netsim_units"] == unit
     assert main(["bands", str(run), "--by", "region"]) == 0
     assert unit in capsys.readouterr().out
     report = tmp_path / "report.html"

@@ -132,7 +132,7 @@ def plan_run(
         free = shutil.disk_usage(folder).free if folder.is_dir() else float("inf")
         if cube_bytes > STORE_COMPRESSION * free:
             raise ScenarioError(
-                f"draws={draws:,}: the store would hold {_size(cube_bytes)} of cube "
+                f"{store}: draws={draws:,}: the store would hold {_size(cube_bytes)} of cube "
                 f"(uncompressed), and {folder} has {_size(free)} free"
             )
         return RunPlan("zarr", cube_bytes, budget, balance)
