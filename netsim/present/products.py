@@ -321,6 +321,9 @@ def segment_shares_chart(
     segments' values."""
     axis_name = str(dataset["other_products"].dims[-1])
     world = dataset[f"by_{axis_name}"].sum("country")
+    names = [str(name) for name in world[axis_name].values]
+    if segment not in names:
+        raise ScenarioError(f"{axis_name}={segment!r} is not a segment ({', '.join(names)})")
     segment_value = world.sel({axis_name: segment})
     inside = [p for p, segments in products.items() if segment in segments]
     if not inside:
