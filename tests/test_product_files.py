@@ -137,6 +137,12 @@ REFUSED = [
         _set("products.c.company", "a co"), "differs from 'A Co' only by case", id="company-case"
     ),
     pytest.param(
+        _set("forecast_errors.k.sigma", 1000.0),
+        "forecast_errors.k: its draws lie in [0, inf]; a multiplier of a peak share must be "
+        "<= 1e+100",
+        id="forecast-error-overflowing",
+    ),
+    pytest.param(
         _set("products.b.uptake.steepness", fixed(1e-300)),
         "products.b.uptake.steepness.value=1e-300 must be >= 0.01",
         id="steepness-near-zero",

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from netsim.scenario.distributions import make_distribution
+from netsim.scenario.distributions import MAX_MAGNITUDE, make_distribution
 from netsim.scenario.documents import Reader, read_weights
 from netsim.scenario.limits import EARLIEST_YEAR, LATEST_YEAR
 from netsim.scenario.names import label_problem
@@ -138,7 +138,12 @@ def read_forecast_errors(reader: Reader | None) -> dict[str, dict[str, Any]]:
                 table.join("dist"),
             )
         # read here once, so a broken class is refused even when no product names it
-        read_parameter(reader, name, f"forecast_errors.{name}", "x", "forecast_errors")
+        parameter = read_parameter(reader, name, f"forecast_errors.{name}", "x", "forecast_errors")
+        # a peak share times its draw stays finite only while the draws do (a log-sd of
+        # 1,000 overflowed to inf, and the run stopped on it, naming no key)
+        with np.errstate(over="ignore"):  # an overflowing end is inf, and refused as such
+            what = "a multiplier of a peak share"
+            _check_support(reader, name, parameter, None, MAX_MAGNITUDE, what)
         classes[name] = table.data
     return classes
 
