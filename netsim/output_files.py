@@ -196,9 +196,17 @@ def remove_stale_temporaries(folder: str | Path) -> list[Path]:
         found = _TEMPORARY.match(entry.name)
         if found is None or _running(int(found["pid"])):
             continue
+        try:  # netsim writes regular files and folders: a link, FIFO or device is not its
+            if not (entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False)):
+                continue
+        except OSError:
+            continue
         path = Path(entry.path)
+        # never follow a link put there since, nor wait on a FIFO (opening one for reading
+        # waits for a writer: every later output in the folder would hang)
+        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
         try:
-            handle = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            handle = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
         except OSError:
             continue
         try:

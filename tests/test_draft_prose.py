@@ -10,6 +10,7 @@ these publishers' layouts, scored by tests/test_drafting_fixtures.py.
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -202,3 +203,23 @@ def test_a_prose_figure_a_takeaway_already_gives_is_read_once():
     result = draft(HEAD + doc_text)
     assert not [s for s in result.skipped if "38.5" in s.figure]
     assert tomllib.loads(result.toml)["regions"]["North America"]["share"]["value"] == 38.5
+
+
+def test_a_forecast_cagr_after_last_year_s_growth_runs_from_that_growth_s_end():
+    """The Business Research Company's layout: "It will grow from $18.4 billion in 2025 to
+    $19.62 billion in 2026 at a CAGR of 6.6 %", then "It will grow to $25.1 billion in 2030
+    at a CAGR of 6.4 %". The first CAGR's period is its sentence's two years; the second is
+    the forecast's, from 2026 (it was skipped, and the first taken as 2025-2030)."""
+    path = (
+        Path(__file__).parent
+        / "fixtures"
+        / "reports"
+        / "business_research_history_then_forecast.txt"
+    )
+    result = draft(path.read_text(encoding="utf-8"))
+    targets = tomllib.loads(result.toml)["market"]["targets"]
+    growth = targets["cagr_2026_2030"]
+    assert (growth["start"], growth["end"], growth["value"]) == (2026, 2030, 6.4)
+    assert [k for k in targets if k.startswith("cagr")] == ["cagr_2026_2030"]
+    skipped = " ".join(s.reason for s in result.skipped)
+    assert "a headline CAGR to 2026; the one to 2030 is kept" in skipped

@@ -175,6 +175,26 @@ def test_a_report_of_another_market_among_them_is_refused_in_one_line(other, wor
     assert words in message and len(message.splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    "again",
+    [
+        pytest.param(lambda name, text: (name, text), id="same-name"),
+        pytest.param(
+            lambda name, text: ("copy.txt", text + "\n\n"), id="a-copy-under-another-name"
+        ),
+    ],
+)
+def test_a_report_given_twice_is_refused_in_one_line(again):
+    """Given twice, a report's figures counted twice: the median of the sizes became the
+    repeated report's own."""
+    texts = _texts()
+    with pytest.raises(netsim.ScenarioError) as caught:
+        draft([*texts, again(*texts[1])])
+    message = str(caught.value)
+    assert "has the same text as cold_chain_grandview.txt" in message
+    assert len(message.splitlines()) == 1
+
+
 def test_market_names_are_compared_loosely():
     from netsim.drafting.several import same_market
 

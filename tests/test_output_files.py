@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,35 @@ def test_only_netsim_temporaries_are_touched(tmp_path):
     (stale / "chunk").write_bytes(b"")
     assert remove_stale_temporaries(tmp_path) == [stale]
     assert all(path.exists() for path in others)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(os.mkfifo, id="fifo"),
+        pytest.param(lambda path: path.symlink_to(path.parent / "kept"), id="link-to-a-folder"),
+        pytest.param(lambda path: path.symlink_to(path.parent / "kept.txt"), id="link-to-a-file"),
+    ],
+)
+def test_a_temporary_name_on_what_netsim_never_writes_is_left_alone(tmp_path, make):
+    """A FIFO under a temporary's name once made every later output in its folder wait
+    forever (opening it for reading waits for a writer); a link is not netsim's either,
+    and what it points to is never touched."""
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "data").write_text("kept")
+    (tmp_path / "kept.txt").write_text("kept")
+    odd = tmp_path / f".run.nc.{_finished_pid()}.0123abcd.partial"
+    make(odd)
+    removed: list = []
+    # a daemon thread: one waiting on the FIFO for ever must not hold the tests' exit
+    worker = threading.Thread(target=lambda: removed.append(remove_stale_temporaries(tmp_path)))
+    worker.daemon = True
+    worker.start()
+    worker.join(timeout=20)
+    assert removed == [[]], "still waiting after 20 s"
+    assert os.path.lexists(odd)
+    assert (tmp_path / "kept" / "data").read_text() == "kept"
+    assert (tmp_path / "kept.txt").read_text() == "kept"
 
 
 def test_an_output_s_temporary_carries_its_pid_and_is_locked(tmp_path):

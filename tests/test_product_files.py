@@ -136,6 +136,54 @@ REFUSED = [
     pytest.param(
         _set("products.c.company", "a co"), "differs from 'A Co' only by case", id="company-case"
     ),
+    pytest.param(
+        _set("forecast_errors.k.sigma", 1000.0),
+        "forecast_errors.k: its draws lie in [0, inf]; a multiplier of a peak share must be "
+        "<= 1e+100",
+        id="forecast-error-overflowing",
+    ),
+    pytest.param(
+        _set("products.b.uptake.steepness", fixed(1e-300)),
+        "products.b.uptake.steepness.value=1e-300 must be >= 0.01",
+        id="steepness-near-zero",
+    ),
+    pytest.param(
+        _set(
+            "products.b.uptake",
+            {
+                "curve": "bass",
+                "peak": fixed(40.0),
+                "years_to_peak": fixed(4.0),
+                "innovation": fixed(1e-300),
+                "imitation": fixed(0.0),
+            },
+        ),
+        "products.b.uptake.innovation.value=1e-300 must be >= 0.0001",
+        id="bass-innovation-near-zero",
+    ),
+    pytest.param(
+        _set("products.b.phases.p3.years", [2025, 2027]),
+        "products.b.phases.p3.years=[2025, 2027] ends after 2026, the year of the earliest launch",
+        id="phase-after-launch",
+    ),
+    pytest.param(
+        _set("products.b.launch_offsets", {"R1": -2.0, "source": A}),
+        "products.b.phases.p3.years=[2025, 2026] ends after 2024",
+        id="phase-after-an-earlier-regional-launch",
+    ),
+    pytest.param(
+        _set(
+            "products.a_second_generic",
+            {
+                "company": "H Co",
+                "segment": {"axis": "axis0", "name": "s0"},
+                "generic_of": "a",
+                "capture": fixed(60.0),
+            },
+        ),
+        "the generics of 'a' (a_generic, a_second_generic) can capture 120 %",
+        id="generics-capturing-over-100",
+    ),
 ]
 
 

@@ -57,17 +57,20 @@ def product_sets(draw: st.DrawFn) -> dict:
         originators = [k for k in originators if products[k]["segment"] == segment]
         table: dict = {"company": f"C{i % 2}", "segment": segment, "price": price}
         if kind == "generic" and originators:
-            table.update(generic_of=originators[0], capture=fixed(draw(st.floats(0.0, 100.0))))
+            # at most four generics of one originator, together capturing at most 100 %
+            table.update(generic_of=originators[0], capture=fixed(draw(st.floats(0.0, 25.0))))
         elif kind == "launch":
-            table["launch"] = fixed(draw(st.floats(2023.0, 2032.0)))
-            table["phases"] = {
-                "p": {
-                    "probability": fixed(draw(st.floats(0.0, 1.0))),
-                    "cost": fixed(1.0),
-                    "years": [2025, 2025],
-                    "source": A,
+            launch = draw(st.floats(2023.0, 2032.0))
+            table["launch"] = fixed(launch)
+            if launch >= 2025.0:  # a phase ends by the year of launch
+                table["phases"] = {
+                    "p": {
+                        "probability": fixed(draw(st.floats(0.0, 1.0))),
+                        "cost": fixed(1.0),
+                        "years": [2025, 2025],
+                        "source": A,
+                    }
                 }
-            }
             curve = draw(st.sampled_from(["logistic", "bass"]))
             uptake = {"curve": curve, "peak": fixed(draw(st.floats(0.0, 100.0)))}
             uptake["years_to_peak"] = fixed(draw(st.floats(0.2, 10.0)))

@@ -127,7 +127,26 @@ def test_edited_inputs_are_refused(record_file, tmp_path):
     copy = tmp_path / "inputs.nc"
     copy.write_bytes(record_file.read_bytes())
     _edit(copy, "inputs", lambda v: v * 1.01)
-    with pytest.raises(RunFileError, match="is not what its inputs give"):
+    with pytest.raises(RunFileError, match="its inputs of draws 0-2047 are not the ones its seed"):
+        netsim.open_run(copy)
+
+
+def test_a_recipe_copied_from_another_run_is_refused(net, record_file, tmp_path):
+    """Inputs, totals and checksums copied together from a run of another seed agree with
+    one another as the run's own do: only the seed tells them apart, and it is checked."""
+    other = tmp_path / "seed_6.nc"
+    write_netcdf(record_run(net, DRAWS, seed=6), other)
+    copy = tmp_path / "spliced.nc"
+    copy.write_bytes(record_file.read_bytes())
+    recipe = [
+        "inputs",
+        "output_checksum",
+        *(sum_name(o, by) for o, by in kept_sums(OutputLayout.of(net))),
+    ]
+    with h5py.File(other, "r") as source:
+        for name in recipe:
+            _edit(copy, name, lambda _, name=name: source[name][...])
+    with pytest.raises(RunFileError, match="are not the ones its seed 5 and sampler mc give"):
         netsim.open_run(copy)
 
 

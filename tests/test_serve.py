@@ -491,15 +491,26 @@ def test_the_callers_numba_threads_are_left_as_they_were(served):
     assert numba.get_num_threads() == before
 
 
-def test_a_browser_that_hangs_up_early_leaves_no_traceback(served, capfd):
+@pytest.mark.parametrize(
+    "pause",
+    [
+        pytest.param(0.0, id="at-once"),
+        # the app already waits for the rest of the body when the client goes
+        pytest.param(0.3, id="while-the-body-is-awaited"),
+    ],
+)
+def test_a_browser_that_hangs_up_early_leaves_no_traceback(served, capfd, caplog, pause):
     with socket.create_connection(("127.0.0.1", served.port), timeout=10) as client:
         client.sendall(
             b"POST /api/run HTTP/1.1\r\n%sContent-Type: application/json\r\n"
             b'Content-Length: 100\r\n\r\n{"chan' % host_line(served)
         )
+        time.sleep(pause)
     time.sleep(0.3)
     assert run(served, {})[0] == 200  # the server goes on
     assert "Traceback" not in capfd.readouterr().err
+    # uvicorn logs an application's exception with its traceback (on stderr when serving)
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
 
 
 def test_fifty_parallel_runs_are_all_answered(served):

@@ -239,3 +239,27 @@ def test_value_writes_a_products_page_and_its_draws_and_plot_shares_draws_a_segm
     bad = tmp_path / "bad.png"
     assert main(["plot", "shares", str(run), "--at", "region=Europe", "--out", str(bad)]) == 2
     assert "modality=<segment>" in capsys.readouterr().err and not bad.exists()
+
+
+def test_a_shares_chart_of_a_segment_the_run_lacks_is_refused_naming_it(tmp_path):
+    from netsim.present.products import segment_shares_chart
+
+    scenario = netsim.load_scenario(products_scenario())
+    run = netsim.simulate(scenario, 20, seed=1)
+    segments = {p.id: p.segments for p in scenario.products}
+    out = tmp_path / "shares.png"
+    with pytest.raises(netsim.ScenarioError, match=r"axis0='nope' is not a segment \(s0, s1\)"):
+        segment_shares_chart(run, "nope", segments, out)
+    assert not out.exists()
+
+
+def test_the_summary_of_products_without_valuation_inputs_prints_no_nan():
+    """Without [valuation] (or a product's own) there is no NPV: the summary said "nan"."""
+    from netsim.present.products import value_text
+
+    document = products_scenario()
+    document.pop("valuation")
+    scenario = netsim.load_scenario(document)
+    text = value_text(value(scenario, 50, seed=1), {})
+    assert "nan" not in text.lower()
+    assert "NPV -: no valuation inputs for 4" in text

@@ -140,6 +140,20 @@ def labelled(texts: Sequence[str] | Sequence[tuple[str, str]]) -> list[tuple[str
     return unique
 
 
+def _check_each_once(pairs: Sequence[tuple[str, str]]) -> None:
+    """Refuse a report given twice (the same text, under any name): its figures would
+    count twice in every median and the spread would look narrower than it is."""
+    first: dict[str, str] = {}
+    for label, text in pairs:
+        words = " ".join(text.split())
+        if words in first:
+            raise ScenarioError(
+                f"{label} has the same text as {first[words]}: each report once (a report "
+                "given twice would weigh its figures twice in every median)"
+            )
+        first[words] = label
+
+
 def publisher_named(text: str) -> str:
     """The publisher a report's text names ("according to Kings Research", "Analysis
     by Mordor Intelligence"), or ``""``."""
@@ -295,6 +309,7 @@ def draft_several(
     Returns the composition, the merged findings and what the reports add; see
     :func:`netsim.drafting.draft`."""
     pairs = labelled(texts)
+    _check_each_once(pairs)
     labels = [label for label, _ in pairs]
     if central != "median" and central not in labels:
         raise ScenarioError(

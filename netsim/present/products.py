@@ -242,22 +242,29 @@ def reconcile_product_tables(result: xr.Dataset, years: Sequence[int] | None = N
 def _summary_table(result: xr.Dataset, labels: Mapping[str, str], unit: str) -> Table:
     final = int(result["year"].values[-1])
     rows = []
+    unvalued = 0
     for product in result["product"].values.tolist():
         revenue = result["revenue_bands"].sel(product=product, year=final)
+        npv = [
+            float(result["npv_bands"].sel(product=product).sel(quantile=0.5, method="nearest")),
+            float(result["npv_mean"].sel(product=product)),
+        ]
+        if not np.isfinite(npv).all():  # a product without valuation inputs has no NPV
+            npv, unvalued = ["-", "-"], unvalued + 1
         rows.append(
             [
                 labels.get(product, product),
                 str(result["product_company"].sel(product=product).item()),
                 float(revenue.sel(quantile=0.5, method="nearest")),
-                float(result["npv_bands"].sel(product=product).sel(quantile=0.5, method="nearest")),
-                float(result["npv_mean"].sel(product=product)),
+                *npv,
                 _percent(float(result["probability_of_success"].sel(product=product))),
             ]
         )
     headers = ["product", "company", f"revenue {final} P50", "NPV P50", "NPV mean", "P(success)"]
+    note = f"; NPV -: no valuation inputs for {unvalued}" if unvalued else ""
     return Table(
         f"products: worldwide revenue and net present value, {unit} "
-        f"({int(result.attrs['draws']):,} draws; netsim value --product ID for one)",
+        f"({int(result.attrs['draws']):,} draws; netsim value --product ID for one{note})",
         headers,
         rows,
         labels=2,
@@ -321,6 +328,9 @@ def segment_shares_chart(
     segments' values."""
     axis_name = str(dataset["other_products"].dims[-1])
     world = dataset[f"by_{axis_name}"].sum("country")
+    names = [str(name) for name in world[axis_name].values]
+    if segment not in names:
+        raise ScenarioError(f"{axis_name}={segment!r} is not a segment ({', '.join(names)})")
     segment_value = world.sel({axis_name: segment})
     inside = [p for p, segments in products.items() if segment in segments]
     if not inside:

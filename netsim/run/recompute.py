@@ -12,6 +12,11 @@ as Dask arrays, each chunk when it is read), and each chunk is checked:
 * anything else (the totals or the inputs edited, another kernel) is a damaged or
   foreign run, refused in one line (:class:`~netsim.errors.RunFileError`).
 
+A record's inputs must also be the ones its seed and sampler give, chunk by chunk (a
+chunk's sampling costs a fraction of its propagation): inputs, totals and checksums
+copied together from another run are as consistent with each other as the run's own,
+and only the seed tells them apart.
+
 The opened run says which held in its attr ``recomputed``.
 """
 
@@ -29,6 +34,7 @@ from netsim.model.propagate import propagate
 from netsim.run.chunks import chunk_ranges
 from netsim.run.planning import memory_budget
 from netsim.run.record import RECORD_KIND, kept_sums, output_checksums, sum_name
+from netsim.sampling.inputs import sample_inputs
 from netsim.scenario.schema import Scenario
 
 __all__ = [
@@ -36,6 +42,7 @@ __all__ = [
     "RELATIVE_TOLERANCE",
     "WITHIN_TOLERANCE",
     "check_chunk",
+    "check_sampled_inputs",
     "is_record",
     "recomputed_cube",
 ]
@@ -161,6 +168,7 @@ def _at_once(
     totals = _totals(record, layout)
     for index, (a, b) in enumerate(ranges):
         chunk = {name: values[a:b] for name, values in arrays.items()}
+        check_sampled_inputs(scenario, record.attrs, inputs[a:b], a, inputs.shape[0], label)
         # rows the file's own scenario sampled: within every rule by construction
         propagate(scenario, inputs[a:b], as_arrays=True, out=chunk, check=False)
         mine = {name: values[a:b] for name, values in totals.items()}
@@ -186,7 +194,7 @@ def _lazily(
             {name: values[a:b] for name, values in totals.items()},
             inputs[a:b],
             checksums[index],
-            a,
+            (a, inputs.shape[0], dict(record.attrs)),
             label,
         )
         for name in layout.outputs:
@@ -205,13 +213,41 @@ def _checked_chunk(
     totals: dict[str, np.ndarray],
     inputs: np.ndarray,
     stored: np.ndarray,
-    first: int,
+    where: tuple[int, int, dict[str, Any]],
     label: str,
 ) -> dict[str, np.ndarray]:
+    first, draws, attrs = where
+    check_sampled_inputs(scenario, attrs, inputs, first, draws, label)
     layout = OutputLayout.of(scenario)
     arrays = propagate(scenario, inputs, as_arrays=True, check=False)
     check_chunk(layout, totals, arrays, stored, first, label)
     return arrays
+
+
+def check_sampled_inputs(
+    scenario: Scenario,
+    attrs: dict[str, Any],
+    inputs: np.ndarray,
+    first: int,
+    draws: int,
+    label: str,
+) -> None:
+    """Refuse a record's ``inputs`` of draws ``first`` on (of ``draws``) unless they are
+    the ones its seed and sampler (``attrs``) give, bit for bit. A record without a seed
+    (of inputs a caller brought) has nothing to check."""
+    if "seed" not in attrs or "sampler" not in attrs:
+        return
+    try:
+        seed, sampler = int(attrs["seed"]), str(attrs["sampler"])
+        expected = sample_inputs(scenario, draws, seed, sampler, first, first + inputs.shape[0])
+    except (TypeError, ValueError) as error:  # ScenarioError is a ValueError
+        raise RunFileError(f"{label}: its seed or sampler is damaged ({error})") from error
+    if not np.array_equal(expected, inputs):
+        raise RunFileError(
+            f"{label}: its inputs of draws {first}-{first + inputs.shape[0] - 1} are not the "
+            f"ones its seed {seed} and sampler {sampler} give (copied from another run, or "
+            "edited)"
+        )
 
 
 def _totals(record: xr.Dataset, layout: OutputLayout) -> dict[str, np.ndarray]:

@@ -15,7 +15,9 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from netsim.scenario.distributions import make_distribution
+import numpy as np
+
+from netsim.scenario.distributions import MAX_MAGNITUDE, make_distribution
 from netsim.scenario.documents import Reader, read_weights
 from netsim.scenario.limits import EARLIEST_YEAR, LATEST_YEAR
 from netsim.scenario.names import label_problem
@@ -49,6 +51,12 @@ PRODUCT_DIMENSIONS = ("product", "company", "other_products")
 MAX_PRICE = 1e3  # x the segment's average price: a larger one is a unit slip
 MAX_YEARS_TO_PEAK = 60.0
 MAX_CURVE_COEFFICIENT = 1e3
+# a logistic's steepness k and a Bass curve's innovation p below these are straight lines to
+# the peak in all but rounding, and the curves' arithmetic (s(k/2) - s(-k/2) ~ k/4, or
+# 1 - e^-px ~ px, each a difference of numbers near 1) loses every digit to it: k = 1e-300
+# divided by zero and p = 1e-300 with q = 0 gave 0/0 in every draw that sells
+MIN_STEEPNESS = 0.01
+MIN_INNOVATION = 1e-4
 MAX_WEIGHT = 1e3  # a driver's or event's weight on a product, per unit of its impact
 
 
@@ -98,12 +106,16 @@ def _amount(
     return parameter
 
 
-def _fixed_number(reader: Reader, key: str, low: float, high: float) -> float:
-    """``reader[key]`` as ``{value, source}``, a fixed figure in ``(low, high]``."""
+def _fixed_number(
+    reader: Reader, key: str, low: float, high: float, *, inclusive: bool = False
+) -> float:
+    """``reader[key]`` as ``{value, source}``, a fixed figure in ``(low, high]`` (``[low,
+    high]`` with ``inclusive``)."""
     table = reader.table(key)
     value = table.number("value", maximum=high)
-    if value <= low:
-        raise table.error(f"{table.join('value')}={value:g} must be > {low:g}", table.key)
+    if value < low or (value == low and not inclusive):
+        rule = f">= {low:g}" if inclusive else f"> {low:g}"
+        raise table.error(f"{table.join('value')}={value:g} must be {rule}", table.key)
     table.source()
     table.finish()
     return value
@@ -126,7 +138,12 @@ def read_forecast_errors(reader: Reader | None) -> dict[str, dict[str, Any]]:
                 table.join("dist"),
             )
         # read here once, so a broken class is refused even when no product names it
-        read_parameter(reader, name, f"forecast_errors.{name}", "x", "forecast_errors")
+        parameter = read_parameter(reader, name, f"forecast_errors.{name}", "x", "forecast_errors")
+        # a peak share times its draw stays finite only while the draws do (a log-sd of
+        # 1,000 overflowed to inf, and the run stopped on it, naming no key)
+        with np.errstate(over="ignore"):  # an overflowing end is inf, and refused as such
+            what = "a multiplier of a peak share"
+            _check_support(reader, name, parameter, None, MAX_MAGNITUDE, what)
         classes[name] = table.data
     return classes
 
@@ -283,10 +300,14 @@ def _uptake(reader: Reader, owner: str) -> Uptake:
         prefix=prefix,
     )
     if curve == "logistic":
-        steepness = _fixed_number(table, "steepness", 0.0, MAX_CURVE_COEFFICIENT)
+        steepness = _fixed_number(
+            table, "steepness", MIN_STEEPNESS, MAX_CURVE_COEFFICIENT, inclusive=True
+        )
         table.finish()
         return Uptake(curve, peak, years, steepness=steepness)
-    innovation = _fixed_number(table, "innovation", 0.0, MAX_CURVE_COEFFICIENT)
+    innovation = _fixed_number(
+        table, "innovation", MIN_INNOVATION, MAX_CURVE_COEFFICIENT, inclusive=True
+    )
     imitation = _fixed_number(table, "imitation", -1e-300, MAX_CURVE_COEFFICIENT)
     table.finish()
     return Uptake(curve, peak, years, innovation=innovation, imitation=imitation)
@@ -438,6 +459,7 @@ def _launching(
         "phases": _phases(reader, owner, years),
         "uptake": _uptake(reader, owner),
     }
+    _check_phases_end_by_launch(reader, found["launch"], found["launch_offsets"], found["phases"])
     if reader.has("launch_cost"):
         found["launch_cost"] = _amount(
             reader, "launch_cost", owner, "market unit", 0.0, None, "a cost"
@@ -457,6 +479,25 @@ def _launching(
         )
         found["forecast_error_class"] = name
     return found
+
+
+def _check_phases_end_by_launch(
+    reader: Reader, launch: Parameter, offsets: Mapping[str, float], phases: tuple[Phase, ...]
+) -> None:
+    """Refuse a phase whose years run past the year of the product's earliest possible
+    launch (in any region): approval is decided before it sells, else a draw failing the
+    phase would lose the sales it made before the phase ended."""
+    earliest = launch.distribution.support[0] + min([0.0, *offsets.values()])
+    first_year = int(np.floor(earliest))
+    for phase in phases:
+        if phase.years[-1] > first_year:
+            key = f"{reader.join('phases')}.{phase.name}.years"
+            raise reader.error(
+                f"{key}=[{phase.years[0]}, {phase.years[-1]}] ends after {first_year}, the "
+                f"year of the earliest launch ({earliest:g}): every phase decides approval "
+                "before the product sells",
+                key,
+            )
 
 
 def read_products(
@@ -540,6 +581,26 @@ def _check_between(reader: Reader, products: list[Product], axes: tuple[Axis, ..
                 f"{key}: a generic sells in its originator's segments "
                 f"({', '.join(originator.segments)})",
                 key,
+            )
+    _check_captures(reader, products)
+
+
+def _check_captures(reader: Reader, products: list[Product]) -> None:
+    """Refuse generics of one originator whose captures can sum past 100 % of what it
+    loses in a draw (they would hold patients that nobody lost)."""
+    captured: dict[str, list[Product]] = {}
+    for product in products:
+        if product.kind == "generic":
+            captured.setdefault(product.generic_of, []).append(product)
+    for originator, generics in captured.items():
+        highest = sum(g.capture.distribution.support[1] for g in generics if g.capture)
+        if len(generics) > 1 and highest > 100.0:
+            ids = ", ".join(g.id for g in generics)
+            raise reader.error(
+                f"{reader.join(generics[-1].id)}.capture: the generics of {originator!r} "
+                f"({ids}) can capture {highest:g} % of what it loses in a draw; together at "
+                "most 100 %",
+                f"{reader.join(generics[-1].id)}.capture",
             )
 
 

@@ -292,13 +292,28 @@ def merge_sizes(headline: list[Size], table: list[Size], notes: Notes) -> list[S
 
 def merge_growth(headline: list[Growth], table: Growth | None, notes: Notes) -> Growth | None:
     """The headline CAGR (its period from the overview table when it states none); a
-    second, different headline CAGR is skipped."""
+    second, different headline CAGR is skipped. Of CAGRs whose periods end in different
+    years, the one to the latest year is the headline (a page giving the growth from last
+    year to this one first, "from $18.4 billion in 2025 to $19.62 billion in 2026 at a CAGR
+    of 6.6 %", and the forecast's after it); else the first."""
     if not headline:
         return table
-    chosen = headline[0]
-    for extra in headline[1:]:
-        if extra.value != chosen.value:
-            notes.skip(extra.quote, extra.sentence, "a second headline CAGR; the first is kept")
+    ends = [g.end for g in headline if g.end is not None]
+    latest = max(ends) if len(set(ends)) > 1 else None
+    chosen = next((g for g in headline if g.end == latest), headline[0])
+    for extra in headline:
+        if extra is not chosen and extra.value != chosen.value:
+            reason = (
+                f"a headline CAGR to {extra.end}; the one to {latest} is kept"
+                if latest is not None and extra.end != latest
+                else "a second headline CAGR; the first is kept"
+            )
+            notes.skip(extra.quote, extra.sentence, reason)
+    before = [e for e in ends if e < (chosen.end or 0)]
+    if chosen.period == "end" and before:
+        # "grow to $25.1 billion in 2030" after "from ... in 2025 to $19.62 billion in
+        # 2026": the forecast's growth runs on from where the growth before it ended
+        chosen = replace(chosen, start=max(before), period="stated")
     if table is not None:
         if chosen.period != "stated" and abs(chosen.value - table.value) < 1e-9:
             # the period is the table's: its row is quoted beside the headline's words

@@ -108,6 +108,20 @@ END = re.compile(
     rf"\b(?:through|to|by|until|till|thru|up to)\s+(?:the\s+year\s+)?(?P<end>{YEAR})\b",
     re.IGNORECASE,
 )
+# a CAGR's period in the sizes its sentence states: "grow from $18.4 billion in 2025 to
+# $25.1 billion in 2030 at a CAGR of 6.4 %" (SIZE_SPAN), "grow to $25.1 billion in 2030"
+# (SIZE_END, the end alone)
+_AMOUNT_WORDS = r"(?:[^.;%]|\.(?=\d)){0,60}?"  # within the sentence: a decimal point only
+SIZE_SPAN = re.compile(
+    rf"\bfrom\s+{_AMOUNT_WORDS}\b(?:in|for)\s+(?P<start>{YEAR})\b[\s,]*"
+    rf"to\s+{_AMOUNT_WORDS}\b(?:in|by)\s+(?P<end>{YEAR})\b",
+    re.IGNORECASE,
+)
+SIZE_END = re.compile(
+    rf"\b(?:grow|rise|increase|expand|reach)\w*\s+to\s+{_AMOUNT_WORDS}\b(?:in|by)\s+"
+    rf"(?P<end>{YEAR})\b",
+    re.IGNORECASE,
+)
 FORECAST_PERIOD = re.compile(r"forecast(?:ed)?\s+(?:period|horizon|years)", re.IGNORECASE)
 # a four-digit year after an amount that YEAR does not take ("in 2250", "(1850)")
 EARLIEST, LATEST = 1900, 2199

@@ -18,6 +18,8 @@ from netsim.drafting.read.numbers import (
     MONEY,
     ODD_YEAR,
     RANGE,
+    SIZE_END,
+    SIZE_SPAN,
     TOO_LONG,
     UNREAD,
     UNREAD_MONEY,
@@ -118,7 +120,10 @@ def period_of(tail: str, whole: str) -> tuple[int | None, int | None, str, int]:
     ranged = RANGE.search(whole)
     if ranged:
         return int(ranged.group("start")), int(ranged.group("end")), "stated", 0
-    ended = END.search(whole)
+    spanned = SIZE_SPAN.search(whole)  # "from $X in 2025 to $Y in 2026 at a CAGR of ..."
+    if spanned:
+        return int(spanned.group("start")), int(spanned.group("end")), "stated", 0
+    ended = END.search(whole) or SIZE_END.search(whole)
     if ended:
         return None, int(ended.group("end")), "end", 0
     if FORECAST_PERIOD.search(whole):

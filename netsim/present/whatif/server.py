@@ -41,7 +41,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -320,7 +320,10 @@ async def _json_body(request: Request) -> dict[str, Any] | Response:
     answers 413), or the refusal to answer (415, 400)."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         return _error(415, "send application/json")
-    raw = await request.body()
+    try:
+        raw = await request.body()
+    except ClientDisconnect:  # gone before its body was whole: no one to answer
+        return _error(400, "the request ended before its body")
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
