@@ -365,9 +365,10 @@ def _digest_names(path: str | Path, group: Any) -> tuple[str, ...]:
 
 def _check_files(path: Path) -> list[str]:
     """Every folder of the store ``path`` is a node (it holds a zarr.json) and every
-    other entry a regular file that can be read: a FIFO would keep Zarr waiting
-    forever, a link to a device never stop, and a folder or a broken link in place of
-    a chunk would be read as the fill value. Returns the nodes' keys ("" the root)."""
+    other entry a regular file that can be read. Zarr does not check this itself
+    (measured with zarr 3.1: listing a group whose array's zarr.json is a FIFO waits
+    forever; a link to /dev/zero would never stop; a folder or a broken link in place
+    of a chunk is read as the fill value). Returns the nodes' keys ("" the root)."""
     nodes, folders = [""], [path]
     while folders:
         folder = folders.pop()
