@@ -300,9 +300,6 @@ METADATA_DAMAGES: dict[str, Callable[[Path], None]] = {
     "store: total/zarr.json truncated": _truncate(TOTAL),
     "store: total/zarr.json a JSON list": _write(TOTAL, "[]"),
     "store: total's attributes a JSON string": _edit(TOTAL, ("attributes",), lambda _: "x"),
-    "store: consolidated metadata garbage": _edit(
-        ROOT, ("consolidated_metadata",), lambda _: "garbage"
-    ),
     "store: consolidated metadata stale": _consolidated_then_edited,
     "store: dims reordered": _edit(TOTAL, ("dimension_names",), lambda d: [d[0], *d[:0:-1]]),
     "store: dims renamed": _edit(TOTAL, ("dimension_names",), lambda d: [*d[:-1], "nation"]),
@@ -332,8 +329,14 @@ FILE_DAMAGES: dict[str, Callable[[Path], None]] = {
     "store: a total chunk cut short": _truncate_a_chunk,
     "store: chunk flags neither 0 nor 1": _flags_not_flags,
 }
-# accepted, and read as written
-HARMLESS_DAMAGES: dict[str, Callable[[Path], None]] = {"store: consolidated": _consolidate}
+# accepted, and read as written: netsim never reads consolidated metadata in place of
+# the arrays' own
+HARMLESS_DAMAGES: dict[str, Callable[[Path], None]] = {
+    "store: consolidated": _consolidate,
+    "store: consolidated metadata garbage": _edit(
+        ROOT, ("consolidated_metadata",), lambda _: "garbage"
+    ),
+}
 
 
 def _delete_a_chunk(store: Path) -> None:
