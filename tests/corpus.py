@@ -12,6 +12,7 @@ import copy
 import json
 import shutil
 import tomllib
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -172,7 +173,7 @@ def bad_runs(folder: Path, run_file: Path, store: Path, reduced: Path) -> list[t
         damage(target)
     path_for("store: an empty folder", ".zarr").mkdir()
     path_for("store: a file named .zarr", ".zarr").write_bytes(
-        (store / "total" / ".zarray").read_bytes()
+        (store / "total" / "zarr.json").read_bytes()
     )
     return cases
 
@@ -204,177 +205,182 @@ def _truncate(file: str) -> Callable[[Path], None]:
     return damage
 
 
-def _edit(file: str, key: str, change: Callable[[Any], Any]) -> Callable[[Path], None]:
+def _edit(file: str, keys: tuple[str, ...], change: Callable[[Any], Any]) -> Callable[[Path], None]:
+    """Change the value at ``keys`` of the JSON document ``file`` of a store by hand."""
+
     def damage(store: Path) -> None:
         content = json.loads((store / file).read_text())
-        content[key] = change(content[key])
+        node = content
+        for key in keys[:-1]:
+            node = node[key]
+        node[keys[-1]] = change(node.get(keys[-1]))
         (store / file).write_text(json.dumps(content, indent=2))
 
     return damage
 
 
-def _consolidate(store: Path) -> None:
+def _group(store: Path) -> Any:
     import zarr
 
-    zarr.consolidate_metadata(str(store), zarr_format=2)
+    return zarr.open_group(store, mode="r+", zarr_format=3)
+
+
+def _consolidate(store: Path) -> None:
+    """Zarr's consolidated metadata (which it warns are not yet in the format's
+    specification) in the root zarr.json."""
+    import zarr
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", zarr.errors.ZarrUserWarning)
+        zarr.consolidate_metadata(str(store), zarr_format=3)
 
 
 def _consolidated_then_edited(store: Path) -> None:
-    """A .zmetadata that no longer agrees with the files (a stale consolidation)."""
+    """Consolidated metadata that no longer agree with the files (a stale consolidation)."""
     _consolidate(store)
-    _edit("total/.zattrs", "units", lambda _: "EUR billion")(store)
+    _edit("total/zarr.json", ("attributes", "units"), lambda _: "EUR billion")(store)
 
 
 def _edit_a_source(store: Path) -> None:
     """A parameter's source rewritten through Zarr: a valid chunk of other text."""
-    import zarr
-
-    group = zarr.open_group(store, mode="r+", zarr_format=2)
+    group = _group(store)
     sources = group["parameter_source"][:]
     sources[0] = "report: a source that was never there"
     group["parameter_source"][:] = sources
 
 
-def _drop_digests(store: Path) -> None:
-    content = json.loads((store / ".zattrs").read_text())
-    del content["metadata_digests"]
-    (store / ".zattrs").write_text(json.dumps(content, indent=2))
-
-
-def _first_chunk(store: Path, array: str = "total") -> Path:
-    return next(p for p in sorted((store / array).iterdir()) if not p.name.startswith("."))
+def _chunks(store: Path, array: str = "total") -> list[Path]:
+    return sorted(p for p in (store / array).iterdir() if p.name != "zarr.json")
 
 
 def _chunk_as_folder(store: Path) -> None:
-    chunk = _first_chunk(store)
+    chunk = _chunks(store)[0]
     chunk.unlink()
     chunk.mkdir()
 
 
 def _chunk_as_link_loop(store: Path) -> None:
-    chunk = _first_chunk(store)
+    chunk = _chunks(store)[0]
     chunk.unlink()
     chunk.symlink_to(chunk.name)
 
 
 def _chunk_unreadable(store: Path) -> None:
-    _first_chunk(store).chmod(0)
+    _chunks(store)[0].chmod(0)
 
 
-def _undecompressable(store: Path) -> None:
-    """A byte of blosc's block offsets flipped: the header fits, the decompressor fails."""
-    chunk = sorted(p for p in (store / "total").iterdir() if not p.name.startswith("."))[1]
+def _flip_a_chunk_byte(store: Path) -> None:
+    """A bit of a byte in the middle of a compressed chunk flipped (a disk, a transfer)."""
+    chunk = _chunks(store)[1]
     data = bytearray(chunk.read_bytes())
-    data[16] ^= 0xFF
+    data[len(data) // 2] ^= 0x10
     chunk.write_bytes(bytes(data))
 
 
-def _flags_not_flags(store: Path) -> None:
-    import zarr
+def _truncate_a_chunk(store: Path) -> None:
+    chunk = _chunks(store)[1]
+    chunk.write_bytes(chunk.read_bytes()[:100])
 
-    zarr.open_group(store, mode="r+", zarr_format=2)["chunk_done"][0] = 7
+
+def _flags_not_flags(store: Path) -> None:
+    _group(store)["netsim_chunks/done"][0] = 7
 
 
 def _extra_array(store: Path) -> None:
     shutil.copytree(store / "total", store / "total_copy")
 
 
-# damaged or edited metadata (.zgroup, .zattrs, .zarray, .zmetadata) of a Zarr store
+ROOT, TOTAL, INPUTS = "zarr.json", "total/zarr.json", "inputs/zarr.json"
+# damaged or edited metadata (each node's zarr.json, consolidated or not) of a Zarr store
 METADATA_DAMAGES: dict[str, Callable[[Path], None]] = {
-    "store: .zattrs truncated": _truncate(".zattrs"),
-    "store: .zattrs a JSON list": _write(".zattrs", "[1, 2]"),
-    "store: .zattrs missing": lambda store: (store / ".zattrs").unlink(),
-    "store: .zgroup not JSON": _write(".zgroup", "zarr_format: 2"),
-    "store: .zgroup a JSON number": _write(".zgroup", "2"),
-    "store: total/.zarray truncated": _truncate("total/.zarray"),
-    "store: total/.zarray a JSON list": _write("total/.zarray", "[]"),
-    "store: total/.zattrs a JSON string": _write("total/.zattrs", '"draw year country"'),
-    "store: .zmetadata not JSON": _write(".zmetadata", "{garbage"),
-    "store: .zmetadata stale": _consolidated_then_edited,
-    "store: dims reordered": _edit(
-        "total/.zattrs", "_ARRAY_DIMENSIONS", lambda d: [d[0], *d[:0:-1]]
+    "store: zarr.json truncated": _truncate(ROOT),
+    "store: zarr.json a JSON list": _write(ROOT, "[1, 2]"),
+    "store: zarr.json missing": lambda store: (store / ROOT).unlink(),
+    "store: zarr.json a JSON number": _write(ROOT, "3"),
+    "store: total/zarr.json truncated": _truncate(TOTAL),
+    "store: total/zarr.json a JSON list": _write(TOTAL, "[]"),
+    "store: total's attributes a JSON string": _edit(TOTAL, ("attributes",), lambda _: "x"),
+    "store: consolidated metadata stale": _consolidated_then_edited,
+    "store: dims reordered": _edit(TOTAL, ("dimension_names",), lambda d: [d[0], *d[:0:-1]]),
+    "store: dims renamed": _edit(TOTAL, ("dimension_names",), lambda d: [*d[:-1], "nation"]),
+    "store: inputs dims reordered": _edit(INPUTS, ("dimension_names",), lambda d: d[::-1]),
+    "store: dtype edited": _edit(TOTAL, ("data_type",), lambda _: "int32"),
+    "store: dtype edited, same size": _edit(INPUTS, ("data_type",), lambda _: "int64"),
+    "store: shape edited": _edit(TOTAL, ("shape",), lambda s: [s[0] - 200, *s[1:]]),
+    "store: chunks edited": _edit(
+        TOTAL, ("chunk_grid", "configuration", "chunk_shape"), lambda c: [c[0] // 2, *c[1:]]
     ),
-    "store: dims renamed": _edit(
-        "total/.zattrs", "_ARRAY_DIMENSIONS", lambda d: [*d[:-1], "nation"]
-    ),
-    "store: inputs dims reordered": _edit("inputs/.zattrs", "_ARRAY_DIMENSIONS", lambda d: d[::-1]),
-    "store: dtype edited": _edit("total/.zarray", "dtype", lambda _: "<i4"),
-    "store: dtype edited, same size": _edit("inputs/.zarray", "dtype", lambda _: "<i8"),
-    "store: shape edited": _edit("total/.zarray", "shape", lambda s: [s[0] - 200, *s[1:]]),
-    "store: chunks edited": _edit("total/.zarray", "chunks", lambda c: [c[0] // 2, *c[1:]]),
-    "store: units of total edited": _edit("total/.zattrs", "units", lambda _: "EUR billion"),
-    "store: units of the run edited": _edit(".zattrs", "units", lambda _: "EUR billion"),
-    "store: scenario name edited": _edit(".zattrs", "scenario", lambda _: "another market"),
+    "store: checksum codec removed": _edit(TOTAL, ("codecs",), lambda codecs: codecs[:-1]),
+    "store: units of total edited": _edit(TOTAL, ("attributes", "units"), lambda _: "EUR billion"),
+    "store: units of the run edited": _edit(ROOT, ("attributes", "units"), lambda _: "EUR"),
+    "store: scenario name edited": _edit(ROOT, ("attributes", "scenario"), lambda _: "another"),
     "store: a parameter source edited": _edit_a_source,
-    "store: its metadata digests deleted": _drop_digests,
+    "store: its metadata digests deleted": _edit(
+        ROOT, ("attributes", "metadata_digests"), lambda _: None
+    ),
     "store: an extra array": _extra_array,
 }
-# chunk files that are not files, or cannot be read
+# chunk files that are not files, cannot be read, or fail the format's checksum
 FILE_DAMAGES: dict[str, Callable[[Path], None]] = {
     "store: a chunk file replaced by a folder": _chunk_as_folder,
     "store: a chunk file a symbolic link loop": _chunk_as_link_loop,
     "store: a chunk file unreadable (permissions 000)": _chunk_unreadable,
-    "store: a total chunk that cannot be decompressed": _undecompressable,
+    "store: a byte of a total chunk flipped": _flip_a_chunk_byte,
+    "store: a total chunk cut short": _truncate_a_chunk,
     "store: chunk flags neither 0 nor 1": _flags_not_flags,
 }
-# accepted, and read as written
-HARMLESS_DAMAGES: dict[str, Callable[[Path], None]] = {"store: consolidated": _consolidate}
+# accepted, and read as written: netsim never reads consolidated metadata in place of
+# the arrays' own
+HARMLESS_DAMAGES: dict[str, Callable[[Path], None]] = {
+    "store: consolidated": _consolidate,
+    "store: consolidated metadata garbage": _edit(
+        ROOT, ("consolidated_metadata",), lambda _: "garbage"
+    ),
+}
 
 
 def _delete_a_chunk(store: Path) -> None:
-    chunk = next(p for p in sorted((store / "total").iterdir()) if not p.name.startswith("."))
-    chunk.unlink()
+    _chunks(store)[0].unlink()
 
 
 def _zero_a_chunk(store: Path) -> None:
     """A valid compressed chunk, of the wrong numbers: only its checksum tells."""
-    import zarr
-
-    group = zarr.open_group(store, mode="r+", zarr_format=2)
+    group = _group(store)
     size = group.attrs["chunk_size"]
     group["total"][size : 2 * size] = 0.0
 
 
 def _copy_a_chunk(store: Path) -> None:
-    chunks = sorted(p for p in (store / "total").iterdir() if not p.name.startswith("."))
+    chunks = _chunks(store)
     shutil.copyfile(chunks[0], chunks[1])
 
 
 def _drop_checksums(store: Path) -> None:
-    """A store without its ``chunk_crc32`` (and with a zeroed chunk it would have caught)."""
-    shutil.rmtree(store / "chunk_crc32")
+    """A store without its chunk checksums (and with a zeroed chunk they would catch)."""
+    shutil.rmtree(store / "netsim_chunks" / "crc32")
     _zero_a_chunk(store)
 
 
 def _rewrite_inputs(store: Path) -> None:
-    import zarr
-
-    group = zarr.open_group(store, mode="r+", zarr_format=2)
+    group = _group(store)
     group["inputs"][:10] = group["inputs"][:10] * 1.01
 
 
 def _rewrite_draws(store: Path) -> None:
-    import zarr
-
-    group = zarr.open_group(store, mode="r+", zarr_format=2)
+    group = _group(store)
     group["draw"][:10] = group["draw"][10:20]
 
 
 def _unflag_a_chunk(store: Path) -> None:
-    import zarr
-
-    group = zarr.open_group(store, mode="r+", zarr_format=2)
-    group["chunk_done"][0] = 0
+    _group(store)["netsim_chunks/done"][0] = 0
 
 
 def _garbage_attrs(store: Path) -> None:
-    (store / ".zattrs").write_text("{garbage")
+    (store / ROOT).write_text("{garbage")
 
 
 def _edit_attr(store: Path, name: str, value: Any) -> None:
-    attrs = json.loads((store / ".zattrs").read_text())
-    attrs[name] = value
-    (store / ".zattrs").write_text(json.dumps(attrs))
+    _edit(ROOT, ("attributes", name), lambda _: value)(store)
 
 
 def _edit_draws(store: Path) -> None:

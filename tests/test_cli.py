@@ -325,7 +325,7 @@ def test_a_resumed_run_s_progress_bar_counts_the_store_s_draws(tmp_path, monkeyp
     argv = ["run", str(NET_CONFIG), "--draws", "3000", "--chunk-size", "500", "--no-progress"]
     assert main([*argv, "--out", str(store)]) == 0
     group = zarr.open_group(str(store), mode="r+")
-    group["chunk_done"][2:] = 0  # two of six chunks written: what a killed run leaves
+    group["netsim_chunks/done"][2:] = 0  # two of six chunks written: what a killed run leaves
     group.attrs["complete"] = 0
     capsys.readouterr()
     monkeypatch.setattr(run_module, "PROGRESS_AFTER_SECONDS", 0)  # shown at once

@@ -220,7 +220,7 @@ def test_resume_on_a_cluster_completes_a_store_and_refuses_a_damaged_one(cluster
     for name in ("undone", "damaged"):
         stores[name] = tmp_path / f"{name}.zarr"
         shutil.copytree(whole, stores[name])
-        zarr.open_group(stores[name], mode="r+", zarr_format=2)["chunk_done"][0] = 0
+        zarr.open_group(stores[name], mode="r+", zarr_format=3)["netsim_chunks/done"][0] = 0
     chunk = stores["damaged"] / "total" / "2.0.0"
     chunk.unlink()
     chunk.mkdir()
@@ -232,8 +232,9 @@ def test_resume_on_a_cluster_completes_a_store_and_refuses_a_damaged_one(cluster
     assert main([str(stores["damaged"]) if a == "STORE" else a for a in resume]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1, err
-    assert f"{stores['damaged']}: chunk total/2.0.0 is damaged (not a regular file" in err
-    assert store_progress(stores["damaged"]) == (2, 3)  # nothing added
+    assert f"{stores['damaged']}: total/2.0.0 is damaged (a folder without zarr.json" in err
+    flags = zarr.open_group(stores["damaged"], mode="r")["netsim_chunks/done"][:]
+    assert flags.tolist() == [0, 1, 1]  # nothing added
 
 
 @pytest.mark.slow
@@ -363,11 +364,12 @@ def test_a_tampered_store_is_never_completed_with_other_draws(net, tmp_path, edi
     create_store(path, net, 1200, 4, "mc", 400)
     bull = netsim.load_scenario(CONFIGS / "bull.toml")
     create_store(other, bull, 1200, 4, "mc", 400)
-    group = zarr.open_group(path, mode="r+", zarr_format=2)
+    group = zarr.open_group(path, mode="r+", zarr_format=3)
     group["inputs"][0:400] = netsim.sample_inputs(net, 1200, 4, "mc", 0, 400)
-    group["chunk_done"][0] = 1  # one chunk written, as by an interrupted run
-    attrs = json.loads((path / ".zattrs").read_text())
-    foreign = json.loads((other / ".zattrs").read_text())
+    group["netsim_chunks/done"][0] = 1  # one chunk written, as by an interrupted run
+    metadata = json.loads((path / "zarr.json").read_text())
+    attrs = metadata["attributes"]
+    foreign = json.loads((other / "zarr.json").read_text())["attributes"]
     if edit == "seed":
         attrs["seed"] = 5
     elif edit == "draws":
@@ -381,15 +383,16 @@ def test_a_tampered_store_is_never_completed_with_other_draws(net, tmp_path, edi
             attrs[key] = foreign[key]
         if edit == "run_hash copied":
             attrs["run_hash"] = foreign["run_hash"]
-    (path / ".zattrs").write_text(json.dumps(attrs))
+    (path / "zarr.json").write_text(json.dumps(metadata))
     before = group["inputs"][400:800].copy()
     with pytest.raises(ScenarioError):
         write_missing_chunks(path)
     np.testing.assert_array_equal(group["inputs"][400:800], before)  # nothing added
     assert main(["run", "--resume", str(path), "--no-progress"]) == 2
     assert "Traceback" not in capsys.readouterr().err
-    group["chunk_done"][:] = 1
-    (path / ".zattrs").write_text(json.dumps({**attrs, "complete": 1}))
+    group["netsim_chunks/done"][:] = 1
+    attrs["complete"] = 1
+    (path / "zarr.json").write_text(json.dumps(metadata))
     assert main(["bands", str(path)]) == 2
 
 

@@ -1,37 +1,44 @@
-"""Runs streamed to a Zarr store chunk by chunk, resumable after any interruption.
+"""Runs streamed to a Zarr (format 3) store chunk by chunk, resumable after any interruption.
 
 The store is created whole before any draw is simulated, under a temporary name that
 is renamed when the skeleton is complete (so there is either no store or a resumable
 one): coordinates, the per-parameter tables, provenance attrs (the scenario document
 and its solved calibration, so resuming needs nothing else) and empty, compressed
 arrays chunked along ``draw``. Each chunk of draws is then computed, written, and only
-afterwards flagged in ``chunk_done``. A run killed at any point (SIGINT, SIGKILL)
-leaves at worst one chunk written but not flagged; :func:`write_missing_chunks`
-recomputes exactly the unflagged chunks (the same numbers, since a chunk is a pure
-function of the run's settings), so a resumed store equals an uninterrupted one. The
-attr ``complete`` becomes 1 last; :func:`open_store` refuses a store unless it is
-complete and every chunk is flagged.
+afterwards flagged done. A run killed at any point (SIGINT, SIGKILL) leaves at worst
+one chunk written but not flagged; :func:`write_missing_chunks` recomputes exactly the
+unflagged chunks (the same numbers, since a chunk is a pure function of the run's
+settings), so a resumed store equals an uninterrupted one. The attr ``complete``
+becomes 1 last; :func:`open_store` refuses a store unless it is complete and every
+chunk is flagged.
 
-With each chunk its CRC-32 per array is written (``chunk_crc32``) before the flag, and
-every read of an opened store checks the chunk it reads against it: a chunk file
-deleted (read back as the fill value) or replaced by another valid chunk (zeros, or
-another store's) is refused when read, naming the store and the chunk, instead of
-being taken for draws.
+Integrity is the format's wherever the format can know it. Every array's codec
+pipeline ends with Zarr's ``crc32c`` codec, so a chunk damaged on disk (a flipped
+byte, a file cut short) is refused by Zarr itself, before it is decompressed, and
+metadata are read by Zarr alone. netsim adds only what the format cannot know, kept
+out of the data variables:
 
-What is not written chunk by chunk is written once, with the skeleton: the metadata
-files (``.zgroup``, ``.zattrs``, ``.zarray``: the scenario document, units, dimension
-names, dtypes, shapes) and the coordinates and parameter tables. The SHA-256 of each is
-kept in the attr ``metadata_digests``, and every opening of a store checks them before
-Zarr reads anything: an edited unit or source, reordered dimensions, a changed dtype,
-an added array are refused naming the file, never read as other numbers. Every
-metadata file is parsed here first, so a truncated one, or one that is not a JSON
-object, is refused in one line naming it too.
+* in the group ``netsim_chunks``, which plain xarray readers skip: which chunks are
+  done (``done``) and the CRC-32 of each chunk's values per array (``crc32``, written
+  before the flag). Every read checks a chunk against it, so a chunk that is valid to
+  Zarr but not the one written (a file deleted and read as the fill value, a chunk
+  rewritten through Zarr, a file copied from another position) is refused naming the
+  store and the chunk, never taken for draws.
+* in the root attr ``metadata_digests``: the SHA-256 of each node's metadata as Zarr
+  reads them (shape, dtype, codecs, dimension names, attributes) and of the values of
+  the arrays written once (coordinates, parameter tables). An edited unit or source,
+  reordered dimensions, a changed dtype, an array added or removed are refused naming
+  the node.
+
+A store of netsim's earlier layout (Zarr format 2, with its checks among the data
+variables) is refused in one line saying so; its scenario is run again to a new store.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -63,7 +70,17 @@ __all__ = [
     "write_missing_chunks",
 ]
 
-ZARR_FORMAT = 2  # string coordinates have a settled encoding in format 2
+ZARR_FORMAT = 3
+METADATA = "zarr.json"  # every node's metadata file in format 3
+EARLIER_METADATA = ".zgroup"  # the root of a format-2 store: netsim's earlier layout
+BOOKKEEPING = "netsim_chunks"  # the group of what netsim knows of the chunks
+DONE = f"{BOOKKEEPING}/done"  # 1 once a chunk's draws are written
+CHECKSUMS = f"{BOOKKEEPING}/crc32"  # CRC-32 of each chunk of each array, before its flag
+METADATA_DIGESTS = "metadata_digests"
+# root attrs that change as the store is written, or hold the digests themselves
+UNDIGESTED_ATTRS = ("complete", METADATA_DIGESTS)
+# chunk files named 0.0.0 beside their array's zarr.json: a folder in a store is a node
+CHUNK_KEYS = {"name": "v2", "separator": "."}
 
 
 def _zarr() -> Any:
@@ -74,9 +91,19 @@ def _zarr() -> Any:
     return zarr
 
 
+def _compressors() -> tuple[Any, ...]:
+    """Blosc (lz4, byte shuffle: the compressor of netsim's earlier layout, as fast),
+    then Zarr's crc32c checksum of the compressed bytes, checked before a chunk is
+    decompressed: a chunk cut short never reaches the decompressor (blosc crashes on
+    some)."""
+    from zarr.codecs import BloscCodec, Crc32cCodec
+
+    return (BloscCodec(cname="lz4", clevel=5, shuffle="shuffle"), Crc32cCodec())
+
+
 def is_store(path: str | Path) -> bool:
-    """Whether ``path`` is a folder holding a Zarr (format 2) group."""
-    return (Path(path) / ".zgroup").is_file()
+    """Whether ``path`` is a folder holding a Zarr group (of either netsim layout)."""
+    return any(os.path.lexists(Path(path) / name) for name in (METADATA, EARLIER_METADATA))
 
 
 def create_store(
@@ -119,18 +146,16 @@ def _write_skeleton(
     folder again after it is removed. Writing the few small files here, one after the
     other, leaves nothing running once this returns or raises.
     """
+    zarr = _zarr()
     memory: dict[str, Any] = {}
-    _build_skeleton(_zarr().storage.MemoryStore(memory), scenario, draws, seed, sampler, chunk_size)
-    files = {key: data.to_bytes() for key, data in memory.items()}
-    chunked = {*_checked_arrays(OutputLayout.of(scenario).outputs), *WRITTEN_LATER}
-    covered = [key for key in files if _is_metadata(key) or key.split("/")[0] not in chunked]
-    attrs = json.loads(files[ROOT_ATTRS])
-    attrs[METADATA_DIGESTS] = {key: _file_digest(key, files[key]) for key in sorted(covered)}
-    files[ROOT_ATTRS] = json.dumps(attrs, indent=2).encode()
-    for key, data in sorted(files.items()):
+    store = zarr.storage.MemoryStore(memory)
+    _build_skeleton(store, scenario, draws, seed, sampler, chunk_size)
+    group = zarr.open_group(store, mode="r+", zarr_format=ZARR_FORMAT)
+    group.attrs[METADATA_DIGESTS] = _metadata_digests(group)
+    for key, data in sorted(memory.items()):
         target = path.joinpath(*key.split("/"))
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        target.write_bytes(data.to_bytes())
 
 
 def _build_skeleton(
@@ -138,7 +163,6 @@ def _build_skeleton(
 ) -> None:
     zarr = _zarr()
     layout = OutputLayout.of(scenario)
-    ranges = chunk_ranges(0, draws, chunk_size)
     coords = layout.coords()
     coords["parameter"] = ("parameter", list(layout.parameters))
     skeleton = xr.Dataset(
@@ -154,86 +178,88 @@ def _build_skeleton(
                 layout.provenance["scenario_hash"], int(draws), int(seed), sampler, int(chunk_size)
             ),
             "complete": 0,
-            "chunk_checksums": DIGESTS,  # a store that says so must hold them
         },
     )
-    skeleton.to_zarr(store, mode="a", zarr_format=ZARR_FORMAT, consolidated=False)
+    # text as Zarr's variable-length strings, the format-3 data type with a specification
+    skeleton = skeleton.map(_as_objects).assign_coords(
+        {name: _as_objects(coord) for name, coord in skeleton.coords.items()}
+    )
+    encoding = {
+        name: {"compressors": _compressors(), "chunk_key_encoding": CHUNK_KEYS}
+        for name in skeleton.variables
+    }
+    skeleton.to_zarr(
+        store, mode="a", zarr_format=ZARR_FORMAT, consolidated=False, encoding=encoding
+    )
     group = zarr.open_group(store, mode="r+", zarr_format=ZARR_FORMAT)
-    for name in layout.outputs:
-        shape = layout.shape(name)
-        array = group.create_array(
+    by_draw = {name: ("float32", np.nan, layout.output_attrs(name)) for name in layout.outputs}
+    by_draw["inputs"] = (
+        "float64",
+        np.nan,
+        {"long_name": "sampled inputs, each in its parameter's unit"},
+    )
+    by_draw["draw"] = ("int64", 0, {})  # read without a fill value (a draw 0 is a draw)
+    for name, (dtype, fill_value, attrs) in by_draw.items():
+        dims, shape = _trailing(layout, name)
+        _create(
+            group,
             name,
-            shape=(draws, *shape),
-            chunks=(chunk_size, *shape),
-            dtype="float32",
-            fill_value=np.nan,
+            (draws, *shape),
+            (chunk_size, *shape),
+            dtype,
+            fill_value,
+            attrs,
+            ("draw", *dims),
         )
-        array.attrs.update({"_ARRAY_DIMENSIONS": ["draw", *layout.dims(name)]})
-        array.attrs.update(layout.output_attrs(name))
-    inputs = group.create_array(
-        "inputs",
-        shape=(draws, len(layout.parameters)),
-        chunks=(chunk_size, len(layout.parameters)),
-        dtype="float64",
-        fill_value=np.nan,
-    )
-    inputs.attrs.update(
-        {
-            "_ARRAY_DIMENSIONS": ["draw", "parameter"],
-            "long_name": "sampled inputs, each in its parameter's unit",
-        }
-    )
-    # no fill value: xarray would read a draw index equal to it (0) as missing
-    draw = group.create_array(
-        "draw", shape=(draws,), chunks=(chunk_size,), dtype="int64", fill_value=None
-    )
-    draw.attrs.update({"_ARRAY_DIMENSIONS": ["draw"]})
-    done = group.create_array(
-        "chunk_done", shape=(len(ranges),), chunks=(1,), dtype="uint8", fill_value=0
-    )
-    done.attrs.update(
-        {"_ARRAY_DIMENSIONS": ["chunk"], "long_name": "1 once the chunk's draws are written"}
-    )
+    chunks = len(chunk_ranges(0, draws, chunk_size))
     checked = _checked_arrays(layout.outputs)
-    crc = group.create_array(
-        DIGESTS,
-        shape=(len(ranges), len(checked)),
-        chunks=(1, len(checked)),
-        dtype="uint32",
-        fill_value=0,
+    bookkeeping = group.create_group(BOOKKEEPING)
+    bookkeeping.attrs.update({"long_name": "which chunks of draws are written, and their CRC-32"})
+    flag = {"long_name": "1 once the chunk's draws are written"}
+    _create(group, DONE, (chunks,), (1,), "uint8", 0, flag, ("chunk",))
+    crc = {
+        "long_name": "CRC-32 of each chunk of each array, written before its flag",
+        "arrays": list(checked),
+    }
+    shape = (chunks, len(checked))
+    _create(group, CHECKSUMS, shape, (1, len(checked)), "uint32", 0, crc, ("chunk", "array"))
+
+
+def _trailing(layout: OutputLayout, name: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The dimensions and sizes of an array written by draw, after ``draw``."""
+    if name == "inputs":
+        return ("parameter",), (len(layout.parameters),)
+    if name == "draw":
+        return (), ()
+    return tuple(layout.dims(name)), tuple(layout.shape(name))
+
+
+def _create(
+    group: Any,
+    name: str,
+    shape: tuple[int, ...],
+    chunks: tuple[int, ...],
+    dtype: str,
+    fill_value: Any,
+    attrs: dict[str, Any],
+    dims: tuple[str, ...],
+) -> None:
+    """An empty array of the store, checksummed by its codecs like every other."""
+    group.create_array(
+        name,
+        shape=shape,
+        chunks=chunks,
+        dtype=dtype,
+        fill_value=fill_value,
+        compressors=_compressors(),
+        chunk_key_encoding=CHUNK_KEYS,
+        dimension_names=dims,
+        attributes=attrs,
     )
-    crc.attrs.update(
-        {
-            "_ARRAY_DIMENSIONS": ["chunk", "checked_array"],
-            "long_name": "CRC-32 of each chunk of each array, written before its flag",
-            "arrays": list(checked),
-        }
-    )
 
 
-DIGESTS = "chunk_crc32"
-METADATA_DIGESTS = "metadata_digests"
-WRITTEN_LATER = ("chunk_done", DIGESTS)  # besides the draws: arrays written chunk by chunk
-ROOT_ATTRS = ".zattrs"
-METADATA_FILES = (".zgroup", ".zattrs", ".zarray")
-# root attrs that change as the store is written, or hold the digests themselves
-UNDIGESTED_ATTRS = ("complete", METADATA_DIGESTS)
-
-
-def _is_metadata(key: str) -> bool:
-    return key.rsplit("/", 1)[-1] in METADATA_FILES
-
-
-def _file_digest(key: str, data: bytes) -> str:
-    """SHA-256 of one file of a store: of a metadata file's JSON content (however Zarr
-    lays it out when it rewrites the root attrs, without those that change as the store
-    is written), of any other file's bytes."""
-    if _is_metadata(key):
-        content = json.loads(data)
-        if key == ROOT_ATTRS:
-            content = {k: v for k, v in content.items() if k not in UNDIGESTED_ATTRS}
-        data = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(data).hexdigest()
+def _as_objects(variable: Any) -> Any:
+    return variable.astype(object) if variable.dtype.kind == "U" else variable
 
 
 def _checked_arrays(outputs: tuple[str, ...]) -> tuple[str, ...]:
@@ -245,6 +271,34 @@ def _crc32(values: np.ndarray) -> int:
     # zlib's CRC-32 runs at about 4 GB/s here (a cryptographic hash at 0.7): checking a
     # chunk costs little beside reading and decompressing it
     return zlib.crc32(np.ascontiguousarray(values).view(np.uint8).reshape(-1))
+
+
+def _metadata_digests(group: Any) -> dict[str, str]:
+    """SHA-256 of each node's metadata as Zarr reads them (for the root, without the
+    attrs that change as the store is written), and of the values of each array that
+    is written once, with the skeleton (not along ``draw``, not the bookkeeping)."""
+    root = group.metadata.to_dict()
+    root.pop("consolidated_metadata", None)  # a consolidation is a copy, read nowhere here
+    root["attributes"] = {
+        key: value for key, value in root["attributes"].items() if key not in UNDIGESTED_ATTRS
+    }
+    digests = {"": _sha256(root)}
+    for name, node in sorted(group.members(max_depth=None)):
+        content = node.metadata.to_dict()
+        written_once = (
+            content.get("node_type") == "array"
+            and not name.startswith(f"{BOOKKEEPING}/")
+            and (content.get("dimension_names") or ("",))[0] != "draw"
+        )
+        if written_once:
+            content["values"] = np.asarray(node[...]).tolist()
+        digests[name] = _sha256(content)
+    return digests
+
+
+def _sha256(content: dict[str, Any]) -> str:
+    text = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def run_hash(
@@ -285,223 +339,98 @@ def _settings(path: str | Path, group: Any) -> tuple[int, int, str, int]:
         ):
             raise RunFileError(f"{path}: its {name!r} array does not fit its settings")
     chunks = len(chunk_ranges(0, draws, chunk_size))
-    if group["chunk_done"].shape[0] != chunks:
-        raise RunFileError(f"{path}: its chunk flags do not fit its settings")
-    if METADATA_DIGESTS not in attrs:
-        raise RunFileError(f"{path}: its metadata digests ({METADATA_DIGESTS}) are missing")
-    if attrs.get("chunk_checksums") != DIGESTS or DIGESTS not in group:
-        raise RunFileError(f"{path}: its chunk checksums ({DIGESTS}) are missing")
-    if group[DIGESTS].shape != (chunks, len(_digest_names(path, group))):
-        raise RunFileError(f"{path}: its chunk checksums do not fit its settings")
+    if DONE not in group or group[DONE].shape[0] != chunks:
+        raise RunFileError(f"{path}: its chunk flags ({DONE}) do not fit its settings")
+    if CHECKSUMS not in group or group[CHECKSUMS].shape != (
+        chunks,
+        len(_digest_names(path, group)),
+    ):
+        raise RunFileError(f"{path}: its chunk checksums ({CHECKSUMS}) do not fit its settings")
     return draws, seed, sampler, chunk_size
 
 
 def _digest_names(path: str | Path, group: Any) -> tuple[str, ...]:
-    """The arrays ``chunk_crc32`` covers, in its column order."""
-    names = group[DIGESTS].attrs.get("arrays")
+    """The arrays the chunk checksums cover, in their column order: every array along
+    ``draw``, each once."""
+    names = group[CHECKSUMS].attrs.get("arrays") if CHECKSUMS in group else None
     chunked = {
         str(name)
-        for name in group.array_keys()
-        if name not in ("chunk_done", DIGESTS)
-        and (group[name].attrs.get("_ARRAY_DIMENSIONS") or [None])[0] == "draw"
+        for name, array in group.arrays()
+        if (array.metadata.dimension_names or (None,))[0] == "draw"
     }
-    if not isinstance(names, list) or not all(isinstance(n, str) and n in chunked for n in names):
-        raise RunFileError(f"{path}: its chunk checksums name arrays it does not hold")
-    if set(names) != chunked or len(set(names)) != len(names):
+    if not isinstance(names, list) or set(names) != chunked or len(set(names)) != len(names):
         raise RunFileError(f"{path}: its chunk checksums do not cover each of its arrays once")
     return tuple(names)
 
 
-PARTIAL_SUFFIX = ".partial"  # zarr writes a chunk to <key>.<id>.partial, then renames it
-BLOSC_HEADER = 16  # bytes: version, flags, type size, then uncompressed and compressed sizes
-CONSOLIDATED = ".zmetadata"  # written by zarr.consolidate_metadata, never by netsim
-
-
-def _json_object(path: Path, key: str, required: bool = True) -> dict[str, Any] | None:
-    """The JSON object in the file ``key`` of the store ``path`` (None if it is absent
-    and not ``required``), or a :class:`ScenarioError` naming the file."""
-    file = path.joinpath(*key.split("/"))
-    if not file.exists() and not file.is_symlink():
-        if not required:
-            return None
-        raise RunFileError(f"{path}: {key} is missing (the store is damaged)")
-    data = _file_bytes(path, key)
-    try:
-        content = json.loads(data)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise RunFileError(f"{path}: {key} is damaged (not JSON: truncated or edited)") from error
-    if not isinstance(content, dict):
-        raise RunFileError(
-            f"{path}: {key} is damaged (JSON {type(content).__name__}, not an object)"
-        )
-    return content
-
-
-def _file_bytes(path: Path, key: str) -> bytes:
-    """The bytes of the file ``key`` of the store ``path``, which must be a regular file
-    (a FIFO would never end, a link to a device never stop)."""
-    file = path.joinpath(*key.split("/"))
-    if not file.is_file():
-        what = "missing" if not file.exists() and not file.is_symlink() else "not a file"
-        raise RunFileError(f"{path}: {key} is {what} (the store is damaged)")
-    try:
-        return file.read_bytes()
-    except OSError as error:
-        raise RunFileError(f"{path}: {key} cannot be read ({error.strerror or error})") from error
-
-
-def _check_metadata(path: Path) -> dict[str, dict[str, Any]]:
-    """Parse and check every metadata file of the store ``path`` before Zarr reads one;
-    returns each array's ``.zarray`` by name.
-
-    Each file must be a JSON object, each array's shape, chunks and dimension names must
-    fit one another, and, in a store that carries ``metadata_digests``, every metadata
-    file and every file of the coordinates must be the one written with the store.
-    """
-    if not path.is_dir():
-        raise RunFileError(f"{path} is not a folder, so not a netsim Zarr store")
-    _json_object(path, ".zgroup")
-    attrs = _json_object(path, ROOT_ATTRS)
-    try:
-        entries = sorted(path.iterdir())
-    except OSError as error:
-        raise RunFileError(f"{path} cannot be read ({error.strerror or error})") from error
-    arrays: dict[str, dict[str, Any]] = {}
-    present = [".zgroup", ROOT_ATTRS]
-    for entry in entries:
-        if entry.is_dir() and (entry / ".zgroup").exists():
-            raise RunFileError(f"{path}: {entry.name} is a group netsim does not write")
-        if not (entry.is_dir() and (entry / ".zarray").exists()):
-            continue
-        name = entry.name
-        meta = _json_object(path, f"{name}/.zarray")
-        array_attrs = _json_object(path, f"{name}/.zattrs", required=False)
-        present += [f"{name}/.zarray"] + ([f"{name}/.zattrs"] if array_attrs is not None else [])
-        _check_array_metadata(path, name, meta, array_attrs or {})
-        arrays[name] = meta
-    if (path / CONSOLIDATED).exists():
-        _check_consolidated(path, present)
-    digests = attrs.get(METADATA_DIGESTS) if attrs else None
-    if digests is not None:
-        _check_digests(path, digests, present)
-    return arrays
-
-
-def _check_array_metadata(
-    path: Path, name: str, meta: dict[str, Any], attrs: dict[str, Any]
-) -> None:
-    shape, chunks, dims = meta.get("shape"), meta.get("chunks"), attrs.get("_ARRAY_DIMENSIONS")
-
-    def sizes(value: Any, least: int) -> bool:
-        return isinstance(value, list) and all(
-            isinstance(v, int) and not isinstance(v, bool) and v >= least for v in value
-        )
-
-    if not (sizes(shape, 0) and sizes(chunks, 1) and len(shape) == len(chunks)):
-        raise RunFileError(f"{path}: {name}/.zarray is damaged (its shape or chunks)")
-    try:
-        np.dtype(meta.get("dtype"))
-    except (TypeError, ValueError) as error:
-        raise RunFileError(f"{path}: {name}/.zarray is damaged (its dtype)") from error
-    if dims is not None and not (
-        isinstance(dims, list)
-        and all(isinstance(d, str) for d in dims)
-        and len(set(dims)) == len(dims) == len(shape)
-    ):
-        raise RunFileError(
-            f"{path}: {name}/.zattrs is damaged (its _ARRAY_DIMENSIONS do not fit the "
-            "array's shape)"
-        )
-
-
-def _check_consolidated(path: Path, present: list[str]) -> None:
-    """A ``.zmetadata`` (netsim never reads through it) must agree with the files."""
-    consolidated = _json_object(path, CONSOLIDATED)
-    metadata = consolidated.get("metadata") if consolidated else None
-    if not isinstance(metadata, dict):
-        raise RunFileError(f"{path}: {CONSOLIDATED} is damaged (no metadata object)")
-
-    def seen(found: Any, key: str) -> Any:  # the root attrs as a digest sees them
-        if key == ROOT_ATTRS and isinstance(found, dict):
-            return {k: v for k, v in found.items() if k not in UNDIGESTED_ATTRS}
-        return found
-
-    for key in present:
-        found = _json_object(path, key, required=False) or {}
-        if seen(metadata.get(key, {}), key) != seen(found, key):
-            raise RunFileError(
-                f"{path}: {CONSOLIDATED} does not agree with {key} (stale or edited): "
-                f"delete {CONSOLIDATED}, or consolidate the store again"
-            )
-
-
-def _check_digests(path: Path, digests: Any, present: list[str]) -> None:
-    """Every file ``metadata_digests`` names is the one written with the store, and
-    every metadata file is named (an array added or renamed is refused)."""
-    if not (
-        isinstance(digests, dict)
-        and all(isinstance(v, str) for v in digests.values())
-        and all(_inside(key) for key in digests)
-    ):
-        raise RunFileError(f"{path}: {ROOT_ATTRS} is damaged (its {METADATA_DIGESTS})")
-    for key in present:
-        if key not in digests:
-            raise RunFileError(
-                f"{path}: {key} is not one of the files written with the store (an array "
-                "added or renamed)"
-            )
-    for key, expected in sorted(digests.items()):
-        data = _file_bytes(path, key)
+def _check_files(path: Path) -> list[str]:
+    """Every folder of the store ``path`` is a node (it holds a zarr.json) and every
+    other entry a regular file that can be read. Zarr does not check this itself
+    (measured with zarr 3.1: listing a group whose array's zarr.json is a FIFO waits
+    forever; a link to /dev/zero would never stop; a folder or a broken link in place
+    of a chunk is read as the fill value). Returns the nodes' keys ("" the root)."""
+    nodes, folders = [""], [path]
+    while folders:
+        folder = folders.pop()
         try:
-            found = _file_digest(key, data)
-        except ValueError:  # a metadata file that is not JSON
-            found = None
-        if found != expected:
-            raise RunFileError(
-                f"{path}: {key} is not the file written with the store (edited or "
-                "damaged: its SHA-256 differs)"
-            )
-
-
-def _inside(key: str) -> bool:
-    """Whether ``key`` names a file of the store: at its top or in one of its arrays."""
-    parts = key.split("/")
-    return 1 <= len(parts) <= 2 and all(p not in ("", ".", "..") for p in parts)
-
-
-def _check_chunk_files(path: str | Path, arrays: dict[str, dict[str, Any]]) -> None:
-    """Every chunk file of ``arrays`` (their ``.zarray`` by name) is a readable file,
-    and a blosc chunk holds the compressed chunk its header announces.
-
-    A truncated or overwritten blosc chunk crashes the decompressor (a segmentation
-    fault for some truncations), so a store is checked before anything is read: each
-    chunk's header must give the file's own size and the chunk's uncompressed size.
-    """
-    for name, meta in arrays.items():
-        blosc = (meta.get("compressor") or {}).get("id") == "blosc"
-        chunk_bytes = int(np.prod(meta["chunks"])) * np.dtype(meta["dtype"]).itemsize
-        for chunk in sorted((Path(path) / name).iterdir()):
-            if chunk.name.startswith(".") or chunk.name.endswith(PARTIAL_SUFFIX):
-                continue  # metadata, or a temporary of a write a killed run left
-            where = f"{path}: chunk {name}/{chunk.name}"
-            if not chunk.is_file():
-                raise RunFileError(
-                    f"{where} is damaged (not a regular file: a folder, a FIFO or a broken link)"
-                )
-            try:
-                with chunk.open("rb") as handle:
-                    header = handle.read(BLOSC_HEADER)
-                size = chunk.stat().st_size
-            except OSError as error:
-                raise RunFileError(f"{where} cannot be read ({error.strerror or error})") from error
-            if not blosc:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError as error:
+            raise RunFileError(f"{path} cannot be read ({error.strerror or error})") from error
+        for entry in entries:
+            key = Path(entry.path).relative_to(path).as_posix()
+            if entry.is_dir(follow_symlinks=False):
+                if not os.path.lexists(Path(entry.path) / METADATA):
+                    raise RunFileError(
+                        f"{path}: {key} is damaged (a folder without {METADATA}: neither a "
+                        "Zarr array nor a group, nor a chunk)"
+                    )
+                nodes.append(key)
+                folders.append(Path(entry.path))
                 continue
-            if len(header) < BLOSC_HEADER:
-                raise RunFileError(f"{where} is damaged (too short)")
-            nbytes = int.from_bytes(header[4:8], "little")
-            cbytes = int.from_bytes(header[12:16], "little")
-            if cbytes != size or nbytes != chunk_bytes:
-                raise RunFileError(f"{where} is damaged (its header does not fit)")
+            try:
+                regular = entry.is_file()  # through a link: to a device, a FIFO, a loop
+            except OSError:
+                regular = False
+            if not regular:
+                raise RunFileError(
+                    f"{path}: {key} is damaged (not a regular file: a FIFO, a device or a "
+                    "broken link)"
+                )
+            if not os.access(entry.path, os.R_OK):
+                raise RunFileError(f"{path}: {key} cannot be read (permission denied)")
+    return nodes
+
+
+def _unreadable_node(path: Path, nodes: list[str]) -> str:
+    """The metadata file of the first node Zarr cannot open on its own ("zarr.json"
+    when each opens: the fault is in how they fit together)."""
+    zarr = _zarr()
+    for key in nodes:
+        try:
+            zarr.open(zarr.storage.LocalStore(path / key, read_only=True), mode="r")
+        except Exception:  # zarr raises several kinds for a document it cannot read
+            return f"{key}/{METADATA}" if key else METADATA
+    return METADATA
+
+
+def _check_metadata(path: Path, group: Any) -> None:
+    """Each node's metadata, as Zarr reads them, are the ones written with the store."""
+    expected = group.attrs.get(METADATA_DIGESTS)
+    if not isinstance(expected, dict):
+        raise RunFileError(f"{path}: its metadata digests ({METADATA_DIGESTS}) are missing")
+    found = _metadata_digests(group)
+    for name in sorted(found):
+        if name not in expected:
+            raise RunFileError(
+                f"{path}: {name} is not one of the arrays or groups written with the store"
+            )
+        if found[name] != expected[name]:
+            what = f"the metadata of {name}" if name else "its attributes"
+            raise RunFileError(
+                f"{path}: {what} are not the ones written with the store (edited or damaged)"
+            )
+    for name in sorted(set(expected) - set(found)):
+        raise RunFileError(f"{path}: {name} is missing (the store is damaged)")
 
 
 def _check_written_inputs(path: str | Path, group: Any, scenario: Scenario) -> None:
@@ -509,7 +438,7 @@ def _check_written_inputs(path: str | Path, group: Any, scenario: Scenario) -> N
     whose scenario, seed or sampler came from another store is refused before a chunk
     is added (one chunk of sampling)."""
     draws, seed, sampler, chunk_size = _settings(path, group)
-    flags = _read(path, group, "chunk_done")
+    flags = _read(path, group, DONE)
     written = np.flatnonzero(flags)
     if written.size == 0:
         return
@@ -523,41 +452,77 @@ def _check_written_inputs(path: str | Path, group: Any, scenario: Scenario) -> N
 
 
 def _group(path: str | Path, mode: str = "r") -> Any:
-    """The store's group, once its metadata are checked (:func:`_check_metadata`)."""
+    """The store's group, once its files and metadata are checked."""
     path = Path(path)
     if not path.exists():
         raise ScenarioError(f"{path}: store not found")
-    if path.is_dir() and not (path / ".zgroup").exists():
-        raise RunFileError(f"{path} is a folder, not a netsim Zarr store (no .zgroup)")
-    _check_metadata(path)
+    if not path.is_dir():
+        raise RunFileError(f"{path} is not a folder, so not a netsim Zarr store")
+    if not (path / METADATA).exists() and (path / EARLIER_METADATA).exists():
+        _refuse_earlier_layout(path)
+    if not (path / METADATA).exists():
+        raise RunFileError(f"{path} is a folder, not a netsim Zarr store (no {METADATA})")
+    if not (path / METADATA).is_file():
+        _check_files(path)  # names it: a FIFO, a device, a folder
+    nodes = [""]
     try:
-        # never through a .zmetadata: the files checked are the ones read
-        return _zarr().open_group(path, mode=mode, zarr_format=ZARR_FORMAT, use_consolidated=False)
-    except Exception as error:  # zarr raises several kinds for "not a store"
-        raise RunFileError(f"{path}: not a netsim Zarr store ({error})") from error
+        # never through consolidated metadata: the files checked are the ones read
+        group = _zarr().open_group(path, mode=mode, zarr_format=ZARR_FORMAT, use_consolidated=False)
+        if "netsim_version" not in group.attrs:
+            raise RunFileError(f"{path}: a Zarr store, not a netsim run (no netsim_version)")
+        nodes = _check_files(path)  # before Zarr reads a file below the root
+        _check_metadata(path, group)
+    except RunFileError:
+        raise
+    except Exception as error:  # zarr raises several kinds for metadata it cannot read
+        raise RunFileError(
+            f"{path}: {_unreadable_node(path, nodes)} cannot be read by Zarr, damaged "
+            f"({_first_line(error)})"
+        ) from error
+    return group
+
+
+def _refuse_earlier_layout(path: Path) -> None:
+    """Refuse a Zarr format-2 store: netsim's earlier layout (checks among the data
+    variables), or another program's, told apart by its attrs as Zarr reads them."""
+    try:
+        group = _zarr().open_group(path, mode="r", zarr_format=2, use_consolidated=False)
+        version = group.attrs.get("netsim_version")
+    except Exception as error:  # zarr raises several kinds for metadata it cannot read
+        raise RunFileError(f"{path}: not a netsim Zarr store ({_first_line(error)})") from error
+    if version is None:
+        raise RunFileError(f"{path}: a Zarr store, not a netsim run (no netsim_version)")
+    raise RunFileError(
+        f"{path}: a store of netsim {version}'s earlier layout (Zarr format 2, its checks "
+        f"among the data variables), which netsim {__version__} does not read: run its "
+        "scenario again to a new store (netsim run CONFIG --out NEW.zarr)"
+    )
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
 
 
 def _read(path: str | Path, group: Any, name: str, where: slice = slice(None)) -> np.ndarray:
-    """``group[name][where]``, or a :class:`ScenarioError` naming the array when a
-    chunk of it cannot be read (a decompressor's error: the chunk is damaged)."""
+    """``group[name][where]``, or a :class:`RunFileError` naming the array when a chunk
+    of it cannot be read (its crc32c differs, or a decompressor's error: damaged)."""
     try:
         return np.asarray(group[name][where])
     except Exception as error:
-        text = str(error).strip().splitlines()
         raise RunFileError(
-            f"{path}: a chunk of {name!r} cannot be read, damaged "
-            f"({text[0] if text else type(error).__name__})"
+            f"{path}: a chunk of {name!r} cannot be read, damaged ({_first_line(error)})"
         ) from error
 
 
 def store_progress(path: str | Path) -> tuple[int, int]:
     """(chunks written, chunks in all) of a store."""
     group = _group(path)
-    if "chunk_done" not in group:
-        raise RunFileError(f"{path}: not a netsim run store (no chunk_done flags)")
-    done = _read(path, group, "chunk_done")
+    if DONE not in group:
+        raise RunFileError(f"{path}: not a netsim run store (no chunk flags, {DONE})")
+    done = _read(path, group, DONE)
     if not np.isin(done, (0, 1)).all():
-        raise RunFileError(f"{path}: its chunk flags (chunk_done) are damaged (not 0 or 1)")
+        raise RunFileError(f"{path}: its chunk flags ({DONE}) are damaged (not 0 or 1)")
     return int(done.sum()), int(done.size)
 
 
@@ -567,7 +532,7 @@ def store_draws_written(path: str | Path) -> tuple[int, int]:
     group = _group(path)
     draws, _, _, chunk_size = _settings(path, group)
     store_progress(path)  # the flags are checked first
-    done = _read(path, group, "chunk_done")
+    done = _read(path, group, DONE)
     ranges = chunk_ranges(0, draws, chunk_size)
     written = sum(b - a for (a, b), flag in zip(ranges, done, strict=True) if flag)
     return int(written), int(draws)
@@ -617,15 +582,14 @@ def write_missing_chunks(
     group = _group(path, mode="r+")
     scenario = scenario_of_store(path) if scenario is None else scenario
     draws, seed, sampler, chunk_size = _settings(path, group)
-    # a damaged chunk file is refused before anything is added to the store
-    _check_chunk_files(path, _check_metadata(Path(path)))
     _check_written_inputs(path, group, scenario)
     ranges = chunk_ranges(0, draws, chunk_size)
-    done = group["chunk_done"]
+    done = group[DONE]
     missing = (i for i, flag in enumerate(done[:]) if not flag)
     names = OutputLayout.of(scenario).outputs
-
     checked = _digest_names(path, group)
+
+    targets = {name: group[name] for name in (*names, "inputs", "draw", CHECKSUMS)}
 
     def write(index: int, inputs: np.ndarray, arrays: dict[str, np.ndarray]) -> None:
         a, b = ranges[index]
@@ -635,10 +599,9 @@ def write_missing_chunks(
             "draw": np.arange(a, b, dtype=np.int64),
         }
         for name, values in written.items():
-            written[name] = np.asarray(values, dtype=group[name].dtype)
-            group[name][a:b] = written[name]
-        if checked:
-            group[DIGESTS][index] = [_crc32(written[name]) for name in checked]
+            written[name] = np.asarray(values, dtype=targets[name].dtype)
+            targets[name][a:b] = written[name]
+        targets[CHECKSUMS][index] = [_crc32(written[name]) for name in checked]
         done[index] = 1  # only after the data: an unflagged chunk is simply redone
         if progress is not None:
             progress(b - a)
@@ -664,12 +627,15 @@ def write_missing_chunks(
     return Path(path)
 
 
+PARTIAL_SUFFIX = ".partial"  # zarr writes a chunk to <key>.<id>.partial, then renames it
+
+
 def resume_store(
     path: str | Path, *, client: Any = None, progress: Callable[[int], Any] | None = None
 ) -> xr.Dataset:
     """Finish an interrupted store and open it (:func:`open_store`). The temporaries of
     chunk writes a killed run left are removed: they are never chunks."""
-    for leftover in Path(path).glob(f"*/*{PARTIAL_SUFFIX}"):
+    for leftover in Path(path).glob(f"**/*{PARTIAL_SUFFIX}"):
         leftover.unlink(missing_ok=True)
     write_missing_chunks(path, client=client, progress=progress)
     return open_store(path)
@@ -686,7 +652,6 @@ def open_store(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
     group = _group(path)
     attrs = dict(group.attrs)
     _settings(path, group)
-    _check_chunk_files(path, _check_metadata(Path(path)))
     if not allow_incomplete and (not attrs.get("complete") or written != total):
         raise ScenarioError(
             f"{path} is incomplete ({written} of {total} chunks written): finish it with "
@@ -698,23 +663,34 @@ def open_store(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
             path,
             engine="zarr",
             consolidated=False,
+            zarr_format=ZARR_FORMAT,
             chunks={"draw": chunk},
-            drop_variables=["chunk_done", DIGESTS],
             # the draw indices have no missing value: a draw 0 is never masked
             mask_and_scale={"draw": False},
         )
-        if "draw" not in dataset.variables:
-            raise ValueError("no draw coordinate")
-    except ScenarioError:
-        raise
     except Exception as error:  # xarray and zarr raise many kinds for a damaged store
-        text = str(error).strip().splitlines()
         raise RunFileError(
-            f"{path}: cannot be read as a run store ({text[0] if text else type(error).__name__})"
+            f"{path}: cannot be read as a run store ({_first_line(error)})"
         ) from error
     dataset.variables["draw"].attrs.pop("_FillValue", None)
-    digests, names = _read(path, group, DIGESTS), _digest_names(path, group)
+    dataset.attrs.pop(METADATA_DIGESTS, None)
+    dataset = _as_text(dataset)
+    digests, names = _read(path, group, CHECKSUMS), _digest_names(path, group)
     return _checked_on_read(path, dataset, names, digests, chunk)
+
+
+def _as_text(dataset: xr.Dataset) -> xr.Dataset:
+    """Zarr's variable-length strings as numpy's fixed-width text, as every other run
+    file reads them (NetCDF, and the in-memory run). Only coordinates and the parameter
+    tables hold text: small, so read at once."""
+    text = {
+        name: (variable.dims, np.array(variable.values.tolist(), dtype=str), variable.attrs)
+        for name, variable in dataset.variables.items()
+        if variable.dtype.kind in "OT"
+    }
+    coords = {name: value for name, value in text.items() if name in dataset.coords}
+    variables = {name: value for name, value in text.items() if name not in coords}
+    return dataset.assign(variables).assign_coords(coords)
 
 
 def _checked_on_read(
@@ -778,10 +754,8 @@ def _read_block(path: str, name: str, expected: np.ndarray, block_info: Any = No
     try:
         values = _zarr().open_array(Path(path) / name, mode="r", zarr_format=ZARR_FORMAT)[where]
     except Exception as error:  # a decompressor's or a file's error: the chunk is damaged
-        text = str(error).strip().splitlines()
         raise RunFileError(
-            f"{path}: chunk {index} of {name!r} cannot be read, damaged "
-            f"({text[0] if text else type(error).__name__})"
+            f"{path}: chunk {index} of {name!r} cannot be read, damaged ({_first_line(error)})"
         ) from error
     _check_block(values, expected[index], name, path, index)
     return values
