@@ -162,12 +162,20 @@ def test_cli_reduces_when_the_cube_would_not_fit(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(planning, "memory_budget", lambda: 1e6)
     out = tmp_path / "bands.nc"
-    assert main(["run", str(NET_CONFIG), "--draws", "9000", "--out", str(out)]) == 0
+    # the cube asked for (--cube) does not fit: the bands of every cell, by reduction
+    argv = ["run", str(NET_CONFIG), "--draws", "9000", "--no-progress", "--cube"]
+    assert main([*argv, "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert "computing the bands of every cell by reduction" in captured.err
     assert "reduced to bands" in captured.out
     bands = xr.open_dataset(out, engine="h5netcdf")
     assert bands.attrs["reduce"] == "bands" and "draw" not in bands.dims
+    # a run file streamed into its record never holds the cube: every draw is kept
+    record = tmp_path / "record.nc"
+    assert main([*argv[:-1], "--out", str(record)]) == 0
+    assert "reduction" not in capsys.readouterr().err
+    with xr.open_dataset(record, engine="h5netcdf") as data:
+        assert data.sizes["draw"] == 9000 and "reduce" not in data.attrs
 
 
 @pytest.fixture(scope="module")
