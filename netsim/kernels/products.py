@@ -41,7 +41,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from netsim.kernels.lanes import LANES, broadcast, load, store
+from netsim.kernels.lanes import LANES, broadcast, load, load_transposed, store
 from netsim.kernels.links import add_driver_links, apply_event_links, driver_ramps
 from netsim.kernels.options import JIT_OPTIONS
 from netsim.kernels.propagate import write_cells
@@ -180,7 +180,7 @@ def _multipliers(products, draws, d, ramps, level, growth, effect):  # pragma: n
             level[p] = products.sells_in[p, r]  # 0 where it does not sell
             growth[p] = 0.0
         for t in range(n_years):
-            if t > 0:
+            if t > 0 and products.link_driver.shape[0] > 0:  # else the level stays
                 add_driver_links(
                     products.link_driver,
                     products.link_product,
@@ -289,12 +289,15 @@ def _raw_shares(products, values, effect, uptake, erosion, before, kept, raw):  
 
 @numba.njit(**JIT_OPTIONS)
 def _segment_shares(
-    products, values, raw, volume, value, value_share, volume_share, other, with_volume
-):  # pragma: no cover - compiled
-    """The value (and with ``with_volume`` the patient) shares of every placement,
-    (region, year, placement), and other products' value share, (region, year, segment),
-    from the raw shares (region, year, product)."""
-    n_regions, n_years, n_segments = other.shape
+    products, values, raw, placed, volume, value, value_rows, volume_rows, other_rows, lane,
+    with_volume,
+):  # pragma: no cover - compiled  # fmt: skip
+    """Lane ``lane`` of the value (and with ``with_volume`` the patient) share rows of
+    every placement, (region, year, placement), and of other products' value share rows,
+    (region, year, segment), from the raw shares (region, year, product); ``placed[s]``
+    counts segment ``s``'s placements."""
+    n_regions, n_years = raw.shape[0], raw.shape[1]
+    n_segments = volume.shape[0]
     n_placements = products.placement_product.shape[0]
     for r in range(n_regions):
         for t in range(n_years):
@@ -306,45 +309,57 @@ def _segment_shares(
                 s = products.placement_segment[m]
                 volume[s] += raw[r, t, p]
                 value[s] += raw[r, t, p] * values[p, FIELD_PRICE]
+            row = (r * n_years + t) * n_segments
             for s in range(n_segments):
+                if placed[s] == 0:  # no named product: all other products' (1 / 1 exactly)
+                    other_rows[row + s, lane] = 1.0
+                    continue
                 # the named products' patients scaled down together to fit: shares never
                 # pass 1 (tests/test_products.py, over random product sets); the value
                 # shares are patients x price over the segment's average price, the other
                 # products' patients at price 1, so products and other products sum to 1
-                scale = 1.0 / max(1.0, volume[s])
+                scale = 1.0  # 1 / max(1, volume), without dividing by 1
+                if volume[s] > 1.0:
+                    scale = 1.0 / volume[s]
                 left = max(1.0 - volume[s] * scale, 0.0)
                 average = value[s] * scale + left
-                other[r, t, s] = left / average
+                other_rows[row + s, lane] = left / average
                 volume[s] = scale  # from here the segment's scale
                 value[s] = scale / average  # and its value scale
+            row = (r * n_years + t) * n_placements
             for m in range(n_placements):
                 p = products.placement_product[m]
                 s = products.placement_segment[m]
-                value_share[r, t, m] = raw[r, t, p] * values[p, FIELD_PRICE] * value[s]
+                value_rows[row + m, lane] = raw[r, t, p] * values[p, FIELD_PRICE] * value[s]
                 if with_volume:
-                    volume_share[r, t, m] = raw[r, t, p] * volume[s]
+                    volume_rows[row + m, lane] = raw[r, t, p] * volume[s]
 
 
 @numba.njit(**JIT_OPTIONS)
 def _shares(
-    products, draws, d, scratch, value_share, volume_share, other, with_volume
-):  # pragma: no cover
-    """Draw ``d``'s value shares (and with ``with_volume`` patient shares) of every
-    placement, (region, year, placement), and the value share left to other products,
-    (region, year, segment)."""
-    ramps, level, growth, effect, uptake, erosion, before, kept, raw, volume, value = scratch
+    products, draws, d, scratch, value_rows, volume_rows, other_rows, lane, with_volume
+):  # pragma: no cover - compiled
+    """Lane ``lane`` of draw ``d``'s value (and with ``with_volume`` patient) share rows
+    of every placement, (region, year, placement), and of the value share left to other
+    products, (region, year, segment)."""
+    ramps, level, growth, effect, uptake, erosion, before, kept, raw = scratch[:9]
+    placed, volume, value = scratch[9:]
     _multipliers(products, draws, d, ramps, level, growth, effect)
     values = draws.products[d]
     _raw_shares(products, values, effect, uptake, erosion, before, kept, raw)
     _segment_shares(
-        products, values, raw, volume, value, value_share, volume_share, other, with_volume
-    )
+        products, values, raw, placed, volume, value, value_rows, volume_rows, other_rows, lane,
+        with_volume,
+    )  # fmt: skip
 
 
 @numba.njit(**JIT_OPTIONS)
 def _scratch(products, n_regions, n_years, n_segments):  # pragma: no cover - compiled
     """One task's scratch arrays for :func:`_shares`."""
     n_products = products.kind.shape[0]
+    placed = np.zeros(n_segments, dtype=np.int64)
+    for m in range(products.placement_segment.shape[0]):
+        placed[products.placement_segment[m]] += 1
     return (
         np.empty((products.ramp_onset.shape[0], n_years - 1)),  # ramps
         np.empty(n_products),  # level
@@ -355,6 +370,7 @@ def _scratch(products, n_regions, n_years, n_segments):  # pragma: no cover - co
         np.empty((n_regions, n_years, n_products)),  # before the loss of exclusivity
         np.empty((n_regions, n_years, n_products)),  # the part kept after the loss
         np.empty((n_regions, n_years, n_products)),  # raw shares
+        placed,  # each segment's placements
         np.empty(n_segments),  # patients' shares, then the scale
         np.empty(n_segments),  # value shares, then the value scale
     )
@@ -379,26 +395,18 @@ def _cell_tables(region_of, n_years, n_cells, n_width, n_shares):  # pragma: no 
 
 
 @numba.njit(**JIT_OPTIONS)
-def _gather(segment, d, lane, rows, value_share, share_rows, left, left_rows):  # pragma: no cover
-    """Lane ``lane`` of a block's rows: draw ``d``'s segment values (year, country,
-    segment), its placements' shares (region, year, placement) and, unless ``left_rows``
-    is empty, other products' shares (region, year, segment)."""
-    n_years, n_countries, n_segments = segment.shape[1], segment.shape[2], segment.shape[3]
-    for t in range(n_years):
-        for c in range(n_countries):
-            row = (t * n_countries + c) * n_segments
-            for s in range(n_segments):
-                rows[row + s, lane] = segment[d, t, c, s]
-    n_regions, n_placements = value_share.shape[0], value_share.shape[2]
-    for r in range(n_regions):
-        for t in range(n_years):
-            row = (r * n_years + t) * n_placements
-            for m in range(n_placements):
-                share_rows[row + m, lane] = value_share[r, t, m]
-            if left_rows.shape[0] > 0:
-                row = (r * n_years + t) * n_segments
-                for s in range(n_segments):
-                    left_rows[row + s, lane] = left[r, t, s]
+def _gather(source, first, n_lanes, rows):  # pragma: no cover - compiled
+    """``rows[f, l] = source[first + l, f]``: a block's draws of ``source`` (draw, cell) as
+    lane rows, eight cells at a time (transposed in registers) when the block is whole."""
+    n_cells = source.shape[1]
+    done = 0
+    if n_lanes == LANES:
+        done = n_cells - n_cells % LANES
+        for f in range(0, done, LANES):
+            load_transposed(rows, f, source, first, f)
+    for lane in range(n_lanes):
+        for f in range(done, n_cells):
+            rows[f, lane] = source[first + lane, f]
 
 
 @numba.njit(**JIT_OPTIONS)
@@ -475,11 +483,10 @@ def product_kernel(products, draws, segment, by_product, by_company, other):  # 
     by_product_rows = by_product.reshape((n_draws, cells * n_products))
     by_company_rows = by_company.reshape((n_draws, cells * n_companies))
     other_rows = other.reshape((n_draws, cells * n_segments))
+    segment_cells = segment.reshape((n_draws, cells * n_segments))
     n_tasks = (n_draws + DRAWS_PER_TASK - 1) // DRAWS_PER_TASK
     for task in prange(n_tasks):
         scratch = _scratch(products, n_regions, n_years, n_segments)
-        value_share = np.empty((n_regions, n_years, n_placements))
-        left = np.empty((n_regions, n_years, n_segments))
         segment_rows, product_rows = _rows(cells, n_segments), _rows(cells, n_products)
         company_rows, ones = _rows(cells, n_companies), np.ones((1, LANES))
         share_rows = _rows(n_regions * n_years, n_placements)
@@ -488,19 +495,9 @@ def product_kernel(products, draws, segment, by_product, by_company, other):  # 
         for first in range(task * DRAWS_PER_TASK, task_end, LANES):
             n_lanes = min(LANES, task_end - first)  # a short block's spare lanes are not written
             for lane in range(n_lanes):
-                _shares(
-                    products, draws, first + lane, scratch, value_share, value_share, left, False
-                )
-                _gather(
-                    segment,
-                    first + lane,
-                    lane,
-                    segment_rows,
-                    value_share,
-                    share_rows,
-                    left,
-                    left_rows,
-                )
+                d = first + lane
+                _shares(products, draws, d, scratch, share_rows, share_rows, left_rows, lane, False)
+            _gather(segment_cells, first, n_lanes, segment_rows)
             _split(products, segment_rows, share_rows, product_rows, company_rows)
             write_cells(by_product_rows, first, n_lanes, product_rows, ones, *product_cells)
             write_cells(by_company_rows, first, n_lanes, company_rows, ones, *company_cells)
@@ -534,28 +531,28 @@ def product_funnel_kernel(
     treated_rows_out = treated_by_product.reshape((n_draws, cells * n_products))
     value_rows_out = patient_by_product.reshape((n_draws, cells * n_products))
     company_rows_out = patient_by_company.reshape((n_draws, cells * n_companies))
+    treated_cells = treated.reshape((n_draws, cells * n_segments))
+    value_cells = value.reshape((n_draws, cells * n_segments))
     n_tasks = (n_draws + DRAWS_PER_TASK - 1) // DRAWS_PER_TASK
     for task in prange(n_tasks):
         scratch = _scratch(products, n_regions, n_years, n_segments)
-        value_share = np.empty((n_regions, n_years, n_placements))
-        volume_share = np.empty((n_regions, n_years, n_placements))
-        left = np.empty((n_regions, n_years, n_segments))
         value_rows, treated_rows = _rows(cells, n_segments), _rows(cells, n_segments)
         value_product_rows, company_rows = _rows(cells, n_products), _rows(cells, n_companies)
         treated_product_rows, no_rows = _rows(cells, n_products), _rows(0, 1)
         value_share_rows = _rows(n_regions * n_years, n_placements)
         volume_share_rows = _rows(n_regions * n_years, n_placements)
+        left_rows = _rows(n_regions * n_years, n_segments)
         ones = np.ones((1, LANES))
         task_end = min(n_draws, (task + 1) * DRAWS_PER_TASK)
         for first in range(task * DRAWS_PER_TASK, task_end, LANES):
             n_lanes = min(LANES, task_end - first)
             for lane in range(n_lanes):
-                d = first + lane
-                _shares(products, draws, d, scratch, value_share, volume_share, left, True)
-                _gather(value, d, lane, value_rows, value_share, value_share_rows, left, no_rows)
-                _gather(
-                    treated, d, lane, treated_rows, volume_share, volume_share_rows, left, no_rows
-                )
+                _shares(
+                    products, draws, first + lane, scratch, value_share_rows, volume_share_rows,
+                    left_rows, lane, True,
+                )  # fmt: skip
+            _gather(value_cells, first, n_lanes, value_rows)
+            _gather(treated_cells, first, n_lanes, treated_rows)
             _split(products, value_rows, value_share_rows, value_product_rows, company_rows)
             _split(products, treated_rows, volume_share_rows, treated_product_rows, no_rows)
             write_cells(value_rows_out, first, n_lanes, value_product_rows, ones, *product_cells)
@@ -577,4 +574,7 @@ def product_shares_kernel(products, draws, value_share, volume_share, other):  #
     for task in prange(n_tasks):
         scratch = _scratch(products, n_regions, n_years, other.shape[3])
         for d in range(task * DRAWS_PER_TASK, min(n_draws, (task + 1) * DRAWS_PER_TASK)):
-            _shares(products, draws, d, scratch, value_share[d], volume_share[d], other[d], True)
+            _shares(
+                products, draws, d, scratch, value_share[d].reshape((-1, 1)),
+                volume_share[d].reshape((-1, 1)), other[d].reshape((-1, 1)), 0, True,
+            )  # fmt: skip
