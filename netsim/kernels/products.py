@@ -41,7 +41,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from netsim.kernels.lanes import LANES, broadcast, load, load_transposed, store
+from netsim.kernels.lanes import LANES, broadcast, clip, load, load_transposed, store
 from netsim.kernels.links import add_driver_links, apply_event_links, driver_ramps
 from netsim.kernels.options import JIT_OPTIONS
 from netsim.kernels.propagate import write_cells
@@ -240,12 +240,14 @@ def _curves(products, values, p, uptake, erosion):  # pragma: no cover - compile
 
 
 @numba.njit(**JIT_OPTIONS)
-def _raw_shares(products, values, effect, uptake, erosion, before, kept, raw):  # pragma: no cover
-    """Each product's share of its segments' patients, (region, year, product), before the
-    segments are scaled (``values`` is one draw's ``products`` row); ``before`` holds it
-    before the loss of exclusivity and ``kept`` the part the loss leaves (a generic reads
-    its originator's)."""
-    n_regions, n_years, n_products = raw.shape
+def _raw_shares(
+    products, values, effect, uptake, erosion, before, kept, raw_rows, lane
+):  # pragma: no cover - compiled
+    """Lane ``lane`` of each product's share of its segments' patients, rows (region,
+    year, product), before the segments are scaled (``values`` is one draw's ``products``
+    row); ``before`` holds it before the loss of exclusivity and ``kept`` the part the
+    loss leaves (a generic reads its originator's)."""
+    n_regions, n_years, n_products = effect.shape
     for i in range(n_products):
         p = products.order[i]
         kind = products.kind[p]
@@ -255,7 +257,8 @@ def _raw_shares(products, values, effect, uptake, erosion, before, kept, raw):  
             for r in range(n_regions):
                 for t in range(n_years):
                     lost = 1.0 - kept[r, t, o]
-                    raw[r, t, p] = capture * before[r, t, o] * lost * effect[r, t, p]
+                    row = (r * n_years + t) * n_products + p
+                    raw_rows[row, lane] = capture * before[r, t, o] * lost * effect[r, t, p]
             continue
         _curves(products, values, p, uptake, erosion)
         trend = 1.0 + values[p, FIELD_TREND]
@@ -275,87 +278,96 @@ def _raw_shares(products, values, effect, uptake, erosion, before, kept, raw):  
                     if start != 0.0:
                         here *= uptake[launch_row, t]
                 here *= effect[r, t, p]
+                row = (r * n_years + t) * n_products + p
                 if not with_loss:
                     before[r, t, p] = here
-                    raw[r, t, p] = here
+                    raw_rows[row, lane] = here
                     kept[r, t, p] = 1.0
                     continue
                 if kind == KIND_MARKET:  # its base-year share is observed after the erosion so far
                     here /= erosion[loss_row, 0]
                 kept[r, t, p] = erosion[loss_row, t]
                 before[r, t, p] = here
-                raw[r, t, p] = here * erosion[loss_row, t]
+                raw_rows[row, lane] = here * erosion[loss_row, t]
+
+
+@numba.njit(**JIT_OPTIONS)
+def _rows(n, width):  # pragma: no cover - compiled
+    """``n`` lane rows (``width`` values each a draw of the block) as one array."""
+    return np.empty((n * width, LANES))
 
 
 @numba.njit(**JIT_OPTIONS)
 def _segment_shares(
-    products, values, raw, placed, volume, value, value_rows, volume_rows, other_rows, lane,
-    with_volume,
-):  # pragma: no cover - compiled  # fmt: skip
-    """Lane ``lane`` of the value (and with ``with_volume`` the patient) share rows of
-    every placement, (region, year, placement), and of other products' value share rows,
-    (region, year, segment), from the raw shares (region, year, product); ``placed[s]``
-    counts segment ``s``'s placements."""
-    n_regions, n_years = raw.shape[0], raw.shape[1]
-    n_segments = volume.shape[0]
-    n_placements = products.placement_product.shape[0]
+    products, raw_rows, price_rows, placed, value_rows, volume_rows, other_rows, with_volume
+):  # pragma: no cover - compiled
+    """Eight draws' value (and with ``with_volume`` patient) share rows of every placement,
+    (region, year, placement), and other products' value share rows, (region, year,
+    segment), from the raw share rows (region, year, product) and the price rows
+    (product); ``placed[s]`` counts segment ``s``'s placements. Lane by lane the scalar
+    arithmetic in the same order (:mod:`netsim.kernels.lanes`)."""
+    n_regions, n_years = products.launch_offset.shape[1], products.years.shape[0]
+    n_products, n_segments = products.kind.shape[0], placed.shape[0]
+    placement_product, placement_segment = products.placement_product, products.placement_segment
+    n_placements = placement_product.shape[0]
     for r in range(n_regions):
         for t in range(n_years):
-            for s in range(n_segments):
-                volume[s] = 0.0
-                value[s] = 0.0
-            for m in range(n_placements):
-                p = products.placement_product[m]
-                s = products.placement_segment[m]
-                volume[s] += raw[r, t, p]
-                value[s] += raw[r, t, p] * values[p, FIELD_PRICE]
-            row = (r * n_years + t) * n_segments
+            cell = r * n_years + t
             for s in range(n_segments):
                 if placed[s] == 0:  # no named product: all other products' (1 / 1 exactly)
-                    other_rows[row + s, lane] = 1.0
+                    store(other_rows[cell * n_segments + s], broadcast(1.0))
                     continue
+                volume, value = broadcast(0.0), broadcast(0.0)
+                for m in range(n_placements):
+                    if placement_segment[m] == s:
+                        p = placement_product[m]
+                        raw = load(raw_rows[cell * n_products + p])
+                        volume = volume + raw
+                        value = value + raw * load(price_rows[p])
                 # the named products' patients scaled down together to fit: shares never
                 # pass 1 (tests/test_products.py, over random product sets); the value
                 # shares are patients x price over the segment's average price, the other
                 # products' patients at price 1, so products and other products sum to 1
-                scale = 1.0  # 1 / max(1, volume), without dividing by 1
-                if volume[s] > 1.0:
-                    scale = 1.0 / volume[s]
-                left = max(1.0 - volume[s] * scale, 0.0)
-                average = value[s] * scale + left
-                other_rows[row + s, lane] = left / average
-                volume[s] = scale  # from here the segment's scale
-                value[s] = scale / average  # and its value scale
-            row = (r * n_years + t) * n_placements
-            for m in range(n_placements):
-                p = products.placement_product[m]
-                s = products.placement_segment[m]
-                value_rows[row + m, lane] = raw[r, t, p] * values[p, FIELD_PRICE] * value[s]
-                if with_volume:
-                    volume_rows[row + m, lane] = raw[r, t, p] * volume[s]
+                scale = 1.0 / clip(volume, 1.0, np.inf)
+                left = clip(1.0 - volume * scale, 0.0, np.inf)
+                average = value * scale + left
+                store(other_rows[cell * n_segments + s], left / average)
+                value_scale = scale / average
+                for m in range(n_placements):
+                    if placement_segment[m] == s:
+                        p = placement_product[m]
+                        raw = load(raw_rows[cell * n_products + p])
+                        share = raw * load(price_rows[p]) * value_scale
+                        store(value_rows[cell * n_placements + m], share)
+                        if with_volume:
+                            store(volume_rows[cell * n_placements + m], raw * scale)
 
 
 @numba.njit(**JIT_OPTIONS)
-def _shares(
-    products, draws, d, scratch, value_rows, volume_rows, other_rows, lane, with_volume
+def _block_shares(
+    products, draws, first, n_lanes, scratch, value_rows, volume_rows, other_rows, with_volume
 ):  # pragma: no cover - compiled
-    """Lane ``lane`` of draw ``d``'s value (and with ``with_volume`` patient) share rows
-    of every placement, (region, year, placement), and of the value share left to other
-    products, (region, year, segment)."""
-    ramps, level, growth, effect, uptake, erosion, before, kept, raw = scratch[:9]
-    placed, volume, value = scratch[9:]
-    _multipliers(products, draws, d, ramps, level, growth, effect)
-    values = draws.products[d]
-    _raw_shares(products, values, effect, uptake, erosion, before, kept, raw)
+    """The share rows of draws ``first`` to ``first + n_lanes`` (a block's lanes): value
+    (and with ``with_volume`` patient) shares of every placement, (region, year,
+    placement), and the value share left to other products, (region, year, segment). A
+    short block's spare lanes repeat its last draw (never written out)."""
+    ramps, level, growth, effect, uptake, erosion, before, kept = scratch[:8]
+    placed, raw_rows, price_rows = scratch[8:]
+    for lane in range(LANES):
+        d = first + min(lane, n_lanes - 1)
+        values = draws.products[d]
+        _multipliers(products, draws, d, ramps, level, growth, effect)
+        _raw_shares(products, values, effect, uptake, erosion, before, kept, raw_rows, lane)
+        for p in range(values.shape[0]):
+            price_rows[p, lane] = values[p, FIELD_PRICE]
     _segment_shares(
-        products, values, raw, placed, volume, value, value_rows, volume_rows, other_rows, lane,
-        with_volume,
-    )  # fmt: skip
+        products, raw_rows, price_rows, placed, value_rows, volume_rows, other_rows, with_volume
+    )
 
 
 @numba.njit(**JIT_OPTIONS)
 def _scratch(products, n_regions, n_years, n_segments):  # pragma: no cover - compiled
-    """One task's scratch arrays for :func:`_shares`."""
+    """One task's scratch arrays for :func:`_block_shares`."""
     n_products = products.kind.shape[0]
     placed = np.zeros(n_segments, dtype=np.int64)
     for m in range(products.placement_segment.shape[0]):
@@ -369,10 +381,9 @@ def _scratch(products, n_regions, n_years, n_segments):  # pragma: no cover - co
         np.empty((n_regions, n_years)),  # one product's part kept after its loss
         np.empty((n_regions, n_years, n_products)),  # before the loss of exclusivity
         np.empty((n_regions, n_years, n_products)),  # the part kept after the loss
-        np.empty((n_regions, n_years, n_products)),  # raw shares
         placed,  # each segment's placements
-        np.empty(n_segments),  # patients' shares, then the scale
-        np.empty(n_segments),  # value shares, then the value scale
+        _rows(n_regions * n_years, n_products),  # raw shares
+        _rows(1, n_products),  # prices
     )
 
 
@@ -442,12 +453,6 @@ def _split(products, segment_rows, share_rows, product_rows, company_rows):  # p
                     store(company_rows[cell * n_companies + q], total)
 
 
-@numba.njit(**JIT_OPTIONS)
-def _rows(n, width):  # pragma: no cover - compiled
-    """``n`` lane rows (``width`` values each a draw of the block) as one array."""
-    return np.empty((n * width, LANES))
-
-
 @numba.njit(parallel=True, **JIT_OPTIONS)
 def product_kernel(products, draws, segment, by_product, by_company, other):  # pragma: no cover
     """Every draw's products and companies in the top-down market.
@@ -494,9 +499,9 @@ def product_kernel(products, draws, segment, by_product, by_company, other):  # 
         task_end = min(n_draws, (task + 1) * DRAWS_PER_TASK)
         for first in range(task * DRAWS_PER_TASK, task_end, LANES):
             n_lanes = min(LANES, task_end - first)  # a short block's spare lanes are not written
-            for lane in range(n_lanes):
-                d = first + lane
-                _shares(products, draws, d, scratch, share_rows, share_rows, left_rows, lane, False)
+            _block_shares(
+                products, draws, first, n_lanes, scratch, share_rows, share_rows, left_rows, False
+            )
             _gather(segment_cells, first, n_lanes, segment_rows)
             _split(products, segment_rows, share_rows, product_rows, company_rows)
             write_cells(by_product_rows, first, n_lanes, product_rows, ones, *product_cells)
@@ -546,11 +551,10 @@ def product_funnel_kernel(
         task_end = min(n_draws, (task + 1) * DRAWS_PER_TASK)
         for first in range(task * DRAWS_PER_TASK, task_end, LANES):
             n_lanes = min(LANES, task_end - first)
-            for lane in range(n_lanes):
-                _shares(
-                    products, draws, first + lane, scratch, value_share_rows, volume_share_rows,
-                    left_rows, lane, True,
-                )  # fmt: skip
+            _block_shares(
+                products, draws, first, n_lanes, scratch, value_share_rows, volume_share_rows,
+                left_rows, True,
+            )  # fmt: skip
             _gather(value_cells, first, n_lanes, value_rows)
             _gather(treated_cells, first, n_lanes, treated_rows)
             _split(products, value_rows, value_share_rows, value_product_rows, company_rows)
@@ -565,16 +569,28 @@ def product_funnel_kernel(
 @numba.njit(parallel=True, **JIT_OPTIONS)
 def product_shares_kernel(products, draws, value_share, volume_share, other):  # pragma: no cover
     """Each draw's value and patient shares, (draw, region, year, placement), and other
-    products' value share, (draw, region, year, segment): what the two kernels above
-    multiply the segments by (for tests and the product pages)."""
-    n_draws = value_share.shape[0]
-    n_regions = products.launch_offset.shape[1]
-    n_years = products.years.shape[0]
+    products' value share, (draw, region, year, segment), C-contiguous: what the two
+    kernels above multiply the segments by (for tests and the product pages)."""
+    n_draws, n_regions, n_years, n_placements = value_share.shape
+    n_segments = other.shape[3]
+    outputs = (
+        value_share.reshape((n_draws, n_regions * n_years * n_placements)),
+        volume_share.reshape((n_draws, n_regions * n_years * n_placements)),
+        other.reshape((n_draws, n_regions * n_years * n_segments)),
+    )
     n_tasks = (n_draws + DRAWS_PER_TASK - 1) // DRAWS_PER_TASK
     for task in prange(n_tasks):
-        scratch = _scratch(products, n_regions, n_years, other.shape[3])
-        for d in range(task * DRAWS_PER_TASK, min(n_draws, (task + 1) * DRAWS_PER_TASK)):
-            _shares(
-                products, draws, d, scratch, value_share[d].reshape((-1, 1)),
-                volume_share[d].reshape((-1, 1)), other[d].reshape((-1, 1)), 0, True,
-            )  # fmt: skip
+        scratch = _scratch(products, n_regions, n_years, n_segments)
+        rows = (
+            _rows(n_regions * n_years, n_placements),
+            _rows(n_regions * n_years, n_placements),
+            _rows(n_regions * n_years, n_segments),
+        )
+        task_end = min(n_draws, (task + 1) * DRAWS_PER_TASK)
+        for first in range(task * DRAWS_PER_TASK, task_end, LANES):
+            n_lanes = min(LANES, task_end - first)
+            _block_shares(products, draws, first, n_lanes, scratch, *rows, True)
+            for i in range(3):
+                for lane in range(n_lanes):
+                    for f in range(rows[i].shape[0]):
+                        outputs[i][first + lane, f] = rows[i][f, lane]

@@ -244,7 +244,7 @@ def propagate(
         stop = min(start + chunk_size, matrix.shape[0])
         _propagate_rows(
             scenario,
-            draw_arrays(scenario, matrix[start:stop]),
+            draw_arrays(scenario, matrix[start:stop], products),
             arrays,
             slice(start, stop),
             funnel,
