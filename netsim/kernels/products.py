@@ -435,11 +435,19 @@ def _split(products, segment_rows, share_rows, product_rows, company_rows):  # p
     company_start, company_products = products.company_start, products.company_products
     n_companies = company_start.shape[0] - 1
     with_companies = company_rows.shape[0] > 0
+    one_each = n_placements == n_products  # then placement p is product p's only one
+    for p in range(n_products):
+        one_each = one_each and placement_start[p + 1] == p + 1
     for t in range(n_years):
         for c in range(n_countries):
             cell = t * n_countries + c
             shares = (region_of[c] * n_years + t) * n_placements
             for p in range(n_products):
+                if one_each:  # the same sum, without the loop over one placement
+                    value = load(segment_rows[cell * n_segments + placement_segment[p]])
+                    total = broadcast(0.0) + value * load(share_rows[shares + p])
+                    store(product_rows[cell * n_products + p], total)
+                    continue
                 total = broadcast(0.0)
                 for m in range(placement_start[p], placement_start[p + 1]):
                     value = load(segment_rows[cell * n_segments + placement_segment[m]])
