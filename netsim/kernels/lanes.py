@@ -201,6 +201,19 @@ def _transpose_8x8(builder, rows):
     return columns
 
 
+def _item_pointer(context, builder, array, array_type, indices):
+    """Pointer to ``array[indices]`` (an array made by ``context.make_array``)."""
+    return cgutils.get_item_pointer2(
+        context,
+        builder,
+        array.data,
+        cgutils.unpack_tuple(builder, array.shape),
+        cgutils.unpack_tuple(builder, array.strides),
+        array_type.layout,
+        indices,
+    )
+
+
 @intrinsic
 def store_products_transposed(
     typingctx, out, first_row, first_cell, values, shares, value_of, share_of
@@ -257,15 +270,7 @@ def store_products_transposed(
         out_vector = ir.VectorType(element_type, LANES)
 
         def item_pointer(array, array_type, indices):
-            return cgutils.get_item_pointer2(
-                context,
-                builder,
-                array.data,
-                cgutils.unpack_tuple(builder, array.shape),
-                cgutils.unpack_tuple(builder, array.strides),
-                array_type.layout,
-                indices,
-            )
+            return _item_pointer(context, builder, array, array_type, indices)
 
         def lane_row(array, array_type, table, cell):
             index = builder.load(item_pointer(table, table_type, [cell]))
@@ -340,15 +345,7 @@ def load_transposed(typingctx, rows, first_row, source, first_draw, first_cell):
         source_vector = ir.VectorType(element_type, LANES)
 
         def item_pointer(array, array_type, indices):
-            return cgutils.get_item_pointer2(
-                context,
-                builder,
-                array.data,
-                cgutils.unpack_tuple(builder, array.shape),
-                cgutils.unpack_tuple(builder, array.strides),
-                array_type.layout,
-                indices,
-            )
+            return _item_pointer(context, builder, array, array_type, indices)
 
         draws = []
         for lane in range(LANES):

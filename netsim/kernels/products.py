@@ -27,7 +27,12 @@ A draw's work is laid out by what each step depends on: an uptake curve and an e
 depend on the draw, the product and the year, and on the region only through its launch or
 loss offset, so they are computed once per distinct offset; the shares are per region and
 year; only the last step, the segments' values times their shares, runs per country (the
-outputs' cells). Draws run in parallel, 64 to a task with its own scratch arrays.
+outputs' cells). Draws run in parallel, 64 to a task with its own scratch arrays, and
+within a task eight at a time: each draw's raw shares on its own (their curves branch per
+draw), then the segments' scaling, the products' and companies' sums and the cells of
+eight draws as lane vectors (:mod:`netsim.kernels.lanes`: lane by lane the same IEEE
+arithmetic in the same order, so the outputs are those of the scalar code bit for bit),
+written as the top-down kernel writes its cube.
 
 The curves use ``exp``: on one machine the outputs are the same bit for bit whatever the
 chunking or threads; another maths library may change their last bits.
