@@ -76,3 +76,5 @@ def test_a_run_without_its_products_leaves_the_market_bit_for_bit(scenario, in_m
     assert sorted(bare) == sorted(set(layout.outputs) - set(layout.product_outputs))
     for name, values in bare.items():
         np.testing.assert_array_equal(values, in_memory[name].values[:200], err_msg=name)
+    labelled = netsim.propagate(scenario, rows, products=False)
+    assert not set(layout.product_outputs) & set(labelled.data_vars)
