@@ -114,6 +114,39 @@ def _funnel_rows(
     )
 
 
+def _output_names(layout: OutputLayout, funnel: bool, products: bool) -> tuple[str, ...]:
+    """The outputs a run computes: every one, without the patient-based ones unless
+    ``funnel``, without the products' unless ``products``."""
+    names = layout.outputs if funnel else layout.market_outputs
+    if products:
+        return names
+    skipped = {*layout.product_outputs, *layout.patient_product_outputs}
+    return tuple(name for name in names if name not in skipped)
+
+
+def _output_arrays(
+    layout: OutputLayout,
+    names: tuple[str, ...],
+    matrix: np.ndarray,
+    inputs: Any,
+    out: Mapping[str, np.ndarray] | None,
+    wanted: np.dtype | None,
+) -> dict[str, np.ndarray]:
+    """The arrays a run writes: fresh ones of dtype ``wanted`` (float32 by default), or
+    the caller's ``out``, checked (:func:`check_out`) and of dtype ``wanted`` if given."""
+    if out is None:
+        return layout.allocate(matrix.shape[0], wanted or np.float32, names)
+    shapes = {name: (matrix.shape[0], *layout.shape(name)) for name in names}
+    given_inputs = inputs.values if isinstance(inputs, xr.DataArray) else inputs
+    arrays = check_out(out, shapes, (matrix, np.asarray(given_inputs)))
+    given = next(iter(arrays.values())).dtype
+    if wanted is not None and wanted != given:
+        raise ArgumentValueError(
+            f"dtype={wanted.name} but the out arrays are {given.name}", argument="dtype"
+        )
+    return arrays
+
+
 def _input_matrix(scenario: Scenario, inputs: Any) -> tuple[np.ndarray, np.ndarray]:
     """Validate caller inputs; return (matrix in scenario column order, draw index)."""
     names = scenario.parameter_names
@@ -225,21 +258,8 @@ def propagate(
     if check:
         check_rows(scenario, matrix, draw)
     layout = OutputLayout.of(scenario)
-    names = layout.outputs if funnel else layout.market_outputs
-    if not products:
-        skipped = {*layout.product_outputs, *layout.patient_product_outputs}
-        names = tuple(name for name in names if name not in skipped)
-    if out is None:
-        arrays = layout.allocate(matrix.shape[0], wanted or np.float32, names)
-    else:
-        shapes = {name: (matrix.shape[0], *layout.shape(name)) for name in names}
-        given_inputs = inputs.values if isinstance(inputs, xr.DataArray) else inputs
-        arrays = check_out(out, shapes, (matrix, np.asarray(given_inputs)))
-        given = next(iter(arrays.values())).dtype
-        if wanted is not None and wanted != given:
-            raise ArgumentValueError(
-                f"dtype={wanted.name} but the out arrays are {given.name}", argument="dtype"
-            )
+    names = _output_names(layout, funnel, products)
+    arrays = _output_arrays(layout, names, matrix, inputs, out, wanted)
     for start in range(0, matrix.shape[0], chunk_size):
         stop = min(start + chunk_size, matrix.shape[0])
         _propagate_rows(
