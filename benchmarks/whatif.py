@@ -115,7 +115,8 @@ def change_latencies(url: str, chromium: str) -> tuple[list[float], list[float],
             outside.append(1000 * (time.perf_counter() - started))
             in_page.append(float(page.get_attribute("body", "data-latency-ms")))
             timing = page.inner_text("#timing")
-            on_server.append(float(timing.split("server ")[1].split(" ms")[0]))
+            server = timing.split("server ")[1].split(" ms")[0]  # "1,234.5" past a second
+            on_server.append(float(server.replace(",", "")))
         browser.close()
     return in_page, outside, on_server
 

@@ -10,7 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from netsim.kernels.lanes import LANES, broadcast, clip, load, store, store_products_transposed
+from netsim.kernels.lanes import (
+    LANES,
+    broadcast,
+    clip,
+    load,
+    load_transposed,
+    store,
+    store_products_transposed,
+)
 
 special = st.sampled_from([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, 5e-324, 1e308])
 values = st.one_of(st.floats(allow_nan=True, allow_infinity=True), special)
@@ -105,3 +113,29 @@ def test_transposed_store_writes_exactly_the_eight_by_eight_products(dtype, data
     products = value_rows[value_of[cells]] * share_rows[share_of[cells]]  # (cell, lane)
     expected[first_row : first_row + 8, first_cell : first_cell + 8] = products.T.astype(dtype)
     np.testing.assert_array_equal(out, expected)  # and nothing else touched
+
+
+@numba.njit
+def _load_block(rows, first_row, source, first_draw, first_cell):
+    load_transposed(rows, first_row, source, first_draw, first_cell)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@given(data=st.data())
+def test_transposed_load_reads_exactly_the_eight_by_eight_block(dtype, data):
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    n_draws = data.draw(st.integers(8, 12))
+    n_cells = data.draw(st.integers(8, 20))
+    n_rows = data.draw(st.integers(8, 12))
+    first_draw = data.draw(st.integers(0, n_draws - 8))
+    first_cell = data.draw(st.integers(0, n_cells - 8))
+    first_row = data.draw(st.integers(0, n_rows - 8))
+    source = (rng.normal(size=(n_draws, n_cells)) * 1e3).astype(dtype)
+    source[0, 0] = -0.0  # widened with its sign
+    rows = np.full((n_rows, LANES), -1.0)
+    _load_block(rows, first_row, source, first_draw, first_cell)
+
+    expected = np.full_like(rows, -1.0)
+    block = source[first_draw : first_draw + 8, first_cell : first_cell + 8]
+    expected[first_row : first_row + 8] = block.T.astype(np.float64)
+    assert_same_bits(rows, expected)  # and nothing else touched

@@ -66,3 +66,15 @@ def test_a_run_whose_products_were_relabelled_is_refused(in_memory, tmp_path):
     netsim.write_netcdf(moved, tmp_path / "moved.nc")
     with pytest.raises(netsim.ScenarioError, match="its products' companies are not"):
         netsim.open_run(tmp_path / "moved.nc")
+
+
+def test_a_run_without_its_products_leaves_the_market_bit_for_bit(scenario, in_memory):
+    """``products=False``: no product output allocated or written, the others as a whole run's."""
+    rows = in_memory["inputs"].isel(draw=slice(0, 200))
+    bare = netsim.propagate(scenario, rows, as_arrays=True, products=False)
+    layout = OutputLayout.of(scenario)
+    assert sorted(bare) == sorted(set(layout.outputs) - set(layout.product_outputs))
+    for name, values in bare.items():
+        np.testing.assert_array_equal(values, in_memory[name].values[:200], err_msg=name)
+    labelled = netsim.propagate(scenario, rows, products=False)
+    assert not set(layout.product_outputs) & set(labelled.data_vars)

@@ -305,7 +305,7 @@ def _oracle_case(scenario: netsim.Scenario, draws: int, seed: int) -> None:
     axis = scenario.products[0].axis
     want = reference_products(product_arrays(scenario), per_draw, run[f"by_{axis}"])
     for name, values in want.items():
-        np.testing.assert_allclose(run[name], values, rtol=1e-11, atol=1e-9, err_msg=name)
+        np.testing.assert_allclose(run[name], values, rtol=1e-12, atol=1e-9, err_msg=name)
     if f"patient_by_{axis}" not in run:
         return
     value, volume, _ = reference_product_shares(product_arrays(scenario), per_draw, 6)
@@ -316,7 +316,7 @@ def _oracle_case(scenario: netsim.Scenario, draws: int, seed: int) -> None:
     ):
         placed = run[segment][..., product_arrays(scenario).placement_segment]
         expected = placed * shares[:, region].transpose(0, 2, 1, 3)  # one placement each
-        np.testing.assert_allclose(run[output], expected, rtol=1e-11, atol=1e-9, err_msg=output)
+        np.testing.assert_allclose(run[output], expected, rtol=1e-12, atol=1e-9, err_msg=output)
 
 
 def test_product_kernel_equals_the_numpy_oracle_with_drivers_and_events(toy):

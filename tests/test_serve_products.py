@@ -1,9 +1,15 @@
 """The what-if page's product controls and views: a product's launch, peak share and
-probability of success moved on the page, in the system's headless Chromium."""
+probability of success moved on the page, in the system's headless Chromium; a changed
+run computes the products only for a view that draws them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
+
+from netsim.present.whatif.session import WhatIf
 
 from .test_serve_page import _median_2031, _open, _set, browser  # noqa: F401 - fixture
 from .whatif_serving import shared_server
@@ -45,3 +51,20 @@ def test_a_products_controls_move_its_fan_and_a_broken_one_is_refused(browser, s
         ]
     finally:
         page.close()
+
+
+NET = Path(__file__).resolve().parents[1] / "configs" / "net_market.toml"
+PRRT = "drivers.targeted_prrt_expansion.impact.mode"
+
+
+def test_a_changed_run_computes_the_products_only_for_a_product_view():
+    page = WhatIf(NET, draws=300, seed=1)
+    page._arrays["by_product"].fill(-1.0)  # the changed runs' buffer
+    region = page.evaluate({PRRT: 1.8}, "region:North America")
+    assert (page._arrays["by_product"] == -1.0).all()  # a region's view draws no product
+    product = page.evaluate({PRRT: 1.8}, "product:6")
+    assert (page._arrays["by_product"] >= 0.0).all()
+    fresh = WhatIf(NET, draws=300, seed=1)
+    assert fresh.evaluate({PRRT: 1.8}, "product:6")["picked"] == product["picked"]
+    assert fresh.evaluate({PRRT: 1.8}, "region:North America")["global"] == region["global"]
+    assert np.isclose(product["global"]["fan"], region["global"]["fan"]).all()

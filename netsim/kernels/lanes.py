@@ -25,7 +25,15 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, models, overload, register_model
 
-__all__ = ["LANES", "broadcast", "clip", "load", "store", "store_products_transposed"]
+__all__ = [
+    "LANES",
+    "broadcast",
+    "clip",
+    "load",
+    "load_transposed",
+    "store",
+    "store_products_transposed",
+]
 
 LANES = 8
 
@@ -193,6 +201,19 @@ def _transpose_8x8(builder, rows):
     return columns
 
 
+def _item_pointer(context, builder, array, array_type, indices):
+    """Pointer to ``array[indices]`` (an array made by ``context.make_array``)."""
+    return cgutils.get_item_pointer2(
+        context,
+        builder,
+        array.data,
+        cgutils.unpack_tuple(builder, array.shape),
+        cgutils.unpack_tuple(builder, array.strides),
+        array_type.layout,
+        indices,
+    )
+
+
 @intrinsic
 def store_products_transposed(
     typingctx, out, first_row, first_cell, values, shares, value_of, share_of
@@ -249,15 +270,7 @@ def store_products_transposed(
         out_vector = ir.VectorType(element_type, LANES)
 
         def item_pointer(array, array_type, indices):
-            return cgutils.get_item_pointer2(
-                context,
-                builder,
-                array.data,
-                cgutils.unpack_tuple(builder, array.shape),
-                cgutils.unpack_tuple(builder, array.strides),
-                array_type.layout,
-                indices,
-            )
+            return _item_pointer(context, builder, array, array_type, indices)
 
         def lane_row(array, array_type, table, cell):
             index = builder.load(item_pointer(table, table_type, [cell]))
@@ -281,6 +294,72 @@ def store_products_transposed(
             builder.store(
                 column, builder.bitcast(element, out_vector.as_pointer()), align=alignment
             )
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+@intrinsic
+def load_transposed(typingctx, rows, first_row, source, first_draw, first_cell):
+    """Eight lane rows from an 8 x 8 block of ``source``, draws by cells.
+
+    For ``i < 8`` and lane ``l``::
+
+        rows[first_row + i, l] = source[first_draw + l, first_cell + i]
+
+    float32 values widened to float64 (exactly). Each draw's eight cells are loaded with
+    one instruction and the block transposed in registers, instead of 64 scalar copies
+    (the inverse of :func:`store_products_transposed`).
+
+    Parameters
+    ----------
+    rows : float64 array, shape (n, LANES), C-contiguous
+    first_row : int
+    source : float32 or float64 array, shape (draws, cells), C-contiguous
+    first_draw, first_cell : int
+
+    Nothing is bounds-checked: ``first_row + 8``, ``first_draw + 8`` and
+    ``first_cell + 8`` must be in range.
+    """
+    if not (
+        isinstance(rows, types.Array)
+        and rows.ndim == 2
+        and rows.dtype == types.float64
+        and isinstance(source, types.Array)
+        and source.ndim == 2
+        and source.dtype in (types.float32, types.float64)
+        and all(isinstance(i, types.Integer) for i in (first_row, first_draw, first_cell))
+    ):
+        return None
+    signature = types.void(rows, first_row, source, first_draw, first_cell)
+
+    def codegen(context, builder, sig, args):
+        rows_type, row_type, source_type, draw_type, cell_type = sig.args
+        rows_array = context.make_array(rows_type)(context, builder, value=args[0])
+        source_array = context.make_array(source_type)(context, builder, value=args[2])
+        first_row = context.cast(builder, args[1], row_type, types.intp)
+        first_draw = context.cast(builder, args[3], draw_type, types.intp)
+        first_cell = context.cast(builder, args[4], cell_type, types.intp)
+        intp = context.get_value_type(types.intp)
+        element_type = context.get_value_type(source_type.dtype)
+        source_vector = ir.VectorType(element_type, LANES)
+
+        def item_pointer(array, array_type, indices):
+            return _item_pointer(context, builder, array, array_type, indices)
+
+        draws = []
+        for lane in range(LANES):
+            draw = builder.add(first_draw, ir.Constant(intp, lane))
+            element = item_pointer(source_array, source_type, [draw, first_cell])
+            pointer = builder.bitcast(element, source_vector.as_pointer())
+            values = builder.load(pointer, align=source_type.dtype.bitwidth // 8)
+            if source_type.dtype == types.float32:
+                values = builder.fpext(values, _vector)
+            draws.append(values)
+        for i, cell in enumerate(_transpose_8x8(builder, draws)):
+            row = builder.add(first_row, ir.Constant(intp, i))
+            element = item_pointer(rows_array, rows_type, [row, ir.Constant(intp, 0)])
+            builder.store(cell, builder.bitcast(element, _vector.as_pointer()), align=8)
         return context.get_dummy_value()
 
     return signature, codegen

@@ -23,6 +23,17 @@ scaled down together when they would pass 1, and the patients no named product h
 price, over the segment's average price (the other products' patients at price 1): so the
 products and other products sum to the segment exactly.
 
+A draw's work is laid out by what each step depends on: an uptake curve and an erosion
+depend on the draw, the product and the year, and on the region only through its launch or
+loss offset, so they are computed once per distinct offset; the shares are per region and
+year; only the last step, the segments' values times their shares, runs per country (the
+outputs' cells). Draws run in parallel, 64 to a task with its own scratch arrays, and
+within a task eight at a time: each draw's raw shares on its own (their curves branch per
+draw), then the segments' scaling, the products' and companies' sums and the cells of
+eight draws as lane vectors (:mod:`netsim.kernels.lanes`: lane by lane the same IEEE
+arithmetic in the same order, so the outputs are those of the scalar code bit for bit),
+written as the top-down kernel writes its cube.
+
 The curves use ``exp``: on one machine the outputs are the same bit for bit whatever the
 chunking or threads; another maths library may change their last bits.
 """
@@ -35,8 +46,10 @@ import numba
 import numpy as np
 from numba import prange
 
+from netsim.kernels.lanes import LANES, broadcast, clip, load, load_transposed, store
 from netsim.kernels.links import add_driver_links, apply_event_links, driver_ramps
 from netsim.kernels.options import JIT_OPTIONS
+from netsim.kernels.propagate import write_cells
 
 __all__ = [
     "FIELD_APPROVED",
@@ -94,9 +107,14 @@ class ProductArrays(NamedTuple):
     sells_in: np.ndarray  # (P, R) 1 where a product sells, else 0
     launch_offset: np.ndarray  # (P, R) years
     loe_offset: np.ndarray  # (P, R) years
-    placement_product: np.ndarray  # (M,) int64
+    launch_region: np.ndarray  # (P, R) int64 the first region of the same launch offset
+    loe_region: np.ndarray  # (P, R) int64 the first region of the same loss offset
+    placement_product: np.ndarray  # (M,) int64, product by product
     placement_segment: np.ndarray  # (M,) int64 segment of the products' axis
+    placement_start: np.ndarray  # (P + 1,) int64 product p's placements: start[p] to start[p + 1]
     company_of: np.ndarray  # (P,) int64
+    company_products: np.ndarray  # (P,) int64 the products company by company, in product order
+    company_start: np.ndarray  # (Q + 1,) int64 company q's: company_start[q] to [q + 1]
     n_companies: np.ndarray  # (1,) int64 Q
     region_of: np.ndarray  # (C,) int64
     years: np.ndarray  # (T,) float64
@@ -114,21 +132,30 @@ class ProductArrays(NamedTuple):
 
 
 @numba.njit(**JIT_OPTIONS)
-def _uptake(products, p, x, years_to_peak):  # pragma: no cover - compiled
+def _bass_at_peak(products, p, years_to_peak):  # pragma: no cover - compiled
+    """The Bass curve's adopted fraction at the years to peak (what :func:`_uptake` divides
+    by to reach 1 there): one value a draw and product."""
+    rate = products.innovation[p] + products.imitation[p]
+    ratio = products.imitation[p] / products.innovation[p]
+    at_peak = np.exp(-rate * years_to_peak)
+    return (1.0 - at_peak) / (1.0 + ratio * at_peak)
+
+
+@numba.njit(**JIT_OPTIONS)
+def _uptake(products, p, x, years_to_peak, bass_at_peak):  # pragma: no cover - compiled
     """The fraction of the peak share ``x`` years after launch: 0 until launch, 1 from the
     years to peak on (tests/test_products.py checks both curves' closed forms)."""
     if x <= 0.0:
         return 0.0
     if x >= years_to_peak:
         return 1.0
-    if products.curve[p] == 0:  # logistic, from 0 at launch to 1 at the years to peak
+    if products.curve[p] == CURVE_LOGISTIC:  # from 0 at launch to 1 at the years to peak
         now = 1.0 / (1.0 + np.exp(-products.steepness[p] * (x / years_to_peak - 0.5)))
         return (now - products.curve_low[p]) * products.curve_scale[p]
     rate = products.innovation[p] + products.imitation[p]  # Bass, scaled to 1 at the peak
     ratio = products.imitation[p] / products.innovation[p]
     fall = np.exp(-rate * x)
-    at_peak = np.exp(-rate * years_to_peak)
-    return ((1.0 - fall) / (1.0 + ratio * fall)) / ((1.0 - at_peak) / (1.0 + ratio * at_peak))
+    return ((1.0 - fall) / (1.0 + ratio * fall)) / bass_at_peak
 
 
 @numba.njit(**JIT_OPTIONS)
@@ -158,7 +185,7 @@ def _multipliers(products, draws, d, ramps, level, growth, effect):  # pragma: n
             level[p] = products.sells_in[p, r]  # 0 where it does not sell
             growth[p] = 0.0
         for t in range(n_years):
-            if t > 0:
+            if t > 0 and products.link_driver.shape[0] > 0:  # else the level stays
                 add_driver_links(
                     products.link_driver,
                     products.link_product,
@@ -189,131 +216,262 @@ def _multipliers(products, draws, d, ramps, level, growth, effect):  # pragma: n
 
 
 @numba.njit(**JIT_OPTIONS)
-def _raw_shares(products, values, r, t, effect, before, raw, kept):  # pragma: no cover
-    """Each product's share of its segments' patients in region ``r`` and year ``t``,
-    before the segments are scaled (``values`` is one draw's ``products`` row). ``kept``
-    holds each originator's part kept after its loss in this year (a generic reads it),
-    and from index P on, for a product in market, the part kept in the base year (written
-    when ``t`` is 0)."""
-    year = products.years[t]
-    n_products = products.order.shape[0]
-    for i in range(n_products):
-        p = products.order[i]
-        kind = products.kind[p]
-        if kind == 2:  # a generic: its part of the originator's loss
-            o = products.originator[p]
-            raw[p] = values[p, FIELD_BASE] * before[o] * (1.0 - kept[o]) * effect[r, t, p]
-            continue
-        if kind == 0:  # in market: the base share on its trend
-            path = values[p, FIELD_BASE]
-            for _ in range(t):
-                path *= 1.0 + values[p, FIELD_TREND]
-        else:  # launching: approved x peak x the uptake curve
-            since = year + 1.0 - (values[p, FIELD_LAUNCH] + products.launch_offset[p, r])
-            path = values[p, FIELD_APPROVED] * values[p, FIELD_BASE]
-            if path != 0.0:
-                path *= _uptake(products, p, since, values[p, FIELD_YEARS_TO_PEAK])
-        path *= effect[r, t, p]
-        if products.has_loe[p] == 0:
-            before[p] = path
-            raw[p] = path
-            kept[p] = 1.0
-            continue
-        loe = values[p, FIELD_LOE] + products.loe_offset[p, r]
+def _curves(products, values, p, uptake, erosion):  # pragma: no cover - compiled
+    """Product ``p``'s uptake curve (launching, when it can sell) and the part it keeps
+    after its loss of exclusivity (with one), (region, year) of one draw: computed in the
+    first region of each launch or loss offset only (the others read that region's row
+    through ``launch_region`` and ``loe_region``), so the ``exp`` calls are one per
+    distinct offset, year and product, not per region."""
+    n_regions, n_years = uptake.shape
+    years = products.years
+    if products.kind[p] == KIND_LAUNCH and values[p, FIELD_APPROVED] * values[p, FIELD_BASE] != 0:
+        years_to_peak = values[p, FIELD_YEARS_TO_PEAK]
+        bass_at_peak = 1.0
+        if products.curve[p] == CURVE_BASS:
+            bass_at_peak = _bass_at_peak(products, p, years_to_peak)
+        for r in range(n_regions):
+            if products.launch_region[p, r] == r:
+                launch = values[p, FIELD_LAUNCH] + products.launch_offset[p, r]
+                for t in range(n_years):
+                    since = years[t] + 1.0 - launch
+                    uptake[r, t] = _uptake(products, p, since, years_to_peak, bass_at_peak)
+    if products.has_loe[p] != 0:
         floor, half_life = values[p, FIELD_FLOOR], values[p, FIELD_HALF_LIFE]
-        if kind == 0:  # its base-year share is observed after the erosion so far
-            if t == 0:
-                kept[n_products + p] = _kept(year + 1.0 - loe, floor, half_life)
-            path /= kept[n_products + p]
-        kept[p] = _kept(year + 1.0 - loe, floor, half_life)
-        before[p] = path
-        raw[p] = path * kept[p]
+        for r in range(n_regions):
+            if products.loe_region[p, r] == r:
+                loe = values[p, FIELD_LOE] + products.loe_offset[p, r]
+                for t in range(n_years):
+                    erosion[r, t] = _kept(years[t] + 1.0 - loe, floor, half_life)
 
 
 @numba.njit(**JIT_OPTIONS)
-def _shares(products, draws, d, scratch, value_share, volume_share, other):  # pragma: no cover
-    """Draw ``d``'s value and patient shares of every placement, (region, year, placement),
-    and the value share left to other products, (region, year, segment)."""
-    ramps, level, growth, effect, before, raw, volume, value, kept = scratch
-    _multipliers(products, draws, d, ramps, level, growth, effect)
-    values = draws.products[d]
-    n_regions, n_years, n_segments = other.shape
-    n_placements = products.placement_product.shape[0]
+def _raw_shares(
+    products, values, effect, uptake, erosion, before, kept, raw_rows, lane
+):  # pragma: no cover - compiled
+    """Lane ``lane`` of each product's share of its segments' patients, rows (region,
+    year, product), before the segments are scaled (``values`` is one draw's ``products``
+    row); ``before`` holds it before the loss of exclusivity and ``kept`` the part the
+    loss leaves (a generic reads its originator's)."""
+    n_regions, n_years, n_products = effect.shape
+    for i in range(n_products):
+        p = products.order[i]
+        kind = products.kind[p]
+        if kind == KIND_GENERIC:  # its part of the originator's loss
+            o = products.originator[p]
+            capture = values[p, FIELD_BASE]
+            for r in range(n_regions):
+                for t in range(n_years):
+                    lost = 1.0 - kept[r, t, o]
+                    row = (r * n_years + t) * n_products + p
+                    raw_rows[row, lane] = capture * before[r, t, o] * lost * effect[r, t, p]
+            continue
+        _curves(products, values, p, uptake, erosion)
+        trend = 1.0 + values[p, FIELD_TREND]
+        start = values[p, FIELD_BASE]  # in market: the base share on its trend
+        if kind == KIND_LAUNCH:  # launching: approved x peak x the uptake curve
+            start = values[p, FIELD_APPROVED] * values[p, FIELD_BASE]
+        with_loss = products.has_loe[p] != 0
+        for r in range(n_regions):
+            launch_row, loss_row = products.launch_region[p, r], products.loe_region[p, r]
+            path = start
+            for t in range(n_years):
+                if kind == KIND_MARKET:
+                    here = path
+                    path *= trend
+                else:
+                    here = start
+                    if start != 0.0:
+                        here *= uptake[launch_row, t]
+                here *= effect[r, t, p]
+                row = (r * n_years + t) * n_products + p
+                if not with_loss:
+                    before[r, t, p] = here
+                    raw_rows[row, lane] = here
+                    kept[r, t, p] = 1.0
+                    continue
+                if kind == KIND_MARKET:  # its base-year share is observed after the erosion so far
+                    here /= erosion[loss_row, 0]
+                kept[r, t, p] = erosion[loss_row, t]
+                before[r, t, p] = here
+                raw_rows[row, lane] = here * erosion[loss_row, t]
+
+
+@numba.njit(**JIT_OPTIONS)
+def _rows(n, width):  # pragma: no cover - compiled
+    """``n`` lane rows (``width`` values each a draw of the block) as one array."""
+    return np.empty((n * width, LANES))
+
+
+@numba.njit(**JIT_OPTIONS)
+def _segment_shares(
+    products, raw_rows, price_rows, placed, value_rows, volume_rows, other_rows, with_volume
+):  # pragma: no cover - compiled
+    """Eight draws' value (and with ``with_volume`` patient) share rows of every placement,
+    (region, year, placement), and other products' value share rows, (region, year,
+    segment), from the raw share rows (region, year, product) and the price rows
+    (product); ``placed[s]`` counts segment ``s``'s placements. Lane by lane the scalar
+    arithmetic in the same order (:mod:`netsim.kernels.lanes`)."""
+    n_regions, n_years = products.launch_offset.shape[1], products.years.shape[0]
+    n_products, n_segments = products.kind.shape[0], placed.shape[0]
+    placement_product, placement_segment = products.placement_product, products.placement_segment
+    n_placements = placement_product.shape[0]
     for r in range(n_regions):
         for t in range(n_years):
-            _raw_shares(products, values, r, t, effect, before, raw, kept)
+            cell = r * n_years + t
             for s in range(n_segments):
-                volume[s] = 0.0
-                value[s] = 0.0
-            for m in range(n_placements):
-                p = products.placement_product[m]
-                s = products.placement_segment[m]
-                volume[s] += raw[p]
-                value[s] += raw[p] * values[p, FIELD_PRICE]
-            for s in range(n_segments):
+                if placed[s] == 0:  # no named product: all other products' (1 / 1 exactly)
+                    store(other_rows[cell * n_segments + s], broadcast(1.0))
+                    continue
+                volume, value = broadcast(0.0), broadcast(0.0)
+                for m in range(n_placements):
+                    if placement_segment[m] == s:
+                        p = placement_product[m]
+                        raw = load(raw_rows[cell * n_products + p])
+                        volume = volume + raw
+                        value = value + raw * load(price_rows[p])
                 # the named products' patients scaled down together to fit: shares never
                 # pass 1 (tests/test_products.py, over random product sets); the value
                 # shares are patients x price over the segment's average price, the other
                 # products' patients at price 1, so products and other products sum to 1
-                scale = 1.0 / max(1.0, volume[s])
-                left = max(1.0 - volume[s] * scale, 0.0)
-                average = value[s] * scale + left
-                other[r, t, s] = left / average
-                volume[s] = scale  # from here the segment's scale
-                value[s] = scale / average  # and its value scale
-            for m in range(n_placements):
-                p = products.placement_product[m]
-                s = products.placement_segment[m]
-                volume_share[r, t, m] = raw[p] * volume[s]
-                value_share[r, t, m] = raw[p] * values[p, FIELD_PRICE] * value[s]
+                scale = 1.0 / clip(volume, 1.0, np.inf)
+                left = clip(1.0 - volume * scale, 0.0, np.inf)
+                average = value * scale + left
+                store(other_rows[cell * n_segments + s], left / average)
+                value_scale = scale / average
+                for m in range(n_placements):
+                    if placement_segment[m] == s:
+                        p = placement_product[m]
+                        raw = load(raw_rows[cell * n_products + p])
+                        share = raw * load(price_rows[p]) * value_scale
+                        store(value_rows[cell * n_placements + m], share)
+                        if with_volume:
+                            store(volume_rows[cell * n_placements + m], raw * scale)
+
+
+@numba.njit(**JIT_OPTIONS)
+def _block_shares(
+    products, draws, first, n_lanes, scratch, value_rows, volume_rows, other_rows, with_volume
+):  # pragma: no cover - compiled
+    """The share rows of draws ``first`` to ``first + n_lanes`` (a block's lanes): value
+    (and with ``with_volume`` patient) shares of every placement, (region, year,
+    placement), and the value share left to other products, (region, year, segment). A
+    short block's spare lanes repeat its last draw (never written out)."""
+    ramps, level, growth, effect, uptake, erosion, before, kept = scratch[:8]
+    placed, raw_rows, price_rows = scratch[8:]
+    for lane in range(LANES):
+        d = first + min(lane, n_lanes - 1)
+        values = draws.products[d]
+        _multipliers(products, draws, d, ramps, level, growth, effect)
+        _raw_shares(products, values, effect, uptake, erosion, before, kept, raw_rows, lane)
+        for p in range(values.shape[0]):
+            price_rows[p, lane] = values[p, FIELD_PRICE]
+    _segment_shares(
+        products, raw_rows, price_rows, placed, value_rows, volume_rows, other_rows, with_volume
+    )
 
 
 @numba.njit(**JIT_OPTIONS)
 def _scratch(products, n_regions, n_years, n_segments):  # pragma: no cover - compiled
-    """One task's scratch arrays for :func:`_shares`."""
+    """One task's scratch arrays for :func:`_block_shares`."""
     n_products = products.kind.shape[0]
+    placed = np.zeros(n_segments, dtype=np.int64)
+    for m in range(products.placement_segment.shape[0]):
+        placed[products.placement_segment[m]] += 1
     return (
         np.empty((products.ramp_onset.shape[0], n_years - 1)),  # ramps
         np.empty(n_products),  # level
         np.empty(n_products),  # growth
         np.empty((n_regions, n_years, n_products)),  # effect
-        np.empty(n_products),  # before the loss of exclusivity
-        np.empty(n_products),  # raw shares
-        np.empty(n_segments),  # patients' shares, then the scale
-        np.empty(n_segments),  # value shares
-        np.empty(2 * n_products),  # the part kept after a loss: now, then in the base year
+        np.empty((n_regions, n_years)),  # one product's uptake curve
+        np.empty((n_regions, n_years)),  # one product's part kept after its loss
+        np.empty((n_regions, n_years, n_products)),  # before the loss of exclusivity
+        np.empty((n_regions, n_years, n_products)),  # the part kept after the loss
+        placed,  # each segment's placements
+        _rows(n_regions * n_years, n_products),  # raw shares
+        _rows(1, n_products),  # prices
     )
 
 
 @numba.njit(**JIT_OPTIONS)
-def _split(products, d, segment, share, weights, out, by_company):  # pragma: no cover
-    """``out[d, t, c, p]``: the sum over product ``p``'s placements of the segment's value
-    (``segment[d, t, c, s]``) times its share of it, and the companies' sums
-    (``weights`` holds P + Q values: the products', then the companies')."""
-    n_years, n_countries = out.shape[1], out.shape[2]
-    n_products, n_companies = out.shape[3], by_company.shape[3]
-    n_placements = products.placement_product.shape[0]
+def _cell_tables(region_of, n_years, n_cells, n_width, n_shares):  # pragma: no cover
+    """Where each cell of a (year, country, ``n_width``) output row is in a block's lane
+    rows (:func:`~netsim.kernels.propagate.write_cells`): its value row (the cell's own),
+    and its share row, region by region (``n_shares`` a region and year), or the row of
+    ones (``n_shares`` 0)."""
+    n_countries = region_of.shape[0]
+    value_of = np.arange(n_cells)
+    share_of = np.zeros(n_cells, dtype=np.int64)
+    if n_shares > 0:
+        for f in range(n_cells):
+            year_country = f // n_width
+            t = year_country // n_countries
+            r = region_of[year_country - t * n_countries]
+            share_of[f] = (r * n_years + t) * n_shares + f - year_country * n_width
+    return value_of, share_of
+
+
+@numba.njit(**JIT_OPTIONS)
+def _gather(source, first, n_lanes, rows):  # pragma: no cover - compiled
+    """``rows[f, l] = source[first + l, f]``: a block's draws of ``source`` (draw, cell) as
+    lane rows, eight cells at a time (transposed in registers) when the block is whole."""
+    n_cells = source.shape[1]
+    done = 0
+    if n_lanes == LANES:
+        done = n_cells - n_cells % LANES
+        for f in range(0, done, LANES):
+            load_transposed(rows, f, source, first, f)
+    for lane in range(n_lanes):
+        for f in range(done, n_cells):
+            rows[f, lane] = source[first + lane, f]
+
+
+@numba.njit(**JIT_OPTIONS)
+def _split(products, segment_rows, share_rows, product_rows, company_rows):  # pragma: no cover
+    """Eight draws' products, (year, country, product) rows: the sum over each product's
+    placements of its segment's value times its share, and, unless ``company_rows`` is
+    empty, the companies' sums (year, country, company). Each sum adds in placement or
+    product order from 0, eight draws at once (:mod:`netsim.kernels.lanes`)."""
+    n_years = products.years.shape[0]
+    region_of = products.region_of
+    n_countries = region_of.shape[0]
+    n_products, n_placements = products.kind.shape[0], products.placement_product.shape[0]
+    n_segments = segment_rows.shape[0] // (n_years * n_countries)
+    placement_start, placement_segment = products.placement_start, products.placement_segment
+    company_start, company_products = products.company_start, products.company_products
+    n_companies = company_start.shape[0] - 1
+    with_companies = company_rows.shape[0] > 0
+    one_each = n_placements == n_products  # then placement p is product p's only one
+    for p in range(n_products):
+        one_each = one_each and placement_start[p + 1] == p + 1
     for t in range(n_years):
         for c in range(n_countries):
-            here = share[products.region_of[c], t]  # (placement,)
-            values = segment[d, t, c]  # (segment,)
-            for i in range(n_products + n_companies):
-                weights[i] = 0.0
-            for m in range(n_placements):
-                weights[products.placement_product[m]] += (
-                    values[products.placement_segment[m]] * here[m]
-                )
-            products_row, companies_row = out[d, t, c], by_company[d, t, c]
+            cell = t * n_countries + c
+            shares = (region_of[c] * n_years + t) * n_placements
             for p in range(n_products):
-                products_row[p] = weights[p]
-                weights[n_products + products.company_of[p]] += weights[p]
-            for q in range(n_companies):
-                companies_row[q] = weights[n_products + q]
+                if one_each:  # the same sum, without the loop over one placement
+                    value = load(segment_rows[cell * n_segments + placement_segment[p]])
+                    total = broadcast(0.0) + value * load(share_rows[shares + p])
+                    store(product_rows[cell * n_products + p], total)
+                    continue
+                total = broadcast(0.0)
+                for m in range(placement_start[p], placement_start[p + 1]):
+                    value = load(segment_rows[cell * n_segments + placement_segment[m]])
+                    total = total + value * load(share_rows[shares + m])
+                store(product_rows[cell * n_products + p], total)
+            if with_companies:
+                for q in range(n_companies):
+                    total = broadcast(0.0)
+                    for i in range(company_start[q], company_start[q + 1]):
+                        total = total + load(product_rows[cell * n_products + company_products[i]])
+                    store(company_rows[cell * n_companies + q], total)
 
 
 @numba.njit(parallel=True, **JIT_OPTIONS)
 def product_kernel(products, draws, segment, by_product, by_company, other):  # pragma: no cover
     """Every draw's products and companies in the top-down market.
+
+    Each draw's shares are computed on their own; the cells (each a segment's value times
+    a share) eight draws at a time, as the top-down kernel writes its cube.
 
     Parameters
     ----------
@@ -322,35 +480,46 @@ def product_kernel(products, draws, segment, by_product, by_company, other):  # 
         The per-draw arrays the top-down kernel read.
     segment : ndarray, (draw, year, country, segment of the products' axis)
         The top-down kernel's ``by_<axis>`` output.
-    by_product : ndarray, (draw, year, country, product)
+    by_product : ndarray, (draw, year, country, product), C-contiguous
         Output: each product's value, in the market's unit.
-    by_company : ndarray, (draw, year, country, company)
+    by_company : ndarray, (draw, year, country, company), C-contiguous
         Output: each company's products summed.
-    other : ndarray, (draw, year, country, segment)
+    other : ndarray, (draw, year, country, segment), C-contiguous
         Output: what the named products leave of each segment; products and other
         products sum to the segment.
     """
-    n_draws = segment.shape[0]
+    n_draws, n_years, n_countries, n_segments = segment.shape
     n_regions = products.launch_offset.shape[1]
-    n_years = products.years.shape[0]
-    n_products = products.kind.shape[0]
-    n_segments = segment.shape[3]
+    n_products, n_companies = by_product.shape[3], by_company.shape[3]
     n_placements = products.placement_product.shape[0]
+    cells = n_years * n_countries
+    product_cells = _cell_tables(products.region_of, n_years, cells * n_products, n_products, 0)
+    company_cells = _cell_tables(products.region_of, n_years, cells * n_companies, n_companies, 0)
+    other_cells = _cell_tables(
+        products.region_of, n_years, cells * n_segments, n_segments, n_segments
+    )
+    by_product_rows = by_product.reshape((n_draws, cells * n_products))
+    by_company_rows = by_company.reshape((n_draws, cells * n_companies))
+    other_rows = other.reshape((n_draws, cells * n_segments))
+    segment_cells = segment.reshape((n_draws, cells * n_segments))
     n_tasks = (n_draws + DRAWS_PER_TASK - 1) // DRAWS_PER_TASK
     for task in prange(n_tasks):
         scratch = _scratch(products, n_regions, n_years, n_segments)
-        value_share = np.empty((n_regions, n_years, n_placements))
-        volume_share = np.empty((n_regions, n_years, n_placements))
-        left = np.empty((n_regions, n_years, n_segments))
-        weights = np.empty(n_products + by_company.shape[3])
-        for d in range(task * DRAWS_PER_TASK, min(n_draws, (task + 1) * DRAWS_PER_TASK)):
-            _shares(products, draws, d, scratch, value_share, volume_share, left)
-            _split(products, d, segment, value_share, weights, by_product, by_company)
-            for t in range(n_years):
-                for c in range(segment.shape[2]):
-                    r = products.region_of[c]
-                    for s in range(n_segments):
-                        other[d, t, c, s] = segment[d, t, c, s] * left[r, t, s]
+        segment_rows, product_rows = _rows(cells, n_segments), _rows(cells, n_products)
+        company_rows, ones = _rows(cells, n_companies), np.ones((1, LANES))
+        share_rows = _rows(n_regions * n_years, n_placements)
+        left_rows = _rows(n_regions * n_years, n_segments)
+        task_end = min(n_draws, (task + 1) * DRAWS_PER_TASK)
+        for first in range(task * DRAWS_PER_TASK, task_end, LANES):
+            n_lanes = min(LANES, task_end - first)  # a short block's spare lanes are not written
+            _block_shares(
+                products, draws, first, n_lanes, scratch, share_rows, share_rows, left_rows, False
+            )
+            _gather(segment_cells, first, n_lanes, segment_rows)
+            _split(products, segment_rows, share_rows, product_rows, company_rows)
+            write_cells(by_product_rows, first, n_lanes, product_rows, ones, *product_cells)
+            write_cells(by_company_rows, first, n_lanes, company_rows, ones, *company_cells)
+            write_cells(other_rows, first, n_lanes, segment_rows, left_rows, *other_cells)
 
 
 @numba.njit(parallel=True, **JIT_OPTIONS)
@@ -366,48 +535,75 @@ def product_funnel_kernel(
     treated, value : ndarray, (draw, year, country, segment of the products' axis)
         The funnel's ``treated_by_<axis>`` and ``patient_by_<axis>``.
     treated_by_product, patient_by_product : ndarray, (draw, year, country, product)
-        Outputs: patients, and value in the market's unit.
-    patient_by_company : ndarray, (draw, year, country, company)
+        Outputs, C-contiguous: patients, and value in the market's unit.
+    patient_by_company : ndarray, (draw, year, country, company), C-contiguous
         Output: each company's patient-based value.
     """
-    n_draws = treated.shape[0]
+    n_draws, n_years, n_countries, n_segments = treated.shape
     n_regions = products.launch_offset.shape[1]
-    n_years = products.years.shape[0]
-    n_products = products.kind.shape[0]
+    n_products, n_companies = patient_by_product.shape[3], patient_by_company.shape[3]
     n_placements = products.placement_product.shape[0]
+    cells = n_years * n_countries
+    product_cells = _cell_tables(products.region_of, n_years, cells * n_products, n_products, 0)
+    company_cells = _cell_tables(products.region_of, n_years, cells * n_companies, n_companies, 0)
+    treated_rows_out = treated_by_product.reshape((n_draws, cells * n_products))
+    value_rows_out = patient_by_product.reshape((n_draws, cells * n_products))
+    company_rows_out = patient_by_company.reshape((n_draws, cells * n_companies))
+    treated_cells = treated.reshape((n_draws, cells * n_segments))
+    value_cells = value.reshape((n_draws, cells * n_segments))
     n_tasks = (n_draws + DRAWS_PER_TASK - 1) // DRAWS_PER_TASK
     for task in prange(n_tasks):
-        scratch = _scratch(products, n_regions, n_years, treated.shape[3])
-        value_share = np.empty((n_regions, n_years, n_placements))
-        volume_share = np.empty((n_regions, n_years, n_placements))
-        left = np.empty((n_regions, n_years, treated.shape[3]))
-        weights = np.empty(n_products + patient_by_company.shape[3])
-        for d in range(task * DRAWS_PER_TASK, min(n_draws, (task + 1) * DRAWS_PER_TASK)):
-            _shares(products, draws, d, scratch, value_share, volume_share, left)
-            _split(products, d, value, value_share, weights, patient_by_product, patient_by_company)
-            for t in range(n_years):  # patients: the companies' sum is not kept
-                for c in range(treated.shape[2]):
-                    r = products.region_of[c]
-                    for p in range(n_products):
-                        weights[p] = 0.0
-                    for m in range(n_placements):
-                        p = products.placement_product[m]
-                        share = volume_share[r, t, m]
-                        weights[p] += treated[d, t, c, products.placement_segment[m]] * share
-                    for p in range(n_products):
-                        treated_by_product[d, t, c, p] = weights[p]
+        scratch = _scratch(products, n_regions, n_years, n_segments)
+        value_rows, treated_rows = _rows(cells, n_segments), _rows(cells, n_segments)
+        value_product_rows, company_rows = _rows(cells, n_products), _rows(cells, n_companies)
+        treated_product_rows, no_rows = _rows(cells, n_products), _rows(0, 1)
+        value_share_rows = _rows(n_regions * n_years, n_placements)
+        volume_share_rows = _rows(n_regions * n_years, n_placements)
+        left_rows = _rows(n_regions * n_years, n_segments)
+        ones = np.ones((1, LANES))
+        task_end = min(n_draws, (task + 1) * DRAWS_PER_TASK)
+        for first in range(task * DRAWS_PER_TASK, task_end, LANES):
+            n_lanes = min(LANES, task_end - first)
+            _block_shares(
+                products, draws, first, n_lanes, scratch, value_share_rows, volume_share_rows,
+                left_rows, True,
+            )  # fmt: skip
+            _gather(value_cells, first, n_lanes, value_rows)
+            _gather(treated_cells, first, n_lanes, treated_rows)
+            _split(products, value_rows, value_share_rows, value_product_rows, company_rows)
+            _split(products, treated_rows, volume_share_rows, treated_product_rows, no_rows)
+            write_cells(value_rows_out, first, n_lanes, value_product_rows, ones, *product_cells)
+            write_cells(company_rows_out, first, n_lanes, company_rows, ones, *company_cells)
+            write_cells(
+                treated_rows_out, first, n_lanes, treated_product_rows, ones, *product_cells
+            )
 
 
 @numba.njit(parallel=True, **JIT_OPTIONS)
 def product_shares_kernel(products, draws, value_share, volume_share, other):  # pragma: no cover
     """Each draw's value and patient shares, (draw, region, year, placement), and other
-    products' value share, (draw, region, year, segment): what the two kernels above
-    multiply the segments by (for tests and the product pages)."""
-    n_draws = value_share.shape[0]
-    n_regions = products.launch_offset.shape[1]
-    n_years = products.years.shape[0]
+    products' value share, (draw, region, year, segment), C-contiguous: what the two
+    kernels above multiply the segments by (for tests and the product pages)."""
+    n_draws, n_regions, n_years, n_placements = value_share.shape
+    n_segments = other.shape[3]
+    outputs = (
+        value_share.reshape((n_draws, n_regions * n_years * n_placements)),
+        volume_share.reshape((n_draws, n_regions * n_years * n_placements)),
+        other.reshape((n_draws, n_regions * n_years * n_segments)),
+    )
     n_tasks = (n_draws + DRAWS_PER_TASK - 1) // DRAWS_PER_TASK
     for task in prange(n_tasks):
-        scratch = _scratch(products, n_regions, n_years, other.shape[3])
-        for d in range(task * DRAWS_PER_TASK, min(n_draws, (task + 1) * DRAWS_PER_TASK)):
-            _shares(products, draws, d, scratch, value_share[d], volume_share[d], other[d])
+        scratch = _scratch(products, n_regions, n_years, n_segments)
+        rows = (
+            _rows(n_regions * n_years, n_placements),
+            _rows(n_regions * n_years, n_placements),
+            _rows(n_regions * n_years, n_segments),
+        )
+        task_end = min(n_draws, (task + 1) * DRAWS_PER_TASK)
+        for first in range(task * DRAWS_PER_TASK, task_end, LANES):
+            n_lanes = min(LANES, task_end - first)
+            _block_shares(products, draws, first, n_lanes, scratch, *rows, True)
+            for i in range(3):
+                for lane in range(n_lanes):
+                    for f in range(rows[i].shape[0]):
+                        outputs[i][first + lane, f] = rows[i][f, lane]

@@ -29,7 +29,7 @@ from numba import prange
 from netsim.kernels.lanes import LANES, broadcast, clip, load, store, store_products_transposed
 from netsim.kernels.options import JIT_OPTIONS
 
-__all__ = ["DrawArrays", "ModelArrays", "propagate_kernel"]
+__all__ = ["DrawArrays", "ModelArrays", "propagate_kernel", "write_cells"]
 
 DRAWS_PER_TASK = 64  # draws handled by one parallel task, sharing its scratch arrays
 
@@ -130,7 +130,7 @@ def _cube_cells(n_years, n_regions, region_of, axis_start):  # pragma: no cover 
 
 
 @numba.njit(**JIT_OPTIONS)
-def _write_cells(
+def write_cells(
     out, first, n_lanes, value_rows, share_rows, value_of, share_of
 ):  # pragma: no cover
     """``out[first + l, f] = value_rows[value_of[f], l] * share_rows[share_of[f], l]``
@@ -293,7 +293,7 @@ def propagate_kernel(model, draws, total, by_axis):  # pragma: no cover - compil
 
             # stage 6, the cube: total, then each axis as value x share
             n_lanes = min(LANES, task_end - first)
-            _write_cells(
+            write_cells(
                 total_rows,
                 first,
                 n_lanes,
@@ -304,7 +304,7 @@ def propagate_kernel(model, draws, total, by_axis):  # pragma: no cover - compil
             )
             for a in range(n_axes):
                 cells = slice(cell_start[a + 1], cell_start[a + 2])
-                _write_cells(
+                write_cells(
                     by_axis[a].reshape((n_draws, cell_start[a + 2] - cell_start[a + 1])),
                     first,
                     n_lanes,

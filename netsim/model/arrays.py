@@ -24,6 +24,7 @@ from netsim.kernels.funnel import (
     FACTOR_STAGE,
     FunnelArrays,
 )
+from netsim.kernels.products import PRODUCT_FIELDS
 from netsim.kernels.propagate import DrawArrays, ModelArrays
 from netsim.model.product_values import product_values
 from netsim.scenario.memo import per_scenario
@@ -360,8 +361,9 @@ def _columns(
     return out
 
 
-def draw_arrays(scenario: Scenario, inputs: np.ndarray) -> DrawArrays:
-    """Convert ``inputs[draw, parameter]`` (columns in ``scenario.parameter_names`` order)."""
+def draw_arrays(scenario: Scenario, inputs: np.ndarray, products: bool = True) -> DrawArrays:
+    """Convert ``inputs[draw, parameter]`` (columns in ``scenario.parameter_names`` order);
+    with ``products`` False, no product's values (for a run without its products)."""
     inputs = np.ascontiguousarray(inputs, dtype=np.float64)
     n_draws = inputs.shape[0]
     drivers, events = scenario.drivers, scenario.events
@@ -392,7 +394,7 @@ def draw_arrays(scenario: Scenario, inputs: np.ndarray) -> DrawArrays:
         severity,
         activity,
         _funnel_base(scenario, inputs),
-        product_values(scenario, inputs),
+        product_values(scenario, inputs) if products else np.zeros((n_draws, 0, PRODUCT_FIELDS)),
     )
 
 

@@ -116,6 +116,19 @@ def _logistic(uptake: Any, at: float) -> float:
     return float(1.0 / (1.0 + np.exp(-uptake.steepness * at)))
 
 
+def _first_alike(offsets: list[list[float]]) -> np.ndarray:
+    """``(P, R)``: for each product and region, the first region with the same offset
+    (the kernel computes a curve once for the regions that share it)."""
+    return _indices([[row.index(offset) for offset in row] for row in offsets]).reshape(
+        len(offsets), -1
+    )
+
+
+def _starts(groups: list[int], n_groups: int) -> np.ndarray:
+    """``(n_groups + 1,)``: where each group's run starts in ``groups`` sorted."""
+    return _indices([0, *np.cumsum(np.bincount(groups, minlength=n_groups)).tolist()])
+
+
 def _build(scenario: Scenario) -> ProductArrays:
     products = scenario.products
     regions = tuple(r.name for r in scenario.regions)
@@ -138,6 +151,9 @@ def _build(scenario: Scenario) -> ProductArrays:
         for name, weight in event.products.items()
     ]
     uptakes = [p.uptake for p in products]
+    launch_offsets = [_offsets(p, regions, True) for p in products]
+    loe_offsets = [_offsets(p, regions, False) for p in products]
+    company_of = [companies.index(p.company) for p in products]
     return ProductArrays(
         kind=_indices([_KINDS[p.kind] for p in products]),
         curve=_indices([int(u is not None and u.curve == "bass") for u in uptakes]),
@@ -154,11 +170,16 @@ def _build(scenario: Scenario) -> ProductArrays:
         sells_in=np.array(
             [[float(not p.regions or r in p.regions) for r in regions] for p in products]
         ),
-        launch_offset=np.array([_offsets(p, regions, True) for p in products]),
-        loe_offset=np.array([_offsets(p, regions, False) for p in products]),
+        launch_offset=np.array(launch_offsets),
+        loe_offset=np.array(loe_offsets),
+        launch_region=_first_alike(launch_offsets),
+        loe_region=_first_alike(loe_offsets),
         placement_product=_indices([j for j, _ in placements]),
         placement_segment=_indices([s for _, s in placements]),
-        company_of=_indices([companies.index(p.company) for p in products]),
+        placement_start=_starts([j for j, _ in placements], len(products)),
+        company_of=_indices(company_of),
+        company_products=_indices(sorted(range(len(products)), key=lambda j: company_of[j])),
+        company_start=_starts(company_of, len(companies)),
         n_companies=_indices([len(companies)]),
         region_of=_indices([region_index[c.region] for c in scenario.countries]),
         years=np.asarray(scenario.years, dtype=np.float64),

@@ -76,10 +76,12 @@ def _propagate_rows(
     out: Mapping[str, np.ndarray],
     rows: slice,
     funnel: bool = True,
+    products: bool = True,
 ) -> None:
     """Run the kernels on ``draws`` into rows ``rows`` of every output array: the
     top-down model, then (with a funnel, unless ``funnel`` is False) the patient-based
-    one, on the same draws."""
+    one, on the same draws, then (with products, unless ``products`` is False) the
+    products in both."""
     layout = OutputLayout.of(scenario)
     outputs = [out[name][rows] for name in layout.top_down_outputs]
     by_axis = tuple(outputs[1:])
@@ -89,7 +91,7 @@ def _propagate_rows(
     with_funnel = scenario.funnel is not None and funnel
     if with_funnel:
         _funnel_rows(scenario, draws, out, rows)
-    if scenario.products:  # after the segments they split, in both models
+    if scenario.products and products:  # after the segments they split, in both models
         run_product_kernels(scenario, draws, out, rows, with_funnel)
 
 
@@ -110,6 +112,39 @@ def _funnel_rows(
         out["patient_total"][rows],
         by_axis,
     )
+
+
+def _output_names(layout: OutputLayout, funnel: bool, products: bool) -> tuple[str, ...]:
+    """The outputs a run computes: every one, without the patient-based ones unless
+    ``funnel``, without the products' unless ``products``."""
+    names = layout.outputs if funnel else layout.market_outputs
+    if products:
+        return names
+    skipped = {*layout.product_outputs, *layout.patient_product_outputs}
+    return tuple(name for name in names if name not in skipped)
+
+
+def _output_arrays(
+    layout: OutputLayout,
+    names: tuple[str, ...],
+    matrix: np.ndarray,
+    inputs: Any,
+    out: Mapping[str, np.ndarray] | None,
+    wanted: np.dtype | None,
+) -> dict[str, np.ndarray]:
+    """The arrays a run writes: fresh ones of dtype ``wanted`` (float32 by default), or
+    the caller's ``out``, checked (:func:`check_out`) and of dtype ``wanted`` if given."""
+    if out is None:
+        return layout.allocate(matrix.shape[0], wanted or np.float32, names)
+    shapes = {name: (matrix.shape[0], *layout.shape(name)) for name in names}
+    given_inputs = inputs.values if isinstance(inputs, xr.DataArray) else inputs
+    arrays = check_out(out, shapes, (matrix, np.asarray(given_inputs)))
+    given = next(iter(arrays.values())).dtype
+    if wanted is not None and wanted != given:
+        raise ArgumentValueError(
+            f"dtype={wanted.name} but the out arrays are {given.name}", argument="dtype"
+        )
+    return arrays
 
 
 def _input_matrix(scenario: Scenario, inputs: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -155,6 +190,7 @@ def propagate(
     as_arrays: bool = False,
     out: Mapping[str, np.ndarray] | None = None,
     funnel: bool = True,
+    products: bool = True,
     check: bool = True,
 ) -> xr.Dataset | dict[str, np.ndarray]:
     """Propagate caller-supplied inputs through the scenario's model.
@@ -187,6 +223,10 @@ def propagate(
     funnel : bool
         False: the top-down outputs only, even for a scenario with a patient funnel (for
         a caller that needs no patient-based output: half the work).
+    products : bool
+        False: without the products' outputs (``by_product``, ``by_company``,
+        ``other_products`` and their patient-based ones), for a caller that shows none:
+        their kernel is most of a run's time. The other outputs are the same bit for bit.
     check : bool
         True (the default): every value is held to what a scenario file's figure would
         be, its distribution's support and the scenario's ``[limits]``, event years
@@ -218,26 +258,17 @@ def propagate(
     if check:
         check_rows(scenario, matrix, draw)
     layout = OutputLayout.of(scenario)
-    names = layout.outputs if funnel else layout.market_outputs
-    if out is None:
-        arrays = layout.allocate(matrix.shape[0], wanted or np.float32, names)
-    else:
-        shapes = {name: (matrix.shape[0], *layout.shape(name)) for name in names}
-        given_inputs = inputs.values if isinstance(inputs, xr.DataArray) else inputs
-        arrays = check_out(out, shapes, (matrix, np.asarray(given_inputs)))
-        given = next(iter(arrays.values())).dtype
-        if wanted is not None and wanted != given:
-            raise ArgumentValueError(
-                f"dtype={wanted.name} but the out arrays are {given.name}", argument="dtype"
-            )
+    names = _output_names(layout, funnel, products)
+    arrays = _output_arrays(layout, names, matrix, inputs, out, wanted)
     for start in range(0, matrix.shape[0], chunk_size):
         stop = min(start + chunk_size, matrix.shape[0])
         _propagate_rows(
             scenario,
-            draw_arrays(scenario, matrix[start:stop]),
+            draw_arrays(scenario, matrix[start:stop], products),
             arrays,
             slice(start, stop),
             funnel,
+            products,
         )
         if progress is not None:
             progress(stop - start)

@@ -8,7 +8,8 @@ from the same keyed streams as the base (common random numbers): the inputs whos
 distribution did not change are the base's, bit for bit, and a changed one is its
 new inverse CDF at the base's (correlated) uniforms, which is what sampling the
 changed scenario afresh with the same seed gives. Only the top-down model and its
-products are propagated (the page shows no patient-based output).
+products are propagated (the page shows no patient-based output), and the products only
+for a product's or a company's view (the base run keeps them for every view).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ __all__ = ["FAN_QUANTILES", "ChangeError", "View", "WhatIf"]
 
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 BAND_QUANTILES = (0.05, 0.5, 0.95)
+PRODUCT_OUTPUTS = ("by_product", "by_company")  # the views that need a run's products
 # <stem>.whatif-<n>.toml: n counts up to this (each file is a few kB at most: it holds
 # only the page's own controls, changed)
 MAX_SAVED = 1_000
@@ -267,8 +269,9 @@ class WhatIf:
         return inside[-1] if inside else ""
 
     # --- runs ----------------------------------------------------------------------
-    def _run(self, scenario: Scenario) -> dict[str, np.ndarray]:
-        """The top-down outputs of ``scenario`` on the base's draws."""
+    def _run(self, scenario: Scenario, products: bool = True) -> dict[str, np.ndarray]:
+        """The top-down outputs of ``scenario`` on the base's draws, with its products'
+        unless ``products`` is False (a view of a region or segment draws none)."""
         if scenario is self.base:
             return self.base_arrays
         names = scenario.parameter_names
@@ -282,7 +285,9 @@ class WhatIf:
             ):
                 if new.distribution != old.distribution:
                     inputs[:, j] = new.distribution.ppf(self.uniforms[:, j])
-        return propagate(scenario, inputs, as_arrays=True, funnel=False, out=self._arrays)
+        return propagate(
+            scenario, inputs, as_arrays=True, funnel=False, products=products, out=self._arrays
+        )
 
     def _view_values(
         self, arrays: Mapping[str, np.ndarray], view: View, sums: dict[str, Any]
@@ -344,8 +349,8 @@ class WhatIf:
         values = self.parse_changes(changes)
         with self.lock, self._threads():
             scenario = self.scenario(values)
-            arrays = self._run(scenario)
             picked, sums = self.views[view], {}
+            arrays = self._run(scenario, products=picked.output in PRODUCT_OUTPUTS)
             result = {
                 "years": list(self.layout.years),
                 "quantiles": list(FAN_QUANTILES),
