@@ -80,14 +80,16 @@ def large_run(draws: int, outputs: str | None = None) -> tuple[float, float, str
     )
 
 
-def chunk_costs(scenario: netsim.Scenario, outputs: str | None) -> tuple[float, float, int]:
+def chunk_costs(
+    scenario: netsim.Scenario, outputs: str | None, chunks: int = 3
+) -> tuple[float, float, int]:
     """Median seconds a chunk of :data:`PILOT_DRAWS` draws takes to compute (sample and
-    propagate: the kernels a reduced run of ``outputs`` needs) and to fold, and the
-    values folded a chunk (3 chunks after the pilot)."""
+    propagate: the kernels a reduced run of ``outputs`` needs) and to fold (region sums
+    and binning), and the values folded a chunk (``chunks`` chunks after the pilot)."""
     layout = OutputLayout.of(scenario)
     cells = CellLayout(layout, outputs=selected_outputs(layout, outputs))
     buffers = cells.buffers(PILOT_DRAWS)
-    draws = 4 * PILOT_DRAWS
+    draws = (chunks + 1) * PILOT_DRAWS
     arrays = compute_chunk(scenario, draws, 1, "mc", 0, PILOT_DRAWS, buffers, cells.funnel)[1]
     summary = cells.pilot_summary(arrays, DEFAULT_BINS, as_quantiles((0.05, 0.5, 0.95)))
     compute_times, fold_times = [], []
@@ -164,7 +166,7 @@ def scale_rows(
             ">= 25 %",
         )
     )
-    compute, fold, values = reduce_breakdown(scenario, draws)
+    compute, fold, values = chunk_costs(scenario, None, draws // PILOT_DRAWS - 1)
     rows.append(
         (
             "reduce mode, where its time goes",
@@ -307,26 +309,3 @@ def _on_local_cluster(
             max(1, repeat // 2),
         )
     return distributed, distributed_reduced
-
-
-def reduce_breakdown(scenario: netsim.Scenario, draws: int) -> tuple[float, float, int]:
-    """Median seconds per chunk of a reduced run's compute (sample + propagate) and fold
-    (region sums and binning), and the values folded per chunk."""
-    layout = OutputLayout.of(scenario)
-    cells = CellLayout(layout)
-    buffers = layout.allocate(PILOT_DRAWS, np.float32)
-    arrays = compute_chunk(scenario, draws, 1, "mc", 0, PILOT_DRAWS, buffers)[1]
-    summary = cells.pilot_summary(arrays, DEFAULT_BINS, as_quantiles((0.05, 0.5, 0.95)))
-    compute_times, fold_times = [], []
-    for start in range(0, draws - PILOT_DRAWS + 1, PILOT_DRAWS):
-        began = time.perf_counter()
-        arrays = compute_chunk(scenario, draws, 1, "mc", start, start + PILOT_DRAWS, buffers)[1]
-        computed = time.perf_counter()
-        cells.fold(summary, arrays)
-        compute_times.append(computed - began)
-        fold_times.append(time.perf_counter() - computed)
-    return (
-        statistics.median(compute_times),
-        statistics.median(fold_times),
-        cells.cells * PILOT_DRAWS,
-    )
