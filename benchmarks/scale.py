@@ -24,7 +24,6 @@ from netsim.kernels.propagate import propagate_kernel
 from netsim.model.arrays import draw_arrays, model_arrays
 from netsim.model.layout import OutputLayout
 from netsim.model.row_checks import check_rows
-from netsim.run.chunks import compute_chunk
 from netsim.run.reduced import PILOT_DRAWS, CellLayout, selected_outputs
 from netsim.stats.quantiles import as_quantiles
 from netsim.stats.sketches import DEFAULT_BINS
@@ -75,8 +74,9 @@ def large_run(draws: int, outputs: str | None = None) -> tuple[float, float, str
     (reduced to ``--outputs`` when given)."""
     netsim_command = str(Path(sys.executable).with_name("netsim"))
     command = [netsim_command, "run", str(CONFIG), "--draws", str(draws), "--seed", "1"]
+    # reduced at any size (a run whose record fits would stream into its record instead)
     return measured_command(
-        [*command, "--no-progress", *(["--outputs", outputs] if outputs else [])]
+        [*command, "--no-progress", *(["--outputs", outputs] if outputs else ["--reduce"])]
     )
 
 
@@ -90,13 +90,13 @@ def chunk_costs(
     cells = CellLayout(layout, outputs=selected_outputs(layout, outputs))
     buffers = cells.buffers(PILOT_DRAWS)
     draws = (chunks + 1) * PILOT_DRAWS
-    arrays = compute_chunk(scenario, draws, 1, "mc", 0, PILOT_DRAWS, buffers, cells.funnel)[1]
+    arrays = cells.compute(scenario, (draws, 1, "mc"), 0, PILOT_DRAWS, buffers)
     summary = cells.pilot_summary(arrays, DEFAULT_BINS, as_quantiles((0.05, 0.5, 0.95)))
     compute_times, fold_times = [], []
     for start in range(PILOT_DRAWS, draws, PILOT_DRAWS):
         began = time.perf_counter()
         stop = start + PILOT_DRAWS
-        arrays = compute_chunk(scenario, draws, 1, "mc", start, stop, buffers, cells.funnel)[1]
+        arrays = cells.compute(scenario, (draws, 1, "mc"), start, stop, buffers)
         computed = time.perf_counter()
         cells.fold(summary, arrays)
         compute_times.append(computed - began)
@@ -116,14 +116,14 @@ def large_reduced_rows(with_funnel: netsim.Scenario, large_draws: int) -> list[R
         compute, fold, values = chunk_costs(with_funnel, outputs)
         chunks = large_draws / PILOT_DRAWS
         threads = numba.get_num_threads()
+        kernels = "both models and the products" if outputs is None else "the top-down model"
         rows.append(
             (
                 f"`netsim run --draws {large_draws:,}` on the NET file reduced to bands, "
                 f"{which} (cube {cube_bytes / 1e9:.0f} GB)",
                 f"{seconds:.0f} s, {rss / 1e9:.2f} GB peak RSS",
                 f"{large_draws / seconds:,.0f} draws/s; the limit: sampling and propagating "
-                f"alone ({'both models' if outputs is None else 'the top-down model'}, "
-                f"products included) would take {compute * chunks:.0f} s, and the fold "
+                f"alone ({kernels}) would take {compute * chunks:.0f} s, and the fold "
                 f"{fold * chunks:.0f} s ({fold * threads / values * 1e9:.2f} ns a value a core, "
                 f"{values // PILOT_DRAWS:,} cells a draw), measured chunk by chunk; "
                 f"{first_line}",

@@ -66,3 +66,17 @@ def test_a_run_whose_products_were_relabelled_is_refused(in_memory, tmp_path):
     netsim.write_netcdf(moved, tmp_path / "moved.nc")
     with pytest.raises(netsim.ScenarioError, match="its products' companies are not"):
         netsim.open_run(tmp_path / "moved.nc")
+
+
+@pytest.mark.parametrize(
+    "funnel", [pytest.param(True, id="with-funnel"), pytest.param(False, id="top-down-alone")]
+)
+def test_propagate_without_the_products_leaves_every_other_output_bit_for_bit(net, funnel):
+    inputs = netsim.sample_inputs(net, 300, seed=4)
+    every = netsim.propagate(net, inputs, as_arrays=True, funnel=funnel)
+    without = netsim.propagate(net, inputs, as_arrays=True, funnel=funnel, products=False)
+    layout = OutputLayout.of(net)
+    own = {*layout.product_outputs, *layout.patient_product_outputs}
+    assert own and set(without) == set(every) - own
+    for name, values in without.items():
+        np.testing.assert_array_equal(values, every[name], err_msg=name)

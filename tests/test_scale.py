@@ -186,9 +186,13 @@ def test_outputs_name_what_the_scenario_has_and_only_a_reduced_run_takes_them(ne
     layout = OutputLayout.of(net)
     market = CellLayout(layout, outputs=selected_outputs(layout, "by_modality"))
     assert market.outputs == ("total", "by_modality")
-    assert not market.funnel  # the funnel's kernel is not run for the market's outputs
-    assert set(market.buffers(2)) == set(layout.market_outputs)
-    assert CellLayout(layout, outputs=selected_outputs(layout, ["patient_total"])).funnel
+    # neither the funnel's kernel nor the products' run for the top-down market's outputs
+    assert not market.funnel and not market.products
+    assert set(market.buffers(2)) == set(layout.top_down_outputs)
+    funnel = CellLayout(layout, outputs=selected_outputs(layout, ["patient_total"]))
+    assert funnel.funnel and not funnel.products
+    products = CellLayout(layout, outputs=selected_outputs(layout, ["by_company"]))
+    assert products.products and not products.funnel
     with pytest.raises(ArgumentValueError, match="outputs='by_nothing' is not an output"):
         selected_outputs(layout, "total,by_nothing")
     with pytest.raises(ArgumentValueError, match="give reduce='bands'"):

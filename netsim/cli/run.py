@@ -101,8 +101,9 @@ def add_run_command(sub: Any) -> None:
         "--outputs",
         metavar="NAME,NAME",
         help="reduce to bands only these outputs (e.g. total,by_modality; total always): "
-        "the cells of the others are never folded, and the patient funnel's kernel runs "
-        "only for its own outputs (implies --reduce; default every output)",
+        "the cells of the others are never folded, and the patient funnel's and the "
+        "products' kernels run only for their own outputs (implies --reduce; default "
+        "every output)",
     )
     run.add_argument(
         "--cube",

@@ -76,10 +76,11 @@ def _propagate_rows(
     out: Mapping[str, np.ndarray],
     rows: slice,
     funnel: bool = True,
+    products: bool = True,
 ) -> None:
     """Run the kernels on ``draws`` into rows ``rows`` of every output array: the
     top-down model, then (with a funnel, unless ``funnel`` is False) the patient-based
-    one, on the same draws."""
+    one, on the same draws, then the products' (unless ``products`` is False)."""
     layout = OutputLayout.of(scenario)
     outputs = [out[name][rows] for name in layout.top_down_outputs]
     by_axis = tuple(outputs[1:])
@@ -89,7 +90,7 @@ def _propagate_rows(
     with_funnel = scenario.funnel is not None and funnel
     if with_funnel:
         _funnel_rows(scenario, draws, out, rows)
-    if scenario.products:  # after the segments they split, in both models
+    if scenario.products and products:  # after the segments they split, in both models
         run_product_kernels(scenario, draws, out, rows, with_funnel)
 
 
@@ -156,6 +157,7 @@ def propagate(
     out: Mapping[str, np.ndarray] | None = None,
     funnel: bool = True,
     check: bool = True,
+    products: bool = True,
 ) -> xr.Dataset | dict[str, np.ndarray]:
     """Propagate caller-supplied inputs through the scenario's model.
 
@@ -193,6 +195,11 @@ def propagate(
         whole (:mod:`netsim.model.row_checks`), and the first one that breaks a rule is
         refused naming the parameter, the row and the rule. False: for a caller whose
         rows were checked already (or drawn from the scenario itself).
+    products : bool
+        False: without the products' outputs (``by_product``, ``by_company``,
+        ``other_products`` and their patient-based ones), for a caller that needs none:
+        the products' kernels only read the segments they split, so every other output
+        is the same, bit for bit.
 
     Raises
     ------
@@ -219,6 +226,9 @@ def propagate(
         check_rows(scenario, matrix, draw)
     layout = OutputLayout.of(scenario)
     names = layout.outputs if funnel else layout.market_outputs
+    if not products:
+        own = (*layout.product_outputs, *layout.patient_product_outputs)
+        names = tuple(name for name in names if name not in own)
     if out is None:
         arrays = layout.allocate(matrix.shape[0], wanted or np.float32, names)
     else:
@@ -238,6 +248,7 @@ def propagate(
             arrays,
             slice(start, stop),
             funnel,
+            products,
         )
         if progress is not None:
             progress(stop - start)

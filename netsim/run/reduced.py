@@ -106,8 +106,11 @@ class CellLayout:
         self.layout = layout
         self.region_of = layout.region_index
         self.outputs = layout.outputs if outputs is None else outputs
-        # the patient funnel's kernel runs only when one of its outputs is folded
+        # the patient funnel's kernel runs only when one of its outputs is folded, the
+        # products' only when one of theirs is
         self.funnel = any(name not in layout.market_outputs for name in self.outputs)
+        own = (*layout.product_outputs, *layout.patient_product_outputs)
+        self.products = any(name in own for name in self.outputs)
         blocks, offset = [], 0
         # the country cells of every output first, then every sum: the sums are binned as
         # one matrix (one call of the histogram kernel for all of them; block by block,
@@ -127,9 +130,28 @@ class CellLayout:
 
     def buffers(self, draws: int) -> dict[str, np.ndarray]:
         """float32 arrays a chunk of ``draws`` draws is computed into: every output the
-        kernels this layout needs write (the top-down model's alone without the funnel)."""
+        kernels this layout needs write (the top-down model's alone without the funnel,
+        none of the products' without theirs)."""
         names = self.layout.outputs if self.funnel else self.layout.market_outputs
+        if not self.products:
+            own = (*self.layout.product_outputs, *self.layout.patient_product_outputs)
+            names = tuple(name for name in names if name not in own)
         return self.layout.allocate(draws, np.float32, names)
+
+    def compute(
+        self,
+        scenario: Scenario,
+        run: tuple[int, int, str],
+        start: int,
+        stop: int,
+        buffers: Mapping[str, np.ndarray],
+    ) -> dict[str, np.ndarray]:
+        """The outputs of draws ``[start, stop)`` of a run of (draws, seed, sampler) that
+        this layout folds: only the kernels they need run."""
+        draws, seed, sampler = run
+        return compute_chunk(
+            scenario, draws, seed, sampler, start, stop, buffers, self.funnel, self.products
+        )[1]
 
     def views(self, arrays: Mapping[str, np.ndarray]) -> Iterator[tuple[_Block, np.ndarray]]:
         """Each block's values as a (draws, cells) matrix (region and world sums in float64)."""
@@ -317,8 +339,7 @@ def _fold_range(
     local_chunk = min(chunk_size, PILOT_DRAWS)  # as reduce_bands folds: memory, speed
     buffers = cells.buffers(min(local_chunk, stop - start))
     for a, b in chunk_ranges(start, stop, local_chunk):
-        arrays = compute_chunk(scenario, draws, seed, sampler, a, b, buffers, cells.funnel)[1]
-        cells.fold(summary, arrays)
+        cells.fold(summary, cells.compute(scenario, (draws, seed, sampler), a, b, buffers))
     return summary
 
 
@@ -371,7 +392,7 @@ def reduce_bands(
 
     ``outputs``: the outputs to fold (names, or one comma-separated string; ``total``
     always), every one by default; the patient funnel's kernel runs only when one of
-    its outputs is among them.
+    its outputs is among them, the products' kernels only when one of theirs is.
 
     Memory is one chunk's cube plus the histograms, whatever the number of draws: only
     the bins around the quantiles ``q`` are kept bin by bin (about a tenth of a cell's
@@ -401,7 +422,7 @@ def reduce_bands(
     buffers = cells.buffers(pilot)
 
     def fetch(a: int, b: int) -> dict[str, np.ndarray]:
-        return compute_chunk(scenario, draws, seed, sampler, a, b, buffers, cells.funnel)[1]
+        return cells.compute(scenario, (draws, seed, sampler), a, b, buffers)
 
     local_draws = draws if client is None else pilot
     summary = summarise(cells, fetch, local_draws, local_chunk, bins, progress, qs)
