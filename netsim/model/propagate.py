@@ -146,6 +146,18 @@ def _input_matrix(scenario: Scenario, inputs: Any) -> tuple[np.ndarray, np.ndarr
     return matrix, np.asarray(draw, dtype=np.int64)
 
 
+def computed_outputs(layout: OutputLayout, funnel: bool, products: bool) -> tuple[str, ...]:
+    """The outputs :func:`propagate` computes: every one, without the patient funnel's
+    (``funnel`` False), without the products' (``products`` False: ``by_product``,
+    ``by_company``, ``other_products`` and their patient-based ones; the products'
+    kernels only read the segments they split, so the other outputs do not change)."""
+    names = layout.outputs if funnel else layout.market_outputs
+    if products:
+        return names
+    own = (*layout.product_outputs, *layout.patient_product_outputs)
+    return tuple(name for name in names if name not in own)
+
+
 def propagate(
     scenario: Scenario,
     inputs: Any,
@@ -182,24 +194,18 @@ def propagate(
         Return plain arrays ``{"total": ..., "by_<axis>": ...}`` instead of a
         Dataset (for callers in a loop: no xarray construction).
     out : mapping of str to ndarray, optional
-        Arrays to write into, shaped as the outputs (e.g. the dict an earlier
-        ``as_arrays`` call returned): a caller in a loop then allocates nothing,
-        which saves the page faults of fresh memory (most of a small call's
-        overhead). Their contents are overwritten.
-    funnel : bool
-        False: the top-down outputs only, even for a scenario with a patient funnel (for
-        a caller that needs no patient-based output: half the work).
+        Arrays to write into (their contents overwritten), shaped as the outputs (e.g.
+        the dict an earlier ``as_arrays`` call returned): a caller in a loop then
+        allocates nothing, saving the page faults of fresh memory (a small call's most).
+    funnel, products : bool
+        False: without the patient funnel's outputs, or the products' (for a caller that
+        needs none: :func:`computed_outputs`); the others are the same, bit for bit.
     check : bool
         True (the default): every value is held to what a scenario file's figure would
         be, its distribution's support and the scenario's ``[limits]``, event years
         whole (:mod:`netsim.model.row_checks`), and the first one that breaks a rule is
         refused naming the parameter, the row and the rule. False: for a caller whose
         rows were checked already (or drawn from the scenario itself).
-    products : bool
-        False: without the products' outputs (``by_product``, ``by_company``,
-        ``other_products`` and their patient-based ones), for a caller that needs none:
-        the products' kernels only read the segments they split, so every other output
-        is the same, bit for bit.
 
     Raises
     ------
@@ -225,10 +231,7 @@ def propagate(
     if check:
         check_rows(scenario, matrix, draw)
     layout = OutputLayout.of(scenario)
-    names = layout.outputs if funnel else layout.market_outputs
-    if not products:
-        own = (*layout.product_outputs, *layout.patient_product_outputs)
-        names = tuple(name for name in names if name not in own)
+    names = computed_outputs(layout, funnel, products)
     if out is None:
         arrays = layout.allocate(matrix.shape[0], wanted or np.float32, names)
     else:

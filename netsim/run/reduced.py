@@ -24,6 +24,7 @@ from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.kernels.regions import region_sum_kernel
 from netsim.model.layout import OutputLayout, sum_countries
+from netsim.model.propagate import computed_outputs
 from netsim.run.chunks import chunk_ranges, compute_chunk
 from netsim.run.distributed import fan_out, worker_count
 from netsim.scenario.schema import Scenario
@@ -132,10 +133,7 @@ class CellLayout:
         """float32 arrays a chunk of ``draws`` draws is computed into: every output the
         kernels this layout needs write (the top-down model's alone without the funnel,
         none of the products' without theirs)."""
-        names = self.layout.outputs if self.funnel else self.layout.market_outputs
-        if not self.products:
-            own = (*self.layout.product_outputs, *self.layout.patient_product_outputs)
-            names = tuple(name for name in names if name not in own)
+        names = computed_outputs(self.layout, self.funnel, self.products)
         return self.layout.allocate(draws, np.float32, names)
 
     def compute(
