@@ -307,18 +307,6 @@ class BandSummary:
         np.minimum(self.minimum, other.minimum, out=self.minimum)
         np.maximum(self.maximum, other.maximum, out=self.maximum)
 
-    def dense_counts(self) -> np.ndarray:
-        """(cells, bins + 2) counts, as a histogram kept bin by bin would hold them: a
-        block kept as one count puts it in its first bin."""
-        n_slots = self.bins + 2
-        bin_index = np.arange(n_slots)
-        entries = self.blocks[:, bin_index // BIN_BLOCK]
-        fine = (entries & 1).astype(bool)
-        within = np.where(fine, bin_index & (BIN_BLOCK - 1), 0)
-        source = self.offsets[:-1, None] + (entries >> 1) + within
-        first_of_block = (bin_index & (BIN_BLOCK - 1)) == 0
-        return np.where(fine | first_of_block, self.counts[source], 0)
-
     def order_statistics(self, positions: np.ndarray) -> np.ndarray:
         """Estimated values at fractional 0-based ranks (numpy's linear rule between
         neighbours), shape (len(positions), cells); NaN where a rank falls outside the bins
@@ -336,27 +324,56 @@ class BandSummary:
         return out
 
     def _order_statistics(self, positions: np.ndarray, n: int) -> np.ndarray:
-        counts = self.dense_counts()
-        cumulative = np.cumsum(counts, axis=1)  # (cells, bins + 2)
-        cells = np.arange(counts.shape[0])
-        out = np.empty((positions.size, cells.size))
+        # every cell's running count, slot by slot, offset by (n + 1) a cell: one sorted
+        # array in which each rank of every cell is found at once, in the kept slots
+        # (a few hundred a cell) rather than in all bins
+        cell_of_slot = np.repeat(np.arange(self.cells), np.diff(self.offsets))
+        running = np.cumsum(self.counts)
+        before_cell = np.concatenate([[0], running])[self.offsets[:-1]]
+        within_cell = running - before_cell[cell_of_slot]
+        keys = cell_of_slot * (n + 1) + within_cell
+        bins, fine = self._slot_bins()
+        out = np.empty((positions.size, self.cells))
         for p, position in enumerate(positions):
             below = int(np.floor(position))
             fraction = position - below
-            values = [
-                self._rank_value(counts, cumulative, cells, min(k, n - 1), n)
-                for k in (below, below + 1)
-            ]
+            values = []
+            for rank in (min(below, n - 1), min(below + 1, n - 1)):
+                # the slot holding the rank-th smallest draw: the first whose running
+                # count exceeds it
+                found = np.searchsorted(keys, np.arange(self.cells) * (n + 1) + rank, "right")
+                inside = self.counts[found]
+                values.append(
+                    self._rank_value(
+                        bins[found], within_cell[found] - inside, inside, fine[found], rank, n
+                    )
+                )
             out[p] = values[0] + (values[1] - values[0]) * fraction if fraction else values[0]
         return out
 
+    def _slot_bins(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per slot of ``counts``: its first bin (0 underflow ... bins + 1 overflow) and
+        whether its block is kept bin by bin (a block kept as one count: its first bin)."""
+        fine = self.fine
+        n_blocks = fine.shape[1]
+        block_size = np.minimum(BIN_BLOCK, self.bins + 2 - BIN_BLOCK * np.arange(n_blocks))
+        size = np.where(fine, block_size, 1).ravel()
+        first_bin = np.broadcast_to(BIN_BLOCK * np.arange(n_blocks), fine.shape).ravel()
+        block_start = np.cumsum(size) - size
+        within = np.arange(size.sum()) - np.repeat(block_start, size)
+        return np.repeat(first_bin, size) + within, np.repeat(fine.ravel(), size)
+
     def _rank_value(
-        self, counts: np.ndarray, cumulative: np.ndarray, cells: np.ndarray, rank: int, n: int
+        self,
+        slot: np.ndarray,
+        before: np.ndarray,
+        inside: np.ndarray,
+        fine: np.ndarray,
+        rank: int,
+        n: int,
     ) -> np.ndarray:
-        # the bin holding the rank-th smallest draw: the first whose cumulative count exceeds it
-        slot = np.argmax(cumulative > rank, axis=1)
-        before = np.where(slot > 0, cumulative[cells, np.maximum(slot - 1, 0)], 0)
-        inside = counts[cells, slot]
+        """Each cell's value of ``rank``, the ``inside`` draws of bin ``slot`` following
+        ``before`` draws in smaller bins."""
         fraction = (rank - before + 0.5) / inside
         edge = self.low + (slot - 1 + fraction) / self.inverse_width
         value = np.where(self.log_scale, from_log_key(np.where(self.log_scale, edge, 1023.0)), edge)
@@ -369,8 +386,7 @@ class BandSummary:
         narrow = (self.low - self.minimum) * self.inverse_width <= ZERO_OFFSET
         value = np.where((slot == 0) & narrow, self.minimum, value)
         # a block kept as one count: where in it the rank lies is unknown
-        coarse = (self.blocks[cells, slot // BIN_BLOCK] & 1) == 0
-        outside = ((slot == 0) & ~narrow) | (slot == self.bins + 1) | coarse
+        outside = ((slot == 0) & ~narrow) | (slot == self.bins + 1) | ~fine
         outside &= (rank != 0) & (rank != n - 1)
         return np.where(outside, np.nan, value)
 
