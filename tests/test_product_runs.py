@@ -78,3 +78,17 @@ def test_a_run_without_its_products_leaves_the_market_bit_for_bit(scenario, in_m
         np.testing.assert_array_equal(values, in_memory[name].values[:200], err_msg=name)
     labelled = netsim.propagate(scenario, rows, products=False)
     assert not set(layout.product_outputs) & set(labelled.data_vars)
+
+
+@pytest.mark.parametrize(
+    "funnel", [pytest.param(True, id="with-funnel"), pytest.param(False, id="top-down-alone")]
+)
+def test_propagate_without_the_products_leaves_every_other_output_bit_for_bit(net, funnel):
+    inputs = netsim.sample_inputs(net, 300, seed=4)
+    every = netsim.propagate(net, inputs, as_arrays=True, funnel=funnel)
+    without = netsim.propagate(net, inputs, as_arrays=True, funnel=funnel, products=False)
+    layout = OutputLayout.of(net)
+    own = {*layout.product_outputs, *layout.patient_product_outputs}
+    assert own and set(without) == set(every) - own
+    for name, values in without.items():
+        np.testing.assert_array_equal(values, every[name], err_msg=name)

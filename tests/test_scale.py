@@ -157,6 +157,59 @@ def test_zarr_store_equals_in_memory_run(tmp_path, net, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "outputs",
+    [
+        pytest.param("total,by_modality", id="market-outputs"),
+        pytest.param(("patient_total", "by_product"), id="funnel-and-product-outputs"),
+    ],
+)
+def test_a_run_reduced_to_some_outputs_folds_them_as_every_output_run_does(net, reduced, outputs):
+    some = netsim.simulate(
+        net, 3 * PILOT_DRAWS, seed=9, reduce="bands", chunk_size=5000, outputs=outputs
+    )
+    names = outputs.split(",") if isinstance(outputs, str) else outputs
+    folded = {str(name) for name in some.data_vars if not str(name).startswith("parameter")}
+    expected = set()
+    for output in ("total", *names):  # total always: every reader of a run needs it
+        for level in ("", "_region", "_global"):
+            expected |= {f"{output}{level}", f"{output}{level}_interval"}
+    assert folded == expected
+    for name in expected:  # the same cells, the same bins, the same draws
+        np.testing.assert_array_equal(some[name].values, reduced[name].values)
+
+
+def test_outputs_name_what_the_scenario_has_and_only_a_reduced_run_takes_them(net):
+    from netsim.model.layout import OutputLayout
+    from netsim.run.reduced import CellLayout, selected_outputs
+
+    layout = OutputLayout.of(net)
+    market = CellLayout(layout, outputs=selected_outputs(layout, "by_modality"))
+    assert market.outputs == ("total", "by_modality")
+    # neither the funnel's kernel nor the products' run for the top-down market's outputs
+    assert not market.funnel and not market.products
+    assert set(market.buffers(2)) == set(layout.top_down_outputs)
+    funnel = CellLayout(layout, outputs=selected_outputs(layout, ["patient_total"]))
+    assert funnel.funnel and not funnel.products
+    products = CellLayout(layout, outputs=selected_outputs(layout, ["by_company"]))
+    assert products.products and not products.funnel
+    with pytest.raises(ArgumentValueError, match="outputs='by_nothing' is not an output"):
+        selected_outputs(layout, "total,by_nothing")
+    with pytest.raises(ArgumentValueError, match="give reduce='bands'"):
+        netsim.simulate(net, 100, seed=1, outputs="total")
+
+
+@pytest.mark.slow
+def test_cli_refuses_an_unknown_output_in_one_line_writing_nothing(tmp_path, capsys):
+    out = tmp_path / "bands.nc"
+    command = ["run", str(NET_CONFIG), "--draws", "500", "--outputs", "total,by_nothing"]
+    assert main([*command, "--out", str(out)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "by_nothing" in error and "by_modality" in error
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
 def test_cli_reduces_when_the_cube_would_not_fit(tmp_path, monkeypatch, capsys):
     from netsim.run import planning
 

@@ -98,6 +98,14 @@ def add_run_command(sub: Any) -> None:
         ),
     )
     run.add_argument(
+        "--outputs",
+        metavar="NAME,NAME",
+        help="reduce to bands only these outputs (e.g. total,by_modality; total always): "
+        "the cells of the others are never folded, and the patient funnel's and the "
+        "products' kernels run only for their own outputs (implies --reduce; default "
+        "every output)",
+    )
+    run.add_argument(
         "--cube",
         action="store_true",
         help="write every cell of every draw into RUN.nc, for readers without netsim (by "
@@ -139,6 +147,7 @@ def _check_flags(args: argparse.Namespace) -> None:
                 ("--chunk-size", args.chunk_size),
                 ("--precision", args.precision),
                 ("--reduce", args.reduce),
+                ("--outputs", args.outputs),
             )
             if value or (flag in ("--seed", "--draws", "--chunk-size") and value is not None)
         ]
@@ -151,9 +160,12 @@ def _check_flags(args: argparse.Namespace) -> None:
         raise ScenarioError("netsim run needs a CONFIG file (or --resume RUN.zarr)")
     if args.max_draws is not None and not args.precision:
         raise ScenarioError("--max-draws is the cap of a --precision run")
-    if args.reduce and zarr_store(args):
-        raise ScenarioError("--reduce keeps no cube, a Zarr store keeps it: choose one")
-    if args.cube and (not args.out or zarr_store(args) or args.reduce):
+    reduced = "--outputs" if args.outputs is not None else "--reduce"
+    if (args.reduce or args.outputs is not None) and zarr_store(args):
+        raise ScenarioError(f"{reduced} keeps no cube, a Zarr store keeps it: choose one")
+    if args.outputs is not None and args.precision:
+        raise ScenarioError("--outputs reduces a run of --draws to bands: not with --precision")
+    if args.cube and (not args.out or zarr_store(args) or args.reduce or args.outputs):
         raise ScenarioError("--cube writes the cube into the --out RUN.nc of a run in memory")
     if args.out is not None and Path(args.out.strip()).suffix.lower() not in (".nc", ".zarr"):
         raise ScenarioError(f"--out {args.out!r} must end in .nc (NetCDF) or .zarr (a Zarr store)")
@@ -199,7 +211,7 @@ def run_command(args: argparse.Namespace) -> int:
     else:
         scenario, done_before = load_changed(args), 0
     precision = _percent(args.precision) if args.precision else None
-    reduce = "bands" if args.reduce else "auto"
+    reduce = "bands" if args.reduce or args.outputs is not None else "auto"
     plan = None
     if not args.resume:
         plan = _planned(args, OutputLayout.of(scenario), draws, reduce, store, precision)
@@ -242,6 +254,7 @@ def run_command(args: argparse.Namespace) -> int:
                     store=store,
                     precision=precision,
                     max_draws=DEFAULT_MAX_DRAWS if args.max_draws is None else args.max_draws,
+                    outputs=args.outputs,
                 )
         # written before anything is printed: a reader that stops early (| head) loses nothing
         written = write_netcdf(_file_of(dataset, args), output) if output is not None else None
@@ -330,7 +343,13 @@ def _planned(
 
     sampler = args.sampler or "mc"
     plan = plan_run(layout, draws, reduce=reduce, store=store, precision=precision, sampler=sampler)
-    streams = not (args.cube or args.scheduler or args.chunk_size is not None or args.reduce)
+    streams = not (
+        args.cube
+        or args.scheduler
+        or args.chunk_size is not None
+        or args.reduce
+        or args.outputs is not None
+    )
     if not (streams and record_fits(layout, draws)):
         return plan
     if plan.strategy == "reduced" and reduce == "auto":

@@ -114,16 +114,6 @@ def _funnel_rows(
     )
 
 
-def _output_names(layout: OutputLayout, funnel: bool, products: bool) -> tuple[str, ...]:
-    """The outputs a run computes: every one, without the patient-based ones unless
-    ``funnel``, without the products' unless ``products``."""
-    names = layout.outputs if funnel else layout.market_outputs
-    if products:
-        return names
-    skipped = {*layout.product_outputs, *layout.patient_product_outputs}
-    return tuple(name for name in names if name not in skipped)
-
-
 def _output_arrays(
     layout: OutputLayout,
     names: tuple[str, ...],
@@ -178,6 +168,18 @@ def _input_matrix(scenario: Scenario, inputs: Any) -> tuple[np.ndarray, np.ndarr
         bad = names[int(np.nonzero(~np.isfinite(matrix).all(axis=0))[0][0])]
         raise ScenarioError(f"inputs hold NaN or inf (first in parameter {bad!r})")
     return matrix, np.asarray(draw, dtype=np.int64)
+
+
+def computed_outputs(layout: OutputLayout, funnel: bool, products: bool) -> tuple[str, ...]:
+    """The outputs :func:`propagate` computes: every one, without the patient funnel's
+    (``funnel`` False), without the products' (``products`` False: ``by_product``,
+    ``by_company``, ``other_products`` and their patient-based ones; the products'
+    kernels only read the segments they split, so the other outputs do not change)."""
+    names = layout.outputs if funnel else layout.market_outputs
+    if products:
+        return names
+    own = (*layout.product_outputs, *layout.patient_product_outputs)
+    return tuple(name for name in names if name not in own)
 
 
 def propagate(
@@ -258,7 +260,7 @@ def propagate(
     if check:
         check_rows(scenario, matrix, draw)
     layout = OutputLayout.of(scenario)
-    names = _output_names(layout, funnel, products)
+    names = computed_outputs(layout, funnel, products)
     arrays = _output_arrays(layout, names, matrix, inputs, out, wanted)
     for start in range(0, matrix.shape[0], chunk_size):
         stop = min(start + chunk_size, matrix.shape[0])

@@ -373,10 +373,13 @@ def run_summary(
             title: bands(draws, HEADLINE_QUANTILES)
             for title, draws in record_headline_draws(dataset, layout).items()
         }
+        headline = layout.headline()
     else:
         tables = headline_bands(dataset)
+        # the tables of the outputs the run holds (a run reduced to some outputs: theirs)
+        headline = OutputLayout.from_dataset(dataset).headline()
     parts = []
-    for cell, (title, band) in zip(layout.headline(), tables.items(), strict=True):
+    for cell, (title, band) in zip(headline, tables.items(), strict=True):
         base = None
         if base_case is not None and cell.year is None:
             base = aggregate(base_case[cell.output], cell.by)

@@ -64,15 +64,27 @@ def compute_chunk(
     start: int,
     stop: int,
     buffers: Mapping[str, np.ndarray] | None = None,
+    funnel: bool = True,
+    products: bool = True,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Inputs and outputs (float32 arrays) of draws ``[start, stop)`` of a run.
 
     ``buffers``: float32 output arrays of at least ``stop - start`` draws to write into
     (their first rows are returned), so a loop over chunks allocates nothing.
+    ``funnel``: False for the top-down model's outputs only (the patient funnel's
+    kernel is not run); ``products``: False without the products' outputs (their
+    kernels are not run).
     """
     inputs = sample_inputs(scenario, draws, seed, sampler, start, stop)
     out = None if buffers is None else {k: v[: stop - start] for k, v in buffers.items()}
     arrays = propagate(  # sampled from the scenario: within every rule by construction
-        scenario, inputs, chunk_size=max(1, stop - start), as_arrays=True, out=out, check=False
+        scenario,
+        inputs,
+        chunk_size=max(1, stop - start),
+        as_arrays=True,
+        out=out,
+        check=False,
+        funnel=funnel,
+        products=products,
     )
     return inputs, arrays

@@ -210,7 +210,7 @@ def _record(
         checksums[index] = output_checksums(layout, arrays)
         if cells is not None:
             if summary is None:  # the first chunk is the pilot: it fixes the bins
-                summary = BandSummary.from_range(*cells.pilot_range(arrays), DEFAULT_BINS)
+                summary = cells.pilot_summary(arrays, DEFAULT_BINS, as_quantiles(q))
             cells.fold(summary, arrays)
         for output, by in kept:  # the fold's own sums where it made them (the same sums)
             found = None if cells is None else cells.last_sums(output, by, b - a)

@@ -21,15 +21,16 @@ import numpy as np
 import xarray as xr
 
 from netsim.defaults import DEFAULT_CHUNK
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.kernels.regions import region_sum_kernel
 from netsim.model.layout import OutputLayout, sum_countries
+from netsim.model.propagate import computed_outputs
 from netsim.run.chunks import chunk_ranges, compute_chunk
 from netsim.run.distributed import fan_out, worker_count
 from netsim.scenario.schema import Scenario
 from netsim.stats.intervals import coverage_attrs, honest_bounds
-from netsim.stats.quantiles import as_quantiles
-from netsim.stats.sketches import DEFAULT_BINS, BandSummary
+from netsim.stats.quantiles import as_quantiles, order_statistics
+from netsim.stats.sketches import DEFAULT_BINS, BandSummary, kept_ranks
 
 __all__ = [
     "PILOT_DRAWS",
@@ -38,6 +39,7 @@ __all__ = [
     "reduce_bands",
     "reduce_run",
     "reduced_name",
+    "selected_outputs",
     "summarise",
 ]
 
@@ -67,20 +69,55 @@ class _Block:
 LEVELS = ("country", "region", "global")
 
 
+def selected_outputs(layout: OutputLayout, outputs: Any = None) -> tuple[str, ...]:
+    """The outputs a reduced run folds, in the layout's order: every one (``None``), or
+    those named (a sequence, or one comma-separated string) and ``total``, which every
+    reader of a run needs.
+
+    Raises
+    ------
+    ArgumentValueError
+        For a name that is not an output of the scenario, or an empty selection.
+    """
+    if outputs is None:
+        return layout.outputs
+    names = outputs.split(",") if isinstance(outputs, str) else list(outputs)
+    names = [str(name).strip() for name in names]
+    unknown = [name for name in names if name not in layout.outputs]
+    if unknown or not names:
+        raise ArgumentValueError(
+            f"outputs={unknown[0] if unknown else ''!r} is not an output of this scenario: "
+            f"choose from {', '.join(layout.outputs)}",
+            argument="outputs",
+        )
+    return tuple(name for name in layout.outputs if name in names or name == "total")
+
+
 class CellLayout:
     """Every cell a reduced run summarises: each output per country, per region and
-    global (or at the ``levels`` asked for: cells nobody asked for are never binned),
-    laid out flat for one :class:`BandSummary`."""
+    global (or at the ``levels`` asked for, of the ``outputs`` asked for: cells nobody
+    asked for are never binned), laid out flat for one :class:`BandSummary`."""
 
-    def __init__(self, layout: OutputLayout, levels: tuple[str, ...] = LEVELS):
+    def __init__(
+        self,
+        layout: OutputLayout,
+        levels: tuple[str, ...] = LEVELS,
+        outputs: tuple[str, ...] | None = None,
+    ):
         self.layout = layout
         self.region_of = layout.region_index
+        self.outputs = layout.outputs if outputs is None else outputs
+        # the patient funnel's kernel runs only when one of its outputs is folded, the
+        # products' only when one of theirs is
+        self.funnel = any(name not in layout.market_outputs for name in self.outputs)
+        own = (*layout.product_outputs, *layout.patient_product_outputs)
+        self.products = any(name in own for name in self.outputs)
         blocks, offset = [], 0
         # the country cells of every output first, then every sum: the sums are binned as
         # one matrix (one call of the histogram kernel for all of them; block by block,
         # the narrow ones kept a thread each: 160 against 25 ms a chunk, measured)
         for by in (level for level in LEVELS if level in levels):
-            for output in layout.outputs:
+            for output in self.outputs:
                 shape = layout.shape(output, by)
                 name = reduced_name(output, by)
                 blocks.append(_Block(name, output, by, layout.dims(output, by), shape, offset))
@@ -91,6 +128,28 @@ class CellLayout:
         self.sums_from = summed[0].offset if summed else offset  # first cell of the sums
         self._sums: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # reused chunk to chunk
         self._summed = np.empty((0, offset - self.sums_from))  # every sum of a chunk
+
+    def buffers(self, draws: int) -> dict[str, np.ndarray]:
+        """float32 arrays a chunk of ``draws`` draws is computed into: every output the
+        kernels this layout needs write (the top-down model's alone without the funnel,
+        none of the products' without theirs)."""
+        names = computed_outputs(self.layout, self.funnel, self.products)
+        return self.layout.allocate(draws, np.float32, names)
+
+    def compute(
+        self,
+        scenario: Scenario,
+        run: tuple[int, int, str],
+        start: int,
+        stop: int,
+        buffers: Mapping[str, np.ndarray],
+    ) -> dict[str, np.ndarray]:
+        """The outputs of draws ``[start, stop)`` of a run of (draws, seed, sampler) that
+        this layout folds: only the kernels they need run."""
+        draws, seed, sampler = run
+        return compute_chunk(
+            scenario, draws, seed, sampler, start, stop, buffers, self.funnel, self.products
+        )[1]
 
     def views(self, arrays: Mapping[str, np.ndarray]) -> Iterator[tuple[_Block, np.ndarray]]:
         """Each block's values as a (draws, cells) matrix (region and world sums in float64)."""
@@ -185,6 +244,27 @@ class CellLayout:
             lowest[cells], highest[cells] = matrix.min(axis=0), matrix.max(axis=0)
         return lowest, highest
 
+    def pilot_summary(
+        self, arrays: Mapping[str, np.ndarray], bins: int, q: np.ndarray | None
+    ) -> BandSummary:
+        """An empty summary whose bins the pilot ``arrays`` fix: every cell's range, and
+        with ``q``, the ranges around each quantile kept bin by bin (the rest of a cell's
+        bins as one count a block: about a tenth of the counts)."""
+        if q is None:
+            return BandSummary.from_range(*self.pilot_range(arrays), bins)
+        draws = next(iter(arrays.values())).shape[0]
+        ranks = kept_ranks(draws, q)  # (quantile, 2), -1 and draws open
+        lowest, highest = np.empty(self.cells), np.empty(self.cells)
+        keep = np.empty((q.size, 2, self.cells))
+        for offset, matrix in self.matrices(arrays):
+            cells = slice(offset, offset + matrix.shape[1])
+            lowest[cells], highest[cells] = matrix.min(axis=0), matrix.max(axis=0)
+            values = order_statistics(matrix, np.clip(ranks, 0, draws - 1).reshape(-1))
+            keep[:, :, cells] = values.reshape(q.size, 2, -1)
+        keep[:, 0][ranks[:, 0] < 0] = -np.inf
+        keep[:, 1][ranks[:, 1] >= draws] = np.inf
+        return BandSummary.from_range(lowest, highest, bins, keep)
+
     def dataset(self, summary: BandSummary, q: np.ndarray, confidence: float) -> xr.Dataset:
         """Bands and their order-statistic intervals of every block, labelled."""
         layout = self.layout
@@ -224,14 +304,16 @@ class CellLayout:
                 "reduce": REDUCED_KIND,
                 "draws": n,
                 "confidence": confidence,
-                "histogram_bins": summary.counts.shape[1] - 2,
+                "histogram_bins": summary.bins,
+                "histogram_counts_per_cell": round(summary.counts.size / max(1, summary.cells), 1),
                 "max_relative_bin_width": float(np.nanmax(width))
                 if np.isfinite(width).any()
                 else 0.0,
                 "accuracy": "each band within one bin of the exact order statistics, so "
                 "within max_relative_bin_width of them (0.2 % or better for the NET "
                 "market and its funnel, 0.5 % for its products, tested); NaN where a rank "
-                "falls outside the histogram's range",
+                "falls outside the histogram's range or between the ranges kept bin by "
+                "bin around the asked quantiles",
             },
         )
 
@@ -245,16 +327,17 @@ def _fold_range(
     chunk_size: int,
     start: int,
     stop: int,
+    outputs: tuple[str, ...] | None = None,
 ) -> BandSummary:
     """Simulate draws ``[start, stop)`` chunk by chunk into an empty copy of ``template``
-    (the unit of work a Dask worker runs)."""
+    (the unit of work a Dask worker runs), folding ``outputs`` (every one: None)."""
     layout = OutputLayout.of(scenario)
-    cells = CellLayout(layout)
+    cells = CellLayout(layout, outputs=outputs)
     summary = template.empty_like()
     local_chunk = min(chunk_size, PILOT_DRAWS)  # as reduce_bands folds: memory, speed
-    buffers = layout.allocate(min(local_chunk, stop - start), np.float32)
+    buffers = cells.buffers(min(local_chunk, stop - start))
     for a, b in chunk_ranges(start, stop, local_chunk):
-        cells.fold(summary, compute_chunk(scenario, draws, seed, sampler, a, b, buffers)[1])
+        cells.fold(summary, cells.compute(scenario, (draws, seed, sampler), a, b, buffers))
     return summary
 
 
@@ -265,16 +348,19 @@ def summarise(
     chunk_size: int = DEFAULT_CHUNK,
     bins: int = DEFAULT_BINS,
     progress: Callable[[int], Any] | None = None,
+    q: np.ndarray | None = None,
 ) -> BandSummary:
     """Fold draws ``[0, draws)`` into a :class:`BandSummary`, chunk by chunk.
 
     ``fetch(start, stop)`` returns the output arrays of those draws (simulated,
     or read back from a store). The first :data:`PILOT_DRAWS` draws fix the bins,
-    whatever the chunk size, so the summary does not depend on the chunking.
+    whatever the chunk size, so the summary does not depend on the chunking. With
+    ``q``, only the bins around those quantiles are kept bin by bin
+    (:meth:`CellLayout.pilot_summary`): other ranks read NaN.
     """
     pilot = min(draws, PILOT_DRAWS)
     arrays = fetch(0, pilot)
-    summary = BandSummary.from_range(*cells.pilot_range(arrays), bins)
+    summary = cells.pilot_summary(arrays, bins, q)
     cells.fold(summary, arrays)
     del arrays
     if progress is not None:
@@ -298,11 +384,17 @@ def reduce_bands(
     bins: int = DEFAULT_BINS,
     client: Any = None,
     progress: Callable[[int], Any] | None = None,
+    outputs: Any = None,
 ) -> xr.Dataset:
     """Bands of every cell without holding the cube: chunks folded into histograms.
 
-    Memory is one chunk's cube plus the histograms (cells x bins x 8 bytes, about
-    93 MB for the NET scenario), whatever the number of draws.
+    ``outputs``: the outputs to fold (names, or one comma-separated string; ``total``
+    always), every one by default; the patient funnel's kernel runs only when one of
+    its outputs is among them, the products' kernels only when one of theirs is.
+
+    Memory is one chunk's cube plus the histograms, whatever the number of draws: only
+    the bins around the quantiles ``q`` are kept bin by bin (about a tenth of a cell's
+    4,098 for P5, P50 and P95; every cell's in int64), the rest as one count a block.
 
     Returns
     -------
@@ -318,20 +410,20 @@ def reduce_bands(
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer):
         raise ScenarioError(f"chunk_size={chunk_size!r} must be a whole number >= 1")
     layout = OutputLayout.of(scenario)
-    cells = CellLayout(layout)
+    cells = CellLayout(layout, outputs=selected_outputs(layout, outputs))
     pilot = min(draws, PILOT_DRAWS)
     # one chunk's outputs, reused chunk after chunk (fresh memory costs page faults);
     # chunks here of at most the pilot's size: their memory is 190 MB for the NET
     # scenario, and folding is fastest there (measured: 8,192 draws 10 % faster than
     # 16,384 or 4,096). Results do not depend on it.
     local_chunk = min(chunk_size, PILOT_DRAWS)
-    buffers = layout.allocate(pilot, np.float32)
+    buffers = cells.buffers(pilot)
 
     def fetch(a: int, b: int) -> dict[str, np.ndarray]:
-        return compute_chunk(scenario, draws, seed, sampler, a, b, buffers)[1]
+        return cells.compute(scenario, (draws, seed, sampler), a, b, buffers)
 
     local_draws = draws if client is None else pilot
-    summary = summarise(cells, fetch, local_draws, local_chunk, bins, progress)
+    summary = summarise(cells, fetch, local_draws, local_chunk, bins, progress, qs)
     if client is not None and draws > pilot:
         per_task = max(chunk_size, -(-(draws - pilot) // (2 * worker_count(client))))
 
@@ -345,7 +437,7 @@ def reduce_bands(
             _fold_range,
             (scenario, summary.empty_like()),
             (
-                (draws, seed, sampler, chunk_size, a, b)
+                (draws, seed, sampler, chunk_size, a, b, cells.outputs)
                 for a, b in chunk_ranges(pilot, draws, per_task)
             ),
             merge,
@@ -372,8 +464,9 @@ def reduce_run(
     def fetch(a: int, b: int) -> dict[str, np.ndarray]:
         return {name: np.asarray(dataset[name][a:b].values) for name in layout.outputs}
 
-    summary = summarise(cells, fetch, draws, chunk_size, progress=progress)
-    result = cells.dataset(summary, as_quantiles(q), confidence)
+    qs = as_quantiles(q)
+    summary = summarise(cells, fetch, draws, chunk_size, progress=progress, q=qs)
+    result = cells.dataset(summary, qs, confidence)
     result.attrs.update({k: dataset.attrs[k] for k in ("seed",) if k in dataset.attrs})
     result.attrs.update(coverage_attrs(dataset.attrs.get("sampler")))
     return result

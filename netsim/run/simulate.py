@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from netsim.defaults import DEFAULT_CHUNK
-from netsim.errors import ScenarioError
+from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.model.layout import OutputLayout
 from netsim.model.propagate import propagate
 from netsim.run.chunks import chunk_ranges, compute_chunk
@@ -50,6 +50,7 @@ def simulate(
     store: str | Path | None = None,
     precision: float | None = None,
     max_draws: int = 2_000_000,
+    outputs: Any = None,
 ) -> xr.Dataset:
     """Sample the inputs and propagate them.
 
@@ -85,6 +86,9 @@ def simulate(
         :func:`netsim.run.precision.simulate_to_precision`).
     max_draws : int
         The cap of a ``precision`` run.
+    outputs : sequence of str or str, optional
+        A reduced run only: the outputs to fold (``total`` always), every one by
+        default (:func:`netsim.run.reduced.reduce_bands`).
 
     Returns
     -------
@@ -98,6 +102,12 @@ def simulate(
     plan = plan_run(layout, draws, reduce=reduce, store=store, precision=precision)
     if plan.strategy != "memory" and lazy:
         raise ScenarioError(f"lazy=True returns a cube in memory: not with a {plan.strategy} run")
+    if outputs is not None and plan.strategy != "reduced":
+        raise ArgumentValueError(
+            f"outputs= selects the outputs a run reduced to bands folds, and this run is "
+            f"{plan.strategy}: give reduce='bands' too",
+            argument="outputs",
+        )
     if plan.strategy == "precision":
         if client is not None:
             raise ScenarioError("precision runs batch by batch in this process: not with a client")
@@ -121,6 +131,7 @@ def simulate(
             chunk_size=chunk_size,
             client=client,
             progress=progress,
+            outputs=outputs,
         )
     if plan.strategy == "zarr":
         create_store(store, scenario, draws, seed, sampler, chunk_size)

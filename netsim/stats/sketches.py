@@ -19,6 +19,13 @@ against exact order statistics. Draws outside the bins are counted in an under-
 or overflow bin; a quantile that falls there is NaN, never a wrong number -- save a
 cell's exact zeros (a product that may not sell): its bins start just above 0, so its
 zeros are the underflow, read as 0.
+
+The bins go in blocks of :data:`~netsim.kernels.histogram.BIN_BLOCK`. When the quantiles
+a run reports are known before its first draw, only the blocks around each (wide enough
+for the ranks of its order-statistic interval, placed from the pilot) are kept bin by
+bin; every other block is one count. A band then reads exactly what the full histogram
+would give, from about a tenth of the counts (the memory of a reduced run, the summary a
+worker ships); a rank that falls in a block kept as one count reads NaN, never a guess.
 """
 
 from __future__ import annotations
@@ -30,9 +37,9 @@ import numba
 import numpy as np
 
 from netsim.errors import ArgumentValueError, ScenarioError
-from netsim.kernels.histogram import LOG_KEY_SCALE, histogram_kernel
+from netsim.kernels.histogram import BIN_BLOCK, LOG_KEY_SCALE, histogram_kernel
 
-__all__ = ["DEFAULT_BINS", "BandSummary"]
+__all__ = ["DEFAULT_BINS", "BandSummary", "kept_ranks"]
 
 DEFAULT_BINS = 4096
 MARGIN = 0.5  # widen the pilot's range by this fraction of itself on each side ...
@@ -44,6 +51,11 @@ LOG_MARGIN = 0.25
 CELLS_PER_READ = 512  # cells whose cumulative counts are formed at once when reading ranks
 ZERO_OFFSET = 1e-3  # bins: where the first bin of a cell reaching 0 starts above 0
 LOG_SCALE_RATIO = 3.0  # pilot max / min above which a cell's bins are uniform in log space
+# a kept range reaches this many of the pilot's standard errors of a quantile's rank on
+# each side: a run's interval ranks lie within 2 of its own (no more than the pilot's) of
+# the true quantile, so a rank is missed only if the pilot's estimate is 6 standard errors
+# off, about 2e-9 a quantile and cell (1e-4 for the 60,000 of the NET file's P5/P50/P95)
+KEPT_STANDARD_ERRORS = 8.0
 SHIPPED_LEVEL = 1  # zlib level of a shipped summary's counts (level 6: 8 % smaller, 5x slower)
 
 
@@ -70,8 +82,16 @@ class BandSummary:
     inverse_width : ndarray (cells,)
         Bins per unit (of log value, or of value).
     log_scale : ndarray of bool (cells,)
-    counts : ndarray of int64 (cells, bins + 2)
-        Underflow, bins, overflow.
+    bins : int
+        Bins a cell's range is cut into (besides its underflow and overflow bins).
+    blocks : ndarray of int64 (cells, blocks)
+        Where each block of :data:`BIN_BLOCK` bins (underflow, bins, overflow) is
+        counted: ``2 * slot + 1`` kept bin by bin from ``slot``, ``2 * slot`` as one
+        count at ``slot`` (slots from the cell's offset).
+    offsets : ndarray of int64 (cells + 1,)
+        Where each cell's counts start in ``counts``.
+    counts : ndarray of int64 (slots,)
+        Every cell's counts, one after the other.
     minimum, maximum : ndarray (cells,)
         Exact extremes of the draws folded so far.
     """
@@ -79,6 +99,9 @@ class BandSummary:
     low: np.ndarray
     inverse_width: np.ndarray
     log_scale: np.ndarray
+    bins: int
+    blocks: np.ndarray
+    offsets: np.ndarray
     counts: np.ndarray
     minimum: np.ndarray
     maximum: np.ndarray
@@ -93,10 +116,18 @@ class BandSummary:
 
     @classmethod
     def from_range(
-        cls, lowest: np.ndarray, highest: np.ndarray, bins: int = DEFAULT_BINS
+        cls,
+        lowest: np.ndarray,
+        highest: np.ndarray,
+        bins: int = DEFAULT_BINS,
+        keep: np.ndarray | None = None,
     ) -> BandSummary:
         """Empty summary whose bins cover each cell's pilot range ``[lowest, highest]``
-        with a margin."""
+        with a margin.
+
+        ``keep``: (ranges, 2, cells) values; only the blocks of bins from each range's
+        low to its high value (-inf: from the underflow, inf: to the overflow) are kept
+        bin by bin, the others as one count each. None: every block bin by bin."""
         if bins < 16:
             raise ArgumentValueError(f"bins={bins} must be >= 16", argument="bins")
         lowest = np.asarray(lowest, dtype=np.float64)
@@ -119,23 +150,42 @@ class BandSummary:
         inverse_width = np.where(from_zero, bins / (span + margin), bins / (span + 2.0 * margin))
         low = np.where(from_zero, ZERO_OFFSET / inverse_width, start - margin)
         cells = lowest.size
+        n_blocks = -(-(bins + 2) // BIN_BLOCK)
+        if keep is None:
+            fine = np.ones((cells, n_blocks), dtype=bool)
+        else:
+            fine = np.zeros((cells, n_blocks), dtype=bool)
+            index = np.arange(n_blocks)
+            for low_value, high_value in np.asarray(keep, dtype=np.float64):
+                first = _slot(low_value, low, inverse_width, log_scale, bins) // BIN_BLOCK
+                last = _slot(high_value, low, inverse_width, log_scale, bins) // BIN_BLOCK
+                fine |= (index >= first[:, None]) & (index <= last[:, None])
+        blocks, offsets = _block_layout(fine, bins)
         return cls(
             low=low,
             inverse_width=inverse_width,
             log_scale=log_scale,
-            counts=np.zeros((cells, bins + 2), dtype=np.int64),
+            bins=bins,
+            blocks=blocks,
+            offsets=offsets,
+            counts=np.zeros(offsets[-1], dtype=np.int64),
             minimum=np.full(cells, np.inf),
             maximum=np.full(cells, -np.inf),
         )
 
+    @property
+    def fine(self) -> np.ndarray:
+        """(cells, blocks) bool: which blocks are kept bin by bin."""
+        return (self.blocks & 1).astype(bool)
+
     def __getstate__(self) -> dict[str, object]:
         """The summary as it is shipped (pickled: from a Dask worker to the client).
 
-        The counts are the bulk (cells x bins x 8 bytes: 242 MB for the NET file with its
-        funnel) and mostly small or zero: they travel in the narrowest unsigned integer
-        type that holds the largest, compressed with zlib (level 1), losslessly, so a
-        merged summary is the same to the count (a 45,000-draw task of the NET file:
-        242 MB raw, about 8 MB shipped; measured by benchmarks/run.py)."""
+        The counts are the bulk and mostly small or zero: they travel in the narrowest
+        unsigned integer type that holds the largest, compressed with zlib (level 1),
+        losslessly, so a merged summary is the same to the count; the blocks' places
+        travel as one bit a block (which are kept bin by bin), rebuilt on arrival
+        (sizes measured by benchmarks/run.py)."""
         state = dict(self.__dict__)
         counts = np.ascontiguousarray(self.counts)
         largest = int(counts.max()) if counts.size else 0
@@ -147,18 +197,33 @@ class BandSummary:
             np.dtype(narrow).str,
             zlib.compress(counts.astype(narrow).tobytes(), SHIPPED_LEVEL),
         )
+        state["blocks"] = (self.blocks.shape, np.packbits(self.fine, axis=None))
+        del state["offsets"]
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
         shape, dtype, packed = state["counts"]  # type: ignore[misc]
         counts = np.frombuffer(zlib.decompress(packed), dtype=np.dtype(dtype))
-        state = {**state, "counts": counts.reshape(shape).astype(np.int64)}
+        block_shape, bits = state["blocks"]  # type: ignore[misc]
+        fine = np.unpackbits(bits, count=int(np.prod(block_shape))).reshape(block_shape)
+        blocks, offsets = _block_layout(fine.astype(bool), int(state["bins"]))  # type: ignore[arg-type]
+        state = {
+            **state,
+            "counts": counts.reshape(shape).astype(np.int64),
+            "blocks": blocks,
+            "offsets": offsets,
+        }
         self.__dict__.update(state)
 
     @property
     def draws(self) -> int:
         """Draws folded so far."""
-        return int(self.counts[0].sum()) if self.counts.shape[0] else 0
+        return int(self.counts[self.offsets[0] : self.offsets[1]].sum()) if self.cells else 0
+
+    @property
+    def cells(self) -> int:
+        """Cells summarised."""
+        return int(self.low.size)
 
     @property
     def relative_bin_width(self) -> np.ndarray:
@@ -182,29 +247,50 @@ class BandSummary:
             self.low,
             self.inverse_width,
             self.log_scale,
+            self.bins,
+            self.blocks,
+            self.offsets,
             np.zeros_like(self.counts),
             np.full_like(self.minimum, np.inf),
             np.full_like(self.maximum, -np.inf),
+        )
+
+    def _cells(self, cells: slice) -> BandSummary:
+        """The summary of some cells: views of this one's arrays (folding into it folds
+        into this one), their slots counted from the first one's."""
+        offsets = self.offsets[cells.start : cells.stop + 1]
+        return BandSummary(
+            self.low[cells],
+            self.inverse_width[cells],
+            self.log_scale[cells],
+            self.bins,
+            self.blocks[cells],
+            offsets - offsets[0],
+            self.counts[offsets[0] : offsets[-1]],
+            self.minimum[cells],
+            self.maximum[cells],
         )
 
     def add(self, data: np.ndarray, offset: int = 0) -> None:
         """Fold draws (draws, cells) into the histograms of cells ``offset ...``."""
         data = np.ascontiguousarray(data)
         width = data.shape[1] if data.ndim == 2 else -1
-        if data.ndim != 2 or offset < 0 or offset + width > self.counts.shape[0]:
+        if data.ndim != 2 or offset < 0 or offset + width > self.cells:
             raise ScenarioError(
-                f"data shape {data.shape} at offset {offset} does not fit "
-                f"{self.counts.shape[0]} cells"
+                f"data shape {data.shape} at offset {offset} does not fit {self.cells} cells"
             )
-        cells = slice(offset, offset + width)
+        part = self._cells(slice(offset, offset + width))
         histogram_kernel(
             data,
-            self.low[cells],
-            self.inverse_width[cells],
-            self.log_scale[cells],
-            self.counts[cells],
-            self.minimum[cells],
-            self.maximum[cells],
+            part.low,
+            part.inverse_width,
+            part.log_scale,
+            self.bins,
+            part.blocks,
+            part.offsets,
+            part.counts,
+            part.minimum,
+            part.maximum,
             4 * numba.get_num_threads(),
         )
 
@@ -213,7 +299,8 @@ class BandSummary:
         if not (
             np.array_equal(self.low, other.low)
             and np.array_equal(self.inverse_width, other.inverse_width)
-            and self.counts.shape == other.counts.shape
+            and self.bins == other.bins
+            and np.array_equal(self.blocks, other.blocks)
         ):
             raise ScenarioError("only summaries with the same bins can be merged")
         self.counts += other.counts
@@ -222,64 +309,134 @@ class BandSummary:
 
     def order_statistics(self, positions: np.ndarray) -> np.ndarray:
         """Estimated values at fractional 0-based ranks (numpy's linear rule between
-        neighbours), shape (len(positions), cells); NaN where a rank falls outside the bins."""
+        neighbours), shape (len(positions), cells); NaN where a rank falls outside the bins
+        or in a block kept as one count."""
         positions = np.atleast_1d(np.asarray(positions, dtype=np.float64))
         n = self.draws
         if n < 1:
             raise ScenarioError("the summary holds no draws")
-        if self.counts.shape[0] > CELLS_PER_READ:
-            # in blocks of cells: the cumulative counts of all cells at once would be as
-            # large as the counts themselves (250 MB for the NET scenario)
-            out = np.empty((positions.size, self.counts.shape[0]))
-            for first in range(0, self.counts.shape[0], CELLS_PER_READ):
-                cells = slice(first, first + CELLS_PER_READ)
-                part = BandSummary(
-                    self.low[cells],
-                    self.inverse_width[cells],
-                    self.log_scale[cells],
-                    self.counts[cells],
-                    self.minimum[cells],
-                    self.maximum[cells],
-                )
-                out[:, cells] = part.order_statistics(positions)
-            return out
-        n_bins = self.counts.shape[1] - 2
-        cumulative = np.cumsum(self.counts, axis=1)  # (cells, bins + 2)
-        cells = np.arange(self.counts.shape[0])
-        out = np.empty((positions.size, cells.size))
+        # in blocks of cells: the dense cumulative counts of all cells at once would be as
+        # large as a histogram kept bin by bin (660 MB for the NET file)
+        out = np.empty((positions.size, self.cells))
+        for first in range(0, self.cells, CELLS_PER_READ):
+            cells = slice(first, min(first + CELLS_PER_READ, self.cells))
+            out[:, cells] = self._cells(cells)._order_statistics(positions, n)
+        return out
+
+    def _order_statistics(self, positions: np.ndarray, n: int) -> np.ndarray:
+        # every cell's running count, slot by slot, offset by (n + 1) a cell: one sorted
+        # array in which each rank of every cell is found at once, in the kept slots
+        # (a few hundred a cell) rather than in all bins
+        cell_of_slot = np.repeat(np.arange(self.cells), np.diff(self.offsets))
+        running = np.cumsum(self.counts)
+        before_cell = np.concatenate([[0], running])[self.offsets[:-1]]
+        within_cell = running - before_cell[cell_of_slot]
+        keys = cell_of_slot * (n + 1) + within_cell
+        bins, fine = self._slot_bins()
+        out = np.empty((positions.size, self.cells))
         for p, position in enumerate(positions):
             below = int(np.floor(position))
             fraction = position - below
-            values = [
-                self._rank_value(cumulative, cells, min(k, n - 1), n_bins)
-                for k in (below, below + 1)
-            ]
+            values = []
+            for rank in (min(below, n - 1), min(below + 1, n - 1)):
+                # the slot holding the rank-th smallest draw: the first whose running
+                # count exceeds it
+                found = np.searchsorted(keys, np.arange(self.cells) * (n + 1) + rank, "right")
+                inside = self.counts[found]
+                values.append(
+                    self._rank_value(
+                        bins[found], within_cell[found] - inside, inside, fine[found], rank, n
+                    )
+                )
             out[p] = values[0] + (values[1] - values[0]) * fraction if fraction else values[0]
         return out
 
+    def _slot_bins(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per slot of ``counts``: its first bin (0 underflow ... bins + 1 overflow) and
+        whether its block is kept bin by bin (a block kept as one count: its first bin)."""
+        fine = self.fine
+        n_blocks = fine.shape[1]
+        block_size = np.minimum(BIN_BLOCK, self.bins + 2 - BIN_BLOCK * np.arange(n_blocks))
+        size = np.where(fine, block_size, 1).ravel()
+        first_bin = np.broadcast_to(BIN_BLOCK * np.arange(n_blocks), fine.shape).ravel()
+        block_start = np.cumsum(size) - size
+        within = np.arange(size.sum()) - np.repeat(block_start, size)
+        return np.repeat(first_bin, size) + within, np.repeat(fine.ravel(), size)
+
     def _rank_value(
-        self, cumulative: np.ndarray, cells: np.ndarray, rank: int, n_bins: int
+        self,
+        slot: np.ndarray,
+        before: np.ndarray,
+        inside: np.ndarray,
+        fine: np.ndarray,
+        rank: int,
+        n: int,
     ) -> np.ndarray:
-        # the bin holding the rank-th smallest draw: the first whose cumulative count exceeds it
-        slot = np.argmax(cumulative > rank, axis=1)
-        before = np.where(slot > 0, cumulative[cells, np.maximum(slot - 1, 0)], 0)
-        inside = self.counts[cells, slot]
+        """Each cell's value of ``rank``, the ``inside`` draws of bin ``slot`` following
+        ``before`` draws in smaller bins."""
         fraction = (rank - before + 0.5) / inside
         edge = self.low + (slot - 1 + fraction) / self.inverse_width
         value = np.where(self.log_scale, from_log_key(np.where(self.log_scale, edge, 1023.0)), edge)
         value = np.clip(value, self.minimum, self.maximum)
         # the extremes are exact; under- and overflow bins hold unknown positions
         value = np.where(rank == 0, self.minimum, value)
-        value = np.where(rank == self.draws - 1, self.maximum, value)
+        value = np.where(rank == n - 1, self.maximum, value)
         # an underflow no wider than a thousandth of a bin (a cell reaching 0: its zeros)
         # reads as the minimum, within that thousandth
         narrow = (self.low - self.minimum) * self.inverse_width <= ZERO_OFFSET
         value = np.where((slot == 0) & narrow, self.minimum, value)
-        outside = ((slot == 0) & ~narrow) | (slot == n_bins + 1)
-        outside &= (rank != 0) & (rank != self.draws - 1)
+        # a block kept as one count: where in it the rank lies is unknown
+        outside = ((slot == 0) & ~narrow) | (slot == self.bins + 1) | ~fine
+        outside &= (rank != 0) & (rank != n - 1)
         return np.where(outside, np.nan, value)
 
     def quantiles(self, q: np.ndarray) -> np.ndarray:
         """Quantiles (numpy's linear method on the estimated order statistics), (len(q), cells)."""
         q = np.atleast_1d(np.asarray(q, dtype=np.float64))
         return self.order_statistics(q * (self.draws - 1))
+
+
+def kept_ranks(pilot: int, q: np.ndarray) -> np.ndarray:
+    """(len(q), 2) 0-based ranks of a pilot of ``pilot`` draws between which each
+    quantile's bins are kept bin by bin: :data:`KEPT_STANDARD_ERRORS` standard errors of
+    the quantile's rank (and one draw) each side; -1 stands for the underflow's side,
+    ``pilot`` for the overflow's (a range that reaches the pilot's extremes goes on to
+    the end of the bins: a larger run may reach further)."""
+    q = np.atleast_1d(np.asarray(q, dtype=np.float64))
+    reach = KEPT_STANDARD_ERRORS * np.sqrt(q * (1.0 - q) / pilot) + 1.0 / pilot
+    low = np.floor((q - reach) * (pilot - 1))
+    high = np.ceil((q + reach) * (pilot - 1))
+    low = np.where(low <= 0, -1, low)
+    high = np.where(high >= pilot - 1, pilot, high)
+    return np.stack([low, high], axis=1).astype(np.int64)
+
+
+def _slot(
+    values: np.ndarray, low: np.ndarray, inverse_width: np.ndarray, log_scale: np.ndarray, bins: int
+) -> np.ndarray:
+    """Each cell's bin (0 underflow, 1 ... bins, bins + 1 overflow) of one value a cell,
+    as :func:`~netsim.kernels.histogram.histogram_kernel` places it; -inf is the
+    underflow, inf the overflow."""
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        finite = np.where(np.isfinite(values), values, 1.0)
+        key = np.where(log_scale, log_key(np.abs(finite)) * np.sign(finite), finite)
+        position = (key - low) * inverse_width
+    slot = np.where(
+        position >= 0.0, np.minimum(np.floor(np.minimum(position, bins)), bins) + 1, 0
+    ).astype(np.int64)
+    slot = np.where(values == -np.inf, 0, slot)
+    return np.where(values == np.inf, bins + 1, slot)
+
+
+def _block_layout(fine: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """(blocks, offsets) of cells whose blocks ``fine`` (cells, blocks) are kept bin by
+    bin: each block's entry (``2 * slot + 1`` or ``2 * slot``) and each cell's first slot."""
+    n_blocks = fine.shape[1]
+    block_size = np.minimum(BIN_BLOCK, bins + 2 - BIN_BLOCK * np.arange(n_blocks))
+    size = np.where(fine, block_size, 1)
+    slot = np.cumsum(size, axis=1) - size
+    blocks = (2 * slot + fine).astype(np.int64)
+    offsets = np.zeros(fine.shape[0] + 1, dtype=np.int64)
+    np.cumsum(size.sum(axis=1), out=offsets[1:])
+    return blocks, offsets
