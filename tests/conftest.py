@@ -10,6 +10,12 @@ from hypothesis import HealthCheck, settings
 
 import netsim
 
+from .readable_ids import (  # noqa: F401 (pytest's hooks, found by name)
+    pytest_collection_modifyitems,
+    pytest_make_parametrize_id,
+    pytest_runtest_setup,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
 NET_CONFIG = CONFIGS / "net_market.toml"
