@@ -15,6 +15,12 @@ from .readable_ids import (  # noqa: F401 (pytest's hooks, found by name)
     pytest_make_parametrize_id,
     pytest_runtest_setup,
 )
+from .run_kinds import (  # noqa: F401 (fixtures shared by the modules that read runs)
+    non_runs,
+    run_kinds,
+    run_kinds_made,
+    run_kinds_opened,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
