@@ -64,6 +64,16 @@ def net_text() -> str:
 
 
 @pytest.fixture(scope="session")
+def small_runs(tmp_path_factory) -> dict:
+    """The kinds of file ``netsim run`` writes (tests/helpers.py's three_runs), 600 draws of
+    the NET scenario, seed 3, made once a session for the modules that damage copies of
+    them (tests/test_corpus.py, tests/test_hostile.py): never change them in place."""
+    from .helpers import three_runs
+
+    return three_runs(tmp_path_factory.mktemp("small-runs"), draws=600, seed=3)
+
+
+@pytest.fixture(scope="session")
 def net_run(net):
     """A 4,000-draw mc run of the NET scenario, seed 11."""
     return netsim.simulate(net, 4000, seed=11)

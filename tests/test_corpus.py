@@ -25,12 +25,11 @@ from .corpus import (
     flip_a_data_byte,
     run_labels,
 )
-from .helpers import three_runs
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    return three_runs(tmp_path_factory.mktemp("corpus-runs"), draws=600, seed=3)
+def runs(small_runs):
+    return small_runs
 
 
 def _one_line(err: str) -> bool:

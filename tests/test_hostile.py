@@ -14,12 +14,11 @@ import pytest
 from netsim.cli import main
 
 from .conftest import CONFIGS, NET_CONFIG
-from .helpers import three_runs
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    return three_runs(tmp_path_factory.mktemp("hostile"), draws=400, seed=2)
+def runs(small_runs):
+    return small_runs
 
 
 def _refused(argv, capsys, message=""):
