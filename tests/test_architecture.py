@@ -263,3 +263,39 @@ def test_a_made_up_parametrised_id_fails_its_test(tmp_path):
     ], done.stdout
     assert "id part(s) '<lambda>' made up by pytest" in done.stdout, done.stdout
     assert "3 passed, 3 errors" in done.stdout, done.stdout
+
+
+def _end_to_end(node: ast.FunctionDef) -> bool:
+    """Whether the test calls the command line's ``main`` or starts a subprocess."""
+    for call in ast.walk(node):
+        if isinstance(call, ast.Call):
+            name = ast.unparse(call.func)
+            if name == "main" or name.startswith("subprocess.") or name.endswith("Popen"):
+                return True
+    return False
+
+
+def _marked_slow(node: ast.FunctionDef, module: ast.Module) -> bool:
+    marks = [ast.unparse(d) for d in node.decorator_list]
+    marks += [
+        ast.unparse(statement.value)
+        for statement in module.body
+        if isinstance(statement, ast.Assign) and "pytestmark" in ast.unparse(statement.targets[0])
+    ]
+    return any("mark.slow" in mark for mark in marks)
+
+
+def test_end_to_end_tests_are_marked_slow():
+    """A test that goes through the command line in process or starts a subprocess is
+    marked ``slow``, so ``make test-fast`` leaves it out."""
+    unmarked = [
+        f"{path.name}::{node.name}"
+        for path in sorted(Path(__file__).parent.glob("test_*.py"))
+        for module in [ast.parse(path.read_text())]
+        for node in module.body
+        if isinstance(node, ast.FunctionDef)
+        and node.name.startswith("test_")
+        and _end_to_end(node)
+        and not _marked_slow(node, module)
+    ]
+    assert not unmarked, "end to end, not marked slow: " + ", ".join(unmarked)

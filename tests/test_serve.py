@@ -69,6 +69,7 @@ def test_serve_starts_says_where_and_stops_cleanly(stop):
         probe.listen()
 
 
+@pytest.mark.slow
 def test_a_busy_port_is_refused_in_one_line(capsys):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -79,6 +80,7 @@ def test_a_busy_port_is_refused_in_one_line(capsys):
     assert err.count("\n") == 1 and f"port {port} on 127.0.0.1 is busy" in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "argv",
     [
@@ -97,6 +99,7 @@ def test_bad_arguments_are_one_line(argv, capsys):
     assert len(err) == 1 and err[0].startswith("netsim: error: "), err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("missing", ["uvicorn", "starlette"])
 def test_without_the_serve_extra_it_says_how_to_install_it(missing, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, missing, None)  # import fails as if not installed
