@@ -11,12 +11,10 @@ from __future__ import annotations
 import pytest
 
 _GENERATED = pytest.StashKey[list[str]]()
-
-
 _PLAIN = str | int | float
 
 
-def pytest_make_parametrize_id(config, val, argname):
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
     """A flat list or tuple (a command line, quantiles) reads as its words, an empty one as
     ``empty``, and a flat table as its ``key=value`` pairs, when that is one printable line
     of at most 100 characters (pytest's own limit for a string); other values are left to
@@ -42,14 +40,16 @@ def generated_parts(item: pytest.Item) -> list[str]:
     return [part for part in parts if part in generated or "<lambda>" in part]
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Note the made-up id parts of every collected case."""
     for item in items:
         parts = generated_parts(item)
         if parts:
             item.stash[_GENERATED] = parts
 
 
-def pytest_runtest_setup(item):
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail a case whose id holds a made-up part, naming it."""
     parts = item.stash.get(_GENERATED, None)
     if parts:
         pytest.fail(

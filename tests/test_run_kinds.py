@@ -376,8 +376,10 @@ def test_library_function_on_every_run_kind(
             call(run_kinds_opened[kind], net, tmp_path)
         assert_needs_draws(str(error.value))
         return
-    result = call(run_kinds_opened[kind], net, tmp_path)
     reference = cube_results(name)
+    # the cube's result is the reference itself: the same call on the same run, made once
+    # (tail_attribution and render_report take seconds a call)
+    result = reference if kind == "cube" else call(run_kinds_opened[kind], net, tmp_path)
     if name == "render_report":
         assert result.startswith("<!DOCTYPE html>") and "bands-0" in result
         if kind in EXACT:
