@@ -10,6 +10,18 @@ from hypothesis import HealthCheck, settings
 
 import netsim
 
+from .readable_ids import (  # noqa: F401 (pytest's hooks, found by name)
+    pytest_collection_modifyitems,
+    pytest_make_parametrize_id,
+    pytest_runtest_setup,
+)
+from .run_kinds import (  # noqa: F401 (fixtures shared by the modules that read runs)
+    non_runs,
+    run_kinds,
+    run_kinds_made,
+    run_kinds_opened,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
 NET_CONFIG = CONFIGS / "net_market.toml"
@@ -49,6 +61,16 @@ def net_top_down() -> netsim.Scenario:
 @pytest.fixture(scope="session")
 def net_text() -> str:
     return NET_CONFIG.read_text()
+
+
+@pytest.fixture(scope="session")
+def small_runs(tmp_path_factory) -> dict:
+    """The kinds of file ``netsim run`` writes (tests/helpers.py's three_runs), 600 draws of
+    the NET scenario, seed 3, made once a session for the modules that damage copies of
+    them (tests/test_corpus.py, tests/test_hostile.py): never change them in place."""
+    from .helpers import three_runs
+
+    return three_runs(tmp_path_factory.mktemp("small-runs"), draws=600, seed=3)
 
 
 @pytest.fixture(scope="session")

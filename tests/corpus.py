@@ -57,69 +57,149 @@ def _rename(document: dict, path: tuple, new: str) -> dict:
     return _changed(document, path, lambda node, key: node.__setitem__(new, node.pop(key)))
 
 
-def bad_configs(folder: Path, run_file: Path) -> list[tuple[str, Path]]:
-    """Write the config corpus into ``folder``; returns (label, path) pairs."""
+RUN_FILE = object()  # in a config's place: the bytes of a run file
+FOLDER = object()  # in a config's place: a folder named like a config
+
+
+def config_contents() -> list[tuple[str, Any]]:
+    """The config corpus as (label, content) pairs: a document (dict), a text, bytes, or
+    ``RUN_FILE`` or ``FOLDER``. The labels are unique; they name the test cases."""
     text = NET_CONFIG.read_text()
     document = tomllib.loads(text)
-    cases: list[tuple[str, Path]] = []
+    contents: list[tuple[str, Any]] = []
+    numbers = list(_numbers(document, ()))
+    for path in numbers[::NUMBER_STRIDE]:
+        for value in REPLACEMENTS:
+            contents.append(
+                (f"{'.'.join(map(str, path))} = {value!r}", _set(document, path, value))
+            )
+    tables = [(k,) for k in document] + [
+        (k, next(iter(v))) for k, v in document.items() if isinstance(v, dict) and v
+    ]
+    for path in tables:
+        contents.append((f"drop {'.'.join(map(str, path))}", _drop(document, path)))
+        misspelt = _rename(document, path, f"{path[-1]}x")
+        contents.append((f"misspell {'.'.join(map(str, path))}", misspelt))
+    for header in ("[years]", "[noise]", "[market.base_size]"):
+        block_start = text.index(header)
+        block_end = text.index("\n\n", block_start)
+        contents.append((f"duplicate {header}", text + "\n" + text[block_start:block_end] + "\n"))
+    for fraction in (0.1, 0.33, 0.5, 0.77, 0.99):
+        contents.append((f"truncated at {fraction:.0%}", text[: int(len(text) * fraction)]))
+    contents.append(("binary garbage", bytes(range(256)) * 8))
+    contents.append(("empty", ""))
+    contents.append(("a run file as config", RUN_FILE))
+    contents.append(("json", json.dumps(document)))
+    contents.append(("overlay cycle", '[overlay]\nextends = "config_999.toml"\n'))
+    contents.append(("a folder", FOLDER))
+    return contents
 
-    def add(label: str, content: dict | str | bytes) -> None:
-        path = folder / f"config_{len(cases):03d}.toml"
-        if isinstance(content, dict):
+
+def bad_configs(folder: Path, run_file: Path) -> list[tuple[str, Path]]:
+    """Write the config corpus into ``folder``; returns (label, path) pairs."""
+    cases: list[tuple[str, Path]] = []
+    for index, (label, content) in enumerate(config_contents()):
+        path = folder / f"config_{index:03d}.toml"
+        if content is FOLDER:
+            path = folder / "a folder.toml"
+            path.mkdir()
+        elif content is RUN_FILE:
+            path.write_bytes(run_file.read_bytes())
+        elif isinstance(content, dict):
             write_toml(content, path)
         elif isinstance(content, str):
             path.write_text(content)
         else:
             path.write_bytes(content)
+        if label == "overlay cycle":  # config_999 extends this one, which extends it
+            (folder / "config_999.toml").write_text(f'[overlay]\nextends = "{path.name}"\n')
         cases.append((label, path))
-
-    numbers = list(_numbers(document, ()))
-    for path in numbers[::NUMBER_STRIDE]:
-        for value in REPLACEMENTS:
-            add(f"{'.'.join(map(str, path))} = {value!r}", _set(document, path, value))
-    tables = [(k,) for k in document] + [
-        (k, next(iter(v))) for k, v in document.items() if isinstance(v, dict) and v
-    ]
-    for path in tables:
-        add(f"drop {'.'.join(map(str, path))}", _drop(document, path))
-        add(f"misspell {'.'.join(map(str, path))}", _rename(document, path, f"{path[-1]}x"))
-    for header in ("[years]", "[noise]", "[market.base_size]"):
-        block_start = text.index(header)
-        block_end = text.index("\n\n", block_start)
-        add(f"duplicate {header}", text + "\n" + text[block_start:block_end] + "\n")
-    for fraction in (0.1, 0.33, 0.5, 0.77, 0.99):
-        add(f"truncated at {fraction:.0%}", text[: int(len(text) * fraction)])
-    add("binary garbage", bytes(range(256)) * 8)
-    add("empty", "")
-    add("a run file as config", run_file.read_bytes())
-    add("json", json.dumps(document))
-    add("overlay cycle", '[overlay]\nextends = "config_999.toml"\n')
-    (folder / "config_999.toml").write_text(f'[overlay]\nextends = "{cases[-1][1].name}"\n')
-    folder_case = folder / "a folder.toml"
-    folder_case.mkdir()
-    cases.append(("a folder", folder_case))
     return cases
 
 
-def bad_runs(folder: Path, run_file: Path, store: Path, reduced: Path) -> list[tuple[str, Path]]:
-    """Write the run-file corpus into ``folder``: (label, path) pairs. Each must be
-    refused (exit 2) or, if accepted, answer without NaN or silent zeros."""
-    import h5py
+def _copy_of(kind: str) -> Callable[[Path, dict], None]:
+    return lambda target, runs: shutil.copy(runs[kind], target)
+
+
+def _attribute_edited(attribute: str, value: Any) -> Callable[[Path, dict], None]:
+    def make(target: Path, runs: dict) -> None:
+        import h5py
+
+        shutil.copy(runs["nc"], target)
+        with h5py.File(target, "r+") as handle:
+            if value is None:
+                del handle.attrs[attribute]
+            else:
+                handle.attrs[attribute] = value
+
+    return make
+
+
+def _data_byte_flipped(name: str) -> Callable[[Path, dict], None]:
+    def make(target: Path, runs: dict) -> None:
+        shutil.copy(runs["nc"], target)
+        flip_a_data_byte(target, name)
+
+    return make
+
+
+def _truncated_run(fraction: float) -> Callable[[Path, dict], None]:
+    def make(target: Path, runs: dict) -> None:
+        data = runs["nc"].read_bytes()
+        target.write_bytes(data[: int(len(data) * fraction)])
+
+    return make
+
+
+def _foreign_netcdf(target: Path, runs: dict) -> None:
     import xarray as xr
 
-    cases: list[tuple[str, Path]] = []
+    xr.Dataset({"x": ("t", [1.0, 2.0])}).to_netcdf(target, engine="h5netcdf")
 
-    def path_for(label: str, suffix: str = ".nc") -> Path:
-        target = folder / f"run_{len(cases):03d}{suffix}"
-        cases.append((label, target))
-        return target
 
-    path_for("empty").write_bytes(b"")
-    path_for("text").write_text("draw,total\n1,2\n")
-    data = run_file.read_bytes()
-    for fraction in (0.05, 0.5, 0.95):
-        path_for(f"truncated at {fraction:.0%}").write_bytes(data[: int(len(data) * fraction)])
-    xr.Dataset({"x": ("t", [1.0, 2.0])}).to_netcdf(path_for("foreign NetCDF"), engine="h5netcdf")
+def _reduced_band_flipped(target: Path, runs: dict) -> None:
+    import h5py
+
+    shutil.copy(runs["bands"], target)
+    with h5py.File(runs["bands"], "r") as handle:
+        banded = next(name for name, array in handle.items() if array.dtype.kind == "f")
+    flip_a_data_byte(target, banded)
+
+
+def _a_total_with_nan(target: Path, runs: dict) -> None:
+    import h5py
+
+    shutil.copy(runs["nc"], target)
+    with h5py.File(target, "r+") as handle:
+        handle["total"][0, 0, 0] = float("nan")
+
+
+def _reduced_confidence_edited(target: Path, runs: dict) -> None:
+    import h5py
+
+    shutil.copy(runs["bands"], target)
+    with h5py.File(target, "r+") as handle:
+        handle.attrs["confidence"] = 2.0
+
+
+def _store_damaged(damage: Callable[[Path], None]) -> Callable[[Path, dict], None]:
+    def make(target: Path, runs: dict) -> None:
+        shutil.copytree(runs["zarr"], target)
+        damage(target)
+
+    return make
+
+
+def _run_damages() -> list[tuple[str, str, Callable[[Path, dict], None]]]:
+    """The run-file corpus as (label, suffix, make) rows; ``make(target, runs)`` writes the
+    case at ``target`` from ``runs`` (the ``nc``, ``zarr`` and ``bands`` files of
+    tests/helpers.py's three_runs)."""
+    rows: list[tuple[str, str, Callable[[Path, dict], None]]] = [
+        ("empty", ".nc", lambda target, runs: target.write_bytes(b"")),
+        ("text", ".nc", lambda target, runs: target.write_text("draw,total\n1,2\n")),
+        *[(f"truncated at {f:.0%}", ".nc", _truncated_run(f)) for f in (0.05, 0.5, 0.95)],
+        ("foreign NetCDF", ".nc", _foreign_netcdf),
+    ]
     for attribute, value in (
         ("netsim_version", None),
         ("scenario_document", "{not json"),
@@ -128,31 +208,14 @@ def bad_runs(folder: Path, run_file: Path, store: Path, reduced: Path) -> list[t
         ("draws", 7),
         ("reduce", "bands"),
     ):
-        target = path_for(f"edited attribute {attribute}")
-        shutil.copy(run_file, target)
-        with h5py.File(target, "r+") as handle:
-            if value is None:
-                del handle.attrs[attribute]
-            else:
-                handle.attrs[attribute] = value
+        rows.append((f"edited attribute {attribute}", ".nc", _attribute_edited(attribute, value)))
     for name in ("total", "inputs", "draw"):  # a byte changed on disk, inside the data
-        target = path_for(f"a byte of {name} flipped")
-        shutil.copy(run_file, target)
-        flip_a_data_byte(target, name)
-    target = path_for("reduced: a byte of its bands flipped")
-    shutil.copy(reduced, target)
-    with h5py.File(reduced, "r") as handle:
-        banded = next(name for name, array in handle.items() if array.dtype.kind == "f")
-    flip_a_data_byte(target, banded)
-    target = path_for("a total with NaN")
-    shutil.copy(run_file, target)
-    with h5py.File(target, "r+") as handle:
-        handle["total"][0, 0, 0] = float("nan")
-    target = path_for("reduced: confidence attribute edited")
-    shutil.copy(reduced, target)
-    with h5py.File(target, "r+") as handle:
-        handle.attrs["confidence"] = 2.0
-    # damaged Zarr stores
+        rows.append((f"a byte of {name} flipped", ".nc", _data_byte_flipped(name)))
+    rows += [
+        ("reduced: a byte of its bands flipped", ".nc", _reduced_band_flipped),
+        ("a total with NaN", ".nc", _a_total_with_nan),
+        ("reduced: confidence attribute edited", ".nc", _reduced_confidence_edited),
+    ]
     for label, damage in (
         ("store: a chunk file deleted", _delete_a_chunk),
         ("store: chunk flags say undone", _unflag_a_chunk),
@@ -168,13 +231,34 @@ def bad_runs(folder: Path, run_file: Path, store: Path, reduced: Path) -> list[t
         *FILE_DAMAGES.items(),
         *HARMLESS_DAMAGES.items(),
     ):
-        target = path_for(label, ".zarr")
-        shutil.copytree(store, target)
-        damage(target)
-    path_for("store: an empty folder", ".zarr").mkdir()
-    path_for("store: a file named .zarr", ".zarr").write_bytes(
-        (store / "total" / "zarr.json").read_bytes()
+        rows.append((label, ".zarr", _store_damaged(damage)))
+    rows.append(("store: an empty folder", ".zarr", lambda target, runs: target.mkdir()))
+    rows.append(
+        (
+            "store: a file named .zarr",
+            ".zarr",
+            lambda target, runs: target.write_bytes(
+                (runs["zarr"] / "total" / "zarr.json").read_bytes()
+            ),
+        )
     )
+    return rows
+
+
+def run_labels() -> list[str]:
+    """The labels of the run-file corpus, in order; they name the test cases."""
+    return [label for label, _, _ in _run_damages()]
+
+
+def bad_runs(folder: Path, run_file: Path, store: Path, reduced: Path) -> list[tuple[str, Path]]:
+    """Write the run-file corpus into ``folder``: (label, path) pairs. Each must be
+    refused (exit 2) or, if accepted, answer without NaN or silent zeros."""
+    runs = {"nc": run_file, "zarr": store, "bands": reduced}
+    cases: list[tuple[str, Path]] = []
+    for index, (label, suffix, make) in enumerate(_run_damages()):
+        target = folder / f"run_{index:03d}{suffix}"
+        make(target, runs)
+        cases.append((label, target))
     return cases
 
 
@@ -253,13 +337,13 @@ def _chunks(store: Path, array: str = "total") -> list[Path]:
     return sorted(p for p in (store / array).iterdir() if p.name != "zarr.json")
 
 
-def _chunk_as_folder(store: Path) -> None:
+def chunk_as_folder(store: Path) -> None:
     chunk = _chunks(store)[0]
     chunk.unlink()
     chunk.mkdir()
 
 
-def _chunk_as_link_loop(store: Path) -> None:
+def chunk_as_link_loop(store: Path) -> None:
     chunk = _chunks(store)[0]
     chunk.unlink()
     chunk.symlink_to(chunk.name)
@@ -322,8 +406,8 @@ METADATA_DAMAGES: dict[str, Callable[[Path], None]] = {
 }
 # chunk files that are not files, cannot be read, or fail the format's checksum
 FILE_DAMAGES: dict[str, Callable[[Path], None]] = {
-    "store: a chunk file replaced by a folder": _chunk_as_folder,
-    "store: a chunk file a symbolic link loop": _chunk_as_link_loop,
+    "store: a chunk file replaced by a folder": chunk_as_folder,
+    "store: a chunk file a symbolic link loop": chunk_as_link_loop,
     "store: a chunk file unreadable (permissions 000)": _chunk_unreadable,
     "store: a byte of a total chunk flipped": _flip_a_chunk_byte,
     "store: a total chunk cut short": _truncate_a_chunk,

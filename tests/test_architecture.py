@@ -222,3 +222,80 @@ def test_version_and_top_level_help():
         )
         assert done.returncode == 0, done.stderr
         assert expected in done.stdout
+
+
+CASES_WITH_MADE_UP_IDS = """
+import pytest
+
+@pytest.mark.parametrize("edit", [lambda h: h, str.upper])
+def test_functions(edit):
+    pass
+
+@pytest.mark.parametrize("table", [{"a": [1]}, {"a": 1}])
+def test_tables(table):
+    pass
+
+@pytest.mark.parametrize("argv", [["bands", "RUN"], ["x" * 101]])
+def test_command_lines(argv):
+    pass
+"""
+
+
+@pytest.mark.slow
+def test_a_made_up_parametrised_id_fails_its_test(tmp_path):
+    """tests/readable_ids.py fails (at set-up) a case whose id pytest made up (``<lambda>``, an
+    argument's name and index) and names it; ids read from the values pass."""
+    (tmp_path / "conftest.py").write_text((Path(__file__).parent / "readable_ids.py").read_text())
+    (tmp_path / "test_ids.py").write_text(CASES_WITH_MADE_UP_IDS)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rE", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    summary = [line.split(" ") for line in done.stdout.splitlines()]
+    failed = sorted(words[1] for words in summary if words[0] == "ERROR")
+    assert failed == [
+        "test_ids.py::test_command_lines[argv1]",
+        "test_ids.py::test_functions[<lambda>]",
+        "test_ids.py::test_tables[table0]",
+    ], done.stdout
+    assert "id part(s) '<lambda>' made up by pytest" in done.stdout, done.stdout
+    assert "3 passed, 3 errors" in done.stdout, done.stdout
+
+
+def _end_to_end(node: ast.FunctionDef) -> bool:
+    """Whether the test calls the command line's ``main`` or starts a subprocess."""
+    for call in ast.walk(node):
+        if isinstance(call, ast.Call):
+            name = ast.unparse(call.func)
+            if name == "main" or name.startswith("subprocess.") or name.endswith("Popen"):
+                return True
+    return False
+
+
+def _marked_slow(node: ast.FunctionDef, module: ast.Module) -> bool:
+    marks = [ast.unparse(d) for d in node.decorator_list]
+    marks += [
+        ast.unparse(statement.value)
+        for statement in module.body
+        if isinstance(statement, ast.Assign) and "pytestmark" in ast.unparse(statement.targets[0])
+    ]
+    return any("mark.slow" in mark for mark in marks)
+
+
+def test_end_to_end_tests_are_marked_slow():
+    """A test that goes through the command line in process or starts a subprocess is
+    marked ``slow``, so ``make test-fast`` leaves it out."""
+    unmarked = [
+        f"{path.name}::{node.name}"
+        for path in sorted(Path(__file__).parent.glob("test_*.py"))
+        for module in [ast.parse(path.read_text())]
+        for node in module.body
+        if isinstance(node, ast.FunctionDef)
+        and node.name.startswith("test_")
+        and _end_to_end(node)
+        and not _marked_slow(node, module)
+    ]
+    assert not unmarked, "end to end, not marked slow: " + ", ".join(unmarked)

@@ -288,7 +288,11 @@ def test_limits_can_be_moved_with_a_source(tmp_path, limits, assignment, status,
     ("content", "message"),
     [
         ('[overlay]\nextends = "/dev/zero"\n', "not a regular file"),
-        ("[a]\nb = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+        pytest.param(
+            "[a]\nb = " + "[" * 5000 + "]" * 5000 + "\n",
+            "nested too deeply",
+            id="arrays nested 5000 deep",
+        ),
         ("\x00\xff\xfe binary", "not text"),
         ('[overlay]\nextends = "."\n', "overlay.extends='.' is not a regular file"),
     ],

@@ -1,4 +1,5 @@
-"""The CLI in process, NetCDF round trips, atomic writes, overlays, one subprocess smoke test."""
+"""The CLI in process, overlays, one subprocess smoke test. Writing a run to NetCDF:
+tests/test_writing.py."""
 
 from __future__ import annotations
 
@@ -8,11 +9,9 @@ import sys
 
 import numpy as np
 import pytest
-import xarray as xr
 
 import netsim
 from netsim.cli import main
-from netsim.run.conventions import to_cf
 
 from .conftest import CONFIGS, NET_CONFIG, ROOT
 
@@ -83,41 +82,6 @@ def test_overlays_keep_the_parent_calibration(net):
         for name, s in [("bear", bear), ("base", net), ("bull", bull)]
     }
     assert final["bear"] < final["base"] < final["bull"]
-
-
-def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch, net):
-    ds = netsim.simulate(net, 50, seed=1)
-    out = tmp_path / "run.nc"
-
-    def explode(self, store, **kwargs):  # the in-memory writer, interrupted mid-file
-        store.ds.attrs["half"] = "a file"
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(type(ds), "dump_to_store", explode)
-    with pytest.raises(KeyboardInterrupt):
-        netsim.write_netcdf(ds, out)
-    assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize("chunked", [False, True])
-def test_written_file_is_what_xarray_writes(tmp_path, net, chunked):
-    # in memory the Dataset goes through xarray's store directly (no Dask scheduler
-    # lookup); Dask-backed data through to_netcdf; both give to_netcdf's file
-    ds = netsim.simulate(net, 40, seed=2)
-    if chunked:
-        ds = ds.chunk({"draw": 16})
-    netsim.write_netcdf(ds, tmp_path / "ours.nc")
-    # with the same CF attributes (netsim.run.conventions)
-    to_cf(ds).to_netcdf(tmp_path / "xarray.nc", engine="h5netcdf")
-    with (
-        netsim.open_run(tmp_path / "ours.nc") as ours,
-        netsim.open_run(tmp_path / "xarray.nc") as theirs,
-    ):
-        # the same file, but for the digest of its labels that netsim stamps
-        assert ours.attrs.pop("labels_digest") == netsim.run.reading.labels_digest(theirs)
-        xr.testing.assert_identical(ours.load(), theirs.load())
-        for name in ours.variables:
-            assert ours[name].encoding["dtype"] == theirs[name].encoding["dtype"]
 
 
 @pytest.mark.slow

@@ -112,6 +112,7 @@ def test_the_sensitivity_choices_are_the_library_s_methods():
     assert METHODS == LIBRARY_METHODS
 
 
+@pytest.mark.slow
 def test_building_the_parser_imports_nothing_heavy():
     code = (
         "import sys; from netsim.cli.entry import _parser; _parser(); "

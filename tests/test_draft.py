@@ -515,6 +515,7 @@ def test_grow_from_with_one_line_table_rows_and_a_flat_geography():
         ("- United States\n- Canada", "- \n- Canada"),  # an empty bullet, a lost first item
         ("- Canada\n- United States\n", "- Canada\n"),  # a lost closing repeat
     ],
+    ids=["an empty bullet", "a lost closing repeat"],
 )
 def test_a_geography_list_with_lost_items_keeps_regions_and_countries_apart(damage):
     result = draft(GROW_FROM.replace(*damage, 1))
@@ -705,7 +706,22 @@ TAKEAWAY_PHRASES = [
 ]
 
 
-@pytest.mark.parametrize("phrase", TAKEAWAY_PHRASES)
+TAKEAWAY_IDS = [
+    "led-projected",
+    "commanded-forecast",
+    "captured-set to grow",
+    "accounted for-whereas",
+    "held-poised",
+    "represented-on track",
+    "contributed-segments present",
+    "the segment held-will post",
+    "led-strongest",
+    "in 2025 the segment held-register",
+    "accounted for the market share-during",
+]
+
+
+@pytest.mark.parametrize("phrase", TAKEAWAY_PHRASES, ids=TAKEAWAY_IDS)
 def test_takeaway_phrasings(phrase):
     text = (
         "Thing Market\nThe thing market was valued at USD 5.0 billion in 2025 and is expected to "
@@ -1150,6 +1166,7 @@ def placed_in_document(result) -> set[str]:
         VALUED.replace("41.2%", "141.2%"),  # a region's share over 100 %
         COUNTRY.replace("22.54%", "122.54%"),
     ],
+    ids=["as written", "no share left", "a region over 100 %", "a country over 100 %"],
 )
 def test_the_summary_places_only_what_the_document_holds(text):
     result = draft(text)
@@ -1277,6 +1294,7 @@ The foo market was valued at USD 1.0 billion in 2025 and is expected to reach {l
             "limit on growth (limits.growth_pp): check those figures",
         ),
     ],
+    ids=["+500 % a year", "+90 % CAGR", "-74.88 % a year", "trillions"],
 )
 def test_sizes_growing_past_netsim_s_limit_are_refused_naming_the_report_s_figures(
     tmp_path, capsys, later, message
@@ -1317,6 +1335,7 @@ def test_sizes_growing_past_netsim_s_limit_are_refused_naming_the_report_s_figur
             "calibration solves first_year_step",
         ),
     ],
+    ids=["baseline below -20 %", "baseline over 30 %", "first-year step"],
 )
 def test_a_report_whose_figures_break_a_calibration_limit_is_refused_naming_them(
     tmp_path, capsys, later, figures, breach
@@ -1659,7 +1678,7 @@ def test_cli_refuses_a_noncharacter_in_the_report_file(tmp_path, capsys):
             "segment name 'ball' at axes.valve_type.segments.ball differs from 'Ball'",
         ),
         (["Caf\u00e9", "Cafe\u0301"], "'Cafe\\u0301' against 'Caf\\xe9'"),
-        (["z" * 300, "Gate"], "(300 characters)"),
+        pytest.param(["z" * 300, "Gate"], "(300 characters)", id="z*300 Gate"),
     ],
 )
 def test_report_names_no_scenario_may_hold_are_the_report_s_fault(

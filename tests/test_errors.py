@@ -42,6 +42,7 @@ def test_a_scenario_document_is_still_a_scenario_error(tmp_path):
         netsim.load_scenario(path)
 
 
+@pytest.mark.slow
 def test_the_command_line_says_an_argument_error_in_one_line(capsys):
     assert main(["run", str(NET_CONFIG), "--draws", "0"]) == 2
     err = capsys.readouterr().err

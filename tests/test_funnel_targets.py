@@ -79,6 +79,7 @@ def test_two_targets_are_solved_together():
     np.testing.assert_allclose(kernel_counts(scenario), [1500.0, 2400.0], rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_validate_and_reconcile_report_the_target_and_its_solved_factor(tmp_path, capsys):
     document = _solving(funnel_document(), "registry", "stages.diagnosed", 10.0, 95.0)
     path = tmp_path / "scenario.toml"
@@ -134,6 +135,7 @@ BAD_TARGETS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", [pytest.param(k, id=k.replace(" ", "-")) for k in BAD_TARGETS])
 def test_an_implausible_or_impossible_target_is_refused_in_one_line(case, tmp_path, capsys):
     change, message = BAD_TARGETS[case]

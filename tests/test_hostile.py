@@ -14,12 +14,11 @@ import pytest
 from netsim.cli import main
 
 from .conftest import CONFIGS, NET_CONFIG
-from .helpers import three_runs
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    return three_runs(tmp_path_factory.mktemp("hostile"), draws=400, seed=2)
+def runs(small_runs):
+    return small_runs
 
 
 def _refused(argv, capsys, message=""):
@@ -39,17 +38,48 @@ def _edited(source, target, edit):
 @pytest.mark.parametrize(
     ("kind", "edit", "message"),
     [
-        ("nc", lambda h: h["total"].__setitem__((slice(0, 3), -1, 0), -1e6), "impossible"),
-        ("nc", lambda h: h["total"].__setitem__((0, -1, 0), np.inf), "impossible"),
-        ("nc", lambda h: h["year"].__setitem__(slice(None), np.flip(h["year"][:])), "years"),
-        ("bands", lambda h: h.attrs.__setitem__("confidence", 0.5), "edited"),
-        ("bands", lambda h: h["quantile"].__setitem__(slice(None), [0.1, 0.5, 0.9]), "edited"),
-        (
+        pytest.param(
+            "nc",
+            lambda h: h["total"].__setitem__((slice(0, 3), -1, 0), -1e6),
+            "impossible",
+            id="nc-negative totals",
+        ),
+        pytest.param(
+            "nc",
+            lambda h: h["total"].__setitem__((0, -1, 0), np.inf),
+            "impossible",
+            id="nc-an infinite total",
+        ),
+        pytest.param(
+            "nc",
+            lambda h: h["year"].__setitem__(slice(None), np.flip(h["year"][:])),
+            "years",
+            id="nc-years reversed",
+        ),
+        pytest.param(
+            "bands",
+            lambda h: h.attrs.__setitem__("confidence", 0.5),
+            "edited",
+            id="bands-confidence edited",
+        ),
+        pytest.param(
+            "bands",
+            lambda h: h["quantile"].__setitem__(slice(None), [0.1, 0.5, 0.9]),
+            "edited",
+            id="bands-quantiles edited",
+        ),
+        pytest.param(
             "bands",
             lambda h: h["total_global"].__setitem__(slice(None), -h["total_global"][:]),
             "impossible",
+            id="bands-negative bands",
         ),
-        ("bands", lambda h: h.attrs.__setitem__("draws", -3), "impossible"),
+        pytest.param(
+            "bands",
+            lambda h: h.attrs.__setitem__("draws", -3),
+            "impossible",
+            id="bands-negative draws",
+        ),
     ],
 )
 def test_an_edited_run_file_is_refused(runs, tmp_path, kind, edit, message, capsys):
@@ -113,7 +143,9 @@ def test_files_sharing_a_name_keep_their_own_rows(tmp_path, capsys):
     [
         (["bands", "RUN", "--q", "0.5", "0.5"], "twice"),
         (["bands", "RUN", "--year", "2031", "2031"], "twice"),
-        (["validate", "CONFIG", "--set", "[a]\n[b]\nc=1"], "one line"),
+        pytest.param(
+            ["validate", "CONFIG", "--set", "[a]\n[b]\nc=1"], "one line", id="--set of three lines"
+        ),
         (["run", "CONFIG", "--draws", "99999999999999999999"], "would finish"),
         (["run", "CONFIG", "--draws", "10", "--out", ""], "must end in .nc"),
         (["run", "CONFIG", "--draws", "10", "--out", "OUT/x.txt"], "must end in .nc"),

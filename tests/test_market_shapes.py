@@ -293,6 +293,16 @@ def test_a_run_with_country_premiums_reads_back(net_with_countries, tmp_path, ca
         ({"A": {"colour": "red", "share": share(5.0)}}, "countries.A.colour is not a known key"),
         ({"A": {"growth_premium": share(80.0)}}, 'countries."A".growth_premium.value'),
     ],
+    ids=[
+        "an unknown country",
+        "no figure",
+        "growth premium and CAGR",
+        "share 100 %",
+        "shares fill the region",
+        "share 0",
+        "an unknown key",
+        "growth premium 80 pp",
+    ],
 )
 def test_bad_country_tables(countries, message):
     with pytest.raises(ScenarioError, match=message.replace("(", r"\(").replace(".", r"\.")):
@@ -424,6 +434,15 @@ def test_an_event_on_two_segments_moves_each_by_its_impact():
         ([{"axis": "product"}], r"events.shock.segments\[0\].name is missing"),
         ([{"axis": "product", "name": "x", "w": "v"}], r"segments\[0\].w is not a known key"),
         (["x"], r"events.shock.segments\[0\] must be a table"),
+    ],
+    ids=[
+        "none",
+        "a string",
+        "named twice",
+        "not a segment",
+        "no name",
+        "an unknown key",
+        "not a table",
     ],
 )
 def test_bad_event_segments(segments, message):

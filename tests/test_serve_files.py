@@ -169,6 +169,7 @@ def test_a_download_name_is_rfc_6266():
 # --- saves ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_saved_overlay_reproduces_the_page_through_compare(served, tmp_path, capsys):
     changes = {PRRT_MODE: 2.1, OUTAGE: 0.3, "market.base_scale.low": 0.9}
     status, _, page = run(served, changes, "region:Europe")

@@ -384,17 +384,6 @@ def test_the_report_s_tables_and_the_workbook_s_sheet_agree_row_for_row(tmp_path
         )
 
 
-def test_layout_assumptions_are_the_layout_s_parameters_in_order(net):
-    layout = netsim.OutputLayout.of(net)
-    records = layout.assumptions()
-    assert [a.name for a in records] == list(layout.parameters)
-    assert [a.unit for a in records] == list(layout.parameter_units)
-    assert [a.distribution for a in records] == list(layout.parameter_distributions)
-    assert [a.source for a in records] == list(layout.parameter_sources)
-    kinds = ("report", "study", "assumption")
-    assert all(a.source_kind in kinds and a.source_text for a in records)
-
-
 @pytest.mark.slow
 def test_changed_figures_carry_their_units(tmp_path, capsys):
     out = tmp_path / "changed.xlsx"
