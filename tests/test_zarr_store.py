@@ -105,6 +105,7 @@ def _format_2_group(path: Path, attrs: dict) -> None:
     group.create_array("total", shape=(4,), dtype="float32")
 
 
+@pytest.mark.slow
 def test_a_store_of_the_earlier_layout_is_refused_saying_so(tmp_path, capsys):
     """A format-2 store that netsim wrote (its checks among the data variables)."""
     path = tmp_path / "old.zarr"

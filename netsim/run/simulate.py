@@ -34,6 +34,33 @@ from netsim.scenario.schema import Scenario
 __all__ = ["simulate"]
 
 
+def _checked_plan(
+    scenario: Scenario,
+    draws: int,
+    reduce: str | None,
+    store: str | Path | None,
+    precision: float | None,
+    lazy: bool,
+    outputs: Any,
+    client: Any,
+) -> Any:
+    """The run's plan (:func:`netsim.run.planning.plan_run`), refusing the arguments
+    that do not go with it."""
+    layout = OutputLayout.of(scenario)
+    plan = plan_run(layout, draws, reduce=reduce, store=store, precision=precision)
+    if plan.strategy != "memory" and lazy:
+        raise ScenarioError(f"lazy=True returns a cube in memory: not with a {plan.strategy} run")
+    if outputs is not None and plan.strategy != "reduced":
+        raise ArgumentValueError(
+            f"outputs= selects the outputs a run reduced to bands folds, and this run is "
+            f"{plan.strategy}: give reduce='bands' too",
+            argument="outputs",
+        )
+    if plan.strategy == "precision" and client is not None:
+        raise ScenarioError("precision runs batch by batch in this process: not with a client")
+    return plan
+
+
 def simulate(
     scenario: Scenario,
     draws: int,
@@ -98,19 +125,8 @@ def simulate(
         scenario's provenance.
     """
     draws = _checked(draws, seed, sampler, chunk_size, lazy, client)
-    layout = OutputLayout.of(scenario)
-    plan = plan_run(layout, draws, reduce=reduce, store=store, precision=precision)
-    if plan.strategy != "memory" and lazy:
-        raise ScenarioError(f"lazy=True returns a cube in memory: not with a {plan.strategy} run")
-    if outputs is not None and plan.strategy != "reduced":
-        raise ArgumentValueError(
-            f"outputs= selects the outputs a run reduced to bands folds, and this run is "
-            f"{plan.strategy}: give reduce='bands' too",
-            argument="outputs",
-        )
+    plan = _checked_plan(scenario, draws, reduce, store, precision, lazy, outputs, client)
     if plan.strategy == "precision":
-        if client is not None:
-            raise ScenarioError("precision runs batch by batch in this process: not with a client")
         return simulate_to_precision(
             scenario,
             precision,
@@ -137,14 +153,13 @@ def simulate(
         create_store(store, scenario, draws, seed, sampler, chunk_size)
         write_missing_chunks(store, scenario, client=client, progress=progress)
         return open_store(store)
-    run_attrs = {"seed": int(seed), "sampler": sampler, "draws": draws}
-    run_attrs.update(correlation_attrs(scenario, sampler))
     if client is not None:
         return _on_cluster(scenario, draws, seed, sampler, client, chunk_size, lazy, progress)
     inputs = sample_inputs(scenario, draws, seed, sampler)
     # drawn from the scenario's own distributions: within every rule by construction
     dataset = propagate(scenario, inputs, chunk_size=chunk_size, progress=progress, check=False)
-    dataset.attrs.update(run_attrs)
+    dataset.attrs.update(seed=int(seed), sampler=sampler, draws=draws)
+    dataset.attrs.update(correlation_attrs(scenario, sampler))
     return dataset
 
 
