@@ -184,6 +184,15 @@ REFUSED = [
         "the generics of 'a' (a_generic, a_second_generic) can capture 120 %",
         id="generics-capturing-over-100",
     ),
+    pytest.param(
+        _set(
+            "products.d",
+            {"company": "D Co", "segment": {"axis": "axis0", "name": "s0"}, "share": fixed(65.0)},
+        ),
+        "products.d.share: the products in market in segment 's0' (a, d) can hold 105 % of its "
+        "patients in the base year",
+        id="base-shares-over-100",
+    ),
 ]
 
 

@@ -46,8 +46,9 @@ def _still(document: dict) -> dict:
 
 @st.composite
 def product_sets(draw: st.DrawFn) -> dict:
-    """Up to five products on the two segments of axis0, of every kind, whose shares and
-    peaks may sum far past 100 % (so the scaling is exercised), with random prices."""
+    """Up to five products on the two segments of axis0, of every kind, whose base-year
+    shares sum to at most 100 % (a file is refused otherwise) but whose trends and peaks
+    may take them far past it later (so the scaling is exercised), with random prices."""
     products: dict[str, dict] = {}
     for i in range(draw(st.integers(1, 5))):
         segment = draw(st.sampled_from([S0, S1]))
@@ -80,7 +81,7 @@ def product_sets(draw: st.DrawFn) -> dict:
                 uptake.update(innovation=fixed(0.08), imitation=fixed(0.7))
             table["uptake"] = uptake
         else:
-            table["share"] = {"dist": "uniform", "low": 0.0, "high": 100.0, "source": A}
+            table["share"] = {"dist": "uniform", "low": 0.0, "high": 20.0, "source": A}
             table["trend"] = fixed(draw(st.floats(-50.0, 50.0)))
         if "generic_of" not in table and draw(st.booleans()):
             table["loss_of_exclusivity"] = {
@@ -127,20 +128,42 @@ def _shares(scenario: netsim.Scenario, draws) -> tuple[np.ndarray, ...]:
 
 
 def test_a_segment_whose_products_pass_it_is_shared_between_them():
-    """Two products claiming 70 % and 60 % of a segment's patients: scaled to 70/130 and
-    60/130, nothing left to other products, their values in the ratio of share x price."""
+    """Two products at 50 % and 40 % of a segment's patients in the base year, the first
+    growing 20 % a year: from the year they would pass 100 % they are scaled down together
+    to fill it, nothing left to other products, their values in the ratio of share x price."""
     document = _still(small_scenario())
     document["products"] = {
-        "x": {"company": "X", "segment": S0, "share": fixed(70.0), "price": fixed(2.0)},
-        "y": {"company": "Y", "segment": S0, "share": fixed(60.0)},
+        "x": {
+            "company": "X",
+            "segment": S0,
+            "share": fixed(50.0),
+            "trend": fixed(20.0),
+            "price": fixed(2.0),
+        },
+        "y": {"company": "Y", "segment": S0, "share": fixed(40.0)},
     }
     scenario = netsim.load_scenario(document)
     base = netsim.deterministic(scenario)
+    t = base["year"].values - scenario.years[0]
+    claimed_x, claimed_y = 50.0 * 1.2**t, np.full(t.shape, 40.0)
+    scale = np.minimum(1.0, 100.0 / (claimed_x + claimed_y))
+    share_x, share_y = claimed_x * scale, claimed_y * scale
+    other = 100.0 - share_x - share_y
+    assert (scale < 1).any() and (scale == 1).any()  # both sides of the limit are seen
     segment = base["by_axis0"].sel(axis0="s0")
     x, y = (base["by_product"].sel(product=p) for p in ("x", "y"))
-    np.testing.assert_allclose(x / segment, 2 * 70 / (2 * 70 + 60), rtol=1e-12)
-    np.testing.assert_allclose(y / segment, 60 / (2 * 70 + 60), rtol=1e-12)
-    assert float(abs(base["other_products"].sel(axis0="s0")).max()) < 1e-9
+    whole = 2 * share_x + share_y + other
+    ratio_x = (x / segment).transpose("year", ...).values
+    ratio_y = (y / segment).transpose("year", ...).values
+    shape = (-1,) + (1,) * (ratio_x.ndim - 1)
+    np.testing.assert_allclose(
+        ratio_x, np.broadcast_to((2 * share_x / whole).reshape(shape), ratio_x.shape), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        ratio_y, np.broadcast_to((share_y / whole).reshape(shape), ratio_y.shape), rtol=1e-12
+    )
+    left = base["other_products"].sel(axis0="s0").transpose("year", ...).values[scale < 1]
+    assert float(np.abs(left).max()) < 1e-9
 
 
 # --- the curves, in closed form -----------------------------------------------------------

@@ -583,6 +583,28 @@ def _check_between(reader: Reader, products: list[Product], axes: tuple[Axis, ..
                 key,
             )
     _check_captures(reader, products)
+    _check_base_shares(reader, products)
+
+
+def _check_base_shares(reader: Reader, products: list[Product]) -> None:
+    """Refuse products in market whose base-year shares of one segment can sum past
+    100 % in a draw: the run would scale them down together, so the shares it starts
+    from would not be the ones the file gives."""
+    by_segment: dict[str, list[Product]] = {}
+    for product in products:
+        if product.kind == "market" and product.share is not None:
+            for segment in product.segments:
+                by_segment.setdefault(segment, []).append(product)
+    for segment, holders in by_segment.items():
+        highest = sum(p.share.distribution.support[1] for p in holders)
+        if len(holders) > 1 and highest > 100.0:
+            ids = ", ".join(p.id for p in holders)
+            key = f"{reader.join(holders[-1].id)}.share"
+            raise reader.error(
+                f"{key}: the products in market in segment {segment!r} ({ids}) can hold "
+                f"{highest:g} % of its patients in the base year; together at most 100 %",
+                key,
+            )
 
 
 def _check_captures(reader: Reader, products: list[Product]) -> None:
