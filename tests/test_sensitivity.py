@@ -244,14 +244,14 @@ def test_sobol_estimates_are_unbiased_and_near_salib_accuracy(reference, n, fact
 def test_the_sums_kernel_equals_numpy_sums():
     """The one-pass kernel of a group's sums against numpy's sums of the same products."""
     rng = np.random.default_rng(3)
-    replicates, rows, cells = 4, 16, 5
-    centred_a, centred_b = rng.normal(size=(2, replicates * rows, cells))
-    f_ab = rng.normal(size=(replicates * rows, cells)) * 3.0 + 1.0
+    blocks, rows, cells = 4, 16, 5
+    centred_a, centred_b = rng.normal(size=(2, blocks * rows, cells))
+    f_ab = rng.normal(size=(blocks * rows, cells)) * 3.0 + 1.0
     center = rng.normal(size=cells)
-    sums = [np.empty((replicates, cells)) for _ in range(3)]
+    sums = [np.empty((blocks, cells)) for _ in range(3)]
     saltelli_group_sums_kernel(centred_a, centred_b, f_ab, center, *sums)
-    d = ((f_ab - center) - centred_a).reshape(replicates, rows, cells)
-    b = centred_b.reshape(replicates, rows, cells)
+    d = ((f_ab - center) - centred_a).reshape(blocks, rows, cells)
+    b = centred_b.reshape(blocks, rows, cells)
     expected = [(b * d).sum(axis=1), d.sum(axis=1), (d * d).sum(axis=1)]
     for got, want in zip(sums, expected, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

@@ -3,7 +3,7 @@
 * :func:`tornado` -- each input at its P10 and P90, the others at the base case;
 * :func:`spearman` and :func:`prcc` -- rank correlations of a run's inputs and outputs;
 * :func:`sobol` -- variance-based indices on the propagation kernel (grouped where
-  inputs are correlated), with intervals from independent scramblings;
+  inputs are correlated), with jackknife intervals over the blocks of one scrambled design;
 * :func:`attribution` -- the base case's waterfall from the baseline to the
   forecast, one step per driver, restraint and event (Shapley values: they do
   not depend on an order and add up exactly);
@@ -33,7 +33,7 @@ from netsim.analyze.cells import (
     select_output,
 )
 from netsim.analyze.npv import npv_of_arrays
-from netsim.analyze.saltelli import DEFAULT_REPLICATES, sobol_indices
+from netsim.analyze.saltelli import DEFAULT_BLOCKS, sobol_indices
 from netsim.errors import ScenarioError
 from netsim.model.arrays import expected_draw_arrays, override_rows
 from netsim.model.layout import OutputLayout, sum_countries
@@ -383,7 +383,7 @@ def sobol(
     *,
     group: str = "parameter",
     seed: int = 0,
-    replicates: int = DEFAULT_REPLICATES,
+    blocks: int = DEFAULT_BLOCKS,
     confidence: float = 0.95,
 ) -> xr.Dataset:
     """Sobol first-order and total indices of every input on every cell, on the kernel.
@@ -404,7 +404,7 @@ def sobol(
         Base sample size (power of two); the kernel runs ``n (groups + 2)`` draws.
     output, by : str
         Which output, summed how (see :func:`netsim.model.layout.aggregate`).
-    seed, replicates, confidence
+    seed, blocks, confidence
         As :func:`netsim.analyze.saltelli.sobol_indices`.
 
     Returns
@@ -447,7 +447,7 @@ def sobol(
         group_labels=labels,
         uniform_transform=transform,
         seed=seed,
-        replicates=replicates,
+        blocks=blocks,
         confidence=confidence,
     )
     result.attrs.update({"output": output, "by": by, "group": group, "scenario": scenario.name})
