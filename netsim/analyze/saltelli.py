@@ -24,9 +24,9 @@ of ``n / B`` rows, each a net of its own, with Student t's ``B - 1`` degrees of 
 a total index joined with the same interval on the logarithm's scale). The blocks share one
 scrambling, so they are not independent and the coverage is not exact: it is estimated over
 seeds on the test functions (``benchmarks/sobol_accuracy.py``), and the result's attrs say
-so. It is mostly above the stated level, but where one scrambling's error is shared by all
-its blocks the jackknife cannot see it, and small total indices of Sobol's G were covered
-only 0.86 to 0.92 of the time at n = 256 to 1,024.
+so. It is mostly above the stated level (median 0.98), but where one scrambling's error is
+shared by all its blocks the jackknife cannot see it: a few small indices of Sobol's G were
+covered only 0.86 to 0.92 of the time at n = 256 to 4,096 (2,000 seeds, ``--without-salib``).
 
 An input that never varies gives ``f(AB_g) == f(A)`` exactly, so both of its
 indices are exactly zero.
@@ -60,8 +60,10 @@ __all__ = [
     "sobol_indices",
 ]
 
-DEFAULT_BLOCKS = 16  # 8 blocks covered 0.92 where 16 covered 0.94 to 0.96 (Ishigami, S1 of x1
-# at n = 64, ST of x1 at n = 256; 2,000 seeds); 32 gained little more
+# 16 blocks: with 8, Ishigami's S1 of x1 at n = 64 and ST of x1 at n = 256 were covered 0.927
+# and 0.928 of the time, with 16 0.943 and 0.973 (2,000 seeds); 32 blocks did not lift the
+# cells that stay short (the error all blocks of one scrambling share)
+DEFAULT_BLOCKS = 16
 MIN_ROWS_PER_BLOCK = 4
 
 
