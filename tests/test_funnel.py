@@ -740,10 +740,10 @@ def test_more_cases_than_people_is_refused():
 def test_sobol_of_a_top_down_output_ignores_the_funnel(net, net_top_down):
     """A top-down output cannot depend on the funnel's own inputs: its Sobol design leaves
     them out (and the funnel kernel does not run), so it equals the top-down model's."""
-    with_funnel = netsim.sobol(net, 64, "total", "global", group="driver", replicates=2)
-    alone = netsim.sobol(net_top_down, 64, "total", "global", group="driver", replicates=2)
+    with_funnel = netsim.sobol(net, 64, "total", "global", group="driver", blocks=2)
+    alone = netsim.sobol(net_top_down, 64, "total", "global", group="driver", blocks=2)
     assert with_funnel["parameter"].values.tolist() == alone["parameter"].values.tolist()
     for name in ("first_order", "total_order"):
         np.testing.assert_array_equal(with_funnel[name].values, alone[name].values)
-    patient = netsim.sobol(net, 64, "patient_total", "global", group="driver", replicates=2)
+    patient = netsim.sobol(net, 64, "patient_total", "global", group="driver", blocks=2)
     assert any(str(p).startswith("funnel.") for p in patient["parameter"].values)

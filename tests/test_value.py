@@ -185,7 +185,7 @@ def test_tornado_and_sobol_take_the_npv():
     scenario = netsim.load_scenario(products_scenario())
     drivers = npv_drivers(scenario, "b", top=3)
     assert drivers["parameter"].values[0] == "products.b.phases.p3"
-    sobol = netsim.sobol(scenario, 64, "npv", "global", group="driver", replicates=2)
+    sobol = netsim.sobol(scenario, 64, "npv", "global", group="driver", blocks=2)
     assert "products.b" in sobol["parameter"].values
     assert not any(str(p).startswith("funnel.") for p in sobol["parameter"].values)
     total = sobol["total_order"].sel(product="b")

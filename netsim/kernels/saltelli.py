@@ -1,4 +1,4 @@
-"""The sums of Saltelli's Sobol estimators, per independently scrambled design."""
+"""The sums of Saltelli's Sobol estimators, per block of consecutive design rows."""
 
 from __future__ import annotations
 
@@ -13,26 +13,27 @@ __all__ = ["saltelli_group_sums_kernel"]
 def saltelli_group_sums_kernel(
     centred_a, centred_b, f_ab, center, first_sum, difference_sum, total_sum
 ):  # pragma: no cover - compiled
-    """One group's sums in one pass over its outputs, replicate by replicate.
+    """One group's sums in one pass over its outputs, block by block.
 
     With ``D = (f_ab - center) - centred_a`` (exactly 0 where the group changes nothing):
     ``first_sum[r] = sum(centred_b D)``, ``difference_sum[r] = sum(D)``, ``total_sum[r] =
-    sum(D**2)`` over the rows of replicate ``r`` (rows ``r * m .. (r + 1) * m - 1``).
+    sum(D**2)`` over the rows of block ``r`` (rows ``r * m .. (r + 1) * m - 1``).
 
     One pass on one thread instead of numpy's five passes over ``(rows, cells)`` arrays
     and three temporaries: measured 10 ms a group at n = 4,096 and 210 cells against
-    about 1 ms here. Guarded by tests/test_sensitivity.py (the kernel against numpy's
-    sums).
+    about 1 ms here. Serial on purpose: its blocks in parallel gained nothing on 2 busy
+    cores, where each parallel region waits for a descheduled thread. Guarded by
+    tests/test_sensitivity.py (the kernel against numpy's sums).
 
     Parameters
     ----------
     centred_a, centred_b, f_ab : ndarray (rows, cells), float64
     center : ndarray (cells,)
-    first_sum, difference_sum, total_sum : ndarray (replicates, cells), overwritten
+    first_sum, difference_sum, total_sum : ndarray (blocks, cells), overwritten
     """
-    replicates, cells = first_sum.shape
-    rows = centred_a.shape[0] // replicates
-    for r in range(replicates):
+    blocks, cells = first_sum.shape
+    rows = centred_a.shape[0] // blocks
+    for r in range(blocks):
         for c in range(cells):
             first_sum[r, c] = 0.0
             difference_sum[r, c] = 0.0

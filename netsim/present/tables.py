@@ -260,7 +260,10 @@ def sensitivity_table(
 
 
 def sobol_interval_kind(result: xr.Dataset) -> str:
-    """What a Sobol result's intervals are (files of earlier versions bootstrapped)."""
+    """What a Sobol result's intervals are (files of earlier versions: independent
+    scramblings, or a bootstrap before them)."""
+    if "blocks" in result.attrs:
+        return f"intervals over {result.attrs['blocks']} blocks, coverage estimated"
     if "replicates" in result.attrs:
         return f"intervals over {result.attrs['replicates']} independent scramblings"
     return "bootstrap intervals"
