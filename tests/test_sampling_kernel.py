@@ -148,10 +148,14 @@ def test_each_kind_equals_its_ppf_on_drawn_parameters(specs):
     for kernel in (sample_kernel, sample_serial_kernel):
         inputs = np.empty_like(uniforms)
         kernel(
-            np.empty(0, np.uint64), np.uint64(0), uniforms, False, columns.kinds,
-            columns.parameters, columns.index, columns.tables, columns.discrete, *no_copula,
+            np.empty(0, np.uint64),
+            np.uint64(0),
+            uniforms,
+            False,
+            columns.for_kernel,
+            no_copula,
             inputs,
-        )  # fmt: skip
+        )
         for j, distribution in enumerate(distributions):
             if columns.kinds[j] == codes.FALLBACK:
                 assert distribution.kind == "pert"  # a shape without a table: exact solver

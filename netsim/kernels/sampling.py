@@ -96,37 +96,26 @@ def _discrete_value(u, sizes, cumulative, values, d):  # pragma: no cover - comp
 
 @numba.njit(**JIT_OPTIONS)
 def _sample_rows(
-    first,
-    last,
-    keys,
-    start,
-    uniforms,
-    keep,
-    kinds,
-    parameters,
-    index,
-    tables,
-    discrete,
-    columns,
-    factor,
-    inputs,
-):  # pragma: no cover - compiled
+    first, last, keys, start, uniforms, keep, columns, copula, inputs
+):  # pragma: no cover
     """Draws ``first .. last`` of ``inputs`` (see :func:`sample_kernel`). Each column's
     inverse CDF is its kind's ``ppf``, the same operations in the same order. Arrays
     are indexed in place, never sliced per value (a view costs an atomic reference
     count that the threads contend for)."""
+    kinds, parameters, index, tables, discrete = columns
     nodes, spacing, values, slopes = tables
     sizes, cumulative, discrete_values = discrete
+    correlated, factor = copula
     row = np.empty(kinds.shape[0])
-    normal = np.empty(columns.shape[0])
+    normal = np.empty(correlated.shape[0])
     for i in range(first, last):
         if keys.shape[0]:
             _keyed_row(keys, start + np.uint64(i), row)
         else:
             for j in range(kinds.shape[0]):
                 row[j] = uniforms[i, j]
-        if columns.shape[0]:
-            _copula_row(row, columns, factor, normal)
+        if correlated.shape[0]:
+            _copula_row(row, correlated, factor, normal)
         if keep:
             for j in range(kinds.shape[0]):
                 uniforms[i, j] = row[j]
@@ -157,20 +146,7 @@ def _sample_rows(
 
 
 @numba.njit(parallel=True, **JIT_OPTIONS)
-def sample_kernel(
-    keys,
-    start,
-    uniforms,
-    keep,
-    kinds,
-    parameters,
-    index,
-    tables,
-    discrete,
-    columns,
-    factor,
-    inputs,
-):  # pragma: no cover - compiled
+def sample_kernel(keys, start, uniforms, keep, columns, copula, inputs):  # pragma: no cover
     """Sample ``inputs[draw, parameter]``, parallel over blocks of draws.
 
     Parameters
@@ -183,76 +159,34 @@ def sample_kernel(
     uniforms : ndarray of float64, shape (n, P), or (0, P) when neither read nor kept
     keep : bool
         Write each draw's uniforms (after the copula) into ``uniforms``.
-    kinds : ndarray of int64, shape (P,)
-        Each column's kind code (:data:`FIXED` ...).
-    parameters : ndarray of float64, shape (P, 4)
-        Each column's numbers, as its kind code's comment lists them.
-    index : ndarray of int64, shape (P,)
-        A PERT's table or a discrete column's row in ``tables`` or ``discrete``.
-    tables : tuple
-        ``(nodes (T,), spacing (T, 2), values (T, 2, M), slopes (T, 2, M))``: the PERT
-        tables (:class:`netsim.kernels.beta_table.BetaTable`), padded to ``M`` nodes.
-    discrete : tuple
-        ``(sizes (D,), cumulative (D, K), values (D, K))``, padded to ``K``.
-    columns : ndarray of int64, shape (k,)
-        The copula's columns (empty: no copula).
-    factor : ndarray of float64, shape (k, k)
-        The copula's factor.
+    columns : tuple
+        ``(kinds, parameters, index, tables, discrete)``
+        (:class:`netsim.sampling.columns.KernelColumns`): each column's kind code
+        (int64 (P,), :data:`FIXED` ...), its numbers (float64 (P, 4), as the kind
+        code's comment lists them), its PERT table's or discrete distribution's row
+        (int64 (P,)); the PERT tables ``(nodes (T,), spacing (T, 2), values (T, 2, M),
+        slopes (T, 2, M))`` padded to ``M`` nodes, the discrete distributions ``(sizes
+        (D,), cumulative (D, K), values (D, K))`` padded to ``K``.
+    copula : tuple
+        ``(columns (k,) int64, factor (k, k))``: the correlated columns and the
+        copula's factor (``k = 0``: no copula).
     inputs : ndarray of float64, shape (n, P)
         Written; FALLBACK columns get NaN.
     """
     n = inputs.shape[0]
     n_blocks = (n + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK
+    # the parallel loop's body takes flat tuples of arrays only (numba's parfors refuse a
+    # tuple holding tuples): unpacked here, packed again per block
+    kinds, parameters, index, tables, discrete = columns
     for block in prange(n_blocks):
         first = block * ROWS_PER_BLOCK
-        _sample_rows(
-            first,
-            min(n, first + ROWS_PER_BLOCK),
-            keys,
-            start,
-            uniforms,
-            keep,
-            kinds,
-            parameters,
-            index,
-            tables,
-            discrete,
-            columns,
-            factor,
-            inputs,
-        )
+        last = min(n, first + ROWS_PER_BLOCK)
+        block_columns = (kinds, parameters, index, tables, discrete)
+        _sample_rows(first, last, keys, start, uniforms, keep, block_columns, copula, inputs)
 
 
 @numba.njit(**JIT_OPTIONS)
-def sample_serial_kernel(
-    keys,
-    start,
-    uniforms,
-    keep,
-    kinds,
-    parameters,
-    index,
-    tables,
-    discrete,
-    columns,
-    factor,
-    inputs,
-):  # pragma: no cover - compiled
+def sample_serial_kernel(keys, start, uniforms, keep, columns, copula, inputs):  # pragma: no cover
     """:func:`sample_kernel` on one thread (the same values), for a chunk so small that
     waking the threads costs more than its work."""
-    _sample_rows(
-        0,
-        inputs.shape[0],
-        keys,
-        start,
-        uniforms,
-        keep,
-        kinds,
-        parameters,
-        index,
-        tables,
-        discrete,
-        columns,
-        factor,
-        inputs,
-    )
+    _sample_rows(0, inputs.shape[0], keys, start, uniforms, keep, columns, copula, inputs)

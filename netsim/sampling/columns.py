@@ -40,6 +40,11 @@ class KernelColumns:
     discrete: tuple[np.ndarray, np.ndarray, np.ndarray]
     fallback: tuple[int, ...]
 
+    @property
+    def for_kernel(self) -> tuple:
+        """``(kinds, parameters, index, tables, discrete)``, as the kernel takes them."""
+        return (self.kinds, self.parameters, self.index, self.tables, self.discrete)
+
 
 _COLUMNS: dict[int, KernelColumns] = {}
 

@@ -100,20 +100,8 @@ def sample_inputs(
     # a small chunk on one thread: waking the threads costs more than its work
     small = inputs.size <= SERIAL_SAMPLE_VALUES
     kernel = sample_serial_kernel if small else sample_kernel
-    kernel(
-        keys,
-        np.uint64(start),
-        uniforms,
-        keep,
-        columns.kinds,
-        columns.parameters,
-        columns.index,
-        columns.tables,
-        columns.discrete,
-        np.asarray(correlated, np.int64),
-        factor,
-        inputs,
-    )
+    copula_arrays = (np.asarray(correlated, np.int64), factor)
+    kernel(keys, np.uint64(start), uniforms, keep, columns.for_kernel, copula_arrays, inputs)
     for j in columns.fallback:  # kinds the kernel leaves to their own ppf
         inputs[:, j] = scenario.parameters[j].distribution.ppf(uniforms[:, j])
     if return_uniforms:
