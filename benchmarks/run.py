@@ -3,11 +3,12 @@
 Usage::
 
     .venv/bin/python benchmarks/run.py [--draws 100000] [--repeat 5] [--large-draws 10000000]
-                                       [--out benchmarks/results.md]
+                                       [--out benchmarks/results.md] [--only simulate]
 
 Runs on the NET scenario. Each timing is the median of ``--repeat`` runs (these
 machines are shared and noisy, so ratios matter more than seconds). Prints a
-table of measured figures beside their targets and writes it as Markdown.
+table of measured figures beside their targets and writes it as Markdown. ``--only
+simulate`` measures the simulate rows alone and replaces them in the written tables.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from netsim.kernels.propagate import propagate_kernel
 from netsim.model.arrays import draw_arrays, model_arrays
 from netsim.model.layout import OutputLayout
 from netsim.model.numpy_oracle import reference_propagate
+from netsim.sampling.uniforms import sample_uniforms
 from netsim.scenario.funnel import without_funnel
 from netsim.scenario.products import without_products
 
@@ -104,13 +106,82 @@ def simulate_breakdown(scenario: netsim.Scenario, draws: int, repeat: int) -> di
         axes = tuple(v for k, v in cube.items() if k != "total")
         propagate_kernel(model, per_draw, cube["total"], axes)
 
+    names = scenario.parameter_names
     return {
         "values": inputs.size,
         "sample": median_time(lambda: netsim.sample_inputs(scenario, draws, seed=1), repeat),
+        "uniforms": median_time(lambda: sample_uniforms(names, draws, 1), repeat),
         "arrays": median_time(lambda: draw_arrays(scenario, inputs), repeat),
         "fresh": median_time(lambda: into(layout.allocate(draws, np.float32)), repeat),
         "reused": median_time(lambda: into(reused), repeat),
     }
+
+
+def simulate_rows(
+    scenario: netsim.Scenario, draws: int, repeat: int, kernel: Callable[[], object]
+) -> tuple[float, list[tuple[str, str, str, str]]]:
+    """simulate's throughput against the kernel alone (pairs in alternation), and where
+    its time goes: ``(simulate seconds, rows)``."""
+    kernel_pairs, simulate_times = alternating(
+        kernel, lambda: netsim.simulate(scenario, draws, seed=1), repeat
+    )
+    simulate_seconds = statistics.median(simulate_times)
+    simulate_share = statistics.median(_ratios(kernel_pairs, simulate_times))
+    parts = simulate_breakdown(scenario, draws, repeat)
+    per_value = 1e9 / parts["values"]
+    return simulate_seconds, [
+        (
+            "simulate throughput / kernel alone",
+            f"{simulate_share:.0%}",
+            f"simulate (sample + propagate + label) {simulate_seconds:.2f} s for {draws:,} "
+            f"draws ({draws / simulate_seconds:,.0f} draws/s), the kernel alone "
+            f"{statistics.median(kernel_pairs) * 1e3:.0f} ms; median of {repeat} pairs "
+            f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
+            ">= 50 %",
+        ),
+        (
+            "simulate, where its time goes",
+            f"sampling {parts['sample'] / simulate_seconds:.0%}",
+            f"sample_inputs {parts['sample'] * 1e3:.0f} ms ({parts['values']:,} values, "
+            f"{parts['sample'] * per_value:.1f} ns each; the keyed uniforms alone, into a fresh "
+            f"array, {parts['uniforms'] * per_value:.1f} ns); per-draw arrays "
+            f"{parts['arrays'] * 1e3:.0f} ms; kernel into a fresh cube "
+            f"{parts['fresh'] * 1e3:.0f} ms, into a reused one {parts['reused'] * 1e3:.0f} ms "
+            "(the difference: page faults)",
+            "-",
+        ),
+    ]
+
+
+def kernel_alone(scenario: netsim.Scenario, draws: int) -> Callable[[], object]:
+    """The top-down kernel on ``draws`` sampled draws into a cube allocated once."""
+    model = model_arrays(scenario)
+    per_draw = draw_arrays(scenario, netsim.sample_inputs(scenario, draws, seed=1))
+    cube = OutputLayout.of(scenario).allocate(draws, np.float32)
+    total, by_axis = cube["total"], tuple(v for k, v in cube.items() if k != "total")
+    return lambda: propagate_kernel(model, per_draw, total, by_axis)
+
+
+def only_simulate_rows(scenario: netsim.Scenario, args: argparse.Namespace) -> int:
+    """``--only simulate``: measure the simulate rows alone and put them in place of
+    their rows of ``--out`` and the README's table."""
+    _, rows = simulate_rows(scenario, args.draws, args.repeat, kernel_alone(scenario, args.draws))
+    for name, value, note, target in rows:
+        print(f"{name}  {value}  {target}  {note}")
+    fresh = {
+        name: f"| {name} | {value} | {target} | {note} |" for name, value, note, target in rows
+    }
+    for path in (Path(args.out), Path(args.readme) if args.readme else None):
+        if path is None or not path.exists():
+            continue
+        lines = path.read_text().split("\n")
+        for i, line in enumerate(lines):
+            for name, row in fresh.items():
+                if line.startswith(f"| {name} |"):
+                    lines[i] = row
+        path.write_text("\n".join(lines))
+        print(f"wrote the simulate rows of {path}")
+    return 0
 
 
 SOBOL_ACCURACY_SEEDS = 100  # the worst of 18 ratios: at 40 seeds it read 1.97x where 200 gave 1.09x
@@ -208,6 +279,11 @@ def main() -> int:
         action="store_true",
         help="print the two Sobol rows (timing, RMSE against SALib) and nothing else",
     )
+    parser.add_argument(
+        "--only",
+        choices=["simulate"],
+        help="measure only these rows and replace them in --out and the README's table",
+    )
     args = parser.parse_args()
     draws, repeat = args.draws, args.repeat
     if args.sobol_only:
@@ -226,6 +302,8 @@ def main() -> int:
     market = without_products(tomllib.loads(CONFIG.read_text()))
     with_funnel = netsim.load_scenario(CONFIG)
     scenario = netsim.load_scenario(without_funnel(market))
+    if args.only == "simulate":
+        return only_simulate_rows(scenario, args)
     inputs = netsim.sample_inputs(scenario, draws, seed=1)
     model = model_arrays(scenario)
     per_draw = draw_arrays(scenario, inputs)
@@ -253,12 +331,7 @@ def main() -> int:
     del ref_total, ref_segments, kernel_segments
 
     # simulate (sample + propagate + label) against the kernel alone, in alternation
-    kernel_pairs, simulate_times = alternating(
-        kernel, lambda: netsim.simulate(scenario, draws, seed=1), repeat
-    )
-    simulate_seconds = statistics.median(simulate_times)
-    simulate_share = statistics.median(_ratios(kernel_pairs, simulate_times))
-    simulate_parts = simulate_breakdown(scenario, draws, repeat)
+    simulate_seconds, simulate_table = simulate_rows(scenario, draws, repeat, kernel)
     dataset = netsim.simulate(scenario, draws, seed=1)
     cube_names = ["total"] + [f"by_{a.name}" for a in scenario.axes]
     q = [0.05, 0.5, 0.95]
@@ -327,24 +400,7 @@ def main() -> int:
             f"numpy {reference_seconds:.2f} s, outputs equal (rtol 1e-6)",
             ">= 15x",
         ),
-        (
-            "simulate throughput / kernel alone",
-            f"{simulate_share:.0%}",
-            f"simulate (sample + propagate + label) {simulate_seconds:.2f} s for {draws:,} "
-            f"draws ({draws / simulate_seconds:,.0f} draws/s); median of {repeat} pairs",
-            ">= 50 %",
-        ),
-        (
-            "simulate, where its time goes",
-            f"sampling {simulate_parts['sample'] / simulate_seconds:.0%}",
-            f"sample_inputs {simulate_parts['sample'] * 1e3:.0f} ms "
-            f"({simulate_parts['values']:,} values, "
-            f"{simulate_parts['sample'] / simulate_parts['values'] * 1e9:.1f} ns each); "
-            f"per-draw arrays {simulate_parts['arrays'] * 1e3:.0f} ms; kernel into a fresh "
-            f"cube {simulate_parts['fresh'] * 1e3:.0f} ms, into a reused one "
-            f"{simulate_parts['reused'] * 1e3:.0f} ms (the difference: page faults)",
-            "-",
-        ),
+        *simulate_table,
         (
             "bands of the whole cube / simulate",
             f"{bands_seconds / simulate_seconds:.2f}",

@@ -11,12 +11,17 @@ All growth quantities are fractions per year (pp / 100).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from netsim.errors import ScenarioError
-from netsim.kernels.columns import gather_columns_kernel, gather_columns_serial_kernel
+from netsim.kernels.columns import (
+    gather_columns_kernel,
+    gather_columns_serial_kernel,
+    gather_fields_kernel,
+    gather_fields_serial_kernel,
+)
 from netsim.kernels.funnel import (
     FACTOR_CASES,
     FACTOR_COST,
@@ -361,32 +366,98 @@ def _columns(
     return out
 
 
+class GatherPlan(NamedTuple):
+    """Every per-draw array's columns of the input matrix, gathered in one kernel call
+    (:func:`netsim.kernels.columns.gather_fields_kernel`): gather ``k`` reads column
+    ``columns[k]``, divided by ``divisors[k]``, into column ``slot[k]`` of field
+    ``field[k]``, a ``(draws, widths[field])`` array. The fields are :data:`GATHERED`."""
+
+    columns: np.ndarray
+    divisors: np.ndarray
+    field: np.ndarray
+    slot: np.ndarray
+    widths: tuple[int, ...]
+
+
+# the gathered fields, in order: the base scale, the drivers' impacts (pp -> fraction) and
+# delays, the global and regional noise (pp -> fraction), the events' severities (pp ->
+# fraction), every event's ``occurs`` columns in event order, every dated event's year
+GATHERED = (
+    "scale",
+    "impact",
+    "delay",
+    "noise_global",
+    "noise_region",
+    "severity",
+    "occurs",
+    "year",
+)
+
+_GATHER_PLANS: dict[int, GatherPlan] = {}
+
+
+def gather_plan(scenario: Scenario) -> GatherPlan:
+    """The scenario's :class:`GatherPlan` (built once per scenario object)."""
+    return per_scenario(_GATHER_PLANS, scenario, _build_gather_plan)
+
+
+def _build_gather_plan(scenario: Scenario) -> GatherPlan:
+    events = scenario.events
+    groups = (
+        ([scenario.base_scale.name], 1.0),
+        ([d.impact.name for d in scenario.drivers], 100.0),
+        ([d.delay.name for d in scenario.drivers], 1.0),
+        ([p.name for p in scenario.noise_global], 100.0),
+        ([p.name for p in scenario.noise_region], 100.0),
+        ([e.impact.name for e in events], 100.0),
+        ([p.name for e in events for p in e.occurs], 1.0),
+        ([e.year.name for e in events if e.kind != "yearly"], 1.0),
+    )
+    index = scenario.parameter_index
+    rows = [
+        (index[name], divisor, field, slot)
+        for field, (names, divisor) in enumerate(groups)
+        for slot, name in enumerate(names)
+    ]
+    columns, divisors, field, slot = (np.array(c) for c in zip(*rows, strict=True))
+    return GatherPlan(
+        columns.astype(np.int64),
+        divisors.astype(np.float64),
+        field.astype(np.int64),
+        slot.astype(np.int64),
+        tuple(len(names) for names, _ in groups),
+    )
+
+
 def draw_arrays(scenario: Scenario, inputs: np.ndarray, products: bool = True) -> DrawArrays:
     """Convert ``inputs[draw, parameter]`` (columns in ``scenario.parameter_names`` order);
     with ``products`` False, no product's values (for a run without its products)."""
     inputs = np.ascontiguousarray(inputs, dtype=np.float64)
     n_draws = inputs.shape[0]
-    drivers, events = scenario.drivers, scenario.events
     forecast = np.asarray(scenario.years[1:], dtype=np.float64)
-    n_regions = len(scenario.regions)
-    scale = inputs[:, scenario.parameter_index[scenario.base_scale.name]].copy()
-    impact = _columns(scenario, inputs, [d.impact.name for d in drivers], 100.0)
-    delay = _columns(scenario, inputs, [d.delay.name for d in drivers])
-    noise_global = _columns(scenario, inputs, [p.name for p in scenario.noise_global], 100.0)
-    noise_region = _columns(scenario, inputs, [p.name for p in scenario.noise_region], 100.0)
-    noise_region = noise_region.reshape(n_draws, n_regions, len(forecast))
-    severity = _columns(scenario, inputs, [e.impact.name for e in events], 100.0)
-    activity = np.zeros((n_draws, len(events), len(forecast)))
-    for j, event in enumerate(events):
-        occurs = _columns(scenario, inputs, [p.name for p in event.occurs])
+    plan = gather_plan(scenario)
+    fields = tuple(np.empty((n_draws, width)) for width in plan.widths)
+    if n_draws:
+        # one pass for every field (a small chunk on one thread: gather_fields_kernel)
+        small = n_draws * plan.columns.size <= SERIAL_GATHER_VALUES
+        gather = gather_fields_serial_kernel if small else gather_fields_kernel
+        gather(inputs, plan.columns, plan.divisors, plan.field, plan.slot, fields)
+    scale, impact, delay, noise_global, noise_region, severity, occurs, year = fields
+    noise_region = noise_region.reshape(n_draws, len(scenario.regions), len(forecast))
+    activity = np.zeros((n_draws, len(scenario.events), len(forecast)))
+    first_occurs, dated = 0, 0
+    for j, event in enumerate(scenario.events):
+        event_occurs = occurs[:, first_occurs : first_occurs + len(event.occurs)]
+        first_occurs += len(event.occurs)
         if event.kind == "yearly":
-            activity[:, j, :] = occurs
+            activity[:, j, :] = event_occurs
         else:
-            start = _columns(scenario, inputs, [event.year.name])
+            start = year[:, dated : dated + 1]
+            dated += 1
             active = (forecast[None, :] >= start) & (forecast[None, :] < start + event.duration)
-            activity[:, j, :] = occurs * active
+            activity[:, j, :] = event_occurs * active
     return DrawArrays(
-        scale,
+        scale.reshape(n_draws),
         impact,
         delay,
         noise_global,

@@ -1,38 +1,25 @@
-"""Sampling ``inputs[draw, parameter]``: uniforms, then block by block of draws the
-copula and the inverse CDFs."""
+"""Sampling ``inputs[draw, parameter]``: the uniforms, the copula and the inverse CDFs
+in one pass over the draws (:mod:`netsim.kernels.sampling`), the same values bit for
+bit as taking them step by step (:mod:`netsim.sampling.uniforms`,
+:mod:`netsim.sampling.copula`, each distribution's ``ppf``)."""
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
-import numba
 import numpy as np
 
-from netsim.sampling.copula import correlated_column, correlation_factor, normal_scores
+from netsim.kernels.sampling import sample_kernel, sample_serial_kernel
+from netsim.sampling.columns import kernel_columns
+from netsim.sampling.copula import correlation_factor
 from netsim.sampling.reordering import reordered_columns
-from netsim.sampling.uniforms import sample_uniforms
+from netsim.sampling.uniforms import check_request, sample_uniforms, stream_key
 from netsim.scenario.schema import Scenario
 
 __all__ = ["correlation_attrs", "sample_inputs"]
 
-# draws transformed together: at most 16,384 (P columns of float64 stay in the last-level
-# cache), at least 1,024 (a block's Python work is P calls), else two blocks a thread
-MAX_ROWS_PER_BLOCK = 16_384
-MIN_ROWS_PER_BLOCK = 1_024
-
-
-_POOL: tuple[int, int, ThreadPoolExecutor] | None = None  # (process id, threads, pool)
-
-
-def _thread_pool(threads: int) -> ThreadPoolExecutor:
-    """One pool of ``threads`` threads kept for the process: starting threads for every
-    call cost 2.5 ms of a 10 ms chunk of 8,192 draws (measured in reduce mode). A forked
-    child (a Dask worker process) gets its own, since its parent's threads are not in it."""
-    global _POOL
-    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] != threads:
-        _POOL = (os.getpid(), threads, ThreadPoolExecutor(threads, "netsim-sampling"))
-    return _POOL[2]
+# a sample of at most this many values runs on one thread: about 0.7 ms of work at 20 ns
+# a value, less than waking the threads costs on a busy machine (measured: about 10 ms a
+# parallel launch at a load average of 8 on two cores, netsim.kernels.columns)
+SERIAL_SAMPLE_VALUES = 2**15
 
 
 # what each sampler does with the scenario's rank correlations, as a run's attrs say it
@@ -89,44 +76,35 @@ def sample_inputs(
     inputs : ndarray, shape (stop - start, P)
         Columns in ``scenario.parameter_names`` order, in each parameter's unit.
     """
-    uniforms = sample_uniforms(scenario.parameter_names, draws, seed, sampler, start, stop)
-    inputs = np.empty_like(uniforms)
+    stop = draws if stop is None else stop
+    check_request(draws, seed, sampler, start, stop)
+    names = scenario.parameter_names
+    columns = kernel_columns(scenario)
     copula = correlation_factor(scenario)
+    keep = return_uniforms or bool(columns.fallback)
+    if sampler == "mc":
+        # the keyed uniforms are made inside the kernel, a draw at a time
+        keys = np.array([stream_key(seed, name) for name in names], dtype=np.uint64)
+        uniforms = np.empty((stop - start if keep else 0, len(names)))
+    else:
+        keys = np.empty(0, dtype=np.uint64)
+        uniforms = sample_uniforms(names, draws, seed, sampler, start, stop)
+        keep = True
     if copula is not None and sampler == "lhs":
         # the stratified columns reordered to the copula's ranks (Iman-Conover): each
         # keeps one draw per stratum (netsim.sampling.reordering)
-        end = draws if stop is None else stop
-        columns, reordered = reordered_columns(scenario, draws, seed, start, end)
-        uniforms[:, columns] = reordered
+        reordered_at, reordered = reordered_columns(scenario, draws, seed, start, stop)
+        uniforms[:, reordered_at] = reordered
         copula = None
-    distributions = [p.distribution for p in scenario.parameters]
-
-    def transform(rows: slice) -> None:
-        # one block of rows, every column: the copula (each correlated column replaced by
-        # its correlated uniforms, from scores taken before any was replaced), then the
-        # inverse CDFs. A block's uniforms and inputs stay in cache while its columns
-        # are read and written (measured: whole columns of a (draws, P) matrix, read and
-        # written at a stride of P values, cost more than the inverse CDFs themselves)
-        block = uniforms[rows]
-        if copula is not None:
-            columns, factor = copula
-            normal = normal_scores(block, columns)
-            for i, column in enumerate(columns):
-                block[:, column] = correlated_column(normal, factor, i)
-        for j, distribution in enumerate(distributions):
-            inputs[rows, j] = distribution.ppf(block[:, j])
-
-    # the inverse CDFs (scipy's ufuncs, the beta kernels) release the GIL: blocks run on
-    # parallel threads; each value depends on its own uniform alone, so the blocks do not
-    # change any value
-    n = uniforms.shape[0]
-    threads = numba.get_num_threads()
-    size = min(MAX_ROWS_PER_BLOCK, max(MIN_ROWS_PER_BLOCK, -(-n // (2 * threads))))
-    blocks = [slice(a, min(a + size, n)) for a in range(0, n, size)]
-    if len(blocks) == 1:
-        transform(blocks[0])
-    else:
-        list(_thread_pool(threads).map(transform, blocks))
+    correlated, factor = copula if copula is not None else (np.empty(0, np.int64), np.empty((0, 0)))
+    inputs = np.empty((stop - start, len(names)))
+    # a small chunk on one thread: waking the threads costs more than its work
+    small = inputs.size <= SERIAL_SAMPLE_VALUES
+    kernel = sample_serial_kernel if small else sample_kernel
+    copula_arrays = (np.asarray(correlated, np.int64), factor)
+    kernel(keys, np.uint64(start), uniforms, keep, columns.for_kernel, copula_arrays, inputs)
+    for j in columns.fallback:  # kinds the kernel leaves to their own ppf
+        inputs[:, j] = scenario.parameters[j].distribution.ppf(uniforms[:, j])
     if return_uniforms:
         return inputs, uniforms
     return inputs

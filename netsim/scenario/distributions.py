@@ -9,7 +9,8 @@ between uniforms far closer than any two a sampler draws).
 Each kind is a :class:`DistributionKind` registered in :data:`DISTRIBUTIONS` with
 :func:`register`: its parameters (required and optional), its checks, its mathematical
 support, its point value (the deterministic base case's), its quantile function (what
-the samplers call, :mod:`netsim.sampling.inputs`) and its scipy equivalent (for tests
+the samplers call, :mod:`netsim.sampling.inputs`, or compute with the same operations
+in their kernel, :mod:`netsim.kernels.sampling`) and its scipy equivalent (for tests
 and moments). A scenario's ``dist = "<name>"`` looks its kind up there; adding a kind is
 one class here, its quantile (a closed form, a scipy ufunc or a kernel of
 :mod:`netsim.kernels`) and one row of ``tests/test_distributions.py`` (CONTRIBUTING.md).
