@@ -304,7 +304,8 @@ def _print_run(
             f"+-{100 * dataset.attrs['precision_achieved']:.3f} % (widest 95 % interval of a "
             f"reported percentile), {met}"
         )
-    base_case = netsim.deterministic(scenario)
+    # the tables' base case is of the totals (never a product's): no product kernel for it
+    base_case = netsim.deterministic(scenario, products=False)
     print(run_summary(dataset, base_case=base_case, layout=OutputLayout.of(scenario)))
     if written:
         what = " (bands of every cell)" if dataset.attrs.get("reduce") else ""
