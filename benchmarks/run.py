@@ -4,6 +4,8 @@ Usage::
 
     .venv/bin/python benchmarks/run.py [--draws 100000] [--repeat 5] [--large-draws 10000000]
                                        [--out benchmarks/results.md]
+    .venv/bin/python benchmarks/run.py --only start-up   # (or run-file) those rows alone,
+                                                          # replaced in --out
 
 Runs on the NET scenario. Each timing is the median of ``--repeat`` runs (these
 machines are shared and noisy, so ratios matter more than seconds). Prints a
@@ -13,6 +15,7 @@ table of measured figures beside their targets and writes it as Markdown.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import platform
 import statistics
@@ -140,6 +143,63 @@ def clear_numba_cache() -> None:
                 path.unlink()
 
 
+def start_up_rows(repeat: int) -> list[tuple[str, str, str, str]]:
+    """A 1,000-draw ``netsim run`` of the NET file in a fresh process: cold (no compiled
+    kernels, no solved calibration), warm against the floor process ``python -c 'import
+    numba, xarray'`` in alternation, writing its file, and ``netsim validate``.
+
+    netsim's own bytecode is compiled first, as an installed package's is (an editable
+    install's is written on first import, unless ``PYTHONDONTWRITEBYTECODE`` is set: then
+    every start compiles netsim's modules anew, about a quarter of the floor process)."""
+    compileall.compile_dir(ROOT / "netsim", quiet=1)
+    netsim_command = [str(Path(sys.executable).with_name("netsim"))]
+    if not Path(netsim_command[0]).exists():
+        netsim_command = [sys.executable, "-m", "netsim.cli"]
+    run_args = [*netsim_command, "run", str(CONFIG), "--draws", "1000", "--no-progress"]
+    floor_args = [sys.executable, "-c", "import numba, xarray"]
+    with tempfile.TemporaryDirectory() as cache:
+        clear_numba_cache()
+        cold_seconds = start_time(run_args, 1, Path(cache))
+        # warm start and the floor in alternation: each pair shares the machine's phase
+        warm_times, floor_times = alternating(
+            process(run_args, Path(cache)), process(floor_args, Path(cache)), repeat
+        )
+        written_seconds = start_time(
+            [*run_args, "--out", str(Path(cache) / "run.nc")], repeat, Path(cache)
+        )
+        validate_seconds = start_time(
+            [*netsim_command, "validate", str(CONFIG)], repeat, Path(cache)
+        )
+    warm_over_floor = statistics.median(_ratios(warm_times, floor_times))
+    return [
+        (
+            "`netsim run --draws 1000`, cold numba cache",
+            f"{cold_seconds:.2f} s",
+            "compiles the kernels",
+            "-",
+        ),
+        (
+            "`netsim run --draws 1000`, warm cache / floor process",
+            f"{warm_over_floor:.2f}x",
+            f"{statistics.median(warm_times):.2f} s against `python -c 'import numba, xarray'` "
+            f"{statistics.median(floor_times):.2f} s, median of {repeat} pairs in alternation",
+            "<= 1.3x",
+        ),
+        (
+            "`netsim run --draws 1000 --out run.nc`, warm cache",
+            f"{written_seconds:.2f} s",
+            "writes the 1,000-draw cube to NetCDF",
+            "-",
+        ),
+        (
+            "`netsim validate`, warm cache",
+            f"{validate_seconds:.2f} s",
+            "load + calibrate (validate always runs the solver)",
+            "-",
+        ),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=100_000)
@@ -157,8 +217,15 @@ def main() -> int:
         help="draws of the bounded-memory run (0 skips it; it takes minutes)",
     )
     parser.add_argument("--peer-cases", type=int, default=2048, help="cases of the monaco peer run")
+    parser.add_argument(
+        "--only",
+        choices=sorted(ROW_GROUPS),
+        help="measure only these rows and replace them in --out (the README is left alone)",
+    )
     args = parser.parse_args()
     draws, repeat = args.draws, args.repeat
+    if args.only:
+        return update_rows(Path(args.out), ROW_GROUPS[args.only](repeat))
 
     # the top-down model alone for the figures issue after issue compares (the kernel, the
     # cube, start-up); the patient funnel's own cost is measured in funnel_rows (on the
@@ -212,30 +279,6 @@ def main() -> int:
     percentile_seconds = median_time(
         lambda: [np.percentile(dataset[n].values, [5, 50, 95], axis=0) for n in cube_names], 1
     )
-
-    netsim_command = [str(Path(sys.executable).with_name("netsim"))]
-    if not Path(netsim_command[0]).exists():
-        netsim_command = [sys.executable, "-m", "netsim.cli"]
-    run_args = [*netsim_command, "run", str(CONFIG), "--draws", "1000", "--no-progress"]
-    # cold: no compiled kernels and no solved calibration; warm: both cached
-    floor_args = [sys.executable, "-c", "import numba, xarray"]
-    with tempfile.TemporaryDirectory() as cache:
-        clear_numba_cache()
-        cold_seconds = start_time(run_args, 1, Path(cache))
-        # warm start and the floor in alternation: each pair shares the machine's phase
-        warm_times, floor_times = alternating(
-            process(run_args, Path(cache)), process(floor_args, Path(cache)), repeat
-        )
-        warm_seconds, floor_seconds = statistics.median(warm_times), statistics.median(floor_times)
-        warm_over_floor = statistics.median(
-            w / f for w, f in zip(warm_times, floor_times, strict=True)
-        )
-        written_seconds = start_time(
-            [*run_args, "--out", str(Path(cache) / "run.nc")], repeat, Path(cache)
-        )
-        validate_seconds = start_time(
-            [*netsim_command, "validate", str(CONFIG)], repeat, Path(cache)
-        )
 
     # a Sobol run on the kernel: the README's 2031 European PRRT question
     cell = {"year": 2031, "region": "Europe", "modality": "PRRT"}
@@ -328,31 +371,7 @@ def main() -> int:
             f"np.percentile {percentile_seconds:.2f} s",
             "-",
         ),
-        (
-            "`netsim run --draws 1000`, cold numba cache",
-            f"{cold_seconds:.2f} s",
-            "compiles the kernels",
-            "-",
-        ),
-        (
-            "`netsim run --draws 1000`, warm cache / floor process",
-            f"{warm_over_floor:.2f}x",
-            f"{warm_seconds:.2f} s against `python -c 'import numba, xarray'` "
-            f"{floor_seconds:.2f} s, median of {repeat} pairs in alternation",
-            "<= 1.3x",
-        ),
-        (
-            "`netsim run --draws 1000 --out run.nc`, warm cache",
-            f"{written_seconds:.2f} s",
-            "writes the 1,000-draw cube to NetCDF",
-            "-",
-        ),
-        (
-            "`netsim validate`, warm cache",
-            f"{validate_seconds:.2f} s",
-            "load + calibrate (validate always runs the solver)",
-            "-",
-        ),
+        *start_up_rows(repeat),
         (
             "Sobol indices (n=4,096, driver groups, every cell) / kernel time of its evaluations",
             f"{sobol_over_kernel:.2f}x",
@@ -446,6 +465,28 @@ def funnel_rows(
             "-",
         ),
     ]
+
+
+ROW_GROUPS: dict[str, Callable[[int], list[tuple[str, str, str, str]]]] = {
+    "start-up": start_up_rows,
+    "run-file": run_file_rows,
+}
+
+
+def update_rows(results: Path, rows: list[tuple[str, str, str, str]]) -> int:
+    """Print ``rows`` and put each in place of the row of the same figure in ``results``
+    (the Markdown table a whole run wrote)."""
+    lines = results.read_text().splitlines()
+    for name, value, note, target in rows:
+        print(f"{name}  {value}  {target}  {note}")
+        row = f"| {name} | {value} | {target} | {note} |"
+        found = [i for i, line in enumerate(lines) if line.startswith(f"| {name} |")]
+        if not found:
+            raise SystemExit(f"{results}: no row {name!r}")
+        lines[found[0]] = row
+    results.write_text("\n".join(lines) + "\n")
+    print(f"wrote {len(rows)} rows of {results}")
+    return 0
 
 
 def _ratios(first: list[float], second: list[float]) -> list[float]:
