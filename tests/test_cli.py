@@ -133,26 +133,35 @@ OPTIONAL_HEAVY_MODULES = (
 
 
 @pytest.mark.slow
-def test_a_printed_run_starts_without_the_optional_heavy_modules(net):
+@pytest.mark.parametrize(
+    ("draws", "one_thread"),
+    [pytest.param(300, True, id="small-run"), pytest.param(3_000, False, id="larger-run")],
+)
+def test_a_printed_run_starts_without_the_optional_heavy_modules(net, draws, one_thread):
     # the console script's `netsim run` without --out: nothing of the plots, workbooks,
     # stores or analyses, Dask marked absent, and the checksum kernel (a written run's
-    # digest) neither loaded nor run
+    # digest) neither loaded nor run; a small run's kernels on one thread (a parallel
+    # call waits for every thread: on a shared machine, for a time slice)
     code = (
-        "import sys; from netsim.cli import console; "
-        f"sys.argv = ['netsim', 'run', {str(NET_CONFIG)!r}, '--draws', '300', '--no-progress']; "
+        "import sys, numba; from netsim.cli import console; "
+        f"sys.argv = ['netsim', 'run', {str(NET_CONFIG)!r}, '--draws', '{draws}', "
+        "'--no-progress']; "
         "status = console(); assert status == 0, status; "
         "assert sys.modules['dask'] is None; "
         f"print(sorted(m for m in {OPTIONAL_HEAVY_MODULES!r} if sys.modules.get(m))); "
         "from netsim.kernels.checksum import checksum_kernel; "
-        "print(len(checksum_kernel.signatures))"
+        "print(len(checksum_kernel.signatures)); "
+        "print(numba.get_num_threads() == (1 if "
+        f"{one_thread} else numba.config.NUMBA_NUM_THREADS))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300
     )
     assert result.returncode == 0, result.stderr
-    *_, loaded, checksum_signatures = result.stdout.splitlines()
+    *_, loaded, checksum_signatures, threads_as_planned = result.stdout.splitlines()
     assert loaded == "[]"
     assert checksum_signatures == "0"
+    assert threads_as_planned == "True"
 
 
 @pytest.mark.slow
