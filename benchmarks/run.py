@@ -3,17 +3,21 @@
 Usage::
 
     .venv/bin/python benchmarks/run.py [--draws 100000] [--repeat 5] [--large-draws 10000000]
-                                       [--out benchmarks/results.md] [--only simulate]
+                                       [--out benchmarks/results.md]
+    .venv/bin/python benchmarks/run.py --only start-up   # (or run-file, simulate, sobol):
+                                                          # those rows alone, replaced in
+                                                          # --out and the README's table
 
 Runs on the NET scenario. Each timing is the median of ``--repeat`` runs (these
 machines are shared and noisy, so ratios matter more than seconds). Prints a
 table of measured figures beside their targets and writes it as Markdown. ``--only
-simulate`` measures the simulate rows alone and replaces them in the written tables.
+<group>`` measures one group of rows and replaces them in the written tables.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import platform
 import statistics
@@ -162,26 +166,21 @@ def kernel_alone(scenario: netsim.Scenario, draws: int) -> Callable[[], object]:
     return lambda: propagate_kernel(model, per_draw, total, by_axis)
 
 
-def only_simulate_rows(scenario: netsim.Scenario, args: argparse.Namespace) -> int:
-    """``--only simulate``: measure the simulate rows alone and put them in place of
-    their rows of ``--out`` and the README's table."""
-    _, rows = simulate_rows(scenario, args.draws, args.repeat, kernel_alone(scenario, args.draws))
-    for name, value, note, target in rows:
-        print(f"{name}  {value}  {target}  {note}")
-    fresh = {
-        name: f"| {name} | {value} | {target} | {note} |" for name, value, note, target in rows
-    }
-    for path in (Path(args.out), Path(args.readme) if args.readme else None):
-        if path is None or not path.exists():
-            continue
-        lines = path.read_text().split("\n")
-        for i, line in enumerate(lines):
-            for name, row in fresh.items():
-                if line.startswith(f"| {name} |"):
-                    lines[i] = row
-        path.write_text("\n".join(lines))
-        print(f"wrote the simulate rows of {path}")
-    return 0
+def top_down() -> netsim.Scenario:
+    """The NET file without its funnel and products: the model the kernel rows time."""
+    market = without_products(tomllib.loads(CONFIG.read_text()))
+    return netsim.load_scenario(without_funnel(market))
+
+
+def only_simulate_rows(draws: int, repeat: int) -> list[tuple[str, str, str, str]]:
+    """``--only simulate``: the simulate rows alone."""
+    scenario = top_down()
+    return simulate_rows(scenario, draws, repeat, kernel_alone(scenario, draws))[1]
+
+
+def only_sobol_rows(draws: int, repeat: int) -> list[tuple[str, str, str, str]]:
+    """``--only sobol``: the Sobol timing and accuracy rows alone."""
+    return [sobol_timing_row(top_down(), repeat), sobol_accuracy_row()]
 
 
 SOBOL_ACCURACY_SEEDS = 100  # the worst of 18 ratios: at 40 seeds it read 1.97x where 200 gave 1.09x
@@ -257,6 +256,63 @@ def clear_numba_cache() -> None:
                 path.unlink()
 
 
+def start_up_rows(repeat: int) -> list[tuple[str, str, str, str]]:
+    """A 1,000-draw ``netsim run`` of the NET file in a fresh process: cold (no compiled
+    kernels, no solved calibration), warm against the floor process ``python -c 'import
+    numba, xarray'`` in alternation, writing its file, and ``netsim validate``.
+
+    netsim's own bytecode is compiled first, as an installed package's is (an editable
+    install's is written on first import, unless ``PYTHONDONTWRITEBYTECODE`` is set: then
+    every start compiles netsim's modules anew, about a quarter of the floor process)."""
+    compileall.compile_dir(ROOT / "netsim", quiet=1)
+    netsim_command = [str(Path(sys.executable).with_name("netsim"))]
+    if not Path(netsim_command[0]).exists():
+        netsim_command = [sys.executable, "-m", "netsim.cli"]
+    run_args = [*netsim_command, "run", str(CONFIG), "--draws", "1000", "--no-progress"]
+    floor_args = [sys.executable, "-c", "import numba, xarray"]
+    with tempfile.TemporaryDirectory() as cache:
+        clear_numba_cache()
+        cold_seconds = start_time(run_args, 1, Path(cache))
+        # warm start and the floor in alternation: each pair shares the machine's phase
+        warm_times, floor_times = alternating(
+            process(run_args, Path(cache)), process(floor_args, Path(cache)), repeat
+        )
+        written_seconds = start_time(
+            [*run_args, "--out", str(Path(cache) / "run.nc")], repeat, Path(cache)
+        )
+        validate_seconds = start_time(
+            [*netsim_command, "validate", str(CONFIG)], repeat, Path(cache)
+        )
+    warm_over_floor = statistics.median(_ratios(warm_times, floor_times))
+    return [
+        (
+            "`netsim run --draws 1000`, cold numba cache",
+            f"{cold_seconds:.2f} s",
+            "compiles the kernels",
+            "-",
+        ),
+        (
+            "`netsim run --draws 1000`, warm cache / floor process",
+            f"{warm_over_floor:.2f}x",
+            f"{statistics.median(warm_times):.2f} s against `python -c 'import numba, xarray'` "
+            f"{statistics.median(floor_times):.2f} s, median of {repeat} pairs in alternation",
+            "<= 1.3x",
+        ),
+        (
+            "`netsim run --draws 1000 --out run.nc`, warm cache",
+            f"{written_seconds:.2f} s",
+            "writes the 1,000-draw cube to NetCDF",
+            "-",
+        ),
+        (
+            "`netsim validate`, warm cache",
+            f"{validate_seconds:.2f} s",
+            "load + calibrate (validate always runs the solver)",
+            "-",
+        ),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=100_000)
@@ -275,24 +331,17 @@ def main() -> int:
     )
     parser.add_argument("--peer-cases", type=int, default=2048, help="cases of the monaco peer run")
     parser.add_argument(
-        "--sobol-only",
-        action="store_true",
-        help="print the two Sobol rows (timing, RMSE against SALib) and nothing else",
-    )
-    parser.add_argument(
         "--only",
-        choices=["simulate"],
+        choices=sorted(ROW_GROUPS),
         help="measure only these rows and replace them in --out and the README's table",
     )
     args = parser.parse_args()
     draws, repeat = args.draws, args.repeat
-    if args.sobol_only:
-        top_down = without_funnel(without_products(tomllib.loads(CONFIG.read_text())))
-        for name, value, note, target in (
-            sobol_timing_row(netsim.load_scenario(top_down), repeat),
-            sobol_accuracy_row(),
-        ):
-            print(f"{name}  {value}  (target {target})  {note}")
+    if args.only:
+        rows = ROW_GROUPS[args.only](args.draws, repeat)
+        for path in (Path(args.out), Path(args.readme) if args.readme else None):
+            if path is not None:
+                update_rows(path, rows)
         return 0
 
     # the top-down model alone for the figures issue after issue compares (the kernel, the
@@ -302,8 +351,6 @@ def main() -> int:
     market = without_products(tomllib.loads(CONFIG.read_text()))
     with_funnel = netsim.load_scenario(CONFIG)
     scenario = netsim.load_scenario(without_funnel(market))
-    if args.only == "simulate":
-        return only_simulate_rows(scenario, args)
     inputs = netsim.sample_inputs(scenario, draws, seed=1)
     model = model_arrays(scenario)
     per_draw = draw_arrays(scenario, inputs)
@@ -344,30 +391,6 @@ def main() -> int:
     percentile_seconds = median_time(
         lambda: [np.percentile(dataset[n].values, [5, 50, 95], axis=0) for n in cube_names], 1
     )
-
-    netsim_command = [str(Path(sys.executable).with_name("netsim"))]
-    if not Path(netsim_command[0]).exists():
-        netsim_command = [sys.executable, "-m", "netsim.cli"]
-    run_args = [*netsim_command, "run", str(CONFIG), "--draws", "1000", "--no-progress"]
-    # cold: no compiled kernels and no solved calibration; warm: both cached
-    floor_args = [sys.executable, "-c", "import numba, xarray"]
-    with tempfile.TemporaryDirectory() as cache:
-        clear_numba_cache()
-        cold_seconds = start_time(run_args, 1, Path(cache))
-        # warm start and the floor in alternation: each pair shares the machine's phase
-        warm_times, floor_times = alternating(
-            process(run_args, Path(cache)), process(floor_args, Path(cache)), repeat
-        )
-        warm_seconds, floor_seconds = statistics.median(warm_times), statistics.median(floor_times)
-        warm_over_floor = statistics.median(
-            w / f for w, f in zip(warm_times, floor_times, strict=True)
-        )
-        written_seconds = start_time(
-            [*run_args, "--out", str(Path(cache) / "run.nc")], repeat, Path(cache)
-        )
-        validate_seconds = start_time(
-            [*netsim_command, "validate", str(CONFIG)], repeat, Path(cache)
-        )
 
     rows = [
         (
@@ -414,31 +437,7 @@ def main() -> int:
             f"np.percentile {percentile_seconds:.2f} s",
             "-",
         ),
-        (
-            "`netsim run --draws 1000`, cold numba cache",
-            f"{cold_seconds:.2f} s",
-            "compiles the kernels",
-            "-",
-        ),
-        (
-            "`netsim run --draws 1000`, warm cache / floor process",
-            f"{warm_over_floor:.2f}x",
-            f"{warm_seconds:.2f} s against `python -c 'import numba, xarray'` "
-            f"{floor_seconds:.2f} s, median of {repeat} pairs in alternation",
-            "<= 1.3x",
-        ),
-        (
-            "`netsim run --draws 1000 --out run.nc`, warm cache",
-            f"{written_seconds:.2f} s",
-            "writes the 1,000-draw cube to NetCDF",
-            "-",
-        ),
-        (
-            "`netsim validate`, warm cache",
-            f"{validate_seconds:.2f} s",
-            "load + calibrate (validate always runs the solver)",
-            "-",
-        ),
+        *start_up_rows(repeat),
         sobol_timing_row(scenario, repeat),
         sobol_accuracy_row(),
     ]
@@ -524,6 +523,30 @@ def funnel_rows(
             "-",
         ),
     ]
+
+
+ROW_GROUPS: dict[str, Callable[[int, int], list[tuple[str, str, str, str]]]] = {
+    "start-up": lambda draws, repeat: start_up_rows(repeat),
+    "run-file": lambda draws, repeat: run_file_rows(repeat),
+    "simulate": only_simulate_rows,
+    "sobol": only_sobol_rows,
+}
+
+
+def update_rows(results: Path, rows: list[tuple[str, str, str, str]]) -> int:
+    """Print ``rows`` and put each in place of the row of the same figure in ``results``
+    (the Markdown table a whole run wrote)."""
+    lines = results.read_text().splitlines()
+    for name, value, note, target in rows:
+        print(f"{name}  {value}  {target}  {note}")
+        row = f"| {name} | {value} | {target} | {note} |"
+        found = [i for i, line in enumerate(lines) if line.startswith(f"| {name} |")]
+        if not found:
+            raise SystemExit(f"{results}: no row {name!r}")
+        lines[found[0]] = row
+    results.write_text("\n".join(lines) + "\n")
+    print(f"wrote {len(rows)} rows of {results}")
+    return 0
 
 
 def _ratios(first: list[float], second: list[float]) -> list[float]:

@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 from scipy import special
 
 from netsim.kernels.beta_quantile import beta_ppf
-from netsim.kernels.beta_table import CHECKED_ERROR, TABLE_ERROR, beta_table
+from netsim.kernels.beta_table import (
+    CHECKED_ERROR,
+    TABLE_ERROR,
+    BetaTable,
+    beta_table,
+    build_beta_table,
+)
 
 RELATIVE = 2e-14  # the stated agreement with scipy
 
@@ -191,3 +197,51 @@ def test_shapes_where_the_exact_quantile_breaks_down_get_no_table_and_no_error(a
 def test_a_scalar_uniform_gives_a_scalar():
     assert beta_table(2.0, 4.0).ppf(0.3).shape == ()
     assert beta_ppf(2.0, 4.0, 0.3).shape == ()
+
+
+# --- the tables kept between processes ---------------------------------------------
+
+
+def _assert_same_table(first: BetaTable, second: BetaTable) -> None:
+    assert (first.a, first.b, first.nodes) == (second.a, second.b, second.nodes)
+    assert first.checked_error == second.checked_error or (
+        np.isnan(first.checked_error) and np.isnan(second.checked_error)
+    )
+    for name in ("spacing", "values", "slopes"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(second, name), name)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [pytest.param(2.6, 3.4, id="pert"), pytest.param(1000.0, 1000.0, id="no-table")],
+)
+def test_a_kept_table_is_read_back_bit_for_bit(a, b, tmp_path, monkeypatch):
+    monkeypatch.setenv("NETSIM_CACHE_DIR", str(tmp_path))
+    built = beta_table.__wrapped__(a, b)  # past the process's own memo: builds and keeps it
+    (kept,) = (tmp_path / "beta_tables").iterdir()
+    before = kept.read_bytes()
+    read = beta_table.__wrapped__(a, b)
+    assert kept.read_bytes() == before  # read, not rebuilt
+    _assert_same_table(read, built)
+    _assert_same_table(read, build_beta_table(a, b))
+
+
+def test_a_damaged_kept_table_is_built_anew_not_trusted(tmp_path, monkeypatch):
+    monkeypatch.setenv("NETSIM_CACHE_DIR", str(tmp_path))
+    built = beta_table.__wrapped__(2.6, 3.4)
+    (kept,) = (tmp_path / "beta_tables").iterdir()
+    intact = kept.read_bytes()
+    damaged = bytearray(intact)
+    damaged[40] ^= 0x01  # one bit of a node's value
+    kept.write_bytes(bytes(damaged))
+    _assert_same_table(beta_table.__wrapped__(2.6, 3.4), built)
+    assert kept.read_bytes() == intact  # and kept again, whole
+    kept.write_bytes(intact[:100])  # cut short
+    _assert_same_table(beta_table.__wrapped__(2.6, 3.4), built)
+
+
+def test_no_table_is_kept_when_the_cache_is_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("NETSIM_CACHE_DIR", "")
+    monkeypatch.chdir(tmp_path)
+    _assert_same_table(beta_table.__wrapped__(2.6, 3.4), build_beta_table(2.6, 3.4))
+    assert list(tmp_path.iterdir()) == []

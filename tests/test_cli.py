@@ -110,6 +110,60 @@ def test_console_script_leaves_out_what_a_run_cannot_use(tmp_path, net):
     assert console_out.read_bytes() == in_process_out.read_bytes()
 
 
+# heavy modules a `netsim run` that prints and writes nothing never needs: each costs a
+# fresh process tenths of a second (scipy.stats about a second), so none may creep back
+# into start-up through an import at a module's top
+OPTIONAL_HEAVY_MODULES = (
+    "matplotlib",
+    "openpyxl",
+    "zarr",
+    "h5netcdf",
+    "h5py",
+    "netCDF4",
+    "distributed",
+    "scipy.stats",
+    "scipy.optimize",
+    "jinja2",
+    "netsim.present.plots",
+    "netsim.present.report",
+    "netsim.present.workbook",
+    "netsim.analyze.sensitivity",
+    "netsim.drafting",
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("draws", "one_thread"),
+    [pytest.param(300, True, id="small-run"), pytest.param(3_000, False, id="larger-run")],
+)
+def test_a_printed_run_starts_without_the_optional_heavy_modules(net, draws, one_thread):
+    # the console script's `netsim run` without --out: nothing of the plots, workbooks,
+    # stores or analyses, Dask marked absent, and the checksum kernel (a written run's
+    # digest) neither loaded nor run; a small run's kernels on one thread (a parallel
+    # call waits for every thread: on a shared machine, for a time slice)
+    code = (
+        "import sys, numba; from netsim.cli import console; "
+        f"sys.argv = ['netsim', 'run', {str(NET_CONFIG)!r}, '--draws', '{draws}', "
+        "'--no-progress']; "
+        "status = console(); assert status == 0, status; "
+        "assert sys.modules['dask'] is None; "
+        f"print(sorted(m for m in {OPTIONAL_HEAVY_MODULES!r} if sys.modules.get(m))); "
+        "from netsim.kernels.checksum import checksum_kernel; "
+        "print(len(checksum_kernel.signatures)); "
+        "print(numba.get_num_threads() == (1 if "
+        f"{one_thread} else numba.config.NUMBA_NUM_THREADS))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    *_, loaded, checksum_signatures, threads_as_planned = result.stdout.splitlines()
+    assert loaded == "[]"
+    assert checksum_signatures == "0"
+    assert threads_as_planned == "True"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "extra",
@@ -243,9 +297,11 @@ def test_reader_that_stops_early_loses_no_file(tmp_path, extra):
 @pytest.mark.slow
 def test_the_package_loads_its_names_on_use():
     # import netsim is light (the CLI decides what to import); every public name resolves
-    code = "import sys, netsim; assert 'numpy' not in sys.modules and 'xarray' not in sys.modules"
+    heavy = ("numpy", "scipy", "numba", "xarray", *OPTIONAL_HEAVY_MODULES)
+    code = f"import sys, netsim; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
     assert dir(netsim) == sorted(netsim.__all__)
     for name in netsim.__all__:
         assert getattr(netsim, name) is not None

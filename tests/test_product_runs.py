@@ -92,3 +92,13 @@ def test_propagate_without_the_products_leaves_every_other_output_bit_for_bit(ne
     assert own and set(without) == set(every) - own
     for name, values in without.items():
         np.testing.assert_array_equal(values, every[name], err_msg=name)
+
+
+def test_the_base_case_without_the_products_leaves_every_other_output_bit_for_bit(net):
+    # what `netsim run` prints beside its tables: the totals, without the product kernels
+    every = netsim.deterministic(net)
+    without = netsim.deterministic(net, products=False)
+    layout = OutputLayout.of(net)
+    own = {*layout.product_outputs, *layout.patient_product_outputs}
+    assert own and set(without.data_vars) == set(every.data_vars) - own
+    xr.testing.assert_identical(without, every.drop_vars(sorted(own)))

@@ -41,6 +41,10 @@ def _never(args: argparse.Namespace) -> bool:
     return False
 
 
+def _default_threads(args: argparse.Namespace) -> int | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Command:
     """One verb of ``netsim``.
@@ -55,12 +59,16 @@ class Command:
         ``action(args)`` runs the command on the parsed arguments; returns the exit status.
     uses_dask : callable
         ``uses_dask(args)``: whether this invocation may need Dask.
+    threads : callable
+        ``threads(args)``: the numba threads a process of its own runs this invocation
+        on, or None for numba's default (every core).
     """
 
     name: str
     parser: Callable[[Any], Any]
     action: Callable[[argparse.Namespace], int]
     uses_dask: Callable[[argparse.Namespace], bool]
+    threads: Callable[[argparse.Namespace], int | None] = _default_threads
 
 
 COMMANDS: dict[str, Command] = {}
@@ -72,6 +80,7 @@ def command(
     parser: Callable[[Any], Any],
     *,
     uses_dask: bool | Callable[[argparse.Namespace], bool] = True,
+    threads: Callable[[argparse.Namespace], int | None] | None = None,
 ) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
     """Register the decorated function as the action of ``netsim <name>``.
 
@@ -83,6 +92,10 @@ def command(
         Adds the verb's parser to the ``netsim`` subparsers (``parser(subparsers)``).
     uses_dask : bool or callable
         Whether the command may need Dask; a callable decides from the parsed arguments.
+    threads : callable, optional
+        The numba threads for an invocation, decided from the parsed arguments (None:
+        numba's default); applied only in a process of the command's own (the console
+        script), as leaving out Dask is.
 
     Raises
     ------
@@ -94,7 +107,7 @@ def command(
     def register(action: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
         if name in COMMANDS:
             raise ValueError(f"command {name!r} is registered twice")
-        COMMANDS[name] = Command(name, parser, action, decide)
+        COMMANDS[name] = Command(name, parser, action, decide, threads or _default_threads)
         return action
 
     return register

@@ -115,12 +115,18 @@ def _inside_compiler(frame: FrameType | None) -> bool:
 def _prepare_process(args: argparse.Namespace) -> None:
     """Leave out Dask if the command cannot use it, import what every command uses
     (numpy, numba, xarray: about 150,000 objects that live until exit) and freeze it,
-    then collect garbage again."""
+    set numba's threads where the command asks for fewer, then collect garbage again."""
     if not _uses_dask(args):
         leave_out_dask()
     import netsim.present.tables
     import netsim.run.reading
     import netsim.run.simulate  # noqa: F401 - imported for their side effect, before the freeze
+
+    threads = load_commands()[args.command].threads(args)
+    if threads is not None:
+        import numba
+
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
 
     gc.freeze()
     gc.enable()

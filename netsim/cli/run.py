@@ -191,7 +191,17 @@ def _run_uses_dask(args: argparse.Namespace) -> bool:
     return bool(args.scheduler or zarr_store(args))
 
 
-@command("run", add_run_command, uses_dask=_run_uses_dask)
+def _run_threads(args: argparse.Namespace) -> int | None:
+    """One numba thread for a small run of known draws (:func:`netsim.run.planning.kernel_threads`);
+    a run to a precision, a resumed store or a cluster's run keeps numba's default."""
+    if args.precision or args.resume or args.scheduler:
+        return None
+    from netsim.run.planning import kernel_threads
+
+    return kernel_threads(DEFAULT_DRAWS if args.draws is None else args.draws)
+
+
+@command("run", add_run_command, uses_dask=_run_uses_dask, threads=_run_threads)
 def run_command(args: argparse.Namespace) -> int:
     """Run ``netsim run``; returns the exit status."""
     import netsim
@@ -304,7 +314,8 @@ def _print_run(
             f"+-{100 * dataset.attrs['precision_achieved']:.3f} % (widest 95 % interval of a "
             f"reported percentile), {met}"
         )
-    base_case = netsim.deterministic(scenario)
+    # the tables' base case is of the totals (never a product's): no product kernel for it
+    base_case = netsim.deterministic(scenario, products=False)
     print(run_summary(dataset, base_case=base_case, layout=OutputLayout.of(scenario)))
     if written:
         what = " (bands of every cell)" if dataset.attrs.get("reduce") else ""

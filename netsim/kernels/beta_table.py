@@ -23,23 +23,30 @@ dense grids, far tails included, for PERT shapes and others.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import json
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numba
 import numpy as np
 
+from netsim.defaults import cache_root
 from netsim.kernels.beta_quantile import _start_table, exact_tail_quantile, log_density
 from netsim.kernels.options import JIT_OPTIONS
 
-__all__ = ["TABLE_ERROR", "BetaTable", "beta_table", "tabled_quantile"]
+__all__ = ["TABLE_ERROR", "BetaTable", "beta_table", "build_beta_table", "tabled_quantile"]
 
 TABLE_ERROR = 1e-10  # stated relative error of a tabled quantile (x below the median, 1 - x above)
 CHECKED_ERROR = TABLE_ERROR / 4  # what every interval's midpoint must meet when built
 FIRST_NODES = 129  # nodes per half to start with; then as many as the error's h**4 law asks
 MAX_NODES = 32_769  # beyond this (extreme shapes) the exact solver is used instead (a
 # failed build then takes about 0.15 s)
+DIGEST_BYTES = 32  # a stored table ends with the SHA-256 of the numbers before it
 
 
 @numba.njit(**JIT_OPTIONS)
@@ -172,10 +179,27 @@ def beta_table(a: float, b: float) -> BetaTable:
     Nodes per half start at :data:`FIRST_NODES` and grow (at least doubling) until every interval's
     midpoint is within :data:`CHECKED_ERROR` of the exact quantile (about 1 ms for a
     PERT's shapes); a shape that needs more than :data:`MAX_NODES` gets no table.
+
+    A built table is kept in the ``beta_tables`` folder of
+    :func:`netsim.defaults.cache_root` and read back, bit for bit, by a later process:
+    building the 26 tables of the NET file took about 0.1 s of every ``netsim run`` (and
+    scipy's ``betaincinv`` for the solver's starting points), reading them a few ms. An
+    entry is keyed by the shapes, this module's and the exact solver's source and the
+    numpy, scipy and numba versions, and carries the SHA-256 of its content: one that
+    does not match is built anew, never trusted.
     """
-    a, b = float(a), float(b)
-    if not (a >= 1.0 and b >= 1.0):
-        raise ValueError(f"beta_table needs shapes >= 1, got a={a}, b={b}")
+    a, b = _shapes(a, b)
+    path = _stored_path(a, b)
+    table = _read_table(path, a, b)
+    if table is None:
+        table = build_beta_table(a, b)
+        _store_table(path, table)
+    return table
+
+
+def build_beta_table(a: float, b: float) -> BetaTable:
+    """:func:`beta_table` built here and now (the cache neither read nor written)."""
+    a, b = _shapes(a, b)
     table_log_p, lower_log_x, upper_log_y, log_beta = _start_table(a, b)
     n = FIRST_NODES
     error = np.zeros(1)
@@ -197,3 +221,69 @@ def beta_table(a: float, b: float) -> BetaTable:
         # at least doubling
         n = max(2 * n - 1, int((n - 1) * 1.25 * (worst / CHECKED_ERROR) ** 0.25) + 1)
     return BetaTable(a, b, 0, math.nan, np.zeros(2), np.zeros((2, 0)), np.zeros((2, 0)))
+
+
+def _shapes(a: float, b: float) -> tuple[float, float]:
+    """The shapes as floats; below 1 (or NaN) a ValueError (no table: the exact solver)."""
+    a, b = float(a), float(b)
+    if not (a >= 1.0 and b >= 1.0):
+        raise ValueError(f"beta_table needs shapes >= 1, got a={a}, b={b}")
+    return a, b
+
+
+def _stored_path(a: float, b: float) -> Path | None:
+    """The cache file of Beta(a, b)'s table, or None (no cache)."""
+    root = cache_root()
+    if root is None:
+        return None
+    key = json.dumps([float.hex(a), float.hex(b), _code_digest()])
+    return root / "beta_tables" / f"{hashlib.sha256(key.encode()).hexdigest()}.bin"
+
+
+@functools.cache
+def _code_digest() -> str:
+    """SHA-256 of the sources that build a table and the libraries' versions."""
+    import scipy
+
+    digest = hashlib.sha256(f"{np.__version__} {scipy.__version__} {numba.__version__}".encode())
+    for source in (Path(__file__), Path(__file__).with_name("beta_quantile.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def _read_table(path: Path | None, a: float, b: float) -> BetaTable | None:
+    """The stored table, or None (no cache, no entry, or one whose digest or layout
+    does not hold)."""
+    if path is None:
+        return None
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return None
+    body, digest = content[:-DIGEST_BYTES], content[-DIGEST_BYTES:]
+    if len(body) % 8 or hashlib.sha256(body).digest() != digest:
+        return None
+    numbers = np.frombuffer(body, dtype=np.float64)
+    nodes = int(numbers[0]) if numbers.size and math.isfinite(numbers[0]) else -1
+    if nodes < 0 or numbers.size != 4 + 4 * nodes:
+        return None
+    values = numbers[4 : 4 + 2 * nodes].reshape(2, nodes).copy()
+    slopes = numbers[4 + 2 * nodes :].reshape(2, nodes).copy()
+    return BetaTable(a, b, nodes, float(numbers[1]), numbers[2:4].copy(), values, slopes)
+
+
+def _store_table(path: Path | None, table: BetaTable) -> None:
+    """Keep a table (atomically); a cache that cannot be written is skipped: it only
+    saves time."""
+    if path is None:
+        return
+    head = np.array([table.nodes, table.checked_error, *table.spacing], dtype=np.float64)
+    body = b"".join(np.ascontiguousarray(p).tobytes() for p in (head, table.values, table.slopes))
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(body + hashlib.sha256(body).digest())
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink()

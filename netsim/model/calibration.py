@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from netsim.defaults import cache_root
 from netsim.errors import ScenarioError
 from netsim.model.arrays import expected_draw_arrays, flat_segment_index, model_arrays
 from netsim.model.funnel_targets import (
@@ -188,19 +189,12 @@ def within(target: Target, achieved: float) -> bool:
 
 
 def cache_folder() -> Path | None:
-    """Where solved calibrations are kept: ``$NETSIM_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/netsim``, else ``~/.cache/netsim``; None when
+    """Where solved calibrations are kept: the ``calibration`` folder of
+    :func:`netsim.defaults.cache_root` (``$NETSIM_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/netsim``, else ``~/.cache/netsim``); None when
     ``NETSIM_CACHE_DIR`` is set empty, or there is no home folder (no cache)."""
-    configured = os.environ.get("NETSIM_CACHE_DIR")
-    if configured is not None:
-        return Path(configured) / "calibration" if configured else None
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
-        try:
-            base = Path.home() / ".cache"
-        except RuntimeError:  # no HOME and no password entry (some containers)
-            return None
-    return Path(base) / "netsim" / "calibration"
+    root = cache_root()
+    return None if root is None else root / "calibration"
 
 
 @functools.cache

@@ -18,8 +18,10 @@ from netsim.model.layout import OutputLayout
 __all__ = [
     "FALLBACK_MEMORY",
     "MEMORY_SHARE",
+    "ONE_THREAD_DRAWS",
     "RunPlan",
     "check_fits_in_memory",
+    "kernel_threads",
     "memory_budget",
     "plan_run",
 ]
@@ -27,6 +29,8 @@ __all__ = [
 MEMORY_SHARE = 0.25  # of this machine's memory a cube may take before a run reduces to bands
 FALLBACK_MEMORY = 4.0e9  # bytes assumed where the machine's memory cannot be read
 STRATEGIES = ("memory", "reduced", "zarr", "precision")
+# a run of at most this many draws runs its kernels on one thread (kernel_threads)
+ONE_THREAD_DRAWS = 2_048
 STORE_COMPRESSION = 2.0  # a store's cube compresses this well at best (float32 draws)
 
 
@@ -73,6 +77,21 @@ class RunPlan:
     cube_bytes: int
     budget: float
     note: str = ""
+
+
+def kernel_threads(draws: int) -> int | None:
+    """The numba threads a run of ``draws`` draws should use: one for a small run
+    (at most :data:`ONE_THREAD_DRAWS`), else None (numba's default, every core).
+
+    A parallel kernel call waits for every thread of numba's pool to join. On an idle
+    machine that costs microseconds, but where other processes share the cores each call
+    waits for a time slice: a region-sum call on 1,000 draws of the NET file took 24 to
+    32 ms on 2 threads and 1.2 ms on one, on this 2-core machine under load 8 (measured),
+    and a 1,000-draw ``netsim run`` makes about 20 such calls. A run this small has at
+    most about 30 ms of kernel work on one thread, so on an idle machine one thread
+    costs it at most that much more; results do not depend on the threads (bit for bit,
+    tests/test_invariants.py)."""
+    return 1 if draws <= ONE_THREAD_DRAWS else None
 
 
 def sobol_balance_note(draws: int, sampler: str) -> str:

@@ -141,8 +141,10 @@ def record_run(
     draws, seed, sampler
         As :func:`netsim.simulate`; the draws are the same, bit for bit.
     bands : bool
-        Fold every cell into histograms for the bands of every output (a record to be
-        written); False keeps only what the printed tables need.
+        A record to be written: fold every cell into histograms for the bands of every
+        output and keep the checksum of each output's cells. False keeps only what the
+        printed tables need (the inputs and the kept sums, no ``output_checksum``): a
+        run that writes nothing neither loads nor runs the checksum's kernel.
     q, confidence
         The bands' quantiles and their intervals' confidence.
     progress : callable, optional
@@ -202,12 +204,13 @@ def _record(
     inputs = np.empty((draws, len(layout.parameters)))
     kept = kept_sums(layout)
     sums = {key: np.empty((draws, *layout.shape(*key))) for key in kept}
-    checksums = np.zeros((len(ranges), len(layout.outputs), 2), dtype=np.uint64)
+    checksums = np.zeros((len(ranges), len(layout.outputs), 2), dtype=np.uint64) if bands else None
     cells = CellLayout(layout, BAND_LEVELS) if bands else None
     summary: BandSummary | None = None
     for index, (a, b) in enumerate(ranges):
         inputs[a:b], arrays = fetch(a, b)
-        checksums[index] = output_checksums(layout, arrays)
+        if checksums is not None:
+            checksums[index] = output_checksums(layout, arrays)
         if cells is not None:
             if summary is None:  # the first chunk is the pilot: it fixes the bins
                 summary = cells.pilot_summary(arrays, DEFAULT_BINS, as_quantiles(q))
@@ -240,7 +243,7 @@ def _labelled(
     layout: OutputLayout,
     inputs: np.ndarray,
     sums: dict[tuple[str, str], np.ndarray],
-    checksums: np.ndarray,
+    checksums: np.ndarray | None,
     attrs: dict[str, Any],
 ) -> xr.Dataset:
     draws = inputs.shape[0]
@@ -264,6 +267,8 @@ def _labelled(
             values,
             {"units": unit, "long_name": f"{output} summed {where}, every draw"},
         )
+    if checksums is None:  # a record that is not written (a run that only prints)
+        return xr.Dataset(variables, coords=coords, attrs=attrs)
     # the bits of each unsigned 64-bit sum, as a signed integer every NetCDF reader takes
     variables["output_checksum"] = (
         ("checksum_chunk", "output", "checksum_part"),
