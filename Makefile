@@ -2,12 +2,17 @@
 #   make run   creates .venv if missing, installs netsim, runs the NET scenario, prints its bands
 #   make test  the same set-up, then lint and the whole test suite
 #   make test-fast  lint and the tests not marked slow (no end-to-end runs: a few minutes)
+#   (both on every core; WORKERS=0 runs them in one process, WORKERS=N on N)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DRAWS ?= 20000
 OUT ?= out/net_market.nc
+# the tests run spread over the machine's cores (pytest-xdist): a worker that is done takes
+# a test from the others' queues, so the long end-to-end tests do not end the run alone
+WORKERS ?= auto
+PYTEST_PARALLEL := -n $(WORKERS) --dist worksteal
 
 .PHONY: run test test-fast lint format bench clean chromium
 
@@ -32,12 +37,12 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix netsim tests benchmarks
 
 test: $(STAMP) lint chromium
-	$(BIN)/python -m pytest -q -rs
+	$(BIN)/python -m pytest -q -rs $(PYTEST_PARALLEL)
 
 # the tests not marked slow: every module's own tests, without the end-to-end ones (through
 # the command line, subprocesses, browsers or clusters); the slowest 30 are listed
 test-fast: $(STAMP) lint
-	$(BIN)/python -m pytest -q -rs -m "not slow" --durations=30
+	$(BIN)/python -m pytest -q -rs $(PYTEST_PARALLEL) -m "not slow" --durations=30
 
 # the report test renders HTML in headless Chromium: install it where we can (Debian, root)
 chromium:

@@ -317,6 +317,35 @@ def test_dask_run_survives_a_killed_worker(cluster, net):
         np.testing.assert_array_equal(remote[name].values, local[name].values)
 
 
+@pytest.mark.slow
+def test_dask_run_survives_losing_every_copy_of_the_scenario(cluster, net):
+    """Every worker holding the scenario (the argument all chunks share) killed mid-run:
+    scattered, it was lost for good and the run failed with a cancelled future; as a
+    task of its own the scheduler computes it again."""
+    local = netsim.simulate(net, 3000, seed=13, chunk_size=250)
+    pids = cluster.run(os.getpid)
+    killed = threading.Event()
+
+    def kill_the_scenario_s_holders(done):
+        if killed.is_set():
+            return
+        holders = {
+            worker
+            for key, workers in cluster.who_has().items()
+            if not str(key).startswith("compute_chunk")
+            for worker in workers
+        }
+        for worker in holders:
+            os.kill(pids[worker], signal.SIGKILL)
+        killed.set()
+
+    remote = netsim.simulate(
+        net, 3000, seed=13, chunk_size=250, client=cluster, progress=kill_the_scenario_s_holders
+    )
+    assert killed.is_set()
+    np.testing.assert_array_equal(remote["total"].values, local["total"].values)
+
+
 def test_propagate_is_thread_safe_and_reuses_buffers(net):
     inputs = [netsim.sample_inputs(net, 1500, seed=s) for s in range(4)]
     expected = [netsim.propagate(net, x, as_arrays=True)["total"] for x in inputs]

@@ -23,6 +23,11 @@ def worker_count(client: Any) -> int:
     return max(1, len(client.scheduler_info().get("workers", {})))
 
 
+def _shared_value(value: Any) -> Any:
+    """The task that holds an argument common to every task (see ``fan_out``)."""
+    return value
+
+
 def fan_out(
     client: Any,
     function: Callable[..., Any],
@@ -46,7 +51,11 @@ def fan_out(
     """
     from dask.distributed import as_completed
 
-    sent = tuple(client.scatter(value, broadcast=True) for value in shared)
+    # Each shared argument is a task of its own, not scattered data: the scheduler keeps
+    # a task's recipe and computes it again when every worker holding its result is lost,
+    # whereas scattered data is gone for good (and the scheduler's memory manager drops
+    # the extra copies a broadcast made, so a single killed worker could take it).
+    sent = tuple(client.submit(_shared_value, value, pure=False) for value in shared)
     limit = IN_FLIGHT_PER_WORKER * worker_count(client)
     pending = iter(tasks)
     running: dict[str, tuple[Any, ...]] = {}
