@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from math import factorial
 from typing import Any
 
-import numba
 import numpy as np
 import xarray as xr
 
@@ -370,18 +369,9 @@ class _KernelModel:
                 np.empty((*shape[:2], regions, *shape[3:])),
                 np.empty(shape[:2] + shape[3:]),
             )
-        # on one thread: the sums read the cube once, and a parallel region after every
-        # evaluation waits for a descheduled thread on busy cores (the NET file's Sobol run
-        # at n = 4,096 took 2.7x the kernel time of its evaluations with parallel sums,
-        # 2.1x with these, medians of 7 in alternation beside other work on 2 cores)
-        threads = numba.get_num_threads()
-        numba.set_num_threads(1)
-        try:
-            by_region, world = sum_countries(
-                values, 2, self.layout.region_index, len(self.layout.regions), out=self.sums
-            )
-        finally:
-            numba.set_num_threads(threads)
+        by_region, world = sum_countries(
+            values, 2, self.layout.region_index, len(self.layout.regions), out=self.sums
+        )
         return by_region if self.by == "region" else world
 
 
