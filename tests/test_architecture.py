@@ -21,7 +21,14 @@ PACKAGE = Path(netsim.__file__).parent
 
 # the layers, bottom first: a module may import its own layer and the layers below
 LAYERS = (
-    ("netsim", "netsim.errors", "netsim.defaults", "netsim.output_files", "netsim.xarray_setup"),
+    (
+        "netsim",
+        "netsim.errors",
+        "netsim.defaults",
+        "netsim.cache_files",
+        "netsim.output_files",
+        "netsim.xarray_setup",
+    ),
     ("netsim.kernels",),
     ("netsim.stats",),
     ("netsim.scenario",),

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import netsim
+from netsim.cache_files import read_entry, store_entry
 from netsim.errors import ScenarioError
 
 from .conftest import NET_CONFIG
@@ -174,7 +175,7 @@ def test_a_damaged_memo_is_solved_again(tmp_path, monkeypatch):
     solver = _CountingSolver(monkeypatch)
     solved = netsim.load_scenario(NET_CONFIG)
     (entry,) = (tmp_path / "calibration").glob("*.json")
-    good = json.loads(entry.read_text())
+    good = json.loads(read_entry(entry))
     edited = {**good, "solution": [v * 1.5 for v in good["solution"]]}  # well formed, wrong
     non_finite = {**good, "solution": [float("nan")] * len(good["solution"])}
     damages = (
@@ -185,11 +186,13 @@ def test_a_damaged_memo_is_solved_again(tmp_path, monkeypatch):
         json.dumps(non_finite),
     )
     for damage in damages:
-        entry.write_text(damage)
+        entry.write_text(damage)  # no SHA-256 of its content: refused unread
         assert _parameters(netsim.load_scenario(NET_CONFIG)) == _parameters(solved)
-    assert solver.calls == 1 + len(damages)
+        store_entry(entry, damage.encode())  # its digest matches: the content itself is checked
+        assert _parameters(netsim.load_scenario(NET_CONFIG)) == _parameters(solved)
+    assert solver.calls == 1 + 2 * len(damages)
     assert _parameters(netsim.load_scenario(NET_CONFIG)) == _parameters(solved)
-    assert solver.calls == 1 + len(damages)  # the last solve rewrote a good entry
+    assert solver.calls == 1 + 2 * len(damages)  # the last solve rewrote a good entry
 
 
 @pytest.mark.slow

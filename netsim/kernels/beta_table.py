@@ -23,19 +23,15 @@ dense grids, far tails included, for PERT shapes and others.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import hashlib
-import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numba
 import numpy as np
 
-from netsim.defaults import cache_root
+from netsim.cache_files import code_digest, entry_path, read_entry, store_entry
 from netsim.kernels.beta_quantile import _start_table, exact_tail_quantile, log_density
 from netsim.kernels.options import JIT_OPTIONS
 
@@ -46,7 +42,6 @@ CHECKED_ERROR = TABLE_ERROR / 4  # what every interval's midpoint must meet when
 FIRST_NODES = 129  # nodes per half to start with; then as many as the error's h**4 law asks
 MAX_NODES = 32_769  # beyond this (extreme shapes) the exact solver is used instead (a
 # failed build then takes about 0.15 s)
-DIGEST_BYTES = 32  # a stored table ends with the SHA-256 of the numbers before it
 
 
 @numba.njit(**JIT_OPTIONS)
@@ -233,35 +228,21 @@ def _shapes(a: float, b: float) -> tuple[float, float]:
 
 def _stored_path(a: float, b: float) -> Path | None:
     """The cache file of Beta(a, b)'s table, or None (no cache)."""
-    root = cache_root()
-    if root is None:
-        return None
-    key = json.dumps([float.hex(a), float.hex(b), _code_digest()])
-    return root / "beta_tables" / f"{hashlib.sha256(key.encode()).hexdigest()}.bin"
+    return entry_path("beta_tables", [float.hex(a), float.hex(b), _code_digest()], ".bin")
 
 
 @functools.cache
 def _code_digest() -> str:
     """SHA-256 of the sources that build a table and the libraries' versions."""
-    import scipy
-
-    digest = hashlib.sha256(f"{np.__version__} {scipy.__version__} {numba.__version__}".encode())
-    for source in (Path(__file__), Path(__file__).with_name("beta_quantile.py")):
-        digest.update(source.read_bytes())
-    return digest.hexdigest()
+    here = Path(__file__)
+    return code_digest((here, here.with_name("beta_quantile.py")), ("numpy", "scipy", "numba"))
 
 
 def _read_table(path: Path | None, a: float, b: float) -> BetaTable | None:
     """The stored table, or None (no cache, no entry, or one whose digest or layout
     does not hold)."""
-    if path is None:
-        return None
-    try:
-        content = path.read_bytes()
-    except OSError:
-        return None
-    body, digest = content[:-DIGEST_BYTES], content[-DIGEST_BYTES:]
-    if len(body) % 8 or hashlib.sha256(body).digest() != digest:
+    body = read_entry(path)
+    if body is None or len(body) % 8:
         return None
     numbers = np.frombuffer(body, dtype=np.float64)
     nodes = int(numbers[0]) if numbers.size and math.isfinite(numbers[0]) else -1
@@ -273,17 +254,9 @@ def _read_table(path: Path | None, a: float, b: float) -> BetaTable | None:
 
 
 def _store_table(path: Path | None, table: BetaTable) -> None:
-    """Keep a table (atomically); a cache that cannot be written is skipped: it only
-    saves time."""
-    if path is None:
-        return
+    """Keep a table (atomically, with its SHA-256); skipped when there is no cache."""
     head = np.array([table.nodes, table.checked_error, *table.spacing], dtype=np.float64)
-    body = b"".join(np.ascontiguousarray(p).tobytes() for p in (head, table.values, table.slopes))
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_bytes(body + hashlib.sha256(body).digest())
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
+    store_entry(
+        path,
+        b"".join(np.ascontiguousarray(p).tobytes() for p in (head, table.values, table.slopes)),
+    )

@@ -32,18 +32,16 @@ the same entry, after the growth parameters, and checked against their targets o
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
-import hashlib
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from netsim.cache_files import code_digest, entry_path, read_entry, store_entry
 from netsim.defaults import cache_root
 from netsim.errors import ScenarioError
 from netsim.model.arrays import expected_draw_arrays, flat_segment_index, model_arrays
@@ -69,6 +67,7 @@ __all__ = [
 ]
 
 SOLVER_OPTIONS = {"method": "trf", "x_scale": 0.01, "xtol": 1e-14, "ftol": 1e-14, "gtol": 1e-14}
+MEMO_FOLDER = "calibration"  # the cache folder of solved calibrations
 UNDEFINED_RESIDUAL = 1e12  # the miss of a trial point whose base case is not finite
 
 
@@ -194,56 +193,39 @@ def cache_folder() -> Path | None:
     ``$XDG_CACHE_HOME/netsim``, else ``~/.cache/netsim``); None when
     ``NETSIM_CACHE_DIR`` is set empty, or there is no home folder (no cache)."""
     root = cache_root()
-    return None if root is None else root / "calibration"
+    return None if root is None else root / MEMO_FOLDER
 
 
 @functools.cache
 def _code_digest() -> str:
-    """SHA-256 of netsim's own source files and the numpy and scipy versions: a
-    solution is reused only by the code (and libraries) that solved it."""
-    import scipy
-
-    digest = hashlib.sha256(f"{np.__version__} {scipy.__version__}".encode())
-    for source in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(source.name.encode())
-        digest.update(source.read_bytes())
-    return digest.hexdigest()
+    """SHA-256 of netsim's model sources and the numpy and scipy versions: a solution is
+    reused only by the code (and libraries) that solved it."""
+    return code_digest(sorted(Path(__file__).parent.glob("*.py")), ("numpy", "scipy"))
 
 
 def _solution_file(scenario: Scenario, names: list[str]) -> Path | None:
-    folder = cache_folder()
-    if folder is None:
-        return None
-    key = json.dumps([scenario.document_hash, names, SOLVER_OPTIONS, _code_digest()])
-    return folder / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
+    key = [scenario.document_hash, names, SOLVER_OPTIONS, _code_digest()]
+    return entry_path(MEMO_FOLDER, key, ".json")
 
 
 def _cached_solution(path: Path | None, names: list[str]) -> np.ndarray | None:
-    """The memoised solution, or None (no cache, no entry, or an unreadable one)."""
-    if path is None:
+    """The memoised solution, or None (no cache, no entry, or one that does not check)."""
+    body = read_entry(path)
+    if body is None:
         return None
     try:
-        entry = json.loads(path.read_text())
+        entry = json.loads(body)
         if entry["unknowns"] == names and len(entry["solution"]) == len(names):
             return np.array([float(v) for v in entry["solution"]], dtype=np.float64)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         pass
     return None
 
 
 def _remember_solution(path: Path | None, names: list[str], x: np.ndarray) -> None:
-    """Store a solution (atomically; float repr round-trips exactly). A cache that
-    cannot be written is skipped: it only saves time."""
-    if path is None:
-        return
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(json.dumps({"unknowns": names, "solution": [float(v) for v in x]}))
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
+    """Store a solution (float repr round-trips exactly); skipped when there is no cache."""
+    entry = {"unknowns": names, "solution": [float(v) for v in x]}
+    store_entry(path, json.dumps(entry).encode())
 
 
 def _solve(scenario: Scenario, names: list[str]) -> np.ndarray:
