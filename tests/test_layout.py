@@ -46,6 +46,9 @@ def test_a_run_s_layout_read_back_is_its_scenario_s(net, net_run):
     for field in dataclasses.fields(OutputLayout):
         if field.name != "provenance":
             assert getattr(read, field.name) == getattr(made, field.name), field.name
+    # the provenance the scenario gives is read back whole (a layout read from a run and
+    # written again, as a resumed or reduced run does, must not lose any of it)
+    assert read.provenance == made.provenance
 
 
 def test_the_headline_tables_need_draws(net):

@@ -75,6 +75,7 @@ PROVENANCE_ATTRS = (
     "calibration",
     "netsim_version",
     "units",
+    "calibration_used",
 )
 
 
