@@ -37,7 +37,7 @@ from netsim.analyze.saltelli import DEFAULT_BLOCKS, sobol_indices
 from netsim.errors import ScenarioError
 from netsim.model.arrays import expected_draw_arrays, override_rows
 from netsim.model.layout import OutputLayout, sum_countries
-from netsim.model.propagate import propagate, run_kernel
+from netsim.model.propagate import propagate, propagate_region_sums, run_kernel
 from netsim.sampling.copula import correlate_uniforms
 from netsim.scenario.schema import Scenario
 
@@ -320,7 +320,9 @@ class _KernelModel:
     their region sums are written into the same arrays each time (fresh ones cost their
     page faults: most of a Sobol run's time beyond the kernel); each result is only valid
     until the next call (:func:`netsim.analyze.saltelli.sobol_indices` keeps a copy of the
-    one it needs longer)."""
+    one it needs longer). A top-down output summed by region or worldwide comes from
+    :func:`netsim.model.propagate.propagate_region_sums`: the same sums, bit for bit,
+    without writing the output's cells and reading them back."""
 
     def __init__(self, scenario: Scenario, output: str, by: str, used: list[int]):
         self.scenario, self.output, self.by, self.used = scenario, output, by, used
@@ -338,9 +340,12 @@ class _KernelModel:
         n = x.shape[0]
         if self.rows.shape[0] != n:
             self.rows = np.repeat(self.points[None, :], n, axis=0)
-            self.buffers = self.layout.allocate(n, np.float64, self.computed)
-            self.sums = None
+            self.buffers, self.sums = {}, None
         self.rows[:, self.used] = x  # the other columns stay at their point values
+        if self.by != "country" and self.output in self.layout.top_down_outputs:
+            return self._region_sums()
+        if not self.buffers:
+            self.buffers = self.layout.allocate(n, np.float64, self.computed)
         arrays = propagate(  # designed from the scenario's own distributions: within
             self.scenario,
             self.rows,
@@ -362,17 +367,34 @@ class _KernelModel:
         values = arrays[self.output]
         if self.by == "country":
             return values
+        by_region, world = sum_countries(
+            values, 2, self.layout.region_index, len(self.layout.regions), out=self._sum_arrays()
+        )
+        return by_region if self.by == "region" else world
+
+    def _sum_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The (by_region, world) arrays every evaluation's sums are written into."""
         if self.sums is None:
-            shape = values.shape
+            shape = (self.rows.shape[0], *self.layout.shape(self.output))
             regions = len(self.layout.regions)
             self.sums = (
                 np.empty((*shape[:2], regions, *shape[3:])),
                 np.empty(shape[:2] + shape[3:]),
             )
-        by_region, world = sum_countries(
-            values, 2, self.layout.region_index, len(self.layout.regions), out=self.sums
+        return self.sums
+
+    def _region_sums(self) -> xr.DataArray | np.ndarray:
+        """The output of the current rows, summed by region or worldwide in the kernel."""
+        by_region, world = propagate_region_sums(
+            self.scenario, self.rows, self.output, self._sum_arrays()
         )
-        return by_region if self.by == "region" else world
+        values = by_region if self.by == "region" else world
+        if self.labelled:
+            return values
+        self.labelled = True  # the labels of the old path's first evaluation, on one draw
+        one_draw = self.layout.allocate(1, np.float64, (self.output,))
+        template = self.layout.aggregate_arrays(one_draw, self.output, self.by)
+        return xr.DataArray(values, dims=template.dims, coords=template.coords)
 
 
 def sobol(

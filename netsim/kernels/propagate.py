@@ -9,10 +9,11 @@ not find fails when the kernel compiles.
 Each block of eight draws goes through the same stages, in this order (each marked by
 a comment below): gather the draws into lanes; start every path (noise, event shocks,
 base-year values); add the drivers; evolve the segment shares and the events' effect;
-grow the countries; write the cube. The stages stay in one loop body: as separate
-functions they cost 4 to 7 % (numba passes the tuples of arrays to each call, and
-``inline="always"`` miscompiled them inside the parallel loop). Eight draws are
-computed side by side as one SIMD lane vector (:mod:`netsim.kernels.lanes`); each lane
+grow the countries; write the cube (or, for :func:`propagate_region_sums_kernel`, sum
+one output's cells into regions and the world instead). The stages stay in one loop
+body: as separate functions they cost 4 to 7 % (numba passes the tuples of arrays to
+each call, and ``inline="always"`` miscompiled them inside the parallel loop). Eight
+draws are computed side by side as one SIMD lane vector (:mod:`netsim.kernels.lanes`); each lane
 performs exactly the operations, in the order, that one draw on its own would, so a
 draw's outputs do not depend on its neighbours, the chunking or the threads (the
 pinned digest in ``tests/test_regression.py``).
@@ -28,8 +29,16 @@ from numba import prange
 
 from netsim.kernels.lanes import LANES, broadcast, clip, load, store, store_products_transposed
 from netsim.kernels.options import JIT_OPTIONS
+from netsim.kernels.regions import region_members
 
-__all__ = ["DrawArrays", "ModelArrays", "propagate_kernel", "write_cells"]
+__all__ = [
+    "DrawArrays",
+    "ModelArrays",
+    "propagate_kernel",
+    "propagate_region_sums_kernel",
+    "sum_cells_by_region",
+    "write_cells",
+]
 
 DRAWS_PER_TASK = 64  # draws handled by one parallel task, sharing its scratch arrays
 
@@ -147,7 +156,57 @@ def write_cells(
             out[first + lane, f] = value_rows[value_of[f], lane] * share_rows[share_of[f], lane]
 
 
-@numba.njit(parallel=True, **JIT_OPTIONS)
+@numba.njit(**JIT_OPTIONS)
+def sum_cells_by_region(
+    by_region,
+    world,
+    first,
+    n_lanes,
+    value_rows,
+    share_rows,
+    region_of,
+    members,
+    starts,
+    share_from,
+    year_step,
+    region_step,
+    lane_sum,
+):  # pragma: no cover - compiled
+    """One output's cells of a block of draws summed into regions and the world, the cells
+    formed as :func:`write_cells` forms them and added as
+    :func:`netsim.kernels.regions.region_sum_kernel` adds them (from 0, countries in their
+    order), so every sum is the same bit for bit, and no cell goes through memory.
+
+    ``by_region[first + l, t, r, j]`` sums ``value_rows[t * C + c, l] * share_rows[h, l]``
+    over region ``r``'s countries ``c``, with ``h = share_from + j + t * year_step + r *
+    region_step`` (the share row of that cell: ``total``'s cells take the row of ones,
+    ``year_step = region_step = 0``); ``world[first + l, t, j]`` sums every country.
+    ``lane_sum`` is scratch of :data:`LANES` values.
+    """
+    n_years, n_regions, width = by_region.shape[1], by_region.shape[2], by_region.shape[3]
+    n_countries = region_of.shape[0]
+    for t in range(n_years):
+        row = t * n_countries
+        for j in range(width):
+            share_row = share_from + j + t * year_step
+            world_sum = broadcast(0.0)
+            for c in range(n_countries):
+                share = load(share_rows[share_row + region_of[c] * region_step])
+                world_sum += load(value_rows[row + c]) * share
+            store(lane_sum, world_sum)
+            for lane in range(n_lanes):
+                world[first + lane, t, j] = lane_sum[lane]
+            for r in range(n_regions):
+                share = load(share_rows[share_row + r * region_step])
+                part = broadcast(0.0)
+                for i in range(starts[r], starts[r + 1]):
+                    part += load(value_rows[row + members[i]]) * share
+                store(lane_sum, part)
+                for lane in range(n_lanes):
+                    by_region[first + lane, t, r, j] = lane_sum[lane]
+
+
+@numba.njit(**JIT_OPTIONS)
 def propagate_kernel(model, draws, total, by_axis):  # pragma: no cover - compiled
     """Propagate every draw through years, countries and segments.
 
@@ -162,6 +221,41 @@ def propagate_kernel(model, draws, total, by_axis):  # pragma: no cover - compil
     by_axis : tuple of ndarray, each shape (draw, year, country, segment of that axis)
         Outputs, C-contiguous, one per axis; each sums to ``total`` over its segments.
     """
+    _propagate(model, draws, total, by_axis, -1, np.empty((0, 0, 0, 0)), np.empty((0, 0, 0)))
+
+
+@numba.njit(**JIT_OPTIONS)
+def propagate_region_sums_kernel(
+    model, draws, output, by_region, world
+):  # pragma: no cover - compiled
+    """Every draw's region and world sums of one output, without its cells.
+
+    The sums are those :func:`netsim.kernels.regions.region_sum_kernel` gives of the
+    float64 cube :func:`propagate_kernel` writes, bit for bit, but each block of draws
+    sums its cells while they are in registers: the cube is never written to memory nor
+    read back (the work a scenario's Sobol run repeats for every evaluation).
+
+    Parameters
+    ----------
+    model : ModelArrays
+    draws : DrawArrays
+    output : int
+        0 for ``total``, ``a + 1`` for the outputs of axis ``a``.
+    by_region : ndarray of float64, shape (draw, year, region, segment of that axis)
+        Overwritten; ``total``'s sums have one segment.
+    world : ndarray of float64, shape (draw, year, segment of that axis)
+        Overwritten.
+    """
+    _propagate(
+        model, draws, np.empty((0, 0, 0)), (np.empty((0, 0, 0, 0)),), output, by_region, world
+    )
+
+
+@numba.njit(parallel=True, **JIT_OPTIONS)
+def _propagate(model, draws, total, by_axis, summed, by_region, world):  # pragma: no cover
+    """The kernels' one loop nest: with ``summed`` < 0 it writes the cube ``total`` and
+    ``by_axis`` (:func:`propagate_kernel`), otherwise the region and world sums of output
+    ``summed`` (:func:`propagate_region_sums_kernel`)."""
     # the contract: every field by name (a missing one fails at compile time)
     base_value, region_of, baseline = model.base_value, model.region_of, model.baseline
     forecast_years, ramp_onset = model.forecast_years, model.ramp_onset
@@ -186,7 +280,12 @@ def propagate_kernel(model, draws, total, by_axis):  # pragma: no cover - compil
     tilts_from, tilt_of = _tilts_by_segment(tilt_segment, n_segments)
     cell_start, value_of, share_of = _cube_cells(n_years, n_regions, region_of, axis_start)
     n_share_rows = n_regions * n_years * n_segments
-    total_rows = total.reshape((n_draws, n_years * n_countries))
+    members, starts = region_members(region_of, n_regions)
+    # the share row of the summed output's first cell, and its steps by year and region
+    share_from, year_step, region_step = n_share_rows, 0, 0  # total: the row of ones
+    if summed > 0:
+        share_from = axis_start[summed - 1]
+        year_step, region_step = n_segments, n_years * n_segments
     n_tasks = (n_draws + DRAWS_PER_TASK - 1) // DRAWS_PER_TASK
     for task in prange(n_tasks):
         # this block's inputs, gathered lane by lane
@@ -203,6 +302,7 @@ def propagate_kernel(model, draws, total, by_axis):  # pragma: no cover - compil
         share_rows = np.empty((n_share_rows + 1, LANES))
         store(share_rows[n_share_rows], broadcast(1.0))
         value_rows = np.empty((n_years * n_countries, LANES))  # (year, country)
+        lane_sum = np.empty(LANES)
         task_end = min(n_draws, (task + 1) * DRAWS_PER_TASK)
         for first in range(task * DRAWS_PER_TASK, task_end, LANES):
             # stage 1, gather the draws into lanes: lane l computes draw first + l; a
@@ -291,10 +391,28 @@ def propagate_kernel(model, draws, total, by_axis):  # pragma: no cover - compil
                     here = t * n_countries + c
                     store(value_rows[here + n_countries], load(value_rows[here]) * growth)
 
-            # stage 6, the cube: total, then each axis as value x share
+            # stage 6, the cube: total, then each axis as value x share; or one output's
+            # sums by region and worldwide
             n_lanes = min(LANES, task_end - first)
+            if summed >= 0:
+                sum_cells_by_region(
+                    by_region,
+                    world,
+                    first,
+                    n_lanes,
+                    value_rows,
+                    share_rows,
+                    region_of,
+                    members,
+                    starts,
+                    share_from,
+                    year_step,
+                    region_step,
+                    lane_sum,
+                )
+                continue
             write_cells(
-                total_rows,
+                total.reshape((n_draws, n_years * n_countries)),
                 first,
                 n_lanes,
                 value_rows,

@@ -15,7 +15,7 @@ import xarray as xr
 from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.kernels.funnel import funnel_kernel
-from netsim.kernels.propagate import propagate_kernel
+from netsim.kernels.propagate import propagate_kernel, propagate_region_sums_kernel
 from netsim.model.arguments import check_dtype, check_out, check_real, whole_number
 from netsim.model.arrays import (
     DrawArrays,
@@ -30,7 +30,7 @@ from netsim.model.products import run_product_kernels
 from netsim.model.row_checks import check_rows
 from netsim.scenario.schema import Scenario
 
-__all__ = ["deterministic", "propagate", "run_kernel"]
+__all__ = ["deterministic", "propagate", "propagate_region_sums", "run_kernel"]
 
 
 def deterministic(
@@ -81,6 +81,50 @@ def run_kernel(
     out = OutputLayout.of(scenario).allocate(draws.draws, dtype)
     _propagate_rows(scenario, draws, out, slice(None))
     return out
+
+
+def propagate_region_sums(
+    scenario: Scenario, rows: np.ndarray, output: str, out: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """One top-down output of designed rows, summed into regions and the world, without
+    its cells: the sums :func:`netsim.model.layout.sum_countries` gives of
+    :func:`propagate`'s float64 output, bit for bit, at the cost of the kernel alone
+    (its cells are summed while they are in registers, never written to memory).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    rows : ndarray (draws, P)
+        Input values, columns in ``scenario.parameter_names`` order, already checked (as
+        :func:`propagate`'s ``check=False``).
+    output : str
+        ``total`` or ``by_<axis>``.
+    out : (by_region, world)
+        C-contiguous float64 arrays, shapes (draw, year, region[, segment]) and (draw,
+        year[, segment]), overwritten.
+
+    Returns
+    -------
+    by_region, world : ndarray
+        ``out``.
+    """
+    layout = OutputLayout.of(scenario)
+    if output not in layout.top_down_outputs:
+        raise ScenarioError(
+            f"output {output!r} is not one of the top-down outputs "
+            f"{', '.join(layout.top_down_outputs)}"
+        )
+    draws = draw_arrays(scenario, rows, products=False)
+    by_region, world = out
+    n, years, regions = by_region.shape[:3]
+    propagate_region_sums_kernel(
+        model_arrays(scenario),
+        draws,
+        layout.top_down_outputs.index(output),
+        by_region.reshape((n, years, regions, -1)),
+        world.reshape((n, years, -1)),
+    )
+    return by_region, world
 
 
 def _propagate_rows(
