@@ -304,13 +304,18 @@ def test_sobol_estimates_are_unbiased_and_as_accurate_as_salib(reference, n):
         assert np.all(log_ratio <= 3 * spread), (name, np.exp(log_ratio), np.exp(3 * spread))
 
 
+def _kernel_inputs(seed: int, rows: int, cells: int) -> tuple[np.ndarray, ...]:
+    """Random centred base outputs, a group's outputs and the centre, as the kernels take them."""
+    rng = np.random.default_rng(seed)
+    centred_a, centred_b = rng.normal(size=(2, rows, cells))
+    f_ab = rng.normal(size=(rows, cells)) * 3.0 + 1.0
+    return centred_a, centred_b, f_ab, rng.normal(size=cells)
+
+
 def test_the_moments_kernel_equals_numpy_sums():
     """The one-pass kernel of a group's products of row terms against numpy's sums."""
-    rng = np.random.default_rng(4)
     blocks, rows, cells = 4, 16, 5
-    centred_a, centred_b = rng.normal(size=(2, blocks * rows, cells))
-    f_ab = rng.normal(size=(blocks * rows, cells)) * 3.0 + 1.0
-    center = rng.normal(size=cells)
+    centred_a, centred_b, f_ab, center = _kernel_inputs(4, blocks * rows, cells)
     moments = np.empty((blocks, len(MOMENTS), cells))
     saltelli_group_moments_kernel(centred_a, centred_b, f_ab, center, moments)
     d = (f_ab - center) - centred_a
@@ -328,11 +333,8 @@ def test_the_moments_kernel_equals_numpy_sums():
 
 def test_the_sums_kernel_equals_numpy_sums():
     """The one-pass kernel of a group's sums against numpy's sums of the same products."""
-    rng = np.random.default_rng(3)
     blocks, rows, cells = 4, 16, 5
-    centred_a, centred_b = rng.normal(size=(2, blocks * rows, cells))
-    f_ab = rng.normal(size=(blocks * rows, cells)) * 3.0 + 1.0
-    center = rng.normal(size=cells)
+    centred_a, centred_b, f_ab, center = _kernel_inputs(3, blocks * rows, cells)
     sums = [np.empty((blocks, cells)) for _ in range(3)]
     saltelli_group_sums_kernel(centred_a, centred_b, f_ab, center, *sums)
     d = ((f_ab - center) - centred_a).reshape(blocks, rows, cells)
