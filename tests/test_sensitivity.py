@@ -16,9 +16,13 @@ from scipy import stats
 import netsim
 from netsim.analytic import ishigami, sobol_g
 from netsim.analyze import sensitivity
-from netsim.analyze.saltelli import sobol_indices
+from netsim.analyze.saltelli import SaltelliSums, _jackknife_spread, _ratios, sobol_indices
 from netsim.errors import ScenarioError
-from netsim.kernels.saltelli import saltelli_group_sums_kernel
+from netsim.kernels.saltelli import (
+    MOMENTS,
+    saltelli_group_moments_kernel,
+    saltelli_group_sums_kernel,
+)
 from netsim.scenario.distributions import Distribution
 
 
@@ -186,8 +190,7 @@ def test_sobol_intervals_cover_the_exact_indices_over_seeds(reference, n):
     less three binomial standard deviations of 200 seeds (0.876), and 0.95 on average
     over the indices, less three standard deviations of all their seeds together. The
     blocks of one scrambling are dependent, so this is what the attrs call an estimated
-    coverage; on Sobol G at n = 256 to 1,024 two small total indices are covered only
-    0.85 to 0.92 of the time (benchmarks/sobol_accuracy.py), not asserted here."""
+    coverage (Sobol G at n = 256 has a test of its own below)."""
     seeds = 200
     hits = {"first_order": [], "total_order": []}
     for seed in range(seeds):
@@ -204,6 +207,58 @@ def test_sobol_intervals_cover_the_exact_indices_over_seeds(reference, n):
         coverage = np.mean(found, axis=0)
         assert np.all(coverage >= floor), (name, coverage)
         assert np.mean(coverage) >= 0.95 - np.sqrt(0.95 * 0.05 / (seeds * coverage.size)) * 3
+
+
+@pytest.mark.slow
+def test_sobol_g_intervals_cover_where_every_block_shares_the_error():
+    """Sobol G at n = 256 over 400 seeds kept apart from those the interval was tuned on
+    (2,000 to 2,399; the benchmark uses 0 to 1,999): every index's 95 % interval holds
+    the exact index at least 0.93 of the time, less 2.5 binomial standard deviations of
+    400 seeds (0.898). The jackknife over the blocks alone covered the totals of x3 and x6
+    0.89 and 0.85 of the time here: their error is shared by every block of the design
+    (clusters of seeds at 2 to 3 times its RMS), and only the iid floor catches it."""
+    reference, n, seeds = sobol_g(), 256, 400
+    hits = {"first_order": [], "total_order": []}
+    for seed in range(2000, 2000 + seeds):
+        result = sobol_indices(reference.model, reference.distributions, n, seed=seed)
+        for name in hits:
+            exact = getattr(reference, name)
+            low, high = result[f"{name}_interval"].values
+            hits[name].append((low <= exact) & (exact <= high))
+    floor = 0.93 - 2.5 * np.sqrt(0.93 * 0.07 / seeds)
+    for name, found in hits.items():
+        coverage = np.mean(found, axis=0)
+        assert np.all(coverage >= floor), (name, coverage.round(3))
+
+
+def test_the_iid_standard_errors_are_the_delete_one_row_jackknife_s():
+    """The delta method's standard errors of the pooled indices (the interval's floor)
+    against an independent route to the same quantity: the delete-one-row jackknife
+    (blocks of one row), which agrees with the delta method to O(1 / n) for a smooth
+    function of means. Independent uniform rows, n = 4,096: within 1 %."""
+    reference, n = sobol_g(), 4096
+    rng = np.random.default_rng(11)
+    d = len(reference.distributions)
+    x_a, x_b = rng.uniform(size=(2, n, d))
+    f_a, f_b = reference.model(x_a)[:, None], reference.model(x_b)[:, None]
+    sums = SaltelliSums.of_base(f_a, f_b, n)
+    for i in range(d):
+        x_ab = x_a.copy()
+        x_ab[:, i] = x_b[:, i]
+        sums.add_group(reference.model(x_ab)[:, None])
+    rows = n
+    total = {k: getattr(sums, k).sum(axis=0) for k in ("sum_ab", "sum_squares")}
+    group = [np.stack(v) for v in (sums.first_sums, sums.difference_sums, sums.total_sums)]
+    pooled = _ratios(total["sum_ab"], total["sum_squares"], *(g.sum(axis=1) for g in group), n)
+    left_out = _ratios(
+        total["sum_ab"] - sums.sum_ab,
+        total["sum_squares"] - sums.sum_squares,
+        *(g.sum(axis=1, keepdims=True) - g for g in group),
+        rows - 1,
+    )
+    first_iid, total_iid = sums.iid_standard_errors(pooled)
+    np.testing.assert_allclose(first_iid, _jackknife_spread(left_out.first), rtol=0.01)
+    np.testing.assert_allclose(total_iid, _jackknife_spread(left_out.total), rtol=0.01)
 
 
 def _accuracy_study():
@@ -249,13 +304,37 @@ def test_sobol_estimates_are_unbiased_and_as_accurate_as_salib(reference, n):
         assert np.all(log_ratio <= 3 * spread), (name, np.exp(log_ratio), np.exp(3 * spread))
 
 
+def _kernel_inputs(seed: int, rows: int, cells: int) -> tuple[np.ndarray, ...]:
+    """Random centred base outputs, a group's outputs and the centre, as the kernels take them."""
+    rng = np.random.default_rng(seed)
+    centred_a, centred_b = rng.normal(size=(2, rows, cells))
+    f_ab = rng.normal(size=(rows, cells)) * 3.0 + 1.0
+    return centred_a, centred_b, f_ab, rng.normal(size=cells)
+
+
+def test_the_moments_kernel_equals_numpy_sums():
+    """The one-pass kernel of a group's products of row terms against numpy's sums."""
+    blocks, rows, cells = 4, 16, 5
+    centred_a, centred_b, f_ab, center = _kernel_inputs(4, blocks * rows, cells)
+    moments = np.empty((blocks, len(MOMENTS), cells))
+    saltelli_group_moments_kernel(centred_a, centred_b, f_ab, center, moments)
+    d = (f_ab - center) - centred_a
+    terms = {
+        "u": centred_b * d,
+        "w": d,
+        "q": d * d / 2,
+        "p": (centred_a + centred_b) / 2,
+        "s": (centred_a**2 + centred_b**2) / 2,
+    }
+    for k, name in enumerate(MOMENTS):
+        product = (terms[name[0]] * terms[name[1]]).reshape(blocks, rows, cells)
+        np.testing.assert_allclose(moments[:, k], product.sum(axis=1), rtol=1e-12, atol=1e-12)
+
+
 def test_the_sums_kernel_equals_numpy_sums():
     """The one-pass kernel of a group's sums against numpy's sums of the same products."""
-    rng = np.random.default_rng(3)
     blocks, rows, cells = 4, 16, 5
-    centred_a, centred_b = rng.normal(size=(2, blocks * rows, cells))
-    f_ab = rng.normal(size=(blocks * rows, cells)) * 3.0 + 1.0
-    center = rng.normal(size=cells)
+    centred_a, centred_b, f_ab, center = _kernel_inputs(3, blocks * rows, cells)
     sums = [np.empty((blocks, cells)) for _ in range(3)]
     saltelli_group_sums_kernel(centred_a, centred_b, f_ab, center, *sums)
     d = ((f_ab - center) - centred_a).reshape(blocks, rows, cells)
