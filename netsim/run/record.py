@@ -225,12 +225,12 @@ def _record(
     summary: BandSummary | None = None
     for index, (a, b) in enumerate(ranges):
         inputs[a:b], arrays = fetch(a, b)
-        if checksums is not None:
-            checksums[index] = output_checksums(layout, arrays)
-        if cells is not None:
+        if cells is not None and checksums is not None:
             if summary is None:  # the first chunk is the pilot: it fixes the bins
                 summary = cells.pilot_summary(arrays, DEFAULT_BINS, as_quantiles(q))
-            cells.fold(summary, arrays)
+            # each output's checksum is taken in the pass that sums its regions (the
+            # same checksums as output_checksums, without reading the chunk again)
+            cells.fold(summary, arrays, checksums[index])
         for output, by in kept:  # the fold's own sums where it made them (the same sums)
             found = None if cells is None else cells.last_sums(output, by, b - a)
             sums[output, by][a:b] = (
