@@ -6,7 +6,8 @@ import numba
 import numpy as np
 import pytest
 
-from netsim.kernels.checksum import array_words, checksum_kernel
+from netsim.kernels.checksum import add_row_checksums, array_words, checksum_kernel
+from netsim.kernels.regions import region_sum_checksum_kernel, region_sum_kernel
 
 
 def oracle(words: np.ndarray, offset: int = 0) -> np.ndarray:
@@ -67,3 +68,30 @@ def test_a_changed_cube_has_another_checksum(cube, change):
     change(changed)
     assert not np.array_equal(changed, cube)
     assert not np.array_equal(checksum(changed), before)
+
+
+@pytest.mark.parametrize(
+    "segments",
+    [pytest.param(None, id="no-segment-axis"), pytest.param(6, id="six-segments")],
+)
+def test_the_sums_pass_takes_the_same_checksum_and_sums(segments):
+    # a run file's checksum taken in the pass that sums regions: the same pair as the
+    # checksum's own kernel, and the same sums, bit for bit, as the sums' own kernel
+    shape = (300, 7, 21) if segments is None else (300, 7, 21, segments)
+    values = np.random.default_rng(11).lognormal(5.0, 1.0, size=shape).astype(np.float32)
+    cube = values.reshape(300, 7, 21, -1)
+    region_of = np.random.default_rng(12).integers(0, 5, size=21)
+    expected_region, expected_world = (
+        np.empty((300, 7, 5, cube.shape[3])),
+        np.empty((300, 7, cube.shape[3])),
+    )
+    region_sum_kernel(cube, region_of, expected_region, expected_world)
+    by_region, world = np.empty_like(expected_region), np.empty_like(expected_world)
+    terms = np.empty((300, 2), dtype=np.uint64)
+    region_sum_checksum_kernel(cube, cube.view(np.uint32), region_of, by_region, world, terms)
+    for offset in (0, 4096):
+        out = np.zeros(2, dtype=np.uint64)
+        add_row_checksums(terms, offset, out)
+        assert np.array_equal(out, oracle(array_words(values), offset))
+    assert np.array_equal(by_region, expected_region)
+    assert np.array_equal(world, expected_world)

@@ -139,9 +139,10 @@ OPTIONAL_HEAVY_MODULES = (
 )
 def test_a_printed_run_starts_without_the_optional_heavy_modules(net, draws, one_thread):
     # the console script's `netsim run` without --out: nothing of the plots, workbooks,
-    # stores or analyses, Dask marked absent, and the checksum kernel (a written run's
-    # digest) neither loaded nor run; a small run's kernels on one thread (a parallel
-    # call waits for every thread: on a shared machine, for a time slice)
+    # stores or analyses, Dask marked absent, and neither the checksum kernel (a written
+    # run's digest) nor the products' kernels (no printed table splits by product)
+    # loaded or run; a small run's kernels on one thread (a parallel call waits for
+    # every thread: on a shared machine, for a time slice)
     code = (
         "import sys, numba; from netsim.cli import console; "
         f"sys.argv = ['netsim', 'run', {str(NET_CONFIG)!r}, '--draws', '{draws}', "
@@ -150,7 +151,9 @@ def test_a_printed_run_starts_without_the_optional_heavy_modules(net, draws, one
         "assert sys.modules['dask'] is None; "
         f"print(sorted(m for m in {OPTIONAL_HEAVY_MODULES!r} if sys.modules.get(m))); "
         "from netsim.kernels.checksum import checksum_kernel; "
-        "print(len(checksum_kernel.signatures)); "
+        "from netsim.kernels.products import product_funnel_kernel, product_kernel; "
+        "print(len(checksum_kernel.signatures + product_kernel.signatures "
+        "+ product_funnel_kernel.signatures)); "
         "print(numba.get_num_threads() == (1 if "
         f"{one_thread} else numba.config.NUMBA_NUM_THREADS))"
     )
@@ -158,9 +161,9 @@ def test_a_printed_run_starts_without_the_optional_heavy_modules(net, draws, one
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300
     )
     assert result.returncode == 0, result.stderr
-    *_, loaded, checksum_signatures, threads_as_planned = result.stdout.splitlines()
+    *_, loaded, unused_kernel_signatures, threads_as_planned = result.stdout.splitlines()
     assert loaded == "[]"
-    assert checksum_signatures == "0"
+    assert unused_kernel_signatures == "0"
     assert threads_as_planned == "True"
 
 

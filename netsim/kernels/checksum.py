@@ -27,7 +27,44 @@ from numba import prange
 
 from netsim.kernels.options import JIT_OPTIONS
 
-__all__ = ["array_words", "checksum_kernel"]
+__all__ = ["add_row_checksums", "array_words", "checksum_kernel", "checksum_steps", "row_terms"]
+
+
+@numba.njit(**JIT_OPTIONS)
+def checksum_steps(m):  # pragma: no cover - compiled
+    """The weights ``(2j + 1) mod 2**32`` of the words ``j < m`` of a row (uint32)."""
+    steps = np.empty(m, dtype=np.uint32)
+    for j in range(m):
+        steps[j] = np.uint32((2 * j + 1) & 0xFFFFFFFF)
+    return steps
+
+
+@numba.njit(**JIT_OPTIONS)
+def row_terms(row, steps):  # pragma: no cover - compiled
+    """A row's terms ``(a, b)`` (see the module) from its uint32 words and their weights."""
+    a = np.uint64(0)
+    b = np.uint64(0)
+    for j in range(row.shape[0]):
+        # a 32 x 32 -> 64-bit product: it vectorises (a 64-bit weight did not)
+        w = np.uint64(row[j])
+        a += w * np.uint64(steps[j])
+        b += w
+    return a, b
+
+
+@numba.njit(**JIT_OPTIONS)
+def add_row_checksums(terms, offset, out):  # pragma: no cover - compiled
+    """Add the checksum of rows whose terms are ``terms`` ((rows, 2) uint64: ``a``, ``b``;
+    the first row is row number ``offset`` of the whole array) into ``out`` (uint64, 2)."""
+    total_weighted = np.uint64(0)
+    total_plain = np.uint64(0)
+    for i in range(terms.shape[0]):
+        k = np.uint64(offset + i)
+        a, b = terms[i, 0], terms[i, 1]
+        total_weighted += a * (np.uint64(2) * k + np.uint64(1)) + b * k
+        total_plain += b + a * k
+    out[0] += total_weighted
+    out[1] += total_plain
 
 
 @numba.njit(parallel=True, **JIT_OPTIONS)
@@ -35,30 +72,11 @@ def checksum_kernel(words, offset, out):  # pragma: no cover - compiled
     """Add the checksum terms of ``words`` (2-D uint32, C-contiguous, whose first row is
     row number ``offset`` of the whole array) into ``out`` (uint64, 2): see the module."""
     n, m = words.shape
-    steps = np.empty(m, dtype=np.uint32)  # 2j + 1, modulo 2**32
-    for j in range(m):
-        steps[j] = np.uint32((2 * j + 1) & 0xFFFFFFFF)
-    weighted = np.zeros(n, dtype=np.uint64)
-    plain = np.zeros(n, dtype=np.uint64)
+    steps = checksum_steps(m)
+    terms = np.empty((n, 2), dtype=np.uint64)
     for i in prange(n):
-        row = words[i]
-        a = np.uint64(0)
-        b = np.uint64(0)
-        for j in range(m):
-            # a 32 x 32 -> 64-bit product: it vectorises (a 64-bit weight did not)
-            w = np.uint64(row[j])
-            a += w * np.uint64(steps[j])
-            b += w
-        k = np.uint64(offset + i)
-        weighted[i] = np.uint64(a) * (np.uint64(2) * k + np.uint64(1)) + np.uint64(b) * k
-        plain[i] = np.uint64(b) + np.uint64(a) * k
-    total_weighted = np.uint64(0)
-    total_plain = np.uint64(0)
-    for i in range(n):
-        total_weighted += weighted[i]
-        total_plain += plain[i]
-    out[0] += total_weighted
-    out[1] += total_plain
+        terms[i, 0], terms[i, 1] = row_terms(words[i], steps)
+    add_row_checksums(terms, offset, out)
 
 
 def array_words(values: np.ndarray) -> np.ndarray:

@@ -29,6 +29,7 @@ import xarray as xr
 
 from netsim.kernels.checksum import array_words, checksum_kernel
 from netsim.model.layout import OutputLayout
+from netsim.model.propagate import computed_outputs
 from netsim.run.chunks import chunk_ranges, compute_chunk
 from netsim.run.reduced import PILOT_DRAWS, CellLayout
 from netsim.sampling.inputs import correlation_attrs
@@ -41,6 +42,7 @@ __all__ = [
     "CHECKSUM_CHUNK",
     "RECORD_KIND",
     "kept_sums",
+    "kernels_of",
     "output_checksums",
     "record_chunk",
     "record_fits",
@@ -82,6 +84,15 @@ def kept_sums(layout: OutputLayout) -> tuple[tuple[str, str], ...]:
     ]
     wanted += [(cell.output, cell.by) for cell in layout.headline()]
     return tuple(dict.fromkeys(wanted))
+
+
+def kernels_of(layout: OutputLayout, wanted: tuple[tuple[str, str], ...]) -> tuple[bool, bool]:
+    """Whether the patient funnel's kernel and the products' kernels must run for the
+    ``(output, level)`` sums ``wanted``: (funnel, products), as
+    :func:`netsim.model.propagate.computed_outputs` takes them."""
+    outputs = {output for output, _ in wanted}
+    own = {*layout.product_outputs, *layout.patient_product_outputs}
+    return bool(outputs - set(layout.market_outputs)), bool(outputs & own)
 
 
 def record_headline_draws(record: xr.Dataset, layout: OutputLayout) -> dict[str, xr.DataArray]:
@@ -158,10 +169,15 @@ def record_run(
         seed, sampler, draws and versions.
     """
     layout = OutputLayout.of(scenario)
-    buffers = layout.allocate(min(draws, record_chunk(layout)), np.float32)
+    # a record to be written keeps every output's bands and checksum: every kernel runs;
+    # one that only prints runs the kernels of its kept sums alone (the products' kernels
+    # not at all when no printed table needs them: two fewer compiled kernels to load)
+    funnel, products = (True, True) if bands else kernels_of(layout, kept_sums(layout))
+    names = computed_outputs(layout, funnel, products)
+    buffers = layout.allocate(min(draws, record_chunk(layout)), np.float32, names)
 
     def fetch(a: int, b: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        return compute_chunk(scenario, draws, seed, sampler, a, b, buffers)
+        return compute_chunk(scenario, draws, seed, sampler, a, b, buffers, funnel, products)
 
     attrs = {"seed": int(seed), "sampler": sampler, **correlation_attrs(scenario, sampler)}
     return _record(layout, draws, fetch, attrs, bands, q, confidence, progress)
@@ -209,12 +225,12 @@ def _record(
     summary: BandSummary | None = None
     for index, (a, b) in enumerate(ranges):
         inputs[a:b], arrays = fetch(a, b)
-        if checksums is not None:
-            checksums[index] = output_checksums(layout, arrays)
-        if cells is not None:
+        if cells is not None and checksums is not None:
             if summary is None:  # the first chunk is the pilot: it fixes the bins
                 summary = cells.pilot_summary(arrays, DEFAULT_BINS, as_quantiles(q))
-            cells.fold(summary, arrays)
+            # each output's checksum is taken in the pass that sums its regions (the
+            # same checksums as output_checksums, without reading the chunk again)
+            cells.fold(summary, arrays, checksums[index])
         for output, by in kept:  # the fold's own sums where it made them (the same sums)
             found = None if cells is None else cells.last_sums(output, by, b - a)
             sums[output, by][a:b] = (

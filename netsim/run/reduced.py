@@ -22,7 +22,8 @@ import xarray as xr
 
 from netsim.defaults import DEFAULT_CHUNK
 from netsim.errors import ArgumentValueError, ScenarioError
-from netsim.kernels.regions import region_sum_kernel
+from netsim.kernels.checksum import add_row_checksums, array_words, checksum_kernel
+from netsim.kernels.regions import region_sum_checksum_kernel, region_sum_kernel
 from netsim.model.layout import OutputLayout, sum_countries
 from netsim.model.propagate import computed_outputs
 from netsim.run.chunks import chunk_ranges, compute_chunk
@@ -179,19 +180,30 @@ class CellLayout:
             self._sums[output] = held
         return held[0][:draws], held[1][:draws]
 
-    def matrices(self, arrays: Mapping[str, np.ndarray]) -> Iterator[tuple[int, np.ndarray]]:
+    def matrices(
+        self, arrays: Mapping[str, np.ndarray], checksums: np.ndarray | None = None
+    ) -> Iterator[tuple[int, np.ndarray]]:
         """(first cell, (draws, cells) matrix): each output's country cells, then every
-        region and world sum as one float64 matrix."""
+        region and world sum as one float64 matrix; ``checksums`` as :meth:`fold`."""
         n = next(iter(arrays.values())).shape[0]
         if self._summed.shape[0] < n:
             self._summed = np.empty((n, self.cells - self.sums_from))
         summed = self._summed[:n]
         at = {(b.output, b.by): b for b in self.blocks}
+        unsummed = set(self.layout.outputs)
         for block in self.blocks:
             if block.by == "country":
                 yield block.offset, arrays[block.output].reshape(n, -1)
             elif block.by == "region" or (block.output, "region") not in at:
-                self._sum_into(summed, arrays[block.output], at, block.output)
+                checksum = None
+                if checksums is not None:
+                    checksum = checksums[self.layout.outputs.index(block.output)]
+                self._sum_into(summed, arrays[block.output], at, block.output, checksum)
+                unsummed.discard(block.output)
+        if checksums is not None:  # outputs no sum of this layout reads
+            for name in unsummed:
+                index = self.layout.outputs.index(name)
+                checksum_kernel(array_words(arrays[name]), 0, checksums[index])
         if self.cells > self.sums_from:
             yield self.sums_from, summed
 
@@ -201,10 +213,12 @@ class CellLayout:
         values: np.ndarray,
         at: dict[tuple[str, str], _Block],
         output: str,
+        checksum: np.ndarray | None = None,
     ) -> None:
         """Sum one output's countries into its region and world columns of ``summed``,
         written in place (views of the matrix: no scratch, no copy); a level not kept is
-        summed into scratch."""
+        summed into scratch. With ``checksum`` (uint64, 2), add the output's checksum
+        into it, taken in the same pass over its cells."""
         n = values.shape[0]
         cube = values.reshape(n, values.shape[1], values.shape[2], -1)
         segments = cube.shape[3]
@@ -218,7 +232,16 @@ class CellLayout:
                 first = block.offset - self.sums_from
                 views.append(summed[:, first : first + block.size].reshape(shape))
                 assert np.shares_memory(views[-1], summed)  # a view, written in place
-        region_sum_kernel(np.ascontiguousarray(cube), self.region_of, *views)
+        cube = np.ascontiguousarray(cube)
+        if checksum is None:
+            region_sum_kernel(cube, self.region_of, *views)
+        elif cube.dtype == np.float32:  # a word a cell: the sums' pass takes the checksum
+            terms = np.empty((n, 2), dtype=np.uint64)
+            region_sum_checksum_kernel(cube, cube.view(np.uint32), self.region_of, *views, terms)
+            add_row_checksums(terms, 0, checksum)
+        else:
+            region_sum_kernel(cube, self.region_of, *views)
+            checksum_kernel(array_words(values), 0, checksum)
 
     def last_sums(self, output: str, by: str, draws: int) -> np.ndarray | None:
         """The sums of ``output`` ``by`` region or worldwide of the chunk last folded (its
@@ -231,9 +254,17 @@ class CellLayout:
                 )
         return None
 
-    def fold(self, summary: BandSummary, arrays: Mapping[str, np.ndarray]) -> None:
-        """Add one chunk's outputs to ``summary``."""
-        for offset, matrix in self.matrices(arrays):
+    def fold(
+        self,
+        summary: BandSummary,
+        arrays: Mapping[str, np.ndarray],
+        checksums: np.ndarray | None = None,
+    ) -> None:
+        """Add one chunk's outputs to ``summary``; with ``checksums`` ((outputs, 2) uint64,
+        the layout's outputs in order), add each output's checksum of the chunk
+        (:mod:`netsim.kernels.checksum`, rows numbered from the chunk's first draw)
+        into it, taken in the pass that sums the output's regions."""
+        for offset, matrix in self.matrices(arrays, checksums):
             summary.add(matrix, offset=offset)
 
     def pilot_range(self, arrays: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
