@@ -35,9 +35,16 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 @pytest.fixture(scope="session", autouse=True)
 def fresh_solution_cache(tmp_path_factory):
-    """Every session starts with an empty calibration cache of its own (subprocesses
-    inherit it), so no test depends on what an earlier run left in ~/.cache."""
-    os.environ["NETSIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("netsim-cache"))
+    """Every test run starts with an empty cache (calibrations, beta tables) of its own
+    (subprocesses inherit it), so no test depends on what an earlier run left in ~/.cache.
+    The workers of one run share it (the run's temporary folder is their basetemp's parent;
+    entries are written atomically), so a scenario is solved once a run, not once a worker."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / "netsim-cache"
+    folder.mkdir(exist_ok=True)
+    os.environ["NETSIM_CACHE_DIR"] = str(folder)
 
 
 @pytest.fixture(scope="session")
