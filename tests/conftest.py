@@ -41,10 +41,9 @@ def fresh_solution_cache(tmp_path_factory):
     (subprocesses inherit it), so no test depends on what an earlier run left in ~/.cache.
     The workers of one run share it (the run's temporary folder is their basetemp's parent;
     entries are written atomically), so a scenario is solved once a run, not once a worker."""
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
-    folder = root / "netsim-cache"
+    from .helpers import shared_by_workers
+
+    folder = shared_by_workers(tmp_path_factory) / "netsim-cache"
     folder.mkdir(exist_ok=True)
     os.environ["NETSIM_CACHE_DIR"] = str(folder)
 
