@@ -1,7 +1,7 @@
 # netsim: two commands on a fresh machine.
 #   make run   creates .venv if missing, installs netsim, runs the NET scenario, prints its bands
 #   make test  the same set-up, then lint and the whole test suite
-#   make test-fast  lint and the tests not marked slow (no end-to-end runs: about 4 minutes)
+#   make test-fast  lint and the tests not marked slow (no end-to-end runs: about 2 minutes)
 #   (both on every core; WORKERS=0 runs them in one process, WORKERS=N on N)
 PYTHON ?= python3
 VENV := .venv
