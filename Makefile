@@ -1,7 +1,7 @@
 # netsim: two commands on a fresh machine.
 #   make run   creates .venv if missing, installs netsim, runs the NET scenario, prints its bands
 #   make test  the same set-up, then lint and the whole test suite
-#   make test-fast  lint and the tests not marked slow (no end-to-end runs: a few minutes)
+#   make test-fast  lint and the tests not marked slow (no end-to-end runs: about 2 minutes)
 #   (both on every core; WORKERS=0 runs them in one process, WORKERS=N on N)
 PYTHON ?= python3
 VENV := .venv
@@ -40,9 +40,10 @@ test: $(STAMP) lint chromium
 	$(BIN)/python -m pytest -q -rs $(PYTEST_PARALLEL)
 
 # the tests not marked slow: every module's own tests, without the end-to-end ones (through
-# the command line, subprocesses, browsers or clusters); the slowest 30 are listed
+# the command line, subprocesses, browsers or clusters); the slowest 30 are listed. Property
+# tests that set no example count try 10 (hypothesis profile dev) where make test tries 25
 test-fast: $(STAMP) lint
-	$(BIN)/python -m pytest -q -rs $(PYTEST_PARALLEL) -m "not slow" --durations=30
+	HYPOTHESIS_PROFILE=dev $(BIN)/python -m pytest -q -rs $(PYTEST_PARALLEL) -m "not slow" --durations=30
 
 # the report test renders HTML in headless Chromium: install it where we can (Debian, root)
 chromium:

@@ -29,15 +29,23 @@ NET_CONFIG = CONFIGS / "net_market.toml"
 settings.register_profile(
     "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-settings.register_profile("dev", max_examples=10, deadline=None)
+# make test-fast's profile: fewer examples of the properties whose test sets none, the
+# same health checks as ci (a busy machine is not a failure); make test keeps ci's 25
+settings.register_profile("dev", settings.get_profile("ci"), max_examples=10)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session", autouse=True)
 def fresh_solution_cache(tmp_path_factory):
-    """Every session starts with an empty calibration cache of its own (subprocesses
-    inherit it), so no test depends on what an earlier run left in ~/.cache."""
-    os.environ["NETSIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("netsim-cache"))
+    """Every test run starts with an empty cache (calibrations, beta tables) of its own
+    (subprocesses inherit it), so no test depends on what an earlier run left in ~/.cache.
+    The workers of one run share it (the run's temporary folder is their basetemp's parent;
+    entries are written atomically), so a scenario is solved once a run, not once a worker."""
+    from .helpers import shared_by_workers
+
+    folder = shared_by_workers(tmp_path_factory) / "netsim-cache"
+    folder.mkdir(exist_ok=True)
+    os.environ["NETSIM_CACHE_DIR"] = str(folder)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 from netsim.analytic import _skeleton
@@ -236,3 +238,10 @@ def three_runs(folder, draws: int, seed: int, chunk_size: int = 200) -> dict:
     assert main([*base, "--reduce", "--out", str(paths["bands"])]) == 0
     assert main([*base, "--chunk-size", str(chunk_size), "--out", str(paths["zarr"])]) == 0
     return paths
+
+
+def shared_by_workers(tmp_path_factory) -> Path:
+    """The test run's own temporary folder, shared by its pytest-xdist workers (their
+    basetemp's parent; without xdist, the basetemp): empty at the start of every run."""
+    root = tmp_path_factory.getbasetemp()
+    return root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root

@@ -5,7 +5,9 @@ are not runs. Loaded as fixtures by tests/conftest.py."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
+import json
 import shutil
 
 import numpy as np
@@ -23,26 +25,42 @@ KINDS = ("cube", "record", "zarr", "reduced")
 @pytest.fixture(scope="session")
 def run_kinds_made(tmp_path_factory):
     """The kinds of run, written by ``netsim run`` with the same draws and seed:
-    kind -> (path, what the command printed)."""
+    kind -> (path, what the command printed). Written once a test run: the first
+    worker to need them writes them (under a lock), the others read what it wrote."""
+    from .helpers import shared_by_workers
+
+    shared = shared_by_workers(tmp_path_factory)
+    folder = shared / "run-kinds"
+    printed_file = folder / "printed.json"
+    with open(shared / "run-kinds.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not printed_file.exists():
+            folder.mkdir(exist_ok=True)
+            printed = _write_run_kinds(folder)
+            printed_file.write_text(json.dumps(printed))
+        printed = json.loads(printed_file.read_text())
+    return {kind: (folder / RUN_FILES[kind], printed[kind]) for kind in KINDS}
+
+
+RUN_FILES = {"cube": "run.nc", "record": "record.nc", "zarr": "run.zarr", "reduced": "bands.nc"}
+
+
+def _write_run_kinds(folder) -> dict[str, str]:
+    """Write each kind of run into ``folder``: kind -> what ``netsim run`` printed."""
     from .conftest import NET_CONFIG
 
-    folder = tmp_path_factory.mktemp("run-kinds")
-    paths = {
-        "cube": folder / "run.nc",
-        "record": folder / "record.nc",
-        "zarr": folder / "run.zarr",
-        "reduced": folder / "bands.nc",
-    }
     extra = {"cube": ["--cube"], "zarr": ["--chunk-size", str(CHUNK)], "reduced": ["--reduce"]}
-    made = {}
-    for kind, path in paths.items():
+    printed = {}
+    for kind, name in RUN_FILES.items():
         argv = ["run", str(NET_CONFIG), "--draws", str(DRAWS), "--seed", str(SEED)]
-        printed = io.StringIO()
-        with contextlib.redirect_stdout(printed):
-            status = main([*argv, "--out", str(path), "--no-progress", *extra.get(kind, [])])
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            status = main(
+                [*argv, "--out", str(folder / name), "--no-progress", *extra.get(kind, [])]
+            )
         assert status == 0, kind
-        made[kind] = (path, printed.getvalue())
-    return made
+        printed[kind] = output.getvalue()
+    return printed
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ finite, non-negative values; a damaged run is refused, never read as zeros."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -48,19 +49,41 @@ def config_outcomes() -> dict[str, str]:
     return {}
 
 
-def _run_config(path: Path, out: Path, capsys) -> tuple[str, str | None]:
-    """Run the config ``path`` (64 draws): its outcome, and what is wrong with it if any."""
-    status = main(["run", str(path), "--draws", "64", "--no-progress", "--out", str(out)])
-    err = capsys.readouterr().err
-    if status == 2 and _one_line(err):
-        return "refused", f"refused, and {out.name} written" if out.exists() else None
-    if status != 0:
-        return "failed", f"status {status}: {err!r}"
-    run = netsim.open_run(out)
+def _negative_or_not_finite(run) -> str | None:
+    """The first output of ``run`` (the total and every ``by_`` split) holding a negative
+    or non-finite value, or None."""
     for name in ("total", *[v for v in run.data_vars if str(v).startswith("by_")]):
         values = run[name].values
         if not (np.isfinite(values).all() and (values >= 0).all()):
-            return "accepted", f"accepted, and {name} holds negative or non-finite values"
+            return str(name)
+    return None
+
+
+def _run_config(path: Path, out: Path, capsys) -> tuple[str, str | None]:
+    """Run the config ``path`` (64 draws): its outcome, and what is wrong with it if any.
+
+    The command runs first without ``--out`` (writing a run file costs about ten times
+    the run itself, and the file's own path is checked for the NET scenario by
+    tests/test_run_record.py and tests/test_files.py). A refused config is run again with
+    ``--out``, which must refuse it in the same line and write nothing; an accepted one is
+    simulated in memory with the command's draws and seed, and every output is checked."""
+    argv = ["run", str(path), "--draws", "64", "--no-progress"]
+    status = main(argv)
+    captured = capsys.readouterr()
+    if status == 2 and _one_line(captured.err):
+        again = main([*argv, "--out", str(out)])
+        err = capsys.readouterr().err
+        if again != 2 or err != captured.err:
+            return "refused", f"refused without --out, then status {again}: {err!r}"
+        return "refused", f"refused, and {out.name} written" if out.exists() else None
+    if status != 0:
+        return "failed", f"status {status}: {captured.err!r}"
+    if re.search(r"\bnan\b", captured.out, re.IGNORECASE):
+        return "accepted", f"accepted, and the printed bands hold NaN: {captured.out!r}"
+    run = netsim.simulate(netsim.load_scenario(path), 64, seed=0)
+    name = _negative_or_not_finite(run)
+    if name is not None:
+        return "accepted", f"accepted, and {name} holds negative or non-finite values"
     return "accepted", None
 
 

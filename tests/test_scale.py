@@ -500,6 +500,7 @@ def test_reduced_bands_of_a_market_in_tiny_or_huge_units(base_size):
     assert float(relative.max()) <= RELATIVE_ACCURACY
 
 
+@pytest.mark.slow  # the 24,576-draw reduced run is the slow accuracy tests' own fixture
 def test_reduced_accuracy_is_stated_as_the_bin_width(reduced):
     assert "within max_relative_bin_width" in reduced.attrs["accuracy"]
     # the market's and the funnel's cells within 0.2 %; the products' within 0.5 %: a
