@@ -192,6 +192,8 @@ def test_the_solved_multipliers_are_memoised_with_the_growth_parameters(tmp_path
 
     import scipy.optimize
 
+    from netsim.cache_files import read_entry, store_entry
+
     monkeypatch.setenv("NETSIM_CACHE_DIR", str(tmp_path))
     calls, real = [], scipy.optimize.root
     monkeypatch.setattr(scipy.optimize, "root", lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -199,13 +201,13 @@ def test_the_solved_multipliers_are_memoised_with_the_growth_parameters(tmp_path
     solved = netsim.load_scenario(document)
     assert len(calls) == 1
     (entry,) = (tmp_path / "calibration").glob("*.json")
-    memo = json.loads(entry.read_text())
+    memo = json.loads(read_entry(entry))
     assert memo["unknowns"][-1] == "funnel:stages.diagnosed"
     again = netsim.load_scenario(document)
     assert len(calls) == 1  # read back
     assert again.calibration.funnel_scale == solved.calibration.funnel_scale
     memo["solution"][-1] *= 1.01
-    entry.write_text(json.dumps(memo))
+    store_entry(entry, json.dumps(memo).encode())  # well formed, its digest right: wrong
     third = netsim.load_scenario(document)
     assert len(calls) == 2  # the damaged multiplier is solved again
     assert third.calibration.funnel_scale == solved.calibration.funnel_scale
