@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from netsim.errors import ScenarioError
+from netsim.kernels.histogram import BIN_BLOCK
 from netsim.stats.intervals import honest_bounds
 from netsim.stats.quantiles import order_statistics
-from netsim.stats.sketches import BandSummary, kept_ranks
+from netsim.stats.sketches import CELLS_PER_READ, BandSummary, kept_ranks
 
 PILOT = 8192
 
@@ -111,3 +112,41 @@ def test_kept_bins_ship_and_merge_to_the_count(mixed_cells):
     every_bin = BandSummary.from_pilot(mixed_cells[:PILOT])
     with pytest.raises(ScenarioError, match="same bins"):
         merged.merge(every_bin)
+
+
+def _cell_by_cell(summary: BandSummary, ranks: tuple[int, ...]) -> np.ndarray:
+    """Each cell's values of ``ranks`` (len(ranks), cells), read one cell at a time: its
+    slots listed block by block (a block kept bin by bin: its bins; one kept as one count:
+    its first bin), the slot holding a rank found by walking the cell's running count."""
+    values = np.empty((len(ranks), summary.cells))
+    for cell in range(summary.cells):
+        entries = summary.blocks[cell]
+        size = np.where(entries & 1, BIN_BLOCK, 1)
+        size[-1] = min(size[-1], summary.bins + 2 - BIN_BLOCK * (entries.size - 1))
+        first_bin = np.repeat(BIN_BLOCK * np.arange(entries.size), size)
+        bins = first_bin + np.concatenate([np.arange(k) for k in size])
+        fine = np.repeat((entries & 1).astype(bool), size)
+        counts = summary.counts[summary.offsets[cell] : summary.offsets[cell + 1]]
+        running = np.cumsum(counts)
+        one = summary._cells(slice(cell, cell + 1))
+        for r, rank in enumerate(ranks):
+            slot = int(np.argmax(running > rank))
+            picked = slice(slot, slot + 1)
+            before = running[picked] - counts[picked]
+            values[r, cell] = one._rank_value(
+                bins[picked], before, counts[picked], fine[picked], rank, summary.draws
+            )[0]
+    return values
+
+
+def test_every_rank_reads_the_slot_a_cell_by_cell_walk_finds(mixed_cells):
+    # more cells than one read takes at once (CELLS_PER_READ), blocks of both kinds, the
+    # zeros of a product that may not sell, linear and log bins
+    data = np.tile(mixed_cells[:200], (1, 6))
+    kept = _kept_around(data[:100], np.array([0.1, 0.9]))
+    kept.add(data)
+    assert kept.cells > CELLS_PER_READ and 0 < kept.fine.mean() < 1
+    ranks = (0, 1, 19, 20, 100, 179, 180, 198, 199)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        read = kept.order_statistics(np.array(ranks, dtype=float))
+        np.testing.assert_array_equal(read, _cell_by_cell(kept, ranks))

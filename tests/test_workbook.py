@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import math
 import os
@@ -43,12 +45,41 @@ def small_run_file(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def bands_book_file(tmp_path_factory, small_run_file):
+    """``netsim bands RUN --xlsx`` of the small run, written once for the tests that read
+    it (never change it): (path, what the command printed)."""
+    out = tmp_path_factory.mktemp("bands-book") / "bands.xlsx"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
+    return out, printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def bands_book(bands_book_file):
+    """The bands workbook of the small run, opened once (read it, never change it)."""
+    return openpyxl.load_workbook(bands_book_file[0])
+
+
+@pytest.fixture(scope="module")
+def bull_comparison_book(tmp_path_factory):
+    """``netsim compare NET bull --by region --xlsx``, 500 paired draws, seed 3, written
+    once for the tests that read it: (path, the workbook opened)."""
+    out = tmp_path_factory.mktemp("compare-book") / "compare.xlsx"
+    argv = ["compare", str(NET_CONFIG), str(CONFIGS / "bull.toml"), "--draws", "500"]
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main([*argv, "--seed", "3", "--by", "region", "--xlsx", str(out)]) == 0
+    return out, openpyxl.load_workbook(out)
+
+
 @pytest.mark.slow
-def test_bands_workbook_holds_every_cell_as_numbers_with_units(tmp_path, small_run_file, capsys):
-    out = tmp_path / "bands.xlsx"
-    assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
-    assert f"wrote {out}" in capsys.readouterr().out
-    book = openpyxl.load_workbook(out)
+def test_bands_workbook_holds_every_cell_as_numbers_with_units(
+    small_run_file, bands_book_file, bands_book
+):
+    out, printed = bands_book_file
+    assert f"wrote {out}" in printed
+    book = bands_book
     # the funnel's patient counts on a sheet of their own: every header states its unit;
     # each sheet to read has its long table for machines beside it
     assert book.sheetnames == [
@@ -109,10 +140,8 @@ def test_bands_workbook_holds_every_cell_as_numbers_with_units(tmp_path, small_r
 
 
 @pytest.mark.slow
-def test_assumptions_sheet_lists_every_input_and_figure_with_its_source(tmp_path, small_run_file):
-    out = tmp_path / "a.xlsx"
-    assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
-    rows = _rows(openpyxl.load_workbook(out)["Assumptions"])
+def test_assumptions_sheet_lists_every_input_and_figure_with_its_source(small_run_file, bands_book):
+    rows = _rows(bands_book["Assumptions"])
     run = netsim.open_run(small_run_file)
     layout = netsim.OutputLayout.from_dataset(run)
     inputs = [r for r in rows if r["kind"] == "input"]
@@ -141,13 +170,9 @@ def test_a_reduced_run_gives_its_workbook(tmp_path):
 
 
 @pytest.mark.slow
-def test_comparison_workbook_has_three_sheets_and_the_paired_differences(tmp_path, capsys):
-    out = tmp_path / "compare.xlsx"
+def test_comparison_workbook_has_three_sheets_and_the_paired_differences(bull_comparison_book):
     bull = CONFIGS / "bull.toml"
-    argv = ["compare", str(NET_CONFIG), str(bull), "--draws", "500", "--seed", "3"]
-    assert main([*argv, "--by", "region", "--xlsx", str(out)]) == 0
-    capsys.readouterr()
-    book = openpyxl.load_workbook(out)
+    _, book = bull_comparison_book
     assert book.sheetnames == ["Bands", "Differences", "Assumptions"]
     result = netsim.compare(
         netsim.load_scenario(NET_CONFIG),
@@ -293,11 +318,9 @@ def _report_tables(run) -> dict[str, list[list[str]]]:
 
 
 @pytest.mark.slow
-def test_every_figure_and_input_carries_its_unit(tmp_path, small_run_file):
-    out = tmp_path / "units.xlsx"
-    assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
-    rows = _rows(openpyxl.load_workbook(out)["Assumptions"])
-    headers = [c.value for c in openpyxl.load_workbook(out)["Assumptions"][HEADER_ROW]]
+def test_every_figure_and_input_carries_its_unit(bands_book):
+    rows = _rows(bands_book["Assumptions"])
+    headers = [c.value for c in bands_book["Assumptions"][HEADER_ROW]]
     assert headers[3:5] == ["value (number)", "unit"]
     empty = [r["parameter or figure"] for r in rows if not r["unit"]]
     assert empty == []
@@ -340,10 +363,8 @@ def test_every_figure_and_input_carries_its_unit(tmp_path, small_run_file):
 
 
 @pytest.mark.slow
-def test_the_report_s_tables_and_the_workbook_s_sheet_agree_row_for_row(tmp_path, small_run_file):
-    out = tmp_path / "agree.xlsx"
-    assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
-    rows = _rows(openpyxl.load_workbook(out)["Assumptions"])
+def test_the_report_s_tables_and_the_workbook_s_sheet_agree_row_for_row(small_run_file, bands_book):
+    rows = _rows(bands_book["Assumptions"])
     tables = _report_tables(netsim.open_run(small_run_file))
     inputs, figures = tables["inputs"], tables["assumptions"]
     assert inputs[0] == ["parameter", "distribution", "unit", "source", "quote or reason"]
@@ -385,12 +406,9 @@ def test_the_report_s_tables_and_the_workbook_s_sheet_agree_row_for_row(tmp_path
 
 
 @pytest.mark.slow
-def test_changed_figures_carry_their_units(tmp_path, capsys):
-    out = tmp_path / "changed.xlsx"
-    argv = ["compare", str(NET_CONFIG), str(CONFIGS / "bull.toml"), "--draws", "200"]
-    assert main([*argv, "--xlsx", str(out)]) == 0
-    capsys.readouterr()
-    rows = _rows(openpyxl.load_workbook(out)["Assumptions"])
+def test_changed_figures_carry_their_units(bull_comparison_book):
+    _, book = bull_comparison_book
+    rows = _rows(book["Assumptions"])
     changed = [r for r in rows if str(r["kind"]).startswith("changed in")]
     assert changed and all(r["unit"] for r in changed)
 
@@ -424,13 +442,11 @@ def _wide_rows(sheet) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_the_sheet_to_read_has_the_years_as_columns_and_prints_well(tmp_path, small_run_file):
+def test_the_sheet_to_read_has_the_years_as_columns_and_prints_well(small_run_file, bands_book):
     """Bands: one row per cell and statistic, years across, the long sheet's numbers;
     numbers with thousands separators and the unit's decimal, frozen headers, printed
     landscape, fit to the width, the header repeated on every page."""
-    out = tmp_path / "wide.xlsx"
-    assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
-    book = openpyxl.load_workbook(out)
+    book = bands_book
     sheet = book["Bands"]
     headers = [c.value for c in sheet[HEADER_ROW]]
     years = list(range(2025, 2032))
@@ -464,9 +480,8 @@ def test_the_sheet_to_read_has_the_years_as_columns_and_prints_well(tmp_path, sm
 
 
 @pytest.mark.slow
-def test_the_bands_sheet_holds_a_native_chart_of_the_world_fan(tmp_path, small_run_file):
-    out = tmp_path / "chart.xlsx"
-    assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
+def test_the_bands_sheet_holds_a_native_chart_of_the_world_fan(bands_book_file):
+    out, _ = bands_book_file
     from zipfile import ZipFile
 
     with ZipFile(out) as archive:
@@ -497,11 +512,10 @@ LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
 
 @pytest.mark.slow
 @pytest.mark.skipif(LIBREOFFICE is None, reason="LibreOffice is not installed (libreoffice-calc)")
-def test_the_printed_workbook_shows_formatted_numbers(tmp_path, small_run_file):
+def test_the_printed_workbook_shows_formatted_numbers(tmp_path, bands_book_file):
     """Printed to PDF by LibreOffice, the sheet shows 2,890.0 (the base case of 2025),
     never the General format's 2890 or its long decimals."""
-    out = tmp_path / "print.xlsx"
-    assert main(["bands", str(small_run_file), "--xlsx", str(out)]) == 0
+    out, _ = bands_book_file
     result = subprocess.run(
         [LIBREOFFICE, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(out)],
         capture_output=True,
@@ -511,7 +525,7 @@ def test_the_printed_workbook_shows_formatted_numbers(tmp_path, small_run_file):
     )
     assert result.returncode == 0, result.stderr
     text = subprocess.run(
-        ["pdftotext", "-f", "1", "-l", "1", str(tmp_path / "print.pdf"), "-"],
+        ["pdftotext", "-f", "1", "-l", "1", str(tmp_path / f"{out.stem}.pdf"), "-"],
         capture_output=True,
         text=True,
         check=True,
