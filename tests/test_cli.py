@@ -123,6 +123,8 @@ OPTIONAL_HEAVY_MODULES = (
     "distributed",
     "scipy.stats",
     "scipy.optimize",
+    "scipy.special",  # the support checks' two normal quantiles are constants
+    "scipy.linalg",  # numba's check for BLAS gets its one module alone (load_blas_alone)
     "jinja2",
     "netsim.present.plots",
     "netsim.present.report",
@@ -165,6 +167,28 @@ def test_a_printed_run_starts_without_the_optional_heavy_modules(net, draws, one
     assert loaded == "[]"
     assert unused_kernel_signatures == "0"
     assert threads_as_planned == "True"
+
+
+@pytest.mark.slow
+def test_numba_finds_blas_through_the_module_loaded_alone():
+    # numba's target set-up checks for BLAS by importing scipy.linalg.cython_blas: loaded
+    # alone, the check passes without the scipy.linalg package, a jitted product goes
+    # through the same module's BLAS, and scipy.linalg imports as usual afterwards
+    code = (
+        "import sys; from netsim.cli.entry import load_blas_alone; "
+        "assert load_blas_alone() and not load_blas_alone(); "
+        "import numba, numpy as np; from numba.np import arraymath; "
+        "assert arraymath._HAVE_BLAS and 'scipy.linalg' not in sys.modules; "
+        "m = np.arange(9.0).reshape(3, 3); "
+        "assert (numba.njit(lambda a: a @ a)(m) == m @ m).all(); "
+        "import scipy.linalg; from scipy.linalg import cython_blas; "
+        "assert cython_blas is sys.modules['scipy.linalg.cython_blas']; "
+        "assert np.allclose(scipy.linalg.inv(m + np.eye(3)) @ (m + np.eye(3)), np.eye(3))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ from netsim.kernels.beta_table import TABLE_ERROR
 from netsim.sampling.uniforms import sample_uniforms
 from netsim.scenario.distributions import (
     DISTRIBUTIONS,
+    EXTREME_NORMAL_SCORES,
     LARGEST_UNIFORM,
     SMALLEST_UNIFORM,
     make_distribution,
@@ -178,6 +179,26 @@ def test_point_and_support(row):
     low, high = distribution.support  # the extreme draws: within the mathematical support
     assert row.bounds[0] <= low <= high <= row.bounds[1]
     assert np.isfinite([low, high]).all()
+
+
+def test_the_extreme_normal_scores_are_scipys_bit_for_bit():
+    # support checks take ndtri at the samplers' extreme uniforms from these constants
+    # (no scipy.special import when a scenario loads): they must be scipy's values
+    from scipy import special
+
+    assert set(EXTREME_NORMAL_SCORES) == {SMALLEST_UNIFORM, LARGEST_UNIFORM}
+    for u, score in EXTREME_NORMAL_SCORES.items():
+        assert score == special.ndtri(u)
+
+
+@pytest.mark.parametrize("row", CASES)
+def test_support_is_the_ppf_at_the_extreme_uniforms_bit_for_bit(row):
+    # the support of a normal or lognormal is taken from the constants above, any other
+    # uniforms from scipy: both ways give the ppf's own numbers
+    distribution = make_distribution(row.kind, row.params)
+    ends = np.array([SMALLEST_UNIFORM, 0.5, LARGEST_UNIFORM])
+    values = distribution.ppf(ends)
+    assert distribution.support == (values[0], values[2])
 
 
 @pytest.mark.parametrize("row", CASES)

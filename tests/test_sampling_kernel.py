@@ -98,7 +98,7 @@ def _step_by_step(scenario, draws, seed, sampler, start, stop):
     ],
 )
 def test_sampled_inputs_equal_the_step_by_step_path(net, sampler, draws, start, stop):
-    # the NET file as it is: PERT tables, normals, lognormals (left to their ppf),
+    # the NET file as it is: PERT tables, normals, lognormals (exp taken after the kernel),
     # triangulars, events, discrete years, fixed values and a copula of 7 parameters
     inputs, uniforms = netsim.sample_inputs(
         net, draws, 11, sampler, start, stop, return_uniforms=True
@@ -123,6 +123,11 @@ distribution_specs = st.one_of(
     ),
     st.builds(
         lambda m, s: ("normal", {"mean": m, "sd": s}), st.floats(-1e3, 1e3), st.floats(1e-3, 1e3)
+    ),
+    st.builds(
+        lambda m, s: ("lognormal", {"median": m, "sigma": s}),
+        st.floats(1e-3, 1e3),
+        st.floats(1e-3, 5.0),
     ),
     st.builds(lambda p: ("bernoulli", {"p": p}), st.floats(0.0, 1.0)),
     st.builds(
@@ -156,6 +161,7 @@ def test_each_kind_equals_its_ppf_on_drawn_parameters(specs):
             no_copula,
             inputs,
         )
+        columns.finish(inputs)  # the lognormals' exp and median, after the kernel
         for j, distribution in enumerate(distributions):
             if columns.kinds[j] == codes.FALLBACK:
                 assert distribution.kind == "pert"  # a shape without a table: exact solver

@@ -118,6 +118,7 @@ def _prepare_process(args: argparse.Namespace) -> None:
     set numba's threads where the command asks for fewer, then collect garbage again."""
     if not _uses_dask(args):
         leave_out_dask()
+    load_blas_alone()
     import netsim.present.tables
     import netsim.run.reading
     import netsim.run.simulate  # noqa: F401 - imported for their side effect, before the freeze
@@ -241,4 +242,52 @@ def leave_out_dask() -> bool:
     return True
 
 
-__all__ = ["console", "leave_out_dask", "main"]
+def load_blas_alone() -> bool:
+    """Import ``scipy.linalg.cython_blas`` without the ``scipy.linalg`` package around
+    it, unless either is imported already. Returns whether it did.
+
+    The first compiled kernel a process loads sets up numba's target, which imports
+    ``numba.np.arraymath``, whose module-level ``_check_blas`` imports
+    ``scipy.linalg.cython_blas`` only to learn that BLAS is there. Python imports a
+    package before its module, and ``scipy.linalg``'s ``__init__`` loads all of
+    ``scipy.linalg`` (with ``numpy.testing`` and ``numpy.f2py``): about a tenth of a
+    fresh 1,000-draw ``netsim run``, measured, for a module netsim's kernels never call
+    (numba has no setting that skips the check). The module itself is an extension with
+    no Python code: loaded here from its file and entered in ``sys.modules``, numba's
+    import finds it and its check passes as before. A later ``import scipy.linalg`` is
+    unchanged (it reads the same module from ``sys.modules``).
+    """
+    import importlib.machinery
+    import importlib.util
+
+    name = "scipy.linalg.cython_blas"
+    if any(module in sys.modules for module in (name, "scipy.linalg", "numba.np.arraymath")):
+        return False
+    scipy_spec = importlib.util.find_spec("scipy")
+    if scipy_spec is None or not scipy_spec.submodule_search_locations:
+        return False
+    files = [
+        os.path.join(folder, "linalg", "cython_blas" + suffix)
+        for folder in scipy_spec.submodule_search_locations
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES
+    ]
+    found = [path for path in files if os.path.isfile(path)]
+    if not found:
+        return False  # numba's own import then says what it finds
+    import scipy  # noqa: F401 - the package the module belongs to, as an import would
+
+    loader = importlib.machinery.ExtensionFileLoader(name, found[0])
+    spec = importlib.util.spec_from_file_location(name, found[0], loader=loader)
+    if spec is None:
+        return False
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        loader.exec_module(module)
+    except ImportError:
+        del sys.modules[name]
+        return False
+    return True
+
+
+__all__ = ["console", "leave_out_dask", "load_blas_alone", "main"]

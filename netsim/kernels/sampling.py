@@ -9,9 +9,12 @@ PERT's). That path made one numpy pass over memory per step and column, read and
 wrote columns of a (draws, parameters) matrix at a stride, and spent Python calls
 per column and block: 38 ns a value against 1 to 20 ns of arithmetic.
 
-Distribution kinds the kernel does not compute (``FALLBACK``: truncated normal, log
-normal, a PERT without a table) get their correlated uniforms written, and the
-caller applies their ``ppf`` to those columns afterwards.
+Distribution kinds the kernel does not compute (``FALLBACK``: truncated normal, a PERT
+without a table) get their correlated uniforms written, and the caller applies their
+``ppf`` to those columns afterwards. A lognormal's ``ppf`` is ``exp(sigma * ndtri(u)) *
+median`` with numpy's ``exp`` (not libm's to the bit): the kernel writes ``sigma *
+ndtri(u)`` and the caller takes numpy's ``exp`` of the column and multiplies
+(:meth:`netsim.sampling.columns.KernelColumns.finish`), the same operations as ``ppf``.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ __all__ = [
     "DISCRETE",
     "FALLBACK",
     "FIXED",
+    "LOGNORMAL",
     "NORMAL",
     "PERT",
     "ROWS_PER_BLOCK",
@@ -47,6 +51,7 @@ PERT = 4  # low, high - low, alpha, beta (its table: index[j])
 NORMAL = 5  # mean, sd
 BERNOULLI = 6  # 1 - p
 DISCRETE = 7  # nothing (its cumulative weights and values: index[j])
+LOGNORMAL = 8  # sigma: the kernel writes sigma * ndtri(u), the caller exp() * median
 
 # draws per parallel task: a task's scratch is one row, so this only sets how finely
 # the draws are shared out (100 tasks for 100,000 draws)
@@ -140,6 +145,8 @@ def _sample_rows(
                 value = 1.0 if u > parameters[j, 0] else 0.0
             elif kind == DISCRETE:
                 value = _discrete_value(u, sizes, cumulative, discrete_values, index[j])
+            elif kind == LOGNORMAL:
+                value = parameters[j, 0] * normal_quantile(u)
             else:  # FALLBACK: the caller's ppf
                 value = np.nan
             inputs[i, j] = value
@@ -171,7 +178,8 @@ def sample_kernel(keys, start, uniforms, keep, columns, copula, inputs):  # prag
         ``(columns (k,) int64, factor (k, k))``: the correlated columns and the
         copula's factor (``k = 0``: no copula).
     inputs : ndarray of float64, shape (n, P)
-        Written; FALLBACK columns get NaN.
+        Written; FALLBACK columns get NaN, LOGNORMAL ones ``sigma * ndtri(u)`` (the
+        caller takes their ``exp`` and multiplies by the median).
     """
     n = inputs.shape[0]
     n_blocks = (n + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK

@@ -31,6 +31,9 @@ class KernelColumns:
         The discrete distributions' cumulative weights and values.
     fallback : tuple of int
         Columns the kernel leaves to their distribution's ``ppf``.
+    lognormal : tuple of (int, float)
+        The lognormal columns and their medians: the kernel writes ``sigma * ndtri(u)``,
+        :meth:`finish` the rest of their ``ppf``.
     """
 
     kinds: np.ndarray
@@ -39,6 +42,14 @@ class KernelColumns:
     tables: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     discrete: tuple[np.ndarray, np.ndarray, np.ndarray]
     fallback: tuple[int, ...]
+    lognormal: tuple[tuple[int, float], ...] = ()
+
+    def finish(self, inputs: np.ndarray) -> None:
+        """The lognormal columns of the kernel's ``inputs`` (draws, P) made their values,
+        in place: ``np.exp(column) * median``, the operations of their ``ppf`` after
+        the normal quantile (numpy's ``exp``, as there: libm's differs in the last bit)."""
+        for j, median in self.lognormal:
+            inputs[:, j] = np.exp(inputs[:, j]) * median
 
     @property
     def for_kernel(self) -> tuple:
@@ -74,8 +85,11 @@ def build_columns(distributions: tuple[Distribution, ...]) -> KernelColumns:
         elif kinds[j] == codes.DISCRETE:
             index[j] = len(discrete) - 1
     fallback = tuple(int(j) for j in np.nonzero(kinds == codes.FALLBACK)[0])
+    lognormal = tuple(
+        (int(j), distributions[j].params["median"]) for j in np.nonzero(kinds == codes.LOGNORMAL)[0]
+    )
     return KernelColumns(
-        kinds, parameters, index, _packed_tables(tables), _packed(discrete), fallback
+        kinds, parameters, index, _packed_tables(tables), _packed(discrete), fallback, lognormal
     )
 
 
@@ -101,6 +115,8 @@ def _kind(distribution: Distribution, tables: list, discrete: list) -> tuple[int
         return codes.PERT, (params["low"], params["high"] - params["low"], a, b)
     if kind == "normal":
         return codes.NORMAL, (params["mean"], params["sd"])
+    if kind == "lognormal":  # its exp and median applied after the kernel (finish)
+        return codes.LOGNORMAL, (params["sigma"],)
     if kind == "bernoulli":
         return codes.BERNOULLI, (1.0 - params["p"],)
     if kind == "discrete":
@@ -108,8 +124,7 @@ def _kind(distribution: Distribution, tables: list, discrete: list) -> tuple[int
         cumulative[-1] = 1.0
         discrete.append((cumulative, np.asarray(params["values"], dtype=np.float64)))
         return codes.DISCRETE, ()
-    # lognormal (numpy's exp is not libm's to the bit), truncated normal (scipy's own
-    # algorithm) and any kind added later: their own ppf
+    # truncated normal (scipy's own algorithm) and any kind added later: their own ppf
     return codes.FALLBACK, ()
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
 from netsim.errors import ScenarioError
 from netsim.sampling.uniforms import open_interval
@@ -166,6 +165,8 @@ def correlate_uniforms(scenario: Scenario, uniforms: np.ndarray) -> np.ndarray:
 def normal_scores(uniforms: np.ndarray, columns: np.ndarray) -> np.ndarray:
     """The standard normal's ppf (what scipy.stats.norm computes) of the correlated
     columns, (draws, len(columns))."""
+    from scipy import special  # the step-by-step path only: the sampling kernel needs none
+
     return special.ndtri(uniforms[:, columns])
 
 
@@ -179,4 +180,6 @@ def correlated_column(normal: np.ndarray, factor: np.ndarray, i: int) -> np.ndar
     score = normal[:, 0] * factor[i, 0]
     for j in range(1, normal.shape[1]):
         score += normal[:, j] * factor[i, j]
+    from scipy import special
+
     return open_interval(special.ndtr(score))

@@ -103,6 +103,7 @@ def sample_inputs(
     kernel = sample_serial_kernel if small else sample_kernel
     copula_arrays = (np.asarray(correlated, np.int64), factor)
     kernel(keys, np.uint64(start), uniforms, keep, columns.for_kernel, copula_arrays, inputs)
+    columns.finish(inputs)  # the lognormals' exp and median
     for j in columns.fallback:  # kinds the kernel leaves to their own ppf
         inputs[:, j] = scenario.parameters[j].distribution.ppf(uniforms[:, j])
     if return_uniforms:

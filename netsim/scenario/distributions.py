@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import special
 
 from netsim.errors import ScenarioError
 from netsim.kernels.beta_quantile import beta_ppf
@@ -33,6 +32,7 @@ from netsim.kernels.beta_table import beta_table
 __all__ = [
     "DISTRIBUTIONS",
     "DISTRIBUTION_KINDS",
+    "EXTREME_NORMAL_SCORES",
     "LARGEST_UNIFORM",
     "MAX_MAGNITUDE",
     "SMALLEST_UNIFORM",
@@ -40,6 +40,7 @@ __all__ = [
     "DistributionKind",
     "make_distribution",
     "register",
+    "standard_normal_quantile",
 ]
 
 # Every sampler gives the inverse CDFs uniforms in [SMALLEST_UNIFORM, LARGEST_UNIFORM], inside
@@ -48,6 +49,14 @@ __all__ = [
 MAX_MAGNITUDE = 1e100  # no number of a scenario is larger: products of them must stay finite
 SMALLEST_UNIFORM = 2.0**-54
 LARGEST_UNIFORM = 1.0 - 2.0**-53
+# scipy.special.ndtri at those two uniforms: the ends of every normal's and lognormal's
+# support. A scenario's support checks take them from here, so loading one imports no
+# scipy.special (about a tenth of a fresh ``netsim run``, measured; tests/
+# test_distributions.py checks both against scipy bit for bit)
+EXTREME_NORMAL_SCORES = {
+    SMALLEST_UNIFORM: float.fromhex("-0x1.095b059d67c4dp+3"),
+    LARGEST_UNIFORM: float.fromhex("0x1.06b48528cea52p+3"),
+}
 
 Params = Mapping[str, Any]
 Fail = Callable[[str], ScenarioError]
@@ -105,6 +114,18 @@ def register(kind: type[DistributionKind]) -> type[DistributionKind]:
     """Class decorator: add a :class:`DistributionKind` to :data:`DISTRIBUTIONS`."""
     DISTRIBUTIONS[kind.name] = kind()
     return kind
+
+
+def standard_normal_quantile(u: np.ndarray) -> np.ndarray:
+    """``scipy.special.ndtri(u)``; at the extreme uniforms alone (a support check) from
+    :data:`EXTREME_NORMAL_SCORES`, without importing scipy.special."""
+    if u.size <= len(EXTREME_NORMAL_SCORES) and all(
+        float(x) in EXTREME_NORMAL_SCORES for x in u.flat
+    ):
+        return np.array([EXTREME_NORMAL_SCORES[float(x)] for x in u.flat]).reshape(u.shape)
+    from scipy import special
+
+    return special.ndtri(u)
 
 
 def _stats() -> Any:
@@ -274,7 +295,7 @@ class Normal(DistributionKind):
         return -np.inf, np.inf
 
     def ppf(self, params: Params, u: np.ndarray) -> np.ndarray:
-        return params["mean"] + params["sd"] * special.ndtri(u)
+        return params["mean"] + params["sd"] * standard_normal_quantile(u)
 
     def frozen(self, params: Params) -> Any:
         return _stats().norm(loc=params["mean"], scale=params["sd"])
@@ -330,7 +351,7 @@ class LogNormal(DistributionKind):
         return 0.0, np.inf
 
     def ppf(self, params: Params, u: np.ndarray) -> np.ndarray:
-        return np.exp(params["sigma"] * special.ndtri(u)) * params["median"]
+        return np.exp(params["sigma"] * standard_normal_quantile(u)) * params["median"]
 
     def frozen(self, params: Params) -> Any:
         return _stats().lognorm(s=params["sigma"], scale=params["median"])
