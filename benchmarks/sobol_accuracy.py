@@ -176,7 +176,9 @@ def worst_rmse_ratio(reference: SensitivityReference, n: int, seeds: int) -> Wor
         i = int(np.argmax(ratio))
         if ratio[i] > worst.ratio:
             where = f"{short} of x{i + 1}"
-            worst = Worst(float(ratio[i]), where, low[i], high[i], paired[i], 1.0)
+            worst = Worst(
+                float(ratio[i]), where, float(low[i]), float(high[i]), float(paired[i]), 1.0
+            )
     lowest = min(float(hits.mean(axis=0).min()) for hits in result.netsim_hits.values())
     return Worst(worst.ratio, worst.where, worst.low, worst.high, worst.paired, lowest)
 
