@@ -51,9 +51,10 @@ def region_sum_kernel(values, region_of, by_region, world):  # pragma: no cover 
     the same whichever way the loops run: tests/test_regression.py pins them). A draw's
     cells are read once, in memory order, each added to its world's and its region's sum
     (:func:`sum_countries_once`; reading each segment's countries apart, strided, once
-    for the world and once for the regions, took 1.6 to 2 times as long: 60 to 62 against
-    38 ms of one core for the 16 outputs of a 2,048-draw chunk of the NET file, medians
-    of 7 in alternation, measured; the same sums, bit for bit). The
+    for the world and once for the regions, took 2 to 2.7 times as long: 88 to 108
+    against 40 to 44 ms of one core for the 16 outputs of a 2,048-draw chunk of the NET
+    file, with and without the checksum, medians of 7 in alternation at load 5,
+    measured; the same sums, bit for bit). The
     propagation kernel forms the same sums of its own cells, in the same order, without
     writing them (``propagate_region_sums_kernel``).
     """
