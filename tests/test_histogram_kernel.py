@@ -39,13 +39,18 @@ def _oracle(summary: BandSummary, data: np.ndarray) -> tuple[np.ndarray, ...]:
 
 def _cells(rng: np.random.Generator, draws: int, cells: int) -> np.ndarray:
     """Lognormal cells, a third on log bins (wide), with zeros, negative values, NaN and
-    infinities sprinkled in."""
+    infinities sprinkled in (save two cells whose extremes are signed zeros)."""
     data = rng.lognormal(5.0, 0.15, size=(draws, cells))
     data[:, ::3] = rng.lognormal(0.0, 2.0, size=(draws, len(range(0, cells, 3))))
     for value, share in ((0.0, 0.02), (-0.0, 0.01), (-5.0, 0.01), (np.nan, 0.01)):
         data[rng.random(data.shape) < share] = value
     data[rng.random(data.shape) < 0.005] = np.inf
     data[rng.random(data.shape) < 0.005] = -np.inf
+    # a cell whose smallest values are zeros of both signs, and one whose largest are:
+    # the extremes keep the first of equal values, as min and max do
+    zeros = np.where(rng.random(draws) < 0.5, 0.0, -0.0)
+    data[:, 1] = np.where(rng.random(draws) < 0.1, zeros, rng.lognormal(5.0, 0.15, draws))
+    data[:, 2] = -data[:, 1]
     return data
 
 
