@@ -160,6 +160,9 @@ class Worst:
     high: float
     paired: float  # the same index's ratio to SALib's estimator on netsim's own design
     lowest_coverage: float  # of netsim's 95 % intervals, over every index
+    worst_paired: float = 1.0  # the largest paired ratio over every index
+    above_one: int = 0  # how many indices' bootstrap intervals lie wholly above 1
+    indices: int = 0  # how many indices were compared
 
 
 def worst_rmse_ratio(reference: SensitivityReference, n: int, seeds: int) -> Worst:
@@ -168,11 +171,15 @@ def worst_rmse_ratio(reference: SensitivityReference, n: int, seeds: int) -> Wor
     the lowest coverage of netsim's 95 % intervals."""
     result = study(reference, n, seeds)
     worst = Worst(0.0, "", 0.0, 0.0, 0.0, 1.0)
+    worst_paired, above_one, indices = 0.0, 0, 0
     for name, (short, _) in ORDERS.items():
         exact = getattr(reference, name)
         ratio = rmse(result.netsim[name], exact) / rmse(result.salib[name], exact)
         low, high = rmse_ratio_interval(result.netsim[name], result.salib[name], exact)
         paired = rmse(result.netsim[name], exact) / rmse(result.salib_on_netsim_design[name], exact)
+        worst_paired = max(worst_paired, float(np.max(paired)))
+        above_one += int(np.sum(low > 1.0))
+        indices += int(np.size(ratio))
         i = int(np.argmax(ratio))
         if ratio[i] > worst.ratio:
             where = f"{short} of x{i + 1}"
@@ -180,7 +187,17 @@ def worst_rmse_ratio(reference: SensitivityReference, n: int, seeds: int) -> Wor
                 float(ratio[i]), where, float(low[i]), float(high[i]), float(paired[i]), 1.0
             )
     lowest = min(float(hits.mean(axis=0).min()) for hits in result.netsim_hits.values())
-    return Worst(worst.ratio, worst.where, worst.low, worst.high, worst.paired, lowest)
+    return Worst(
+        worst.ratio,
+        worst.where,
+        worst.low,
+        worst.high,
+        worst.paired,
+        lowest,
+        worst_paired,
+        above_one,
+        indices,
+    )
 
 
 def main() -> int:
