@@ -20,6 +20,7 @@ from netsim.analyze.saltelli import SaltelliSums, _jackknife_spread, _ratios, so
 from netsim.errors import ScenarioError
 from netsim.kernels.saltelli import (
     MOMENTS,
+    saltelli_base_sums_kernel,
     saltelli_group_moments_kernel,
     saltelli_group_sums_kernel,
 )
@@ -355,6 +356,41 @@ def test_the_moments_kernel_equals_numpy_sums():
     for k, name in enumerate(MOMENTS):
         product = (terms[name[0]] * terms[name[1]]).reshape(blocks, rows, cells)
         np.testing.assert_allclose(moments[:, k], product.sum(axis=1), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("blocks", "rows", "cells"),
+    [
+        pytest.param(4, 16, 5, id="fewer-cells-than-a-task"),
+        pytest.param(16, 256, 210, id="cells-of-four-tasks"),
+        pytest.param(1, 3, 130, id="one-block"),
+    ],
+)
+def test_the_base_sums_kernel_is_numpys_sums_to_the_bit(blocks, rows, cells):
+    """The one-pass kernel of the base matrices' sums gives what numpy's reductions over
+    the leading axis give (each adds its rows in order), bit for bit: the Sobol indices
+    and their intervals did not move when it replaced them."""
+    rng = np.random.default_rng(blocks * rows + cells)
+    f_a, f_b = rng.lognormal(3.0, 0.5, size=(2, blocks * rows, cells))
+    sums = SaltelliSums.of_base(f_a, f_b, blocks)
+    center = 0.5 * (f_a.mean(axis=0) + f_b.mean(axis=0))
+    a, b = f_a - center, f_b - center
+    by_block = (blocks, rows, cells)
+    half_sum, half_squares = 0.5 * (a + b), 0.5 * (a**2 + b**2)
+    np.testing.assert_array_equal(
+        sums.sum_ab, a.reshape(by_block).sum(axis=1) + b.reshape(by_block).sum(axis=1)
+    )
+    np.testing.assert_array_equal(
+        sums.sum_squares,
+        (a * a).reshape(by_block).sum(axis=1) + (b * b).reshape(by_block).sum(axis=1),
+    )
+    expected = [(half_sum**2).sum(axis=0), (half_squares**2).sum(axis=0)]
+    expected.append((half_sum * half_squares).sum(axis=0))
+    np.testing.assert_array_equal(sums.base_moments, np.stack(expected))
+    # and the kernel alone zeroes what it is given
+    out = [np.full((blocks, cells), np.nan) for _ in range(4)] + [np.full((3, cells), np.nan)]
+    saltelli_base_sums_kernel(a, b, *out)
+    np.testing.assert_array_equal(out[0] + out[1], sums.sum_ab)
 
 
 def test_the_sums_kernel_equals_numpy_sums():

@@ -56,6 +56,7 @@ from scipy.stats import qmc
 from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.kernels.saltelli import (
     MOMENTS,
+    saltelli_base_sums_kernel,
     saltelli_group_moments_kernel,
     saltelli_group_sums_kernel,
 )
@@ -342,23 +343,14 @@ class SaltelliSums:
         """Sums of the base matrices' outputs ``(rows, cells)``, rows block by block."""
         center = 0.5 * (f_a.mean(axis=0) + f_b.mean(axis=0))
         centred_a, centred_b = f_a - center, f_b - center
-        a, b = _by_block(centred_a, blocks), _by_block(centred_b, blocks)
-        half_sum = 0.5 * (centred_a + centred_b)
-        half_squares = 0.5 * (centred_a**2 + centred_b**2)
+        shape = (blocks, center.size)
+        sum_a, sum_b, squares_a, squares_b = (np.empty(shape) for _ in range(4))
+        base_moments = np.empty((3, center.size))
+        saltelli_base_sums_kernel(
+            centred_a, centred_b, sum_a, sum_b, squares_a, squares_b, base_moments
+        )
         return cls(
-            blocks,
-            centred_a,
-            centred_b,
-            center,
-            a.sum(axis=1) + b.sum(axis=1),
-            (a * a).sum(axis=1) + (b * b).sum(axis=1),
-            np.stack(
-                [
-                    (half_sum**2).sum(axis=0),
-                    (half_squares**2).sum(axis=0),
-                    (half_sum * half_squares).sum(axis=0),
-                ]
-            ),
+            blocks, centred_a, centred_b, center, sum_a + sum_b, squares_a + squares_b, base_moments
         )
 
     def add_group(self, f_ab: np.ndarray) -> None:
@@ -532,10 +524,6 @@ def _ratios(
     first = (first_sum - mean * difference_sum) / rows * inverse
     total = total_sum / (2 * rows) * inverse
     return _Ratio(first, total, variance)
-
-
-def _by_block(values: np.ndarray, blocks: int) -> np.ndarray:
-    return values.reshape(blocks, values.shape[0] // blocks, -1)
 
 
 def _output_labels(template: Any, n_cells: int) -> tuple[tuple[str, ...], dict[str, Any], tuple]:
