@@ -21,8 +21,7 @@ from netsim.errors import ScenarioError
 from netsim.kernels.saltelli import (
     MOMENTS,
     saltelli_base_sums_kernel,
-    saltelli_group_moments_kernel,
-    saltelli_group_sums_kernel,
+    saltelli_group_kernel,
 )
 from netsim.scenario.distributions import Distribution
 
@@ -344,7 +343,8 @@ def test_the_moments_kernel_equals_numpy_sums():
     blocks, rows, cells = 4, 16, 5
     centred_a, centred_b, f_ab, center = _kernel_inputs(4, blocks * rows, cells)
     moments = np.empty((blocks, len(MOMENTS), cells))
-    saltelli_group_moments_kernel(centred_a, centred_b, f_ab, center, moments)
+    sums = [np.empty((blocks, cells)) for _ in range(3)]
+    saltelli_group_kernel(centred_a, centred_b, f_ab, center, *sums, moments)
     d = (f_ab - center) - centred_a
     terms = {
         "u": centred_b * d,
@@ -398,7 +398,8 @@ def test_the_sums_kernel_equals_numpy_sums():
     blocks, rows, cells = 4, 16, 5
     centred_a, centred_b, f_ab, center = _kernel_inputs(3, blocks * rows, cells)
     sums = [np.empty((blocks, cells)) for _ in range(3)]
-    saltelli_group_sums_kernel(centred_a, centred_b, f_ab, center, *sums)
+    moments = np.empty((blocks, len(MOMENTS), cells))
+    saltelli_group_kernel(centred_a, centred_b, f_ab, center, *sums, moments)
     d = ((f_ab - center) - centred_a).reshape(blocks, rows, cells)
     b = centred_b.reshape(blocks, rows, cells)
     expected = [(b * d).sum(axis=1), d.sum(axis=1), (d * d).sum(axis=1)]

@@ -57,8 +57,7 @@ from netsim.errors import ArgumentValueError, ScenarioError
 from netsim.kernels.saltelli import (
     MOMENTS,
     saltelli_base_sums_kernel,
-    saltelli_group_moments_kernel,
-    saltelli_group_sums_kernel,
+    saltelli_group_kernel,
 )
 from netsim.sampling.uniforms import open_interval
 
@@ -357,7 +356,8 @@ class SaltelliSums:
         """Add the outputs ``(rows, cells)`` of one group's ``AB`` matrix."""
         shape = (self.blocks, self.center.size)
         first_sum, difference_sum, total_sum = np.empty(shape), np.empty(shape), np.empty(shape)
-        saltelli_group_sums_kernel(
+        moments = np.empty((self.blocks, len(MOMENTS), self.center.size))
+        saltelli_group_kernel(
             self.centred_a,
             self.centred_b,
             np.ascontiguousarray(f_ab, dtype=np.float64),
@@ -365,18 +365,11 @@ class SaltelliSums:
             first_sum,
             difference_sum,
             total_sum,
+            moments,
         )
         self.first_sums.append(first_sum)
         self.difference_sums.append(difference_sum)
         self.total_sums.append(total_sum)
-        moments = np.empty((self.blocks, len(MOMENTS), self.center.size))
-        saltelli_group_moments_kernel(
-            self.centred_a,
-            self.centred_b,
-            np.ascontiguousarray(f_ab, dtype=np.float64),
-            self.center,
-            moments,
-        )
         self.moments.append(moments.sum(axis=0))
 
     def estimates(self, confidence: float) -> SobolEstimates:

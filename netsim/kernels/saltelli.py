@@ -10,11 +10,10 @@ from netsim.kernels.options import JIT_OPTIONS
 __all__ = [
     "MOMENTS",
     "saltelli_base_sums_kernel",
-    "saltelli_group_moments_kernel",
-    "saltelli_group_sums_kernel",
+    "saltelli_group_kernel",
 ]
 
-# the products :func:`saltelli_group_moments_kernel` sums, in its order
+# the products :func:`saltelli_group_kernel` sums for the moments, in its order
 MOMENTS = ("uu", "ww", "uw", "up", "us", "wp", "ws", "qq", "qp", "qs")
 
 
@@ -77,26 +76,34 @@ def saltelli_base_sums_kernel(
 
 
 @numba.njit(parallel=True, **JIT_OPTIONS)
-def saltelli_group_sums_kernel(
-    centred_a, centred_b, f_ab, center, first_sum, difference_sum, total_sum
+def saltelli_group_kernel(
+    centred_a, centred_b, f_ab, center, first_sum, difference_sum, total_sum, moments
 ):  # pragma: no cover - compiled
-    """One group's sums in one pass over its outputs, block by block.
+    """One group's estimator sums and the moments of its row terms, in one pass over its
+    outputs, block by block.
 
-    With ``D = (f_ab - center) - centred_a`` (exactly 0 where the group changes nothing):
+    With ``D = (f_ab - center) - centred_a`` (exactly 0 where the group changes nothing),
+    over the rows of block ``r`` (rows ``r * m .. (r + 1) * m - 1``):
     ``first_sum[r] = sum(centred_b D)``, ``difference_sum[r] = sum(D)``, ``total_sum[r] =
-    sum(D**2)`` over the rows of block ``r`` (rows ``r * m .. (r + 1) * m - 1``).
+    sum(D**2)``; and, for the estimators' iid-row variance, with per row ``u = centred_b
+    D``, ``w = D``, ``q = D**2 / 2``, ``p = (centred_a + centred_b) / 2`` and ``s =
+    (centred_a**2 + centred_b**2) / 2``, ``moments[r, k, c]`` is the sum of the ``k``-th
+    product of :data:`MOMENTS` (``uu``, ``ww``, ``uw``, ``up``, ``us``, ``wp``, ``ws``,
+    ``qq``, ``qp``, ``qs``).
 
-    One pass instead of numpy's five passes over ``(rows, cells)`` arrays and three
-    temporaries: measured 10 ms a group at n = 4,096 and 210 cells against about 1 ms
-    here. The blocks run in parallel: each writes its own row of the sums and adds its
-    rows in order, so the sums are the same whatever the threads. Guarded by
-    tests/test_sensitivity.py (the kernel against numpy's sums).
+    One pass instead of numpy's many passes over ``(rows, cells)`` arrays and their
+    temporaries (measured: 10 ms a group at n = 4,096 and 210 cells against about 1 ms),
+    and one instead of two kernels reading the same three arrays. The blocks run in
+    parallel: each writes its own rows of the sums and adds its rows in order, so the
+    sums are the same whatever the threads. Guarded by tests/test_sensitivity.py (against
+    numpy's sums of the same products).
 
     Parameters
     ----------
     centred_a, centred_b, f_ab : ndarray (rows, cells), float64
     center : ndarray (cells,)
     first_sum, difference_sum, total_sum : ndarray (blocks, cells), overwritten
+    moments : ndarray (blocks, 10, cells), overwritten
     """
     blocks, cells = first_sum.shape
     rows = centred_a.shape[0] // blocks
@@ -105,37 +112,6 @@ def saltelli_group_sums_kernel(
             first_sum[r, c] = 0.0
             difference_sum[r, c] = 0.0
             total_sum[r, c] = 0.0
-        for i in range(r * rows, (r + 1) * rows):
-            for c in range(cells):
-                d = (f_ab[i, c] - center[c]) - centred_a[i, c]
-                first_sum[r, c] += centred_b[i, c] * d
-                difference_sum[r, c] += d
-                total_sum[r, c] += d * d
-
-
-@numba.njit(parallel=True, **JIT_OPTIONS)
-def saltelli_group_moments_kernel(
-    centred_a, centred_b, f_ab, center, moments
-):  # pragma: no cover - compiled
-    """One group's sums of products of its row terms, for the estimators' iid-row variance.
-
-    Per row, with ``D = (f_ab - center) - centred_a``: ``u = centred_b D``, ``w = D``,
-    ``q = D**2 / 2``, ``p = (centred_a + centred_b) / 2`` and ``s = (centred_a**2 +
-    centred_b**2) / 2``. ``moments[r, k, c]`` is the sum over the rows of block ``r`` of
-    the ``k``-th product of :data:`MOMENTS` (``uu``, ``ww``, ``uw``, ``up``, ``us``, ``wp``,
-    ``ws``, ``qq``, ``qp``, ``qs``). The blocks run in parallel, each adding its rows in
-    order, so the sums are the same whatever the threads. Guarded by
-    tests/test_sensitivity.py (against numpy's sums of the same products).
-
-    Parameters
-    ----------
-    centred_a, centred_b, f_ab : ndarray (rows, cells), float64
-    center : ndarray (cells,)
-    moments : ndarray (blocks, 10, cells), overwritten
-    """
-    blocks, _, cells = moments.shape
-    rows = centred_a.shape[0] // blocks
-    for r in prange(blocks):
         for k in range(10):
             for c in range(cells):
                 moments[r, k, c] = 0.0
@@ -144,6 +120,9 @@ def saltelli_group_moments_kernel(
                 a = centred_a[i, c]
                 b = centred_b[i, c]
                 d = (f_ab[i, c] - center[c]) - a
+                first_sum[r, c] += b * d
+                difference_sum[r, c] += d
+                total_sum[r, c] += d * d
                 u = b * d
                 q = 0.5 * d * d
                 p = 0.5 * (a + b)
